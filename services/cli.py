@@ -1,1 +1,207 @@
-def main() -> None: ...
+"""`d73`: the single entry point for operators (run the suite, serve one service, mint tokens…)."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import httpx
+import typer
+
+from shared.identity import Role, mint_token
+from shared.natsserver import NatsServer, PortInUse, port_is_free
+from shared.settings import Settings
+
+SERVICES = ("registration", "approval", "reporting")
+cli = typer.Typer(help="D73 — Decree 73 innovation proposals: operators' command line.")
+
+
+def _factory(service: str) -> str:
+    if service not in SERVICES:
+        raise typer.BadParameter(f"service must be one of {', '.join(SERVICES)}")
+    return f"services.{service}.main:create_app"
+
+
+@cli.command()
+def serve(
+    service: Annotated[str, typer.Argument(help="registration | approval | reporting")],
+) -> None:
+    """Serve one service over HTTP (the command the containers run)."""
+    import uvicorn
+
+    settings = Settings()
+    uvicorn.run(
+        _factory(service),
+        factory=True,
+        host=settings.host,
+        port=settings.port_of(service),
+        loop="uvloop",
+        http="httptools",
+        log_level=settings.log_level.lower(),
+        access_log=False,
+    )
+
+
+def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{url} exited with code {proc.returncode}")
+        try:
+            if httpx.get(f"{url}/readyz", timeout=1.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise TimeoutError(f"{url} not ready after {timeout}s")
+
+
+@cli.command()
+def run() -> None:
+    """Run the whole suite on this machine: nats-server (JetStream) and the three services."""
+    settings = Settings()
+    data = settings.data_dir.resolve()
+    embedded = settings.nats_url is None
+    busy = [
+        (name, port)
+        for name, port in [
+            *(("nats", settings.nats_port), ("nats monitor", settings.nats_monitor_port))[
+                : 2 if embedded else 0
+            ],
+            *((s, settings.port_of(s)) for s in SERVICES),
+        ]
+        if not port_is_free(port, settings.host if name in SERVICES else "127.0.0.1")
+    ]
+    if busy:
+        for name, port in busy:
+            variable = {
+                "nats": "D73_NATS_PORT",
+                "nats monitor": "D73_NATS_MONITOR_PORT",
+            }.get(name, f"D73_{name.upper()}_PORT")
+            typer.echo(
+                f"Port {port} ({name}) is already in use. Free it, or choose another port: "
+                f"{variable}=<port> make run",
+                err=True,
+            )
+        raise typer.Exit(2)
+    nats: NatsServer | None = None
+    if embedded:
+        nats = NatsServer(
+            data / "nats",
+            settings.nats_port,
+            monitor_port=settings.nats_monitor_port,
+            log_file=data / "nats-server.log",
+        )
+        try:
+            nats.start()
+        except PortInUse as error:
+            typer.echo(f"{error}: set D73_NATS_PORT", err=True)
+            raise typer.Exit(2) from None
+        typer.echo(f"nats-server  {nats.url} (JetStream store {data / 'nats'})")
+    env = dict(os.environ, D73_DATA_DIR=str(data))
+    if nats is not None:
+        env["D73_NATS_URL"] = nats.url
+    children: dict[str, subprocess.Popen[bytes]] = {}
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        for service in SERVICES:
+            children[service] = subprocess.Popen(
+                [sys.executable, "-m", "services.cli", "serve", service], env=env
+            )
+        for service, proc in children.items():
+            url = f"http://{settings.host}:{settings.port_of(service)}"
+            _wait_ready(url, proc)
+            typer.echo(f"{service:<12} {url}   (API docs {url}/docs)")
+        typer.echo("D73 is running. Press Ctrl-C to stop; data stays in " + str(data))
+        while not stopping:
+            for service, proc in children.items():
+                if proc.poll() is not None:
+                    typer.echo(f"{service} exited with code {proc.returncode}; stopping", err=True)
+                    stopping = True
+            time.sleep(0.3)
+    finally:
+        for proc in children.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in children.values():
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        if nats is not None:
+            nats.stop()
+        typer.echo("D73 stopped.")
+
+
+@cli.command()
+def token(
+    user: Annotated[str, typer.Option(help="Person id (sub)")],
+    name: Annotated[str, typer.Option(help="Full name")] = "",
+    unit: Annotated[str, typer.Option(help="Unit id from the organisation directory")] = "",
+    position: Annotated[str, typer.Option(help="Position code from the directory")] = "",
+    role: Annotated[list[str] | None, typer.Option(help="Role; repeat for several")] = None,
+    hours: Annotated[int, typer.Option(help="Validity in hours")] = 8,
+) -> None:
+    """Mint a development bearer token signed with the configured key."""
+    roles = role or [Role.PROPOSER.value]
+    known = {r.value for r in Role}
+    for r in roles:
+        if r not in known:
+            raise typer.BadParameter(f"unknown role {r!r}; roles: {', '.join(sorted(known))}")
+    typer.echo(
+        mint_token(
+            Settings(),
+            user_id=user,
+            name=name,
+            unit_id=unit,
+            position=position,
+            roles=roles,
+            ttl_seconds=hours * 3600,
+        )
+    )
+
+
+@cli.command()
+def asyncapi(
+    service: Annotated[str, typer.Argument(help="registration | approval | reporting")],
+    out: Annotated[Path | None, typer.Option(help="Write to this file instead of stdout")] = None,
+) -> None:
+    """Export a service's AsyncAPI 3 document (the published contract for other agencies)."""
+    settings = Settings(data_dir=Path(os.environ.get("D73_DATA_DIR", "data")))
+    module = importlib.import_module(f"services.{service}.main")
+    app = module.create_app(settings)
+    text = json.dumps(app.state.runtime.asyncapi(), indent=2, ensure_ascii=False)
+    if out is None:
+        typer.echo(text)
+    else:
+        out.write_text(text + "\n")
+
+
+@cli.command("settings")
+def show_settings() -> None:
+    """Print every setting in force (from D73_* environment variables)."""
+    for name, value in Settings().model_dump(mode="json").items():
+        shown = "***" if ("password" in name or "secret" in name) and value else value
+        typer.echo(f"D73_{name.upper()}={'' if shown is None else shown}")
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":
+    main()

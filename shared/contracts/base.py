@@ -1,0 +1,50 @@
+"""The base of every integration event D73 publishes (design.md §2).
+
+A contract is the JSON body of a NATS message; its CloudEvents attributes travel in headers
+(`shared.envelope`). Readers are tolerant: unknown fields are ignored, so a publisher may add
+optional fields to a version; anything else is a new `.vN` type.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Contract(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class ActorRef(Contract):
+    """Who did it, as their token said at that moment."""
+
+    user_id: str
+    name: str = ""
+    unit_id: str = ""
+    position: str = ""
+    roles: list[str] = Field(default_factory=list)
+
+
+class IntegrationEvent(Contract):
+    """Fields every D73 event carries (domain.md §13)."""
+
+    SERVICE: ClassVar[str]
+    AGGREGATE: ClassVar[str]
+    EVENT: ClassVar[str]
+    TYPE: ClassVar[str]
+
+    type: str
+    id: UUID = Field(description="Event id; also CloudEvents `id` and `Nats-Msg-Id`")
+    proposal_id: UUID
+    occurred_at: datetime
+    position: int = Field(description="Position in the publishing service's notification log")
+    actor: ActorRef | None = None
+    legal_basis: str | None = Field(None, description='e.g. "ND73 Art 8 §1"')
+    rule_set_version: str | None = None
+
+    @classmethod
+    def subject(cls) -> str:
+        return f"d73.{cls.SERVICE}.{cls.AGGREGATE}.{cls.EVENT}"

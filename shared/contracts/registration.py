@@ -1,0 +1,74 @@
+"""Events published by registration on `d73.registration.proposal.*`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field
+
+from shared.contracts.base import Contract, IntegrationEvent
+
+
+class Official(Contract):
+    """The proposer (cán bộ) as recorded at submission time."""
+
+    user_id: str
+    name: str
+    unit_id: str
+    position: str
+
+
+class Routing(Contract):
+    """Where the plan goes (Art 7 §3–4, Plan 88 II.3) and which directory version decided it."""
+
+    target: str = Field(description="CITY_PC_VIA_DOHA | AGENCY_HEAD | SUPERIOR_HEAD")
+    recipient_unit_id: str
+    intake_unit_id: str
+    decider_id: str
+    legal_basis: str
+    directory_version: str
+    reason: str = ""
+
+
+class _ProposalEvent(IntegrationEvent):
+    SERVICE: ClassVar[str] = "registration"
+    AGGREGATE: ClassVar[str] = "proposal"
+
+
+class ProposalSubmitted(_ProposalEvent):
+    """Kế hoạch đề xuất đã gửi — the full plan, so a subscriber needs nothing else."""
+
+    EVENT: ClassVar[str] = "submitted"
+    TYPE: ClassVar[str] = "d73.proposal.submitted.v1"
+    type: Literal["d73.proposal.submitted.v1"] = "d73.proposal.submitted.v1"
+    title: str
+    proposer: Official
+    protection_eligible: bool
+    routing: Routing
+    plan: dict[str, Any]
+    submitted_at: datetime
+
+
+class ProposalSupplemented(_ProposalEvent):
+    """The proposer's answer to a supplement request: only what changed."""
+
+    EVENT: ClassVar[str] = "supplemented"
+    TYPE: ClassVar[str] = "d73.proposal.supplemented.v1"
+    type: Literal["d73.proposal.supplemented.v1"] = "d73.proposal.supplemented.v1"
+    request_id: str
+    changes: dict[str, Any]
+
+
+class ProposalWithdrawn(_ProposalEvent):
+    EVENT: ClassVar[str] = "withdrawn"
+    TYPE: ClassVar[str] = "d73.proposal.withdrawn.v1"
+    type: Literal["d73.proposal.withdrawn.v1"] = "d73.proposal.withdrawn.v1"
+    reason: str
+
+
+REGISTRATION_EVENTS: tuple[type[IntegrationEvent], ...] = (
+    ProposalSubmitted,
+    ProposalSupplemented,
+    ProposalWithdrawn,
+)

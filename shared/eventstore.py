@@ -1,0 +1,124 @@
+"""The event store of a service: eventsourcing on SQLite (default) or PostgreSQL, by configuration.
+
+Every service records through a process recorder, so the events a message causes and the
+tracking record of that message commit in one transaction (design.md §3).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import Application, ProcessingEvent
+from eventsourcing.domain import BaseAggregate
+from eventsourcing.persistence import (
+    JSONTranscoder,
+    ProcessRecorder,
+    Recording,
+    Tracking,
+    Transcoding,
+)
+
+from shared.settings import Persistence, Settings
+
+
+class DateAsISO(Transcoding):
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+def database_name(settings: Settings, service: str) -> str:
+    return f"{settings.postgres_db_prefix}{service}"
+
+
+def store_env(service: str, settings: Settings) -> dict[str, str]:
+    """The eventsourcing environment for one service's own store."""
+    if settings.persistence is Persistence.SQLITE:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": str(settings.data_dir / f"{service}.sqlite"),
+            "SQLITE_LOCK_TIMEOUT": "10",
+        }
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": database_name(settings, service),
+        "POSTGRES_HOST": settings.postgres_host,
+        "POSTGRES_PORT": str(settings.postgres_port),
+        "POSTGRES_USER": settings.postgres_user,
+        "POSTGRES_PASSWORD": settings.postgres_password,
+        "POSTGRES_POOL_SIZE": str(settings.postgres_pool_size),
+        "POSTGRES_MAX_OVERFLOW": "4",
+        "POSTGRES_CONNECT_TIMEOUT": "5",
+        "POSTGRES_LOCK_TIMEOUT": "10",
+        "POSTGRES_PRE_PING": "y",
+    }
+
+
+def ensure_postgres_database(settings: Settings, service: str) -> None:
+    """Create the service's database when missing (one database per service)."""
+    import psycopg
+    from psycopg import sql
+
+    name = database_name(settings, service)
+    with psycopg.connect(
+        host=settings.postgres_host,
+        port=settings.postgres_port,
+        user=settings.postgres_user,
+        password=settings.postgres_password,
+        dbname="postgres",
+        autocommit=True,
+        connect_timeout=5,
+    ) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if not exists:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+class ServiceApplication(Application[UUID]):
+    """An eventsourcing application that records with tracking and wakes its outbox relay."""
+
+    def __init__(self, env: dict[str, str] | None = None) -> None:
+        super().__init__(env)
+        self._commit_listeners: list[Callable[[], None]] = []
+        self._listeners_lock = threading.Lock()
+
+    def construct_recorder(self) -> ProcessRecorder:
+        return self.factory.process_recorder()
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+
+    def record(
+        self, *aggregates: BaseAggregate[UUID] | None, tracking: Tracking | None = None
+    ) -> list[Recording[UUID]]:
+        """Commit the aggregates' pending events, and the upstream position if given, at once."""
+        processing: ProcessingEvent[UUID] = ProcessingEvent(tracking=tracking)
+        processing.collect_events(*aggregates)
+        recordings = self._record(processing)
+        self._take_snapshots(processing)
+        self._notify(recordings)
+        return recordings
+
+    def has_processed(self, upstream: str, position: int) -> bool:
+        recorder: Any = self.recorder
+        return bool(recorder.has_tracking_id(upstream, position))
+
+    def add_commit_listener(self, listener: Callable[[], None]) -> None:
+        with self._listeners_lock:
+            self._commit_listeners.append(listener)
+
+    def _notify(self, recordings: list[Recording[UUID]]) -> None:
+        if recordings:
+            for listener in list(self._commit_listeners):
+                listener()

@@ -1,0 +1,120 @@
+"""Who is acting: a bearer JWT verified with a configured key (design.md §5).
+
+Claims: `sub` (person id), `name`, `unit` (agency or locality id), `position` (a code of the
+organisation directory) and `roles`. HS256 with a shared secret, or an asymmetric public key
+(EdDSA, RS256, ES256) from a PEM file. `d73 token` mints development tokens.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import jwt
+
+from shared.settings import DEV_JWT_SECRET, Settings
+
+
+class Role(StrEnum):
+    PROPOSER = "proposer"
+    UNIT_HEAD = "unit_head"
+    HOME_AFFAIRS = "home_affairs"
+    CITY_COMMITTEE = "city_committee"
+    COUNCIL = "council"
+    AUDITOR = "auditor"
+    ADMIN = "admin"
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: str
+    name: str
+    unit_id: str
+    position: str
+    roles: frozenset[str]
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(self.roles.intersection(roles))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "user_id": self.user_id,
+            "name": self.name,
+            "unit_id": self.unit_id,
+            "position": self.position,
+            "roles": sorted(self.roles),
+        }
+
+
+class TokenError(Exception):
+    """The token is missing, malformed, expired or not signed by our key."""
+
+
+ASYMMETRIC = ["EdDSA", "RS256", "ES256"]
+
+
+class TokenVerifier:
+    def __init__(self, settings: Settings) -> None:
+        self.issuer = settings.jwt_issuer
+        if settings.jwt_public_key_file is not None:
+            self.key: Any = Path(settings.jwt_public_key_file).read_text()
+            self.algorithms = ASYMMETRIC
+        else:
+            self.key = settings.jwt_secret or DEV_JWT_SECRET
+            self.algorithms = ["HS256"]
+        self.development = settings.jwt_secret is None and settings.jwt_public_key_file is None
+
+    def verify(self, token: str) -> Actor:
+        try:
+            claims = jwt.decode(
+                token,
+                self.key,
+                algorithms=self.algorithms,
+                issuer=self.issuer,
+                options={"require": ["sub", "exp", "iss"]},
+            )
+        except jwt.PyJWTError as error:
+            raise TokenError(str(error)) from None
+        roles = claims.get("roles", [])
+        unknown = set(roles) - {r.value for r in Role}
+        if not isinstance(roles, list) or unknown:
+            raise TokenError(f"unknown roles: {sorted(unknown)}")
+        return Actor(
+            user_id=str(claims["sub"]),
+            name=str(claims.get("name", "")),
+            unit_id=str(claims.get("unit", "")),
+            position=str(claims.get("position", "")),
+            roles=frozenset(roles),
+        )
+
+
+def mint_token(
+    settings: Settings,
+    *,
+    user_id: str,
+    name: str,
+    unit_id: str,
+    position: str,
+    roles: list[str],
+    ttl_seconds: int = 8 * 3600,
+    private_key_pem: str | None = None,
+    algorithm: str = "HS256",
+) -> str:
+    """A signed token; HS256 with the configured (or development) secret unless a key is given."""
+    now = int(time.time())
+    claims = {
+        "sub": user_id,
+        "name": name,
+        "unit": unit_id,
+        "position": position,
+        "roles": roles,
+        "iss": settings.jwt_issuer,
+        "iat": now,
+        "exp": now + ttl_seconds,
+    }
+    if private_key_pem is not None:
+        return jwt.encode(claims, private_key_pem, algorithm=algorithm)
+    return jwt.encode(claims, settings.jwt_secret or DEV_JWT_SECRET, algorithm="HS256")

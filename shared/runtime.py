@@ -1,0 +1,161 @@
+"""The messaging side of a service: broker, streams, outbox relay and tracked consumers.
+
+A FastAPI lifespan starts and stops it (option 1 of stack-notes §2.4: plain lifespan). faststream
+carries the subscriptions and generates the AsyncAPI document; the relay publishes through the
+same connection with nats-py so that it can await each PubAck and read the stream's last message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from faststream.nats import JStream, NatsBroker, NatsMessage, PullSub
+from faststream.security import SASLPlaintext
+from faststream.specification import AsyncAPI
+from nats.js import JetStreamContext
+from nats.js.errors import NotFoundError
+
+from shared.consumer import TrackedConsumer
+from shared.contracts import IntegrationEvent
+from shared.eventstore import ServiceApplication
+from shared.outbox import OutboxRelay, Translate
+from shared.settings import Settings
+from shared.subjects import DEADLETTER_STREAM, STREAM_OF_SERVICE, STREAMS, StreamSpec
+
+log = logging.getLogger("d73.runtime")
+
+
+def _manual_ack() -> Any:
+    from faststream import AckPolicy
+
+    return AckPolicy.MANUAL
+
+
+async def ensure_streams(js: JetStreamContext, service: str, needed: list[StreamSpec]) -> None:
+    """The owner makes its stream match the spec; others only create a missing one."""
+    for spec in needed:
+        try:
+            info = await js.stream_info(spec.name)
+        except NotFoundError:
+            await js.add_stream(spec.config())
+            log.info("created stream %s", spec.name)
+            continue
+        if spec.owner == service:
+            current = info.config
+            if (
+                list(current.subjects or []) != list(spec.subjects)
+                or current.duplicate_window != spec.duplicate_window_seconds
+                or current.max_age != spec.max_age_seconds
+            ):
+                await js.update_stream(spec.config(replicas=current.num_replicas))
+                log.info("updated stream %s to its spec", spec.name)
+
+
+class ServiceRuntime:
+    def __init__(
+        self,
+        *,
+        service: str,
+        version: str,
+        settings: Settings,
+        app: ServiceApplication,
+        translate: Translate | None,
+        published: tuple[type[IntegrationEvent], ...],
+        consumers: list[TrackedConsumer],
+    ) -> None:
+        self.service = service
+        self.settings = settings
+        self.app = app
+        security = (
+            SASLPlaintext(username=settings.nats_user, password=settings.nats_password or "")
+            if settings.nats_user
+            else None
+        )
+        self.broker = NatsBroker(
+            settings.nats_servers,
+            name=f"d73-{service}",
+            security=security,
+            max_reconnect_attempts=-1,
+            reconnect_time_wait=1,
+            connect_timeout=5,
+            logger=logging.getLogger("d73.broker"),
+            log_level=logging.DEBUG,
+        )
+        self.consumers = consumers
+        own = STREAM_OF_SERVICE.get(service)
+        self.relay = (
+            OutboxRelay(app, service, own, translate, poll_seconds=settings.relay_poll_seconds)
+            if own is not None and translate is not None
+            else None
+        )
+        self._tasks: list[asyncio.Task[None]] = []
+        self._js: JetStreamContext | None = None
+        for contract in published:
+            assert own is not None
+            self.broker.publisher(
+                contract.subject(),
+                stream=JStream(own.name, declare=False),
+                schema=contract,
+                title=f"{contract.subject()}:{contract.TYPE}",
+                description=(contract.__doc__ or "").strip() or None,
+            )
+        for consumer in consumers:
+            self._subscribe(consumer)
+        self.specification = AsyncAPI(
+            self.broker,
+            title=f"D73 {service}",
+            version=version,
+            description=f"Events D73 {service} publishes and consumes (CloudEvents binary mode).",
+        )
+
+    def _subscribe(self, consumer: TrackedConsumer) -> None:
+        async def on_message(msg: NatsMessage) -> None:
+            assert self._js is not None
+            await consumer.handle(msg.raw_message, self._js)
+
+        on_message.__name__ = f"{consumer.durable}"
+        self.broker.subscriber(
+            consumer.upstream.subjects[0],
+            stream=JStream(consumer.upstream.name, declare=False),
+            durable=consumer.durable,
+            pull_sub=PullSub(batch_size=1, timeout=2.0),
+            config=consumer.consumer_config(),
+            ack_policy=_manual_ack(),
+            title=f"{consumer.durable}",
+        )(on_message)
+
+    def needed_streams(self) -> list[StreamSpec]:
+        own = STREAM_OF_SERVICE.get(self.service)
+        names = {own.name} if own else set()
+        names |= {c.upstream.name for c in self.consumers}
+        names.add(DEADLETTER_STREAM.name)
+        return [s for s in STREAMS if s.name in names or s.owner == self.service]
+
+    async def start(self) -> None:
+        await self.broker.connect()
+        self._js = self.broker.connection.jetstream()
+        await ensure_streams(self._js, self.service, self.needed_streams())
+        await self.broker.start()
+        if self.relay is not None:
+            self._tasks.append(asyncio.create_task(self.relay.run(self._js)))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.broker.stop()
+
+    @property
+    def nats_connected(self) -> bool:
+        try:
+            return bool(self.broker.connection.is_connected)
+        except Exception:
+            return False
+
+    def asyncapi(self) -> dict[str, Any]:
+        document: dict[str, Any] = self.specification.to_specification().to_jsonable()
+        return document

