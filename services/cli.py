@@ -191,9 +191,24 @@ def asyncapi(
         out.write_text(text + "\n")
 
 
+def settings_table() -> str:
+    """The README's settings table, generated from the Settings model so the two never drift."""
+    rows = ["| variable | default | meaning |", "|---|---|---|"]
+    for name, info in Settings.model_fields.items():
+        default = info.get_default(call_default_factory=True)
+        shown = "" if default is None else str(getattr(default, "value", default))
+        rows.append(f"| `D73_{name.upper()}` | `{shown}` | {info.description or ''} |")
+    return "\n".join(rows)
+
+
 @cli.command("settings")
-def show_settings() -> None:
+def show_settings(
+    markdown: Annotated[bool, typer.Option(help="Print the documentation table")] = False,
+) -> None:
     """Print every setting in force (from D73_* environment variables)."""
+    if markdown:
+        typer.echo(settings_table())
+        return
     for name, value in Settings().model_dump(mode="json").items():
         shown = "***" if ("password" in name or "secret" in name) and value else value
         typer.echo(f"D73_{name.upper()}={'' if shown is None else shown}")

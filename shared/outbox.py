@@ -15,7 +15,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from typing import Any
-from uuid import UUID
+from uuid import NAMESPACE_URL, UUID, uuid5
 
 import anyio.to_thread
 from eventsourcing.domain import DomainEventProtocol
@@ -32,6 +32,14 @@ log = logging.getLogger("d73.outbox")
 
 Translate = Callable[[DomainEventProtocol[UUID], int], IntegrationEvent | None]
 """Maps a stored domain event at a log position to its public contract, or None if private."""
+
+
+def event_id(service: str, domain_event: DomainEventProtocol[UUID]) -> UUID:
+    """A stable id for a stored event: the same event always gets the same id (and Nats-Msg-Id)."""
+    return uuid5(
+        NAMESPACE_URL,
+        f"/d73/{service}/{domain_event.originator_id}/{domain_event.originator_version}",
+    )
 
 
 class StreamAheadOfStore(RuntimeError):
@@ -69,14 +77,10 @@ class OutboxRelay:
             loop.call_soon_threadsafe(self._wake.set)
 
     async def last_published_position(self, js: JetStreamContext) -> int:
-        info = await js.stream_info(self.stream.name)
-        last_seq = info.state.last_seq
-        if not last_seq:
-            return 0
+        """The store position carried by the newest message the stream still holds."""
         try:
-            msg = await js.get_msg(self.stream.name, seq=last_seq)
+            msg = await js.get_last_msg(self.stream.name, self.stream.subjects[0])
         except NotFoundError:
-            log.warning("last message of %s is gone; republishing from the start", self.stream.name)
             return 0
         return int((msg.headers or {}).get(POSITION, "0"))
 
