@@ -1,0 +1,186 @@
+"""The packaged Cần Thơ rule sets: which version governs a case, and its deadlines over holidays."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+
+from shared.rulesets import (
+    DEFAULT_JURISDICTION,
+    ROUTING_TARGETS,
+    DeadlineName,
+    EscalationTarget,
+    Grounded,
+    Mark,
+    RuleSet,
+    RuleSetError,
+    load_rule_sets,
+    rule_set,
+    rule_set_in_force,
+)
+
+CAN_THO = load_rule_sets(DEFAULT_JURISDICTION)
+
+
+def test_default_jurisdiction_is_can_tho_with_versions_oldest_first() -> None:
+    assert DEFAULT_JURISDICTION == "can-tho"
+    assert [r.version for r in CAN_THO] == ["2024.1", "2025.1"]
+    assert CAN_THO[0].jurisdiction_name_vi == "Thành phố Cần Thơ"
+    assert CAN_THO[0].effective_from == date(2024, 4, 23)  # Plan 88/KH-UBND
+
+
+def test_a_case_started_before_the_2025_change_keeps_2024_1() -> None:
+    before = rule_set_in_force("can-tho", date(2025, 6, 30))
+    after = rule_set_in_force("can-tho", date(2025, 7, 1))
+    assert before.version == "2024.1"
+    assert after.version == "2025.1"
+    assert before.deadline(DeadlineName.SUPPLEMENT_ANSWER).working_days == 10
+    assert after.deadline(DeadlineName.SUPPLEMENT_ANSWER).working_days == 15
+    # The case reloads the version it recorded, whatever is in force today.
+    assert rule_set("can-tho", "2024.1") == before
+
+
+def test_the_plan_88_rule_set_takes_effect_on_23_april_2024() -> None:
+    assert rule_set_in_force("can-tho", date(2024, 4, 23)).version == "2024.1"
+    with pytest.raises(RuleSetError, match="first takes effect on 2024-04-23"):
+        rule_set_in_force("can-tho", date(2024, 4, 22))
+
+
+def test_an_unknown_version_is_an_error() -> None:
+    with pytest.raises(RuleSetError, match=r"can-tho 2023\.9 does not exist"):
+        rule_set("can-tho", "2023.9")
+
+
+def test_selection_takes_a_date_not_a_datetime() -> None:
+    with pytest.raises(TypeError):
+        rule_set_in_force("can-tho", datetime(2025, 7, 1, 8, 0))
+
+
+def test_the_2025_demo_changes_only_the_supplement_answer() -> None:
+    old, demo = CAN_THO
+    changed = [
+        name
+        for name in DeadlineName
+        if old.deadline(name).working_days != demo.deadline(name).working_days
+    ]
+    assert changed == [DeadlineName.SUPPLEMENT_ANSWER]
+    assert "DEMO" in demo.source
+
+
+def test_art8_approval_meeting_due_7_working_days_after_receipt_across_tet_2026() -> None:
+    rules = rule_set_in_force("can-tho", date(2026, 2, 13))
+    # Received Fri 13/2/2026; Tết 14–22/2 is off: Mon 23/2 (1) … Fri 27/2 (5), Mon 2/3 (6),
+    # Tue 3/3 (7).
+    assert rules.due_date(DeadlineName.APPROVAL_MEETING, date(2026, 2, 13)) == date(2026, 3, 3)
+    assert rules.deadline(DeadlineName.APPROVAL_MEETING).legal_basis == "ND73 Art 8 §1"
+
+
+def test_art8_approval_meeting_across_tet_2025() -> None:
+    rules = rule_set_in_force("can-tho", date(2025, 1, 22))
+    # Received Wed 22/1/2025: Thu 23 (1), Fri 24 (2); Tết 25/1–2/2 off; Mon 3/2 (3) … Thu 6/2 (6),
+    # Fri 7/2 (7).
+    assert rules.due_date(DeadlineName.APPROVAL_MEETING, date(2025, 1, 22)) == date(2025, 2, 7)
+
+
+def test_completion_report_counts_the_swapped_saturday_of_april_2025() -> None:
+    rules = rule_set_in_force("can-tho", date(2025, 4, 25))
+    # Completed Fri 25/4/2025: Sat 26/4 worked (1), Mon 28 (2), Tue 29 (3); 30/4–4/5 off;
+    # Mon 5/5 (4), Tue 6/5 (5).
+    assert rules.due_date(DeadlineName.COMPLETION_REPORT, date(2025, 4, 25)) == date(2025, 5, 6)
+
+
+def test_evaluation_meeting_across_national_day_2026() -> None:
+    rules = rule_set_in_force("can-tho", date(2026, 8, 28))
+    # Report received Fri 28/8/2026; 29/8–2/9 off: Thu 3/9 (1) … Fri 11/9 (7).
+    assert rules.due_date(DeadlineName.EVALUATION_MEETING, date(2026, 8, 28)) == date(2026, 9, 11)
+
+
+def test_warning_comes_two_working_days_before_the_due_date() -> None:
+    rules = rule_set_in_force("can-tho", date(2026, 2, 13))
+    assert rules.warning_date(date(2026, 3, 3)) == date(2026, 2, 27)
+    # Before a due date just after Tết, the reminder falls before Tết.
+    assert rules.warning_date(date(2026, 2, 24)) == date(2026, 2, 13)
+
+
+@pytest.mark.parametrize("rules", CAN_THO, ids=lambda r: r.version)
+def test_every_rule_carries_a_legal_basis_and_confirmed_ones_cite_the_decree(
+    rules: RuleSet,
+) -> None:
+    grounded: list[Grounded] = [
+        *rules.deadlines,
+        rules.deadline_warning,
+        rules.approval_escalation,
+        rules.vote_rule,
+        rules.consultation,
+    ]
+    for item in grounded:
+        assert item.legal_basis.strip(), item
+        assert item.description.strip(), item
+        if item.mark is Mark.CONFIRMED:
+            assert item.legal_basis.startswith("ND73 Art "), item
+
+
+def test_decree_fixed_deadlines_are_the_decrees_numbers() -> None:
+    rules = CAN_THO[0]
+    confirmed = {d.name: d.working_days for d in rules.deadlines if d.mark is Mark.CONFIRMED}
+    assert confirmed == {
+        DeadlineName.APPROVAL_MEETING: 7,  # ND73 Art 8 §1
+        DeadlineName.COMPLETION_REPORT: 5,
+        DeadlineName.EVALUATION_MEETING: 7,
+    }
+    assert rules.deadline(DeadlineName.EVALUATION_CONCLUSION).working_days == 3
+    assert rules.deadline(DeadlineName.EVALUATION_CONCLUSION).mark is Mark.INFERRED
+    assert rules.vote_rule.mark is Mark.CONFIRMED
+    assert rules.consultation.required_for_broad_or_complex
+    assert rules.consultation.mark is Mark.NOT_FOUND
+
+
+@pytest.mark.parametrize(
+    ("votes_for", "members", "head_for", "passed"),
+    [
+        (3, 5, False, True),  # more than half
+        (2, 5, True, False),  # less than half, the head cannot save it
+        (2, 4, True, True),  # tie: the head's side wins
+        (2, 4, False, False),  # tie: the head voted against
+        (0, 1, False, False),
+    ],
+)
+def test_art8_more_than_half_passes_and_tie_goes_to_the_heads_side(
+    votes_for: int, members: int, head_for: bool, passed: bool
+) -> None:
+    vote = CAN_THO[0].vote_rule
+    assert vote.passes(votes_for=votes_for, voting_members=members, head_voted_for=head_for) is (
+        passed
+    )
+
+
+def test_a_vote_count_larger_than_the_collective_is_refused() -> None:
+    with pytest.raises(ValueError, match="6 votes for out of 5"):
+        CAN_THO[0].vote_rule.passes(votes_for=6, voting_members=5, head_voted_for=True)
+
+
+def test_a_missed_approval_deadline_escalates_by_routing() -> None:
+    escalation = CAN_THO[0].approval_escalation
+    assert {route.routing_target for route in escalation.routes} == ROUTING_TARGETS
+    assert escalation.targets_for("AGENCY_HEAD") == (
+        EscalationTarget.SUPERIOR_AGENCY,
+        EscalationTarget.DEPARTMENT_OF_HOME_AFFAIRS,
+    )
+    assert escalation.targets_for("CITY_PC_VIA_DOHA") == (
+        EscalationTarget.DEPARTMENT_OF_HOME_AFFAIRS,
+    )
+
+
+def test_a_deadline_is_looked_up_by_its_enum_and_a_typo_fails() -> None:
+    rules = CAN_THO[0]
+    assert rules.deadline(DeadlineName("intake_check")).working_days == 3
+    with pytest.raises(ValueError, match="approval_meting"):
+        rules.deadline("approval_meting")  # type: ignore[arg-type]
+
+
+def test_the_packaged_calendar_overrides_are_empty_because_the_package_knows_the_swaps() -> None:
+    for rules in CAN_THO:
+        assert rules.calendar_overrides.extra_days_off == frozenset()
+        assert rules.calendar_overrides.extra_working_days == frozenset()
+        assert rules.calendar().is_working_day(date(2025, 4, 26))  # swapped Saturday
