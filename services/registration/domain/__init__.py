@@ -1,0 +1,51 @@
+"""Registration domain: the proposal plan (Art 7 §2) and the Proposal aggregate (Art 7)."""
+
+from services.registration.domain.errors import (
+    Conflict,
+    DomainError,
+    Incomplete,
+    InvalidChange,
+    InvalidTransition,
+    NotAllowed,
+    Unroutable,
+)
+from services.registration.domain.plan import (
+    CAN_THO_COMPLETENESS,
+    DEFAULT_COMPLETENESS,
+    PLAN_FIELDS,
+    CompletenessRules,
+    FieldProblem,
+    LegalGapLevel,
+    ProblemCode,
+    ProposalPlan,
+    missing_fields,
+)
+from services.registration.domain.proposal import (
+    EDITABLE_FIELDS,
+    DecisionKind,
+    Proposal,
+    ProposalStatus,
+)
+
+__all__ = [
+    "CAN_THO_COMPLETENESS",
+    "DEFAULT_COMPLETENESS",
+    "EDITABLE_FIELDS",
+    "PLAN_FIELDS",
+    "CompletenessRules",
+    "Conflict",
+    "DecisionKind",
+    "DomainError",
+    "FieldProblem",
+    "Incomplete",
+    "InvalidChange",
+    "InvalidTransition",
+    "LegalGapLevel",
+    "NotAllowed",
+    "ProblemCode",
+    "Proposal",
+    "ProposalPlan",
+    "ProposalStatus",
+    "Unroutable",
+    "missing_fields",
+]

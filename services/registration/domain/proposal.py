@@ -1,0 +1,491 @@
+"""Đề xuất đổi mới, sáng tạo — the proposal as its proposer drafts, submits, supplements or
+withdraws it (Art 7), plus the approval decisions noted for the proposer's view.
+
+Every public command checks, then records one event; the `@event` methods are the only places
+state changes. Events carry plain JSON-friendly values, and `Submitted` carries everything a
+subscriber needs (proposer as of that moment, eligibility, routing, the full plan).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from eventsourcing.domain import Aggregate, event
+
+from services.registration.domain.errors import (
+    Conflict,
+    Incomplete,
+    InvalidChange,
+    InvalidTransition,
+    NotAllowed,
+    Unroutable,
+)
+from services.registration.domain.plan import (
+    DEFAULT_COMPLETENESS,
+    PLAN_FIELDS,
+    CompletenessRules,
+    FieldProblem,
+    ProblemCode,
+    ProposalPlan,
+    canonical,
+    missing_fields,
+    shape_problems,
+)
+from shared.directory import OrganisationDirectory
+from shared.routing import (
+    Official,
+    RoutingError,
+    is_protection_eligible,
+    route_to_competent_authority,
+)
+
+TITLE = "title"
+EDITABLE_FIELDS: frozenset[str] = PLAN_FIELDS | {TITLE}
+
+
+class ProposalStatus(StrEnum):
+    """Where the proposal stands, as its proposer sees it."""
+
+    DRAFT = "DRAFT"
+    SUBMITTED = "SUBMITTED"
+    UNDER_REVIEW = "UNDER_REVIEW"
+    NEEDS_SUPPLEMENT = "NEEDS_SUPPLEMENT"
+    DECIDED = "DECIDED"
+    WITHDRAWN = "WITHDRAWN"
+
+
+class DecisionKind(StrEnum):
+    """What approval decided or did about the proposal, noted here for the proposer."""
+
+    RECEIVED = "received"
+    SUPPLEMENT_REQUESTED = "supplement_requested"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    SUSPENDED = "suspended"
+    RESUMED = "resumed"
+    STOPPED = "stopped"
+    EVALUATED = "evaluated"
+    PROTECTION_DECIDED = "protection_decided"
+
+
+class Implementation(StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    STOPPED = "stopped"
+
+
+AWAITING_DECISION = frozenset(
+    {ProposalStatus.SUBMITTED, ProposalStatus.UNDER_REVIEW, ProposalStatus.NEEDS_SUPPLEMENT}
+)
+
+
+class Proposal(Aggregate):
+    """Kế hoạch đề xuất of one official — Art 7."""
+
+    # --- commands ---------------------------------------------------------------------------
+
+    @classmethod
+    def draft(
+        cls,
+        *,
+        proposer: Official,
+        title: str,
+        plan: Mapping[str, Any] | None,
+        at: datetime,
+    ) -> Proposal:
+        """Start a private draft (Art 7 §1); the plan may be partial but never malformed."""
+        _require_aware(at)
+        _check_changes({TITLE: title})
+        initial = {
+            name: canonical(name, value)
+            for name, value in (plan or {}).items()
+            if not _is_blank(value)
+        }
+        problems = shape_problems(initial)
+        if problems:
+            raise InvalidChange(problems)
+        return cls(proposer=proposer.as_dict(), title=title.strip(), plan=initial, drafted_at=at)
+
+    def edit(self, *, actor_id: str, changes: Mapping[str, Any], at: datetime) -> None:
+        """Change top-level plan fields and/or the title of a draft; `None` clears a field."""
+        _require_aware(at)
+        self._check_is_proposer(actor_id, "edit")
+        if self.status != ProposalStatus.DRAFT:
+            raise InvalidTransition(f"a {self.status} proposal is no longer editable")
+        delta = self._delta(changes)
+        if delta:
+            self._edit(changes=delta, edited_by=actor_id, edited_at=at)
+
+    def submit(
+        self,
+        *,
+        actor: Official,
+        at: datetime,
+        directory: OrganisationDirectory,
+        rules: CompletenessRules = DEFAULT_COMPLETENESS,
+    ) -> None:
+        """Send the plan to the competent authority (Art 7 §3–4, Plan 88 II.3).
+
+        Records the proposer as `actor` says they are now (a promotion since drafting counts),
+        whether they are eligible for protection (Art 2), and the routing decision.
+        """
+        _require_aware(at)
+        self._check_is_proposer(actor.user_id, "submit")
+        if self.status != ProposalStatus.DRAFT:
+            raise InvalidTransition(f"a {self.status} proposal cannot be submitted again")
+        problems = _title_problems(self.title) + missing_fields(self.plan, rules)
+        if problems:
+            raise Incomplete(problems)
+        try:
+            routing = route_to_competent_authority(actor, directory)
+            eligible = is_protection_eligible(actor, directory)
+        except RoutingError as error:
+            raise Unroutable(str(error)) from error
+        unit, position = directory.unit(actor.unit_id), directory.position(actor.position)
+        self._submit(
+            title=self.title,
+            proposer={
+                **actor.as_dict(),
+                "unit_name": unit.name_vi,
+                "position_name": position.name_vi,
+                "leader_manager": position.leader_manager,
+            },
+            protection_eligible=eligible,
+            routing=routing.as_dict(),
+            plan=copy.deepcopy(self.plan),
+            completeness_rules=rules.ref,
+            submitted_at=at,
+        )
+
+    def note_supplement_requested(
+        self, *, request_id: str, items: list[str], due_date: date, at: datetime
+    ) -> None:
+        """The competent authority asked for more (yêu cầu bổ sung); the proposer may answer."""
+        _require_aware(at)
+        problems = []
+        if not isinstance(request_id, str) or not request_id.strip():
+            problems.append(FieldProblem("request_id", ProblemCode.MISSING, "required"))
+        if not items or not all(isinstance(item, str) and item.strip() for item in items):
+            problems.append(FieldProblem("items", ProblemCode.MISSING, "name what is missing"))
+        if not isinstance(due_date, date) or isinstance(due_date, datetime):
+            problems.append(FieldProblem("due_date", ProblemCode.INVALID_TYPE, "must be a date"))
+        if problems:
+            raise InvalidChange(problems)
+        if self.status not in (ProposalStatus.SUBMITTED, ProposalStatus.UNDER_REVIEW):
+            raise InvalidTransition(f"cannot request a supplement of a {self.status} proposal")
+        if request_id in self.answered_supplements:
+            raise Conflict(f"supplement request {request_id!r} was already answered")
+        self._request_supplement(
+            request_id=request_id, items=list(items), due_date=due_date, requested_at=at
+        )
+
+    def supplement(
+        self,
+        *,
+        actor_id: str,
+        request_id: str,
+        changes: Mapping[str, Any],
+        at: datetime,
+        rules: CompletenessRules = DEFAULT_COMPLETENESS,
+    ) -> None:
+        """Answer the open supplement request (bổ sung hồ sơ); records only what changed."""
+        _require_aware(at)
+        self._check_is_proposer(actor_id, "supplement")
+        if request_id in self.answered_supplements:
+            raise Conflict(f"supplement request {request_id!r} was already answered")
+        pending = self.supplement_request
+        if self.status != ProposalStatus.NEEDS_SUPPLEMENT or pending is None:
+            raise InvalidTransition(f"no supplement was requested of this {self.status} proposal")
+        if pending["request_id"] != request_id:
+            raise Conflict(f"the open supplement request is {pending['request_id']!r}")
+        delta = self._delta(changes)
+        if not delta:
+            raise InvalidChange(
+                [FieldProblem("changes", ProblemCode.MISSING, "a supplement must change something")]
+            )
+        title, plan = _applied(self.title, self.plan, delta)
+        problems = _title_problems(title) + missing_fields(plan, rules)
+        if problems:
+            raise Incomplete(problems)
+        self._supplement(
+            request_id=request_id, changes=delta, supplemented_by=actor_id, supplemented_at=at
+        )
+
+    def note_decision(
+        self, kind: str, at: datetime, details: Mapping[str, Any] | None = None
+    ) -> None:
+        """Note what approval decided (received, approved, suspended…) for the proposer's view."""
+        _require_aware(at)
+        details = details or {}
+        try:
+            decision = DecisionKind(kind)
+        except ValueError:
+            raise InvalidChange(
+                [FieldProblem("kind", ProblemCode.INVALID_VALUE, f"unknown decision {kind!r}")]
+            ) from None
+        if decision is DecisionKind.SUPPLEMENT_REQUESTED:
+            self._note_supplement_from(details, at)
+            return
+        self._check_decision_applies(decision)
+        self._note_decision(kind=decision.value, details=copy.deepcopy(dict(details)), noted_at=at)
+
+    def withdraw(self, *, actor_id: str, reason: str, at: datetime) -> None:
+        """Rút đề xuất: the proposer takes back a submitted plan before it is decided."""
+        _require_aware(at)
+        self._check_is_proposer(actor_id, "withdraw")
+        if self.status == ProposalStatus.DECIDED:
+            raise Conflict(f"the proposal was already {self.decision}; it cannot be withdrawn")
+        if self.status not in AWAITING_DECISION:
+            raise InvalidTransition(f"a {self.status} proposal cannot be withdrawn")
+        if not isinstance(reason, str) or not reason.strip():
+            raise Incomplete([FieldProblem("reason", ProblemCode.MISSING, "required")])
+        recipient = (self.routing or {}).get("recipient_unit_id")
+        self._withdraw(
+            reason=reason.strip(),
+            withdrawn_by=actor_id,
+            recipient_unit_id=recipient,
+            withdrawn_at=at,
+        )
+
+    # --- queries ----------------------------------------------------------------------------
+
+    @property
+    def proposer_id(self) -> str:
+        return str(self.proposer["user_id"])
+
+    @property
+    def plan_view(self) -> ProposalPlan:
+        return ProposalPlan.from_mapping(self.plan)
+
+    def problems(self, rules: CompletenessRules = DEFAULT_COMPLETENESS) -> list[FieldProblem]:
+        """What would stop a submission now, for a form to show before the proposer submits."""
+        return _title_problems(self.title) + missing_fields(self.plan, rules)
+
+    # --- checks -----------------------------------------------------------------------------
+
+    def _check_is_proposer(self, actor_id: str, action: str) -> None:
+        if actor_id != self.proposer_id:
+            raise NotAllowed(f"only the proposer may {action} this proposal")
+
+    def _delta(self, changes: Mapping[str, Any]) -> dict[str, Any]:
+        """The canonical changes that differ from what is recorded; raises on bad changes."""
+        _check_changes(changes)
+        current = {TITLE: self.title, **self.plan}
+        delta: dict[str, Any] = {}
+        for name, value in changes.items():
+            if name == TITLE:
+                new = value.strip()
+            else:
+                new = None if _is_blank(value) else canonical(name, value)
+            if new != current.get(name):
+                delta[name] = new
+        return delta
+
+    def _check_decision_applies(self, decision: DecisionKind) -> None:
+        allowed = {
+            DecisionKind.RECEIVED: self.status
+            in (ProposalStatus.SUBMITTED, ProposalStatus.UNDER_REVIEW),
+            DecisionKind.APPROVED: self.status in AWAITING_DECISION,
+            DecisionKind.REJECTED: self.status in AWAITING_DECISION,
+            DecisionKind.SUSPENDED: self.implementation == Implementation.ACTIVE,
+            DecisionKind.RESUMED: self.implementation == Implementation.SUSPENDED,
+            DecisionKind.STOPPED: self.implementation
+            in (Implementation.ACTIVE, Implementation.SUSPENDED),
+            DecisionKind.EVALUATED: self.decision == DecisionKind.APPROVED
+            and self.evaluation is None,
+            DecisionKind.PROTECTION_DECIDED: self.evaluation is not None
+            and self.protection is None,
+        }
+        if not allowed[decision]:
+            raise InvalidTransition(
+                f"cannot note {decision.value!r} on a {self.status} proposal "
+                f"(decision={self.decision}, implementation={self.implementation})"
+            )
+
+    def _note_supplement_from(self, details: Mapping[str, Any], at: datetime) -> None:
+        due = details.get("due_date")
+        if isinstance(due, str):
+            try:
+                due = date.fromisoformat(due)
+            except ValueError:
+                due = None
+        if not isinstance(due, date):
+            raise InvalidChange(
+                [FieldProblem("due_date", ProblemCode.INVALID_FORMAT, "must be a date YYYY-MM-DD")]
+            )
+        self.note_supplement_requested(
+            request_id=details.get("request_id", ""),
+            items=list(details.get("items") or []),
+            due_date=due,
+            at=at,
+        )
+
+    # --- events: the only places state changes ----------------------------------------------
+
+    @event("Drafted")
+    def __init__(
+        self,
+        *,
+        proposer: dict[str, Any],
+        title: str,
+        plan: dict[str, Any],
+        drafted_at: datetime,
+    ) -> None:
+        self.proposer: dict[str, Any] = copy.deepcopy(proposer)
+        self.title: str = title
+        self.plan: dict[str, Any] = copy.deepcopy(plan)
+        self.status: ProposalStatus = ProposalStatus.DRAFT
+        self.drafted_at: datetime = drafted_at
+        self.submitted_at: datetime | None = None
+        self.protection_eligible: bool | None = None
+        self.routing: dict[str, Any] | None = None
+        self.supplement_request: dict[str, Any] | None = None
+        self.answered_supplements: list[str] = []
+        self.received_at: datetime | None = None
+        self.decision: str | None = None
+        self.implementation: str | None = None
+        self.evaluation: dict[str, Any] | None = None
+        self.protection: dict[str, Any] | None = None
+        self.withdrawal: dict[str, Any] | None = None
+        self.history: list[dict[str, Any]] = []
+
+    @event("PlanEdited")
+    def _edit(self, *, changes: dict[str, Any], edited_by: str, edited_at: datetime) -> None:
+        self.title, self.plan = _applied(self.title, self.plan, changes)
+
+    @event("Submitted")
+    def _submit(
+        self,
+        *,
+        title: str,
+        proposer: dict[str, Any],
+        protection_eligible: bool,
+        routing: dict[str, Any],
+        plan: dict[str, Any],
+        completeness_rules: str,
+        submitted_at: datetime,
+    ) -> None:
+        self.proposer = copy.deepcopy(proposer)
+        self.protection_eligible = protection_eligible
+        self.routing = copy.deepcopy(routing)
+        self.status = ProposalStatus.SUBMITTED
+        self.submitted_at = submitted_at
+
+    @event("SupplementRequested")
+    def _request_supplement(
+        self, *, request_id: str, items: list[str], due_date: date, requested_at: datetime
+    ) -> None:
+        self.supplement_request = {
+            "request_id": request_id,
+            "items": list(items),
+            "due_date": due_date,
+            "requested_at": requested_at,
+            "resume_status": str(self.status),
+        }
+        self.status = ProposalStatus.NEEDS_SUPPLEMENT
+        self.history.append({"kind": DecisionKind.SUPPLEMENT_REQUESTED.value, "at": requested_at})
+
+    @event("Supplemented")
+    def _supplement(
+        self,
+        *,
+        request_id: str,
+        changes: dict[str, Any],
+        supplemented_by: str,
+        supplemented_at: datetime,
+    ) -> None:
+        self.title, self.plan = _applied(self.title, self.plan, changes)
+        resume = (self.supplement_request or {}).get("resume_status", ProposalStatus.SUBMITTED)
+        self.status = ProposalStatus(resume)
+        self.supplement_request = None
+        self.answered_supplements = [*self.answered_supplements, request_id]
+
+    @event("DecisionNoted")
+    def _note_decision(self, *, kind: str, details: dict[str, Any], noted_at: datetime) -> None:
+        decision = DecisionKind(kind)
+        self.history.append({"kind": kind, "at": noted_at, "details": copy.deepcopy(details)})
+        if decision is DecisionKind.RECEIVED:
+            self.status = ProposalStatus.UNDER_REVIEW
+            self.received_at = self.received_at or noted_at
+        elif decision in (DecisionKind.APPROVED, DecisionKind.REJECTED):
+            self.status = ProposalStatus.DECIDED
+            self.decision = decision.value
+            self.supplement_request = None
+            if decision is DecisionKind.APPROVED:
+                self.implementation = Implementation.ACTIVE.value
+        elif decision is DecisionKind.SUSPENDED:
+            self.implementation = Implementation.SUSPENDED.value
+        elif decision is DecisionKind.RESUMED:
+            self.implementation = Implementation.ACTIVE.value
+        elif decision is DecisionKind.STOPPED:
+            self.implementation = Implementation.STOPPED.value
+        elif decision is DecisionKind.EVALUATED:
+            self.evaluation = copy.deepcopy(details)
+        elif decision is DecisionKind.PROTECTION_DECIDED:
+            self.protection = copy.deepcopy(details)
+
+    @event("Withdrawn")
+    def _withdraw(
+        self,
+        *,
+        reason: str,
+        withdrawn_by: str,
+        recipient_unit_id: str | None,
+        withdrawn_at: datetime,
+    ) -> None:
+        self.status = ProposalStatus.WITHDRAWN
+        self.supplement_request = None
+        self.withdrawal = {"reason": reason, "at": withdrawn_at}
+
+
+def _require_aware(at: datetime) -> None:
+    if not isinstance(at, datetime) or at.tzinfo is None or at.utcoffset() is None:
+        raise ValueError("command times must be timezone-aware datetimes")
+
+
+def _is_blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _title_problems(title: str) -> list[FieldProblem]:
+    if not title.strip():
+        return [FieldProblem(TITLE, ProblemCode.MISSING, "required")]
+    return []
+
+
+def _check_changes(changes: Mapping[str, Any]) -> None:
+    """Refuse unknown fields, a missing title and malformed values (shape, never absence)."""
+    problems = [
+        FieldProblem(str(name), ProblemCode.UNKNOWN_FIELD, "not an editable field")
+        for name in changes
+        if name not in EDITABLE_FIELDS
+    ]
+    if TITLE in changes:
+        title = changes[TITLE]
+        if not isinstance(title, str):
+            problems.append(FieldProblem(TITLE, ProblemCode.INVALID_TYPE, "must be text"))
+        else:
+            problems.extend(_title_problems(title))
+    plan = {name: canonical(name, value) for name, value in changes.items() if name in PLAN_FIELDS}
+    problems.extend(shape_problems(plan))
+    if problems:
+        raise InvalidChange(problems)
+
+
+def _applied(
+    title: str, plan: Mapping[str, Any], changes: Mapping[str, Any]
+) -> tuple[str, dict[str, Any]]:
+    """`title` and a copy of `plan` with `changes` applied; a `None` value clears the field."""
+    new_plan = copy.deepcopy(dict(plan))
+    for name, value in changes.items():
+        if name == TITLE:
+            title = value
+        elif value is None:
+            new_plan.pop(name, None)
+        else:
+            new_plan[name] = copy.deepcopy(value)
+    return title, new_plan

@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+import pytest
+
+from shared.directory import OrganisationDirectory, load_directory
+
+
+@pytest.fixture(scope="session")
+def directory() -> OrganisationDirectory:
+    return load_directory("can-tho")
