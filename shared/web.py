@@ -7,6 +7,7 @@ with an error inside.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
@@ -59,6 +60,12 @@ def problem_response(
         body["instance"] = instance
     body.update(ext)
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _title_of(error: Exception) -> str:
+    """The first line of the error class's docstring, without any "(HTTP nnn)" note."""
+    first = (type(error).__doc__ or "Refused").strip().splitlines()[0]
+    return re.sub(r"\s*\(HTTP \d{3}\)", "", first).strip()
 
 
 def _error_slug(error: Exception) -> str:
@@ -123,7 +130,7 @@ def install_problem_handlers(app: FastAPI, domain_errors: Mapping[type[Exception
                 ext["errors"] = [p if isinstance(p, dict) else _as_dict(p) for p in problems]
             return problem_response(
                 status,
-                (type(error).__doc__ or "Refused").strip().splitlines()[0],
+                _title_of(error),
                 str(error),
                 type_=f"/problems/{_error_slug(error)}",
                 instance=request.url.path,

@@ -17,6 +17,9 @@ class Official(Contract):
     name: str
     unit_id: str
     position: str
+    unit_name: str = ""
+    position_name: str = ""
+    leader_manager: bool = Field(False, description="Leader or manager in the sense of Art 2")
 
 
 class Routing(Contract):
@@ -28,7 +31,11 @@ class Routing(Contract):
     decider_id: str
     legal_basis: str
     directory_version: str
+    decider_name: str = ""
+    management_level: str = ""
+    jurisdiction: str = ""
     reason: str = ""
+    reason_en: str = ""
 
 
 class _ProposalEvent(IntegrationEvent):
@@ -46,7 +53,8 @@ class ProposalSubmitted(_ProposalEvent):
     proposer: Official
     protection_eligible: bool
     routing: Routing
-    plan: dict[str, Any]
+    plan: dict[str, Any] = Field(description="The whole proposal plan (Art 7 §2) as submitted")
+    completeness_rules: str = ""
     submitted_at: datetime
 
 

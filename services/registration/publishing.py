@@ -1,0 +1,75 @@
+"""Which stored Proposal events the world sees, and as which contract (design.md §2).
+
+Drafts and edits stay private; submission, supplements and withdrawal are published, each
+self-contained so that a subscriber can act without calling back.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import DomainEventProtocol
+
+from services.registration.domain import Proposal
+from shared.contracts import ActorRef, IntegrationEvent
+from shared.contracts.registration import (
+    Official,
+    ProposalSubmitted,
+    ProposalSupplemented,
+    ProposalWithdrawn,
+    Routing,
+)
+from shared.outbox import event_id
+
+SERVICE = "registration"
+SUBMITTED: type = getattr(Proposal, "Submitted")  # noqa: B009 — classes made by @event
+SUPPLEMENTED: type = getattr(Proposal, "Supplemented")  # noqa: B009
+WITHDRAWN: type = getattr(Proposal, "Withdrawn")  # noqa: B009
+
+
+def to_contract(domain_event: DomainEventProtocol[UUID], position: int) -> IntegrationEvent | None:
+    data: Any = domain_event
+    common: dict[str, Any] = {
+        "id": event_id(SERVICE, domain_event),
+        "proposal_id": domain_event.originator_id,
+        "position": position,
+    }
+    if isinstance(domain_event, SUBMITTED):
+        proposer = Official.model_validate(data.proposer)
+        return ProposalSubmitted(
+            **common,
+            occurred_at=data.submitted_at,
+            actor=ActorRef(
+                user_id=proposer.user_id,
+                name=proposer.name,
+                unit_id=proposer.unit_id,
+                position=proposer.position,
+                roles=["proposer"],
+            ),
+            legal_basis=data.routing.get("legal_basis"),
+            title=data.title,
+            proposer=proposer,
+            protection_eligible=data.protection_eligible,
+            routing=Routing.model_validate(data.routing),
+            plan=data.plan,
+            completeness_rules=data.completeness_rules,
+            submitted_at=data.submitted_at,
+        )
+    if isinstance(domain_event, SUPPLEMENTED):
+        return ProposalSupplemented(
+            **common,
+            occurred_at=data.supplemented_at,
+            actor=ActorRef(user_id=data.supplemented_by, roles=["proposer"]),
+            legal_basis="ND73 Art 7",
+            request_id=data.request_id,
+            changes=data.changes,
+        )
+    if isinstance(domain_event, WITHDRAWN):
+        return ProposalWithdrawn(
+            **common,
+            occurred_at=data.withdrawn_at,
+            actor=ActorRef(user_id=data.withdrawn_by, roles=["proposer"]),
+            reason=data.reason,
+        )
+    return None
