@@ -1,0 +1,187 @@
+"""Who may do what on a case — authority rules live in the domain, not in the API.
+
+- Người đứng đầu (the head) of the routed unit decides (Art 7 §3–4, Art 8 §1); a listed delegate
+  may only do intake and office steps.
+- The proposer never votes, evaluates or decides on their own proposal.
+- Sở Nội vụ (role `home_affairs`) monitors and escalates but does not decide for an agency.
+- Auditors (role `auditor`) only read.
+- `system` is the application itself, acting on an upstream event or a scheduler tick.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from services.approval.domain.errors import FieldProblems, NotAllowed
+
+SYSTEM = "system"
+HOME_AFFAIRS = "home_affairs"
+AUDITOR = "auditor"
+
+
+class Step(StrEnum):
+    """The kind of step a command is, which decides who may give it."""
+
+    DECISION = "DECISION"
+    OFFICE = "OFFICE"
+    PROPOSER = "PROPOSER"
+    IMPLEMENTATION = "IMPLEMENTATION"
+    MONITORING = "MONITORING"
+    REPORTING = "REPORTING"
+    ARCHIVING = "ARCHIVING"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The person (or the system) giving a command, as their token said at that moment."""
+
+    user_id: str
+    roles: frozenset[str]
+    unit_id: str
+    name: str = ""
+
+    @classmethod
+    def from_mapping(cls, actor: Mapping[str, Any]) -> Actor:
+        problems = FieldProblems()
+        problems.require_text("actor.user_id", actor.get("user_id"))
+        roles = actor.get("roles", ())
+        if isinstance(roles, str) or not all(isinstance(r, str) for r in roles):
+            problems.add("actor.roles", "must be a list of role names")
+        problems.raise_if_any()
+        return cls(
+            user_id=str(actor["user_id"]),
+            roles=frozenset(roles),
+            unit_id=str(actor.get("unit_id") or ""),
+            name=str(actor.get("name") or ""),
+        )
+
+    def has_role(self, role: str) -> bool:
+        return role in self.roles
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "user_id": self.user_id,
+            "name": self.name,
+            "unit_id": self.unit_id,
+            "roles": sorted(self.roles),
+        }
+
+
+@dataclass(frozen=True)
+class CompetentAuthority:
+    """Cơ quan sử dụng cán bộ of one case: its head, deputies, office delegates and the parties."""
+
+    head_id: str
+    deputy_ids: tuple[str, ...]
+    delegate_ids: tuple[str, ...]
+    recipient_unit_id: str
+    intake_unit_id: str
+    proposer_id: str
+    implementer_ids: tuple[str, ...] = ()
+
+    @property
+    def collective(self) -> tuple[str, ...]:
+        """Tập thể lãnh đạo: the head and the deputy heads (Art 8 §1)."""
+        return (self.head_id, *self.deputy_ids)
+
+    @property
+    def voters(self) -> tuple[str, ...]:
+        """The collective minus a deputy who is the proposer (Art 8 §1)."""
+        return tuple(m for m in self.collective if m != self.proposer_id)
+
+    @property
+    def excluded_from_vote(self) -> tuple[str, ...]:
+        return tuple(m for m in self.collective if m == self.proposer_id)
+
+    def check(self, step: Step, actor: Actor, command: str) -> None:
+        """Raises NotAllowed unless `actor` may take a step of this kind on this case."""
+        if step is Step.DECISION:
+            self.check_decider(actor, command)
+        elif step is Step.OFFICE:
+            self.check_office(actor, command)
+        elif step is Step.PROPOSER:
+            self.check_proposer_side(actor, command)
+        elif step is Step.IMPLEMENTATION:
+            self.check_implementer_side(actor, command)
+        elif step is Step.MONITORING:
+            self.check_monitor(actor, command)
+        elif step is Step.REPORTING:
+            self.check_party_to_case(actor, command)
+        else:
+            self.check_archivist(actor, command)
+
+    def check_decider(self, actor: Actor, command: str) -> None:
+        """Decisions belong to the head of the routed unit alone."""
+        self._refuse_readers_and_proposer(actor, command)
+        if actor.user_id == self.head_id and actor.unit_id == self.recipient_unit_id:
+            return
+        if actor.has_role(HOME_AFFAIRS):
+            raise NotAllowed(
+                f"{command}: Sở Nội vụ monitors and escalates; it does not decide for the agency"
+            )
+        raise NotAllowed(f"{command}: only the head of unit {self.recipient_unit_id} decides")
+
+    def check_office(self, actor: Actor, command: str) -> None:
+        """Intake and office steps: the head or a listed delegate of the intake/recipient unit."""
+        self._refuse_readers_and_proposer(actor, command)
+        if actor.user_id == self.head_id and actor.unit_id == self.recipient_unit_id:
+            return
+        if actor.user_id in self.delegate_ids and actor.unit_id in (
+            self.intake_unit_id,
+            self.recipient_unit_id,
+        ):
+            return
+        raise NotAllowed(f"{command}: only the head or a listed delegate may do this step")
+
+    def check_proposer_side(self, actor: Actor, command: str) -> None:
+        """Facts that come from the proposer through registration (supplement, withdrawal)."""
+        self._refuse_readers(actor, command)
+        if actor.user_id == self.proposer_id or actor.has_role(SYSTEM):
+            return
+        raise NotAllowed(f"{command}: only the proposer may do this")
+
+    def check_implementer_side(self, actor: Actor, command: str) -> None:
+        """Implementation reports: an implementer, or the office recording on their behalf."""
+        self._refuse_readers(actor, command)
+        if actor.user_id in self.implementer_ids:
+            return
+        self.check_office(actor, command)
+
+    def check_monitor(self, actor: Actor, command: str) -> None:
+        """Deadline notices: the scheduler or Sở Nội vụ (Plan 88 IV.2: monitor, urge)."""
+        self._refuse_readers(actor, command)
+        if actor.has_role(SYSTEM) or actor.has_role(HOME_AFFAIRS):
+            return
+        raise NotAllowed(f"{command}: only the scheduler or Sở Nội vụ records deadline notices")
+
+    def check_party_to_case(self, actor: Actor, command: str) -> None:
+        """Anyone involved in the case, or Sở Nội vụ, may report a prohibited act (Art 6)."""
+        self._refuse_readers(actor, command)
+        involved = {
+            self.proposer_id,
+            *self.collective,
+            *self.delegate_ids,
+            *self.implementer_ids,
+        }
+        if actor.user_id in involved or actor.has_role(HOME_AFFAIRS) or actor.has_role(SYSTEM):
+            return
+        raise NotAllowed(f"{command}: only a party to the case or Sở Nội vụ may report")
+
+    def check_archivist(self, actor: Actor, command: str) -> None:
+        """Closing the file: the system, or the head or a delegate."""
+        self._refuse_readers(actor, command)
+        if actor.has_role(SYSTEM):
+            return
+        self.check_office(actor, command)
+
+    def _refuse_readers(self, actor: Actor, command: str) -> None:
+        if actor.has_role(AUDITOR):
+            raise NotAllowed(f"{command}: auditors have read-only access")
+
+    def _refuse_readers_and_proposer(self, actor: Actor, command: str) -> None:
+        self._refuse_readers(actor, command)
+        if actor.user_id == self.proposer_id:
+            raise NotAllowed(f"{command}: the proposer cannot act on their own proposal")

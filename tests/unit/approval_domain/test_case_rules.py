@@ -1,0 +1,882 @@
+"""One test per rule of Decree 73 (and Plan 88) that the case enforces."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import partial
+from typing import Any
+from uuid import UUID
+
+import pytest
+
+from services.approval.domain.case import Case
+from services.approval.domain.deadlines import DeadlineName
+from services.approval.domain.encouragement import EncouragementForm
+from services.approval.domain.errors import Conflict, Invalid, InvalidTransition, NotAllowed
+from services.approval.domain.evaluation import EvaluationOutcome
+from services.approval.domain.protection import ProtectionTier
+from services.approval.domain.states import CaseState
+from services.approval.domain.vote import VoteStage
+from tests.unit.approval_domain.journey import (
+    ALL_AGAINST,
+    ALL_FOR,
+    CO_IMPLEMENTER,
+    DEPUTIES,
+    HEAD,
+    PROPOSAL_ID,
+    PROPOSER,
+    at,
+    clerk,
+    conclude,
+    day,
+    drive_to,
+    head,
+    home_affairs,
+    open_case,
+    proposer,
+    receive_party_opinion,
+    refuse,
+    report_completion,
+    state_of,
+    system,
+    unanimous,
+)
+
+OTHER_PROPOSAL = UUID("11111111-2222-4333-8444-555555555555")
+CO_IMPLEMENTER_ACTOR = {"user_id": CO_IMPLEMENTER, "roles": ["proposer"], "unit_id": "so-tnmt"}
+
+# ------------------------------------------------------------------ opening
+
+
+def test_case_id_is_deterministic_so_a_redelivered_submission_opens_one_case() -> None:
+    first, second = open_case(), open_case()
+    assert first.id == second.id == Case.create_id(PROPOSAL_ID)
+    assert Case.create_id(PROPOSAL_ID) != Case.create_id(OTHER_PROPOSAL)
+
+
+def test_open_receives_the_submission_into_intake_with_its_clock() -> None:
+    case = open_case()
+    assert case.state is CaseState.IN_INTAKE
+    assert case.rule_set_version == "can-tho/2024.1"
+    intake = case.open_deadlines()[DeadlineName.INTAKE]
+    assert intake.due == day(3)
+    assert intake.responsible_unit_id == "so-tnmt"
+    (opened,) = case.pending_events
+    assert opened.stamp["actor"]["roles"] == ["system"]  # type: ignore[attr-defined]
+
+
+def test_art7_4_head_cannot_receive_their_own_proposal() -> None:
+    with pytest.raises(Invalid) as refused:
+        open_case(proposer_id=HEAD)
+    assert [p.field for p in refused.value.problems] == ["authority.head_id"]
+
+
+def test_open_accepts_a_backlog_whose_intake_is_already_due() -> None:
+    # The consumer was down: the submission of day 0 is opened on day 10.
+    case = open_case(opened_at=at(10), intake_due=day(3))
+    assert case.record_deadline_breach(system(), at(10), deadline="intake")
+
+
+def test_open_keeps_the_routing_as_registration_decided_it() -> None:
+    case = open_case(
+        routing={
+            "target": "AGENCY_HEAD",
+            "recipient_unit_id": "so-tnmt",
+            "intake_unit_id": "so-tnmt",
+            "decider_id": "giam-doc-cu",  # the head when it was routed, since replaced
+            "legal_basis": "ND73 Art 7 §3",
+            "directory_version": "dir-2024-05",
+            "management_level": "AGENCY",
+        }
+    )
+    assert case.routing["decider_id"] == "giam-doc-cu"
+    assert case.routing["management_level"] == "AGENCY"
+    assert case.competent_authority.head_id == HEAD
+
+
+def test_open_reports_every_missing_field_at_once() -> None:
+    with pytest.raises(Invalid) as refused:
+        open_case(title="", rule_set_version="", intake_due=day(-2))
+    assert {p.field for p in refused.value.problems} == {
+        "title",
+        "rule_set_version",
+        "intake_due",
+    }
+
+
+# ------------------------------------------------------------------ intake
+
+
+def test_art7_2_supplement_round_trip_restarts_the_intake_clock() -> None:
+    case = drive_to(CaseState.NEEDS_SUPPLEMENT)
+    assert set(case.open_deadlines()) == {DeadlineName.SUPPLEMENT}
+    assert case.open_deadlines()[DeadlineName.SUPPLEMENT].responsible_user_id == PROPOSER
+    case.provide_supplement(
+        system(),
+        at(4),
+        changed_fields=["bottleneck_description"],
+        intake_due=day(7),
+        plan={"necessity": "đã bổ sung"},
+    )
+    assert case.state is CaseState.IN_INTAKE
+    assert case.plan == {"necessity": "đã bổ sung"}
+    assert case.open_deadlines()[DeadlineName.INTAKE].due == day(7)
+
+
+def test_supplement_request_must_say_what_is_missing() -> None:
+    case = open_case()
+    refusal = refuse(
+        case,
+        Invalid,
+        lambda: case.request_supplement(clerk(), at(1), items=[], reason="", due=day(3)),
+    )
+    assert {p.field for p in refusal.problems} == {"items", "reason"}
+
+
+def test_art8_1_receipt_starts_the_approval_clock() -> None:
+    case = drive_to(CaseState.UNDER_REVIEW)
+    approval = case.open_deadlines()[DeadlineName.APPROVAL]
+    assert approval.responsible_user_id == HEAD
+    assert approval.legal_basis == "ND73 Art 8 §1"
+    assert case.received_at == at(1)
+    assert DeadlineName.INTAKE not in case.open_deadlines()
+
+
+# ------------------------------------------------------------------ consultation and Party opinion
+
+
+def test_art8_2_consultation_collects_opinions_then_returns_to_review() -> None:
+    case = drive_to(CaseState.IN_CONSULTATION)
+    case.receive_consultation_opinion(
+        clerk(), at(5), consultee_id="so-tu-phap", opinion="Không trái luật", doc_ref="CV-12"
+    )
+    refuse(
+        case,
+        Conflict,
+        lambda: case.receive_consultation_opinion(
+            clerk(), at(5), consultee_id="so-tai-chinh", opinion="x", doc_ref="CV-13"
+        ),
+    )
+    case.close_consultation(clerk(), at(6))
+    assert case.state is CaseState.UNDER_REVIEW
+    assert case.consultations["so-tu-phap"]["opinion"] == "Không trái luật"
+    assert DeadlineName.CONSULTATION not in case.open_deadlines()
+
+
+def test_art4_party_opinion_required_before_approval() -> None:
+    case = drive_to(CaseState.UNDER_REVIEW)
+    meeting = partial(
+        case.hold_approval_meeting,
+        head(),
+        at(3),
+        held_on=day(3),
+        ballots=ALL_FOR,
+        minutes_ref="BB-01",
+    )
+    refusal = refuse(case, Conflict, meeting)
+    assert "Art 4 §3" in str(refusal)
+    case.request_party_opinion(clerk(), at(3), stage="APPROVAL", committee_id="dang-uy")
+    refuse(case, Conflict, meeting)  # sought but not yet received
+    case.receive_party_opinion(clerk(), at(3), stage="APPROVAL", opinion="Đồng ý", doc_ref="CV")
+    meeting()
+    assert case.state is CaseState.APPROVED
+
+
+def test_art4_party_opinion_required_before_override() -> None:
+    case = drive_to(CaseState.UNDER_REVIEW)
+    case.hold_approval_meeting(
+        head(),
+        at(3),
+        held_on=day(3),
+        ballots=ALL_AGAINST,
+        minutes_ref="BB-01",
+        party_opinion_required=False,
+    )
+    refuse(
+        case,
+        Conflict,
+        lambda: case.override_collective_rejection(
+            head(), at(4), justification="cần thiết, khả thi", decision_ref="QD-02"
+        ),
+    )
+
+
+def test_art4_party_opinion_required_before_evaluation() -> None:
+    case = drive_to(CaseState.COMPLETION_REPORTED)
+    refuse(
+        case,
+        Conflict,
+        lambda: case.hold_evaluation_meeting(
+            head(),
+            at(10),
+            held_on=day(10),
+            ballots=ALL_FOR,
+            minutes_ref="BB-DG",
+            assessed_outcome="COMPLETED",
+            conclusion_due=day(13),
+        ),
+    )
+    assert case.party_opinion(VoteStage.APPROVAL) is not None
+    assert case.party_opinion(VoteStage.EVALUATION) is None
+
+
+def test_art4_party_opinion_requirement_is_a_parameter() -> None:
+    case = drive_to(CaseState.UNDER_REVIEW)
+    case.hold_approval_meeting(
+        head(),
+        at(3),
+        held_on=day(3),
+        ballots=ALL_FOR,
+        minutes_ref="BB-01",
+        party_opinion_required=False,
+    )
+    assert case.state is CaseState.APPROVED
+
+
+def test_art4_party_opinion_is_received_once_and_only_when_sought() -> None:
+    case = drive_to(CaseState.UNDER_REVIEW)
+    refuse(
+        case,
+        Conflict,
+        lambda: case.receive_party_opinion(
+            clerk(), at(3), stage="APPROVAL", opinion="x", doc_ref="CV"
+        ),
+    )
+    receive_party_opinion(case, "APPROVAL", 3)
+    refuse(
+        case,
+        Conflict,
+        lambda: case.request_party_opinion(clerk(), at(4), stage="APPROVAL", committee_id="d"),
+    )
+    refuse(
+        case,
+        Invalid,
+        lambda: case.request_party_opinion(clerk(), at(4), stage="BUDGET", committee_id="d"),
+    )
+
+
+# ------------------------------------------------------------------ Art 8 §1 decision
+
+
+def _reviewed_with_party_opinion(proposer_id: str = PROPOSER) -> Case:
+    case = drive_to(CaseState.UNDER_REVIEW, proposer_id=proposer_id)
+    receive_party_opinion(case, "APPROVAL", 2)
+    return case
+
+
+def test_art8_passing_vote_approves_and_closes_the_clock() -> None:
+    case = _reviewed_with_party_opinion()
+    record = case.hold_approval_meeting(
+        head(),
+        at(3),
+        held_on=day(3),
+        ballots=unanimous(HEAD, DEPUTIES[0], DEPUTIES[1]),
+        minutes_ref="BB-01",
+        implementer_ids=[PROPOSER, CO_IMPLEMENTER],
+    )
+    assert record.passed
+    assert case.state is CaseState.APPROVED
+    assert case.approval is not None
+    assert case.approval["by_override"] is False
+    assert case.implementer_ids == (PROPOSER, CO_IMPLEMENTER)
+    assert case.open_deadlines() == {}
+
+
+def test_art8_tie_goes_to_heads_side() -> None:
+    # Four members: head + three deputies. Two in favour including the head: the head's side.
+    case = _reviewed_with_party_opinion()
+    case.hold_approval_meeting(
+        head(),
+        at(3),
+        held_on=day(3),
+        ballots=[
+            {"member_id": HEAD, "ballot": "FOR"},
+            {"member_id": DEPUTIES[0], "ballot": "FOR"},
+            {"member_id": DEPUTIES[1], "ballot": "AGAINST"},
+            {"member_id": DEPUTIES[2], "ballot": "AGAINST"},
+        ],
+        minutes_ref="BB-01",
+    )
+    assert case.state is CaseState.APPROVED
+
+    against = _reviewed_with_party_opinion()
+    against.hold_approval_meeting(
+        head(),
+        at(3),
+        held_on=day(3),
+        ballots=[
+            {"member_id": HEAD, "ballot": "AGAINST"},
+            {"member_id": DEPUTIES[0], "ballot": "AGAINST"},
+            {"member_id": DEPUTIES[1], "ballot": "FOR"},
+            {"member_id": DEPUTIES[2], "ballot": "FOR"},
+        ],
+        minutes_ref="BB-01",
+    )
+    assert against.state is CaseState.COLLECTIVE_REJECTED
+    (record,) = against.vote_records()
+    assert record.is_tie
+    assert not record.passed
+
+
+def test_art8_deputy_proposer_excluded_from_vote() -> None:
+    case = _reviewed_with_party_opinion(proposer_id=DEPUTIES[2])
+    refusal = refuse(
+        case,
+        NotAllowed,
+        lambda: case.hold_approval_meeting(
+            head(), at(3), held_on=day(3), ballots=ALL_FOR, minutes_ref="BB-01"
+        ),
+    )
+    assert DEPUTIES[2] in str(refusal)
+    # Three eligible members; two in favour is more than half.
+    case.hold_approval_meeting(
+        head(),
+        at(3),
+        held_on=day(3),
+        ballots=unanimous(HEAD, DEPUTIES[0]),
+        minutes_ref="BB-01",
+    )
+    (record,) = case.vote_records()
+    assert record.excluded == (DEPUTIES[2],)
+    assert DEPUTIES[2] not in record.eligible
+    assert case.state is CaseState.APPROVED
+
+
+def test_art8_each_member_votes_once() -> None:
+    case = _reviewed_with_party_opinion()
+    refuse(
+        case,
+        Conflict,
+        lambda: case.hold_approval_meeting(
+            head(),
+            at(3),
+            held_on=day(3),
+            ballots=[*ALL_FOR, {"member_id": DEPUTIES[0], "ballot": "AGAINST"}],
+            minutes_ref="BB-01",
+        ),
+    )
+
+
+def test_art8_failed_vote_waits_for_the_heads_written_decision() -> None:
+    case = drive_to(CaseState.COLLECTIVE_REJECTED)
+    assert not case.is_approved
+    assert DeadlineName.APPROVAL in case.open_deadlines()  # the head still owes a decision
+
+
+def test_art8_override_requires_written_justification() -> None:
+    case = drive_to(CaseState.COLLECTIVE_REJECTED)
+    refusal = refuse(
+        case,
+        Invalid,
+        lambda: case.override_collective_rejection(
+            head(), at(6), justification=" ", decision_ref=""
+        ),
+    )
+    assert {p.field for p in refusal.problems} == {"justification", "decision_ref"}
+    case.override_collective_rejection(
+        head(), at(6), justification="Cần thiết và khả thi", decision_ref="QD-GD-07"
+    )
+    assert case.state is CaseState.APPROVED
+    assert case.approved_by_override
+    assert case.approval is not None
+    assert case.approval["justification"] == "Cần thiết và khả thi"
+    assert case.approval["minutes_ref"] == "BB-01"  # the failed vote it overrides
+    assert case.implementer_ids == (PROPOSER,)
+
+
+def test_art8_override_only_after_a_failed_vote() -> None:
+    case = _reviewed_with_party_opinion()
+    refuse(
+        case,
+        InvalidTransition,
+        lambda: case.override_collective_rejection(
+            head(), at(3), justification="x", decision_ref="QD"
+        ),
+    )
+
+
+def test_art8_override_is_the_heads_alone() -> None:
+    case = drive_to(CaseState.COLLECTIVE_REJECTED)
+    refuse(
+        case,
+        NotAllowed,
+        lambda: case.override_collective_rejection(
+            {"user_id": DEPUTIES[0], "roles": ["unit_head"], "unit_id": "so-tnmt"},
+            at(6),
+            justification="x",
+            decision_ref="QD",
+        ),
+    )
+
+
+def test_art8_rejection_needs_reasons_and_ends_the_case() -> None:
+    case = drive_to(CaseState.COLLECTIVE_REJECTED)
+    refuse(
+        case,
+        Invalid,
+        lambda: case.confirm_rejection(head(), at(6), reasons=[], decision_ref="QD-TC"),
+    )
+    case.confirm_rejection(head(), at(6), reasons=["Chưa khả thi"], decision_ref="QD-TC")
+    assert case.state is CaseState.REJECTED
+    assert case.open_deadlines() == {}
+    refuse(
+        case,
+        InvalidTransition,
+        lambda: case.override_collective_rejection(
+            head(), at(7), justification="x", decision_ref="QD"
+        ),
+    )
+
+
+def test_withdrawal_only_before_the_final_decision() -> None:
+    case = drive_to(CaseState.COLLECTIVE_REJECTED)
+    case.withdraw(proposer(), at(6), reason="rút")
+    assert case.state is CaseState.WITHDRAWN
+    approved = drive_to(CaseState.APPROVED)
+    refuse(approved, InvalidTransition, lambda: approved.withdraw(proposer(), at(6)))
+
+
+# ------------------------------------------------------------------ implementation
+
+
+def test_art10_2_resources_are_allocated_case_by_case() -> None:
+    case = drive_to(CaseState.APPROVED)
+    refuse(
+        case,
+        Invalid,
+        lambda: case.allocate_resources(head(), at(6), source_ref="QD-KP-01"),
+    )
+    case.allocate_resources(
+        head(),
+        at(6),
+        source_ref="QD-KP-01",
+        equipment=["máy chủ"],
+        staff=[CO_IMPLEMENTER],
+        funding_vnd=Decimal("150000000"),
+    )
+    (allocation,) = case.resources
+    assert allocation["funding_vnd"] == Decimal("150000000")
+    assert case.state is CaseState.APPROVED
+
+
+def test_art6_4_suspension_and_stop_are_written_reasoned_decisions() -> None:
+    case = drive_to(CaseState.IN_IMPLEMENTATION)
+    refuse(
+        case,
+        Invalid,
+        lambda: case.suspend(head(), at(8), decision_ref="", reasons=[]),
+    )
+    case.suspend(head(), at(8), decision_ref="QD-TD", reasons=["nguy cơ thiệt hại"])
+    case.resume(head(), at(9), decision_ref="QD-TT", conditions=["báo cáo hằng tuần"])
+    case.suspend(head(), at(10), decision_ref="QD-TD-2", reasons=["lại có rủi ro"])
+    case.stop(head(), at(11), decision_ref="QD-D", reasons=["không khả thi"])
+    assert case.state is CaseState.STOPPED
+    assert [d["kind"] for d in case.directions] == ["SUSPEND", "RESUME", "SUSPEND", "STOP"]
+
+
+def test_stop_is_followed_by_a_final_report_of_partial_results() -> None:
+    case = drive_to(CaseState.STOPPED)
+    report_completion(case, 9)
+    assert case.state is CaseState.COMPLETION_REPORTED
+    assert case.completion is not None
+    assert case.completion["after_stop"] is True
+
+
+def test_progress_percent_is_bounded() -> None:
+    case = drive_to(CaseState.IN_IMPLEMENTATION)
+    refuse(
+        case,
+        Invalid,
+        lambda: case.report_progress(proposer(), at(8), period="Q3", progress_percent=120),
+    )
+    case.report_progress(proposer(), at(8), period="Q3", progress_percent=60, risk_of_damage=True)
+    assert case.progress_reports[0]["risk_of_damage"] is True
+
+
+def test_evaluation_completion_report_lateness_is_recorded() -> None:
+    case = drive_to(CaseState.IN_IMPLEMENTATION)
+    case.report_completion(
+        CO_IMPLEMENTER_ACTOR,
+        at(20),
+        completed_on=day(10),
+        results_vs_targets=[{"target": "50%", "result": "50%"}],
+        resources_used={},
+        damage={"occurred": False},
+        report_due=day(15),  # 5 working days after completion, as computed by the application
+        evaluation_due=day(29),
+    )
+    completion = case.completion
+    assert completion is not None
+    assert completion["late"] is True
+    assert completion["reported_on"] == day(20)
+    assert case.open_deadlines()[DeadlineName.EVALUATION].due == day(29)
+
+
+def test_completion_report_damage_needs_a_description() -> None:
+    case = drive_to(CaseState.IN_IMPLEMENTATION)
+    refusal = refuse(
+        case,
+        Invalid,
+        lambda: case.report_completion(
+            proposer(),
+            at(9),
+            completed_on=day(9),
+            results_vs_targets=[],
+            resources_used={},
+            damage={"occurred": True, "estimate": Decimal("-1")},
+            report_due=day(14),
+            evaluation_due=day(20),
+        ),
+    )
+    assert {p.field for p in refusal.problems} == {
+        "results_vs_targets",
+        "damage.description",
+        "damage.estimate",
+    }
+
+
+# ------------------------------------------------------------------ evaluation
+
+
+def _reported_with_party_opinion(proposer_id: str = PROPOSER) -> Case:
+    case = drive_to(CaseState.COMPLETION_REPORTED, proposer_id=proposer_id)
+    receive_party_opinion(case, "EVALUATION", 8)
+    return case
+
+
+def test_evaluation_failed_vote_keeps_the_case_waiting_for_another_meeting() -> None:
+    case = _reported_with_party_opinion()
+    record = case.hold_evaluation_meeting(
+        head(),
+        at(9),
+        held_on=day(9),
+        ballots=ALL_AGAINST,
+        minutes_ref="BB-DG-1",
+        assessed_outcome="COMPLETED",
+        conclusion_due=day(12),
+    )
+    assert not record.passed
+    assert case.state is CaseState.COMPLETION_REPORTED
+    assert DeadlineName.EVALUATION in case.open_deadlines()
+    case.hold_evaluation_meeting(
+        head(),
+        at(10),
+        held_on=day(10),
+        ballots=ALL_FOR,
+        minutes_ref="BB-DG-2",
+        assessed_outcome="PARTIAL",
+        conclusion_due=day(13),
+    )
+    assert state_of(case) is CaseState.EVALUATED
+    assert case.evaluated_outcome is EvaluationOutcome.PARTIAL
+    assert set(case.open_deadlines()) == {DeadlineName.CONCLUSION}
+
+
+def test_evaluation_proposer_deputy_excluded() -> None:
+    case = _reported_with_party_opinion(proposer_id=DEPUTIES[0])
+    refuse(
+        case,
+        NotAllowed,
+        lambda: case.hold_evaluation_meeting(
+            head(),
+            at(9),
+            held_on=day(9),
+            ballots=ALL_FOR,
+            minutes_ref="BB-DG",
+            assessed_outcome="COMPLETED",
+            conclusion_due=day(12),
+        ),
+    )
+
+
+def test_art11_4_non_completion_conclusion_names_its_causes() -> None:
+    case = drive_to(CaseState.EVALUATED, outcome="NOT_COMPLETED")
+    refusal = refuse(
+        case,
+        Invalid,
+        lambda: case.issue_conclusion(
+            head(),
+            at(12),
+            outcome="NOT_COMPLETED",
+            caused_damage=False,
+            good_faith_finding=True,
+            causes_objective=[],
+            causes_subjective=[],
+            conclusion_ref="KL-01",
+        ),
+    )
+    assert [p.field for p in refusal.problems] == ["causes"]
+
+
+def test_conclusion_must_match_the_collectives_assessment() -> None:
+    case = drive_to(CaseState.EVALUATED, outcome="PARTIAL")
+    refuse(case, Conflict, lambda: conclude(case, 12, outcome="COMPLETED"))
+
+
+def test_conclusion_records_whether_it_was_issued_late() -> None:
+    case = drive_to(CaseState.EVALUATED)
+    conclude(case, 30)
+    assert case.conclusion is not None
+    assert case.conclusion["issued_late"] is True
+
+
+# ------------------------------------------------------------------ Art 10 encouragement
+
+
+def test_art10_recognition_only_for_a_completed_result() -> None:
+    case = drive_to(CaseState.CONCLUDED, outcome="PARTIAL")
+    refuse(case, Conflict, lambda: case.recognize_result(head(), at(14)))
+    completed = drive_to(CaseState.CONCLUDED)
+    completed.recognize_result(head(), at(14))
+    assert completed.state is CaseState.RECOGNIZED
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        EncouragementForm.PRAISE,
+        EncouragementForm.COMMENDATION,
+        EncouragementForm.RANK_PROMOTION_MERIT,
+        EncouragementForm.EARLY_SALARY_STEP_12M,
+    ],
+)
+def test_art10_forms_a_and_c_only_for_a_completed_result(form: EncouragementForm) -> None:
+    partial = drive_to(CaseState.CONCLUDED, outcome="PARTIAL")
+
+    def grant(case: Case) -> None:
+        case.grant_encouragement(
+            head(), at(15), form=form, beneficiary={"kind": "OFFICIAL"}, decision_ref="QD-KT"
+        )
+
+    refuse(partial, Conflict, lambda: grant(partial))
+    completed = drive_to(CaseState.RECOGNIZED)
+    grant(completed)
+    (granted,) = completed.encouragements
+    assert granted["beneficiary"]["id"] == PROPOSER
+    assert granted["form"] == form.value
+
+
+def test_art10_forms_b_and_d_do_not_need_a_completed_result() -> None:
+    case = drive_to(CaseState.CONCLUDED, outcome="NOT_COMPLETED")
+    case.grant_encouragement(
+        head(),
+        at(15),
+        form="APPOINTMENT_PRIORITY",
+        beneficiary={"kind": "IMPLEMENTER", "id": CO_IMPLEMENTER},
+        decision_ref="QD-01",
+    )
+    case.grant_encouragement(
+        head(),
+        at(15),
+        form="OTHER",
+        beneficiary={"kind": "AGENCY"},
+        decision_ref="QD-02",
+        description="Giấy khen của Sở",
+    )
+    assert [e["beneficiary"]["kind"] for e in case.encouragements] == ["IMPLEMENTER", "AGENCY"]
+    assert case.state is CaseState.CONCLUDED
+
+
+def test_art10_career_forms_are_for_persons_not_agencies() -> None:
+    case = drive_to(CaseState.RECOGNIZED)
+    refuse(
+        case,
+        Invalid,
+        lambda: case.grant_encouragement(
+            head(),
+            at(15),
+            form="EARLY_SALARY_STEP_12M",
+            beneficiary={"kind": "AGENCY"},
+            decision_ref="QD",
+        ),
+    )
+
+
+def test_art10_same_form_is_granted_once_per_beneficiary() -> None:
+    case = drive_to(CaseState.RECOGNIZED)
+    case.grant_encouragement(
+        head(), at(15), form="PRAISE", beneficiary={"kind": "HEAD"}, decision_ref="QD-1"
+    )
+    refuse(
+        case,
+        Conflict,
+        lambda: case.grant_encouragement(
+            head(), at(16), form="PRAISE", beneficiary={"kind": "HEAD"}, decision_ref="QD-2"
+        ),
+    )
+
+
+def test_art10_implementer_beneficiary_must_be_named_in_the_approval() -> None:
+    case = drive_to(CaseState.RECOGNIZED)
+    refuse(
+        case,
+        Invalid,
+        lambda: case.grant_encouragement(
+            head(),
+            at(15),
+            form="PRAISE",
+            beneficiary={"kind": "IMPLEMENTER", "id": "nguoi-la"},
+            decision_ref="QD",
+        ),
+    )
+
+
+# ------------------------------------------------------------------ Art 11 protection
+
+
+def _determine(case: Case, *, directions_followed: bool = True) -> ProtectionTier:
+    return case.determine_protection(
+        head(),
+        at(16),
+        art5_conditions_met=True,
+        implemented_as_decided=True,
+        directions_followed=directions_followed,
+        decision_ref="QD-BV",
+    )
+
+
+def test_art11_completed_result_gives_no_liability() -> None:
+    case = drive_to(CaseState.RECOGNIZED)
+    assert _determine(case) is ProtectionTier.NO_LIABILITY
+    assert case.state is CaseState.PROTECTION_DETERMINED
+    assert case.protection is not None
+    assert case.protection["legal_basis"] == "ND73 Art 11 §1"
+
+
+def test_art11_partial_in_good_faith_excludes_liability() -> None:
+    case = drive_to(CaseState.CONCLUDED, outcome="PARTIAL", good_faith=True)
+    assert _determine(case) is ProtectionTier.LIABILITY_EXCLUDED
+
+
+def test_art11_damage_allows_mitigation_only() -> None:
+    partial = drive_to(CaseState.CONCLUDED, outcome="PARTIAL", damage=True)
+    assert _determine(partial) is ProtectionTier.EXCLUSION_EXEMPTION_OR_MITIGATION
+    completed = drive_to(CaseState.CONCLUDED, outcome="COMPLETED", damage=True)
+    assert _determine(completed) is ProtectionTier.EXCLUSION_EXEMPTION_OR_MITIGATION
+    bad_faith = drive_to(CaseState.CONCLUDED, outcome="PARTIAL", damage=True, good_faith=False)
+    assert _determine(bad_faith) is ProtectionTier.NONE
+
+
+def test_art11_without_good_faith_no_protection() -> None:
+    case = drive_to(CaseState.CONCLUDED, outcome="NOT_COMPLETED", good_faith=False)
+    assert _determine(case) is ProtectionTier.NONE
+
+
+def test_art11_directions_not_followed_removes_protection() -> None:
+    case = drive_to(CaseState.RECOGNIZED)
+    assert _determine(case, directions_followed=False) is ProtectionTier.NONE
+    assert case.protection is not None
+    assert case.protection["facts"]["directions_followed"] is False
+
+
+def test_art2_ordinary_staff_register_but_are_not_protected() -> None:
+    case = drive_to(CaseState.RECOGNIZED, protection_eligible=False)
+    assert _determine(case) is ProtectionTier.NONE
+
+
+# ------------------------------------------------------------------ Art 6 prohibited acts
+
+
+def _report(case: Case, act: str, accused: str, reporter: dict[str, Any]) -> int:
+    return case.report_prohibited_act(
+        reporter,
+        at(13),
+        act=act,
+        accused={"user_id": accused, "name": "x"},
+        description="mô tả",
+        evidence_refs=["BB-KT-1"],
+    )
+
+
+def test_art6_finding_removes_protection() -> None:
+    case = drive_to(CaseState.RECOGNIZED)
+    number = _report(case, "ART6_1", PROPOSER, home_affairs())
+    case.record_prohibited_act_finding(
+        head(), at(14), report_number=number, substantiated=True, finding_ref="KL-TTr-1"
+    )
+    assert _determine(case) is ProtectionTier.NONE
+    assert case.protection is not None
+    assert case.protection["facts"]["prohibited_act_found"] is True
+
+
+def test_art6_unsubstantiated_report_leaves_protection() -> None:
+    case = drive_to(CaseState.RECOGNIZED)
+    number = _report(case, "ART6_1", PROPOSER, home_affairs())
+    case.record_prohibited_act_finding(
+        head(), at(14), report_number=number, substantiated=False, finding_ref="KL-TTr-1"
+    )
+    assert _determine(case) is ProtectionTier.NO_LIABILITY
+
+
+def test_art6_finding_after_determination_revokes_protection() -> None:
+    case = drive_to(CaseState.PROTECTION_DETERMINED)
+    assert case.protection_tier is ProtectionTier.NO_LIABILITY
+    number = _report(case, "ART6_4", PROPOSER, system())
+    case.record_prohibited_act_finding(
+        head(), at(20), report_number=number, substantiated=True, finding_ref="KL-2"
+    )
+    assert case.protection is not None
+    assert case.protection["tier"] == "NONE"
+    assert case.protection["revoked_by_report"] == number
+
+
+def test_art6_2_retaliation_against_the_official_keeps_their_protection() -> None:
+    case = drive_to(CaseState.RECOGNIZED)
+    number = _report(case, "ART6_2", DEPUTIES[0], proposer())
+    case.record_prohibited_act_finding(
+        head(), at(14), report_number=number, substantiated=True, finding_ref="KL-3"
+    )
+    (report,) = case.prohibited_act_reports
+    assert report["finding"]["against_official"] is False
+    assert _determine(case) is ProtectionTier.NO_LIABILITY
+
+
+def test_art6_accused_cannot_rule_on_their_own_report() -> None:
+    case = drive_to(CaseState.IN_IMPLEMENTATION)
+    number = _report(case, "ART6_2", HEAD, proposer())
+    refuse(
+        case,
+        NotAllowed,
+        lambda: case.record_prohibited_act_finding(
+            head(), at(14), report_number=number, substantiated=False, finding_ref="KL"
+        ),
+    )
+
+
+def test_art6_report_is_found_on_once() -> None:
+    case = drive_to(CaseState.IN_IMPLEMENTATION)
+    number = _report(case, "ART6_5", CO_IMPLEMENTER, proposer())
+    case.record_prohibited_act_finding(
+        head(), at(14), report_number=number, substantiated=False, finding_ref="KL"
+    )
+    refuse(
+        case,
+        Conflict,
+        lambda: case.record_prohibited_act_finding(
+            head(), at(15), report_number=number, substantiated=True, finding_ref="KL-2"
+        ),
+    )
+    refuse(
+        case,
+        Conflict,
+        lambda: case.record_prohibited_act_finding(
+            head(), at(15), report_number=99, substantiated=True, finding_ref="KL-2"
+        ),
+    )
+
+
+# ------------------------------------------------------------------ events
+
+
+def test_every_event_is_self_contained() -> None:
+    case = drive_to(CaseState.CLOSED)
+    events = case.collect_events()
+    assert len(events) == 13
+    for recorded in events:
+        stamp = recorded.stamp  # type: ignore[attr-defined]
+        assert stamp["proposal_id"] == PROPOSAL_ID
+        assert stamp["rule_set_version"] == "can-tho/2024.1"
+        assert stamp["legal_basis"].startswith(("ND73", "KH 88"))
+        assert stamp["actor"]["user_id"]
+        assert CaseState(stamp["state"])
+    assert events[-1].stamp["state"] == "CLOSED"  # type: ignore[attr-defined]
