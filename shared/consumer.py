@@ -134,14 +134,15 @@ class TrackedConsumer:
         return self.handlers.get(event.type, self.archive_all)
 
     def _process(self, handler: Handler, event: IntegrationEvent, tracking: Tracking) -> str:
-        if self.app.has_processed(tracking.application_name, tracking.notification_id):
-            return "duplicate"
-        try:
-            handler(event, tracking)
-        except IntegrityError:
+        with self.app.consumer_lock:
             if self.app.has_processed(tracking.application_name, tracking.notification_id):
                 return "duplicate"
-            raise
+            try:
+                handler(event, tracking)
+            except IntegrityError:
+                if self.app.has_processed(tracking.application_name, tracking.notification_id):
+                    return "duplicate"
+                raise
         log.info(
             "handled %s",
             event.type,

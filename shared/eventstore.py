@@ -91,6 +91,9 @@ class ServiceApplication(Application[UUID]):
         super().__init__(env)
         self._commit_listeners: list[Callable[[], None]] = []
         self._listeners_lock = threading.Lock()
+        self.consumer_lock = threading.Lock()
+        """Consumers of several upstreams write one at a time, so that two events about the same
+        aggregate never race into an optimistic-concurrency conflict."""
 
     def construct_recorder(self) -> ProcessRecorder:
         return self.factory.process_recorder()

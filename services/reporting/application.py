@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -40,6 +41,7 @@ class ReportingApplication(ServiceApplication):
                     "actor": body.get("actor"),
                     "legal_basis": event.legal_basis,
                     "rule_set_version": event.rule_set_version,
+                    "archived_at": datetime.now(UTC).isoformat(),
                     "body": body,
                 }
             )

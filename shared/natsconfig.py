@@ -1,0 +1,513 @@
+"""Who may publish and read what on NATS: one declarative model, rendered to a nats-server config.
+
+The same model serves the embedded runner (`d73 run`, literal passwords in a private file) and
+the compose cluster (`deploy/nats/cluster.conf`, passwords as `$VARIABLE` references resolved by
+nats-server from its environment), so the two cannot drift.
+
+Accounts:
+
+- `D73`: one user per service. A service publishes only its own subjects (`d73.<service>.>`,
+  `d73.deadletter.<service>`, `d73.audit.checkpoint.<service>`) plus what a JetStream client
+  needs; no service may delete or purge a stream (event stores are append-only). An optional
+  `admin` user (backups, restores) may do everything.
+- `AGENCIES`: other agencies, read-only. They receive the public subjects live (stream imports)
+  and replay history from `D73_PUBLIC`, a stream in their own account that *sources* the public
+  streams of `D73` through a JetStream API import restricted to those streams and subjects. The
+  stream has no subjects of its own, so nothing can be published into it; agency users may only
+  create consumers on it. Dead letters are neither imported nor sourced. Agency users cannot use
+  the imported JetStream API directly: a consumer created that way could deliver into `d73.>`.
+  `D73_PUBLIC` is created once by the `agencies-admin` user (see `agencies_public_stream`).
+- `SYS`: the system account (server monitoring, `nats server report`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from nats.js.api import (
+    ExternalStream,
+    RetentionPolicy,
+    StorageType,
+    StreamConfig,
+    StreamSource,
+)
+
+from shared.subjects import (
+    APPROVAL_STREAM,
+    AUDIT_STREAM,
+    REGISTRATION_STREAM,
+    StreamSpec,
+)
+
+SERVICE_ACCOUNT = "D73"
+AGENCIES_ACCOUNT = "AGENCIES"
+SYSTEM_ACCOUNT = "SYS"
+ADMIN_USER = "admin"
+AGENCIES_ADMIN_USER = "agencies-admin"
+SYSTEM_USER = "sys"
+
+PUBLIC_STREAMS: tuple[StreamSpec, ...] = (REGISTRATION_STREAM, APPROVAL_STREAM, AUDIT_STREAM)
+"""What other agencies may read: every published event and audit checkpoint, never dead letters."""
+PUBLIC_SUBJECTS: tuple[str, ...] = tuple(s for spec in PUBLIC_STREAMS for s in spec.subjects)
+AGENCIES_STREAM = "D73_PUBLIC"
+"""The stream in the AGENCIES account that sources the public streams (history for replay)."""
+IMPORTED_API_PREFIX = "$JS.D73.API"
+"""Where the AGENCIES account sees the part of D73's JetStream API that sourcing needs."""
+DELIVER_PREFIX = "agencies.deliver"
+"""Subjects in D73 on which the sourcing consumers deliver to AGENCIES (outside `d73.>`)."""
+
+JETSTREAM_CLIENT = ("$JS.API.>", "$JS.ACK.>", "_INBOX.>")
+APPEND_ONLY = (
+    "$JS.API.STREAM.DELETE.>",
+    "$JS.API.STREAM.PURGE.>",
+    "$JS.API.STREAM.MSG.DELETE.>",
+)
+"""No service may erase history; only the admin user can (restores, retention changes)."""
+
+NAME = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
+
+
+@dataclass(frozen=True)
+class EnvVar:
+    """A value nats-server reads from its environment when it loads the file (`$NAME`)."""
+
+    name: str
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(r"[A-Z_][A-Z0-9_]*", self.name):
+            raise ValueError(f"not an environment variable name: {self.name!r}")
+
+
+Secret = str | EnvVar
+"""A password: the literal text, or the environment variable that holds it."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    allow: tuple[str, ...] = ()
+    deny: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Permissions:
+    publish: Rule
+    subscribe: Rule
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    password: Secret
+    permissions: Permissions | None = None
+    """None: everything inside the account."""
+
+
+@dataclass(frozen=True)
+class Export:
+    subject: str
+    service: bool
+    """True: requests (service export); False: messages (stream export)."""
+    accounts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Import:
+    subject: str
+    account: str
+    service: bool
+    to: str | None = None
+
+
+@dataclass(frozen=True)
+class Account:
+    name: str
+    users: tuple[User, ...]
+    jetstream: bool = True
+    exports: tuple[Export, ...] = ()
+    imports: tuple[Import, ...] = ()
+
+
+@dataclass(frozen=True)
+class ClusterSpec:
+    """A JetStream cluster; every node gets the same file and its name on the command line."""
+
+    name: str
+    routes: tuple[str, ...]
+    port: int = 6222
+    host: str = "0.0.0.0"
+
+
+@dataclass(frozen=True)
+class SecurityModel:
+    accounts: tuple[Account, ...]
+    system_account: str = SYSTEM_ACCOUNT
+
+    def account(self, name: str) -> Account:
+        return next(a for a in self.accounts if a.name == name)
+
+
+def service_subjects(service: str) -> tuple[str, ...]:
+    """The only subjects a service may publish events to (design.md §2, §3, §4)."""
+    return (f"d73.{service}.>", f"d73.deadletter.{service}", f"d73.audit.checkpoint.{service}")
+
+
+def service_permissions(service: str) -> Permissions:
+    return Permissions(
+        publish=Rule(allow=(*service_subjects(service), *JETSTREAM_CLIENT), deny=APPEND_ONLY),
+        subscribe=Rule(allow=("_INBOX.>", "d73.>")),
+    )
+
+
+def _both_ack_formats(kind: str, stream: str) -> tuple[str, ...]:
+    """`$JS.ACK|FC.<stream>.…` and the v2 form `$JS.ACK|FC.<domain>.<account>.<stream>.…`."""
+    return (f"$JS.{kind}.{stream}.>", f"$JS.{kind}.*.*.{stream}.>")
+
+
+def agency_permissions() -> Permissions:
+    """Read the public subjects live, and consume (never change) the D73_PUBLIC stream."""
+    s = AGENCIES_STREAM
+    return Permissions(
+        publish=Rule(
+            allow=(
+                "$JS.API.INFO",
+                "$JS.API.STREAM.NAMES",
+                f"$JS.API.STREAM.INFO.{s}",
+                f"$JS.API.STREAM.MSG.GET.{s}",
+                f"$JS.API.DIRECT.GET.{s}",
+                f"$JS.API.DIRECT.GET.{s}.>",
+                f"$JS.API.CONSUMER.CREATE.{s}",
+                f"$JS.API.CONSUMER.CREATE.{s}.>",
+                f"$JS.API.CONSUMER.DURABLE.CREATE.{s}.>",
+                f"$JS.API.CONSUMER.INFO.{s}.>",
+                f"$JS.API.CONSUMER.DELETE.{s}.>",
+                f"$JS.API.CONSUMER.NAMES.{s}",
+                f"$JS.API.CONSUMER.LIST.{s}",
+                f"$JS.API.CONSUMER.MSG.NEXT.{s}.>",
+                *_both_ack_formats("ACK", s),
+                *_both_ack_formats("FC", s),
+            ),
+            deny=("d73.>", f"{IMPORTED_API_PREFIX}.>", f"{DELIVER_PREFIX}.>"),
+        ),
+        subscribe=Rule(allow=("_INBOX.>", *PUBLIC_SUBJECTS), deny=("d73.deadletter.>",)),
+    )
+
+
+def agencies_admin_permissions() -> Permissions:
+    """Manage the AGENCIES account's streams, but never touch D73 through the imported API."""
+    return Permissions(
+        publish=Rule(
+            allow=("$JS.API.>", "$JS.ACK.>", "$JS.FC.>", "_INBOX.>"),
+            deny=("d73.>", f"{IMPORTED_API_PREFIX}.>", f"{DELIVER_PREFIX}.>"),
+        ),
+        subscribe=Rule(allow=("_INBOX.>", *PUBLIC_SUBJECTS), deny=("d73.deadletter.>",)),
+    )
+
+
+def _public_exports() -> tuple[Export, ...]:
+    agencies = (AGENCIES_ACCOUNT,)
+    exports: list[Export] = [Export(subject, False, agencies) for subject in PUBLIC_SUBJECTS]
+    for spec in PUBLIC_STREAMS:
+        for subject in spec.subjects:
+            # Only the extended create with the stream's own subjects as filter: a consumer on
+            # a public stream that sees only public subjects.
+            exports.append(
+                Export(f"$JS.API.CONSUMER.CREATE.{spec.name}.*.{subject}", True, agencies)
+            )
+        exports += [Export(fc, True, agencies) for fc in _both_ack_formats("FC", spec.name)]
+    exports.append(Export(f"{DELIVER_PREFIX}.>", False, agencies))
+    return tuple(exports)
+
+
+def _public_imports() -> tuple[Import, ...]:
+    imports: list[Import] = []
+    for export in _public_exports():
+        to = None
+        if export.subject.startswith("$JS.API."):
+            to = IMPORTED_API_PREFIX + export.subject.removeprefix("$JS.API")
+        imports.append(Import(export.subject, SERVICE_ACCOUNT, export.service, to))
+    return tuple(imports)
+
+
+def _check_names(names: Sequence[str], what: str) -> None:
+    for name in names:
+        if not NAME.match(name):
+            raise ValueError(f"{what} name {name!r} must match {NAME.pattern}")
+
+
+def security_model(
+    *,
+    users: Mapping[str, Secret],
+    agencies: Mapping[str, Secret] | None = None,
+    admin: Secret | None = None,
+    agencies_admin: Secret | None = None,
+    system: Secret | None = None,
+) -> SecurityModel:
+    """The accounts, users and permissions of a D73 deployment.
+
+    `users` maps each service name to its password; `agencies` maps agency user names to theirs.
+    Optional users (admin, agencies-admin, sys) are left out when their password is None.
+    """
+    agencies = agencies or {}
+    _check_names(list(users), "service")
+    _check_names(list(agencies), "agency")
+    reserved = {AGENCIES_ADMIN_USER} & set(agencies)
+    if reserved or ADMIN_USER in users:
+        raise ValueError(f"reserved user name: {sorted(reserved) or [ADMIN_USER]}")
+    d73_users = [
+        User(name, password, service_permissions(name)) for name, password in users.items()
+    ]
+    if admin is not None:
+        d73_users.append(User(ADMIN_USER, admin))
+    agency_users = [User(name, pw, agency_permissions()) for name, pw in agencies.items()]
+    if agencies_admin is not None:
+        agency_users.append(User(AGENCIES_ADMIN_USER, agencies_admin, agencies_admin_permissions()))
+    return SecurityModel(
+        accounts=(
+            Account(SERVICE_ACCOUNT, tuple(d73_users), exports=_public_exports()),
+            Account(AGENCIES_ACCOUNT, tuple(agency_users), imports=_public_imports()),
+            Account(
+                SYSTEM_ACCOUNT,
+                (User(SYSTEM_USER, system),) if system is not None else (),
+                jetstream=False,
+            ),
+        )
+    )
+
+
+def agencies_public_stream(replicas: int = 1) -> StreamConfig:
+    """D73_PUBLIC in the AGENCIES account: the public streams of D73, sourced (with history)."""
+    return StreamConfig(
+        name=AGENCIES_STREAM,
+        description="D73 public events and audit checkpoints, sourced from the D73 account",
+        retention=RetentionPolicy.LIMITS,
+        storage=StorageType.FILE,
+        num_replicas=replicas,
+        sources=[
+            StreamSource(
+                name=spec.name,
+                filter_subject=spec.subjects[0],
+                external=ExternalStream(api=IMPORTED_API_PREFIX, deliver=DELIVER_PREFIX),
+            )
+            for spec in PUBLIC_STREAMS
+        ],
+    )
+
+
+# --- rendering ---------------------------------------------------------------------------------
+
+_BARE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+Value = str | int | bool | EnvVar | list["Value"] | dict[str, "Value"]
+
+
+def _key(key: str) -> str:
+    return key if _BARE_KEY.match(key) else json.dumps(key)
+
+
+def _render(value: Value, indent: int) -> str:
+    pad = "  " * indent
+    if isinstance(value, EnvVar):
+        return f"${value.name}"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)  # quoted: never read as a `$variable`
+    if isinstance(value, list):
+        if not value:
+            return "[]"
+        if all(not isinstance(v, dict | list) for v in value):
+            inline = "[" + ", ".join(_render(v, 0) for v in value) + "]"
+            if len(inline) + len(pad) <= 96:
+                return inline
+        items = "".join(f"{pad}  {_render(v, indent + 1)}\n" for v in value)
+        return f"[\n{items}{pad}]"
+    if all(not isinstance(v, dict | list) for v in value.values()):
+        inline = "{" + ", ".join(f"{_key(k)}: {_render(v, 0)}" for k, v in value.items()) + "}"
+        if len(inline) + len(pad) <= 96:
+            return inline
+    lines = []
+    for key, item in value.items():
+        lines.append(f"{pad}  {_key(key)}: {_render(item, indent + 1)}\n")
+    return "{\n" + "".join(lines) + pad + "}"
+
+
+def _rule(rule: Rule) -> dict[str, Value]:
+    out: dict[str, Value] = {}
+    if rule.allow:
+        out["allow"] = list(rule.allow)
+    if rule.deny:
+        out["deny"] = list(rule.deny)
+    return out
+
+
+def _user(user: User) -> dict[str, Value]:
+    out: dict[str, Value] = {"user": user.name, "password": user.password}
+    if user.permissions is not None:
+        out["permissions"] = {
+            "publish": _rule(user.permissions.publish),
+            "subscribe": _rule(user.permissions.subscribe),
+        }
+    return out
+
+
+def _account(account: Account) -> dict[str, Value]:
+    out: dict[str, Value] = {}
+    if account.jetstream:
+        out["jetstream"] = "enabled"
+    out["users"] = [_user(u) for u in account.users]
+    if account.exports:
+        out["exports"] = [
+            {"service" if e.service else "stream": e.subject, "accounts": list(e.accounts)}
+            for e in account.exports
+        ]
+    if account.imports:
+        imports: list[Value] = []
+        for i in account.imports:
+            entry: dict[str, Value] = {
+                "service" if i.service else "stream": {"account": i.account, "subject": i.subject}
+            }
+            if i.to is not None:
+                entry["to"] = i.to
+            imports.append(entry)
+        out["imports"] = imports
+    return out
+
+
+def render_model(
+    model: SecurityModel,
+    *,
+    jetstream_store: Path | str | None = None,
+    cluster: ClusterSpec | None = None,
+    sync_always: bool = True,
+    port: int | None = None,
+    monitor_port: int | None = None,
+) -> str:
+    """The nats-server configuration text for a security model."""
+    top: dict[str, Value] = {}
+    if port is not None:
+        top["port"] = port
+    if monitor_port is not None:
+        top["http_port"] = monitor_port
+    jetstream: dict[str, Value] = {}
+    if jetstream_store is not None:
+        jetstream["store_dir"] = str(jetstream_store)
+    if sync_always:
+        # fsync every write before the ack: the default interval can lose acknowledged
+        # messages on a power cut (Jepsen, NATS 2.12).
+        jetstream["sync_interval"] = "always"
+    top["jetstream"] = jetstream
+    if cluster is not None:
+        top["cluster"] = {
+            "name": cluster.name,
+            "listen": f"{cluster.host}:{cluster.port}",
+            "routes": list(cluster.routes),
+        }
+    top["system_account"] = model.system_account
+    top["accounts"] = {a.name: _account(a) for a in model.accounts}
+    body = "".join(f"{key}: {_render(value, 0)}\n" for key, value in top.items())
+    header = (
+        "# D73 nats-server configuration, rendered by shared/natsconfig.py: do not edit by hand.\n"
+        "# Passwords written $NAME are read from nats-server's environment when it starts.\n"
+    )
+    return header + body
+
+
+def render_nats_config(
+    *,
+    users: Mapping[str, Secret],
+    agencies: Mapping[str, Secret] | None = None,
+    admin: Secret | None = None,
+    agencies_admin: Secret | None = None,
+    system: Secret | None = None,
+    jetstream_store: Path | str | None = None,
+    cluster: ClusterSpec | None = None,
+    sync_always: bool = True,
+    port: int | None = None,
+    monitor_port: int | None = None,
+) -> str:
+    """Render the D73 security model (see `security_model`) as a nats-server configuration.
+
+    The embedded runner passes literal passwords and sets store, address and port on the command
+    line (`-js -sd … -a … -p …`); the compose file mounts the result of `compose_cluster_config`.
+    """
+    model = security_model(
+        users=users, agencies=agencies, admin=admin, agencies_admin=agencies_admin, system=system
+    )
+    return render_model(
+        model,
+        jetstream_store=jetstream_store,
+        cluster=cluster,
+        sync_always=sync_always,
+        port=port,
+        monitor_port=monitor_port,
+    )
+
+
+# --- the compose cluster -----------------------------------------------------------------------
+
+SERVICES = ("registration", "approval", "reporting")
+COMPOSE_NODES = ("nats-1", "nats-2", "nats-3")
+"""Compose service names of the NATS nodes (their server names are n1, n2, n3)."""
+COMPOSE_CONFIG = Path("deploy/nats/cluster.conf")
+COMPOSE_AGENCIES = Path("deploy/nats/agencies.txt")
+
+
+def password_variable(user: str, *, agency: bool = False) -> str:
+    """`NATS_<USER>_PASSWORD`, or `NATS_AGENCY_<USER>_PASSWORD` for an agency user."""
+    stem = user.upper().replace("-", "_")
+    return f"NATS_AGENCY_{stem}_PASSWORD" if agency else f"NATS_{stem}_PASSWORD"
+
+
+def read_agencies(path: Path) -> list[str]:
+    """Agency user names, one a line; `#` starts a comment."""
+    names = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        name = line.split("#", 1)[0].strip()
+        if name:
+            names.append(name)
+    return names
+
+
+def compose_cluster_config(agencies: Sequence[str] = ()) -> str:
+    """The configuration every node of the compose cluster loads (deploy/nats/cluster.conf)."""
+    return render_nats_config(
+        users={s: EnvVar(password_variable(s)) for s in SERVICES},
+        agencies={a: EnvVar(password_variable(a, agency=True)) for a in agencies},
+        admin=EnvVar(password_variable(ADMIN_USER)),
+        agencies_admin=EnvVar(password_variable(AGENCIES_ADMIN_USER)),
+        system=EnvVar(password_variable(SYSTEM_USER)),
+        jetstream_store="/data",
+        cluster=ClusterSpec("d73", tuple(f"nats://{node}:6222" for node in COMPOSE_NODES)),
+        sync_always=True,
+        port=4222,
+        monitor_port=8222,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m shared.natsconfig [--check]`: write (or check) deploy/nats/cluster.conf."""
+    parser = argparse.ArgumentParser(prog="python -m shared.natsconfig", description=main.__doc__)
+    parser.add_argument("--root", type=Path, default=Path("."), help="project directory")
+    parser.add_argument("--check", action="store_true", help="fail if the file is out of date")
+    args = parser.parse_args(argv)
+    target = args.root / COMPOSE_CONFIG
+    text = compose_cluster_config(read_agencies(args.root / COMPOSE_AGENCIES))
+    if args.check:
+        if not target.exists() or target.read_text(encoding="utf-8") != text:
+            print(f"{target} is out of date: run python -m shared.natsconfig", file=sys.stderr)
+            return 1
+        return 0
+    target.write_text(text, encoding="utf-8")
+    print(f"wrote {target}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
