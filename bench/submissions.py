@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import statistics
 import tempfile
@@ -41,10 +42,8 @@ class PeakRss:
     def _run(self) -> None:
         while not self._stop.is_set():
             for name, proc in self.procs.items():
-                try:
+                with contextlib.suppress(psutil.Error):
                     self.peak[name] = max(self.peak[name], proc.memory_info().rss)
-                except psutil.Error:
-                    pass
             time.sleep(0.05)
 
     def __enter__(self) -> PeakRss:

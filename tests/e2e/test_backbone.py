@@ -34,7 +34,7 @@ def assert_thin_vertical(suite: Suite) -> None:
 
         opened = wait_until(case)
         assert opened["state"] == "IN_INTAKE"
-        assert opened["routing"]["recipient_unit_id"] == "ct.ubnd-tp"  # type: ignore[index]
+        assert opened["routing"]["recipient_unit_id"] == "ct.ubnd-tp"
 
         def history() -> list[dict[str, object]] | None:
             r = client.get(
