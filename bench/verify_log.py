@@ -3,10 +3,18 @@
     .venv/bin/python -m bench.verify_log --events 1000000
 
 Target (performance.md): full verification >= 0.5 x "SHA-256 chain over canonical JSON". Builds
-N realistic canonical entries (~500 B), then prints a table and one JSON line: the raw chain
-(chain[n] = SHA-256(chain[n-1] || entry)), full Merkle root recomputation (leaf hashing + tree),
-`verify_log` against three signed checkpoints, the incremental tree's append rate, and
-inclusion / consistency proofs at 1 k, 100 k and 1 M leaves. No assertions on time.
+N realistic canonical entries (~490 B) and prints a table and one JSON line:
+
+A. over the same canonical bytes: the raw chain (chain[n] = SHA-256(chain[n-1] || entry)), full
+   Merkle root recomputation (leaf hashing + tree), `verify_log` against three signed
+   checkpoints, and the incremental tree's append rate;
+B. from decoded events (what re-verifying a store costs, and how performance.md's ceiling was
+   measured): the chain with orjson encoding, the same chain with `canonical_json`, the Merkle
+   root with `canonical_json`, and `verify_bundle` of a bundle holding every entry;
+C. inclusion and consistency proofs at 1 k, 100 k and 1 M leaves: time and size.
+
+Each measure runs `--reps` rounds, interleaved so that load from other processes on a shared
+machine falls on all of them alike; the best round counts. No assertions on time.
 """
 
 from __future__ import annotations
@@ -21,12 +29,13 @@ import resource
 import statistics
 import sys
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from time import perf_counter
 from typing import Any
 
 import orjson
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from shared.audit.bundle import BUNDLE_FORMAT
 from shared.audit.canonical import canonical_json
@@ -72,17 +81,6 @@ def entry_object(position: int) -> dict[str, Any]:
     }
 
 
-def timed(action: Callable[[], object], reps: int) -> tuple[float, object]:
-    """Best wall time of `reps` runs (the least disturbed on a shared machine) and the result."""
-    best, result = float("inf"), None
-    for _ in range(reps):
-        gc.collect()
-        start = perf_counter()
-        result = action()
-        best = min(best, perf_counter() - start)
-    return best, result
-
-
 def build_entries(n: int) -> list[bytes]:
     """The canonical entries of positions 1..n (untimed set-up).
 
@@ -90,6 +88,18 @@ def build_entries(n: int) -> list[bytes]:
     those would measure the allocator instead of the hashing.
     """
     return [memoryview(canonical_json(entry_object(p))).tobytes() for p in range(1, n + 1)]
+
+
+def best_of_rounds(measures: Mapping[str, Callable[[], object]], rounds: int) -> dict[str, float]:
+    """Best wall time of each measure over `rounds` interleaved rounds."""
+    best = dict.fromkeys(measures, float("inf"))
+    for _ in range(rounds):
+        for name, action in measures.items():
+            gc.collect()
+            start = perf_counter()
+            action()
+            best[name] = min(best[name], perf_counter() - start)
+    return best
 
 
 def sha256_chain(entries: Sequence[bytes]) -> bytes:
@@ -100,16 +110,97 @@ def sha256_chain(entries: Sequence[bytes]) -> bytes:
     return head
 
 
-def leaf_and_tree_times(entries: Sequence[bytes], reps: int, root: object) -> tuple[float, float]:
-    """Split a full recomputation into hashing the leaves and hashing the tree above them."""
-    leaves_time, leaves = timed(lambda: [leaf_hash(entry) for entry in entries], reps)
-    leaf_list = leaves if isinstance(leaves, list) else []
-    tree_time, tree_root = timed(lambda: root_of(leaf_list), reps)
-    assert tree_root == root
-    return leaves_time, tree_time
+def chain_over_objects(objects: Sequence[dict[str, Any]]) -> bytes:
+    """The ceiling of performance.md: orjson-encode each event, then chain SHA-256 over it."""
+    sha256, dumps, sort_keys = hashlib.sha256, orjson.dumps, orjson.OPT_SORT_KEYS
+    head = bytes(32)
+    for item in objects:
+        head = sha256(head + dumps(item, option=sort_keys)).digest()
+    return head
+
+
+def canonical_chain_over_objects(objects: Sequence[dict[str, Any]]) -> bytes:
+    """The same chain through D73's own encoder (which also refuses NaN)."""
+    sha256 = hashlib.sha256
+    head = bytes(32)
+    for item in objects:
+        head = sha256(head + canonical_json(item)).digest()
+    return head
+
+
+def signed_checkpoints(tree: MerkleTree, size: int) -> tuple[list[Checkpoint], Ed25519PublicKey]:
+    """Three checkpoints of the first `size` leaves, at a quarter, half and all of them."""
+    key = generate_signing_key()
+    now = datetime.now(UTC)
+    checkpoints = [
+        sign_checkpoint(key, service=SERVICE, tree_size=s, root_hash=tree.root(s), time=now)
+        for s in sorted({max(1, size // 4), max(1, size // 2), size})
+    ]
+    return checkpoints, key.public_key()
+
+
+def same_bytes_rates(entries: list[bytes], tree: MerkleTree, rounds: int) -> dict[str, float]:
+    """A. Everything over the stored canonical bytes."""
+    n = len(entries)
+    checkpoints, public = signed_checkpoints(tree, n)
+    leaves = [leaf_hash(entry) for entry in entries]
+    assert root_of(hash_leaves(entries)) == root_of(leaves) == tree.root()
+    assert verify_log(entries, checkpoints, public, service=SERVICE).ok
+    times = best_of_rounds(
+        {
+            "sha256_chain": lambda: sha256_chain(entries),
+            "merkle_root_full": lambda: root_of(hash_leaves(entries)),
+            "merkle_leaf_hashing_only": lambda: [leaf_hash(entry) for entry in entries],
+            "merkle_tree_over_leaf_hashes": lambda: root_of(leaves),
+            "verify_log_3_checkpoints": lambda: verify_log(
+                entries, checkpoints, public, service=SERVICE
+            ),
+            "merkle_tree_append": lambda: MerkleTree.from_entries(entries),
+        },
+        rounds,
+    )
+    return {name: n / seconds for name, seconds in times.items()}
+
+
+def from_objects_rates(tree: MerkleTree, sample: int, rounds: int) -> dict[str, float]:
+    """B. Encode-then-hash over decoded event objects (performance.md's ceiling is the first)."""
+    objects = [entry_object(p) for p in range(1, sample + 1)]
+    checkpoints, public = signed_checkpoints(tree, sample)
+    bundle = {
+        "format": BUNDLE_FORMAT,
+        "service": SERVICE,
+        "public_keys": [{"key_id": key_id(public), "public_key": public_key_b64(public)}],
+        "checkpoints": [checkpoint.to_dict() for checkpoint in checkpoints],
+        "entries": objects,
+    }
+    assert root_of(hash_leaves(map(canonical_json, objects))) == tree.root(sample)
+    assert verify_bundle(bundle, trusted_keys=[public]).ok
+
+    def encode_all(encode: Callable[[dict[str, Any]], bytes]) -> None:
+        for item in objects:
+            encode(item)
+
+    def orjson_sorted(item: dict[str, Any]) -> bytes:
+        return orjson.dumps(item, option=orjson.OPT_SORT_KEYS)
+
+    times = best_of_rounds(
+        {
+            "sha256_chain_incl_orjson": lambda: chain_over_objects(objects),
+            "sha256_chain_incl_canonical_json": lambda: canonical_chain_over_objects(objects),
+            "merkle_root_incl_canonical_json": lambda: root_of(
+                hash_leaves(map(canonical_json, objects))
+            ),
+            "verify_bundle_3_checkpoints": lambda: verify_bundle(bundle, trusted_keys=[public]),
+            "encode_canonical_json": lambda: encode_all(canonical_json),
+            "encode_orjson_sorted": lambda: encode_all(orjson_sorted),
+        },
+        rounds,
+    )
+    return {name: sample / seconds for name, seconds in times.items()}
 
 
 def proof_figures(tree: MerkleTree, size: int, samples: int, rng: random.Random) -> dict[str, Any]:
+    """C. Inclusion and consistency proofs against the tree of `size` leaves."""
     indexes = [rng.randrange(size) for _ in range(samples)]
     root = tree.root(size)
     start = perf_counter()
@@ -142,173 +233,66 @@ def proof_figures(tree: MerkleTree, size: int, samples: int, rng: random.Random)
     }
 
 
-def pymerkle_append_rate(entries: Sequence[bytes]) -> float | None:
-    try:
-        import pymerkle
-    except ImportError:  # pragma: no cover - pinned in pyproject
-        return None
+def pymerkle_append_rate(entries: Sequence[bytes]) -> float:
+    """pymerkle 7.0.0's in-memory append, for comparison (stack-notes §7)."""
+    import pymerkle
+
     tree = pymerkle.InmemoryTree(algorithm="sha256")
     start = perf_counter()
     for entry in entries:
         tree.append_entry(entry)
-    return len(entries) / (perf_counter() - start + 1e-12)
+    return len(entries) / (perf_counter() - start)
 
 
-def chain_over_objects(objects: Sequence[dict[str, Any]]) -> bytes:
-    """The ceiling of performance.md: orjson-encode each event, then chain SHA-256 over it."""
-    sha256, dumps, sort_keys = hashlib.sha256, orjson.dumps, orjson.OPT_SORT_KEYS
-    head = bytes(32)
-    for item in objects:
-        head = sha256(head + dumps(item, option=sort_keys)).digest()
-    return head
-
-
-def canonical_chain_over_objects(objects: Sequence[dict[str, Any]]) -> bytes:
-    """The same chain through D73's own encoder (which also refuses NaN)."""
-    sha256 = hashlib.sha256
-    head = bytes(32)
-    for item in objects:
-        head = sha256(head + canonical_json(item)).digest()
-    return head
-
-
-def signed_checkpoints(tree: MerkleTree, size: int) -> tuple[list[Checkpoint], Any]:
-    key = generate_signing_key()
-    now = datetime.now(UTC)
-    checkpoints = [
-        sign_checkpoint(key, service=SERVICE, tree_size=s, root_hash=tree.root(s), time=now)
-        for s in sorted({max(1, size // 4), max(1, size // 2), size})
-    ]
-    return checkpoints, key.public_key()
-
-
-def from_objects_rates(tree: MerkleTree, sample: int, reps: int) -> dict[str, float]:
-    """Encode-then-hash rates over decoded event objects (performance.md's ceiling is the first)."""
-    objects = [entry_object(p) for p in range(1, sample + 1)]
-
-    def encode_all(encode: Callable[[dict[str, Any]], bytes]) -> None:
-        for item in objects:
-            encode(item)
-
-    def orjson_sorted(item: dict[str, Any]) -> bytes:
-        return orjson.dumps(item, option=orjson.OPT_SORT_KEYS)
-
-    canonical_time, _ = timed(lambda: encode_all(canonical_json), reps)
-    orjson_time, _ = timed(lambda: encode_all(orjson_sorted), reps)
-    chain_time, _ = timed(lambda: chain_over_objects(objects), reps)
-    canonical_chain_time, _ = timed(lambda: canonical_chain_over_objects(objects), reps)
-    root_time, root = timed(
-        lambda: root_of(hash_leaves(canonical_json(item) for item in objects)), reps
-    )
-    assert root == tree.root(sample)
-    checkpoints, public = signed_checkpoints(tree, sample)
-    bundle = {
-        "format": BUNDLE_FORMAT,
-        "service": SERVICE,
-        "public_keys": [{"key_id": key_id(public), "public_key": public_key_b64(public)}],
-        "checkpoints": [checkpoint.to_dict() for checkpoint in checkpoints],
-        "entries": objects,
-    }
-    bundle_time, report = timed(lambda: verify_bundle(bundle, trusted_keys=[public]), reps)
-    assert getattr(report, "ok", False), report
-    return {
-        "sha256_chain_incl_orjson": sample / chain_time,
-        "sha256_chain_incl_canonical_json": sample / canonical_chain_time,
-        "merkle_root_incl_canonical_json": sample / root_time,
-        "verify_bundle_3_checkpoints": sample / bundle_time,
-        "encode_canonical_json": sample / canonical_time,
-        "encode_orjson_sorted": sample / orjson_time,
-    }
+def ratios(rates: Mapping[str, float], base: str) -> dict[str, float]:
+    return {name: rate / rates[base] for name, rate in rates.items() if "encode" not in name}
 
 
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--events", type=int, default=1_000_000)
-    parser.add_argument("--reps", type=int, default=3, help="best of this many runs")
+    parser.add_argument("--reps", type=int, default=3, help="interleaved rounds; best counts")
     parser.add_argument("--proof-samples", type=int, default=2_000)
     parser.add_argument(
         "--object-sample",
         type=int,
         default=200_000,
-        help="events kept as decoded objects for the encode-then-hash comparison",
+        help="events held as decoded objects for part B (they take ~2 KB each)",
     )
     parser.add_argument("--seed", type=int, default=73)
     args = parser.parse_args(argv)
     n: int = args.events
-    reps: int = args.reps
+    rounds: int = args.reps
+    sample = min(n, args.object_sample)
     log = sys.stderr
 
     print(f"building {n:,} canonical entries ...", file=log, flush=True)
     entries = build_entries(n)
-    mean_bytes = statistics.fmean(len(entry) for entry in entries[:100_000])
-
-    # A. The same canonical bytes: the stored log, re-verified.
-    print("hashing ...", file=log, flush=True)
-    chain_time, _ = timed(lambda: sha256_chain(entries), reps)
-    root_time, root = timed(lambda: root_of(hash_leaves(entries)), reps)
-    leaves_time, tree_only_time = leaf_and_tree_times(entries, reps, root)
-    gc.collect()
-    start = perf_counter()
     tree = MerkleTree.from_entries(entries)
-    append_time = perf_counter() - start
-    assert tree.root() == root
-    checkpoints, public = signed_checkpoints(tree, n)
-    verify_time, report = timed(
-        lambda: verify_log(entries, checkpoints, public, service=SERVICE), reps
-    )
-    verify_fast_time, fast_report = timed(
-        lambda: verify_log(entries, checkpoints, public, service=SERVICE, check_positions=False),
-        reps,
-    )
-    assert getattr(report, "ok", False), report
-    assert getattr(fast_report, "ok", False), fast_report
-
-    # B. From decoded events, as performance.md's ceiling (orjson + chain) measures it.
-    sample = min(n, args.object_sample)
-    print(f"encoding {sample:,} event objects ...", file=log, flush=True)
-    from_objects = from_objects_rates(tree, sample, reps)
-
-    print("proofs ...", file=log, flush=True)
+    print("A. same bytes ...", file=log, flush=True)
+    same_bytes = same_bytes_rates(entries, tree, rounds)
+    print(f"B. from {sample:,} decoded events ...", file=log, flush=True)
+    from_objects = from_objects_rates(tree, sample, rounds)
+    print("C. proofs ...", file=log, flush=True)
     rng = random.Random(args.seed)
-    proofs = [
-        proof_figures(tree, size, min(args.proof_samples, size), rng)
-        for size in PROOF_SIZES
-        if size <= n
-    ]
-    if n not in PROOF_SIZES:
-        proofs.append(proof_figures(tree, n, min(args.proof_samples, n), rng))
-    pymerkle_rate = pymerkle_append_rate(entries[: min(n, 100_000)])
+    sizes = sorted({size for size in PROOF_SIZES if size <= n} | {n})
+    proofs = [proof_figures(tree, size, min(args.proof_samples, size), rng) for size in sizes]
 
-    chain_rate = n / chain_time
-    object_chain_rate = from_objects["sha256_chain_incl_orjson"]
-    same_bytes = {
-        "sha256_chain": chain_rate,
-        "merkle_root_full": n / root_time,
-        "merkle_leaf_hashing_only": n / leaves_time,
-        "merkle_tree_over_leaf_hashes": n / tree_only_time,
-        "verify_log_3_checkpoints": n / verify_time,
-        "verify_log_no_positions": n / verify_fast_time,
-        "merkle_tree_append": n / append_time,
-    }
     figures: dict[str, Any] = {
         "bench": "verify_log",
         "events": n,
         "object_sample": sample,
-        "entry_bytes_mean": round(mean_bytes, 1),
-        "reps": reps,
+        "entry_bytes_mean": round(statistics.fmean(len(e) for e in entries[:100_000]), 1),
+        "rounds": rounds,
         "python": platform.python_version(),
         "same_bytes_per_s": same_bytes,
-        "same_bytes_ratio_to_chain": {k: v / chain_rate for k, v in same_bytes.items()},
+        "same_bytes_ratio_to_chain": ratios(same_bytes, "sha256_chain"),
         "from_objects_per_s": from_objects,
-        "from_objects_ratio_to_chain": {
-            k: v / object_chain_rate for k, v in from_objects.items() if not k.startswith("enc")
-        },
-        "from_objects_ratio_to_canonical_chain": {
-            k: v / from_objects["sha256_chain_incl_canonical_json"]
-            for k, v in from_objects.items()
-            if not k.startswith("enc")
-        },
-        "pymerkle_append_per_s": pymerkle_rate,
+        "from_objects_ratio_to_orjson_chain": ratios(from_objects, "sha256_chain_incl_orjson"),
+        "from_objects_ratio_to_canonical_chain": ratios(
+            from_objects, "sha256_chain_incl_canonical_json"
+        ),
+        "pymerkle_append_per_s": pymerkle_append_rate(entries[: min(n, 100_000)]),
         "target": "full verification >= 0.5 x SHA-256 chain over canonical JSON",
         "proofs": proofs,
         "tree_bytes": tree.nbytes,
@@ -322,13 +306,14 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
 def print_table(figures: dict[str, Any]) -> None:
     print(
         f"\n## verify_log: {figures['events']:,} entries of {figures['entry_bytes_mean']:.0f} B "
-        f"(best of {figures['reps']}, Python {figures['python']})\n"
+        f"(best of {figures['rounds']} rounds, Python {figures['python']})\n"
     )
     print("| A. over the same canonical bytes | per second | × sha256_chain |")
     print("|---|---:|---:|")
     for name, value in figures["same_bytes_per_s"].items():
-        ratio = figures["same_bytes_ratio_to_chain"][name]
-        print(f"| {name} | {value:,.0f} | {ratio:.2f} |")
+        print(f"| {name} | {value:,.0f} | {figures['same_bytes_ratio_to_chain'][name]:.2f} |")
+    print(f"| (pymerkle 7.0.0 append, 100 k) | {figures['pymerkle_append_per_s']:,.0f} | |")
+
     sample = figures["object_sample"]
     print(
         f"\n| B. from {sample:,} decoded events | per second "
@@ -336,16 +321,17 @@ def print_table(figures: dict[str, Any]) -> None:
     )
     print("|---|---:|---:|---:|")
     for name, value in figures["from_objects_per_s"].items():
-        ratios = [
-            figures[table].get(name)
-            for table in ("from_objects_ratio_to_chain", "from_objects_ratio_to_canonical_chain")
-        ]
-        shown = " | ".join(f"{ratio:.2f}" if ratio is not None else "" for ratio in ratios)
+        shown = " | ".join(
+            f"{table[name]:.2f}" if name in table else ""
+            for table in (
+                figures["from_objects_ratio_to_orjson_chain"],
+                figures["from_objects_ratio_to_canonical_chain"],
+            )
+        )
         print(f"| {name} | {value:,.0f} | {shown} |")
-    if figures["pymerkle_append_per_s"]:
-        print(f"| (pymerkle 7.0.0 append, 100 k) | {figures['pymerkle_append_per_s']:,.0f} | | |")
+
     print(
-        "\n| leaves | inclusion gen µs | verify µs | path bytes mean / max "
+        "\n| C. leaves | inclusion gen µs | verify µs | path bytes mean / max "
         "| consistency gen µs | verify µs | bytes max |"
     )
     print("|---:|---:|---:|---:|---:|---:|---:|")

@@ -16,6 +16,7 @@ import httpx
 import typer
 
 from shared.identity import Role, mint_token
+from shared.logs import configure_logging
 from shared.natsserver import NatsServer, PortInUse, port_is_free
 from shared.settings import Settings
 
@@ -37,8 +38,10 @@ def serve(
     import uvicorn
 
     settings = Settings()
+    configure_logging(service, settings.log_level, settings.log_json)
     uvicorn.run(
         _factory(service),
+        log_config=None,
         factory=True,
         host=settings.host,
         port=settings.port_of(service),
@@ -119,8 +122,12 @@ def run() -> None:
     signal.signal(signal.SIGTERM, stop)
     try:
         for service in SERVICES:
+            # Own session: Ctrl-C reaches only this runner, which stops the services first
+            # and the broker last, so each service drains its NATS connection cleanly.
             children[service] = subprocess.Popen(
-                [sys.executable, "-m", "services.cli", "serve", service], env=env
+                [sys.executable, "-m", "services.cli", "serve", service],
+                env=env,
+                start_new_session=True,
             )
         for service, proc in children.items():
             url = f"http://{settings.host}:{settings.port_of(service)}"

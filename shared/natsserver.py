@@ -105,7 +105,10 @@ class NatsServer:
                 raise PortInUse(f"port {port} is already in use")
         self.store_dir.mkdir(parents=True, exist_ok=True)
         self.proc = subprocess.Popen(
-            self.command(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            self.command(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,  # stopped by its owner, after the services
         )
         wait_for_port(self.port, timeout, self.proc)
 

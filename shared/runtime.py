@@ -147,7 +147,10 @@ class ServiceRuntime:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        await self.broker.stop()
+        try:
+            await self.broker.stop()
+        except Exception as error:  # the broker may already be gone; nothing is lost
+            log.warning("closing the NATS connection: %s", error)
 
     @property
     def nats_connected(self) -> bool:

@@ -67,7 +67,11 @@ def _reject_non_finite(value: Any) -> None:
 
 
 def canonical_json(value: Any) -> bytes:
-    """The canonical JSON bytes of `value` (see the module docstring for every rule)."""
+    """The canonical JSON bytes of `value` (see the module docstring for every rule).
+
+    Hash the result and let it go: orjson's bytes keep a ~4 KiB buffer each, so copy them
+    (`memoryview(b).tobytes()`) before holding many in memory.
+    """
     try:
         encoded = orjson.dumps(value, default=_default, option=_OPTIONS)
     except orjson.JSONEncodeError as error:

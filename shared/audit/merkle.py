@@ -28,7 +28,7 @@ HASH_SIZE = 32
 EMPTY_ROOT = hashlib.sha256(b"").digest()
 """MTH({}) of RFC 9162 §2.1.1: the root of the empty log."""
 MAX_PROOF_LENGTH = 2 * 64
-"""No well-formed proof for a tree of fewer than 2**64 leaves is longer (RFC 9162 §2.1)."""
+"""No well-formed proof for a tree of fewer than 2**64 leaves is longer."""
 
 _sha256 = hashlib.sha256
 

@@ -7,6 +7,7 @@ auditor sees at once that an entry was edited *and* a checkpoint swapped.
 
 from __future__ import annotations
 
+import hashlib
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -355,6 +356,11 @@ def _check_cosignatures(
                 verify_cosignature(key, checkpoint, cosignature)
             except (WrongKey, BadSignature) as error:
                 report.add(ProblemCode.BAD_COSIGNATURE, str(error), tree_size=checkpoint.tree_size)
+    if witnesses:
+        report.notes.append(
+            "cosignatures checked with the witness keys the bundle carries; "
+            "pin them to rely on the witnesses"
+        )
 
 
 # ---------------------------------------------------------------------------------- entries
@@ -466,11 +472,31 @@ def _check_bundle_entries(
     if not isinstance(raw_entries, list):
         report.add(ProblemCode.MALFORMED_BUNDLE, "entries must be a list")
         return 0
-    positioned = (
-        _entry_bytes(report, raw, f"entry #{number}")
-        for number, raw in enumerate(raw_entries, start=1)
-    )
-    return _check_roots(report, hash_leaves(_in_order(report, positioned, 0)), checkpoints)
+    return _check_roots(report, _bundled_leaves(report, raw_entries), checkpoints)
+
+
+def _bundled_leaves(report: VerificationReport, raw_entries: list[object]) -> Iterator[bytes]:
+    """Leaf hashes of the bundle's entry objects, reporting bad entries and positions.
+
+    One loop, as the whole log goes through it: this is the auditor's full verification.
+    """
+    sha256 = hashlib.sha256
+    highest = FIRST_POSITION - 1
+    for number, raw in enumerate(raw_entries, start=1):
+        if type(raw) is dict and raw.keys() == ENTRY_FIELDS:
+            position = raw["position"]
+            try:
+                entry = canonical_json(raw)
+            except CanonicalEncodingError as error:
+                report.add(ProblemCode.MALFORMED_ENTRY, f"entry #{number}: {error}")
+                entry = b"\xff" + repr(raw).encode()
+        else:
+            position, entry = _entry_bytes(report, raw, f"entry #{number}")
+        if type(position) is int and position == highest + 1:
+            highest = position
+        else:
+            highest = _after(report, position, highest)
+        yield sha256(b"\x00" + entry).digest()
 
 
 def _check_selected(
