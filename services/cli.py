@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import subprocess
+import tempfile
 import sys
 import time
 from pathlib import Path
@@ -18,7 +19,7 @@ import typer
 from shared.identity import Role, mint_token
 from shared.logs import configure_logging
 from shared.natsserver import NatsServer, PortInUse, port_is_free
-from shared.settings import Settings
+from shared.settings import Persistence, Settings
 
 SERVICES = ("registration", "approval", "reporting")
 cli = typer.Typer(help="D73 — Decree 73 innovation proposals: operators' command line.")
@@ -188,10 +189,12 @@ def asyncapi(
     out: Annotated[Path | None, typer.Option(help="Write to this file instead of stdout")] = None,
 ) -> None:
     """Export a service's AsyncAPI 3 document (the published contract for other agencies)."""
-    settings = Settings(data_dir=Path(os.environ.get("D73_DATA_DIR", "data")))
     module = importlib.import_module(f"services.{service}.main")
-    app = module.create_app(settings)
-    text = json.dumps(app.state.runtime.asyncapi(), indent=2, ensure_ascii=False)
+    with tempfile.TemporaryDirectory(prefix="d73-asyncapi-") as scratch:
+        # The document comes from the code alone; a throwaway store keeps real data untouched.
+        app = module.create_app(Settings(data_dir=Path(scratch), persistence=Persistence.SQLITE))
+        text = json.dumps(app.state.runtime.asyncapi(), indent=2, ensure_ascii=False)
+        app.state.runtime.app.close()
     if out is None:
         typer.echo(text)
     else:

@@ -79,8 +79,14 @@ class RegistrationApplication(ServiceApplication):
 
     # commands
 
-    def draft(self, actor: Actor, title: str, plan: Mapping[str, Any] | None) -> Proposal:
-        proposal = Proposal.draft(proposer=official(actor), title=title, plan=plan, at=self.clock())
+    def draft(
+        self, actor: Actor, title: str, plan: Mapping[str, Any] | None, *, submit: bool = False
+    ) -> Proposal:
+        """Start a draft; with `submit`, a finished plan is drafted and submitted in one commit."""
+        at = self.clock()
+        proposal = Proposal.draft(proposer=official(actor), title=title, plan=plan, at=at)
+        if submit:
+            proposal.submit(actor=official(actor), at=at, directory=self.directory)
         self.record(proposal)
         return proposal
 

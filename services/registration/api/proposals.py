@@ -29,6 +29,10 @@ class DraftRequest(BaseModel):
     plan: dict[str, Any] | None = Field(
         None, description="Any part of the plan (Art 7 §2); completeness is checked on submit"
     )
+    submit: bool = Field(
+        False,
+        description="Submit at once (a finished plan prepared elsewhere): one commit, or nothing",
+    )
 
 
 class EditRequest(BaseModel):
@@ -94,9 +98,13 @@ def _jsonable(value: dict[str, Any] | None) -> dict[str, Any] | None:
     return {k: v.isoformat() if isinstance(v, date) else v for k, v in value.items()}
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, summary="Start a private draft")
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Start a private draft (or, with `submit`, draft and submit at once)",
+)
 def draft(body: DraftRequest, actor: CurrentActor, registration: Registration) -> ProposalView:
-    return ProposalView.of(registration.draft(actor, body.title, body.plan))
+    return ProposalView.of(registration.draft(actor, body.title, body.plan, submit=body.submit))
 
 
 @router.get("", summary="My proposals")
