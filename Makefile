@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.d73-installed
 
-.PHONY: run test lint fmt bench clean-data
+.PHONY: run test lint lint-deploy nats-config fmt bench clean-data
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "D73 needs Python 3.11 or newer")'
@@ -24,6 +24,14 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+# Dockerfile (hadolint) and docker-compose.yml (dclint, via npm ci in deploy/lint): any finding fails.
+lint-deploy: $(STAMP)
+	deploy/lint/run.sh
+
+# Re-render deploy/nats/ from shared/natsconfig.py (after editing deploy/nats/agencies.txt).
+nats-config: $(STAMP)
+	$(BIN)/python -m shared.natsconfig
 
 fmt: $(STAMP)
 	$(BIN)/ruff format .

@@ -5,10 +5,11 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import secrets
 import signal
 import subprocess
-import tempfile
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Annotated
@@ -18,6 +19,7 @@ import typer
 
 from shared.identity import Role, mint_token
 from shared.logs import configure_logging
+from shared.natsconfig import render_nats_config
 from shared.natsserver import NatsServer, PortInUse, port_is_free
 from shared.settings import Persistence, Settings
 
@@ -96,11 +98,24 @@ def run() -> None:
             )
         raise typer.Exit(2)
     nats: NatsServer | None = None
+    nats_passwords: dict[str, str] = {}
     if embedded:
+        # One NATS user per service, allowed only its own subjects (shared/natsconfig.py);
+        # fresh passwords on every start, in a file only this user can read.
+        nats_passwords = {service: secrets.token_urlsafe(24) for service in SERVICES}
+        data.mkdir(parents=True, exist_ok=True)
+        config = data / "nats-server.conf"
+        text = render_nats_config(
+            users=nats_passwords, admin=secrets.token_urlsafe(24), sync_always=True
+        )
+        descriptor = os.open(config, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+            out.write(text)
         nats = NatsServer(
             data / "nats",
             settings.nats_port,
             monitor_port=settings.nats_monitor_port,
+            config_file=config,
             log_file=data / "nats-server.log",
         )
         try:
@@ -123,11 +138,14 @@ def run() -> None:
     signal.signal(signal.SIGTERM, stop)
     try:
         for service in SERVICES:
+            child_env = dict(env)
+            if service in nats_passwords:
+                child_env.update(D73_NATS_USER=service, D73_NATS_PASSWORD=nats_passwords[service])
             # Own session: Ctrl-C reaches only this runner, which stops the services first
             # and the broker last, so each service drains its NATS connection cleanly.
             children[service] = subprocess.Popen(
                 [sys.executable, "-m", "services.cli", "serve", service],
-                env=env,
+                env=child_env,
                 start_new_session=True,
             )
         for service, proc in children.items():

@@ -16,8 +16,13 @@ Accounts:
   stream has no subjects of its own, so nothing can be published into it; agency users may only
   create consumers on it. Dead letters are neither imported nor sourced. Agency users cannot use
   the imported JetStream API directly: a consumer created that way could deliver into `d73.>`.
-  `D73_PUBLIC` is created once by the `agencies-admin` user (see `agencies_public_stream`).
+  `D73_PUBLIC` is created once by the `agencies-admin` user (see `agencies_public_stream`;
+  deploy/nats/d73-public-stream.json for `nats stream add --config`).
 - `SYS`: the system account (server monitoring, `nats server report`).
+
+User names are unique across accounts (nats-server identifies a user by name alone).
+`python -m shared.natsconfig` re-renders the committed files after deploy/nats/agencies.txt
+changes; tests fail while they are stale.
 """
 
 from __future__ import annotations
@@ -148,9 +153,6 @@ class SecurityModel:
     accounts: tuple[Account, ...]
     system_account: str = SYSTEM_ACCOUNT
 
-    def account(self, name: str) -> Account:
-        return next(a for a in self.accounts if a.name == name)
-
 
 def service_subjects(service: str) -> tuple[str, ...]:
     """The only subjects a service may publish events to (design.md §2, §3, §4)."""
@@ -256,9 +258,12 @@ def security_model(
     agencies = agencies or {}
     _check_names(list(users), "service")
     _check_names(list(agencies), "agency")
-    reserved = {AGENCIES_ADMIN_USER} & set(agencies)
-    if reserved or ADMIN_USER in users:
-        raise ValueError(f"reserved user name: {sorted(reserved) or [ADMIN_USER]}")
+    taken = [*users, *agencies, ADMIN_USER, AGENCIES_ADMIN_USER, SYSTEM_USER]
+    clashes = sorted({name for name in taken if taken.count(name) > 1})
+    if clashes:
+        raise ValueError(
+            f"user names must be unique across accounts; reserved or repeated: {clashes}"
+        )
     d73_users = [
         User(name, password, service_permissions(name)) for name, password in users.items()
     ]
@@ -281,12 +286,17 @@ def security_model(
 
 
 def agencies_public_stream(replicas: int = 1) -> StreamConfig:
-    """D73_PUBLIC in the AGENCIES account: the public streams of D73, sourced (with history)."""
+    """D73_PUBLIC in the AGENCIES account: the public streams of D73, sourced (with history).
+
+    No subjects of its own, so nothing can be published into it. Deleting and re-creating it
+    sources everything again from D73.
+    """
     return StreamConfig(
         name=AGENCIES_STREAM,
         description="D73 public events and audit checkpoints, sourced from the D73 account",
         retention=RetentionPolicy.LIMITS,
         storage=StorageType.FILE,
+        max_age=max(spec.max_age_seconds for spec in PUBLIC_STREAMS),
         num_replicas=replicas,
         sources=[
             StreamSource(
@@ -399,8 +409,8 @@ def render_model(
     if jetstream_store is not None:
         jetstream["store_dir"] = str(jetstream_store)
     if sync_always:
-        # fsync every write before the ack: the default interval can lose acknowledged
-        # messages on a power cut (Jepsen, NATS 2.12).
+        # fsync every write before the ack: with the default interval, Jepsen showed that
+        # acknowledged messages can be lost when nodes crash or lose power.
         jetstream["sync_interval"] = "always"
     top["jetstream"] = jetstream
     if cluster is not None:
@@ -434,8 +444,9 @@ def render_nats_config(
 ) -> str:
     """Render the D73 security model (see `security_model`) as a nats-server configuration.
 
-    The embedded runner passes literal passwords and sets store, address and port on the command
-    line (`-js -sd … -a … -p …`); the compose file mounts the result of `compose_cluster_config`.
+    The embedded runner passes literal passwords and leaves `jetstream_store` None: it sets the
+    store, address and port on the command line (`-js -sd … -a … -p …`), and nats-server refuses
+    a store given both ways. The compose cluster loads `compose_cluster_config()`.
     """
     model = security_model(
         users=users, agencies=agencies, admin=admin, agencies_admin=agencies_admin, system=system
@@ -457,6 +468,7 @@ COMPOSE_NODES = ("nats-1", "nats-2", "nats-3")
 """Compose service names of the NATS nodes (their server names are n1, n2, n3)."""
 COMPOSE_CONFIG = Path("deploy/nats/cluster.conf")
 COMPOSE_AGENCIES = Path("deploy/nats/agencies.txt")
+COMPOSE_PUBLIC_STREAM = Path("deploy/nats/d73-public-stream.json")
 
 
 def password_variable(user: str, *, agency: bool = False) -> str:
@@ -491,22 +503,30 @@ def compose_cluster_config(agencies: Sequence[str] = ()) -> str:
     )
 
 
+def compose_files(root: Path) -> dict[Path, str]:
+    """The rendered files the compose deployment commits, by path under `root`."""
+    public = json.dumps(agencies_public_stream(len(COMPOSE_NODES)).as_dict(), indent=2)
+    return {
+        root / COMPOSE_CONFIG: compose_cluster_config(read_agencies(root / COMPOSE_AGENCIES)),
+        root / COMPOSE_PUBLIC_STREAM: public + "\n",
+    }
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """`python -m shared.natsconfig [--check]`: write (or check) deploy/nats/cluster.conf."""
+    """`python -m shared.natsconfig [--check]`: write (or check) the files in deploy/nats/."""
     parser = argparse.ArgumentParser(prog="python -m shared.natsconfig", description=main.__doc__)
     parser.add_argument("--root", type=Path, default=Path("."), help="project directory")
-    parser.add_argument("--check", action="store_true", help="fail if the file is out of date")
+    parser.add_argument("--check", action="store_true", help="fail if a file is out of date")
     args = parser.parse_args(argv)
-    target = args.root / COMPOSE_CONFIG
-    text = compose_cluster_config(read_agencies(args.root / COMPOSE_AGENCIES))
-    if args.check:
-        if not target.exists() or target.read_text(encoding="utf-8") != text:
+    stale = 0
+    for target, text in compose_files(args.root).items():
+        if not args.check:
+            target.write_text(text, encoding="utf-8")
+            print(f"wrote {target}")
+        elif not target.exists() or target.read_text(encoding="utf-8") != text:
             print(f"{target} is out of date: run python -m shared.natsconfig", file=sys.stderr)
-            return 1
-        return 0
-    target.write_text(text, encoding="utf-8")
-    print(f"wrote {target}")
-    return 0
+            stale += 1
+    return 1 if stale else 0
 
 
 if __name__ == "__main__":

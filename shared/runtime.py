@@ -34,13 +34,15 @@ def _manual_ack() -> Any:
     return AckPolicy.MANUAL
 
 
-async def ensure_streams(js: JetStreamContext, service: str, needed: list[StreamSpec]) -> None:
+async def ensure_streams(
+    js: JetStreamContext, service: str, needed: list[StreamSpec], replicas: int = 1
+) -> None:
     """The owner makes its stream match the spec; others only create a missing one."""
     for spec in needed:
         try:
             info = await js.stream_info(spec.name)
         except NotFoundError:
-            await js.add_stream(spec.config())
+            await js.add_stream(spec.config(replicas=replicas))
             log.info("created stream %s", spec.name)
             continue
         if spec.owner == service:
@@ -49,8 +51,9 @@ async def ensure_streams(js: JetStreamContext, service: str, needed: list[Stream
                 list(current.subjects or []) != list(spec.subjects)
                 or current.duplicate_window != spec.duplicate_window_seconds
                 or current.max_age != spec.max_age_seconds
+                or current.num_replicas != replicas
             ):
-                await js.update_stream(spec.config(replicas=current.num_replicas))
+                await js.update_stream(spec.config(replicas=replicas))
                 log.info("updated stream %s to its spec", spec.name)
 
 
@@ -137,7 +140,9 @@ class ServiceRuntime:
     async def start(self) -> None:
         await self.broker.connect()
         self._js = self.broker.connection.jetstream()
-        await ensure_streams(self._js, self.service, self.needed_streams())
+        await ensure_streams(
+            self._js, self.service, self.needed_streams(), self.settings.stream_replicas
+        )
         await self.broker.start()
         if self.relay is not None:
             self._tasks.append(asyncio.create_task(self.relay.run(self._js)))

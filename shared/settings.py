@@ -53,6 +53,9 @@ class Settings(BaseSettings):
         4322, description="Port of the embedded nats-server (`d73 run`); 4222 is often taken"
     )
     nats_monitor_port: int = Field(8322, description="Monitoring port of the embedded nats-server")
+    stream_replicas: int = Field(
+        1, ge=1, le=5, description="Replicas of the JetStream streams a service creates"
+    )
     relay_poll_seconds: float = Field(1.0, description="Outbox relay fallback polling interval")
     consumer_max_deliver: int = Field(5, description="Deliveries before a message is dead-lettered")
     consumer_ack_wait_seconds: float = Field(30.0, description="JetStream ack wait")

@@ -1,0 +1,328 @@
+"""The NATS security model on a real nats-server: services publish only their own subjects;
+other agencies read the public events (live and from the beginning) but write nothing and never
+see dead letters (design.md §2, §6)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import nats
+import pytest
+from nats.js.api import ConsumerConfig, StreamConfig
+
+from shared.natsconfig import (
+    ADMIN_USER,
+    AGENCIES_ADMIN_USER,
+    AGENCIES_STREAM,
+    DELIVER_PREFIX,
+    IMPORTED_API_PREFIX,
+    agencies_public_stream,
+)
+from shared.natsserver import NatsServer
+from shared.subjects import (
+    APPROVAL_STREAM,
+    AUDIT_STREAM,
+    DEADLETTER_STREAM,
+    REGISTRATION_STREAM,
+    deadletter_subject,
+)
+from tests.deploy.natsauth import AGENCY, SecuredNats, eventually, secured_nats_server, varz
+
+SUBMITTED = "d73.registration.proposal.submitted"
+DENIED = 0.25
+"""Seconds to wait for the reply a refused request never gets."""
+
+
+@pytest.fixture
+def secured(tmp_path: Path) -> Iterator[tuple[NatsServer, SecuredNats]]:
+    with secured_nats_server(tmp_path) as pair:
+        yield pair
+
+
+async def _d73_with_history(nats_: SecuredNats) -> None:
+    """Each owner creates its stream; registration publishes three events and a dead letter."""
+    async with nats_.login("registration") as reg, nats_.login("reporting") as rep:
+        await reg.js().add_stream(REGISTRATION_STREAM.config())
+        await rep.js().add_stream(AUDIT_STREAM.config())
+        await rep.js().add_stream(DEADLETTER_STREAM.config())
+        async with nats_.login("approval") as appr:
+            await appr.js().add_stream(APPROVAL_STREAM.config())
+        for n in range(3):
+            await reg.js().publish(SUBMITTED, f"proposal-{n}".encode())
+        await reg.js().publish(deadletter_subject("registration"), b"poison: secret draft")
+
+
+async def _create_public_stream(nats_: SecuredNats) -> None:
+    async with nats_.login(AGENCIES_ADMIN_USER) as admin:
+        await admin.js(timeout=5).add_stream(agencies_public_stream())
+
+
+def test_agency_replays_registration_history_published_before_it_subscribed(
+    secured: tuple[NatsServer, SecuredNats],
+) -> None:
+    _, nats_ = secured
+
+    async def scenario() -> None:
+        await _d73_with_history(nats_)
+        await _create_public_stream(nats_)
+        async with nats_.login(AGENCY) as agency:
+            js = agency.js(timeout=5)
+            history = await js.pull_subscribe(
+                "d73.registration.>", durable="replay", stream=AGENCIES_STREAM
+            )
+
+            async def three() -> list[object] | None:
+                got = await history.fetch(3, timeout=1)
+                return got if len(got) == 3 else None
+
+            messages = await eventually(three)
+            assert [m.data for m in messages] == [b"proposal-0", b"proposal-1", b"proposal-2"]
+            assert {m.subject for m in messages} == {SUBMITTED}
+            for m in messages:
+                await m.ack()
+            live = await agency.nc.subscribe("d73.registration.>")
+            await agency.nc.flush()
+            async with nats_.login("registration") as reg:
+                await reg.js().publish(SUBMITTED, b"proposal-3")
+            assert (await live.next_msg(timeout=3)).data == b"proposal-3"
+            assert agency.errors == []
+
+    asyncio.run(scenario())
+
+
+def test_agency_public_stream_holds_no_dead_letters(
+    secured: tuple[NatsServer, SecuredNats],
+) -> None:
+    _, nats_ = secured
+
+    async def scenario() -> None:
+        await _d73_with_history(nats_)
+        await _create_public_stream(nats_)
+        async with nats_.login(AGENCY) as agency:
+            js = agency.js(timeout=5)
+
+            async def sourced() -> object:
+                info = await js.stream_info(AGENCIES_STREAM, subjects_filter=">")
+                return info if info.state.messages == 3 else None
+
+            info = await eventually(sourced)
+            assert set(info.state.subjects) == {SUBMITTED}
+
+    asyncio.run(scenario())
+
+
+def test_agency_cannot_publish_into_d73(secured: tuple[NatsServer, SecuredNats]) -> None:
+    _, nats_ = secured
+
+    async def scenario() -> None:
+        await _d73_with_history(nats_)
+        async with nats_.login(AGENCY) as agency:
+            await agency.nc.publish(SUBMITTED, b"forged proposal")
+            await agency.nc.flush()
+            await agency.violation(SUBMITTED)
+            # Nor into the subjects that carry the sourced history to the AGENCIES account.
+            await agency.nc.publish(f"{DELIVER_PREFIX}.S.forged", b"forged")
+            await agency.violation(f"{DELIVER_PREFIX}.S.forged")
+        async with nats_.login(ADMIN_USER) as admin:
+            info = await admin.js().stream_info(REGISTRATION_STREAM.name)
+            assert info.state.messages == 3
+
+    asyncio.run(scenario())
+
+
+def test_agency_cannot_read_dead_letters(secured: tuple[NatsServer, SecuredNats]) -> None:
+    _, nats_ = secured
+
+    async def scenario() -> None:
+        await _d73_with_history(nats_)
+        async with nats_.login(AGENCY) as agency:
+            await agency.nc.subscribe("d73.deadletter.>")
+            await agency.nc.flush()
+            await agency.violation("d73.deadletter.>")
+            # Neither in its own account…
+            with pytest.raises(nats.errors.TimeoutError):
+                await agency.js(timeout=DENIED).pull_subscribe(
+                    "d73.deadletter.>", durable="peek", stream=DEADLETTER_STREAM.name
+                )
+            await agency.violation(f"$JS.API.CONSUMER.INFO.{DEADLETTER_STREAM.name}")
+            # …nor through the JetStream API imported from D73.
+            with pytest.raises(nats.errors.TimeoutError):
+                await agency.js(prefix=IMPORTED_API_PREFIX, timeout=DENIED).add_consumer(
+                    DEADLETTER_STREAM.name,
+                    ConsumerConfig(name="peek", filter_subject="d73.deadletter.>"),
+                )
+            await agency.violation(f"{IMPORTED_API_PREFIX}.CONSUMER.CREATE.D73_DEADLETTER")
+
+    asyncio.run(scenario())
+
+
+def test_dead_letter_stream_is_not_exported_even_to_the_agencies_admin(
+    secured: tuple[NatsServer, SecuredNats],
+) -> None:
+    _, nats_ = secured
+
+    async def scenario() -> None:
+        await _d73_with_history(nats_)
+        peek = agencies_public_stream()
+        peek.name = "PEEK"
+        for source in peek.sources or []:
+            source.name, source.filter_subject = DEADLETTER_STREAM.name, "d73.deadletter.>"
+        peek.sources = (peek.sources or [])[:1]
+        async with nats_.login(AGENCIES_ADMIN_USER) as admin:
+            js = admin.js(timeout=5)
+            await js.add_stream(peek)
+            await js.add_stream(agencies_public_stream())
+            # The public sources deliver within a moment; the dead-letter source never does.
+            await eventually(lambda: _messages(js, AGENCIES_STREAM, expected=3), within=10)
+            info = await js.stream_info("PEEK")
+            assert info.state.messages == 0
+
+    asyncio.run(scenario())
+
+
+async def _messages(js: object, stream: str, *, expected: int) -> bool:
+    info = await js.stream_info(stream)  # type: ignore[attr-defined]
+    return bool(info.state.messages == expected)
+
+
+def test_agency_cannot_create_streams_in_the_d73_account(
+    secured: tuple[NatsServer, SecuredNats],
+) -> None:
+    _, nats_ = secured
+
+    async def scenario() -> None:
+        await _d73_with_history(nats_)
+        grab = StreamConfig(name="GRAB", subjects=["d73.approval.case.forged"])
+        async with nats_.login(AGENCY) as agency:
+            with pytest.raises(nats.errors.TimeoutError):
+                await agency.js(prefix=IMPORTED_API_PREFIX, timeout=DENIED).add_stream(grab)
+            await agency.violation(f"{IMPORTED_API_PREFIX}.STREAM.CREATE.GRAB")
+            with pytest.raises(nats.errors.TimeoutError):
+                await agency.js(timeout=DENIED).add_stream(grab)
+            await agency.violation("$JS.API.STREAM.CREATE.GRAB")
+        async with nats_.login(AGENCIES_ADMIN_USER) as admin:
+            # The agencies' own admin cannot reach D73's API either (only sourcing can).
+            with pytest.raises(nats.errors.TimeoutError):
+                await admin.js(prefix=IMPORTED_API_PREFIX, timeout=DENIED).add_consumer(
+                    REGISTRATION_STREAM.name, ConsumerConfig(name="x", deliver_subject="d73.x")
+                )
+            await admin.violation(f"{IMPORTED_API_PREFIX}.CONSUMER.CREATE")
+        async with nats_.login(ADMIN_USER) as admin:
+            names = await admin.js().streams_info()
+            assert {s.config.name for s in names} == {
+                REGISTRATION_STREAM.name,
+                APPROVAL_STREAM.name,
+                AUDIT_STREAM.name,
+                DEADLETTER_STREAM.name,
+            }
+
+    asyncio.run(scenario())
+
+
+def test_registration_publishes_its_own_subjects_only(
+    secured: tuple[NatsServer, SecuredNats],
+) -> None:
+    _, nats_ = secured
+
+    async def scenario() -> None:
+        await _d73_with_history(nats_)
+        async with nats_.login("registration") as reg:
+            js = reg.js()
+            ack = await js.publish(SUBMITTED, b"own", headers={"Nats-Msg-Id": "e-1"})
+            assert ack.stream == REGISTRATION_STREAM.name
+            ack = await js.publish(deadletter_subject("registration"), b"own poison")
+            assert ack.stream == DEADLETTER_STREAM.name
+            ack = await js.publish("d73.audit.checkpoint.registration", b"signed checkpoint")
+            assert ack.stream == AUDIT_STREAM.name
+            for foreign in (
+                "d73.approval.case.approved",
+                deadletter_subject("approval"),
+                "d73.audit.checkpoint.approval",
+            ):
+                await reg.nc.publish(foreign, b"forged")
+                await reg.nc.flush()
+                await reg.violation(foreign)
+        async with nats_.login(ADMIN_USER) as admin:
+            assert (await admin.js().stream_info(APPROVAL_STREAM.name)).state.messages == 0
+
+    asyncio.run(scenario())
+
+
+def test_registration_uses_its_stream_and_consumers(
+    secured: tuple[NatsServer, SecuredNats],
+) -> None:
+    _, nats_ = secured
+
+    async def scenario() -> None:
+        async with nats_.login("registration") as reg:
+            js = reg.js(timeout=3)
+            await js.add_stream(REGISTRATION_STREAM.config())
+            await js.update_stream(REGISTRATION_STREAM.config())
+            await js.publish(SUBMITTED, b"p-1", headers={"d73-position": "1"})
+            # The outbox relay reads its position from the stream's last message.
+            last = await js.get_last_msg(REGISTRATION_STREAM.name, SUBMITTED)
+            assert last.headers["d73-position"] == "1"
+            sub = await js.pull_subscribe(
+                "d73.registration.>", durable="registration-self", stream=REGISTRATION_STREAM.name
+            )
+            [msg] = await sub.fetch(1, timeout=3)
+            await msg.ack_sync()
+            info = await js.consumer_info(REGISTRATION_STREAM.name, "registration-self")
+            assert info.ack_floor.stream_seq == 1
+            assert reg.errors == []
+
+    asyncio.run(scenario())
+
+
+def test_approval_consumes_the_registration_stream(
+    secured: tuple[NatsServer, SecuredNats],
+) -> None:
+    _, nats_ = secured
+
+    async def scenario() -> None:
+        await _d73_with_history(nats_)
+        async with nats_.login("approval") as appr:
+            js = appr.js(timeout=3)
+            sub = await js.pull_subscribe(
+                "d73.registration.>",
+                durable="approval-d73_registration",
+                stream=REGISTRATION_STREAM.name,
+            )
+            messages = await sub.fetch(3, timeout=3)
+            assert [m.data for m in messages] == [b"proposal-0", b"proposal-1", b"proposal-2"]
+            for m in messages:
+                await m.ack_sync()
+            info = await js.consumer_info(REGISTRATION_STREAM.name, "approval-d73_registration")
+            assert info.num_ack_pending == 0
+            assert appr.errors == []
+
+    asyncio.run(scenario())
+
+
+def test_no_service_can_erase_history(secured: tuple[NatsServer, SecuredNats]) -> None:
+    _, nats_ = secured
+
+    async def scenario() -> None:
+        await _d73_with_history(nats_)
+        stream = REGISTRATION_STREAM.name
+        async with nats_.login("registration") as reg:
+            for api in (
+                f"$JS.API.STREAM.PURGE.{stream}",
+                f"$JS.API.STREAM.MSG.DELETE.{stream}",
+                f"$JS.API.STREAM.DELETE.{stream}",
+            ):
+                with pytest.raises(nats.errors.TimeoutError):
+                    await reg.nc.request(api, b'{"seq": 1}', timeout=DENIED)
+                await reg.violation(api)
+        async with nats_.login(ADMIN_USER) as admin:
+            assert (await admin.js().stream_info(REGISTRATION_STREAM.name)).state.messages == 3
+
+    asyncio.run(scenario())
+
+
+def test_rendered_config_fsyncs_every_write(secured: tuple[NatsServer, SecuredNats]) -> None:
+    server, _ = secured
+    assert server.monitor_port is not None
+    assert varz(server.monitor_port)["jetstream"]["config"]["sync_always"] is True

@@ -1,0 +1,181 @@
+"""The rendered NATS configuration: the committed cluster file is exactly what the model renders,
+nats-server accepts it, and the same model runs a real 3-node JetStream cluster with R3 streams."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from services.cli import SERVICES as CLI_SERVICES
+from shared.natsconfig import (
+    AGENCIES_ADMIN_USER,
+    AGENCIES_STREAM,
+    COMPOSE_AGENCIES,
+    COMPOSE_CONFIG,
+    COMPOSE_PUBLIC_STREAM,
+    SERVICES,
+    ClusterSpec,
+    EnvVar,
+    agencies_public_stream,
+    compose_files,
+    main,
+    password_variable,
+    read_agencies,
+    render_nats_config,
+)
+from shared.natsserver import free_port, nats_server_binary
+from shared.subjects import REGISTRATION_STREAM
+from tests.deploy.natsauth import (
+    AGENCY,
+    ClusterNode,
+    SecuredNats,
+    eventually,
+    render_test_config,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+ENV_REFERENCE = re.compile(r"password:\s*\$([A-Z_][A-Z0-9_]*)")
+
+
+def test_committed_nats_files_are_what_the_model_renders() -> None:
+    for path, rendered in compose_files(ROOT).items():
+        assert path.read_text(encoding="utf-8") == rendered, (
+            f"{path.relative_to(ROOT)} drifted from shared/natsconfig.py: "
+            "run `.venv/bin/python -m shared.natsconfig`"
+        )
+    assert main(["--check", "--root", str(ROOT)]) == 0
+
+
+def test_committed_public_stream_is_the_replicated_d73_public_config() -> None:
+    committed = json.loads((ROOT / COMPOSE_PUBLIC_STREAM).read_text(encoding="utf-8"))
+    assert committed == agencies_public_stream(replicas=3).as_dict()
+    assert "subjects" not in committed
+    assert {s["name"] for s in committed["sources"]} == {
+        "D73_REGISTRATION",
+        "D73_APPROVAL",
+        "D73_AUDIT",
+    }
+
+
+def test_check_mode_fails_on_stale_files_and_writing_fixes_them(tmp_path: Path) -> None:
+    (tmp_path / COMPOSE_CONFIG).parent.mkdir(parents=True)
+    (tmp_path / COMPOSE_AGENCIES).write_text("# none yet\nso-khcn-soc-trang\n", encoding="utf-8")
+    (tmp_path / COMPOSE_CONFIG).write_text("stale", encoding="utf-8")
+    assert main(["--check", "--root", str(tmp_path)]) == 1
+    assert not (tmp_path / COMPOSE_PUBLIC_STREAM).exists()
+    assert main(["--root", str(tmp_path)]) == 0
+    assert main(["--check", "--root", str(tmp_path)]) == 0
+    text = (tmp_path / COMPOSE_CONFIG).read_text(encoding="utf-8")
+    assert "$NATS_AGENCY_SO_KHCN_SOC_TRANG_PASSWORD" in text
+
+
+def test_committed_config_passwords_are_environment_references_nats_server_accepts() -> None:
+    text = (ROOT / COMPOSE_CONFIG).read_text(encoding="utf-8")
+    variables = set(ENV_REFERENCE.findall(text))
+    assert variables == {
+        password_variable(user)
+        for user in ("registration", "approval", "reporting", "admin", "agencies-admin", "sys")
+    } | {password_variable(a, agency=True) for a in read_agencies(ROOT / COMPOSE_AGENCIES)}
+    env = {name: "change-me" for name in variables}
+    check = subprocess.run(
+        [str(nats_server_binary()), "-t", "-c", str(ROOT / COMPOSE_CONFIG)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+    missing = subprocess.run(
+        [str(nats_server_binary()), "-t", "-c", str(ROOT / COMPOSE_CONFIG)],
+        env={},
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
+    assert missing.returncode != 0, "a missing password must stop nats-server from starting"
+    assert "can not be found" in missing.stdout + missing.stderr
+
+
+def test_literal_passwords_are_quoted_so_nats_never_reads_them_as_variables(
+    tmp_path: Path,
+) -> None:
+    text = render_nats_config(users={"registration": "$HOME-not-a-variable"})
+    assert 'password: "$HOME-not-a-variable"' in text
+    text_env = render_nats_config(users={"registration": EnvVar("REG_PW")})
+    assert "password: $REG_PW" in text_env
+    config = tmp_path / "literal.conf"
+    config.write_text(render_nats_config(users={"registration": "$UNSET_VARIABLE"}))
+    check = subprocess.run(
+        [str(nats_server_binary()), "-t", "-c", str(config)],
+        env={},
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+
+
+@pytest.mark.parametrize("name", ["Registration", "so khcn", "", "a.b", "x>"])
+def test_user_names_must_be_plain_lowercase(name: str) -> None:
+    with pytest.raises(ValueError, match="must match"):
+        render_nats_config(users={"registration": "pw"}, agencies={name: "pw"})
+
+
+@pytest.mark.parametrize("agency", [AGENCIES_ADMIN_USER, "admin", "sys", "registration"])
+def test_user_names_are_unique_across_accounts(agency: str) -> None:
+    """nats-server knows a user by name alone: an agency called `registration` would clash."""
+    with pytest.raises(ValueError, match="unique across accounts"):
+        render_nats_config(users={"registration": "pw"}, agencies={agency: "pw"})
+
+
+def test_compose_services_are_the_native_runner_services() -> None:
+    assert SERVICES == CLI_SERVICES
+
+
+def test_three_node_cluster_replicates_streams_and_serves_agencies(tmp_path: Path) -> None:
+    """The compose topology with the real binary: n1..n3, routes, R3 streams, sourcing."""
+    cluster_ports = [free_port() for _ in range(3)]
+    routes = tuple(f"nats://127.0.0.1:{p}" for p in cluster_ports)
+    nodes: list[ClusterNode] = []
+    for n, cluster_port in enumerate(cluster_ports, start=1):
+        config = tmp_path / f"n{n}.conf"
+        spec = ClusterSpec("d73-test", routes, port=cluster_port, host="127.0.0.1")
+        config.write_text(render_test_config(cluster=spec), encoding="utf-8")
+        nodes.append(ClusterNode(f"n{n}", tmp_path / f"n{n}", free_port(), config))
+    try:
+        for node in nodes:
+            node.start()
+        url = ",".join(node.url for node in nodes)
+        asyncio.run(_replicated_history(SecuredNats(url)))
+    finally:
+        for node in nodes:
+            node.stop()
+
+
+async def _replicated_history(nats_: SecuredNats) -> None:
+    async with nats_.login("registration") as reg:
+        js = reg.js(timeout=5)
+        info = await eventually(lambda: js.add_stream(REGISTRATION_STREAM.config(replicas=3)))
+        assert info.config.num_replicas == 3
+        for n in range(2):
+            await js.publish("d73.registration.proposal.submitted", f"p{n}".encode())
+        info = await js.stream_info(REGISTRATION_STREAM.name)
+        assert info.cluster.leader is not None
+        assert len(info.cluster.replicas) == 2
+    async with nats_.login(AGENCIES_ADMIN_USER) as admin:
+        await admin.js(timeout=5).add_stream(agencies_public_stream(replicas=3))
+    async with nats_.login(AGENCY) as agency:
+        js = agency.js(timeout=5)
+        sub = await js.pull_subscribe("d73.registration.>", durable="r", stream=AGENCIES_STREAM)
+
+        async def two() -> list[object] | None:
+            got = await sub.fetch(2, timeout=1)
+            return got if len(got) == 2 else None
+
+        messages = await eventually(two, within=15)
+        assert [m.data for m in messages] == [b"p0", b"p1"]

@@ -1,0 +1,93 @@
+"""`d73 run` (what `make run` calls) as an operator uses it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from shared.natsserver import free_port
+from tests.support.flows import proposer_headers
+from tests.support.infra import TEST_JWT_SECRET, wait_until
+
+pytestmark = pytest.mark.e2e
+
+
+def runner_env(data: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("D73_")}
+    env.update(
+        {
+            "D73_DATA_DIR": str(data),
+            "D73_NATS_PORT": str(free_port()),
+            "D73_NATS_MONITOR_PORT": str(free_port()),
+            "D73_REGISTRATION_PORT": str(free_port()),
+            "D73_APPROVAL_PORT": str(free_port()),
+            "D73_REPORTING_PORT": str(free_port()),
+            "D73_JWT_SECRET": TEST_JWT_SECRET,
+        }
+    )
+    return env
+
+
+def start_runner(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "services.cli", "run"],
+        env=env,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+    )
+
+
+def stop_runner(proc: subprocess.Popen[bytes]) -> int:
+    proc.send_signal(signal.SIGINT)
+    return proc.wait(60)
+
+
+def test_run_prints_urls_stops_on_ctrl_c_and_finds_its_data_again(tmp_path: Path) -> None:
+    env = runner_env(tmp_path / "data")
+    log = tmp_path / "run.log"
+    registration = f"http://127.0.0.1:{env['D73_REGISTRATION_PORT']}"
+    proc = start_runner(env, log)
+    try:
+        wait_until(lambda: "D73 is running" in log.read_text(), timeout=90)
+        text = log.read_text()
+        for port in ("D73_REGISTRATION_PORT", "D73_APPROVAL_PORT", "D73_REPORTING_PORT"):
+            assert f"http://127.0.0.1:{env[port]}" in text
+        created = httpx.post(
+            f"{registration}/proposals", json={"title": "Còn đó"}, headers=proposer_headers()
+        )
+        assert created.status_code == 201
+    finally:
+        assert stop_runner(proc) == 0
+    assert "D73 stopped." in log.read_text()
+    proc = start_runner(env, log)
+    try:
+        wait_until(lambda: log.read_text().count("D73 is running") == 2, timeout=90)
+        mine = httpx.get(f"{registration}/proposals", headers=proposer_headers()).json()
+        assert [p["title"] for p in mine] == ["Còn đó"]
+    finally:
+        stop_runner(proc)
+
+
+def test_run_names_a_busy_port_and_how_to_change_it(tmp_path: Path) -> None:
+    env = runner_env(tmp_path / "data")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", int(env["D73_APPROVAL_PORT"])))
+        taken.listen()
+        out = subprocess.run(
+            [sys.executable, "-m", "services.cli", "run"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert out.returncode == 2
+    assert f"Port {env['D73_APPROVAL_PORT']} (approval) is already in use" in out.stderr
+    assert "D73_APPROVAL_PORT=<port> make run" in out.stderr
+    assert not (tmp_path / "data" / "nats").exists(), "nothing was started"
