@@ -24,6 +24,7 @@ from shared.natsserver import NatsServer, PortInUse, port_is_free
 from shared.settings import Persistence, Settings
 
 SERVICES = ("registration", "approval", "reporting")
+ServiceName = Annotated[str, typer.Argument(help="registration | approval | reporting")]
 cli = typer.Typer(help="D73 — Decree 73 innovation proposals: operators' command line.")
 
 
@@ -35,7 +36,7 @@ def _factory(service: str) -> str:
 
 @cli.command()
 def serve(
-    service: Annotated[str, typer.Argument(help="registration | approval | reporting")],
+    service: ServiceName,
 ) -> None:
     """Serve one service over HTTP (the command the containers run)."""
     import uvicorn
@@ -203,7 +204,7 @@ def token(
 
 @cli.command()
 def asyncapi(
-    service: Annotated[str, typer.Argument(help="registration | approval | reporting")],
+    service: ServiceName,
     out: Annotated[Path | None, typer.Option(help="Write to this file instead of stdout")] = None,
 ) -> None:
     """Export a service's AsyncAPI 3 document (the published contract for other agencies)."""
@@ -217,6 +218,28 @@ def asyncapi(
         typer.echo(text)
     else:
         out.write_text(text + "\n")
+
+
+@cli.command()
+def rebuild(service: ServiceName) -> None:
+    """Rebuild every read model of a service from its own event store (the service stopped)."""
+    if service not in SERVICES:
+        raise typer.BadParameter(f"service must be one of {', '.join(SERVICES)}")
+    module = importlib.import_module(f"services.{service}.rebuild")
+    with typer.progressbar(length=1, label=f"rebuilding {service}") as bar:
+        state = {"done": 0}
+
+        def progress(done: int, total: int) -> None:
+            bar.length = max(total, 1)
+            bar.update(done - state["done"])
+            state["done"] = done
+
+        report = module.rebuild(Settings(), progress)
+    for name, digest in sorted(report.digests_after.items()):
+        before = report.digests_before.get(name)
+        same = "same as before" if before == digest else f"was {before}"
+        typer.echo(f"{name:<28} {digest[:16]}…  ({same})")
+    typer.echo(f"{report.events} events read from the {service} store")
 
 
 def settings_table() -> str:
