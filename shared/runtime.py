@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from faststream.nats import JStream, NatsBroker, NatsMessage, PullSub
@@ -68,6 +69,7 @@ class ServiceRuntime:
         translate: Translate | None,
         published: tuple[type[IntegrationEvent], ...],
         consumers: list[TrackedConsumer],
+        background: Sequence[Callable[[], Awaitable[None]]] = (),
     ) -> None:
         self.service = service
         self.settings = settings
@@ -95,6 +97,8 @@ class ServiceRuntime:
             else None
         )
         self._tasks: list[asyncio.Task[None]] = []
+        self.background = list(background)
+        """Long-running jobs of the service (a deadline scheduler…), started after the broker."""
         self._js: JetStreamContext | None = None
         for contract in published:
             assert own is not None
@@ -146,6 +150,8 @@ class ServiceRuntime:
         await self.broker.start()
         if self.relay is not None:
             self._tasks.append(asyncio.create_task(self.relay.run(self._js)))
+        for job in self.background:
+            self._tasks.append(asyncio.create_task(job()))
 
     async def stop(self) -> None:
         for task in self._tasks:

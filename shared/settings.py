@@ -59,6 +59,28 @@ class Settings(BaseSettings):
     relay_poll_seconds: float = Field(1.0, description="Outbox relay fallback polling interval")
     consumer_max_deliver: int = Field(5, description="Deliveries before a message is dead-lettered")
     consumer_ack_wait_seconds: float = Field(30.0, description="JetStream ack wait")
+    jurisdiction: str = Field("can-tho", description="Rule sets and organisation directory used")
+    rule_sets_dir: Path | None = Field(
+        None, description="Extra rule-set files (<dir>/<jurisdiction>/<version>.json)"
+    )
+    directory_dir: Path | None = Field(
+        None, description="Extra organisation directories (<dir>/<jurisdiction>/<version>.json)"
+    )
+    deadline_scan_seconds: float = Field(
+        60.0, description="How often approval looks for approaching and breached deadlines"
+    )
+    attachment_max_bytes: int = Field(
+        25 * 2**20, description="Largest attachment registration accepts"
+    )
+    checkpoint_every_events: int = Field(
+        1000, description="A signed audit checkpoint at least every N events"
+    )
+    checkpoint_every_seconds: float = Field(
+        60.0, description="…and at least every T seconds when the log grew"
+    )
+    signing_key_dir: Path | None = Field(
+        None, description="Ed25519 service keys (default <data dir>/keys; made on first run)"
+    )
     log_level: str = Field("INFO", description="Log level")
     log_json: bool = Field(True, description="One JSON object per log line")
 
