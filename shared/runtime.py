@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 from faststream.nats import JStream, NatsBroker, NatsMessage, PullSub
@@ -69,7 +69,7 @@ class ServiceRuntime:
         translate: Translate | None,
         published: tuple[type[IntegrationEvent], ...],
         consumers: list[TrackedConsumer],
-        background: Sequence[Callable[[], Awaitable[None]]] = (),
+        background: Sequence[Callable[[], Coroutine[Any, Any, None]]] = (),
     ) -> None:
         self.service = service
         self.settings = settings
