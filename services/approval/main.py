@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 from fastapi import FastAPI
 
-from services.approval.api import cases
-from services.approval.application import ApprovalApplication, CaseNotFound, NotPartyToCase
+from services.approval.api import cases, commands
+from services.approval.application import (
+    ApprovalApplication,
+    CaseNotFound,
+    NotPartyToCase,
+    utc_now,
+)
+from services.approval.domain.errors import Conflict, Invalid, InvalidTransition, NotAllowed
 from services.approval.publishing import to_contract
+from services.approval.scheduler import DeadlineScheduler
 from shared.consumer import TrackedConsumer
 from shared.contracts.approval import APPROVAL_EVENTS
-from shared.contracts.registration import ProposalSubmitted
+from shared.contracts.registration import (
+    ProposalSubmitted,
+    ProposalSupplemented,
+    ProposalWithdrawn,
+)
 from shared.directory import load_directory
 from shared.eventstore import ensure_postgres_database, store_env
 from shared.logs import configure_logging
@@ -19,25 +33,52 @@ from shared.subjects import REGISTRATION_STREAM
 from shared.web import create_service_app
 
 SERVICE = "approval"
-VERSION = "0.1.0"
+VERSION = "0.2.0"
 
-DOMAIN_ERRORS: dict[type[Exception], int] = {CaseNotFound: 404, NotPartyToCase: 403}
+DOMAIN_ERRORS: dict[type[Exception], int] = {
+    CaseNotFound: 404,
+    NotPartyToCase: 403,
+    NotAllowed: 403,
+    InvalidTransition: 409,
+    Conflict: 409,
+    Invalid: 422,
+}
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or Settings()
-    configure_logging(SERVICE, settings.log_level, settings.log_json)
+def create_application(
+    settings: Settings, clock: Callable[[], datetime] = utc_now
+) -> ApprovalApplication:
+    """The approval application on the configured store, directory and rule sets."""
     if settings.persistence is Persistence.POSTGRES:
         ensure_postgres_database(settings, SERVICE)
-    app = ApprovalApplication(env=store_env(SERVICE, settings), directory=load_directory())
+    return ApprovalApplication(
+        env=store_env(SERVICE, settings),
+        directory=load_directory(settings.jurisdiction, extra_dir=settings.directory_dir),
+        jurisdiction=settings.jurisdiction,
+        rule_sets_dir=settings.rule_sets_dir,
+        clock=clock,
+    )
+
+
+def create_app(
+    settings: Settings | None = None, *, clock: Callable[[], datetime] = utc_now
+) -> FastAPI:
+    settings = settings or Settings()
+    configure_logging(SERVICE, settings.log_level, settings.log_json)
+    app = create_application(settings, clock)
     consumer = TrackedConsumer(
         service=SERVICE,
         app=app,
         upstream=REGISTRATION_STREAM,
-        handlers={ProposalSubmitted.TYPE: app.open_case},
+        handlers={
+            ProposalSubmitted.TYPE: app.on_submitted,
+            ProposalSupplemented.TYPE: app.on_supplemented,
+            ProposalWithdrawn.TYPE: app.on_withdrawn,
+        },
         max_deliver=settings.consumer_max_deliver,
         ack_wait=settings.consumer_ack_wait_seconds,
     )
+    scheduler = DeadlineScheduler(app, settings.deadline_scan_seconds)
     runtime = ServiceRuntime(
         service=SERVICE,
         version=VERSION,
@@ -46,11 +87,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         translate=to_contract,
         published=APPROVAL_EVENTS,
         consumers=[consumer],
+        background=[scheduler.run],
     )
     return create_service_app(
         runtime=runtime,
         version=VERSION,
         description=__doc__ or "",
-        routers=[cases.router],
+        routers=[cases.router, commands.router],
         domain_errors=DOMAIN_ERRORS,
     )

@@ -1,4 +1,9 @@
-"""Which stored Case events are published, and as which contract."""
+"""Every stored Case event is published, each as its own contract (shared.contracts.approval).
+
+The mapping reads the stored event alone: its `stamp` gives the envelope fields (who, when, legal
+basis, rule-set version, the state after it), and its attributes give the contract's fields,
+which have the same names.
+"""
 
 from __future__ import annotations
 
@@ -9,17 +14,23 @@ from eventsourcing.domain import DomainEventProtocol
 
 from services.approval.domain.case import Case
 from shared.contracts import ActorRef, IntegrationEvent
-from shared.contracts.approval import CaseOpened
+from shared.contracts.approval import CONTRACT_OF_CASE_EVENT, CaseOpened
 from shared.outbox import event_id
 
 SERVICE = "approval"
-OPENED: type = getattr(Case, "Opened")  # noqa: B009 — made by @event
+
+CONTRACTS_BY_CLASS: dict[type, type[IntegrationEvent]] = {
+    getattr(Case, name): contract for name, contract in CONTRACT_OF_CASE_EVENT.items()
+}
+"""Stored event class (made by `@event`) → contract."""
+
+ENVELOPE_FIELDS = frozenset({*IntegrationEvent.model_fields, "case_id", "state"})
 
 
 def to_contract(domain_event: DomainEventProtocol[UUID], position: int) -> IntegrationEvent | None:
-    data: Any = domain_event
+    contract = CONTRACTS_BY_CLASS.get(type(domain_event))
     stamp: dict[str, Any] | None = getattr(domain_event, "stamp", None)
-    if stamp is None:
+    if contract is None or stamp is None:
         return None
     common: dict[str, Any] = {
         "id": event_id(SERVICE, domain_event),
@@ -32,12 +43,13 @@ def to_contract(domain_event: DomainEventProtocol[UUID], position: int) -> Integ
         "rule_set_version": stamp["rule_set_version"],
         "state": stamp["state"],
     }
-    if isinstance(domain_event, OPENED):
-        return CaseOpened(
-            **common,
-            recipient_unit_id=data.routing["recipient_unit_id"],
-            intake_unit_id=data.routing["intake_unit_id"],
-            protection_eligible=data.protection_eligible,
-            intake_due=data.intake_due,
-        )
-    return None
+    if contract is CaseOpened:
+        data: Any = domain_event
+        common["recipient_unit_id"] = data.routing["recipient_unit_id"]
+        common["intake_unit_id"] = data.routing["intake_unit_id"]
+    own = {
+        name: getattr(domain_event, name)
+        for name in contract.model_fields
+        if name not in ENVELOPE_FIELDS and name not in common and hasattr(domain_event, name)
+    }
+    return contract.model_validate({**common, **own})

@@ -1,0 +1,86 @@
+"""A case's own rule set applied: due dates in working days, reminders, and escalation.
+
+The domain names its running clocks (`services.approval.domain.deadlines.DeadlineName`) after
+what is awaited; the rule sets (`shared.rulesets.DeadlineName`) after the step that ends them.
+`CLOCK_RULE` is the one place that pairs them. A case is judged to the end by the rule-set
+version it opened under, whatever version is in force today.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from services.approval.domain.deadlines import DeadlineName as Clock
+from services.approval.domain.deadlines import EscalationTarget as Escalated
+from shared.directory import OrganisationDirectory
+from shared.rulesets import DeadlineName as Rule
+from shared.rulesets import EscalationTarget, RuleSet, rule_set
+
+CLOCK_RULE: Mapping[Clock, Rule] = {
+    Clock.INTAKE: Rule.INTAKE_CHECK,
+    Clock.SUPPLEMENT: Rule.SUPPLEMENT_ANSWER,
+    Clock.CONSULTATION: Rule.CONSULTATION_ANSWER,
+    Clock.APPROVAL: Rule.APPROVAL_MEETING,
+    Clock.EVALUATION: Rule.EVALUATION_MEETING,
+    Clock.CONCLUSION: Rule.EVALUATION_CONCLUSION,
+}
+"""Each clock the case keeps → the rule-set deadline that sets its length.
+
+Rules without a clock of their own: `completion_report` and `final_report_after_stop` give the
+report's due date, recorded on the report (late or not); `party_committee_opinion` and
+`override_decision` are not tracked by the case (Art 4 §3 and Art 8 §1 ¶2 give no period).
+"""
+
+
+@dataclass(frozen=True)
+class CaseRules:
+    """The rule set a case opened under, with the jurisdiction's calendar."""
+
+    rules: RuleSet
+
+    @classmethod
+    def of(cls, jurisdiction: str, version: str, extra_dir: Path | None = None) -> CaseRules:
+        return cls(rule_set(jurisdiction, version, extra_dir=extra_dir))
+
+    @property
+    def version(self) -> str:
+        return self.rules.version
+
+    def due(self, clock: Clock, start: date) -> date:
+        """The last day of `clock` when its triggering event happened on `start` (Art 147 BLDS)."""
+        return self.rules.due_date(CLOCK_RULE[clock], start)
+
+    def report_due(self, start: date, *, after_stop: bool) -> date:
+        """The completion report (Art 9 §1), or the final report after a stop decision."""
+        rule = Rule.FINAL_REPORT_AFTER_STOP if after_stop else Rule.COMPLETION_REPORT
+        return self.rules.due_date(rule, start)
+
+    def warning_date(self, due: date) -> date:
+        """The day the responsible person is reminded that `due` is near."""
+        return self.rules.warning_date(due)
+
+    def escalation(
+        self, routing_target: str, recipient_unit_id: str, directory: OrganisationDirectory
+    ) -> dict[str, str]:
+        """Where an overdue approval goes: the first target of the rule set that exists.
+
+        The rule set lists the bodies to tell (the superior agency, Sở Nội vụ, the city People's
+        Committee); the case records one, the first the directory can name. Sở Nội vụ sees every
+        overdue case in its inbox whichever is recorded.
+        """
+        for target in self.rules.approval_escalation.targets_for(routing_target):
+            if target is EscalationTarget.SUPERIOR_AGENCY:
+                superior = directory.superior_agency_of(recipient_unit_id)
+                if superior is not None:
+                    return {"target": Escalated.SUPERIOR_UNIT.value, "unit_id": superior.id}
+            elif target is EscalationTarget.DEPARTMENT_OF_HOME_AFFAIRS:
+                return {
+                    "target": Escalated.HOME_AFFAIRS.value,
+                    "unit_id": directory.home_affairs.id,
+                }
+            elif recipient_unit_id != directory.city_pc.id:
+                return {"target": Escalated.SUPERIOR_UNIT.value, "unit_id": directory.city_pc.id}
+        return {"target": Escalated.HOME_AFFAIRS.value, "unit_id": directory.home_affairs.id}

@@ -1,0 +1,69 @@
+"""Due dates through the application: working days (weekends, Tết), Vietnam's time zone, and
+the rule-set version a case opened under."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from eventsourcing.persistence import Tracking
+
+from services.approval.application import ApprovalApplication
+from services.approval.domain.case import Case
+from services.approval.domain.deadlines import DeadlineName
+from tests.unit.approval_service.builders import (
+    Clock,
+    Upstream,
+    city_case_authority,
+    open_case,
+    submitted,
+)
+
+
+def test_art8_plan_received_on_the_friday_before_tet_2025_is_due_after_tet(
+    app: ApprovalApplication, upstream: Upstream, clock: Clock
+) -> None:
+    a = city_case_authority()
+    clock.set(date(2025, 1, 22))
+    case = open_case(app, upstream, a, clock)
+    # Intake: Thu 23, Fri 24, then Tết (Sat 25 Jan – Sun 2 Feb) → Mon 3 Feb
+    assert case.open_deadlines()[DeadlineName.INTAKE].due == date(2025, 2, 3)
+    clock.set(date(2025, 1, 24), hour=16)
+    case = app.receive_plan(a.office, case.id)
+    # 7 working days: 3, 4, 5, 6, 7, 10, 11 February
+    approval = case.open_deadlines()[DeadlineName.APPROVAL]
+    assert approval.due == date(2025, 2, 11)
+    assert app.rules_for(case).warning_date(approval.due) == date(2025, 2, 7)
+
+
+def test_art8_plan_received_on_a_friday_skips_the_weekends(
+    app: ApprovalApplication, upstream: Upstream, clock: Clock
+) -> None:
+    a = city_case_authority()
+    case = open_case(app, upstream, a, clock)
+    clock.set(date(2024, 6, 7))
+    case = app.receive_plan(a.office, case.id)
+    assert case.open_deadlines()[DeadlineName.APPROVAL].due == date(2024, 6, 18)
+
+
+def test_days_are_counted_in_vietnam_not_in_utc(app: ApprovalApplication) -> None:
+    # Sunday 18:00 UTC is Monday 01:00 in Cần Thơ: intake counts from Monday.
+    at = datetime(2024, 6, 2, 18, 0, tzinfo=UTC)
+    event = submitted(city_case_authority().proposer, at)
+    app.on_submitted(event, Tracking("D73_REGISTRATION", 1))
+    case: Case = app.repository.get(Case.create_id(event.proposal_id))
+    assert case.open_deadlines()[DeadlineName.INTAKE].due == date(2024, 6, 6)
+
+
+def test_a_case_keeps_the_rule_set_it_opened_under(
+    app: ApprovalApplication, upstream: Upstream, clock: Clock
+) -> None:
+    a = city_case_authority()
+    clock.set(date(2025, 6, 30))  # 2024.1 in force; 2025.1 (15-day supplements) from 1 July
+    old = open_case(app, upstream, a, clock)
+    clock.set(date(2025, 7, 2))
+    new = open_case(app, upstream, a, clock)
+    old = app.request_supplement(a.office, old.id, items=["budget"], reason="Thiếu")
+    new = app.request_supplement(a.office, new.id, items=["budget"], reason="Thiếu")
+    assert (old.rule_set_version, new.rule_set_version) == ("2024.1", "2025.1")
+    assert old.open_deadlines()[DeadlineName.SUPPLEMENT].due == date(2025, 7, 16)  # 10 days
+    assert new.open_deadlines()[DeadlineName.SUPPLEMENT].due == date(2025, 7, 23)  # 15 days
