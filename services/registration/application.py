@@ -1,29 +1,64 @@
-"""Registration: officials draft, submit, supplement and withdraw proposal plans (Art 7).
+"""Registration: officials draft, submit, supplement and withdraw proposal plans (Art 7), attach
+files to them, and see what approval decided.
 
 Each command loads one Proposal, calls one domain method and commits; the outbox relay
-publishes what the world may see.
+publishes what the world may see. A command sent with an Idempotency-Key commits a
+`CommandReceipt` in the same transaction, and a retry is answered from it (`receipts.py`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import logging
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.persistence import IntegrityError, Tracking
 
-from services.registration.domain import NotAllowed, Proposal
+from services.registration.attachment_store import AttachmentStore, Spool
+from services.registration.case_events import decision_from
+from services.registration.domain import DomainError, NotAllowed, Proposal, ProposalStatus
+from services.registration.domain.attachments import check_content, file_name, media_type_of
+from services.registration.domain.errors import Incomplete
+from services.registration.domain.plan import FieldProblem, ProblemCode
+from services.registration.domain.proposal import where_it_goes
+from services.registration.receipts import CommandReceipt, check_key, request_digest
+from services.registration.tables import Tables
+from services.registration.views import ProposalSummaries, Row
+from shared.consumer import Rejected
+from shared.contracts import IntegrationEvent
 from shared.directory import OrganisationDirectory
 from shared.eventstore import ServiceApplication
-from shared.identity import Actor
-from shared.readmodel import CatchUpReadModel
+from shared.identity import Actor, Role
 from shared.routing import Official
+
+log = logging.getLogger("d73.registration")
+
+REVIEWER_ROLES = (
+    Role.UNIT_HEAD.value,
+    Role.HOME_AFFAIRS.value,
+    Role.CITY_COMMITTEE.value,
+    Role.AUDITOR.value,
+    Role.ADMIN.value,
+)
+"""Who may download a submitted proposal's files besides its proposer.
+
+Registration does not know a case's parties (approval owns the authority rules), and approval
+officers and auditors need the files the submitted plan lists; so the gate is the role, and only
+files in the plan as submitted or supplemented — never a draft's, never one waiting for an answer.
+"""
 
 
 class ProposalNotFound(Exception):
     """No such proposal."""
+
+
+class AttachmentNotFound(Exception):
+    """This proposal lists no file with that SHA-256, or its content is not stored here."""
 
 
 def utc_now() -> datetime:
@@ -36,30 +71,35 @@ def official(actor: Actor) -> Official:
     )
 
 
-class ProposalsByProposer(CatchUpReadModel):
-    """My proposals: each proposer's proposal ids, oldest first."""
+@dataclass(frozen=True)
+class Idempotency:
+    """An Idempotency-Key and the fingerprint of the request it came with."""
 
-    def __init__(self, app: ServiceApplication) -> None:
-        super().__init__(app)
-        self.reset()
+    key: str
+    digest: str
 
-    def reset(self) -> None:
-        self.ids: dict[str, list[UUID]] = {}
-
-    def apply(self, event: DomainEventProtocol[UUID], position: int) -> None:
-        proposer = getattr(event, "proposer", None)
-        if isinstance(event, DRAFTED) and proposer is not None:
-            self.ids.setdefault(str(proposer["user_id"]), []).append(event.originator_id)
-
-    def of(self, user_id: str) -> list[UUID]:
-        self.catch_up()
-        return list(self.ids.get(user_id, []))
-
-    def snapshot(self) -> Any:
-        return {user: [str(i) for i in ids] for user, ids in self.ids.items()}
+    @classmethod
+    def of(cls, key: str | None, command: str, target: str, body: Any) -> Idempotency | None:
+        if key is None:
+            return None
+        return cls(check_key(key), request_digest(command, target, body))
 
 
-DRAFTED: type = getattr(Proposal, "Drafted")  # noqa: B009 — made by @event
+@dataclass(frozen=True)
+class Upload:
+    """A received file, spooled and hashed, not yet kept."""
+
+    raw_name: str
+    declared_type: str | None
+    spool: Spool
+
+
+@dataclass(frozen=True)
+class Attached:
+    proposal: Proposal
+    attachment: dict[str, Any]
+    pending: bool
+    """True while the file waits for the supplement answer."""
 
 
 class RegistrationApplication(ServiceApplication):
@@ -70,55 +110,213 @@ class RegistrationApplication(ServiceApplication):
         env: dict[str, str] | None = None,
         *,
         directory: OrganisationDirectory,
+        tables: Tables,
+        attachments: AttachmentStore,
+        attachment_max_bytes: int = 25 * 2**20,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         super().__init__(env)
         self.directory = directory
+        self.tables = tables
+        self.attachment_store = attachments
+        self.attachment_max_bytes = attachment_max_bytes
         self.clock = clock
-        self.by_proposer = ProposalsByProposer(self)
+        self.summaries = ProposalSummaries(self, tables)
+        self._keeping = threading.Lock()
+        """Storing a file and committing its event happen one at a time, so a file that a failed
+        commit discards is never one that a concurrent upload of the same content relies on."""
+
+    def close(self) -> None:
+        super().close()
+        self.tables.close()
 
     # commands
 
     def draft(
-        self, actor: Actor, title: str, plan: Mapping[str, Any] | None, *, submit: bool = False
+        self,
+        actor: Actor,
+        title: str,
+        plan: Mapping[str, Any] | None,
+        *,
+        submit: bool = False,
+        idempotency: Idempotency | None = None,
     ) -> Proposal:
         """Start a draft; with `submit`, a finished plan is drafted and submitted in one commit."""
+        replayed = self._replayed(actor, idempotency)
+        if replayed is not None:
+            return replayed
         at = self.clock()
         proposal = Proposal.draft(proposer=official(actor), title=title, plan=plan, at=at)
         if submit:
             proposal.submit(actor=official(actor), at=at, directory=self.directory)
-        self.record(proposal)
-        return proposal
+        return self._commit(actor, proposal, idempotency)
 
-    def edit(self, actor: Actor, proposal_id: UUID, changes: Mapping[str, Any]) -> Proposal:
+    def edit(
+        self,
+        actor: Actor,
+        proposal_id: UUID,
+        changes: Mapping[str, Any],
+        *,
+        idempotency: Idempotency | None = None,
+    ) -> Proposal:
+        replayed = self._replayed(actor, idempotency)
+        if replayed is not None:
+            return replayed
         proposal = self._get(proposal_id)
         proposal.edit(actor_id=actor.user_id, changes=changes, at=self.clock())
-        self.record(proposal)
-        return proposal
+        return self._commit(actor, proposal, idempotency)
 
-    def submit(self, actor: Actor, proposal_id: UUID) -> Proposal:
+    def submit(
+        self, actor: Actor, proposal_id: UUID, *, idempotency: Idempotency | None = None
+    ) -> Proposal:
+        replayed = self._replayed(actor, idempotency)
+        if replayed is not None:
+            return replayed
         proposal = self._get(proposal_id)
         proposal.submit(actor=official(actor), at=self.clock(), directory=self.directory)
-        self.record(proposal)
-        return proposal
+        return self._commit(actor, proposal, idempotency)
 
     def supplement(
-        self, actor: Actor, proposal_id: UUID, request_id: str, changes: Mapping[str, Any]
+        self,
+        actor: Actor,
+        proposal_id: UUID,
+        request_id: str | None,
+        changes: Mapping[str, Any],
+        *,
+        idempotency: Idempotency | None = None,
     ) -> Proposal:
+        """Answer the open supplement request (`request_id` None: whichever is open)."""
+        replayed = self._replayed(actor, idempotency)
+        if replayed is not None:
+            return replayed
         proposal = self._get(proposal_id)
+        if request_id is None:
+            request_id = (proposal.supplement_request or {}).get("request_id", "")
         proposal.supplement(
             actor_id=actor.user_id, request_id=request_id, changes=changes, at=self.clock()
         )
-        self.record(proposal)
-        return proposal
+        return self._commit(actor, proposal, idempotency)
 
-    def withdraw(self, actor: Actor, proposal_id: UUID, reason: str) -> Proposal:
+    def withdraw(
+        self,
+        actor: Actor,
+        proposal_id: UUID,
+        reason: str,
+        *,
+        idempotency: Idempotency | None = None,
+    ) -> Proposal:
+        replayed = self._replayed(actor, idempotency)
+        if replayed is not None:
+            return replayed
         proposal = self._get(proposal_id)
         proposal.withdraw(actor_id=actor.user_id, reason=reason, at=self.clock())
-        self.record(proposal)
-        return proposal
+        return self._commit(actor, proposal, idempotency)
+
+    # attachments
+
+    def check_can_attach(self, actor: Actor, proposal_id: UUID) -> None:
+        """Before a file is received: 404, 403 or 409 now rather than after 25 MB."""
+        self._get(proposal_id).check_can_attach(actor.user_id)
+
+    def new_spool(self) -> Spool:
+        return self.attachment_store.spool(self.attachment_max_bytes)
+
+    def attach(
+        self, actor: Actor, proposal_id: UUID, upload: Upload, *, idempotency_key: str | None = None
+    ) -> Attached:
+        """Keep a received file by its hash and add its metadata to the proposal, or neither.
+
+        The spool is always consumed: kept, or discarded on any refusal.
+        """
+        spool = upload.spool
+        try:
+            name = file_name(upload.raw_name)
+            if not name:
+                raise Incomplete([FieldProblem("file", ProblemCode.MISSING, "a file name")])
+            media_type = media_type_of(upload.declared_type, name)
+            if spool.size == 0:
+                raise Incomplete([FieldProblem("file", ProblemCode.MISSING, "the file is empty")])
+            check_content(media_type, spool.head)
+            metadata = {"name": name, "media_type": media_type, "sha256": spool.sha256}
+            idempotency = Idempotency.of(idempotency_key, "attach", str(proposal_id), metadata)
+            replayed = self._replayed(actor, idempotency)
+            if replayed is not None:
+                spool.discard()
+                return self._attached(replayed, spool.sha256)
+            proposal = self._get(proposal_id)
+            attachment = proposal.attach(
+                actor_id=actor.user_id, size=spool.size, at=self.clock(), **metadata
+            )
+        except BaseException:
+            spool.discard()
+            raise
+        with self._keeping:
+            created = self.attachment_store.keep(spool)
+            try:
+                self._commit(actor, proposal, idempotency)
+            except BaseException:
+                if created:
+                    self.attachment_store.discard(spool.sha256)
+                raise
+        log.info(
+            "attached %s to %s", attachment["sha256"], proposal_id, extra={"new_file": created}
+        )
+        return self._attached(proposal, attachment["sha256"])
+
+    def attachment_for(
+        self, actor: Actor, proposal_id: UUID, sha256: str
+    ) -> tuple[dict[str, Any], Iterator[bytes]]:
+        """A file of the proposal and its bytes, for its proposer or (once submitted) a reviewer."""
+        proposal = self._get(proposal_id)
+        if actor.user_id == proposal.proposer_id:
+            metadata = proposal.attachment(sha256, include_pending=True)
+        elif actor.has_role(*REVIEWER_ROLES) and proposal.status != ProposalStatus.DRAFT:
+            metadata = proposal.attachment(sha256, include_pending=False)
+        else:
+            raise NotAllowed(
+                "only the proposer, or a reviewer once it is submitted, reads its files"
+            )
+        if metadata is None:
+            raise AttachmentNotFound(f"proposal {proposal_id} lists no file {sha256}")
+        if not self.attachment_store.has(metadata["sha256"]):
+            raise AttachmentNotFound(
+                f"{metadata['name']!r} is listed by the plan but its content was never uploaded"
+            )
+        return metadata, self.attachment_store.chunks(metadata["sha256"])
+
+    # upstream: approval's case events
+
+    def note_case_event(self, event: IntegrationEvent, tracking: Tracking) -> None:
+        """Approval's decision noted for the proposer, with the upstream position, in one commit.
+
+        An event about a proposal this service never had, or one the proposal cannot take (a
+        decision after withdrawal…), is dead-lettered with the reason.
+        """
+        try:
+            proposal = self._get(event.proposal_id)
+        except ProposalNotFound:
+            raise Rejected(
+                f"{event.type} {event.id}: registration has no proposal {event.proposal_id}"
+            ) from None
+        noted = decision_from(event, proposal)
+        if noted is None:
+            self.record(tracking=tracking)
+            return
+        try:
+            proposal.note_decision(noted.kind.value, noted.at, noted.details)
+        except DomainError as error:
+            raise Rejected(
+                f"{event.type} {event.id}: proposal {event.proposal_id} cannot note "
+                f"{noted.kind.value}: {error}"
+            ) from error
+        self.record(proposal, tracking=tracking)
 
     # queries
+
+    def preview(self, actor: Actor) -> dict[str, Any]:
+        """Before drafting: where the actor's plan would go and whether Art 2 protects them."""
+        routing, eligible = where_it_goes(official(actor), self.directory)
+        return {"protection_eligible": eligible, "routing": routing.as_dict()}
 
     def proposal_for(self, actor: Actor, proposal_id: UUID) -> Proposal:
         """Drafts are private: only the proposer reads their proposals here."""
@@ -127,12 +325,73 @@ class RegistrationApplication(ServiceApplication):
             raise NotAllowed("only the proposer reads a proposal in registration")
         return proposal
 
-    def proposals_of(self, actor: Actor) -> list[Proposal]:
-        return [self._get(pid) for pid in self.by_proposer.of(actor.user_id)]
+    def proposals_of(self, actor: Actor) -> list[Row]:
+        """My proposals, oldest first, with where each stands (the read model)."""
+        return self.summaries.of(actor.user_id)
+
+    def status_for(self, actor: Actor, proposal_id: UUID) -> Row:
+        row = self.summaries.get(proposal_id)
+        if row is None:
+            raise ProposalNotFound(str(proposal_id))
+        if row["proposer_id"] != actor.user_id:
+            raise NotAllowed("only the proposer reads a proposal's status in registration")
+        return row
+
+    # internals
 
     def _get(self, proposal_id: UUID) -> Proposal:
         try:
             proposal: Proposal = self.repository.get(proposal_id)
         except AggregateNotFoundError:
             raise ProposalNotFound(str(proposal_id)) from None
+        if not isinstance(proposal, Proposal):
+            raise ProposalNotFound(str(proposal_id))
         return proposal
+
+    def _replayed(self, actor: Actor, idempotency: Idempotency | None) -> Proposal | None:
+        """The proposal as the first request with this key left it, or None if the key is new."""
+        if idempotency is None:
+            return None
+        try:
+            receipt: CommandReceipt = self.repository.get(
+                CommandReceipt.create_id(actor.user_id, idempotency.key)
+            )
+        except AggregateNotFoundError:
+            return None
+        receipt.answers(idempotency.digest)
+        proposal: Proposal = self.repository.get(
+            receipt.proposal_id, version=receipt.proposal_version
+        )
+        return proposal
+
+    def _commit(
+        self, actor: Actor, proposal: Proposal, idempotency: Idempotency | None
+    ) -> Proposal:
+        if idempotency is None:
+            self.record(proposal)
+            return proposal
+        receipt = CommandReceipt.issue(
+            user_id=actor.user_id,
+            key=idempotency.key,
+            digest=idempotency.digest,
+            proposal_id=proposal.id,
+            proposal_version=proposal.version,
+            result={},
+            at=self.clock(),
+        )
+        try:
+            self.record(proposal, receipt)
+        except IntegrityError:
+            # The same key raced in and won: answer as it was answered, or refuse a reuse.
+            replayed = self._replayed(actor, idempotency)
+            if replayed is None:
+                raise
+            return replayed
+        return proposal
+
+    def _attached(self, proposal: Proposal, sha256: str) -> Attached:
+        in_plan = proposal.attachment(sha256, include_pending=False)
+        found = in_plan or proposal.attachment(sha256, include_pending=True)
+        if found is None:
+            raise AttachmentNotFound(sha256)
+        return Attached(proposal, found, pending=in_plan is None)

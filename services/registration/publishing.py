@@ -14,6 +14,7 @@ from eventsourcing.domain import DomainEventProtocol
 from services.registration.domain import Proposal
 from shared.contracts import ActorRef, IntegrationEvent
 from shared.contracts.registration import (
+    Attachment,
     Official,
     ProposalSubmitted,
     ProposalSupplemented,
@@ -64,12 +65,19 @@ def to_contract(domain_event: DomainEventProtocol[UUID], position: int) -> Integ
             legal_basis="ND73 Art 7",
             request_id=data.request_id,
             changes=data.changes,
+            changed_fields=sorted(data.changes),
+            attachments_added=[
+                Attachment.model_validate(item)
+                for item in getattr(data, "attachments_added", None) or []
+            ],
         )
     if isinstance(domain_event, WITHDRAWN):
         return ProposalWithdrawn(
             **common,
             occurred_at=data.withdrawn_at,
             actor=ActorRef(user_id=data.withdrawn_by, roles=["proposer"]),
+            legal_basis="ND73 Art 7",
             reason=data.reason,
+            recipient_unit_id=data.recipient_unit_id,
         )
     return None

@@ -38,6 +38,17 @@ class Routing(Contract):
     reason_en: str = ""
 
 
+class Attachment(Contract):
+    """A file of the plan: its content is kept by registration under this SHA-256 and can be
+    downloaded at `GET /proposals/{proposal_id}/attachments/{sha256}` by the proposer and by
+    reviewers (unit heads, Home Affairs, the City People's Committee, auditors, admins)."""
+
+    name: str
+    media_type: str
+    size: int
+    sha256: str
+
+
 class _ProposalEvent(IntegrationEvent):
     SERVICE: ClassVar[str] = "registration"
     AGGREGATE: ClassVar[str] = "proposal"
@@ -64,8 +75,16 @@ class ProposalSupplemented(_ProposalEvent):
     EVENT: ClassVar[str] = "supplemented"
     TYPE: ClassVar[str] = "d73.proposal.supplemented.v1"
     type: Literal["d73.proposal.supplemented.v1"] = "d73.proposal.supplemented.v1"
-    request_id: str
-    changes: dict[str, Any]
+    request_id: str = Field(description="The answered request: approval's supplement event id")
+    changes: dict[str, Any] = Field(
+        description="Each changed top-level plan field (or `title`) with its new value; null clears"
+    )
+    changed_fields: list[str] = Field(
+        default_factory=list, description="The keys of `changes`, sorted"
+    )
+    attachments_added: list[Attachment] = Field(
+        default_factory=list, description="Files uploaded for this answer (also in `changes`)"
+    )
 
 
 class ProposalWithdrawn(_ProposalEvent):
@@ -73,6 +92,9 @@ class ProposalWithdrawn(_ProposalEvent):
     TYPE: ClassVar[str] = "d73.proposal.withdrawn.v1"
     type: Literal["d73.proposal.withdrawn.v1"] = "d73.proposal.withdrawn.v1"
     reason: str
+    recipient_unit_id: str | None = Field(
+        None, description="The competent authority the plan had been sent to"
+    )
 
 
 REGISTRATION_EVENTS: tuple[type[IntegrationEvent], ...] = (

@@ -1,4 +1,8 @@
-"""HTTP commands and queries on proposal plans (kế hoạch đề xuất)."""
+"""HTTP commands and queries on proposal plans (kế hoạch đề xuất).
+
+Every POST accepts an `Idempotency-Key` (design.md §5): a retry with the same key and body gets
+the first answer and records nothing; the same key with another body is a 422 problem.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +10,28 @@ from datetime import date, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, Depends, Header, Request, status
 from pydantic import BaseModel, Field
 
-from services.registration.application import RegistrationApplication
+from services.registration.application import Idempotency, RegistrationApplication
 from services.registration.domain import Proposal
 from shared.web import CurrentActor
 
-router = APIRouter(prefix="/proposals", tags=["proposals"])
+PROBLEMS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "No valid bearer token"},
+    403: {"description": "Only the proposer may do this"},
+    404: {"description": "No such proposal"},
+    409: {
+        "description": "Not in this state (e.g. editing after submission, withdrawing after a "
+        "decision)"
+    },
+    422: {
+        "description": "Invalid input, an incomplete plan (every missing field is listed in "
+        "`errors`), or an Idempotency-Key reused for another request"
+    },
+}
+
+router = APIRouter(prefix="/proposals", tags=["proposals"], responses=PROBLEMS)
 
 
 def registration_app(request: Request) -> RegistrationApplication:
@@ -22,6 +40,13 @@ def registration_app(request: Request) -> RegistrationApplication:
 
 
 Registration = Annotated[RegistrationApplication, Depends(registration_app)]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="Repeat a POST safely: the same key and body return the first answer",
+    ),
+]
 
 
 class DraftRequest(BaseModel):
@@ -42,8 +67,15 @@ class EditRequest(BaseModel):
 
 
 class SupplementRequest(BaseModel):
-    request_id: str = Field(min_length=1, description="The supplement request being answered")
-    changes: dict[str, Any] = Field(description="Only the fields that change")
+    request_id: str | None = Field(
+        None,
+        min_length=1,
+        description="The supplement request being answered (default: the open one)",
+    )
+    changes: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Only the fields that change; files uploaded for this answer join on their own",
+    )
 
 
 class WithdrawRequest(BaseModel):
@@ -68,6 +100,9 @@ class ProposalView(BaseModel):
     protection: dict[str, Any] | None
     withdrawal: dict[str, Any] | None
     history: list[dict[str, Any]]
+    pending_attachments: list[dict[str, Any]] = Field(
+        description="Files uploaded for the open supplement request, sent with the answer"
+    )
 
     @classmethod
     def of(cls, proposal: Proposal) -> ProposalView:
@@ -89,7 +124,45 @@ class ProposalView(BaseModel):
             protection=proposal.protection,
             withdrawal=proposal.withdrawal,
             history=proposal.history,
+            pending_attachments=proposal.pending_attachments,
         )
+
+
+class SupplementRequestView(BaseModel):
+    request_id: str
+    items: list[str]
+    reason: str = ""
+    due_date: date = Field(description="Set by approval from its rule set (working days)")
+    requested_at: datetime
+
+
+class DecisionRef(BaseModel):
+    kind: str
+    at: datetime
+
+
+class ProposalSummary(BaseModel):
+    """Where a proposal stands for its proposer, approval's decisions included."""
+
+    id: UUID
+    title: str
+    status: str = Field(description="DRAFT, SUBMITTED, UNDER_REVIEW, NEEDS_SUPPLEMENT, DECIDED…")
+    decision: str | None = Field(description="approved | rejected, once decided")
+    implementation: str | None = Field(description="active | suspended | stopped")
+    drafted_at: datetime
+    submitted_at: datetime | None
+    updated_at: datetime
+    version: int
+    protection_eligible: bool | None = Field(description="Art 2, as of submission")
+    recipient_unit_id: str | None
+    routing_target: str | None
+    supplement_request: SupplementRequestView | None
+    last_decision: DecisionRef | None
+    evaluation_outcome: str | None
+    protection_tier: str | None
+    withdrawn_at: datetime | None
+    attachments: int
+    pending_attachments: int
 
 
 def _jsonable(value: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -103,13 +176,38 @@ def _jsonable(value: dict[str, Any] | None) -> dict[str, Any] | None:
     status_code=status.HTTP_201_CREATED,
     summary="Start a private draft (or, with `submit`, draft and submit at once)",
 )
-def draft(body: DraftRequest, actor: CurrentActor, registration: Registration) -> ProposalView:
-    return ProposalView.of(registration.draft(actor, body.title, body.plan, submit=body.submit))
+def draft(
+    body: DraftRequest, actor: CurrentActor, registration: Registration, key: IdempotencyKey = None
+) -> ProposalView:
+    idempotency = Idempotency.of(key, "draft", "", body.model_dump(mode="json"))
+    proposal = registration.draft(
+        actor, body.title, body.plan, submit=body.submit, idempotency=idempotency
+    )
+    return ProposalView.of(proposal)
 
 
-@router.get("", summary="My proposals")
-def my_proposals(actor: CurrentActor, registration: Registration) -> list[ProposalView]:
-    return [ProposalView.of(p) for p in registration.proposals_of(actor)]
+@router.get("", summary="My proposals, oldest first, with where each stands")
+def my_proposals(actor: CurrentActor, registration: Registration) -> list[ProposalSummary]:
+    return [ProposalSummary.model_validate(row) for row in registration.proposals_of(actor)]
+
+
+class PreviewView(BaseModel):
+    protection_eligible: bool = Field(
+        description="Art 2: only leaders and managers are subjects of the decree's protection; "
+        "anyone may still register an initiative"
+    )
+    routing: dict[str, Any] = Field(
+        description="Where a plan submitted now would go (Art 7 §3–4, Plan 88 II.3), and why"
+    )
+
+
+@router.get(
+    "/preview",
+    summary="Before drafting: am I eligible for protection (Art 2), and where would my plan go?",
+    responses={422: {"description": "No competent authority can be named for the caller"}},
+)
+def preview(actor: CurrentActor, registration: Registration) -> PreviewView:
+    return PreviewView.model_validate(registration.preview(actor))
 
 
 @router.get("/{proposal_id}", summary="One of my proposals")
@@ -119,11 +217,28 @@ def get_proposal(
     return ProposalView.of(registration.proposal_for(actor, proposal_id))
 
 
+@router.get(
+    "/{proposal_id}/status",
+    summary="Where my proposal stands: approval's decisions, an open supplement request",
+)
+def proposal_status(
+    proposal_id: UUID, actor: CurrentActor, registration: Registration
+) -> ProposalSummary:
+    return ProposalSummary.model_validate(registration.status_for(actor, proposal_id))
+
+
 @router.post("/{proposal_id}/edit", summary="Change parts of a draft")
 def edit(
-    proposal_id: UUID, body: EditRequest, actor: CurrentActor, registration: Registration
+    proposal_id: UUID,
+    body: EditRequest,
+    actor: CurrentActor,
+    registration: Registration,
+    key: IdempotencyKey = None,
 ) -> ProposalView:
-    return ProposalView.of(registration.edit(actor, proposal_id, body.changes))
+    idempotency = Idempotency.of(key, "edit", str(proposal_id), body.model_dump(mode="json"))
+    return ProposalView.of(
+        registration.edit(actor, proposal_id, body.changes, idempotency=idempotency)
+    )
 
 
 @router.post(
@@ -131,21 +246,41 @@ def edit(
     summary="Submit to the competent authority (Art 7 §3–4, Plan 88 II.3)",
     responses={422: {"description": "The plan is incomplete: every missing field is listed"}},
 )
-def submit(proposal_id: UUID, actor: CurrentActor, registration: Registration) -> ProposalView:
-    return ProposalView.of(registration.submit(actor, proposal_id))
-
-
-@router.post("/{proposal_id}/supplement", summary="Answer a supplement request")
-def supplement(
-    proposal_id: UUID, body: SupplementRequest, actor: CurrentActor, registration: Registration
+def submit(
+    proposal_id: UUID, actor: CurrentActor, registration: Registration, key: IdempotencyKey = None
 ) -> ProposalView:
+    idempotency = Idempotency.of(key, "submit", str(proposal_id), None)
+    return ProposalView.of(registration.submit(actor, proposal_id, idempotency=idempotency))
+
+
+@router.post(
+    "/{proposal_id}/supplement",
+    summary="Answer the open supplement request (bổ sung hồ sơ): only what changes is sent on",
+)
+def supplement(
+    proposal_id: UUID,
+    body: SupplementRequest,
+    actor: CurrentActor,
+    registration: Registration,
+    key: IdempotencyKey = None,
+) -> ProposalView:
+    idempotency = Idempotency.of(key, "supplement", str(proposal_id), body.model_dump(mode="json"))
     return ProposalView.of(
-        registration.supplement(actor, proposal_id, body.request_id, body.changes)
+        registration.supplement(
+            actor, proposal_id, body.request_id, body.changes, idempotency=idempotency
+        )
     )
 
 
 @router.post("/{proposal_id}/withdraw", summary="Withdraw before a decision")
 def withdraw(
-    proposal_id: UUID, body: WithdrawRequest, actor: CurrentActor, registration: Registration
+    proposal_id: UUID,
+    body: WithdrawRequest,
+    actor: CurrentActor,
+    registration: Registration,
+    key: IdempotencyKey = None,
 ) -> ProposalView:
-    return ProposalView.of(registration.withdraw(actor, proposal_id, body.reason))
+    idempotency = Idempotency.of(key, "withdraw", str(proposal_id), body.model_dump(mode="json"))
+    return ProposalView.of(
+        registration.withdraw(actor, proposal_id, body.reason, idempotency=idempotency)
+    )

@@ -1,6 +1,7 @@
 """Registration domain: the proposal plan (Art 7 §2) and the Proposal aggregate (Art 7)."""
 
 from services.registration.domain.errors import (
+    AttachmentTooLarge,
     Conflict,
     DomainError,
     Incomplete,
@@ -8,6 +9,7 @@ from services.registration.domain.errors import (
     InvalidTransition,
     NotAllowed,
     Unroutable,
+    UnsupportedMediaType,
 )
 from services.registration.domain.plan import (
     CAN_THO_COMPLETENESS,
@@ -32,6 +34,7 @@ __all__ = [
     "DEFAULT_COMPLETENESS",
     "EDITABLE_FIELDS",
     "PLAN_FIELDS",
+    "AttachmentTooLarge",
     "CompletenessRules",
     "Conflict",
     "DecisionKind",
@@ -47,5 +50,6 @@ __all__ = [
     "ProposalPlan",
     "ProposalStatus",
     "Unroutable",
+    "UnsupportedMediaType",
     "missing_fields",
 ]

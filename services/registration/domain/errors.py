@@ -44,6 +44,15 @@ class InvalidChange(_WithProblems):
         super().__init__(problems, "invalid change")
 
 
+class AttachmentTooLarge(DomainError):
+    """The file is larger than registration accepts (HTTP 413)."""
+
+
+class UnsupportedMediaType(DomainError):
+    """The file's type is not on the attachment allow-list, or its content is not that type
+    (HTTP 415)."""
+
+
 class Unroutable(DomainError):
     """No competent authority can be named for the proposer (HTTP 422): fix the directory or
     the proposer's claims."""

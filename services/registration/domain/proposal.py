@@ -16,6 +16,7 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate, event
 
+from services.registration.domain.attachments import ALLOWED_MEDIA_TYPES, allowed_list
 from services.registration.domain.errors import (
     Conflict,
     Incomplete,
@@ -23,6 +24,7 @@ from services.registration.domain.errors import (
     InvalidTransition,
     NotAllowed,
     Unroutable,
+    UnsupportedMediaType,
 )
 from services.registration.domain.plan import (
     DEFAULT_COMPLETENESS,
@@ -38,6 +40,7 @@ from services.registration.domain.plan import (
 from shared.directory import OrganisationDirectory
 from shared.routing import (
     Official,
+    RoutingDecision,
     RoutingError,
     is_protection_eligible,
     route_to_competent_authority,
@@ -82,6 +85,11 @@ AWAITING_DECISION = frozenset(
     {ProposalStatus.SUBMITTED, ProposalStatus.UNDER_REVIEW, ProposalStatus.NEEDS_SUPPLEMENT}
 )
 
+ATTACHABLE = frozenset({ProposalStatus.DRAFT, ProposalStatus.NEEDS_SUPPLEMENT})
+"""A file may be added to a draft, or to the answer of an open supplement request."""
+
+ATTACHMENTS = "attachments"
+
 
 class Proposal(Aggregate):
     """Kế hoạch đề xuất of one official — Art 7."""
@@ -120,6 +128,57 @@ class Proposal(Aggregate):
         if delta:
             self._edit(changes=delta, edited_by=actor_id, edited_at=at)
 
+    def check_can_attach(self, actor_id: str) -> None:
+        """Refuse early, before a file is received: only the proposer, only while attachable."""
+        self._check_is_proposer(actor_id, "add files to")
+        if self.status not in ATTACHABLE:
+            raise InvalidTransition(
+                f"files are added to a draft or to a supplement; this proposal is {self.status}"
+            )
+
+    def attach(
+        self,
+        *,
+        actor_id: str,
+        name: str,
+        media_type: str,
+        size: int,
+        sha256: str,
+        at: datetime,
+    ) -> dict[str, Any]:
+        """Add a stored file's metadata (Tài liệu kèm theo) and return it.
+
+        To a draft, it joins the plan at once; while a supplement is requested, it waits for the
+        answer (`supplement`), which then carries it as a change. The same content twice records
+        nothing the second time.
+        """
+        _require_aware(at)
+        self.check_can_attach(actor_id)
+        attachment = {
+            "name": name,
+            "media_type": media_type,
+            "size": size,
+            "sha256": sha256.lower() if isinstance(sha256, str) else sha256,
+        }
+        problems = shape_problems({ATTACHMENTS: [attachment]})
+        if problems:
+            raise InvalidChange(problems)
+        if media_type not in ALLOWED_MEDIA_TYPES:
+            raise UnsupportedMediaType(
+                f"{media_type!r} is not accepted; send one of: {allowed_list()}"
+            )
+        for known in (*self.plan.get(ATTACHMENTS, []), *self.pending_attachments):
+            if known.get("sha256", "").lower() == attachment["sha256"]:
+                return dict(known)
+        pending = self.supplement_request
+        self._attach(
+            attachment=attachment,
+            for_request_id=None if pending is None else pending["request_id"],
+            added_by=actor_id,
+            added_at=at,
+        )
+        return attachment
+
     def submit(
         self,
         *,
@@ -140,11 +199,7 @@ class Proposal(Aggregate):
         problems = _title_problems(self.title) + missing_fields(self.plan, rules)
         if problems:
             raise Incomplete(problems)
-        try:
-            routing = route_to_competent_authority(actor, directory)
-            eligible = is_protection_eligible(actor, directory)
-        except RoutingError as error:
-            raise Unroutable(str(error)) from error
+        routing, eligible = where_it_goes(actor, directory)
         unit, position = directory.unit(actor.unit_id), directory.position(actor.position)
         self._submit(
             title=self.title,
@@ -162,7 +217,7 @@ class Proposal(Aggregate):
         )
 
     def note_supplement_requested(
-        self, *, request_id: str, items: list[str], due_date: date, at: datetime
+        self, *, request_id: str, items: list[str], due_date: date, at: datetime, reason: str = ""
     ) -> None:
         """The competent authority asked for more (yêu cầu bổ sung); the proposer may answer."""
         _require_aware(at)
@@ -180,7 +235,11 @@ class Proposal(Aggregate):
         if request_id in self.answered_supplements:
             raise Conflict(f"supplement request {request_id!r} was already answered")
         self._request_supplement(
-            request_id=request_id, items=list(items), due_date=due_date, requested_at=at
+            request_id=request_id,
+            items=list(items),
+            due_date=due_date,
+            requested_at=at,
+            reason=reason if isinstance(reason, str) else "",
         )
 
     def supplement(
@@ -203,6 +262,10 @@ class Proposal(Aggregate):
         if pending["request_id"] != request_id:
             raise Conflict(f"the open supplement request is {pending['request_id']!r}")
         delta = self._delta(changes)
+        added = self._pending_not_in(delta)
+        if added:
+            base = delta[ATTACHMENTS] if ATTACHMENTS in delta else self.plan.get(ATTACHMENTS)
+            delta[ATTACHMENTS] = [*copy.deepcopy(base or []), *copy.deepcopy(added)]
         if not delta:
             raise InvalidChange(
                 [FieldProblem("changes", ProblemCode.MISSING, "a supplement must change something")]
@@ -212,7 +275,11 @@ class Proposal(Aggregate):
         if problems:
             raise Incomplete(problems)
         self._supplement(
-            request_id=request_id, changes=delta, supplemented_by=actor_id, supplemented_at=at
+            request_id=request_id,
+            changes=delta,
+            supplemented_by=actor_id,
+            supplemented_at=at,
+            attachments_added=added,
         )
 
     def note_decision(
@@ -258,6 +325,19 @@ class Proposal(Aggregate):
         return str(self.proposer["user_id"])
 
     @property
+    def attachments(self) -> list[dict[str, Any]]:
+        """Files in the plan, then files waiting for the supplement answer."""
+        return [*copy.deepcopy(self.plan.get(ATTACHMENTS, [])), *self.pending_attachments]
+
+    def attachment(self, sha256: str, *, include_pending: bool) -> dict[str, Any] | None:
+        """The metadata of this proposal's file with that hash, or None."""
+        candidates = self.attachments if include_pending else self.plan.get(ATTACHMENTS, [])
+        for item in candidates:
+            if item.get("sha256", "").lower() == sha256.lower():
+                return dict(item)
+        return None
+
+    @property
     def plan_view(self) -> ProposalPlan:
         return ProposalPlan.from_mapping(self.plan)
 
@@ -285,6 +365,12 @@ class Proposal(Aggregate):
                 delta[name] = new
         return delta
 
+    def _pending_not_in(self, delta: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Files uploaded for the open request that the answer does not already list."""
+        listed = delta.get(ATTACHMENTS) if ATTACHMENTS in delta else self.plan.get(ATTACHMENTS)
+        hashes = {item.get("sha256", "").lower() for item in listed or [] if item}
+        return [copy.deepcopy(a) for a in self.pending_attachments if a["sha256"] not in hashes]
+
     def _check_decision_applies(self, decision: DecisionKind) -> None:
         allowed = {
             DecisionKind.RECEIVED: self.status
@@ -295,8 +381,9 @@ class Proposal(Aggregate):
             DecisionKind.RESUMED: self.implementation == Implementation.SUSPENDED,
             DecisionKind.STOPPED: self.implementation
             in (Implementation.ACTIVE, Implementation.SUSPENDED),
+            # The meeting's assessment may be followed by the written conclusion (§7.2–3).
             DecisionKind.EVALUATED: self.decision == DecisionKind.APPROVED
-            and self.evaluation is None,
+            and self.protection is None,
             DecisionKind.PROTECTION_DECIDED: self.evaluation is not None
             and self.protection is None,
         }
@@ -322,6 +409,7 @@ class Proposal(Aggregate):
             items=list(details.get("items") or []),
             due_date=due,
             at=at,
+            reason=str(details.get("reason") or ""),
         )
 
     # --- events: the only places state changes ----------------------------------------------
@@ -352,10 +440,26 @@ class Proposal(Aggregate):
         self.protection: dict[str, Any] | None = None
         self.withdrawal: dict[str, Any] | None = None
         self.history: list[dict[str, Any]] = []
+        self.pending_attachments: list[dict[str, Any]] = []
 
     @event("PlanEdited")
     def _edit(self, *, changes: dict[str, Any], edited_by: str, edited_at: datetime) -> None:
         self.title, self.plan = _applied(self.title, self.plan, changes)
+
+    @event("AttachmentAdded")
+    def _attach(
+        self,
+        *,
+        attachment: dict[str, Any],
+        for_request_id: str | None,
+        added_by: str,
+        added_at: datetime,
+    ) -> None:
+        if for_request_id is None:
+            listed = [*self.plan.get(ATTACHMENTS, []), copy.deepcopy(attachment)]
+            self.plan = {**self.plan, ATTACHMENTS: listed}
+        else:
+            self.pending_attachments = [*self.pending_attachments, copy.deepcopy(attachment)]
 
     @event("Submitted")
     def _submit(
@@ -377,11 +481,18 @@ class Proposal(Aggregate):
 
     @event("SupplementRequested")
     def _request_supplement(
-        self, *, request_id: str, items: list[str], due_date: date, requested_at: datetime
+        self,
+        *,
+        request_id: str,
+        items: list[str],
+        due_date: date,
+        requested_at: datetime,
+        reason: str = "",
     ) -> None:
         self.supplement_request = {
             "request_id": request_id,
             "items": list(items),
+            "reason": reason,
             "due_date": due_date,
             "requested_at": requested_at,
             "resume_status": str(self.status),
@@ -397,8 +508,10 @@ class Proposal(Aggregate):
         changes: dict[str, Any],
         supplemented_by: str,
         supplemented_at: datetime,
+        attachments_added: list[dict[str, Any]] | None = None,
     ) -> None:
         self.title, self.plan = _applied(self.title, self.plan, changes)
+        self.pending_attachments = []
         resume = (self.supplement_request or {}).get("resume_status", ProposalStatus.SUBMITTED)
         self.status = ProposalStatus(resume)
         self.supplement_request = None
@@ -415,6 +528,7 @@ class Proposal(Aggregate):
             self.status = ProposalStatus.DECIDED
             self.decision = decision.value
             self.supplement_request = None
+            self.pending_attachments = []
             if decision is DecisionKind.APPROVED:
                 self.implementation = Implementation.ACTIVE.value
         elif decision is DecisionKind.SUSPENDED:
@@ -424,7 +538,7 @@ class Proposal(Aggregate):
         elif decision is DecisionKind.STOPPED:
             self.implementation = Implementation.STOPPED.value
         elif decision is DecisionKind.EVALUATED:
-            self.evaluation = copy.deepcopy(details)
+            self.evaluation = {**(self.evaluation or {}), **copy.deepcopy(details)}
         elif decision is DecisionKind.PROTECTION_DECIDED:
             self.protection = copy.deepcopy(details)
 
@@ -439,7 +553,22 @@ class Proposal(Aggregate):
     ) -> None:
         self.status = ProposalStatus.WITHDRAWN
         self.supplement_request = None
+        self.pending_attachments = []
         self.withdrawal = {"reason": reason, "at": withdrawn_at}
+
+
+def where_it_goes(
+    actor: Official, directory: OrganisationDirectory
+) -> tuple[RoutingDecision, bool]:
+    """The competent authority for `actor`'s plan now (Art 7 §3–4, Plan 88 II.3), and whether
+    `actor` is a subject of the decree's protection (Art 2); Unroutable if none can be named."""
+    try:
+        return (
+            route_to_competent_authority(actor, directory),
+            is_protection_eligible(actor, directory),
+        )
+    except RoutingError as error:
+        raise Unroutable(str(error)) from error
 
 
 def _require_aware(at: datetime) -> None:

@@ -1,0 +1,476 @@
+"""Registration over HTTP: every refusal is an RFC 9457 problem with the status its rule names
+(401, 403, 404, 409, 413, 415, 422), and the happy paths of files, status and idempotency."""
+
+from __future__ import annotations
+
+import hashlib
+import warnings
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from services.registration.application import RegistrationApplication
+from services.registration.main import create_app
+from shared.contracts.approval import ApprovalMeetingHeld, SupplementRequested
+from tests.support.infra import auth, token_for
+from tests.support.samples import DIRECTOR_TU_PHAP
+from tests.unit.registration_domain.builders import complete_plan
+from tests.unit.registration_service.builders import (
+    PDF,
+    PNG,
+    case_event,
+    settings_for,
+    tracking,
+    vote,
+)
+
+if TYPE_CHECKING:
+    from fastapi.testclient import TestClient
+
+PROBLEM = "application/problem+json"
+LIMIT = 16 * 1024
+NOBODY = "00000000-0000-4000-8000-000000000000"
+
+PROPOSER = auth(
+    token_for(
+        DIRECTOR_TU_PHAP["user_id"],
+        unit_id=DIRECTOR_TU_PHAP["unit_id"],
+        position=DIRECTOR_TU_PHAP["position"],
+        name=DIRECTOR_TU_PHAP["name"],
+        roles=["proposer"],
+    )
+)
+STRANGER = auth(
+    token_for("ct.p0099", unit_id="ct.cai-rang", position="chairman", roles=["proposer"])
+)
+REVIEWER = auth(token_for("ct.p0008", unit_id="ct.so-noi-vu", roles=["home_affairs"]))
+
+
+@pytest.fixture
+def web(tmp_path: Path) -> Iterator[FastAPI]:
+    application = create_app(settings_for(tmp_path, attachment_max_bytes=LIMIT))
+    try:
+        yield application
+    finally:
+        application.state.runtime.app.close()
+
+
+@pytest.fixture
+def client(web: FastAPI) -> TestClient:
+    with warnings.catch_warnings():  # starlette would rather have httpx2, which we do not pin
+        warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient`")
+        from fastapi.testclient import TestClient
+    return TestClient(web)  # no lifespan: no broker needed for the HTTP edge
+
+
+def _app(web: FastAPI) -> RegistrationApplication:
+    app: RegistrationApplication = web.state.runtime.app
+    return app
+
+
+def _problem(response: httpx.Response, status: int, type_: str | None = None) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == PROBLEM
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status
+    assert body["title"]
+    if type_ is not None:
+        assert body["type"] == type_
+    return body
+
+
+def _draft(client: TestClient, plan: dict[str, Any] | None = None) -> str:
+    r = client.post("/proposals", json={"title": "Một cửa", "plan": plan}, headers=PROPOSER)
+    assert r.status_code == 201, r.text
+    return str(r.json()["id"])
+
+
+def _submitted(client: TestClient) -> str:
+    pid = _draft(client, complete_plan())
+    assert client.post(f"/proposals/{pid}/submit", headers=PROPOSER).status_code == 200
+    return pid
+
+
+def _upload(
+    client: TestClient,
+    pid: str,
+    content: bytes = PDF,
+    name: str = "Dự toán.pdf",
+    media_type: str = "application/pdf",
+    headers: dict[str, str] = PROPOSER,
+) -> httpx.Response:
+    response: httpx.Response = client.post(
+        f"/proposals/{pid}/attachments",
+        files={"file": (name, content, media_type)},
+        headers=headers,
+    )
+    return response
+
+
+def _commands(pid: str) -> list[tuple[str, str, dict[str, Any] | None]]:
+    return [
+        ("POST", f"/proposals/{pid}/edit", {"changes": {"purpose": "x"}}),
+        ("POST", f"/proposals/{pid}/submit", None),
+        ("POST", f"/proposals/{pid}/supplement", {"changes": {"purpose": "x"}}),
+        ("POST", f"/proposals/{pid}/withdraw", {"reason": "Đổi hướng"}),
+    ]
+
+
+# --- 401 ----------------------------------------------------------------------------------------
+
+
+def test_401_every_route_needs_a_valid_bearer_token(client: TestClient) -> None:
+    routes = [
+        ("GET", "/proposals", None),
+        ("POST", "/proposals", {"title": "x"}),
+        ("GET", f"/proposals/{NOBODY}", None),
+        ("GET", f"/proposals/{NOBODY}/status", None),
+        *_commands(NOBODY),
+        ("GET", f"/proposals/{NOBODY}/attachments/{'a' * 64}", None),
+    ]
+    for headers in ({}, {"Authorization": "Bearer not-a-jwt"}):
+        for method, path, body in routes:
+            r = client.request(method, path, json=body, headers=headers)
+            _problem(r, 401)
+            assert r.headers["www-authenticate"].startswith("Bearer")
+        _problem(_upload(client, NOBODY, headers=headers), 401)
+
+
+# --- 403 ----------------------------------------------------------------------------------------
+
+
+def test_403_only_the_proposer_edits_submits_supplements_withdraws_or_attaches(
+    client: TestClient,
+) -> None:
+    pid = _draft(client, complete_plan())
+    for method, path, body in _commands(pid):
+        _problem(
+            client.request(method, path, json=body, headers=STRANGER), 403, "/problems/not-allowed"
+        )
+    _problem(_upload(client, pid, headers=STRANGER), 403, "/problems/not-allowed")
+    mine = client.get(f"/proposals/{pid}", headers=PROPOSER).json()
+    assert (mine["status"], mine["version"]) == ("DRAFT", 1)
+
+
+def test_403_drafts_and_their_files_are_private(client: TestClient) -> None:
+    pid = _draft(client)
+    sha = _upload(client, pid).json()["sha256"]
+    for path in (
+        f"/proposals/{pid}",
+        f"/proposals/{pid}/status",
+        f"/proposals/{pid}/attachments/{sha}",
+    ):
+        _problem(client.get(path, headers=STRANGER), 403)
+    _problem(client.get(f"/proposals/{pid}/attachments/{sha}", headers=REVIEWER), 403)
+
+
+# --- 404 ----------------------------------------------------------------------------------------
+
+
+def test_404_an_unknown_proposal_on_every_route(client: TestClient) -> None:
+    for method, path, body in [
+        ("GET", f"/proposals/{NOBODY}", None),
+        ("GET", f"/proposals/{NOBODY}/status", None),
+        *_commands(NOBODY),
+        ("GET", f"/proposals/{NOBODY}/attachments/{'a' * 64}", None),
+    ]:
+        _problem(
+            client.request(method, path, json=body, headers=PROPOSER),
+            404,
+            "/problems/proposal-not-found",
+        )
+    _problem(_upload(client, NOBODY), 404)
+
+
+def test_404_a_file_the_proposal_does_not_list_or_never_received(client: TestClient) -> None:
+    pid = _submitted(client)
+    _problem(client.get(f"/proposals/{pid}/attachments/{'b' * 64}", headers=PROPOSER), 404)
+    declared = complete_plan()["attachments"][0]["sha256"]
+    body = _problem(client.get(f"/proposals/{pid}/attachments/{declared}", headers=PROPOSER), 404)
+    assert "never uploaded" in body["detail"]
+
+
+# --- 409 ----------------------------------------------------------------------------------------
+
+
+def test_409_no_edit_or_second_submission_after_submission(client: TestClient) -> None:
+    pid = _submitted(client)
+    _problem(
+        client.post(f"/proposals/{pid}/edit", json={"changes": {"purpose": "x"}}, headers=PROPOSER),
+        409,
+    )
+    _problem(client.post(f"/proposals/{pid}/submit", headers=PROPOSER), 409)
+
+
+def test_409_no_files_after_submission_unless_a_supplement_is_requested(client: TestClient) -> None:
+    pid = _submitted(client)
+    _problem(_upload(client, pid), 409, "/problems/invalid-transition")
+
+
+def test_409_no_supplement_without_an_open_request(client: TestClient) -> None:
+    pid = _submitted(client)
+    r = client.post(
+        f"/proposals/{pid}/supplement", json={"changes": {"purpose": "x"}}, headers=PROPOSER
+    )
+    _problem(r, 409)
+
+
+def test_409_no_withdrawal_after_a_decision(client: TestClient, web: FastAPI) -> None:
+    pid = _submitted(client)
+    _app(web).note_case_event(
+        case_event(
+            ApprovalMeetingHeld,
+            pid,
+            "APPROVED",
+            vote=vote(),
+            decision_ref="15/QĐ",
+            implementer_ids=[],
+        ),
+        tracking(),
+    )
+    body = _problem(
+        client.post(f"/proposals/{pid}/withdraw", json={"reason": "Muộn"}, headers=PROPOSER), 409
+    )
+    assert "approved" in body["detail"]
+
+
+# --- 413 ----------------------------------------------------------------------------------------
+
+
+def test_413_a_file_over_the_limit_is_refused_and_nothing_is_kept(
+    client: TestClient, tmp_path: Path
+) -> None:
+    pid = _draft(client)
+    big = PDF + b"x" * LIMIT
+    body = _problem(_upload(client, pid, big), 413, "/problems/attachment-too-large")
+    assert str(LIMIT) in body["detail"]
+
+    def chunked() -> Iterator[bytes]:  # no Content-Length: refused while streaming
+        boundary = "d73b"
+        yield f"--{boundary}\r\n".encode()
+        yield b'Content-Disposition: form-data; name="file"; filename="a.pdf"\r\n'
+        yield b"Content-Type: application/pdf\r\n\r\n"
+        for start in range(0, len(big), 4096):
+            yield big[start : start + 4096]
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    r = client.post(
+        f"/proposals/{pid}/attachments",
+        content=chunked(),
+        headers={**PROPOSER, "Content-Type": "multipart/form-data; boundary=d73b"},
+    )
+    _problem(r, 413)
+    assert not list((tmp_path / "attachments").rglob("*.part"))
+    assert not (tmp_path / "attachments" / "sha256").exists()
+    assert client.get(f"/proposals/{pid}", headers=PROPOSER).json()["plan"] == {}
+
+
+# --- 415 ----------------------------------------------------------------------------------------
+
+
+def test_415_a_file_must_come_as_multipart_form_data(client: TestClient) -> None:
+    pid = _draft(client)
+    r = client.post(
+        f"/proposals/{pid}/attachments",
+        content=PDF,
+        headers={**PROPOSER, "Content-Type": "application/pdf"},
+    )
+    body = _problem(r, 415, "/problems/not-multipart")
+    assert "multipart/form-data" in body["detail"]
+
+
+def test_415_a_type_outside_the_allow_list_names_the_accepted_types(client: TestClient) -> None:
+    pid = _draft(client)
+    body = _problem(
+        _upload(client, pid, b"MZ\x90\x00", "setup.exe", "application/x-msdownload"),
+        415,
+        "/problems/unsupported-media-type",
+    )
+    assert "application/pdf" in body["detail"]
+    assert "image/png" in body["detail"]
+
+
+def test_415_content_that_is_not_its_declared_type(client: TestClient) -> None:
+    pid = _draft(client)
+    body = _problem(_upload(client, pid, PNG, "scan.pdf", "application/pdf"), 415)
+    assert "not PDF" in body["detail"]
+
+
+# --- 422 and 400 --------------------------------------------------------------------------------
+
+
+def test_422_submit_names_every_missing_field_and_changes_nothing(client: TestClient) -> None:
+    plan = complete_plan()
+    del plan["feasibility"], plan["timeline"]["end"]
+    pid = _draft(client, plan)
+    body = _problem(
+        client.post(f"/proposals/{pid}/submit", headers=PROPOSER), 422, "/problems/incomplete"
+    )
+    assert {e["path"] for e in body["errors"]} == {"plan.feasibility", "plan.timeline.end"}
+    view = client.get(f"/proposals/{pid}", headers=PROPOSER).json()
+    assert (view["status"], view["version"]) == ("DRAFT", 1)
+
+
+def test_422_edits_name_unknown_or_malformed_fields(client: TestClient) -> None:
+    pid = _draft(client)
+    r = client.post(
+        f"/proposals/{pid}/edit",
+        json={"changes": {"colour": "red", "timeline": {"start": "mai"}}},
+        headers=PROPOSER,
+    )
+    body = _problem(r, 422, "/problems/invalid-change")
+    assert {e["path"] for e in body["errors"]} == {"colour", "plan.timeline.start"}
+
+
+def test_422_withdrawal_needs_a_reason(client: TestClient) -> None:
+    pid = _submitted(client)
+    body = _problem(
+        client.post(f"/proposals/{pid}/withdraw", json={"reason": ""}, headers=PROPOSER), 422
+    )
+    assert body["errors"][0]["field"] == "body.reason"
+
+
+def test_422_an_idempotency_key_reused_for_another_body(client: TestClient) -> None:
+    keyed = {**PROPOSER, "Idempotency-Key": "draft-1"}
+    first = client.post("/proposals", json={"title": "A"}, headers=keyed)
+    assert first.status_code == 201
+    again = client.post("/proposals", json={"title": "A"}, headers=keyed)
+    assert (again.status_code, again.json()) == (201, first.json())
+    body = _problem(
+        client.post("/proposals", json={"title": "B"}, headers=keyed),
+        422,
+        "/problems/idempotency-key-reused",
+    )
+    assert "draft-1" in body["detail"]
+    assert len(client.get("/proposals", headers=PROPOSER).json()) == 1
+    _problem(
+        client.post(
+            "/proposals", json={"title": "A"}, headers={**PROPOSER, "Idempotency-Key": "two words"}
+        ),
+        422,
+    )
+
+
+def test_422_an_empty_file(client: TestClient) -> None:
+    pid = _draft(client)
+    body = _problem(_upload(client, pid, b""), 422, "/problems/incomplete")
+    assert body["errors"][0]["path"] == "file"
+
+
+def test_422_a_download_path_that_is_not_a_sha256(client: TestClient) -> None:
+    pid = _draft(client)
+    _problem(client.get(f"/proposals/{pid}/attachments/not-a-hash", headers=PROPOSER), 422)
+
+
+def test_400_a_malformed_multipart_body(client: TestClient) -> None:
+    pid = _draft(client)
+    r = client.post(
+        f"/proposals/{pid}/attachments",
+        content=b'--x\r\nContent-Disposition: form-data; name="file"\r\n\r\nno end',
+        headers={**PROPOSER, "Content-Type": "multipart/form-data; boundary=x"},
+    )
+    _problem(r, 400, "/problems/malformed-multipart")
+    r = client.post(
+        f"/proposals/{pid}/attachments",
+        files={"other": ("a.pdf", PDF, "application/pdf")},
+        headers=PROPOSER,
+    )
+    _problem(r, 400)
+
+
+# --- what works ---------------------------------------------------------------------------------
+
+
+def test_an_upload_answers_201_with_where_to_download_it(client: TestClient) -> None:
+    pid = _draft(client)
+    r = _upload(client, pid, name="Dự toán kinh phí 2024.pdf")
+    assert r.status_code == 201, r.text
+    sha = hashlib.sha256(PDF).hexdigest()
+    assert r.json() == {
+        "name": "Dự toán kinh phí 2024.pdf",
+        "media_type": "application/pdf",
+        "size": len(PDF),
+        "sha256": sha,
+        "pending": False,
+        "download": f"/proposals/{pid}/attachments/{sha}",
+    }
+    assert r.headers["location"] == r.json()["download"]
+    got = client.get(r.headers["location"], headers=PROPOSER)
+    assert got.status_code == 200
+    assert got.content == PDF
+    assert got.headers["content-type"] == "application/pdf"
+    assert got.headers["etag"] == f'"{sha}"'
+    assert got.headers["x-content-type-options"] == "nosniff"
+    assert "filename*=UTF-8''D%E1%BB%B1%20to%C3%A1n" in got.headers["content-disposition"]
+
+
+def test_reviewers_download_the_files_of_a_submitted_plan(client: TestClient) -> None:
+    pid = _draft(client, complete_plan())
+    sha = _upload(client, pid).json()["sha256"]
+    assert client.post(f"/proposals/{pid}/submit", headers=PROPOSER).status_code == 200
+    auditor = auth(token_for("ct.auditor.01", roles=["auditor"]))
+    for headers in (REVIEWER, auditor):
+        r = client.get(f"/proposals/{pid}/attachments/{sha}", headers=headers)
+        assert (r.status_code, r.content) == (200, PDF)
+
+
+def test_the_status_route_shows_a_supplement_request_and_the_answer_clears_it(
+    client: TestClient, web: FastAPI
+) -> None:
+    pid = _submitted(client)
+    request = case_event(
+        SupplementRequested,
+        pid,
+        "NEEDS_SUPPLEMENT",
+        items=["Dự toán"],
+        reason="Thiếu",
+        due=date(2024, 6, 14),
+        responsible_user_id=DIRECTOR_TU_PHAP["user_id"],
+        responsible_unit_id=DIRECTOR_TU_PHAP["unit_id"],
+    )
+    _app(web).note_case_event(request, tracking())
+    status = client.get(f"/proposals/{pid}/status", headers=PROPOSER).json()
+    assert status["status"] == "NEEDS_SUPPLEMENT"
+    assert status["supplement_request"]["request_id"] == str(request.id)
+    assert status["supplement_request"]["due_date"] == "2024-06-14"
+    r = _upload(client, pid, PNG, "sơ đồ.png", "image/png")
+    assert r.json()["pending"] is True
+    r = client.post(
+        f"/proposals/{pid}/supplement",
+        json={"changes": {"feasibility": "Đã khảo sát"}},
+        headers={**PROPOSER, "Idempotency-Key": "answer-1"},
+    )
+    assert r.status_code == 200, r.text
+    assert len(r.json()["plan"]["attachments"]) == 2
+    mine = client.get("/proposals", headers=PROPOSER).json()
+    assert [(p["id"], p["status"], p["attachments"]) for p in mine] == [(pid, "SUBMITTED", 2)]
+
+
+def test_art2_eligibility_and_routing_are_visible_before_drafting(client: TestClient) -> None:
+    mine = client.get("/proposals/preview", headers=PROPOSER).json()
+    assert mine["protection_eligible"] is True
+    assert mine["routing"]["target"] == "CITY_PC_VIA_DOHA"
+    assert mine["routing"]["directory_version"]
+    staff = auth(
+        token_for("ct.staff.01", unit_id="ct.so-tu-phap", position="specialist", roles=["proposer"])
+    )
+    theirs = client.get("/proposals/preview", headers=staff).json()
+    assert theirs["protection_eligible"] is False
+    assert theirs["routing"]["target"] == "AGENCY_HEAD"
+
+
+def test_422_no_competent_authority_can_be_named(client: TestClient) -> None:
+    chairman = auth(
+        token_for("ct.p0001", unit_id="ct.ubnd-tp", position="chairman", roles=["proposer"])
+    )
+    _problem(client.get("/proposals/preview", headers=chairman), 422, "/problems/unroutable")
+    r = client.post(
+        "/proposals", json={"title": "x", "plan": complete_plan(), "submit": True}, headers=chairman
+    )
+    _problem(r, 422, "/problems/unroutable")
+    assert client.get("/proposals", headers=chairman).json() == []

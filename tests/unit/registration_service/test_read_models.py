@@ -1,0 +1,207 @@
+"""The proposer's read model: persisted with its position, equal to the aggregates, and rebuilt
+by `d73 rebuild registration` with the same digest."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from services.cli import cli
+from services.registration.application import RegistrationApplication
+from services.registration.rebuild import rebuild
+from shared.contracts.approval import (
+    ApprovalMeetingHeld,
+    ImplementationSuspended,
+    PlanReceived,
+    SupplementRequested,
+)
+from tests.unit.registration_domain.builders import complete_plan
+from tests.unit.registration_service.builders import (
+    DIRECTOR,
+    STRANGER,
+    case_event,
+    make_app,
+    settings_for,
+    submitted,
+    tracking,
+    upload,
+    vote,
+)
+
+
+def _live(app: RegistrationApplication) -> list[Any]:
+    """Proposals in every status the proposer can see."""
+    draft = app.draft(DIRECTOR, "Bản nháp", None).id
+    upload(app, DIRECTOR, draft)
+    app.edit(DIRECTOR, draft, {"title": "Bản nháp đã sửa", "purpose": "Rõ hơn"})
+    waiting = submitted(app)
+    request = case_event(
+        SupplementRequested,
+        waiting,
+        "NEEDS_SUPPLEMENT",
+        items=["Dự toán"],
+        reason="Thiếu",
+        due=date(2024, 6, 14),
+        responsible_user_id=DIRECTOR.user_id,
+        responsible_unit_id=DIRECTOR.unit_id,
+    )
+    app.note_case_event(request, tracking())
+    answered = submitted(app)
+    request = case_event(
+        SupplementRequested,
+        answered,
+        "NEEDS_SUPPLEMENT",
+        items=["Dự toán"],
+        reason="Thiếu",
+        due=date(2024, 6, 14),
+        responsible_user_id=DIRECTOR.user_id,
+        responsible_unit_id=DIRECTOR.unit_id,
+    )
+    app.note_case_event(request, tracking())
+    app.supplement(DIRECTOR, answered, None, {"title": "Đã bổ sung", "feasibility": "Khả thi"})
+    decided = submitted(app)
+    for event in (
+        case_event(
+            PlanReceived,
+            decided,
+            "UNDER_REVIEW",
+            approval_due=date(2024, 6, 12),
+            head_id="ct.p0001",
+            recipient_unit_id="ct.ubnd-tp",
+        ),
+        case_event(
+            ApprovalMeetingHeld,
+            decided,
+            "APPROVED",
+            vote=vote(),
+            decision_ref="15/QĐ",
+            implementer_ids=[],
+        ),
+        case_event(
+            ImplementationSuspended, decided, "SUSPENDED", decision_ref="TD", reasons=["Rủi ro"]
+        ),
+    ):
+        app.note_case_event(event, tracking())
+    withdrawn = submitted(app)
+    app.withdraw(DIRECTOR, withdrawn, "Đổi hướng")
+    theirs = app.draft(STRANGER, "Của người khác", complete_plan()).id
+    return [draft, waiting, answered, decided, withdrawn, theirs]
+
+
+def test_each_summary_agrees_with_its_proposal(app: RegistrationApplication) -> None:
+    for pid in _live(app):
+        proposal = app._get(pid)
+        row = app.summaries.get(pid)
+        assert row is not None
+        assert (row["title"], row["status"], row["decision"], row["implementation"]) == (
+            proposal.title,
+            str(proposal.status),
+            proposal.decision,
+            proposal.implementation,
+        )
+        assert row["version"] == proposal.version
+        assert row["attachments"] == len(proposal.plan.get("attachments", []))
+        request = proposal.supplement_request
+        assert (row["supplement_request"] or {}).get("request_id") == (request or {}).get(
+            "request_id"
+        )
+
+
+def test_my_proposals_are_only_mine_oldest_first(app: RegistrationApplication) -> None:
+    ids = _live(app)
+    assert [row["id"] for row in app.proposals_of(DIRECTOR)] == [str(i) for i in ids[:5]]
+    assert [row["title"] for row in app.proposals_of(STRANGER)] == ["Của người khác"]
+
+
+def test_a_restart_reads_only_the_events_recorded_since(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = make_app(tmp_path)
+    _live(app)
+    app.summaries.catch_up()
+    end = app.recorder.max_notification_id()
+    app.close()
+    app = make_app(tmp_path)
+    try:
+        assert app.summaries.position == end
+        folded: list[int] = []
+        apply = app.summaries.apply
+
+        def counting(event: Any, position: int) -> None:
+            folded.append(position)
+            apply(event, position)
+
+        monkeypatch.setattr(app.summaries, "apply", counting)
+        assert len(app.proposals_of(DIRECTOR)) == 5
+        assert folded == []
+        app.draft(DIRECTOR, "Mới", None)
+        assert len(app.proposals_of(DIRECTOR)) == 6
+        assert folded == [end + 1]
+    finally:
+        app.close()
+
+
+def test_rows_folded_from_another_store_are_dropped(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    _live(app)
+    app.summaries.catch_up()
+    app.close()
+    for leftover in tmp_path.glob("registration.sqlite*"):
+        leftover.unlink()  # a new event store beside the old read model
+    app = make_app(tmp_path)
+    try:
+        assert app.summaries.position == 0
+        assert app.proposals_of(DIRECTOR) == []
+    finally:
+        app.close()
+
+
+def test_d73_rebuild_registration_gives_the_same_digest(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    _live(app)
+    end = app.recorder.max_notification_id()
+    app.close()
+    seen: list[tuple[int, int]] = []
+    report = rebuild(settings_for(tmp_path), lambda done, total: seen.append((done, total)))
+    assert report.service == "registration"
+    assert report.events == end
+    assert set(report.digests_after) == {"proposal_summaries"}
+    assert report.unchanged
+    assert seen[-1] == (end, end)
+    app = make_app(tmp_path)
+    try:
+        assert len(app.proposals_of(DIRECTOR)) == 5
+    finally:
+        app.close()
+
+
+def test_a_hand_edited_row_shows_as_a_changed_digest_and_is_repaired(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    _live(app)
+    app.summaries.catch_up()
+    with app.tables.transaction() as tx:
+        tx.execute("UPDATE registration_proposal_summaries SET body = '{}'")
+    app.close()
+    report = rebuild(settings_for(tmp_path), lambda done, total: None)
+    assert not report.unchanged
+    app = make_app(tmp_path)
+    try:
+        assert {row["status"] for row in app.proposals_of(DIRECTOR)} >= {"DRAFT", "DECIDED"}
+    finally:
+        app.close()
+
+
+def test_the_rebuild_command_reports_each_read_model(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    _live(app)
+    app.close()
+    result = CliRunner().invoke(
+        cli, ["rebuild", "registration"], env={"D73_DATA_DIR": str(tmp_path)}
+    )
+    assert result.exit_code == 0, result.output
+    assert "proposal_summaries" in result.output
+    assert "same as before" in result.output
