@@ -47,13 +47,30 @@ def postgres_ready() -> None:
     pytest.skip(reason)
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every end-to-end test on the suite runs on both stores (issue 7: the e2e suite on
+    PostgreSQL in CI); the NATS permission model is always on (see `native_nats`)."""
+    if "suite" in metafunc.fixturenames and metafunc.definition.get_closest_marker("e2e"):
+        metafunc.parametrize("store", ["sqlite", "postgres"], indirect=True)
+
+
 @pytest.fixture
-def suite(nats_server: NatsServer, tmp_path: Path) -> Iterator[Suite]:
-    s = Suite(nats_url=nats_server.url, data_dir=tmp_path)
+def store(request: pytest.FixtureRequest) -> str:
+    persistence: str = getattr(request, "param", "sqlite")
+    if persistence == "postgres":
+        request.getfixturevalue("postgres_ready")
+    return persistence
+
+
+@pytest.fixture
+def suite(store: str, nats_server: NatsServer, tmp_path: Path) -> Iterator[Suite]:
+    s = Suite(nats_url=nats_server.url, data_dir=tmp_path, persistence=store)
     try:
         yield s
     finally:
         s.stop()
+        if store == "postgres":
+            drop_postgres_databases(s.db_prefix)
 
 
 @pytest.fixture

@@ -57,11 +57,6 @@ def test_thin_vertical_submission_opens_a_case_and_reporting_merges_the_history(
     assert_thin_vertical(suite)
 
 
-def test_thin_vertical_on_postgresql(pg_suite: Suite) -> None:
-    pg_suite.start()
-    assert_thin_vertical(pg_suite)
-
-
 def test_registration_killed_after_commit_before_publish_event_reaches_approval_once(
     suite: Suite, nats_server: NatsServer
 ) -> None:

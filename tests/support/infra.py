@@ -15,12 +15,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
 from shared.identity import mint_token
+from shared.natsconfig import ADMIN_USER
 from shared.natsserver import NatsServer, free_port
 from shared.settings import Settings
+from tests.deploy.natsauth import PASSWORDS, SERVICE_PASSWORDS, render_test_config
 
 
 def docker_available() -> bool:
@@ -156,9 +159,13 @@ class Suite:
 
     def env_for(self, service: str, port: int) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("D73_")}
+        url = urlsplit(self.nats_url)
+        if url.username:  # a secured server: each service logs in as its own NATS user
+            env["D73_NATS_USER"] = service
+            env["D73_NATS_PASSWORD"] = SERVICE_PASSWORDS[service]
         env.update(
             {
-                "D73_NATS_URL": self.nats_url,
+                "D73_NATS_URL": f"{url.scheme}://{url.hostname}:{url.port}",
                 "D73_DATA_DIR": str(self.data_dir),
                 "D73_PERSISTENCE": self.persistence,
                 "D73_POSTGRES_HOST": POSTGRES_HOST,
@@ -223,10 +230,22 @@ def wait_until(predicate: Any, timeout: float = 20.0, interval: float = 0.1) -> 
     raise TimeoutError(f"condition not met in {timeout}s (last value: {last!r})")
 
 
+class SecuredNatsServer(NatsServer):
+    """nats-server with D73's accounts and permissions (shared/natsconfig.py), as `d73 run` and
+    the containers start it. `url` logs in as the admin user (tests read and forge messages);
+    each service logs in as its own user (see Suite)."""
+
+    @property
+    def url(self) -> str:
+        return f"nats://{ADMIN_USER}:{PASSWORDS[ADMIN_USER]}@127.0.0.1:{self.port}"
+
+
 @contextlib.contextmanager
 def native_nats() -> Iterator[NatsServer]:
-    with tempfile.TemporaryDirectory(prefix="d73-nats-") as store:
-        server = NatsServer(Path(store), free_port())
+    with tempfile.TemporaryDirectory(prefix="d73-nats-") as root:
+        config = Path(root) / "nats.conf"
+        config.write_text(render_test_config(), encoding="utf-8")
+        server = SecuredNatsServer(Path(root) / "store", free_port(), config_file=config)
         server.start()
         try:
             yield server
