@@ -6,6 +6,13 @@
 ARG PYTHON_IMAGE=python:3.11-slim
 
 FROM ${PYTHON_IMAGE} AS build
+# Reporting's PDF reports embed DejaVu glyphs for Vietnamese. Installed here and only the font
+# files are copied into the runtime image (no package manager runs there); the version is the
+# base image's Debian release's own.
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1 \
     PYTHONDONTWRITEBYTECODE=1
@@ -29,6 +36,7 @@ ENV PATH=/opt/venv/bin:$PATH \
 RUN groupadd --system --gid 10001 d73 \
     && useradd --system --uid 10001 --gid d73 --no-log-init --create-home --home-dir /var/lib/d73 --shell /usr/sbin/nologin d73
 COPY --from=build /opt/venv /opt/venv
+COPY --from=build /usr/share/fonts/truetype/dejavu /usr/share/fonts/truetype/dejavu
 COPY deploy/healthcheck.py /opt/d73/healthcheck.py
 USER 10001:10001
 WORKDIR /var/lib/d73

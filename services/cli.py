@@ -17,6 +17,7 @@ from typing import Annotated
 import httpx
 import typer
 
+from services.verify_cli import app as verify_app
 from shared.identity import Role, mint_token
 from shared.logs import configure_logging
 from shared.natsconfig import render_nats_config
@@ -26,6 +27,7 @@ from shared.settings import Persistence, Settings
 SERVICES = ("registration", "approval", "reporting")
 ServiceName = Annotated[str, typer.Argument(help="registration | approval | reporting")]
 cli = typer.Typer(help="D73 — Decree 73 innovation proposals: operators' command line.")
+cli.add_typer(verify_app)  # d73 verify, d73 verify-bundle
 
 
 def _factory(service: str) -> str:

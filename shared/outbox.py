@@ -6,6 +6,14 @@ and after any failure it asks the stream for the `d73-position` of the last mess
 republishes whatever the stream is missing, so a crash between commit and publish loses nothing,
 a crash between publish and bookkeeping duplicates nothing downstream (the server drops the copy),
 and a broker that lost acknowledged writes is healed from the store (design.md §3).
+
+With a `ServiceLog` (every publishing service has one, see `shared.runtime`), the relay also
+keeps the service's verifiable log (issue #6): it appends every stored event it reads, private
+ones included, stamps each published event with `d73-log-index`, `d73-tree-size` and
+`d73-tree-root`, and signs and publishes checkpoints on `d73.audit.checkpoint.<service>`. On
+start it rebuilds the log from the store up to the stream's position (checking it against the
+checkpoints signed before), takes back a checkpoint the stream has and the store lost, and
+republishes the kept checkpoints the stream lacks.
 """
 
 from __future__ import annotations
@@ -23,10 +31,18 @@ from eventsourcing.persistence import Notification
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 
+from shared.audit.checkpoint import Checkpoint as SignedCheckpoint
+from shared.auditlog.log import LogHead, LogTampered, NewCheckpoint, ServiceLog
+from shared.auditlog.publishing import (
+    checkpoint_message,
+    read_checkpoint_message,
+    signed_checkpoint,
+)
 from shared.contracts import IntegrationEvent
-from shared.envelope import POSITION, encode
+from shared.contracts.audit import Checkpoint as CheckpointMessage
+from shared.envelope import POSITION, PoisonMessage, encode
 from shared.eventstore import ServiceApplication
-from shared.subjects import StreamSpec
+from shared.subjects import AUDIT_STREAM, StreamSpec
 
 log = logging.getLogger("d73.outbox")
 
@@ -36,10 +52,12 @@ Translate = Callable[[DomainEventProtocol[UUID], int], IntegrationEvent | None]
 
 def event_id(service: str, domain_event: DomainEventProtocol[UUID]) -> UUID:
     """A stable id for a stored event: the same event always gets the same id (and Nats-Msg-Id)."""
-    return uuid5(
-        NAMESPACE_URL,
-        f"/d73/{service}/{domain_event.originator_id}/{domain_event.originator_version}",
-    )
+    return event_id_of(service, domain_event.originator_id, domain_event.originator_version)
+
+
+def event_id_of(service: str, originator_id: UUID, originator_version: int) -> UUID:
+    """`event_id` from the stored record alone: the audit log names events without decoding them."""
+    return uuid5(NAMESPACE_URL, f"/d73/{service}/{originator_id}/{originator_version}")
 
 
 class StreamAheadOfStore(RuntimeError):
@@ -54,6 +72,7 @@ class OutboxRelay:
         stream: StreamSpec,
         translate: Translate,
         *,
+        audit: ServiceLog | None = None,
         batch_size: int = 500,
         poll_seconds: float = 1.0,
         publish_timeout: float = 5.0,
@@ -62,11 +81,13 @@ class OutboxRelay:
         self.service = service
         self.stream = stream
         self.translate = translate
+        self.audit = audit
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
         self.publish_timeout = publish_timeout
         self.position = 0
         self.published = 0
+        self.checkpoints_published = 0
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -97,12 +118,14 @@ class OutboxRelay:
                     raise StreamAheadOfStore(
                         f"{self.stream.name} holds position {self.position}, store ends at {max_id}"
                     )
+                if self.audit is not None:
+                    await self._resync_audit(js)
                 log.info("relay %s resumes after position %d", self.service, self.position)
                 backoff = 0.2
                 await self._follow(js)
             except asyncio.CancelledError:
                 raise
-            except StreamAheadOfStore as error:
+            except (StreamAheadOfStore, LogTampered) as error:
                 log.error("relay stopped: %s", error)
                 await asyncio.sleep(30)
             except Exception as error:
@@ -113,13 +136,17 @@ class OutboxRelay:
     async def _follow(self, js: JetStreamContext) -> None:
         while True:
             self._wake.clear()
-            notifications: Sequence[Notification] = await anyio.to_thread.run_sync(
-                self._select, self.position
-            )
-            for notification in notifications:
-                await self._publish(js, notification)
+            batch = await anyio.to_thread.run_sync(self._next_batch, self.position)
+            for notification, head, checkpoint in batch:
+                await self._publish(js, notification, head)
                 self.position = notification.id
-            if len(notifications) < self.batch_size:
+                if checkpoint is not None:
+                    await self._publish_checkpoint(js, checkpoint)
+            if len(batch) < self.batch_size:
+                if self.audit is not None and self.audit.checkpoint_due():
+                    checkpoint = await anyio.to_thread.run_sync(self.audit.sign)
+                    if checkpoint is not None:
+                        await self._publish_checkpoint(js, checkpoint)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
 
@@ -129,12 +156,31 @@ class OutboxRelay:
             start=after, limit=self.batch_size, inclusive_of_start=False
         )
 
-    async def _publish(self, js: JetStreamContext, notification: Notification) -> None:
+    def _next_batch(
+        self, after: int
+    ) -> list[tuple[Notification, LogHead | None, NewCheckpoint | None]]:
+        """The next notifications, each appended to the log with the checkpoint it makes due."""
+        notifications = self._select(after)
+        audit = self.audit
+        if audit is None:
+            return [(notification, None, None) for notification in notifications]
+        batch: list[tuple[Notification, LogHead | None, NewCheckpoint | None]] = []
+        for notification in notifications:
+            head = audit.append(notification)
+            due = audit.sign() if audit.checkpoint_due(by_time=False) else None
+            batch.append((notification, head, due))
+        return batch
+
+    async def _publish(
+        self, js: JetStreamContext, notification: Notification, head: LogHead | None = None
+    ) -> None:
         domain_event = self.app.mapper.to_domain_event(notification)
         event = self.translate(domain_event, notification.id)
         if event is None:
             return
         body, headers = encode(event, self.service)
+        if head is not None:
+            headers.update(head.headers())
         await js.publish(
             event.subject(),
             body,
@@ -143,3 +189,50 @@ class OutboxRelay:
             headers=headers,
         )
         self.published += 1
+
+    # ------------------------------------------------------------------ audit log
+
+    async def _resync_audit(self, js: JetStreamContext) -> None:
+        """Before following: the stream's latest checkpoint back into the store if it was lost,
+        the log rebuilt (or taken back) to the relay's position, and kept checkpoints the
+        stream lacks published again."""
+        audit = self.audit
+        assert audit is not None
+        await anyio.to_thread.run_sync(audit.open)
+        on_stream = await self.last_published_checkpoint(js)
+        kept = audit.latest_checkpoint()
+        if on_stream is not None and (kept is None or on_stream.tree_size > kept.tree_size):
+            await anyio.to_thread.run_sync(audit.adopt, on_stream)
+        await anyio.to_thread.run_sync(audit.sync_to, self.position)
+        after = on_stream.tree_size if on_stream is not None else 0
+        for missing in await anyio.to_thread.run_sync(audit.checkpoints, after):
+            await self._publish_checkpoint(js, NewCheckpoint(missing, None, ()))
+        if audit.checkpoint_due(by_time=False):
+            checkpoint = await anyio.to_thread.run_sync(audit.sign)
+            if checkpoint is not None:
+                await self._publish_checkpoint(js, checkpoint)
+
+    async def last_published_checkpoint(self, js: JetStreamContext) -> SignedCheckpoint | None:
+        """The newest checkpoint of this service in D73_AUDIT (its signature unchecked)."""
+        try:
+            msg = await js.get_last_msg(
+                AUDIT_STREAM.name, CheckpointMessage.subject_of(self.service)
+            )
+        except NotFoundError:
+            return None
+        try:
+            return signed_checkpoint(read_checkpoint_message(msg.headers, msg.data or b""))
+        except PoisonMessage as error:
+            log.error("the last checkpoint message of %s is unreadable: %s", self.service, error)
+            return None
+
+    async def _publish_checkpoint(self, js: JetStreamContext, checkpoint: NewCheckpoint) -> None:
+        subject, body, headers = checkpoint_message(checkpoint)
+        await js.publish(
+            subject,
+            body,
+            timeout=self.publish_timeout,
+            stream=AUDIT_STREAM.name,
+            headers=headers,
+        )
+        self.checkpoints_published += 1

@@ -13,18 +13,27 @@ import logging
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
+import anyio.to_thread
 from faststream.nats import JStream, NatsBroker, NatsMessage, PullSub
 from faststream.security import SASLPlaintext
 from faststream.specification import AsyncAPI
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 
+from shared.auditlog.log import LogTampered, ServiceLog
 from shared.consumer import TrackedConsumer
 from shared.contracts import IntegrationEvent
+from shared.contracts.audit import Checkpoint
 from shared.eventstore import ServiceApplication
 from shared.outbox import OutboxRelay, Translate
 from shared.settings import Settings
-from shared.subjects import DEADLETTER_STREAM, STREAM_OF_SERVICE, STREAMS, StreamSpec
+from shared.subjects import (
+    AUDIT_STREAM,
+    DEADLETTER_STREAM,
+    STREAM_OF_SERVICE,
+    STREAMS,
+    StreamSpec,
+)
 
 log = logging.getLogger("d73.runtime")
 
@@ -91,8 +100,18 @@ class ServiceRuntime:
         )
         self.consumers = consumers
         own = STREAM_OF_SERVICE.get(service)
+        publishes = own is not None and translate is not None
+        self.audit_log = ServiceLog.for_settings(service, app, settings) if publishes else None
+        """The service's verifiable log (issue #6): every publishing service keeps one."""
         self.relay = (
-            OutboxRelay(app, service, own, translate, poll_seconds=settings.relay_poll_seconds)
+            OutboxRelay(
+                app,
+                service,
+                own,
+                translate,
+                audit=self.audit_log,
+                poll_seconds=settings.relay_poll_seconds,
+            )
             if own is not None and translate is not None
             else None
         )
@@ -108,6 +127,14 @@ class ServiceRuntime:
                 schema=contract,
                 title=f"{contract.subject()}:{contract.TYPE}",
                 description=(contract.__doc__ or "").strip() or None,
+            )
+        if self.audit_log is not None:
+            self.broker.publisher(
+                Checkpoint.subject_of(service),
+                stream=JStream(AUDIT_STREAM.name, declare=False),
+                schema=Checkpoint,
+                title=f"{Checkpoint.subject_of(service)}:{Checkpoint.TYPE}",
+                description=(Checkpoint.__doc__ or "").strip() or None,
             )
         for consumer in consumers:
             self._subscribe(consumer)
@@ -139,9 +166,17 @@ class ServiceRuntime:
         names = {own.name} if own else set()
         names |= {c.upstream.name for c in self.consumers}
         names.add(DEADLETTER_STREAM.name)
+        if self.audit_log is not None:
+            names.add(AUDIT_STREAM.name)
         return [s for s in STREAMS if s.name in names or s.owner == self.service]
 
     async def start(self) -> None:
+        if self.audit_log is not None:
+            try:
+                # The key (generated on first run) and the checkpoint table, before anything.
+                await anyio.to_thread.run_sync(self.audit_log.open)
+            except LogTampered as error:
+                log.critical("the audit log of %s cannot be trusted: %s", self.service, error)
         await self.broker.connect()
         self._js = self.broker.connection.jetstream()
         await ensure_streams(

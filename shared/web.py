@@ -236,6 +236,11 @@ def create_service_app(
     app.state.runtime = runtime
     install_problem_handlers(app, domain_errors)
     app.include_router(operations_router(runtime))
+    if runtime.audit_log is not None:
+        # Imported here: the audit router depends on this module's CurrentActor and Problem.
+        from shared.auditlog.api import audit_router
+
+        app.include_router(audit_router(runtime.audit_log))
     for router in routers:
         app.include_router(router)
     return app

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import anyio.to_thread
 from fastapi import FastAPI
 
-from services.reporting.api import history
+from services.reporting.api import audit, history, reports
 from services.reporting.application import ReportingApplication
-from shared.consumer import TrackedConsumer
+from services.reporting.consumers import ArchivingConsumer, CheckpointWitness
+from services.reporting.queries import ReportQueries
+from shared.directory import load_directory
 from shared.eventstore import ensure_postgres_database, store_env
 from shared.logs import configure_logging
 from shared.runtime import ServiceRuntime
@@ -15,7 +23,32 @@ from shared.subjects import APPROVAL_STREAM, REGISTRATION_STREAM
 from shared.web import create_service_app
 
 SERVICE = "reporting"
-VERSION = "0.1.0"
+VERSION = "0.2.0"
+FOLLOW_SECONDS = 0.5
+
+log = logging.getLogger("d73.reporting")
+
+
+def follow_archive(app: ReportingApplication) -> Callable[[], Coroutine[Any, Any, None]]:
+    """Keeps the read models caught up with the archive and saved now and then; saves on stop."""
+
+    def step() -> None:
+        app.projections.catch_up()
+        app.projections.maybe_checkpoint()
+
+    async def job() -> None:
+        try:
+            while True:
+                try:
+                    await anyio.to_thread.run_sync(step)
+                except Exception as error:  # the store may be unreachable for a while
+                    log.warning("projections could not catch up: %s", error)
+                await asyncio.sleep(FOLLOW_SECONDS)
+        except asyncio.CancelledError:
+            app.projections.checkpoint()
+            raise
+
+    return job
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -23,19 +56,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     configure_logging(SERVICE, settings.log_level, settings.log_json)
     if settings.persistence is Persistence.POSTGRES:
         ensure_postgres_database(settings, SERVICE)
-    app = ReportingApplication(env=store_env(SERVICE, settings))
+    app = ReportingApplication(env=store_env(SERVICE, settings), jurisdiction=settings.jurisdiction)
+    directory = load_directory(settings.jurisdiction, extra_dir=settings.directory_dir)
     consumers = [
-        TrackedConsumer(
-            service=SERVICE,
+        ArchivingConsumer(
             app=app,
             upstream=upstream,
-            handlers={},
-            archive_all=app.archive,
             max_deliver=settings.consumer_max_deliver,
             ack_wait=settings.consumer_ack_wait_seconds,
         )
         for upstream in (REGISTRATION_STREAM, APPROVAL_STREAM)
     ]
+    consumers.append(
+        CheckpointWitness(
+            app=app,
+            max_deliver=settings.consumer_max_deliver,
+            ack_wait=settings.consumer_ack_wait_seconds,
+        )
+    )
     runtime = ServiceRuntime(
         service=SERVICE,
         version=VERSION,
@@ -43,12 +81,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app=app,
         translate=None,
         published=(),
-        consumers=consumers,
+        consumers=list(consumers),
+        background=[follow_archive(app)],
     )
-    return create_service_app(
+    service = create_service_app(
         runtime=runtime,
         version=VERSION,
         description=__doc__ or "",
-        routers=[history.router],
+        routers=[history.router, audit.router, reports.router],
         domain_errors={},
     )
+    service.state.queries = ReportQueries(app.projections, app.working_days, directory)
+    return service

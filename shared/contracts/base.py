@@ -28,18 +28,28 @@ class ActorRef(Contract):
     roles: list[str] = Field(default_factory=list)
 
 
-class IntegrationEvent(Contract):
+class Message(Contract):
+    """What every message D73 publishes carries: its type, a stable id and when it happened.
+
+    Proposal events are `IntegrationEvent`s; other messages (audit checkpoints) derive from
+    this base directly, as they concern no proposal.
+    """
+
+    TYPE: ClassVar[str]
+
+    type: str
+    id: UUID = Field(description="Message id; also CloudEvents `id` and `Nats-Msg-Id`")
+    occurred_at: datetime
+
+
+class IntegrationEvent(Message):
     """Fields every D73 event carries (domain.md §13)."""
 
     SERVICE: ClassVar[str]
     AGGREGATE: ClassVar[str]
     EVENT: ClassVar[str]
-    TYPE: ClassVar[str]
 
-    type: str
-    id: UUID = Field(description="Event id; also CloudEvents `id` and `Nats-Msg-Id`")
     proposal_id: UUID
-    occurred_at: datetime
     position: int = Field(description="Position in the publishing service's notification log")
     actor: ActorRef | None = None
     legal_basis: str | None = Field(None, description='e.g. "ND73 Art 8 §1"')

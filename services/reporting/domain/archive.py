@@ -1,7 +1,9 @@
 """Hồ sơ lưu trữ — every integration event about one proposal, in arrival order.
 
 The archive keeps what the other services published, with the upstream stream and sequence it
-came from, so that auditors can rebuild a proposal's history without the other services.
+came from, so that auditors can rebuild a proposal's history without the other services. The
+entries themselves live in the aggregate's events (one `Archived` per received event); the
+aggregate only remembers which event ids it holds, so loading it stays cheap (it is snapshotted).
 """
 
 from __future__ import annotations
@@ -12,7 +14,11 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 
-class AlreadyArchived(Exception):
+class ArchiveError(Exception):
+    """Base of reporting's domain errors."""
+
+
+class AlreadyArchived(ArchiveError):
     """This event id is already in the proposal's archive."""
 
 
@@ -24,16 +30,73 @@ class ProposalArchive(Aggregate):
     @event("Started")
     def __init__(self, proposal_id: UUID) -> None:
         self.proposal_id = proposal_id
-        self.entries: list[dict[str, Any]] = []
-        self._event_ids: set[str] = set()
+        self.event_ids: set[str] = set()
 
     def archive(self, entry: dict[str, Any]) -> None:
         """Add one received event; the same event id twice is refused."""
-        if entry["event_id"] in self._event_ids:
+        if entry["event_id"] in self.event_ids:
             raise AlreadyArchived(entry["event_id"])
         self._archived(entry)
 
     @event("Archived")
     def _archived(self, entry: dict[str, Any]) -> None:
-        self.entries.append(entry)
-        self._event_ids.add(entry["event_id"])
+        self.event_ids.add(entry["event_id"])
+
+
+class UpstreamWatch(Aggregate):
+    """Theo dõi luồng — what reporting noticed about one upstream stream: gaps and poison.
+
+    JetStream numbers a stream's messages 1, 2, 3…; the consumer reads them in order and records
+    every one (an event, a duplicate or a quarantined poison message). So a sequence number that
+    jumps means messages this archive will never hold: an alarm, never a silent skip.
+    """
+
+    @staticmethod
+    def create_id(stream: str) -> UUID:
+        return uuid5(NAMESPACE_URL, f"/d73/reporting/upstreams/{stream}")
+
+    @event("Started")
+    def __init__(self, stream: str) -> None:
+        self.stream = stream
+        self.gaps: list[dict[str, Any]] = []
+        self.quarantined: list[dict[str, Any]] = []
+
+    def note_gap(
+        self,
+        *,
+        first_missing: int,
+        last_missing: int,
+        revealed_by_seq: int,
+        revealed_by_event_id: str | None,
+        detected_at: str,
+    ) -> None:
+        """Báo động thiếu sự kiện: sequences first..last never reached the archive."""
+        if not 0 < first_missing <= last_missing < revealed_by_seq:
+            raise ArchiveError(
+                f"not a gap: {first_missing}..{last_missing} before {revealed_by_seq}"
+            )
+        self._gap_detected(
+            {
+                "stream": self.stream,
+                "first_missing": first_missing,
+                "last_missing": last_missing,
+                "missing": last_missing - first_missing + 1,
+                "revealed_by_seq": revealed_by_seq,
+                "revealed_by_event_id": revealed_by_event_id,
+                "detected_at": detected_at,
+            }
+        )
+
+    @event("GapDetected")
+    def _gap_detected(self, gap: dict[str, Any]) -> None:
+        self.gaps.append(gap)
+
+    def quarantine(self, message: dict[str, Any]) -> None:
+        """A message no contract accepts, kept with its reason (it also went to dead letters)."""
+        if not message.get("reason"):
+            raise ArchiveError("a quarantined message needs its reason")
+        self._quarantined(message)
+
+    @event("MessageQuarantined")
+    def _quarantined(self, message: dict[str, Any]) -> None:
+        self.quarantined.append(message)

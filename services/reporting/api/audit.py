@@ -1,0 +1,182 @@
+"""Auditor queries across the archive: search, export, alarms, dead letters, digests."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import StreamingResponse
+
+from services.reporting.api.access import (
+    READERS_OF_ALL,
+    Queries,
+    Reporting,
+    not_allowed,
+    reads_everything,
+    require,
+)
+from services.reporting.domain import metrics as m
+from services.reporting.domain.facts import ProposalFacts
+from shared.subjects import STREAM_OF_SERVICE
+from shared.web import CurrentActor, Problem
+
+router = APIRouter(tags=["audit"])
+
+
+@router.get(
+    "/audit/proposals",
+    summary="Search proposals by official, unit, state, level and submission period",
+)
+def search_proposals(
+    actor: CurrentActor,
+    reporting: Reporting,
+    queries: Queries,
+    official: Annotated[str | None, Query(description="The proposer's user id")] = None,
+    unit: Annotated[str | None, Query(description="An agency (its divisions included)")] = None,
+    state: Annotated[str | None, Query(description="e.g. UNDER_REVIEW")] = None,
+    level: Annotated[str | None, Query(pattern="^(city|agency)$")] = None,
+    submitted_from: Annotated[date | None, Query(alias="from")] = None,
+    submitted_to: Annotated[date | None, Query(alias="to")] = None,
+    after: Annotated[str | None, Query(description="`next` of the previous page")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> dict[str, Any]:
+    """Others than auditors and administrators find only their own proposals."""
+    if not reads_everything(actor):
+        if official not in (None, actor.user_id):
+            raise not_allowed("Only auditors and administrators search other people's records.")
+        official = actor.user_id
+    if state is not None and state not in m.STATES:
+        raise Problem(422, "Unknown state", f"{state!r} is not one of {', '.join(m.STATES)}")
+    cursor = None
+    if after:
+        day, _, proposal_id = after.partition("|")
+        cursor = (day, proposal_id)
+    reporting.projections.catch_up()
+    found = reporting.projections.search(
+        proposer_id=official,
+        units=None if unit is None else sorted(queries.units_of(unit)),
+        state=state,
+        level=level,
+        submitted_from=submitted_from,
+        submitted_to=submitted_to,
+        after=cursor,
+        limit=limit,
+    )
+    rows = [_search_row(facts, queries) for facts in found]
+    last = found[-1] if len(found) == limit else None
+    return {
+        "count": len(rows),
+        "proposals": rows,
+        "next": None if last is None else f"{last.get('submitted_on', '')}|{last['proposal_id']}",
+    }
+
+
+def _search_row(facts: dict[str, Any], queries: Queries) -> dict[str, Any]:
+    unit = facts.get("unit_id")
+    return {
+        "proposal_id": facts["proposal_id"],
+        "title": facts.get("title", ""),
+        "proposer_id": facts.get("proposer_id"),
+        "proposer_name": facts.get("proposer_name"),
+        "unit_id": unit,
+        "unit_name": queries.names.unit(unit),
+        "agency_id": None if unit is None else queries.agency_of(unit),
+        "level": facts.get("level"),
+        "protection_eligible": facts.get("leader"),
+        "submitted_on": facts.get("submitted_on"),
+        "state": ProposalFacts.from_dict(facts).state,
+        "decision": facts.get("decision"),
+        "outcome": facts.get("outcome"),
+        "protection_tier": facts.get("tier"),
+        "last_event_at": facts.get("last_event_at"),
+    }
+
+
+@router.get(
+    "/audit/export",
+    summary="Every archived event of a period as JSON Lines (streamed)",
+    response_class=StreamingResponse,
+)
+def export_events(
+    actor: CurrentActor,
+    reporting: Reporting,
+    first: Annotated[date, Query(alias="from", description="First local day (Vietnam)")],
+    last: Annotated[date, Query(alias="to", description="Last local day, included")],
+) -> StreamingResponse:
+    """Auditors and administrators export everything; others the events of their own proposals."""
+    if last < first:
+        raise Problem(422, "Empty period", "`to` is before `from`")
+    proposals = None
+    if not reads_everything(actor):
+        reporting.projections.catch_up()
+        own = reporting.projections.search(proposer_id=actor.user_id, limit=100_000)
+        proposals = {facts["proposal_id"] for facts in own}
+    filename = f"d73-events-{first.isoformat()}-{last.isoformat()}.jsonl"
+    return StreamingResponse(
+        reporting.export_events(first, last, proposals=proposals),
+        media_type="application/x-ndjson",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@router.get("/audit/alarms", summary="Gaps in upstream sequences and quarantined messages")
+def alarms(actor: CurrentActor, reporting: Reporting) -> dict[str, Any]:
+    require(actor, READERS_OF_ALL, "Alarms are for auditors and administrators.")
+    streams = reporting.alarms()
+    conflicts = [
+        {"service": service, **conflict}
+        for service in STREAM_OF_SERVICE
+        for conflict in (reporting.witnessed(service) or {}).get("conflicts", [])
+    ]
+    return {
+        "alarm": any(s["gaps"] for s in streams) or bool(conflicts),
+        "checkpoint_conflicts": conflicts,
+        "gaps": sum(len(s["gaps"]) for s in streams),
+        "missing_messages": sum(g["missing"] for s in streams for g in s["gaps"]),
+        "quarantined": sum(len(s["quarantined"]) for s in streams),
+        "streams": streams,
+    }
+
+
+@router.get(
+    "/audit/checkpoints/{service}",
+    summary="The signed checkpoints of a service's log that reporting holds as a witness",
+)
+def witnessed_checkpoints(
+    service: str, actor: CurrentActor, reporting: Reporting
+) -> dict[str, Any]:
+    require(actor, READERS_OF_ALL, "Witnessed checkpoints are for auditors and administrators.")
+    held = reporting.witnessed(service)
+    if held is None:
+        raise Problem(404, "No checkpoint", f"No checkpoint of {service!r} was witnessed")
+    return held
+
+
+@router.get("/audit/dead-letters", summary="Archived events a read model could not fold")
+def dead_letters(
+    actor: CurrentActor,
+    reporting: Reporting,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> dict[str, Any]:
+    require(actor, READERS_OF_ALL, "Dead letters are for auditors and administrators.")
+    reporting.projections.catch_up()
+    rows = reporting.projections.dead_letters(limit)
+    return {"count": reporting.projections.dead_lettered, "dead_letters": rows}
+
+
+@router.get(
+    "/audit/projections",
+    summary="Where the read models stand and their digests (equal after any rebuild)",
+)
+def projections(actor: CurrentActor, reporting: Reporting) -> dict[str, Any]:
+    require(actor, READERS_OF_ALL, "Digests are for auditors and administrators.")
+    reporting.projections.catch_up()
+    digests = reporting.projections.digests()
+    digests["reporting.witness"] = reporting.witness_digest(tuple(STREAM_OF_SERVICE))
+    return {
+        "position": reporting.projections.position,
+        "events": reporting.projections.events,
+        "dead_lettered": reporting.projections.dead_lettered,
+        "digests": digests,
+    }

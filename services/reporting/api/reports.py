@@ -1,0 +1,150 @@
+"""Statistics and the reports of Plan 88/KH-UBND, as JSON or as files (CSV, XLSX, PDF).
+
+- `/reports/overdue` — danh sách quá hạn for Sở Nội vụ (IV.2.c: theo dõi, đôn đốc);
+- `/reports/annual-review/{unit_id}` — each agency's yearly review (IV.1.d);
+- `/reports/city-summary` — Sở Nội vụ's report to the City People's Committee (IV.2.a).
+PDF is offered where a signed paper is expected: the annual review and the summary report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+
+from services.reporting.api.access import (
+    MONITORS,
+    Queries,
+    Reporting,
+    may_read_unit_report,
+    not_allowed,
+    require,
+)
+from services.reporting.domain.periods import Period
+from services.reporting.queries import today_in_vietnam
+from services.reporting.reports.document import Document, Report
+from services.reporting.reports.render_csv import render_csv
+from services.reporting.reports.render_pdf import PdfUnavailable, render_pdf
+from services.reporting.reports.render_xlsx import render_xlsx
+from shared.web import CurrentActor, Problem
+
+router = APIRouter(tags=["reports"])
+
+TableFormat = Literal["json", "csv", "xlsx"]
+PaperFormat = Literal["json", "csv", "xlsx", "pdf"]
+FILES: dict[str, tuple[str, str, Callable[[Document], bytes]]] = {
+    "csv": ("text/csv; charset=utf-8", "csv", render_csv),
+    "xlsx": (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "xlsx",
+        render_xlsx,
+    ),
+    "pdf": ("application/pdf", "pdf", render_pdf),
+}
+AsOf = Annotated[
+    date | None, Query(description="The day the report is dated (default: today in Vietnam)")
+]
+
+
+def _period(text: str) -> Period:
+    try:
+        return Period.parse(text)
+    except ValueError as error:
+        raise Problem(422, "Invalid period", str(error)) from None
+
+
+def _answer(report: Report, output: str) -> Any:
+    if output == "json":
+        return report.data
+    media_type, extension, render = FILES[output]
+    try:
+        content = render(report.document)
+    except PdfUnavailable as error:
+        raise Problem(503, "PDF unavailable on this server", str(error)) from None
+    filename = f"{report.document.file_stem}.{extension}"
+    return Response(
+        content,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@router.get("/stats/states", summary="How many proposals stand in each state")
+def state_counts(actor: CurrentActor, reporting: Reporting) -> dict[str, Any]:
+    reporting.projections.catch_up()
+    return {
+        "counts": reporting.projections.state_counts(),
+        "position": reporting.projections.position,
+    }
+
+
+@router.get(
+    "/stats",
+    summary="Counts, rates and working days per step for a period, a unit and a level",
+)
+def statistics(
+    actor: CurrentActor,
+    queries: Queries,
+    period: Annotated[str, Query(description="YYYY or YYYY-Qn", examples=["2025", "2025-Q3"])],
+    unit: Annotated[str | None, Query(description="An agency (its divisions included)")] = None,
+    level: Annotated[Literal["city", "agency"] | None, Query()] = None,
+) -> dict[str, Any]:
+    if unit is None:
+        require(actor, MONITORS, "City-wide statistics are for those who monitor the plan.")
+    elif not may_read_unit_report(actor, unit, queries):
+        raise not_allowed("A unit head reads the statistics of their own agency.")
+    return queries.statistics(_period(period), unit=unit, level=level)
+
+
+@router.get("/reports/overdue", summary="Danh sách quá hạn: what is late, by whom, since when")
+def overdue_report(
+    actor: CurrentActor,
+    queries: Queries,
+    output: Annotated[TableFormat, Query(alias="format")] = "json",
+    unit: Annotated[str | None, Query(description="An agency (its divisions included)")] = None,
+    level: Annotated[Literal["city", "agency"] | None, Query()] = None,
+    as_of: AsOf = None,
+) -> Any:
+    require(actor, MONITORS, "The overdue list is for Sở Nội vụ, the City PC and auditors.")
+    report = queries.overdue_report(as_of or today_in_vietnam(), unit=unit, level=level)
+    return _answer(report, output)
+
+
+@router.get(
+    "/reports/annual-review/{unit_id}",
+    summary="Báo cáo rà soát, tổng kết hằng năm of one agency (Plan 88 IV.1.d)",
+)
+def annual_review(
+    unit_id: str,
+    actor: CurrentActor,
+    reporting: Reporting,
+    queries: Queries,
+    year: Annotated[int, Query(ge=2023, le=2100)],
+    output: Annotated[PaperFormat, Query(alias="format")] = "json",
+    as_of: AsOf = None,
+) -> Any:
+    if not queries.knows_unit(unit_id):
+        raise Problem(404, "Unknown unit", f"{unit_id} is not in the organisation directory")
+    if not may_read_unit_report(actor, unit_id, queries):
+        raise not_allowed("An agency's review is for its head, Sở Nội vụ, the City PC, auditors.")
+    report = queries.annual_review(unit_id, year, as_of or today_in_vietnam())
+    return _answer(report, output)
+
+
+@router.get(
+    "/reports/city-summary",
+    summary="Báo cáo của Sở Nội vụ gửi UBND thành phố for a quarter or a year (Plan 88 IV.2.a)",
+)
+def city_summary(
+    actor: CurrentActor,
+    queries: Queries,
+    period: Annotated[str, Query(description="YYYY or YYYY-Qn", examples=["2025", "2025-Q4"])],
+    output: Annotated[PaperFormat, Query(alias="format")] = "json",
+    as_of: AsOf = None,
+) -> Any:
+    require(actor, MONITORS, "The summary report is for Sở Nội vụ, the City PC and auditors.")
+    report = queries.city_summary(_period(period), as_of or today_in_vietnam())
+    return _answer(report, output)

@@ -1,0 +1,112 @@
+"""Reporting's consumers: every message of an upstream stream ends up in the archive.
+
+A well-formed event is archived; a message no contract accepts is dead-lettered like everywhere
+else and, here, also quarantined in the archive at its stream sequence — so reporting accounts
+for every sequence number, and a jump in them is a real loss (an alarm), not a poison message.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import anyio.to_thread
+from eventsourcing.persistence import Tracking
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+
+from services.reporting.application import ReportingApplication
+from shared.auditlog.publishing import read_checkpoint_message
+from shared.consumer import TrackedConsumer
+from shared.envelope import PoisonMessage
+from shared.subjects import AUDIT_STREAM, StreamSpec
+
+log = logging.getLogger("d73.reporting.consumers")
+
+
+class ArchivingConsumer(TrackedConsumer):
+    def __init__(
+        self,
+        *,
+        app: ReportingApplication,
+        upstream: StreamSpec,
+        max_deliver: int = 5,
+        ack_wait: float = 30.0,
+    ) -> None:
+        super().__init__(
+            service="reporting",
+            app=app,
+            upstream=upstream,
+            handlers={},
+            archive_all=app.archive,
+            max_deliver=max_deliver,
+            ack_wait=ack_wait,
+        )
+        self.reporting = app
+
+    async def dead_letter(self, js: JetStreamContext, msg: Msg, reason: str) -> None:
+        await super().dead_letter(js, msg, reason)
+        meta = msg.metadata
+        try:
+            await anyio.to_thread.run_sync(
+                lambda: self.reporting.quarantine(
+                    stream=meta.stream,
+                    seq=meta.sequence.stream,
+                    subject=msg.subject,
+                    headers=dict(msg.headers or {}),
+                    data=msg.data or b"",
+                    reason=reason,
+                    deliveries=meta.num_delivered,
+                )
+            )
+        except Exception as error:  # the dead letter holds it; the next sequence shows a gap
+            log.error(
+                "could not quarantine %s seq %d: %s", meta.stream, meta.sequence.stream, error
+            )
+
+
+class CheckpointWitness(ArchivingConsumer):
+    """Reads D73_AUDIT: each service's signed checkpoints, kept as a witness (design.md §4).
+
+    Checkpoints are not proposal events, so this consumer reads them with their own contract;
+    anything else on the stream is dead-lettered and quarantined like other poison.
+    """
+
+    def __init__(
+        self, *, app: ReportingApplication, max_deliver: int = 5, ack_wait: float = 30.0
+    ) -> None:
+        super().__init__(app=app, upstream=AUDIT_STREAM, max_deliver=max_deliver, ack_wait=ack_wait)
+
+    async def handle(self, msg: Msg, js: JetStreamContext) -> None:
+        meta = msg.metadata
+        tracking = Tracking(self.upstream.name, meta.sequence.stream)
+        try:
+            checkpoint = read_checkpoint_message(msg.headers, msg.data)
+            body = checkpoint.model_dump(mode="json")
+            kept = await anyio.to_thread.run_sync(self._witness, body, tracking)
+        except PoisonMessage as poison:
+            await self.dead_letter(js, msg, poison.reason)
+            await msg.ack()
+            return
+        except Exception as error:
+            self.stats.last_error = f"{type(error).__name__}: {error}"
+            if meta.num_delivered >= self.max_deliver:
+                await self.dead_letter(
+                    js, msg, f"gave up after {meta.num_delivered} deliveries: {error}"
+                )
+                await msg.ack()
+                return
+            self.stats.retried += 1
+            await msg.nak(delay=min(0.25 * 2 ** (meta.num_delivered - 1), 10.0))
+            return
+        if kept:
+            self.stats.processed += 1
+        else:
+            self.stats.duplicates += 1
+        await msg.ack()
+
+    def _witness(self, body: dict[str, Any], tracking: Tracking) -> bool:
+        with self.app.consumer_lock:
+            if self.app.has_processed(tracking.application_name, tracking.notification_id):
+                return False
+            return self.reporting.witness_checkpoint(body, tracking)

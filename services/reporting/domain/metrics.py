@@ -1,0 +1,130 @@
+"""Chỉ tiêu — the names of what reporting counts, and how reports say them in Vietnamese.
+
+A metric is a flat string so that a bucket of counts is one small dict: `approved_vote`,
+`outcome:PARTIAL`, `days:review:5` (one step that took 5 working days), `state:IN_INTAKE` (one
+proposal submitted in the bucket's period that stands in IN_INTAKE now).
+"""
+
+from __future__ import annotations
+
+SUBMITTED = "submitted"
+WITHDRAWN = "withdrawn"
+OPENED = "opened"
+SUPPLEMENT_REQUESTED = "supplement_requested"
+SUPPLEMENT_PROVIDED = "supplement_provided"
+RECEIVED = "received"
+CONSULTATION_REQUESTED = "consultation_requested"
+COLLECTIVE_REJECTED = "collective_rejected"
+APPROVED_VOTE = "approved_vote"
+APPROVED_OVERRIDE = "approved_override"
+REJECTED = "rejected"
+FUNDING_VND = "funding_vnd"
+IMPLEMENTATION_STARTED = "implementation_started"
+PROGRESS_REPORTED = "progress_reported"
+RISK_OF_DAMAGE = "risk_of_damage"
+SUSPENDED = "suspended"
+RESUMED = "resumed"
+STOPPED = "stopped"
+COMPLETION_REPORTED = "completion_reported"
+COMPLETION_REPORT_LATE = "completion_report_late"
+COMPLETION_AFTER_STOP = "completion_after_stop"
+DAMAGE_REPORTED = "damage_reported"
+EVALUATED = "evaluated"
+EVALUATION_VOTE_FAILED = "evaluation_vote_failed"
+OUTCOME_CAUSED_DAMAGE = "outcome_caused_damage"
+GOOD_FAITH = "good_faith"
+CONCLUSION_LATE = "conclusion_late"
+RECOGNIZED = "recognized"
+PROTECTION_REVOKED = "protection_revoked"
+PROHIBITED_ACT_SUBSTANTIATED = "prohibited_act_substantiated"
+CLOSED = "closed"
+
+OUTCOME = "outcome:"
+ENCOURAGEMENT = "encouragement:"
+BENEFICIARY = "beneficiary:"
+PROTECTION = "protection:"
+PROHIBITED_ACT = "prohibited_act:"
+DEADLINE_WARNING = "deadline_warning:"
+BREACH = "breach:"
+ESCALATED = "escalated:"
+LATE_BY = "late_by:"
+DAYS = "days:"
+DAYS_LATE = "days_late:"
+STATE = "state:"
+
+STEPS: dict[str, str] = {
+    "intake": "Tiếp nhận (từ khi gửi đến khi tiếp nhận)",
+    "supplement_answer": "Bổ sung hồ sơ (từ khi yêu cầu đến khi bổ sung)",
+    "review": "Xem xét, quyết định (từ khi tiếp nhận đến khi quyết định)",
+    "implementation": "Thực hiện (từ khi bắt đầu đến khi hoàn thành)",
+    "report": "Báo cáo kết quả (từ khi hoàn thành đến khi báo cáo)",
+    "evaluation": "Họp đánh giá (từ khi báo cáo đến khi đánh giá)",
+    "conclusion": "Ban hành kết luận (từ khi đánh giá đến khi kết luận)",
+    "total": "Toàn bộ (từ khi gửi đến khi có kết luận)",
+}
+"""Steps whose duration in working days is counted (median, p90)."""
+
+DEADLINES: dict[str, str] = {
+    "intake": "Tiếp nhận, kiểm tra hồ sơ",
+    "supplement": "Bổ sung hồ sơ",
+    "consultation": "Lấy ý kiến (Điều 8 khoản 2)",
+    "approval": "Họp xem xét, phê duyệt (7 ngày làm việc, Điều 8 khoản 1)",
+    "evaluation": "Họp đánh giá kết quả (7 ngày làm việc)",
+    "conclusion": "Ban hành kết luận đánh giá (3 ngày làm việc)",
+}
+
+STATES: dict[str, str] = {
+    "SUBMITTED": "Đã gửi",
+    "IN_INTAKE": "Đang tiếp nhận",
+    "NEEDS_SUPPLEMENT": "Chờ bổ sung",
+    "UNDER_REVIEW": "Đang xem xét",
+    "IN_CONSULTATION": "Đang lấy ý kiến",
+    "COLLECTIVE_REJECTED": "Tập thể không thông qua",
+    "APPROVED": "Đã phê duyệt",
+    "REJECTED": "Không phê duyệt",
+    "WITHDRAWN": "Đã rút",
+    "IN_IMPLEMENTATION": "Đang thực hiện",
+    "SUSPENDED": "Tạm dừng",
+    "STOPPED": "Dừng thực hiện",
+    "COMPLETION_REPORTED": "Đã báo cáo kết quả",
+    "EVALUATED": "Đã đánh giá",
+    "CONCLUDED": "Đã kết luận",
+    "RECOGNIZED": "Đã công nhận kết quả",
+    "PROTECTION_DETERMINED": "Đã xác định bảo vệ",
+    "CLOSED": "Đã lưu trữ",
+    "UNKNOWN": "Chưa rõ",
+}
+
+TERMINAL_STATES = frozenset({"REJECTED", "WITHDRAWN", "CLOSED"})
+
+OUTCOMES: dict[str, str] = {
+    "COMPLETED": "Hoàn thành",
+    "PARTIAL": "Hoàn thành một phần",
+    "NOT_COMPLETED": "Không hoàn thành",
+}
+
+ENCOURAGEMENT_FORMS: dict[str, str] = {
+    "PRAISE": "Biểu dương (Điều 10 khoản 1 điểm a)",
+    "COMMENDATION": "Khen thưởng (Điều 10 khoản 1 điểm a)",
+    "APPOINTMENT_PRIORITY": "Ưu tiên bổ nhiệm, quy hoạch (Điều 10 khoản 1 điểm b)",
+    "RANK_PROMOTION_MERIT": "Thành tích nâng ngạch (Điều 10 khoản 1 điểm c)",
+    "EARLY_SALARY_STEP_12M": "Nâng bậc lương trước 12 tháng (Điều 10 khoản 1 điểm c)",
+    "OTHER": "Hình thức khác (Điều 10 khoản 1 điểm d)",
+}
+
+PROTECTION_TIERS: dict[str, str] = {
+    "NO_LIABILITY": "Không bị xử lý trách nhiệm (Điều 11 khoản 1)",
+    "LIABILITY_EXCLUDED": "Loại trừ trách nhiệm (Điều 11 khoản 2)",
+    "EXCLUSION_EXEMPTION_OR_MITIGATION": "Xem xét loại trừ, miễn, giảm nhẹ (Điều 11 khoản 3)",
+    "NONE": "Không thuộc trường hợp bảo vệ",
+}
+
+ESCALATION_TARGETS: dict[str, str] = {
+    "SUPERIOR_UNIT": "Cơ quan cấp trên",
+    "HOME_AFFAIRS": "Sở Nội vụ",
+}
+
+LEVELS: dict[str, str] = {
+    "city": "Thuộc thẩm quyền UBND thành phố (KH 88 II.3.a)",
+    "agency": "Thuộc thẩm quyền cơ quan, đơn vị, địa phương (KH 88 II.3.b)",
+}

@@ -1,0 +1,256 @@
+"""Gathers what the report builders need from the read models and the organisation directory.
+
+Statistics are kept per proposer's unit (a division counts for itself); reports roll them up to
+the employing agency with the directory (Art 7 §3: a division belongs to its agency), so a
+change of directory version never requires a rebuild.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable
+from datetime import date, datetime
+from typing import Any
+
+from services.reporting.domain import metrics as m
+from services.reporting.domain.indicators import late_people, summarize
+from services.reporting.domain.periods import VIETNAM_TIME, Period
+from services.reporting.projections import LATE, Projections
+from services.reporting.reports.annual_review import build_annual_review
+from services.reporting.reports.city_summary import build_city_summary
+from services.reporting.reports.document import Report
+from services.reporting.reports.names import Names
+from services.reporting.reports.overdue import build_overdue_list, overdue_rows
+from services.reporting.workdays import WorkingDays
+from shared.directory import DirectoryLookupError, OrganisationDirectory
+
+Scope = tuple[int, str, str, int]
+
+
+def today_in_vietnam() -> date:
+    return datetime.now(VIETNAM_TIME).date()
+
+
+def names_from(directory: OrganisationDirectory) -> Names:
+    people = {}
+    for _unit, member in directory.members():
+        people[member.person_id] = member.name
+    return Names(
+        units={u.id: u.name_vi for u in directory.units.values()},
+        people=people,
+        heads={u.id: u.head.name for u in directory.units.values()},
+        superiors={u.id: u.superior_id for u in directory.units.values() if u.superior_id},
+    )
+
+
+class ReportQueries:
+    def __init__(
+        self, projections: Projections, working_days: WorkingDays, directory: OrganisationDirectory
+    ) -> None:
+        self.projections = projections
+        self.working_days = working_days
+        self.directory = directory
+        self.names = names_from(directory)
+
+    # ------------------------------------------------------------------ scopes
+
+    def agency_of(self, unit_id: str) -> str:
+        """The employing agency of a unit (a division's agency); unknown units stand alone."""
+        try:
+            return self.directory.employing_agency_of(unit_id).id
+        except DirectoryLookupError:
+            return unit_id
+
+    def units_of(self, agency_id: str) -> set[str]:
+        units = {u for u in self.directory.units if self.agency_of(u) == agency_id}
+        return units | {agency_id}
+
+    def head_of(self, unit_id: str) -> str | None:
+        try:
+            return self.directory.head_of(unit_id).person_id
+        except DirectoryLookupError:
+            return None
+
+    def knows_unit(self, unit_id: str) -> bool:
+        return unit_id in self.directory.units
+
+    def _scopes(self, period: Period) -> dict[Scope, Counter[str]]:
+        self.projections.catch_up()
+        return self.projections.metrics_by_scope(year=period.year, quarters=period.quarters)
+
+    @staticmethod
+    def _grouped(
+        scopes: dict[Scope, Counter[str]], group: Callable[[Scope], str | None]
+    ) -> dict[str, tuple[Counter[str], int, int]]:
+        """One pass over the buckets: per group, the summed counts and how many submissions
+        came from leaders and from staff (Art 2)."""
+        out: dict[str, tuple[Counter[str], int, int]] = {}
+        for key, counts in scopes.items():
+            name = group(key)
+            if name is None:
+                continue
+            total, leaders, staff = out.get(name) or (Counter(), 0, 0)
+            total.update(counts)
+            submitted = counts.get(m.SUBMITTED, 0)
+            out[name] = (total, leaders + submitted * key[3], staff + submitted * (1 - key[3]))
+        return out
+
+    def _summary(
+        self,
+        scopes: dict[Scope, Counter[str]],
+        *,
+        units: set[str] | None = None,
+        level: str | None = None,
+        quarter: int | None = None,
+    ) -> dict[str, Any]:
+        def in_scope(key: Scope) -> str | None:
+            q, unit, lvl, _leader = key
+            if (
+                (units is None or unit in units)
+                and (level is None or lvl == level)
+                and (quarter is None or q == quarter)
+            ):
+                return ""
+            return None
+
+        return _summary_of(self._grouped(scopes, in_scope).get(""))
+
+    def statistics(
+        self, period: Period, *, unit: str | None = None, level: str | None = None
+    ) -> dict[str, Any]:
+        """Counts, rates and durations for one scope and period."""
+        units = None if unit is None else self.units_of(unit)
+        summary = self._summary(self._scopes(period), units=units, level=level)
+        return {
+            "period": period.label,
+            "unit": None if unit is None else {"id": unit, "name": self.names.unit(unit)},
+            "level": level,
+            "position": self.projections.position,
+            **summary,
+        }
+
+    # ------------------------------------------------------------------ overdue
+
+    def overdue(
+        self, today: date, *, units: set[str] | None = None, level: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Open breaches (the proposal's unit or the responsible unit in scope), with the
+        working days late as of `today` in each case's own calendar."""
+        self.projections.catch_up()
+        rows = []
+        for row in self.projections.overdue_rows():
+            if units is not None and not (
+                row.get("unit_id") in units or row.get("responsible_unit_id") in units
+            ):
+                continue
+            if level is not None and row.get("level") != level:
+                continue
+            late = self.working_days.between(
+                row.get("rule_set_version"), str(row["due"]), today.isoformat()
+            )
+            rows.append({**row, "working_days_overdue": max(late, 0)})
+        return rows
+
+    def overdue_report(
+        self, today: date, *, unit: str | None = None, level: str | None = None
+    ) -> Report:
+        units = None if unit is None else self.units_of(unit)
+        scope = ", ".join(
+            part
+            for part in (
+                self.names.unit(unit) if unit else "",
+                m.LEVELS.get(level, "") if level else "",
+            )
+            if part
+        )
+        return build_overdue_list(
+            self.overdue(today, units=units, level=level),
+            today=today,
+            names=self.names,
+            scope=scope,
+        )
+
+    def _overdue_view(self, rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+        return overdue_rows(list(rows), self.names)
+
+    # ------------------------------------------------------------------ reports
+
+    def annual_review(self, unit_id: str, year: int, today: date) -> Report:
+        units = self.units_of(unit_id)
+        this, last = Period(year), Period(year - 1)
+        scopes, previous = self._scopes(this), self._scopes(last)
+        quarters = {q: self._summary(scopes, units=units, quarter=q) for q in (1, 2, 3, 4)}
+        lateness = self._late(this)
+        late: Counter[str] = Counter()
+        for unit, counts in lateness.items():
+            if unit in units:
+                late.update(counts)
+        return build_annual_review(
+            unit_id=unit_id,
+            year=year,
+            this_year=self._summary(scopes, units=units),
+            last_year=self._summary(previous, units=units),
+            quarters=quarters,
+            late_people=late_people(late),
+            overdue=self._overdue_view(self.overdue(today, units=units)),
+            names=self.names,
+            today=today,
+        )
+
+    def city_summary(self, period: Period, today: date) -> Report:
+        scopes, previous = self._scopes(period), self._scopes(period.previous)
+        agency_of: dict[str, str] = {}
+
+        def agency(key: Scope) -> str:
+            unit = key[1]
+            if unit not in agency_of:
+                agency_of[unit] = self.agency_of(unit)
+            return agency_of[unit]
+
+        overdue = self.overdue(today)
+        by_agency = []
+        for name, grouped in self._grouped(scopes, agency).items():
+            open_items = sum(
+                1 for r in overdue if self.agency_of(str(r.get("unit_id") or "")) == name
+            )
+            by_agency.append((name, _summary_of(grouped), open_items))
+        by_agency.sort(key=lambda item: (-int(item[1]["submitted"]), self.names.unit(item[0])))
+        lateness = self._late(period)
+        late_units = sorted(
+            (
+                (unit, {k[len(m.BREACH) :]: v for k, v in counts.items() if k.startswith(m.BREACH)})
+                for unit, counts in lateness.items()
+            ),
+            key=lambda item: (-sum(item[1].values()), item[0]),
+        )
+        return build_city_summary(
+            period=period,
+            totals=self._summary(scopes),
+            previous=self._summary(previous),
+            by_level={
+                level: _summary_of(grouped)
+                for level, grouped in self._grouped(scopes, lambda key: key[2]).items()
+            },
+            by_agency=by_agency,
+            late_units=[(u, b) for u, b in late_units if b],
+            overdue=self._overdue_view(overdue),
+            names=self.names,
+            today=today,
+            home_affairs_id=self.directory.home_affairs.id,
+        )
+
+    def _late(self, period: Period) -> dict[str, Counter[str]]:
+        """Per responsible unit: breaches by deadline and who was late (`late` buckets)."""
+        self.projections.catch_up()
+        out: dict[str, Counter[str]] = {}
+        scopes = self.projections.metrics_by_scope(
+            year=period.year, quarters=period.quarters, kind=LATE
+        )
+        for (_q, unit, _l, _p), counts in scopes.items():
+            out.setdefault(unit, Counter()).update(counts)
+        return out
+
+
+def _summary_of(grouped: tuple[Counter[str], int, int] | None) -> dict[str, Any]:
+    total, leaders, staff = grouped or (Counter(), 0, 0)
+    return summarize(total, leaders={m.SUBMITTED: leaders}, staff={m.SUBMITTED: staff})

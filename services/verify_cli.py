@@ -1,0 +1,185 @@
+"""`d73 verify <service>` and `d73 verify-bundle <file>`: check a service's log (issue #6).
+
+Exit codes: 0 everything checks out; 1 a problem was found (each one is listed); 2 the input
+could not be read at all (no store, no such file, not JSON, an unreadable key).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import orjson
+import typer
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from shared.audit.errors import KeyFileError
+from shared.audit.keys import key_id, load_public_key
+from shared.audit.verify import verify_bundle
+from shared.auditlog.entries import EntryEncoder
+from shared.auditlog.keys import key_dir_of, trusted_public_keys
+from shared.auditlog.verify import (
+    CheckpointSource,
+    ParallelStoreLeaves,
+    StoreLeaves,
+    kept_checkpoints,
+    open_store,
+    read_checkpoint_file,
+    stored_records,
+    verify_store,
+)
+from shared.settings import Settings
+
+PUBLISHING_SERVICES = ("registration", "approval")
+PARALLEL_FROM = 100_000
+"""Stores at least this large are hashed by worker processes (one per core, up to 4)."""
+
+app = typer.Typer(help="Verify the services' signed logs (issue #6).")
+
+KeyFiles = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--key",
+        help="Trust only this Ed25519 public key (PEM); repeat for retired keys",
+        exists=True,
+        dir_okay=False,
+    ),
+]
+AsJson = Annotated[bool, typer.Option("--json", help="Print the report as JSON")]
+
+
+def _pinned(files: list[Path] | None) -> dict[str, Ed25519PublicKey] | None:
+    if not files:
+        return None
+    keys: dict[str, Ed25519PublicKey] = {}
+    for path in files:
+        try:
+            key = load_public_key(path)
+        except KeyFileError as error:
+            typer.echo(f"error: {error}", err=True)
+            raise typer.Exit(2) from None
+        keys[key_id(key)] = key
+    return keys
+
+
+def _print(report: dict[str, Any], summary: str, as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
+        return
+    typer.echo(summary)
+    if report["ok"]:
+        typer.echo("OK: no problem found")
+    else:
+        typer.echo(f"FAILED: {len(report['problems'])} problem(s)")
+        for problem in report["problems"]:
+            where = ", ".join(
+                f"{name} {problem[name]}"
+                for name in ("position", "tree_size")
+                if problem[name] is not None
+            )
+            typer.echo(
+                f"  - {problem['code']}{f' [{where}]' if where else ''}: {problem['detail']}"
+            )
+    for note in report["notes"]:
+        typer.echo(f"  note: {note}")
+
+
+@app.command("verify")
+def verify(
+    service: Annotated[str, typer.Argument(help="registration | approval")],
+    witnessed: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--witnessed",
+            help="Checkpoints a witness holds: JSON list, {checkpoints: [...]} or JSON lines",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
+    key: KeyFiles = None,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            help="Worker processes hashing the store; 0: one per core (≤ 4) "
+            f"from {PARALLEL_FROM:,} events on",
+            min=0,
+        ),
+    ] = 0,
+    as_json: AsJson = False,
+) -> None:
+    """Recompute the whole store's log and check it against every signed checkpoint."""
+    if service not in PUBLISHING_SERVICES:
+        raise typer.BadParameter(f"service must be one of {', '.join(PUBLISHING_SERVICES)}")
+    settings = Settings()
+    pinned = _pinned(key)
+    key_dir = key_dir_of(settings)
+    try:
+        keys = pinned if pinned is not None else trusted_public_keys(key_dir, service)
+        sources: list[CheckpointSource] = [read_checkpoint_file(p) for p in witnessed or []]
+    except (OSError, KeyFileError, orjson.JSONDecodeError) as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from None
+    try:
+        store = open_store(service, settings)
+    except Exception as error:  # no file, no database, no server: nothing was verified
+        typer.echo(f"error: cannot open the store of {service}: {error}", err=True)
+        raise typer.Exit(2) from None
+    try:
+        started = time.perf_counter()
+        if jobs == 0:
+            large = (store.recorder.max_notification_id() or 0) >= PARALLEL_FROM
+            jobs = min(os.cpu_count() or 1, 4) if large else 1
+        leaves: StoreLeaves | ParallelStoreLeaves = (
+            ParallelStoreLeaves(service, settings, jobs)
+            if jobs > 1
+            else StoreLeaves(stored_records(store), EntryEncoder.for_app(service, store))
+        )
+        report = verify_store(service, leaves, [kept_checkpoints(store), *sources], keys)
+        elapsed = time.perf_counter() - started
+    finally:
+        store.close()
+    if pinned is None:
+        report.notes.append(
+            f"trusted keys read from {key_dir}; pin them with --key to rely on this elsewhere"
+        )
+    rate = report.entries_checked / elapsed if elapsed else 0.0
+    _print(
+        report.to_dict(),
+        f"{service}: {report.entries_checked:,} stored events, "
+        f"{report.checkpoints_checked:,} checkpoints checked in {elapsed:.1f} s "
+        f"({rate:,.0f} events/s)",
+        as_json,
+    )
+    raise typer.Exit(0 if report.ok else 1)
+
+
+@app.command("verify-bundle")
+def verify_bundle_file(
+    file: Annotated[Path, typer.Argument(help="An audit bundle (GET /audit/bundle)")],
+    key: KeyFiles = None,
+    as_json: AsJson = False,
+) -> None:
+    """Check an audit bundle offline, with no access to any service."""
+    try:
+        document = orjson.loads(file.read_bytes())
+    except (OSError, orjson.JSONDecodeError) as error:
+        typer.echo(f"error: {file}: {error}", err=True)
+        raise typer.Exit(2) from None
+    pinned = _pinned(key)
+    report = verify_bundle(
+        document, trusted_keys=list(pinned.values()) if pinned is not None else None
+    )
+    _print(
+        report.to_dict(),
+        f"{report.service}: {report.entries_checked:,} entries, "
+        f"{report.checkpoints_checked:,} checkpoints, {report.proofs_checked:,} proofs checked",
+        as_json,
+    )
+    raise typer.Exit(0 if report.ok else 1)
+
+
+if __name__ == "__main__":
+    app()

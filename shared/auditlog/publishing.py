@@ -1,0 +1,103 @@
+"""Checkpoints on the wire: `d73.audit.checkpoint.<service>` in stream D73_AUDIT.
+
+`Nats-Msg-Id` is `<service>-<tree size>`, so a checkpoint republished after a crash is dropped
+by the server; CloudEvents attributes travel in headers as for every D73 message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from pydantic import ValidationError
+
+from shared.audit.bundle import proof_to_hex
+from shared.audit.checkpoint import Checkpoint as SignedCheckpoint
+from shared.audit.checkpoint import Cosignature as SignedCosignature
+from shared.auditlog.log import NewCheckpoint
+from shared.contracts.audit import Checkpoint, Consistency, Cosignature
+from shared.envelope import (
+    CE_ID,
+    CE_SOURCE,
+    CE_SPECVERSION,
+    CE_SUBJECT,
+    CE_TIME,
+    CE_TYPE,
+    CONTENT_TYPE,
+    MSG_ID,
+    PoisonMessage,
+    source_of,
+)
+
+
+def checkpoint_message_id(service: str, tree_size: int) -> str:
+    return f"{service}-{tree_size}"
+
+
+def checkpoint_event_id(service: str, tree_size: int) -> UUID:
+    return uuid5(NAMESPACE_URL, f"/d73/{service}/audit/checkpoints/{tree_size}")
+
+
+def checkpoint_contract(new: NewCheckpoint) -> Checkpoint:
+    signed = new.checkpoint
+    consistency = (
+        Consistency(first_size=new.previous_size, path=proof_to_hex(new.consistency_path))
+        if new.previous_size is not None
+        else None
+    )
+    return Checkpoint(
+        id=checkpoint_event_id(signed.service, signed.tree_size),
+        occurred_at=signed.instant,
+        service=signed.service,
+        tree_size=signed.tree_size,
+        root_hash=signed.root_hash,
+        time=signed.time,
+        key_id=signed.key_id,
+        signature=signed.signature,
+        cosignatures=[Cosignature(**c.to_dict()) for c in signed.cosignatures],
+        consistency=consistency,
+    )
+
+
+def checkpoint_message(new: NewCheckpoint) -> tuple[str, bytes, dict[str, str]]:
+    """Subject, body and headers of a checkpoint's message."""
+    contract = checkpoint_contract(new)
+    headers = {
+        CE_SPECVERSION: "1.0",
+        CE_ID: str(contract.id),
+        CE_SOURCE: source_of(contract.service),
+        CE_TYPE: contract.type,
+        CE_TIME: contract.occurred_at.isoformat(),
+        CE_SUBJECT: f"{contract.service}/{contract.tree_size}",
+        CONTENT_TYPE: "application/json",
+        MSG_ID: checkpoint_message_id(contract.service, contract.tree_size),
+    }
+    return contract.subject(), contract.model_dump_json().encode(), headers
+
+
+def read_checkpoint_message(headers: Mapping[str, str] | None, body: bytes) -> Checkpoint:
+    """The checkpoint in a message, or `PoisonMessage` saying why not (its signature is the
+    reader's to check: `signed_checkpoint` then `shared.audit.verify_checkpoint`)."""
+    kind = (headers or {}).get(CE_TYPE)
+    if kind != Checkpoint.TYPE:
+        raise PoisonMessage(f"not a checkpoint: ce-type {kind!r}")
+    try:
+        return Checkpoint.model_validate_json(body)
+    except ValidationError as error:
+        raise PoisonMessage(f"invalid {Checkpoint.TYPE}: {error.errors()[0]['msg']}") from None
+
+
+def signed_checkpoint(contract: Checkpoint) -> SignedCheckpoint:
+    """The signed part of a checkpoint message, as `shared.audit` verifies it."""
+    return SignedCheckpoint(
+        service=contract.service,
+        tree_size=contract.tree_size,
+        root_hash=contract.root_hash,
+        time=contract.time,
+        key_id=contract.key_id,
+        signature=contract.signature,
+        cosignatures=tuple(
+            SignedCosignature(c.witness_id, c.key_id, c.time, c.signature)
+            for c in contract.cosignatures
+        ),
+    )

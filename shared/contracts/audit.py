@@ -1,0 +1,64 @@
+"""Messages about the services' verifiable logs, on `d73.audit.checkpoint.<service>` (issue #6).
+
+A checkpoint is not a proposal event: it derives from `Message`, not `IntegrationEvent`. Its
+signed part is exactly `shared.audit.checkpoint.Checkpoint` (service, tree_size, root_hash,
+time, key_id, signature); the rest helps a witness that holds the previous checkpoint check this
+one from the stream alone.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from pydantic import Field
+
+from shared.contracts.base import Contract, Message
+
+_HASH = r"^[0-9a-f]{64}$"
+_KEY_ID = r"^[0-9a-f]{16}$"
+
+
+class Cosignature(Contract):
+    """A witness's countersignature (`shared.audit.checkpoint.Cosignature`)."""
+
+    witness_id: str
+    key_id: str = Field(pattern=_KEY_ID)
+    time: str
+    signature: str
+
+
+class Consistency(Contract):
+    """RFC 9162 consistency proof from an earlier checkpoint of the same log to this one."""
+
+    first_size: int = Field(ge=0, description="Tree size of the earlier checkpoint")
+    path: list[str] = Field(description="Proof nodes, lowercase hex, as RFC 9162 §2.1.4 lists them")
+
+
+class Checkpoint(Message):
+    """Điểm kiểm tra nhật ký — a service's signed tree head: its log had `tree_size` entries with
+    Merkle root `root_hash` at `time` (design.md §4). Witnesses keep it; editing, deleting or
+    reordering any of those entries afterwards is detectable by anyone who holds it."""
+
+    SUBJECT_PREFIX: ClassVar[str] = "d73.audit.checkpoint"
+    TYPE: ClassVar[str] = "d73.audit.checkpoint.v1"
+    type: Literal["d73.audit.checkpoint.v1"] = "d73.audit.checkpoint.v1"
+    service: str = Field(description="The service whose log this is")
+    tree_size: int = Field(ge=0, description="Entries in the log (positions 1..tree_size)")
+    root_hash: str = Field(pattern=_HASH, description="RFC 9162 Merkle root, lowercase hex")
+    time: str = Field(description="When it was signed, RFC 3339 UTC; part of what is signed")
+    key_id: str = Field(pattern=_KEY_ID, description="First 8 bytes of SHA-256 of the public key")
+    signature: str = Field(description="Ed25519 signature, base64 (shared.audit.checkpoint)")
+    cosignatures: list[Cosignature] = Field(default_factory=list)
+    consistency: Consistency | None = Field(
+        None, description="Proof that this log extends the service's previous checkpoint"
+    )
+
+    @classmethod
+    def subject_of(cls, service: str) -> str:
+        return f"{cls.SUBJECT_PREFIX}.{service}"
+
+    def subject(self) -> str:
+        return self.subject_of(self.service)
+
+
+AUDIT_MESSAGES: tuple[type[Message], ...] = (Checkpoint,)

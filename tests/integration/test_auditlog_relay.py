@@ -1,0 +1,302 @@
+"""The relay keeps the verifiable log on a real nats-server: headers, checkpoints, restarts."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from uuid import UUID
+
+import nats
+import pytest
+from eventsourcing.domain import DomainEventProtocol
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from nats.js import JetStreamContext
+
+from shared.audit.bundle import proof_from_hex
+from shared.audit.canonical import canonical_json
+from shared.audit.checkpoint import verify_checkpoint
+from shared.audit.keys import public_key_from_b64
+from shared.audit.merkle import leaf_hash, verify_consistency, verify_inclusion
+from shared.auditlog.api import audit_router
+from shared.auditlog.log import LOG_INDEX, TREE_ROOT, TREE_SIZE, NewCheckpoint, ServiceLog
+from shared.auditlog.publishing import read_checkpoint_message, signed_checkpoint
+from shared.contracts.audit import Checkpoint as CheckpointMessage
+from shared.contracts.registration import ProposalWithdrawn
+from shared.envelope import CE_ID, MSG_ID, POSITION
+from shared.identity import TokenVerifier
+from shared.natsserver import NatsServer
+from shared.outbox import OutboxRelay, event_id
+from shared.runtime import ensure_streams
+from shared.settings import Settings
+from shared.subjects import AUDIT_STREAM, REGISTRATION_STREAM
+from shared.web import install_problem_handlers
+from tests.support.infra import TEST_JWT_SECRET, auth, token_for
+from tests.unit.auditlog.support import (
+    SERVICE,
+    Memo,
+    MemoApp,
+    file_memos,
+    memo_app,
+    reference_tree,
+)
+from tests.unit.auditlog.tampering import StoreSurgery
+
+pytestmark = pytest.mark.anyio
+AUDITOR = auth(token_for("ct.auditor.01", roles=["auditor"]))
+
+
+def translate(domain_event: DomainEventProtocol[UUID], position: int) -> ProposalWithdrawn | None:
+    """Filed memos are published; scribbles stay private drafts."""
+    if not isinstance(domain_event, Memo.Filed):  # type: ignore[attr-defined]
+        return None
+    return ProposalWithdrawn(
+        id=event_id(SERVICE, domain_event),
+        proposal_id=domain_event.originator_id,
+        occurred_at=domain_event.timestamp,
+        position=position,
+        reason=domain_event.title,
+    )
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+async def js(nats_server: NatsServer) -> AsyncIterator[JetStreamContext]:
+    connection = await nats.connect(nats_server.url)
+    context = connection.jetstream()
+    await ensure_streams(context, SERVICE, [REGISTRATION_STREAM, AUDIT_STREAM])
+    yield context
+    await connection.close()
+
+
+def audit_log(app: MemoApp, tmp_path: Path, every_events: int = 4) -> ServiceLog:
+    return ServiceLog(
+        SERVICE,
+        app,
+        key_dir=tmp_path / "keys",
+        every_events=every_events,
+        every_seconds=3600,
+        chunk_bits=2,
+    )
+
+
+def relay_for(app: MemoApp, audit: ServiceLog) -> OutboxRelay:
+    return OutboxRelay(app, SERVICE, REGISTRATION_STREAM, translate, audit=audit, poll_seconds=0.1)
+
+
+@contextlib.asynccontextmanager
+async def running(relay: OutboxRelay, js: JetStreamContext) -> AsyncIterator[None]:
+    task = asyncio.create_task(relay.run(js))
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+@dataclass
+class Message:
+    subject: str
+    headers: dict[str, str]
+    data: bytes
+
+
+async def messages(js: JetStreamContext, stream: str) -> list[Message]:
+    info = await js.stream_info(stream)
+    if not info.state.messages:
+        return []
+    found = []
+    for seq in range(info.state.first_seq, info.state.last_seq + 1):
+        msg = await js.get_msg(stream, seq=seq)
+        found.append(Message(msg.subject or "", dict(msg.headers or {}), msg.data or b""))
+    return found
+
+
+async def settled(js: JetStreamContext, events: int, checkpoints: int) -> None:
+    """Wait until the streams hold that many events and checkpoints, and nothing more comes."""
+    deadline = asyncio.get_running_loop().time() + 10
+    while True:
+        counts = (
+            (await js.stream_info(REGISTRATION_STREAM.name)).state.messages,
+            (await js.stream_info(AUDIT_STREAM.name)).state.messages,
+        )
+        if counts == (events, checkpoints):
+            await asyncio.sleep(0.3)
+            return
+        assert asyncio.get_running_loop().time() < deadline, f"stuck at {counts}"
+        await asyncio.sleep(0.05)
+
+
+def api(audit: ServiceLog) -> TestClient:
+    app = FastAPI()
+    app.state.verifier = TokenVerifier(Settings(jwt_secret=TEST_JWT_SECRET))
+    install_problem_handlers(app, {})
+    app.include_router(audit_router(audit))
+    return TestClient(app)
+
+
+def header_heads(events: list[Message]) -> list[tuple[int, int, str]]:
+    return [
+        (int(m.headers[LOG_INDEX]), int(m.headers[TREE_SIZE]), m.headers[TREE_ROOT]) for m in events
+    ]
+
+
+async def test_a_published_event_proves_its_place_against_a_published_checkpoint(
+    js: JetStreamContext, tmp_path: Path
+) -> None:
+    app = memo_app(tmp_path)
+    file_memos(app, 3)  # before the relay: 6 events, 3 of them private drafts
+    audit = audit_log(app, tmp_path)
+    async with running(relay_for(app, audit), js):
+        await asyncio.to_thread(file_memos, app, 3)
+        await settled(js, events=6, checkpoints=3)  # at 4, 8 and 12 events
+    events = await messages(js, REGISTRATION_STREAM.name)
+    published = await messages(js, AUDIT_STREAM.name)
+
+    # From the stream alone: each checkpoint is signed, and proves it extends the one before.
+    client = api(audit)
+    public_key = public_key_from_b64(client.get("/audit/public-key").json()["public_key"])
+    contracts = [read_checkpoint_message(m.headers, m.data) for m in published]
+    assert [m.subject for m in published] == [CheckpointMessage.subject_of(SERVICE)] * 3
+    assert [m.headers[MSG_ID] for m in published] == [f"{SERVICE}-{n}" for n in (4, 8, 12)]
+    for contract in contracts:
+        verify_checkpoint(public_key, signed_checkpoint(contract), service=SERVICE)
+    for older, newer in itertools.pairwise(contracts):
+        assert newer.consistency is not None
+        assert newer.consistency.first_size == older.tree_size
+        verify_consistency(
+            older.tree_size,
+            newer.tree_size,
+            bytes.fromhex(older.root_hash),
+            bytes.fromhex(newer.root_hash),
+            proof_from_hex(newer.consistency.path),
+        )
+
+    # Headers: the published events sit at odd positions (drafts between them) of the log.
+    assert [(i, s) for i, s, _ in header_heads(events)] == [(i, i + 1) for i in (0, 2, 4, 6, 8, 10)]
+    reference, _ = reference_tree(app)
+    assert [root for _, _, root in header_heads(events)] == [
+        reference.root(size).hex() for size in (1, 3, 5, 7, 9, 11)
+    ]
+    assert [m.headers[POSITION] for m in events] == ["1", "3", "5", "7", "9", "11"]
+
+    # One event, the published checkpoint after it, the proof from the service's API.
+    event, checkpoint = events[4], signed_checkpoint(contracts[2])
+    index, size, root = header_heads([event])[0]
+    proof = client.get(
+        "/audit/proof/inclusion",
+        params={"position": index + 1, "tree_size": checkpoint.tree_size},
+        headers=AUDITOR,
+    ).json()
+    assert proof["entry"]["id"] == event.headers[CE_ID], "the entry is the published event"
+    verify_inclusion(
+        leaf_hash(canonical_json(proof["entry"])),
+        index,
+        checkpoint.tree_size,
+        proof_from_hex(proof["inclusion_path"]),
+        checkpoint.root,
+    )
+    # ...and the head in its headers is a prefix of the signed log.
+    link = client.get(
+        "/audit/proof/consistency", params={"first": size, "second": checkpoint.tree_size}
+    ).json()
+    verify_consistency(
+        size,
+        checkpoint.tree_size,
+        bytes.fromhex(root),
+        checkpoint.root,
+        proof_from_hex(link["path"]),
+    )
+
+
+async def test_a_restarted_relay_rebuilds_the_log_and_continues_it(
+    js: JetStreamContext, tmp_path: Path
+) -> None:
+    app = memo_app(tmp_path)
+    async with running(relay_for(app, audit_log(app, tmp_path)), js):
+        await asyncio.to_thread(file_memos, app, 5)
+        await settled(js, events=5, checkpoints=2)
+    await asyncio.to_thread(file_memos, app, 4)  # committed while no relay ran
+    again = audit_log(app, tmp_path)  # a new process: nothing in memory
+    async with running(relay_for(app, again), js):
+        await settled(js, events=9, checkpoints=4)
+    events = await messages(js, REGISTRATION_STREAM.name)
+    reference, _ = reference_tree(app)
+    assert header_heads(events) == [
+        (i, i + 1, reference.root(i + 1).hex()) for i in range(0, 18, 2)
+    ]
+    assert [cp.tree_size for cp in again.checkpoints()] == [4, 8, 12, 16]
+    assert again.tampered is None
+
+
+async def test_messages_the_stream_lost_are_republished_with_the_same_heads(
+    js: JetStreamContext, tmp_path: Path
+) -> None:
+    app = memo_app(tmp_path)
+    audit = audit_log(app, tmp_path)
+    async with running(relay_for(app, audit), js):
+        await asyncio.to_thread(file_memos, app, 5)
+        await settled(js, events=5, checkpoints=2)
+    before = header_heads(await messages(js, REGISTRATION_STREAM.name))
+    for lost in (REGISTRATION_STREAM, AUDIT_STREAM):  # a broker restored from nothing
+        await js.delete_stream(lost.name)
+    await ensure_streams(js, SERVICE, [REGISTRATION_STREAM, AUDIT_STREAM])
+    relay = relay_for(app, audit)  # the same log, ahead of the stream: it goes back
+    async with running(relay, js):
+        await settled(js, events=5, checkpoints=2)
+    assert header_heads(await messages(js, REGISTRATION_STREAM.name)) == before
+    kept = [cp.to_dict() for cp in audit.checkpoints()]
+    again = [
+        signed_checkpoint(read_checkpoint_message(m.headers, m.data)).to_dict()
+        for m in await messages(js, AUDIT_STREAM.name)
+    ]
+    assert again == kept, "the kept checkpoints, republished as they were signed"
+    await relay._publish_checkpoint(js, NewCheckpoint(audit.checkpoints()[0], None, ()))
+    assert (await js.stream_info(AUDIT_STREAM.name)).state.messages == 2, "dropped by msg id"
+
+
+async def test_a_store_edited_while_the_service_was_down_stops_the_relay(
+    js: JetStreamContext, tmp_path: Path
+) -> None:
+    app = memo_app(tmp_path)
+    async with running(relay_for(app, audit_log(app, tmp_path)), js):
+        await asyncio.to_thread(file_memos, app, 4)
+        await settled(js, events=4, checkpoints=2)
+    StoreSurgery(Settings(data_dir=tmp_path), SERVICE).edit(
+        3, lambda payload: payload.update(title="Sửa khi dịch vụ dừng")
+    )
+    await asyncio.to_thread(file_memos, app, 4)
+    again = audit_log(app, tmp_path)
+    async with running(relay_for(app, again), js):
+        await asyncio.sleep(1.0)
+    assert again.tampered is not None
+    assert "not those registration signed" in again.tampered
+    assert (await js.stream_info(REGISTRATION_STREAM.name)).state.messages == 4
+    assert (await js.stream_info(AUDIT_STREAM.name)).state.messages == 2
+    head = api(again).get("/audit/head").json()
+    assert head["status"] == "tampered"
+
+
+async def test_a_checkpoint_the_store_lost_is_taken_back_from_the_stream(
+    js: JetStreamContext, tmp_path: Path
+) -> None:
+    app = memo_app(tmp_path)
+    async with running(relay_for(app, audit_log(app, tmp_path)), js):
+        await asyncio.to_thread(file_memos, app, 4)
+        await settled(js, events=4, checkpoints=2)
+    surgery = StoreSurgery(Settings(data_dir=tmp_path), SERVICE)
+    surgery.drop_checkpoints()  # a database restored from before the checkpoint table
+    again = audit_log(app, tmp_path)
+    async with running(relay_for(app, again), js):
+        await settled(js, events=4, checkpoints=2)
+    assert [cp.tree_size for cp in again.checkpoints()] == [8]
+    assert again.tampered is None

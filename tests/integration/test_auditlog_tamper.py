@@ -1,0 +1,177 @@
+"""`d73 verify` finds every edit of a signed store, on SQLite and on PostgreSQL (issue #6).
+
+Each kind of tampering (an edited payload, a deleted row, two rows reordered, a forged row) is
+tried at the first, a middle and the last signed event of one store, restored in between, and
+each time the check fails and names where. On PostgreSQL, notification ids have gaps after a
+rolled-back insert: the log counts positions in order, so a gap is no change, and a row forged
+into the gap is found like any other.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from eventsourcing.persistence import IntegrityError
+from typer.testing import CliRunner, Result
+
+from services import verify_cli
+from shared.auditlog.log import ServiceLog
+from shared.eventstore import ensure_postgres_database, store_env
+from shared.settings import Persistence, Settings
+from tests.support.infra import (
+    POSTGRES_HOST,
+    POSTGRES_PORT,
+    POSTGRES_USER,
+    drop_postgres_databases,
+)
+from tests.unit.auditlog.support import SERVICE, Memo, MemoApp, file_memos, last_id, service_log
+from tests.unit.auditlog.tampering import StoreSurgery
+
+runner = CliRunner()
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    return {
+        "D73_DATA_DIR": str(settings.data_dir),
+        "D73_PERSISTENCE": settings.persistence.value,
+        "D73_POSTGRES_HOST": settings.postgres_host,
+        "D73_POSTGRES_PORT": str(settings.postgres_port),
+        "D73_POSTGRES_USER": settings.postgres_user,
+        "D73_POSTGRES_DB_PREFIX": settings.postgres_db_prefix,
+    }
+
+
+def verify(settings: Settings, *args: str) -> Result:
+    return runner.invoke(
+        verify_cli.app, ["verify", SERVICE, "--json", *args], env=settings_env(settings)
+    )
+
+
+@contextmanager
+def postgres_settings(data_dir: Path) -> Iterator[Settings]:
+    """A throwaway PostgreSQL database for the service, dropped afterwards."""
+    prefix = f"d73t_{uuid.uuid4().hex[:8]}_"
+    settings = Settings(
+        data_dir=data_dir,
+        persistence=Persistence.POSTGRES,
+        postgres_host=POSTGRES_HOST,
+        postgres_port=POSTGRES_PORT,
+        postgres_user=POSTGRES_USER,
+        postgres_db_prefix=prefix,
+        postgres_pool_size=1,
+    )
+    ensure_postgres_database(settings, SERVICE)
+    try:
+        yield settings
+    finally:
+        drop_postgres_databases(prefix)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
+    if request.param == "sqlite":
+        yield Settings(data_dir=tmp_path)
+        return
+    request.getfixturevalue("postgres_ready")
+    with postgres_settings(tmp_path) as settings:
+        yield settings
+
+
+@pytest.fixture
+def postgres(postgres_ready: None, tmp_path: Path) -> Iterator[Settings]:
+    with postgres_settings(tmp_path) as settings:
+        yield settings
+
+
+def signed_store(settings: Settings, memos: int = 15) -> tuple[MemoApp, ServiceLog]:
+    """2 x `memos` events (drafts included), signed at 12 events and at the end."""
+    app = MemoApp(store_env(SERVICE, settings))
+    file_memos(app, memos)
+    audit = service_log(app, settings.data_dir / "keys", chunk_bits=3)
+    audit.sync_to(12)
+    assert audit.sign(when_due=False) is not None
+    audit.sync_to(last_id(app))
+    assert audit.sign(when_due=False) is not None
+    return app, audit
+
+
+def retitle(payload: dict[str, Any]) -> None:
+    payload["title" if "title" in payload else "text"] = "Sửa sau khi ký"
+
+
+TAMPERINGS: dict[str, Callable[[StoreSurgery, int], None]] = {
+    "edit a payload": lambda surgery, at: surgery.edit(at, retitle),
+    "delete a row": lambda surgery, at: surgery.delete(at),
+    "reorder two rows": lambda surgery, at: surgery.swap(at, at + 1 if at < 30 else at - 1),
+    # At the start with id 0 (below where the notification log is usually read from), else
+    # in between, the later rows renumbered one up.
+    "insert a forged row": lambda surgery, at: surgery.forge(0 if at == 1 else at, like=at),
+}
+
+
+@pytest.mark.parametrize("tampering", list(TAMPERINGS))
+def test_tampering_with_a_signed_store_is_found_every_time(
+    settings: Settings, tampering: str
+) -> None:
+    app, _ = signed_store(settings)
+    try:
+        assert verify(settings).exit_code == 0
+        surgery = StoreSurgery(settings, SERVICE)
+        untouched = surgery.backup()
+        for at in (1, 13, 30):
+            TAMPERINGS[tampering](surgery, at)
+            result = verify(settings)
+            assert result.exit_code == 1, (tampering, at, result.stdout)
+            problems = json.loads(result.stdout)["problems"]
+            assert {p["code"] for p in problems} <= {"root_mismatch", "entries_missing"}
+            first_bad = min(p["position"] or p["tree_size"] for p in problems)
+            assert first_bad <= max(at, 1), (tampering, at, problems)
+            if tampering == "edit a payload" and at == 13:
+                in_parallel = verify(settings, "--jobs", "2")  # two processes, same findings
+                assert json.loads(in_parallel.stdout)["problems"] == problems
+            surgery.restore(untouched)
+        assert verify(settings).exit_code == 0
+    finally:
+        app.close()
+
+
+@pytest.mark.postgres
+def test_postgres_gaps_after_a_rollback_are_no_change_but_a_row_forged_into_one_is(
+    postgres: Settings,
+) -> None:
+    settings = postgres
+    app = MemoApp(store_env(SERVICE, settings))
+    try:
+        memo = file_memos(app, 2)[0]
+        stale: Memo = app.repository.get(memo.id)
+        memo.scribble("first writer wins")
+        app.record(memo)
+        stale.scribble("second writer conflicts")
+        with pytest.raises(IntegrityError):
+            app.record(stale)  # rolled back: its notification id is burnt
+        file_memos(app, 2)
+        surgery = StoreSurgery(settings, SERVICE)
+        ids = surgery.ids()
+        gap = next(n for n in range(1, ids[-1]) if n not in ids)
+        assert (len(ids), ids[-1]) == (9, 10)
+        audit = service_log(app, settings.data_dir / "keys")
+        audit.sync_to(0)
+        recorder: Any = app.recorder
+        heads = [audit.append(n) for n in recorder.select_notifications(start=1, limit=100)]
+        assert [h.tree_size for h in heads] == list(range(1, 10)), "positions have no gap"
+        assert audit.sign(when_due=False) is not None
+        clean = verify(settings)
+        assert clean.exit_code == 0, clean.stdout
+        assert any("skip 1 values" in note for note in json.loads(clean.stdout)["notes"])
+        surgery.forge(gap, like=gap - 1)
+        forged = verify(settings)
+        assert forged.exit_code == 1
+        assert {p["code"] for p in json.loads(forged.stdout)["problems"]} == {"root_mismatch"}
+    finally:
+        app.close()
