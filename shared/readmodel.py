@@ -17,6 +17,7 @@ import orjson
 from eventsourcing.domain import DomainEventProtocol
 
 from shared.eventstore import ServiceApplication
+from shared.rebuild import Progress
 
 
 class CatchUpReadModel(ABC):
@@ -39,8 +40,9 @@ class CatchUpReadModel(ABC):
     def snapshot(self) -> Any:
         """A JSON-able, deterministic view of the whole model, for digests."""
 
-    def catch_up(self) -> int:
+    def catch_up(self, progress: Progress | None = None) -> int:
         recorder: Any = self.app.recorder
+        total = (recorder.max_notification_id() or 0) if progress else 0
         with self._lock:
             while True:
                 notifications = recorder.select_notifications(
@@ -49,14 +51,16 @@ class CatchUpReadModel(ABC):
                 for notification in notifications:
                     self.apply(self.app.mapper.to_domain_event(notification), notification.id)
                     self.position = notification.id
+                if progress:
+                    progress(self.position, max(total, self.position))
                 if len(notifications) < self.section:
                     return self.position
 
-    def rebuild(self) -> int:
+    def rebuild(self, progress: Progress | None = None) -> int:
         with self._lock:
             self.reset()
             self.position = 0
-            return self.catch_up()
+            return self.catch_up(progress)
 
     def digest(self) -> str:
         with self._lock:

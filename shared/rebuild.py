@@ -7,8 +7,9 @@ digests before and after so that an operator sees the rebuild changed nothing it
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 Progress = Callable[[int, int], None]
 """Called with (events read so far, events in the store)."""
@@ -24,3 +25,28 @@ class RebuildReport:
     @property
     def unchanged(self) -> bool:
         return self.digests_before == self.digests_after
+
+
+class RebuildableReadModel(Protocol):
+    def catch_up(self, progress: Progress | None = None) -> int: ...
+
+    def rebuild(self, progress: Progress | None = None) -> int: ...
+
+    def digest(self) -> str: ...
+
+
+def rebuild_read_models(
+    service: str, total: int, models: Mapping[str, RebuildableReadModel], progress: Progress
+) -> RebuildReport:
+    """Digest each model as the running service has it, fold it again from position 0, digest."""
+    before = {}
+    for name, model in models.items():
+        model.catch_up()
+        before[name] = model.digest()
+    after = {}
+    progress(0, total)
+    for name, model in models.items():
+        model.rebuild(progress)
+        after[name] = model.digest()
+    progress(total, total)
+    return RebuildReport(service=service, events=total, digests_before=before, digests_after=after)

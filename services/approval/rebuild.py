@@ -11,6 +11,7 @@ from services.approval.application import ApprovalApplication
 from services.approval.main import SERVICE, create_application
 from shared.readmodel import CatchUpReadModel
 from shared.rebuild import Progress, RebuildReport
+from shared.rebuild import rebuild_read_models as shared_rebuild
 from shared.settings import Settings
 
 
@@ -29,15 +30,4 @@ def rebuild(settings: Settings, progress: Progress) -> RebuildReport:
 
 def rebuild_read_models(app: ApprovalApplication, progress: Progress) -> RebuildReport:
     total = app.recorder.max_notification_id() or 0
-    models = read_models(app)
-    before: dict[str, str] = {}
-    for name, model in models.items():
-        model.catch_up()
-        before[name] = model.digest()
-    after: dict[str, str] = {}
-    progress(0, total)
-    for done, (name, model) in enumerate(models.items(), start=1):
-        model.rebuild()
-        after[name] = model.digest()
-        progress(total * done // len(models), total)
-    return RebuildReport(service=SERVICE, events=total, digests_before=before, digests_after=after)
+    return shared_rebuild(SERVICE, total, read_models(app), progress)
