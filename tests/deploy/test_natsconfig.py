@@ -8,6 +8,7 @@ import json
 import re
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -173,8 +174,11 @@ async def _replicated_history(nats_: SecuredNats) -> None:
         js = agency.js(timeout=5)
         sub = await js.pull_subscribe("d73.registration.>", durable="r", stream=AGENCIES_STREAM)
 
-        async def two() -> list[object] | None:
-            got = await sub.fetch(2, timeout=1)
+        got: list[Any] = []
+
+        async def two() -> list[Any] | None:
+            # Keep what each fetch returned (a fetched message comes back only after ack_wait).
+            got.extend(await sub.fetch(2 - len(got), timeout=1))
             return got if len(got) == 2 else None
 
         messages = await eventually(two, within=15)
