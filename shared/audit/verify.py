@@ -65,6 +65,9 @@ class ProblemCode(StrEnum):
     INCLUSION_PROOF_INVALID = "inclusion_proof_invalid"
     CONSISTENCY_PROOF_INVALID = "consistency_proof_invalid"
     CONSISTENCY_UNPROVEN = "consistency_unproven"
+    # A whole service store checked against its checkpoints (shared/auditlog, `d73 verify`):
+    NO_CHECKPOINT = "no_checkpoint"
+    CHECKPOINT_NOT_KEPT = "checkpoint_not_kept"
 
 
 @dataclass(frozen=True, slots=True)

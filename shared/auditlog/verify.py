@@ -12,8 +12,7 @@ import hashlib
 import multiprocessing
 from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from enum import StrEnum
+from dataclasses import dataclass
 from hmac import compare_digest
 from itertools import pairwise
 from pathlib import Path
@@ -25,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from shared.audit.checkpoint import Checkpoint, verify_checkpoint
 from shared.audit.errors import BadSignature, CheckpointError, MalformedCheckpoint
 from shared.audit.merkle import roots_at
-from shared.audit.verify import ProblemCode
+from shared.audit.verify import ProblemCode, VerificationReport
 from shared.auditlog.entries import EntryEncoder
 from shared.auditlog.log import BEFORE_FIRST
 from shared.auditlog.table import CheckpointTable
@@ -34,68 +33,6 @@ from shared.settings import Persistence, Settings
 
 KEPT = "kept by the service"
 """Source name of the checkpoints in the service's own table."""
-
-
-class StoreProblem(StrEnum):
-    """Findings of a store check that a bundle check does not have."""
-
-    NO_CHECKPOINT = "no_checkpoint"
-    CHECKPOINT_NOT_KEPT = "checkpoint_not_kept"
-
-
-@dataclass(frozen=True, slots=True)
-class Finding:
-    code: ProblemCode | StoreProblem
-    detail: str
-    position: int | None = None
-    tree_size: int | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "code": self.code.value,
-            "detail": self.detail,
-            "position": self.position,
-            "tree_size": self.tree_size,
-        }
-
-
-@dataclass
-class StoreReport:
-    """Everything `d73 verify` found; `ok` only when nothing is wrong."""
-
-    service: str
-    entries_checked: int = 0
-    checkpoints_checked: int = 0
-    problems: list[Finding] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    @property
-    def codes(self) -> set[str]:
-        return {problem.code.value for problem in self.problems}
-
-    def add(
-        self,
-        code: ProblemCode | StoreProblem,
-        detail: str,
-        *,
-        position: int | None = None,
-        tree_size: int | None = None,
-    ) -> None:
-        self.problems.append(Finding(code, detail, position, tree_size))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "service": self.service,
-            "ok": self.ok,
-            "entries_checked": self.entries_checked,
-            "checkpoints_checked": self.checkpoints_checked,
-            "problems": [problem.to_dict() for problem in self.problems],
-            "notes": list(self.notes),
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +97,7 @@ def read_checkpoint_file(path: Path) -> CheckpointSource:
 # ------------------------------------------------------------------------- checks
 
 
-def _parsed(report: StoreReport, source: CheckpointSource) -> list[Checkpoint]:
+def _parsed(report: VerificationReport, source: CheckpointSource) -> list[Checkpoint]:
     parsed: list[Checkpoint] = []
     for number, item in enumerate(source.items, start=1):
         report.checkpoints_checked += 1
@@ -177,7 +114,7 @@ def _parsed(report: StoreReport, source: CheckpointSource) -> list[Checkpoint]:
 
 
 def _signed(
-    report: StoreReport,
+    report: VerificationReport,
     checkpoints: list[Checkpoint],
     source: str,
     service: str,
@@ -357,10 +294,10 @@ def verify_store(
     leaves: StoreLeaves | ParallelStoreLeaves,
     sources: Sequence[CheckpointSource],
     keys: Mapping[str, Ed25519PublicKey],
-) -> StoreReport:
+) -> VerificationReport:
     """Check the log of a store (its `leaves`) against the checkpoints of every source, each
     signature against `keys` (key id → public key)."""
-    report = StoreReport(service)
+    report = VerificationReport(service)
     by_source = {
         source.name: _signed(report, _parsed(report, source), source.name, service, keys)
         for source in sources
@@ -386,7 +323,7 @@ def verify_store(
             for checkpoint in checkpoints:
                 if name != KEPT and (checkpoint.tree_size, checkpoint.root_hash) not in kept:
                     report.add(
-                        StoreProblem.CHECKPOINT_NOT_KEPT,
+                        ProblemCode.CHECKPOINT_NOT_KEPT,
                         f"checkpoint {checkpoint.tree_size} {name} is not among those the "
                         "service kept: its checkpoint table lost rows",
                         tree_size=checkpoint.tree_size,
@@ -430,7 +367,7 @@ def verify_store(
     signed = sizes[-1] if sizes else 0
     if count and not sizes:
         report.add(
-            StoreProblem.NO_CHECKPOINT,
+            ProblemCode.NO_CHECKPOINT,
             f"no valid checkpoint covers any of the {count} stored events: nothing is proven "
             "(the service never signed, or its checkpoints are gone; give witnessed ones)",
         )
