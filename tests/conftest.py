@@ -18,6 +18,12 @@ from tests.support.infra import (
 
 
 @pytest.fixture
+def anyio_backend() -> str:
+    """`@pytest.mark.anyio` tests run on asyncio (nats-py's loop)."""
+    return "asyncio"
+
+
+@pytest.fixture
 def nats_server() -> Iterator[NatsServer]:
     """A real nats-server with JetStream on a free port and a temporary store (restartable)."""
     with native_nats() as server:

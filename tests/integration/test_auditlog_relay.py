@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -36,6 +35,7 @@ from shared.settings import Settings
 from shared.subjects import AUDIT_STREAM, REGISTRATION_STREAM
 from shared.web import install_problem_handlers
 from tests.support.infra import TEST_JWT_SECRET, auth, token_for
+from tests.support.relay import running
 from tests.unit.auditlog.support import (
     SERVICE,
     Memo,
@@ -64,11 +64,6 @@ def translate(domain_event: DomainEventProtocol[UUID], position: int) -> Proposa
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
 async def js(nats_server: NatsServer) -> AsyncIterator[JetStreamContext]:
     connection = await nats.connect(nats_server.url)
     context = connection.jetstream()
@@ -90,17 +85,6 @@ def audit_log(app: MemoApp, tmp_path: Path, every_events: int = 4) -> ServiceLog
 
 def relay_for(app: MemoApp, audit: ServiceLog) -> OutboxRelay:
     return OutboxRelay(app, SERVICE, REGISTRATION_STREAM, translate, audit=audit, poll_seconds=0.1)
-
-
-@contextlib.asynccontextmanager
-async def running(relay: OutboxRelay, js: JetStreamContext) -> AsyncIterator[None]:
-    task = asyncio.create_task(relay.run(js))
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 @dataclass

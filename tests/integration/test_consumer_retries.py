@@ -24,11 +24,6 @@ from shared.subjects import DEADLETTER_STREAM, REGISTRATION_STREAM
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 class Sink(ServiceApplication):
     name = "approval"
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 from uuid import UUID
@@ -21,6 +20,7 @@ from shared.outbox import OutboxRelay, event_id
 from shared.runtime import ensure_streams
 from shared.settings import Settings
 from shared.subjects import REGISTRATION_STREAM
+from tests.support.relay import running
 
 pytestmark = pytest.mark.anyio
 
@@ -53,28 +53,12 @@ def translate(domain_event: DomainEventProtocol[UUID], position: int) -> Proposa
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
 async def js(nats_server: NatsServer) -> AsyncIterator[JetStreamContext]:
     nc = await nats.connect(nats_server.url)
     context = nc.jetstream()
     await ensure_streams(context, "registration", [REGISTRATION_STREAM])
     yield context
     await nc.close()
-
-
-@contextlib.asynccontextmanager
-async def running(relay: OutboxRelay, js: JetStreamContext) -> AsyncIterator[None]:
-    task = asyncio.create_task(relay.run(js))
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 async def stream_messages(js: JetStreamContext) -> list[dict[str, str]]:
