@@ -15,9 +15,18 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 import holidays
+
+VIETNAM_TIME = timezone(timedelta(hours=7), "ICT")
+"""Vietnam keeps UTC+7 all year (no daylight saving): every deadline counts local dates."""
+
+
+def local_date(at: datetime) -> date:
+    """The calendar date in Vietnam at the instant `at` (which must be timezone-aware)."""
+    return at.astimezone(VIETNAM_TIME).date()
+
 
 _ONE_DAY = timedelta(days=1)
 _SATURDAY = 5

@@ -21,11 +21,11 @@ from eventsourcing.persistence import Tracking
 from services.approval.case_rules import CaseRules
 from services.approval.domain.case import Case
 from services.approval.domain.deadlines import DeadlineName as Clock
-from services.approval.domain.deadlines import local_date
 from services.approval.domain.errors import DomainError
 from services.approval.domain.states import CaseState
 from services.approval.inbox import InboxItem, capacities_of
 from services.approval.read_models import CaseParties, OpenDeadlines
+from shared.calendar import local_date
 from shared.consumer import Rejected
 from shared.contracts import IntegrationEvent
 from shared.contracts.registration import (

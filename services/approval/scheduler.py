@@ -15,8 +15,8 @@ import anyio.to_thread
 from eventsourcing.persistence import IntegrityError
 
 from services.approval.application import ApprovalApplication, CaseNotFound, DeadlineNotice
-from services.approval.domain.deadlines import local_date
 from services.approval.domain.errors import DomainError
+from shared.calendar import local_date
 
 log = logging.getLogger("d73.approval.deadlines")
 

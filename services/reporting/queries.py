@@ -14,7 +14,7 @@ from typing import Any
 
 from services.reporting.domain import metrics as m
 from services.reporting.domain.indicators import late_people, summarize
-from services.reporting.domain.periods import VIETNAM_TIME, Period
+from services.reporting.domain.periods import Period
 from services.reporting.projections import LATE, Projections
 from services.reporting.reports.annual_review import build_annual_review
 from services.reporting.reports.city_summary import build_city_summary
@@ -22,6 +22,7 @@ from services.reporting.reports.document import Report
 from services.reporting.reports.names import Names
 from services.reporting.reports.overdue import build_overdue_list, overdue_rows
 from services.reporting.workdays import WorkingDays
+from shared.calendar import VIETNAM_TIME
 from shared.directory import DirectoryLookupError, OrganisationDirectory
 
 Scope = tuple[int, str, str, int]

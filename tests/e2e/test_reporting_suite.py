@@ -13,7 +13,7 @@ import httpx
 import nats
 import pytest
 
-from services.reporting.domain.periods import VIETNAM_TIME
+from shared.calendar import VIETNAM_TIME
 from shared.subjects import APPROVAL_STREAM, AUDIT_STREAM, REGISTRATION_STREAM
 from tests.support.flows import proposer_headers, submit_proposal
 from tests.support.infra import Suite, auth, token_for, wait_until

@@ -23,8 +23,7 @@ import orjson
 from eventsourcing.persistence import Tracking
 
 from services.approval.domain.case import Case
-from services.reporting.domain.periods import VIETNAM_TIME
-from shared.calendar import WorkingDayCalendar
+from shared.calendar import VIETNAM_TIME, WorkingDayCalendar
 from shared.contracts import CONTRACTS, ActorRef
 from shared.contracts.registration import Official as OfficialContract
 from shared.contracts.registration import ProposalSubmitted, ProposalWithdrawn, Routing

@@ -30,7 +30,6 @@ from services.approval.domain.deadlines import (
     DeadlineName,
     EscalationTarget,
     OpenDeadline,
-    local_date,
 )
 from services.approval.domain.encouragement import (
     PERSONAL_FORMS,
@@ -47,6 +46,7 @@ from services.approval.domain.protection import (
 )
 from services.approval.domain.states import TERMINAL_STATES, TRANSITIONS, CaseState, Command
 from services.approval.domain.vote import VoteRecord, VoteStage, count_vote
+from shared.calendar import local_date
 
 CASE_NAMESPACE = uuid5(NAMESPACE_URL, "d73:approval:case")
 ROUTING_TARGETS = ("CITY_PC_VIA_DOHA", "AGENCY_HEAD", "SUPERIOR_HEAD")

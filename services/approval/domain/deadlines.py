@@ -9,16 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-VIETNAM_TIME = timezone(timedelta(hours=7), "ICT")
-
-
-def local_date(at: datetime) -> date:
-    """The calendar date in Vietnam at the instant `at` (which must be timezone-aware)."""
-    return at.astimezone(VIETNAM_TIME).date()
+from shared.calendar import local_date
 
 
 class DeadlineName(StrEnum):

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from sys import intern
 
-VIETNAM_TIME = timezone(timedelta(hours=7), "ICT")
+from shared.calendar import VIETNAM_TIME
+
 _ONE_DAY = timedelta(days=1)
 _PERIOD = re.compile(r"(?P<year>\d{4})(?:-Q(?P<quarter>[1-4]))?")
 

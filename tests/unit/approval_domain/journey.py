@@ -10,9 +10,9 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from services.approval.domain.case import Case
-from services.approval.domain.deadlines import VIETNAM_TIME
 from services.approval.domain.errors import DomainError
 from services.approval.domain.states import CaseState
+from shared.calendar import VIETNAM_TIME
 
 E = TypeVar("E", bound=DomainError)
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
-from services.approval.domain.deadlines import DeadlineName, local_date
+from services.approval.domain.deadlines import DeadlineName
 from services.approval.domain.errors import Conflict, Invalid, NotAllowed
 from services.approval.domain.states import CaseState
+from shared.calendar import local_date
 from tests.unit.approval_domain.journey import (
     AGENCY,
     DOHA,

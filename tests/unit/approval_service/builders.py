@@ -16,8 +16,9 @@ from eventsourcing.persistence import Tracking
 
 from services.approval.application import ApprovalApplication
 from services.approval.domain.case import Case
-from services.approval.domain.deadlines import VIETNAM_TIME, DeadlineName
+from services.approval.domain.deadlines import DeadlineName
 from services.approval.domain.states import CaseState
+from shared.calendar import VIETNAM_TIME
 from shared.contracts import ActorRef
 from shared.contracts.registration import (
     Official as OfficialContract,
