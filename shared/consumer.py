@@ -86,21 +86,27 @@ class TrackedConsumer:
             filter_subject=self.upstream.subjects[0] if len(self.upstream.subjects) == 1 else None,
         )
 
+    async def consume(self, msg: Msg, tracking: Tracking) -> str:
+        """Decode and record one message: "processed", "duplicate" or "ignored".
+
+        Raise PoisonMessage for a message that can never succeed, anything else to retry. A
+        consumer of another kind of message (reporting's checkpoint witness) overrides this and
+        keeps the settling in `handle`.
+        """
+        event = decode(msg.headers, msg.data)
+        handler = self._handler_for(event)
+        if handler is None:
+            return "ignored"
+        outcome: str = await anyio.to_thread.run_sync(self._process, handler, event, tracking)
+        return outcome
+
     async def handle(self, msg: Msg, js: JetStreamContext) -> None:
         """Settle one message: process, recognise a duplicate, retry, or dead-letter."""
         meta = msg.metadata
         position = meta.sequence.stream
         delivered = meta.num_delivered
         try:
-            event = decode(msg.headers, msg.data)
-            handler = self._handler_for(event)
-            if handler is None:
-                self.stats.ignored += 1
-                await msg.ack()
-                return
-            outcome = await anyio.to_thread.run_sync(
-                self._process, handler, event, Tracking(self.upstream.name, position)
-            )
+            outcome = await self.consume(msg, Tracking(self.upstream.name, position))
         except PoisonMessage as poison:
             await self.dead_letter(js, msg, poison.reason)
             await msg.ack()
@@ -124,7 +130,9 @@ class TrackedConsumer:
             )
             await msg.nak(delay=delay)
             return
-        if outcome == "duplicate":
+        if outcome == "ignored":
+            self.stats.ignored += 1
+        elif outcome == "duplicate":
             self.stats.duplicates += 1
         else:
             self.stats.processed += 1

@@ -18,7 +18,6 @@ from nats.js import JetStreamContext
 from services.reporting.application import ReportingApplication
 from shared.auditlog.publishing import read_checkpoint_message
 from shared.consumer import TrackedConsumer
-from shared.envelope import PoisonMessage
 from shared.subjects import AUDIT_STREAM, StreamSpec
 
 log = logging.getLogger("d73.reporting.consumers")
@@ -77,33 +76,11 @@ class CheckpointWitness(ArchivingConsumer):
     ) -> None:
         super().__init__(app=app, upstream=AUDIT_STREAM, max_deliver=max_deliver, ack_wait=ack_wait)
 
-    async def handle(self, msg: Msg, js: JetStreamContext) -> None:
-        meta = msg.metadata
-        tracking = Tracking(self.upstream.name, meta.sequence.stream)
-        try:
-            checkpoint = read_checkpoint_message(msg.headers, msg.data)
-            body = checkpoint.model_dump(mode="json")
-            kept = await anyio.to_thread.run_sync(self._witness, body, tracking)
-        except PoisonMessage as poison:
-            await self.dead_letter(js, msg, poison.reason)
-            await msg.ack()
-            return
-        except Exception as error:
-            self.stats.last_error = f"{type(error).__name__}: {error}"
-            if meta.num_delivered >= self.max_deliver:
-                await self.dead_letter(
-                    js, msg, f"gave up after {meta.num_delivered} deliveries: {error}"
-                )
-                await msg.ack()
-                return
-            self.stats.retried += 1
-            await msg.nak(delay=min(0.25 * 2 ** (meta.num_delivered - 1), 10.0))
-            return
-        if kept:
-            self.stats.processed += 1
-        else:
-            self.stats.duplicates += 1
-        await msg.ack()
+    async def consume(self, msg: Msg, tracking: Tracking) -> str:
+        checkpoint = read_checkpoint_message(msg.headers, msg.data)
+        body = checkpoint.model_dump(mode="json")
+        kept = await anyio.to_thread.run_sync(self._witness, body, tracking)
+        return "processed" if kept else "duplicate"
 
     def _witness(self, body: dict[str, Any], tracking: Tracking) -> bool:
         with self.app.consumer_lock:
