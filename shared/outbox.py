@@ -88,6 +88,10 @@ class OutboxRelay:
         self.position = 0
         self.published = 0
         self.checkpoints_published = 0
+        self._unpublished_leaves: list[bytes] = []
+        """Leaf hashes of the entries read since the last published event (private drafts)."""
+        self._checkpoint_size = 0
+        """The tree size of the newest checkpoint this relay knows to be on the stream."""
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -113,6 +117,7 @@ class OutboxRelay:
         while True:
             try:
                 self.position = await self.last_published_position(js)
+                self._unpublished_leaves.clear()
                 max_id = await anyio.to_thread.run_sync(self.app.recorder.max_notification_id)
                 if self.position > (max_id or 0):
                     raise StreamAheadOfStore(
@@ -147,6 +152,9 @@ class OutboxRelay:
                     checkpoint = await anyio.to_thread.run_sync(self.audit.sign)
                     if checkpoint is not None:
                         await self._publish_checkpoint(js, checkpoint)
+                if self.audit is not None:
+                    # Signed elsewhere (a certificate asked for one) and not published yet.
+                    await self._publish_kept_checkpoints(js, self._checkpoint_size)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
 
@@ -177,10 +185,12 @@ class OutboxRelay:
         domain_event = self.app.mapper.to_domain_event(notification)
         event = self.translate(domain_event, notification.id)
         if event is None:
+            if head is not None:
+                self._unpublished_leaves.append(head.leaf)
             return
         body, headers = encode(event, self.service)
         if head is not None:
-            headers.update(head.headers())
+            headers.update(head.headers(self._unpublished_leaves))
         await js.publish(
             event.subject(),
             body,
@@ -189,6 +199,7 @@ class OutboxRelay:
             headers=headers,
         )
         self.published += 1
+        self._unpublished_leaves.clear()
 
     # ------------------------------------------------------------------ audit log
 
@@ -204,9 +215,8 @@ class OutboxRelay:
         if on_stream is not None and (kept is None or on_stream.tree_size > kept.tree_size):
             await anyio.to_thread.run_sync(audit.adopt, on_stream)
         await anyio.to_thread.run_sync(audit.sync_to, self.position)
-        after = on_stream.tree_size if on_stream is not None else 0
-        for missing in await anyio.to_thread.run_sync(audit.checkpoints, after):
-            await self._publish_checkpoint(js, NewCheckpoint(missing, None, ()))
+        self._checkpoint_size = on_stream.tree_size if on_stream is not None else 0
+        await self._publish_kept_checkpoints(js, self._checkpoint_size)
         if audit.checkpoint_due(by_time=False):
             checkpoint = await anyio.to_thread.run_sync(audit.sign)
             if checkpoint is not None:
@@ -226,6 +236,23 @@ class OutboxRelay:
             log.error("the last checkpoint message of %s is unreadable: %s", self.service, error)
             return None
 
+    async def _publish_kept_checkpoints(self, js: JetStreamContext, after: int) -> None:
+        """Publish the kept checkpoints larger than `after`, each with its consistency proof
+        from the one before it, so a witness can check every one."""
+        audit = self.audit
+        assert audit is not None
+        latest = audit.latest_checkpoint()
+        if latest is None or latest.tree_size <= after:
+            return
+        previous = after
+        for missing in await anyio.to_thread.run_sync(audit.checkpoints, after):
+            if missing.tree_size > audit.tree_size:
+                break  # signed before a restart, beyond where the log is rebuilt to: later
+            proof = await anyio.to_thread.run_sync(audit.consistency, previous, missing.tree_size)
+            kept = NewCheckpoint(missing, previous if previous else None, proof.path)
+            await self._publish_checkpoint(js, kept)
+            previous = missing.tree_size
+
     async def _publish_checkpoint(self, js: JetStreamContext, checkpoint: NewCheckpoint) -> None:
         subject, body, headers = checkpoint_message(checkpoint)
         await js.publish(
@@ -236,3 +263,4 @@ class OutboxRelay:
             headers=headers,
         )
         self.checkpoints_published += 1
+        self._checkpoint_size = max(self._checkpoint_size, checkpoint.checkpoint.tree_size)

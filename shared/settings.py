@@ -81,6 +81,13 @@ class Settings(BaseSettings):
     signing_key_dir: Path | None = Field(
         None, description="Ed25519 service keys (default <data dir>/keys; made on first run)"
     )
+    trusted_key_dir: Path | None = Field(
+        None,
+        description=(
+            "Public keys of every service (<service>.*pub.pem) that the reporting witness "
+            "trusts; each service writes its own there too (default: the signing key dir)"
+        ),
+    )
     log_level: str = Field("INFO", description="Log level")
     log_json: bool = Field(True, description="One JSON object per log line")
 

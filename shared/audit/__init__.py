@@ -38,6 +38,7 @@ from shared.audit.keys import (
 )
 from shared.audit.merkle import (
     EMPTY_ROOT,
+    CompactRange,
     MerkleTree,
     leaf_hash,
     root_of,
@@ -63,6 +64,7 @@ __all__ = [
     "CanonicalEncodingError",
     "Checkpoint",
     "CheckpointError",
+    "CompactRange",
     "Cosignature",
     "InvalidConsistencyProof",
     "InvalidInclusionProof",

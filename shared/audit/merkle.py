@@ -113,6 +113,43 @@ def roots_at(leaf_hashes: Iterable[bytes], sizes: Iterable[int]) -> LogRoots:
     return LogRoots(roots, size + sum(1 for _ in leaves))
 
 
+class CompactRange:
+    """A log's size and frontier only: what a witness keeps to recompute every root it is told.
+
+    Appending is amortised one hash per leaf and the state is at most 64 hashes, so a witness
+    follows a log of any length, leaf by leaf, without storing it.
+    """
+
+    __slots__ = ("_frontier", "_size")
+
+    def __init__(self, size: int = 0, frontier: Sequence[bytes] = ()) -> None:
+        if size < 0 or len(frontier) != size.bit_count():
+            raise ValueError(f"a frontier of size {size} has {size.bit_count()} hashes")
+        if any(len(node) != HASH_SIZE for node in frontier):
+            raise ValueError(f"frontier hashes have {HASH_SIZE} bytes")
+        self._size = size
+        self._frontier = list(frontier)
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    @property
+    def frontier(self) -> tuple[bytes, ...]:
+        """The roots of the perfect subtrees the binary digits of the size cut the log into."""
+        return tuple(self._frontier)
+
+    def append(self, leaf_hash: bytes) -> bytes:
+        """Append one leaf hash; the root of the log with it."""
+        if len(leaf_hash) != HASH_SIZE:
+            raise ValueError(f"a leaf hash has {HASH_SIZE} bytes")
+        self._size = _absorb(self._frontier, self._size, (leaf_hash,))
+        return _fold(self._frontier)
+
+    def root(self) -> bytes:
+        return _fold(self._frontier)
+
+
 class MerkleTree:
     """The append-only tree of one service's log, with proofs for any size it has had.
 

@@ -7,11 +7,17 @@ The cryptography is `shared.audit`'s; this package applies it to a service's eve
 from __future__ import annotations
 
 from shared.auditlog.entries import EntryEncoder, decoded_state
-from shared.auditlog.keys import ServiceKeys, key_dir_of, trusted_public_keys
-from shared.auditlog.log import (
+from shared.auditlog.heads import (
     LOG_INDEX,
+    LOG_LEAVES,
     TREE_ROOT,
     TREE_SIZE,
+    MalformedLogHead,
+    PublishedHead,
+    read_log_headers,
+)
+from shared.auditlog.keys import ServiceKeys, key_dir_of, trusted_public_keys
+from shared.auditlog.log import (
     ConsistencyProof,
     InclusionProof,
     LogHead,
@@ -25,6 +31,7 @@ from shared.auditlog.tree import ChunkChanged, ChunkedMerkleTree
 
 __all__ = [
     "LOG_INDEX",
+    "LOG_LEAVES",
     "TREE_ROOT",
     "TREE_SIZE",
     "CheckpointTable",
@@ -36,10 +43,13 @@ __all__ = [
     "LogHead",
     "LogNotReady",
     "LogTampered",
+    "MalformedLogHead",
     "NewCheckpoint",
+    "PublishedHead",
     "ServiceKeys",
     "ServiceLog",
     "decoded_state",
     "key_dir_of",
+    "read_log_headers",
     "trusted_public_keys",
 ]

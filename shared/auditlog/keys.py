@@ -11,6 +11,11 @@ Files in the key directory (`D73_SIGNING_KEY_DIR`, default `<data dir>/keys`):
 
 Trust comes from these files, never from the event store: whoever can edit the database could
 add a key of their own there.
+
+Witnesses read the keys of other services from `D73_TRUSTED_KEY_DIR` (default: the key
+directory, where `d73 run` keeps every service's key). When it is set, each service also writes
+its public key there as `<service>.<key id>.pub.pem`, so a deployment can share one directory of
+public keys (docker compose's `trusted-keys` volume) without sharing private ones.
 """
 
 from __future__ import annotations
@@ -41,6 +46,27 @@ log = logging.getLogger("d73.audit")
 
 def key_dir_of(settings: Settings) -> Path:
     return settings.signing_key_dir or settings.data_dir / "keys"
+
+
+def trusted_key_dir_of(settings: Settings) -> Path:
+    return settings.trusted_key_dir or key_dir_of(settings)
+
+
+def export_public_key(key: Ed25519PublicKey, service: str, directory: Path) -> Path:
+    """Write `<service>.<key id>.pub.pem` into a shared directory of public keys, once."""
+    path = directory / f"{service}.{key_id(key)}.pub.pem"
+    if not path.exists():
+        directory.mkdir(parents=True, exist_ok=True)
+        descriptor, scratch = tempfile.mkstemp(dir=directory, prefix=".", suffix=".pem")
+        os.close(descriptor)
+        try:
+            save_public_key(key, scratch)
+            os.chmod(scratch, 0o644)
+            os.replace(scratch, path)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(scratch)
+    return path
 
 
 def private_key_path(key_dir: Path, service: str) -> Path:
@@ -101,8 +127,11 @@ class ServiceKeys:
         return key_id(self.public_key)
 
     @classmethod
-    def load_or_create(cls, service: str, key_dir: Path) -> ServiceKeys:
-        """The service's key, generated on first run (development) and announced in the log."""
+    def load_or_create(
+        cls, service: str, key_dir: Path, *, export_to: Path | None = None
+    ) -> ServiceKeys:
+        """The service's key, generated on first run (development) and announced in the log;
+        its public half also written into `export_to` (witnesses' trusted keys), if given."""
         key_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         private = private_key_path(key_dir, service)
         if not private.exists() and _create_private_key(private):
@@ -122,6 +151,8 @@ class ServiceKeys:
         public_file = public_key_path(key_dir, service)
         if not public_file.exists():
             save_public_key(private_key.public_key(), public_file)
+        if export_to is not None and export_to.resolve() != key_dir.resolve():
+            export_public_key(private_key.public_key(), service, export_to)
         keys = cls(service, private_key, trusted_public_keys(key_dir, service))
         log.info(
             "%s signs its audit checkpoints with key %s (public key %s)",
@@ -129,4 +160,23 @@ class ServiceKeys:
             keys.key_id,
             public_key_b64(keys.public_key),
         )
+        return keys
+
+
+class TrustedKeys:
+    """The public keys a witness trusts for each service's checkpoints, from one directory.
+
+    Read again when a checkpoint names a key not known yet: the service may have started after
+    the witness, or rotated its key (its retired keys stay in the directory).
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._by_service: dict[str, dict[str, Ed25519PublicKey]] = {}
+
+    def of(self, service: str, key_id: str | None = None) -> dict[str, Ed25519PublicKey]:
+        keys = self._by_service.get(service)
+        if keys is None or (key_id is not None and key_id not in keys):
+            keys = trusted_public_keys(self.directory, service) if self.directory.is_dir() else {}
+            self._by_service[service] = keys
         return keys

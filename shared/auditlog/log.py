@@ -39,20 +39,14 @@ from shared.audit.checkpoint import Checkpoint, sign_checkpoint, verify_checkpoi
 from shared.audit.errors import CheckpointError
 from shared.audit.keys import key_id, public_key_b64
 from shared.auditlog.entries import EntryEncoder
-from shared.auditlog.keys import ServiceKeys, key_dir_of
+from shared.auditlog.heads import log_headers
+from shared.auditlog.keys import ServiceKeys, key_dir_of, trusted_key_dir_of
 from shared.auditlog.table import CheckpointTable
 from shared.auditlog.tree import ChunkChanged, ChunkedMerkleTree
 from shared.eventstore import ServiceApplication
 from shared.settings import Settings
 
 log = logging.getLogger("d73.audit")
-
-LOG_INDEX = "d73-log-index"
-"""Header: the event's leaf index in its service's log (0-based, as RFC 9162 counts)."""
-TREE_SIZE = "d73-tree-size"
-"""Header: the size of the log right after the event (its position, 1-based)."""
-TREE_ROOT = "d73-tree-root"
-"""Header: the Merkle root of the log right after the event, lowercase hex."""
 
 BEFORE_FIRST = -(2**63)
 """Below every notification id: the log reads a store from there, not from 1, so that a row
@@ -79,17 +73,16 @@ class LogHead:
 
     leaf_index: int
     root: bytes
+    leaf: bytes
+    """The event's leaf hash (RFC 9162: SHA-256 of 0x00 and its entry)."""
 
     @property
     def tree_size(self) -> int:
         return self.leaf_index + 1
 
-    def headers(self) -> dict[str, str]:
-        return {
-            LOG_INDEX: str(self.leaf_index),
-            TREE_SIZE: str(self.tree_size),
-            TREE_ROOT: self.root.hex(),
-        }
+    def headers(self, unpublished: Sequence[bytes] = ()) -> dict[str, str]:
+        """Headers of the published event, after the leaves of the entries not published."""
+        return log_headers(self.leaf_index, self.root, (*unpublished, self.leaf))
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +134,7 @@ class ServiceLog:
         app: ServiceApplication,
         *,
         key_dir: Path,
+        export_key_to: Path | None = None,
         every_events: int = 1000,
         every_seconds: float = 60.0,
         chunk_bits: int = 8,
@@ -149,6 +143,8 @@ class ServiceLog:
         self.service = service
         self.app = app
         self.key_dir = key_dir
+        self.export_key_to = export_key_to
+        """Where the public key is also written for witnesses (`D73_TRUSTED_KEY_DIR`)."""
         self.every_events = max(1, every_events)
         self.every_seconds = every_seconds
         self._clock = clock
@@ -176,6 +172,7 @@ class ServiceLog:
             service,
             app,
             key_dir=key_dir_of(settings),
+            export_key_to=trusted_key_dir_of(settings) if settings.trusted_key_dir else None,
             every_events=settings.checkpoint_every_events,
             every_seconds=settings.checkpoint_every_seconds,
         )
@@ -187,7 +184,9 @@ class ServiceLog:
         with self._lock:
             if self._keys is not None:
                 return
-            self._keys = ServiceKeys.load_or_create(self.service, self.key_dir)
+            self._keys = ServiceKeys.load_or_create(
+                self.service, self.key_dir, export_to=self.export_key_to
+            )
             self._table.create()
             self._latest = self._table.latest()
             if self._latest is not None:
@@ -260,7 +259,7 @@ class ServiceLog:
                 raise ValueError(f"notification {record.id} is not after {self._last_notification}")
             with self._store_checked():
                 index = self._append(record.id, record)
-            return LogHead(index, self._tree.root())
+            return LogHead(index, self._tree.root(), self._tree.leaf_hash(index))
 
     def _read_forward(self, through: int) -> None:
         recorder: Any = self.app.recorder

@@ -22,7 +22,8 @@ from shared.audit.checkpoint import verify_checkpoint
 from shared.audit.keys import public_key_from_b64
 from shared.audit.merkle import leaf_hash, verify_consistency, verify_inclusion
 from shared.auditlog.api import audit_router
-from shared.auditlog.log import LOG_INDEX, TREE_ROOT, TREE_SIZE, NewCheckpoint, ServiceLog
+from shared.auditlog.heads import LOG_INDEX, TREE_ROOT, TREE_SIZE
+from shared.auditlog.log import NewCheckpoint, ServiceLog
 from shared.auditlog.publishing import read_checkpoint_message, signed_checkpoint
 from shared.contracts.audit import Checkpoint as CheckpointMessage
 from shared.contracts.registration import ProposalWithdrawn

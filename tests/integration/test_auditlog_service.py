@@ -20,7 +20,7 @@ from shared.audit.canonical import canonical_json
 from shared.audit.checkpoint import Checkpoint
 from shared.audit.keys import public_key_from_b64, save_public_key
 from shared.audit.verify import verify_entry_inclusion
-from shared.auditlog.log import LOG_INDEX, TREE_SIZE
+from shared.auditlog.heads import LOG_INDEX, TREE_SIZE
 from shared.envelope import CE_ID, MSG_ID
 from shared.subjects import AUDIT_STREAM, REGISTRATION_STREAM
 from tests.support.flows import AUDITOR, proposer_headers, submit_proposal

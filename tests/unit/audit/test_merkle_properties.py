@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from shared.audit.errors import InvalidConsistencyProof, InvalidInclusionProof
 from shared.audit.merkle import (
+    CompactRange,
     MerkleTree,
     hash_leaves,
     leaf_hash,
@@ -102,6 +103,20 @@ def test_roots_and_audit_paths_agree_with_pymerkle(n: int) -> None:
         proof.path = [LEAVES[m - 1], *ours]
         pymerkle.verify_inclusion(LEAVES[m - 1], TREE.root(n), proof)
         pymerkle.verify_consistency(TREE.root(m), TREE.root(n), theirs.prove_consistency(m, n))
+
+
+def test_a_compact_range_gives_the_tree_root_after_every_leaf() -> None:
+    compact = CompactRange()
+    for n, leaf in enumerate(LEAVES, start=1):
+        assert compact.append(leaf) == TREE.root(n)
+        assert len(compact.frontier) == n.bit_count()
+    resumed = CompactRange(compact.size, compact.frontier)
+    assert resumed.root() == TREE.root()
+
+
+def test_a_compact_range_refuses_a_frontier_that_cannot_be_of_its_size() -> None:
+    with pytest.raises(ValueError, match="frontier"):
+        CompactRange(3, [LEAVES[0]])
 
 
 @settings(max_examples=60, deadline=None)
