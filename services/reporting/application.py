@@ -8,22 +8,28 @@ upstream position in one transaction.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 from uuid import UUID
 
 import orjson
 from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder, Tracking, Transcoding
 
 from services.reporting.domain.archive import AlreadyArchived, ProposalArchive, UpstreamWatch
 from services.reporting.domain.facts import ProposalFacts, fold
 from services.reporting.domain.periods import local_day
-from services.reporting.domain.witness import WitnessedLog
+from services.reporting.domain.witness import WitnessedLeaves, WitnessedLog
 from services.reporting.projections import ARCHIVED_TOPIC, Projections
 from services.reporting.timeline import timeline_of
 from services.reporting.workdays import WorkingDays
+from shared.audit.checkpoint import cosign_checkpoint
+from shared.auditlog.heads import PublishedHead
+from shared.auditlog.keys import ServiceKeys, TrustedKeys
 from shared.contracts import IntegrationEvent
 from shared.eventstore import ServiceApplication
 from shared.rulesets import DEFAULT_JURISDICTION
@@ -31,6 +37,9 @@ from shared.subjects import APPROVAL_STREAM, AUDIT_STREAM, REGISTRATION_STREAM
 
 ARCHIVED: type = getattr(ProposalArchive, "Archived")  # noqa: B009 — made by @event
 WITNESSED: type = getattr(WitnessedLog, "CheckpointWitnessed")  # noqa: B009
+COSIGNED: type = getattr(WitnessedLog, "CheckpointCosigned")  # noqa: B009
+MATCHED: type = getattr(WitnessedLog, "CheckpointMatched")  # noqa: B009
+LOG_ALARM: type = getattr(WitnessedLog, "AlarmRaised")  # noqa: B009
 UPSTREAMS = (REGISTRATION_STREAM.name, APPROVAL_STREAM.name, AUDIT_STREAM.name)
 
 
@@ -51,9 +60,30 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat()
 
 
+@dataclass(frozen=True, slots=True)
+class LogObservation:
+    """What a received event showed of its service's log: its head, or why there is none."""
+
+    service: str
+    head: PublishedHead | None
+    malformed: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WitnessKeys:
+    """Reporting's own key, to cosign, and the keys it trusts for each service's checkpoints."""
+
+    own: ServiceKeys
+    trusted: TrustedKeys
+
+
 class ReportingApplication(ServiceApplication):
     name = "reporting"
-    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {ProposalArchive: 10}
+    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {
+        ProposalArchive: 10,
+        WitnessedLeaves: 1000,
+        WitnessedLog: 100,
+    }
 
     def __init__(
         self,
@@ -62,8 +92,13 @@ class ReportingApplication(ServiceApplication):
         jurisdiction: str = DEFAULT_JURISDICTION,
         upstreams: tuple[str, ...] = UPSTREAMS,
         cache_size: int = 5_000,
+        witness_keys: WitnessKeys | None = None,
     ) -> None:
         super().__init__(env)
+        self.witness_keys = witness_keys
+        self._witness_records: dict[UUID, Aggregate] = {}
+        """The witness's records, kept loaded: one is touched by every received event, and
+        only this application (under the consumer lock) writes them."""
         self.upstreams = upstreams
         self.working_days = WorkingDays(jurisdiction)
         self.projections = Projections(self, self.working_days, cache_size=cache_size)
@@ -74,14 +109,30 @@ class ReportingApplication(ServiceApplication):
 
     # ------------------------------------------------------------------ commands
 
-    def archive(self, event: IntegrationEvent, tracking: Tracking) -> None:
+    def archive(
+        self, event: IntegrationEvent, tracking: Tracking, observed: LogObservation | None = None
+    ) -> None:
         """Consumer handler: keep one received event with where it came from."""
-        self.archive_body(event.model_dump(mode="json"), tracking)
+        self.archive_body(event.model_dump(mode="json"), tracking, observed)
 
-    def archive_body(self, body: Mapping[str, Any], tracking: Tracking) -> bool:
+    def archive_body(
+        self,
+        body: Mapping[str, Any],
+        tracking: Tracking,
+        observed: LogObservation | None = None,
+    ) -> bool:
         """Archive a contract's JSON body; False when its event id was already archived (the
-        position is recorded all the same, so the redelivery is acked and never re-read)."""
+        position is recorded all the same, so the redelivery is acked and never re-read).
+
+        With `observed`, the witness also follows the service's log through the event."""
+        with self._witnessing():
+            return self._archive_and_witness(body, tracking, observed)
+
+    def _archive_and_witness(
+        self, body: Mapping[str, Any], tracking: Tracking, observed: LogObservation | None
+    ) -> bool:
         watch = self._gap_before(tracking, str(body["id"]))
+        witnessing = self._follow_leaves(observed, str(body["id"]), tracking)
         proposal_id = UUID(str(body["proposal_id"]))
         archive = self._archive_of(proposal_id)
         entry = {
@@ -97,32 +148,85 @@ class ReportingApplication(ServiceApplication):
             "archived_at": utc_now(),
             "body": dict(body),
         }
+        if observed is not None and observed.head is not None:
+            entry["log"] = {
+                "service": observed.service,
+                "position": observed.head.tree_size,
+                "root_hash": observed.head.root.hex(),
+            }
         try:
             archive.archive(entry)
         except AlreadyArchived:
             # The same event re-published under a new stream sequence: keep the position only.
-            self.record(watch, tracking=tracking)
+            self.record(watch, *witnessing, tracking=tracking)
             return False
-        self.record(archive, watch, tracking=tracking)
+        self.record(archive, watch, *witnessing, tracking=tracking)
         return True
 
     def witness_checkpoint(self, body: Mapping[str, Any], tracking: Tracking) -> bool:
-        """Keep a service's signed checkpoint; False if that exact checkpoint is already held."""
+        """Check and keep a service's signed checkpoint, and cosign it if it verifies; False if
+        that exact checkpoint is already held."""
+        with self._witnessing():
+            return self._witness_checkpoint(body, tracking)
+
+    def _witness_checkpoint(self, body: Mapping[str, Any], tracking: Tracking) -> bool:
         watch = self._gap_before(tracking, str(body.get("id")))
         service = str(body["service"])
-        try:
-            log: WitnessedLog = self.repository.get(WitnessedLog.create_id(service))
-        except AggregateNotFoundError:
-            log = WitnessedLog(service)
+        log = self._witness_record(WitnessedLog, service)
+        leaves = self._witness_record(WitnessedLeaves, service)
         entry = {
             **dict(body),
             "upstream_stream": tracking.application_name,
             "upstream_seq": tracking.notification_id,
             "witnessed_at": utc_now(),
         }
-        kept = log.witness(entry)
-        self.record(log if kept else None, watch, tracking=tracking)
+        keys = self.witness_keys
+        trusted = keys.trusted.of(service, str(body.get("key_id"))) if keys is not None else {}
+        verified = log.witness(entry, keys=trusted, leaves=leaves, at=entry["witnessed_at"])
+        if verified is not None and keys is not None:
+            cosignature = cosign_checkpoint(keys.own.private_key, verified, witness_id=self.name)
+            log.cosign(verified.tree_size, cosignature.to_dict())
+        kept = bool(log.pending_events)
+        self.record(log, watch, tracking=tracking)
         return kept
+
+    def _follow_leaves(
+        self, observed: LogObservation | None, event_id: str, tracking: Tracking
+    ) -> tuple[Aggregate, ...]:
+        """The witness's records changed by one event's log head (checked, not yet saved)."""
+        if observed is None:
+            return ()
+        leaves = self._witness_record(WitnessedLeaves, observed.service)
+        where = {"event_id": event_id, "upstream_seq": tracking.notification_id, "at": utc_now()}
+        if observed.malformed is not None:
+            leaves.malformed(observed.malformed, **where)
+            return (leaves,)
+        roots = leaves.observe(observed.head, **where)
+        log = self._witness_record(WitnessedLog, observed.service)
+        if roots and log.pending:
+            log.leaves_reached(roots, where["at"])
+        return leaves, log
+
+    def _witness_record(self, kind: Callable[[str], Any], service: str) -> Any:
+        record_id = kind.create_id(service)  # type: ignore[attr-defined]
+        record = self._witness_records.get(record_id)
+        if record is None:
+            try:
+                record = self.repository.get(record_id)
+            except AggregateNotFoundError:
+                record = kind(service)
+            self._witness_records[record_id] = record
+        return record
+
+    @contextmanager
+    def _witnessing(self) -> Iterator[None]:
+        """On any failure forget the loaded witness records: their unsaved changes must not
+        be seen by the retry."""
+        try:
+            yield
+        except BaseException:
+            self._witness_records.clear()
+            raise
 
     def quarantine(
         self,
@@ -243,14 +347,65 @@ class ReportingApplication(ServiceApplication):
         return None
 
     def witnessed(self, service: str) -> dict[str, Any] | None:
-        """The checkpoints of one service this witness holds, oldest first, and any conflict."""
+        """What this witness holds of one service's log: its checkpoints, oldest first, each
+        with how it was verified and this witness's cosignature; how far the leaves were
+        followed; conflicts and alarms."""
         log_id = WitnessedLog.create_id(service)
         events = list(self.repository.event_store.get(log_id))
         if not events:
             return None
-        checkpoints = [e.checkpoint for e in events if isinstance(e, WITNESSED)]  # type: ignore[attr-defined]
+        cosigned: dict[int, dict[str, Any]] = {}
+        compared: dict[int, str] = {}
+        """Sizes compared with the leaves after the checkpoint arrived (it was "pending")."""
+        checkpoints: list[dict[str, Any]] = []
+        for e in events:
+            if isinstance(e, COSIGNED):
+                cosigned[e.tree_size] = e.cosignature  # type: ignore[attr-defined]
+            elif isinstance(e, WITNESSED):
+                checkpoints.append(dict(e.checkpoint))  # type: ignore[attr-defined]
+            elif isinstance(e, MATCHED):
+                compared[e.tree_size] = "matched"  # type: ignore[attr-defined]
+            elif isinstance(e, LOG_ALARM) and e.alarm["kind"] == "checkpoint-mismatch":  # type: ignore[attr-defined]
+                compared[e.alarm["tree_size"]] = "mismatch"  # type: ignore[attr-defined]
+        for checkpoint in checkpoints:
+            size = checkpoint["tree_size"]
+            if size in cosigned:
+                checkpoint["cosignatures"] = [*checkpoint.get("cosignatures", []), cosigned[size]]
+            if size in compared and checkpoint.get("verification", {}).get("leaves") == "pending":
+                checkpoint["verification"] = {
+                    **checkpoint["verification"],
+                    "leaves": compared[size],
+                }
         log: WitnessedLog = self.repository.get(log_id)
-        return {"service": service, "checkpoints": checkpoints, "conflicts": log.conflicts}
+        return {
+            "service": service,
+            "checkpoints": checkpoints,
+            "conflicts": log.conflicts,
+            "alarms": log.alarms,
+            "leaves": self.leaves_followed(service),
+        }
+
+    def leaves_followed(self, service: str) -> dict[str, Any]:
+        """How far the witness followed a service's log leaf by leaf, and whether it stopped."""
+        try:
+            leaves: WitnessedLeaves = self.repository.get(WitnessedLeaves.create_id(service))
+        except AggregateNotFoundError:
+            return {"tree_size": 0, "root_hash": None, "stopped": None, "alarms": []}
+        return {
+            "tree_size": leaves.size,
+            "root_hash": leaves.root_at(leaves.size),
+            "stopped": leaves.stopped,
+            "alarms": leaves.alarms,
+        }
+
+    def log_alarms(self, services: tuple[str, ...]) -> list[dict[str, Any]]:
+        """Every alarm the witness raised about the services' logs, oldest first."""
+        alarms: list[dict[str, Any]] = []
+        for service in services:
+            held = self.witnessed(service)
+            alarms.extend(held["alarms"] if held else [])
+            alarms.extend(self.leaves_followed(service)["alarms"])
+        return sorted(alarms, key=lambda alarm: str(alarm["detected_at"]))
 
     def witness_digest(self, services: tuple[str, ...]) -> str:
         """Hash of every (service, tree size, root) held: equal after a replay from JetStream."""

@@ -3,6 +3,7 @@
 A well-formed event is archived; a message no contract accepts is dead-lettered like everywhere
 else and, here, also quarantined in the archive at its stream sequence — so reporting accounts
 for every sequence number, and a jump in them is a real loss (an alarm), not a poison message.
+As it archives, reporting witnesses the publishing service's log through each event's log head.
 """
 
 from __future__ import annotations
@@ -15,9 +16,12 @@ from eventsourcing.persistence import Tracking
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
-from services.reporting.application import ReportingApplication
+from services.reporting.application import LogObservation, ReportingApplication
+from shared.auditlog.heads import MalformedLogHead, read_log_headers
 from shared.auditlog.publishing import read_checkpoint_message
 from shared.consumer import TrackedConsumer
+from shared.contracts import IntegrationEvent
+from shared.envelope import decode
 from shared.subjects import AUDIT_STREAM, StreamSpec
 
 log = logging.getLogger("d73.reporting.consumers")
@@ -29,6 +33,7 @@ class ArchivingConsumer(TrackedConsumer):
         *,
         app: ReportingApplication,
         upstream: StreamSpec,
+        witnessed_service: str | None = None,
         max_deliver: int = 5,
         ack_wait: float = 30.0,
     ) -> None:
@@ -42,6 +47,27 @@ class ArchivingConsumer(TrackedConsumer):
             ack_wait=ack_wait,
         )
         self.reporting = app
+        self.witnessed_service = witnessed_service
+        """The service whose log the events of `upstream` reveal (None: witness nothing)."""
+
+    async def consume(self, msg: Msg, tracking: Tracking) -> str:
+        event = decode(msg.headers, msg.data)
+        observed = self._observation(msg)
+
+        def archive(event: IntegrationEvent, tracking: Tracking) -> None:
+            self.reporting.archive(event, tracking, observed)
+
+        outcome: str = await anyio.to_thread.run_sync(self._process, archive, event, tracking)
+        return outcome
+
+    def _observation(self, msg: Msg) -> LogObservation | None:
+        if self.witnessed_service is None:
+            return None
+        try:
+            head = read_log_headers(msg.headers)
+        except MalformedLogHead as error:
+            return LogObservation(self.witnessed_service, None, str(error))
+        return LogObservation(self.witnessed_service, head)
 
     async def dead_letter(self, js: JetStreamContext, msg: Msg, reason: str) -> None:
         await super().dead_letter(js, msg, reason)

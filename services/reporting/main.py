@@ -11,15 +11,16 @@ import anyio.to_thread
 from fastapi import FastAPI
 
 from services.reporting.api import audit, history, reports
-from services.reporting.application import ReportingApplication
+from services.reporting.application import ReportingApplication, WitnessKeys
 from services.reporting.consumers import ArchivingConsumer, CheckpointWitness
 from services.reporting.queries import ReportQueries
+from shared.auditlog.keys import ServiceKeys, TrustedKeys, key_dir_of, trusted_key_dir_of
 from shared.directory import load_directory
 from shared.eventstore import ensure_postgres_database, store_env
 from shared.logs import configure_logging
 from shared.runtime import ServiceRuntime
 from shared.settings import Persistence, Settings
-from shared.subjects import APPROVAL_STREAM, REGISTRATION_STREAM
+from shared.subjects import STREAM_OF_SERVICE
 from shared.web import create_service_app
 
 SERVICE = "reporting"
@@ -56,16 +57,29 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     configure_logging(SERVICE, settings.log_level, settings.log_json)
     if settings.persistence is Persistence.POSTGRES:
         ensure_postgres_database(settings, SERVICE)
-    app = ReportingApplication(env=store_env(SERVICE, settings), jurisdiction=settings.jurisdiction)
+    witness_keys = WitnessKeys(
+        own=ServiceKeys.load_or_create(
+            SERVICE,
+            key_dir_of(settings),
+            export_to=trusted_key_dir_of(settings) if settings.trusted_key_dir else None,
+        ),
+        trusted=TrustedKeys(trusted_key_dir_of(settings)),
+    )
+    app = ReportingApplication(
+        env=store_env(SERVICE, settings),
+        jurisdiction=settings.jurisdiction,
+        witness_keys=witness_keys,
+    )
     directory = load_directory(settings.jurisdiction, extra_dir=settings.directory_dir)
     consumers = [
         ArchivingConsumer(
             app=app,
             upstream=upstream,
+            witnessed_service=service,
             max_deliver=settings.consumer_max_deliver,
             ack_wait=settings.consumer_ack_wait_seconds,
         )
-        for upstream in (REGISTRATION_STREAM, APPROVAL_STREAM)
+        for service, upstream in STREAM_OF_SERVICE.items()
     ]
     consumers.append(
         CheckpointWitness(

@@ -22,7 +22,7 @@ from shared.audit.checkpoint import verify_checkpoint
 from shared.audit.keys import public_key_from_b64
 from shared.audit.merkle import leaf_hash, verify_consistency, verify_inclusion
 from shared.auditlog.api import audit_router
-from shared.auditlog.heads import LOG_INDEX, TREE_ROOT, TREE_SIZE
+from shared.auditlog.heads import LOG_INDEX, TREE_ROOT, TREE_SIZE, read_log_headers
 from shared.auditlog.log import NewCheckpoint, ServiceLog
 from shared.auditlog.publishing import read_checkpoint_message, signed_checkpoint
 from shared.contracts.audit import Checkpoint as CheckpointMessage
@@ -173,6 +173,11 @@ async def test_a_published_event_proves_its_place_against_a_published_checkpoint
         reference.root(size).hex() for size in (1, 3, 5, 7, 9, 11)
     ]
     assert [m.headers[POSITION] for m in events] == ["1", "3", "5", "7", "9", "11"]
+    # ...and name every leaf since the previous event, so a witness recomputes each root.
+    assert [read_log_headers(m.headers).leaves for m in events] == [  # type: ignore[union-attr]
+        (reference.leaf_hash(0),),
+        *((reference.leaf_hash(i - 1), reference.leaf_hash(i)) for i in (2, 4, 6, 8, 10)),
+    ]
 
     # One event, the published checkpoint after it, the proof from the service's API.
     event, checkpoint = events[4], signed_checkpoint(contracts[2])
@@ -203,6 +208,30 @@ async def test_a_published_event_proves_its_place_against_a_published_checkpoint
     )
 
 
+async def test_a_checkpoint_signed_outside_the_relay_is_published_with_its_proof(
+    js: JetStreamContext, tmp_path: Path
+) -> None:
+    app = memo_app(tmp_path)
+    audit = audit_log(app, tmp_path, every_events=4)
+    async with running(relay_for(app, audit), js):
+        await asyncio.to_thread(file_memos, app, 3)
+        await settled(js, events=3, checkpoints=1)  # at 4 of 6 entries
+        asked = await asyncio.to_thread(audit.sign, when_due=False)  # as a certificate asks
+        assert asked is not None
+        await settled(js, events=3, checkpoints=2)
+    contract = read_checkpoint_message(*_last(await messages(js, AUDIT_STREAM.name)))
+    assert contract.tree_size == 6
+    assert contract.consistency is not None
+    reference, _ = reference_tree(app)
+    verify_consistency(
+        4, 6, reference.root(4), reference.root(6), proof_from_hex(contract.consistency.path)
+    )
+
+
+def _last(found: list[Message]) -> tuple[dict[str, str], bytes]:
+    return found[-1].headers, found[-1].data
+
+
 async def test_a_restarted_relay_rebuilds_the_log_and_continues_it(
     js: JetStreamContext, tmp_path: Path
 ) -> None:
@@ -231,14 +260,17 @@ async def test_messages_the_stream_lost_are_republished_with_the_same_heads(
     async with running(relay_for(app, audit), js):
         await asyncio.to_thread(file_memos, app, 5)
         await settled(js, events=5, checkpoints=2)
-    before = header_heads(await messages(js, REGISTRATION_STREAM.name))
+    before = [m.headers for m in await messages(js, REGISTRATION_STREAM.name)]
     for lost in (REGISTRATION_STREAM, AUDIT_STREAM):  # a broker restored from nothing
         await js.delete_stream(lost.name)
     await ensure_streams(js, SERVICE, [REGISTRATION_STREAM, AUDIT_STREAM])
     relay = relay_for(app, audit)  # the same log, ahead of the stream: it goes back
     async with running(relay, js):
         await settled(js, events=5, checkpoints=2)
-    assert header_heads(await messages(js, REGISTRATION_STREAM.name)) == before
+    heads = [read_log_headers(h) for h in before]
+    assert [read_log_headers(m.headers) for m in await messages(js, REGISTRATION_STREAM.name)] == (
+        heads
+    ), "the same indexes, roots and leaf hashes"
     kept = [cp.to_dict() for cp in audit.checkpoints()]
     again = [
         signed_checkpoint(read_checkpoint_message(m.headers, m.data)).to_dict()

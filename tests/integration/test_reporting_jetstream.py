@@ -1,5 +1,6 @@
 """Reporting on a real nats-server: rebuilt from JetStream alone with identical results; a message
-lost from a stream is an alarm; a poison message is dead-lettered and held in the archive."""
+lost from a stream is an alarm; a poison message is dead-lettered and held in the archive; as a
+witness it follows each service's log and alarms on a forged event or checkpoint."""
 
 from __future__ import annotations
 
@@ -10,11 +11,18 @@ from typing import Any
 import httpx
 import nats
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from nats.js.errors import NotFoundError
 
+from shared.audit.checkpoint import Checkpoint, sign_checkpoint, verify_cosignature
+from shared.audit.keys import public_key_from_b64, save_public_key
+from shared.audit.merkle import MerkleTree
+from shared.auditlog.heads import log_headers
+from shared.auditlog.log import NewCheckpoint
+from shared.auditlog.publishing import checkpoint_message
 from shared.contracts import CONTRACTS
-from shared.envelope import CE_TYPE, encode
-from shared.subjects import APPROVAL_STREAM, DEADLETTER_STREAM, REGISTRATION_STREAM
+from shared.envelope import CE_TYPE, MSG_ID, encode
+from shared.subjects import APPROVAL_STREAM, AUDIT_STREAM, DEADLETTER_STREAM, REGISTRATION_STREAM
 from tests.support.infra import (
     POSTGRES_HOST,
     POSTGRES_PORT,
@@ -30,11 +38,23 @@ AUDITOR = auth(token_for("ct.thanh-tra.01", roles=["auditor"]))
 SERVICE_OF_STREAM = {"D73_REGISTRATION": "registration", "D73_APPROVAL": "approval"}
 
 
-def _wire(message: Message) -> tuple[str, bytes, dict[str, str]]:
+class ServiceLogs:
+    """Each stream's service log as its relay would keep it: every message one leaf."""
+
+    def __init__(self) -> None:
+        self.trees: dict[str, MerkleTree] = {}
+
+    def head(self, stream: str, body: bytes) -> dict[str, str]:
+        tree = self.trees.setdefault(stream, MerkleTree())
+        index = tree.append_entry(body)
+        return log_headers(index, tree.root(), [tree.leaf_hash(index)])
+
+
+def _wire(message: Message, logs: ServiceLogs) -> tuple[str, bytes, dict[str, str]]:
     contract = CONTRACTS[message.body["type"]]
     event = contract.model_validate(message.body)
     body, headers = encode(event, SERVICE_OF_STREAM[message.stream])
-    return event.subject(), body, headers
+    return event.subject(), body, {**headers, **logs.head(message.stream, body)}
 
 
 async def _publish(
@@ -44,13 +64,14 @@ async def _publish(
 ) -> None:
     nc = await nats.connect(url)
     js = nc.jetstream()
-    for spec in (REGISTRATION_STREAM, APPROVAL_STREAM):
+    logs = ServiceLogs()
+    for spec in (REGISTRATION_STREAM, APPROVAL_STREAM, AUDIT_STREAM):
         try:
             await js.stream_info(spec.name)
         except NotFoundError:
             await js.add_stream(spec.config())
     for message in messages:
-        subject, body, headers = _wire(message)
+        subject, body, headers = _wire(message, logs)
         ack = await js.publish(subject, body, headers=headers)
         assert ack.seq == message.seq, "the streams hold the data set at its own sequences"
     for subject, body, headers in raw:
@@ -160,6 +181,9 @@ def test_a_message_lost_from_a_stream_is_an_alarm_and_poison_is_held(suite: Suit
     assert _projections(suite)["events"] == 4
     letters = asyncio.run(_js_call(suite.nats_url, "stream_info", DEADLETTER_STREAM.name))
     assert letters.state.messages == 1, "dead-lettered as well, like everywhere else"
+    (lost,) = [a for a in body["log_alarms"] if a["service"] == "registration"]
+    assert lost["kind"] == "log-gap", "the witness misses the leaf of the lost message too"
+    assert (lost["first_missing"], lost["last_missing"]) == (2, 2)
 
 
 def test_nothing_is_lost_when_reporting_restarts(suite: Suite) -> None:
@@ -176,3 +200,53 @@ def test_nothing_is_lost_when_reporting_restarts(suite: Suite) -> None:
     assert _summary(suite)["summary"]["submitted"] == 18
     alarms = httpx.get(f"{suite['reporting'].url}/audit/alarms", headers=AUDITOR).json()
     assert alarms["gaps"] == 0
+
+
+def test_the_witness_cosigns_a_true_checkpoint_and_alarms_on_forgeries(suite: Suite) -> None:
+    key, stranger = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
+    keys = suite.data_dir / "keys"
+    keys.mkdir(parents=True, exist_ok=True)
+    save_public_key(key.public_key(), keys / "registration.ed25519.pub.pem")
+    registration = [m for m in publish(CAN_THO_2025) if m.stream == REGISTRATION][:4]
+    logs = ServiceLogs()
+    wire = [_wire(message, logs) for message in registration]
+    tree = logs.trees[REGISTRATION]
+
+    def checkpoint(
+        signer: Ed25519PrivateKey, size: int, root: bytes
+    ) -> tuple[str, bytes, dict[str, str]]:
+        signed = sign_checkpoint(signer, service="registration", tree_size=size, root_hash=root)
+        subject, body, headers = checkpoint_message(NewCheckpoint(signed, None, ()))
+        headers.pop(MSG_ID)  # a forger's copies must not be dropped as duplicates
+        return subject, body, headers
+
+    forged_event = registration[0]  # the same event again, claiming another history
+    subject, body, headers = _wire(forged_event, ServiceLogs())
+    headers.update(log_headers(4, bytes(32), [tree.leaf_hash(0)]))
+    headers.pop(MSG_ID)
+    raw = (
+        *wire,
+        checkpoint(key, 4, tree.root()),
+        checkpoint(stranger, 4, tree.root()),
+        checkpoint(key, 4, bytes(32)),  # another root for the size it signed: a fork
+        (subject, body, headers),
+    )
+    asyncio.run(_publish(suite.nats_url, [], raw))
+    suite.start("reporting")
+    url = suite["reporting"].url
+
+    def alarms() -> list[dict[str, Any]] | None:
+        r = httpx.get(f"{url}/audit/alarms", headers=AUDITOR, timeout=10)
+        found: list[dict[str, Any]] = r.json()["log_alarms"]
+        return found if len(found) == 3 else None
+
+    found = wait_until(alarms, timeout=30)
+    assert sorted(a["kind"] for a in found) == ["fork", "root-mismatch", "unknown-key"]
+    held = httpx.get(f"{url}/audit/checkpoints/registration", headers=AUDITOR).json()
+    (true,) = held["checkpoints"]
+    assert true["verification"] == {"consistency": "first", "leaves": "matched"}
+    witness = httpx.get(f"{url}/audit/witness-key").json()
+    signed = Checkpoint.from_dict(true)
+    (cosignature,) = signed.cosignatures
+    verify_cosignature(public_key_from_b64(witness["public_key"]), signed, cosignature)
+    assert held["leaves"]["tree_size"] == 4

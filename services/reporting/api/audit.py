@@ -18,6 +18,7 @@ from services.reporting.api.access import (
 )
 from services.reporting.domain import metrics as m
 from services.reporting.domain.facts import ProposalFacts
+from shared.audit.keys import public_key_b64
 from shared.subjects import STREAM_OF_SERVICE
 from shared.web import CurrentActor, Problem
 
@@ -120,17 +121,28 @@ def export_events(
     )
 
 
-@router.get("/audit/alarms", summary="Gaps in upstream sequences and quarantined messages")
+@router.get(
+    "/audit/alarms",
+    summary="Gaps in upstream sequences, quarantined messages, and the witness's log alarms",
+    description=(
+        "`log_alarms`: what the witness found while following each service's Merkle log — a "
+        "gap in its leaves, a root that differs from the leaves, a checkpoint with an unknown "
+        "key or a bad signature, one that does not extend the previous one, or a fork."
+    ),
+)
 def alarms(actor: CurrentActor, reporting: Reporting) -> dict[str, Any]:
     require(actor, READERS_OF_ALL, "Alarms are for auditors and administrators.")
     streams = reporting.alarms()
+    services = tuple(STREAM_OF_SERVICE)
     conflicts = [
         {"service": service, **conflict}
-        for service in STREAM_OF_SERVICE
+        for service in services
         for conflict in (reporting.witnessed(service) or {}).get("conflicts", [])
     ]
+    log_alarms = reporting.log_alarms(services)
     return {
-        "alarm": any(s["gaps"] for s in streams) or bool(conflicts),
+        "alarm": any(s["gaps"] for s in streams) or bool(conflicts) or bool(log_alarms),
+        "log_alarms": log_alarms,
         "checkpoint_conflicts": conflicts,
         "gaps": sum(len(s["gaps"]) for s in streams),
         "missing_messages": sum(g["missing"] for s in streams for g in s["gaps"]),
@@ -151,6 +163,21 @@ def witnessed_checkpoints(
     if held is None:
         raise Problem(404, "No checkpoint", f"No checkpoint of {service!r} was witnessed")
     return held
+
+
+@router.get(
+    "/audit/witness-key",
+    summary="The Ed25519 key reporting cosigns the checkpoints it verified with",
+)
+def witness_key(reporting: Reporting) -> dict[str, Any]:
+    keys = reporting.witness_keys
+    if keys is None:
+        raise Problem(404, "No witness key", "This reporting service does not cosign")
+    return {
+        "witness_id": reporting.name,
+        "key_id": keys.own.key_id,
+        "public_key": public_key_b64(keys.own.public_key),
+    }
 
 
 @router.get("/audit/dead-letters", summary="Archived events a read model could not fold")

@@ -1,20 +1,161 @@
-"""Nhân chứng — reporting keeps every signed checkpoint of every service's log (design.md §4).
+"""Nhân chứng — reporting witnesses every publishing service's log (issue #6; design.md §4).
 
-Once a witness holds a checkpoint, editing, deleting or reordering the entries it covers is
-detectable by anyone. A second checkpoint of the same size with another root means the service
-showed two different histories (equivocation): an alarm, kept in the archive.
+Two records per service:
+
+- `WitnessedLeaves` follows the log leaf by leaf. Each published event names, in its headers,
+  the leaf hashes of every entry since the previous published event (private drafts included),
+  so the witness recomputes the root after each event itself and compares it with the root the
+  service states. A gap, a missing or malformed head, or a root that differs raises an alarm and
+  stops the following: from there on this witness cannot know the leaves, and says so.
+- `WitnessedLog` keeps the service's signed checkpoints. Each one must be signed by a trusted
+  key of that service and extend the checkpoint before it (its RFC 9162 consistency proof); its
+  root must equal the root the witness computed from the leaves at that size. A checkpoint that
+  passes the first two is cosigned; a second root for one size is a fork (equivocation).
+
+Every alarm is an event (`AlarmRaised`) of these records, kept for the auditor API.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from enum import StrEnum
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from eventsourcing.domain import Aggregate, event
+
+from shared.audit.checkpoint import Checkpoint, verify_checkpoint
+from shared.audit.errors import AuditError
+from shared.audit.merkle import CompactRange, verify_consistency
+from shared.auditlog.heads import PublishedHead
+
+RECENT_ROOTS = 1024
+"""Roots kept for the latest leaf sizes: a checkpoint that arrives after the events it covers
+(it travels on another stream) is still compared with the leaves."""
+
+
+class AlarmKind(StrEnum):
+    LOG_GAP = "log-gap"
+    """Leaves of the log never reached the witness (published events lost or withheld)."""
+    MISSING_LOG_HEAD = "missing-log-head"
+    """An event of a service that keeps a log came without its log headers."""
+    MALFORMED_LOG_HEAD = "malformed-log-head"
+    ROOT_MISMATCH = "root-mismatch"
+    """The root an event states is not the root of the leaves the witness saw."""
+    UNKNOWN_KEY = "unknown-key"
+    BAD_SIGNATURE = "bad-signature"
+    MALFORMED_CHECKPOINT = "malformed-checkpoint"
+    INCONSISTENT_CHECKPOINT = "inconsistent-checkpoint"
+    """A checkpoint's log does not extend the previous checkpoint's (history rewritten)."""
+    CHECKPOINT_MISMATCH = "checkpoint-mismatch"
+    """A signed root differs from the root of the leaves the witness followed."""
+    FORK = "fork"
+    """Two signed roots for one tree size: the service showed two histories."""
+
+
+def _alarm(kind: AlarmKind, service: str, detail: str, at: str, **where: Any) -> dict[str, Any]:
+    return {"kind": str(kind), "service": service, "detail": detail, "detected_at": at, **where}
+
+
+class WitnessedLeaves(Aggregate):
+    """The leaves of one service's log, as its published events revealed them in order."""
+
+    @staticmethod
+    def create_id(service: str) -> UUID:
+        return uuid5(NAMESPACE_URL, f"/d73/reporting/witness/{service}/leaves")
+
+    @event("Started")
+    def __init__(self, service: str) -> None:
+        self.service = service
+        self.size = 0
+        self.frontier: list[str] = []
+        self.recent: dict[str, str] = {}
+        """tree size (as text) → root, for the latest `RECENT_ROOTS` sizes."""
+        self.stopped: dict[str, Any] | None = None
+        """The alarm after which the leaves can no longer be followed."""
+        self.alarms: list[dict[str, Any]] = []
+
+    def root_at(self, size: int) -> str | None:
+        """The root this witness computed for `size`, if still among the recent ones."""
+        return self.recent.get(str(size))
+
+    def observe(
+        self, head: PublishedHead | None, *, event_id: str, upstream_seq: int, at: str
+    ) -> dict[int, str]:
+        """Follow one published event; the roots of the sizes it added (for checkpoints)."""
+        if self.stopped is not None:
+            return {}
+        where = {"event_id": event_id, "upstream_seq": upstream_seq}
+        if head is None:
+            self._stop(AlarmKind.MISSING_LOG_HEAD, "the event carries no log headers", at, where)
+            return {}
+        if head.tree_size <= self.size:
+            # Seen before (republished after a crash): it must state the same root again.
+            known = self.root_at(head.tree_size)
+            if known is not None and known != head.root.hex():
+                self._stop(
+                    AlarmKind.ROOT_MISMATCH,
+                    f"republished with root {head.root.hex()} for size {head.tree_size}, "
+                    f"witnessed {known}",
+                    at,
+                    {**where, "tree_size": head.tree_size},
+                )
+            return {}
+        if head.first_index > self.size:
+            self._stop(
+                AlarmKind.LOG_GAP,
+                f"leaves {self.size}..{head.first_index - 1} never reached the witness",
+                at,
+                {**where, "first_missing": self.size, "last_missing": head.first_index - 1},
+            )
+            return {}
+        fresh = head.leaves[self.size - head.first_index :]
+        log = CompactRange(self.size, [bytes.fromhex(node) for node in self.frontier])
+        for leaf in fresh:
+            computed = log.append(leaf)
+        if computed != head.root:
+            self._stop(
+                AlarmKind.ROOT_MISMATCH,
+                f"the event states root {head.root.hex()} for size {head.tree_size}; its "
+                f"leaves make {computed.hex()}",
+                at,
+                {**where, "tree_size": head.tree_size},
+            )
+            return {}
+        first = self.size
+        self._leaves_witnessed(first, [leaf.hex() for leaf in fresh])
+        return {size: self.recent[str(size)] for size in range(first + 1, self.size + 1)}
+
+    def malformed(self, detail: str, *, event_id: str, upstream_seq: int, at: str) -> None:
+        if self.stopped is None:
+            where = {"event_id": event_id, "upstream_seq": upstream_seq}
+            self._stop(AlarmKind.MALFORMED_LOG_HEAD, detail, at, where)
+
+    def _stop(self, kind: AlarmKind, detail: str, at: str, where: dict[str, Any]) -> None:
+        self._alarm_raised(_alarm(kind, self.service, detail, at, **where))
+
+    @event("LeavesWitnessed")
+    def _leaves_witnessed(self, first_index: int, leaves: list[str]) -> None:
+        if first_index != self.size:
+            raise ValueError(f"leaves from {first_index} cannot follow size {self.size}")
+        log = CompactRange(self.size, [bytes.fromhex(node) for node in self.frontier])
+        for leaf in leaves:
+            root = log.append(bytes.fromhex(leaf))
+            self.recent[str(log.size)] = root.hex()
+        self.size = log.size
+        self.frontier = [node.hex() for node in log.frontier]
+        for stale in list(self.recent)[: max(0, len(self.recent) - RECENT_ROOTS)]:
+            del self.recent[stale]
+
+    @event("AlarmRaised")
+    def _alarm_raised(self, alarm: dict[str, Any]) -> None:
+        self.alarms.append(alarm)
+        self.stopped = alarm
 
 
 class WitnessedLog(Aggregate):
-    """The checkpoints one service published, as this witness received them."""
+    """The checkpoints one service published, as this witness received and checked them."""
 
     @staticmethod
     def create_id(service: str) -> UUID:
@@ -24,27 +165,132 @@ class WitnessedLog(Aggregate):
     def __init__(self, service: str) -> None:
         self.service = service
         self.roots: dict[str, str] = {}
-        """tree size (as text) → root hash."""
+        """tree size (as text) → root hash, of every checkpoint held."""
         self.conflicts: list[dict[str, Any]] = []
+        self.pending: dict[str, str] = {}
+        """Checkpoints larger than the leaves followed so far: compared when the leaves arrive."""
+        self.alarms: list[dict[str, Any]] = []
+        self.cosigned = 0
 
-    def witness(self, checkpoint: dict[str, Any]) -> bool:
-        """Keep a checkpoint; False if this exact one is already held."""
-        size, root = str(checkpoint["tree_size"]), str(checkpoint["root_hash"])
-        known = self.roots.get(size)
+    def witness(
+        self,
+        body: Mapping[str, Any],
+        *,
+        keys: Mapping[str, Ed25519PublicKey],
+        leaves: WitnessedLeaves,
+        at: str,
+    ) -> Checkpoint | None:
+        """Check and keep one checkpoint message; the checkpoint if this witness may cosign it
+        (signed by a trusted key and extending the checkpoint before it), else None."""
+        size, root = int(body["tree_size"]), str(body["root_hash"])
+        where = {"tree_size": size, "upstream_seq": body.get("upstream_seq")}
+        try:
+            signed = Checkpoint.from_dict({k: v for k, v in body.items() if k in _SIGNED})
+        except AuditError as error:
+            self._raise(AlarmKind.MALFORMED_CHECKPOINT, str(error), at, where)
+            return None
+        key = keys.get(signed.key_id)
+        if key is None:
+            detail = f"signed with key {signed.key_id}, which is not trusted for {self.service}"
+            self._raise(AlarmKind.UNKNOWN_KEY, detail, at, where)
+            return None
+        try:
+            verify_checkpoint(key, signed, service=self.service)
+        except AuditError as error:
+            self._raise(AlarmKind.BAD_SIGNATURE, str(error), at, where)
+            return None
+        known = self.roots.get(str(size))
         if known == root:
-            return False
+            return None
         if known is not None:
-            self._conflicting(
-                {"tree_size": checkpoint["tree_size"], "held_root": known, "new_root": root}
-            )
-            return True
-        self._witnessed(checkpoint)
-        return True
+            self._conflicting({"tree_size": size, "held_root": known, "new_root": root})
+            detail = f"size {size} was signed with root {known} and now with {root}"
+            self._raise(AlarmKind.FORK, detail, at, where)
+            return None
+        consistency = self._consistency(body.get("consistency"), size, root)
+        leaf_check = self._against_leaves(size, root, leaves)
+        self._witnessed(
+            {**body, "verification": {"consistency": consistency, "leaves": leaf_check}}
+        )
+        if consistency == "failed":
+            detail = f"size {size} does not extend the checkpoint before it"
+            self._raise(AlarmKind.INCONSISTENT_CHECKPOINT, detail, at, where)
+        if leaf_check == "mismatch":
+            self._mismatch(size, root, leaves.root_at(size), at)
+        return signed if consistency in ("verified", "first") else None
+
+    def _consistency(self, proof: Mapping[str, Any] | None, size: int, root: str) -> str:
+        """ "verified", "first" (nothing before it), "failed" or "unchecked" (no anchor held)."""
+        first = int(proof["first_size"]) if proof is not None else 0
+        if proof is None or first == 0:
+            return "first" if not self.roots else "unchecked"
+        anchor = self.roots.get(str(first))
+        if anchor is None:
+            return "unchecked"
+        try:
+            path = [bytes.fromhex(node) for node in proof["path"]]
+            verify_consistency(first, size, bytes.fromhex(anchor), bytes.fromhex(root), path)
+        except (AuditError, ValueError):
+            return "failed"
+        return "verified"
+
+    def _against_leaves(self, size: int, root: str, leaves: WitnessedLeaves) -> str:
+        """ "matched", "mismatch", "pending" (leaves not there yet) or "unchecked"."""
+        if size > leaves.size:
+            return "unchecked" if leaves.stopped is not None else "pending"
+        computed = leaves.root_at(size)
+        if computed is None:
+            return "unchecked"
+        return "matched" if computed == root else "mismatch"
+
+    def leaves_reached(self, roots: Mapping[int, str], at: str) -> None:
+        """Compare the pending checkpoints with the roots the leaves just gave."""
+        for size_text, root in list(self.pending.items()):
+            computed = roots.get(int(size_text))
+            if computed is None:
+                continue
+            if computed == root:
+                self._matched(int(size_text))
+            else:
+                self._mismatch(int(size_text), root, computed, at)
+
+    def cosign(self, tree_size: int, cosignature: Mapping[str, Any]) -> None:
+        """Keep this witness's cosignature of a checkpoint it verified."""
+        if str(tree_size) not in self.roots:
+            raise ValueError(f"no checkpoint of size {tree_size} is held")
+        self._cosigned(tree_size, dict(cosignature))
+
+    def _mismatch(self, size: int, root: str, computed: str | None, at: str) -> None:
+        detail = f"size {size} was signed with root {root}; the published leaves make {computed}"
+        self._raise(AlarmKind.CHECKPOINT_MISMATCH, detail, at, {"tree_size": size})
+
+    def _raise(self, kind: AlarmKind, detail: str, at: str, where: dict[str, Any]) -> None:
+        self._alarm_raised(_alarm(kind, self.service, detail, at, **where))
 
     @event("CheckpointWitnessed")
     def _witnessed(self, checkpoint: dict[str, Any]) -> None:
-        self.roots[str(checkpoint["tree_size"])] = str(checkpoint["root_hash"])
+        size = str(checkpoint["tree_size"])
+        self.roots[size] = str(checkpoint["root_hash"])
+        if checkpoint.get("verification", {}).get("leaves") == "pending":
+            self.pending[size] = self.roots[size]
+
+    @event("CheckpointMatched")
+    def _matched(self, tree_size: int) -> None:
+        self.pending.pop(str(tree_size), None)
+
+    @event("CheckpointCosigned")
+    def _cosigned(self, tree_size: int, cosignature: dict[str, Any]) -> None:
+        self.cosigned += 1
 
     @event("ConflictingCheckpoint")
     def _conflicting(self, conflict: dict[str, Any]) -> None:
         self.conflicts.append(conflict)
+
+    @event("AlarmRaised")
+    def _alarm_raised(self, alarm: dict[str, Any]) -> None:
+        self.alarms.append(alarm)
+        if alarm["kind"] == AlarmKind.CHECKPOINT_MISMATCH:
+            self.pending.pop(str(alarm["tree_size"]), None)
+
+
+_SIGNED = frozenset({"service", "tree_size", "root_hash", "time", "key_id", "signature"})

@@ -1,64 +1,293 @@
-"""Reporting as a witness of the services' signed checkpoints (design.md §4)."""
+"""Reporting as the witness of the services' logs (issue #6 point 3; design.md §4): it follows
+each log leaf by leaf from the published events' heads, checks every signed checkpoint against
+a trusted key, the checkpoint before it and the leaves, cosigns what verifies, and raises an
+alarm for anything else."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eventsourcing.persistence import Tracking
 
-from services.reporting.application import ReportingApplication
-from shared.contracts.audit import Checkpoint
+from services.reporting.application import ReportingApplication, WitnessKeys
+from services.reporting.domain.witness import RECENT_ROOTS, WitnessedLeaves, WitnessedLog
+from shared.audit.bundle import proof_to_hex
+from shared.audit.checkpoint import Checkpoint, sign_checkpoint, verify_cosignature
+from shared.audit.keys import key_id, save_public_key
+from shared.audit.merkle import MerkleTree
+from shared.auditlog.heads import PublishedHead
+from shared.auditlog.keys import ServiceKeys, TrustedKeys
+from shared.contracts.audit import Checkpoint as CheckpointMessage
+from tests.unit.reporting.conftest import new_app
 
 AUDIT = "D73_AUDIT"
+AT = "2026-11-26T10:00:00+00:00"
 
 
-def checkpoint(size: int, root: str = "a") -> dict[str, Any]:
-    return Checkpoint(
-        id=uuid4(),
-        occurred_at="2025-03-03T09:00:00+07:00",
-        service="approval",
-        tree_size=size,
-        root_hash=root * 64,
-        time="2025-03-03T02:00:00.000000Z",
-        key_id="0123456789abcdef",
-        signature="c2ln",
-    ).model_dump(mode="json")
+class ServiceUnderWatch:
+    """A publishing service's log as the witness sees it: leaves, heads and checkpoints."""
+
+    def __init__(self, key: Ed25519PrivateKey | None = None, service: str = "approval") -> None:
+        self.key = key or Ed25519PrivateKey.generate()
+        self.service = service
+        self.tree = MerkleTree()
+        self.published = 0
+        self.signed: int | None = None
+
+    def store(self, count: int = 1) -> None:
+        for _ in range(count):
+            self.tree.append_entry(f"entry {self.tree.size} {uuid4()}".encode())
+
+    def publish(self, unpublished: int = 0) -> PublishedHead:
+        """The head of an event stored after `unpublished` private entries."""
+        self.store(unpublished + 1)
+        first = self.published
+        self.published = self.tree.size
+        leaves = tuple(self.tree.leaf_hash(i) for i in range(first, self.tree.size))
+        return PublishedHead(first, leaves, self.tree.root())
+
+    def checkpoint(self, size: int | None = None) -> dict[str, Any]:
+        size = self.tree.size if size is None else size
+        signed = sign_checkpoint(
+            self.key, service=self.service, tree_size=size, root_hash=self.tree.root(size)
+        )
+        body = message(signed)
+        if self.signed is not None:
+            path = self.tree.consistency_proof(self.signed, size)
+            body["consistency"] = {"first_size": self.signed, "path": proof_to_hex(path)}
+        self.signed = size
+        return body
 
 
-def test_every_signed_checkpoint_is_kept_once(app: ReportingApplication) -> None:
-    assert app.witness_checkpoint(checkpoint(10), Tracking(AUDIT, 1))
-    assert app.witness_checkpoint(checkpoint(20, "b"), Tracking(AUDIT, 2))
-    assert not app.witness_checkpoint(checkpoint(10), Tracking(AUDIT, 3)), "republished copy"
-    held = app.witnessed("approval")
-    assert held is not None
-    assert [(c["tree_size"], c["upstream_seq"]) for c in held["checkpoints"]] == [(10, 1), (20, 2)]
-    assert held["conflicts"] == []
-    assert app.witnessed("registration") is None
+def message(signed: Checkpoint) -> dict[str, Any]:
+    return CheckpointMessage(id=uuid4(), occurred_at=signed.instant, **signed.to_dict()).model_dump(
+        mode="json"
+    )
 
 
-def test_two_histories_of_the_same_size_are_an_equivocation_alarm(
-    app: ReportingApplication,
+def follow(leaves: WitnessedLeaves, head: PublishedHead | None, seq: int = 1) -> dict[int, str]:
+    return leaves.observe(head, event_id=str(uuid4()), upstream_seq=seq, at=AT)
+
+
+@pytest.fixture
+def service() -> ServiceUnderWatch:
+    return ServiceUnderWatch()
+
+
+@pytest.fixture
+def records() -> tuple[WitnessedLeaves, WitnessedLog]:
+    return WitnessedLeaves("approval"), WitnessedLog("approval")
+
+
+def witness(
+    records: tuple[WitnessedLeaves, WitnessedLog], service: ServiceUnderWatch, body: dict[str, Any]
+) -> Checkpoint | None:
+    leaves, log = records
+    return log.witness(
+        body,
+        keys={key_id(service.key.public_key()): service.key.public_key()},
+        leaves=leaves,
+        at=AT,
+    )
+
+
+def kinds(alarms: list[dict[str, Any]]) -> list[str]:
+    return [alarm["kind"] for alarm in alarms]
+
+
+def test_the_witness_recomputes_every_root_from_the_leaves_the_events_reveal(
+    service: ServiceUnderWatch, records: tuple[WitnessedLeaves, WitnessedLog]
 ) -> None:
-    app.witness_checkpoint(checkpoint(10, "a"), Tracking(AUDIT, 1))
-    assert app.witness_checkpoint(checkpoint(10, "c"), Tracking(AUDIT, 2))
-    held = app.witnessed("approval")
-    assert held is not None
-    assert held["conflicts"] == [{"tree_size": 10, "held_root": "a" * 64, "new_root": "c" * 64}]
-    assert len(held["checkpoints"]) == 1, "the first one stays the one held"
+    leaves, _ = records
+    follow(leaves, service.publish())
+    roots = follow(leaves, service.publish(unpublished=3))  # three private drafts before it
+    assert sorted(roots) == [2, 3, 4, 5]
+    assert roots[5] == service.tree.root().hex()
+    assert leaves.size == 5
+    assert leaves.alarms == []
 
 
-def test_a_lost_checkpoint_message_is_a_gap_in_the_audit_stream(app: ReportingApplication) -> None:
-    app.witness_checkpoint(checkpoint(10), Tracking(AUDIT, 1))
-    app.witness_checkpoint(checkpoint(30), Tracking(AUDIT, 3))
-    audit = next(s for s in app.alarms() if s["stream"] == AUDIT)
-    assert [(g["first_missing"], g["last_missing"]) for g in audit["gaps"]] == [(2, 2)]
+def test_a_checkpoint_that_extends_the_last_one_and_matches_the_leaves_is_cosigned(
+    service: ServiceUnderWatch, records: tuple[WitnessedLeaves, WitnessedLog]
+) -> None:
+    leaves, log = records
+    follow(leaves, service.publish(unpublished=2))
+    assert witness(records, service, service.checkpoint()) is not None
+    for _ in range(5):
+        follow(leaves, service.publish(unpublished=1))
+    second = witness(records, service, service.checkpoint())
+    assert second is not None
+    assert second.tree_size == 3 + 5 * 2
+    assert log.alarms == []
+    assert log.pending == {}
+
+
+def test_a_checkpoint_ahead_of_the_events_is_compared_when_they_arrive(
+    service: ServiceUnderWatch, records: tuple[WitnessedLeaves, WitnessedLog]
+) -> None:
+    leaves, log = records
+    head = service.publish(unpublished=4)
+    assert witness(records, service, service.checkpoint()) is not None
+    assert log.pending == {"5": service.tree.root().hex()}
+    log.leaves_reached(follow(leaves, head), AT)
+    assert log.pending == {}
+    assert log.alarms == []
+
+
+def test_a_checkpoint_whose_root_is_not_the_published_leaves_raises_an_alarm(
+    service: ServiceUnderWatch, records: tuple[WitnessedLeaves, WitnessedLog]
+) -> None:
+    leaves, log = records
+    follow(leaves, service.publish(unpublished=1))
+    other = ServiceUnderWatch(service.key)  # same key, another history of the same size
+    other.store(2)
+    witness(records, service, other.checkpoint())
+    assert kinds(log.alarms) == ["checkpoint-mismatch"]
+
+
+def test_a_lost_event_is_a_gap_and_the_witness_stops_following(
+    service: ServiceUnderWatch, records: tuple[WitnessedLeaves, WitnessedLog]
+) -> None:
+    leaves, _ = records
+    follow(leaves, service.publish())
+    service.publish(unpublished=2)  # never reaches the witness
+    follow(leaves, service.publish(), seq=3)
+    follow(leaves, service.publish(), seq=4)
+    assert kinds(leaves.alarms) == ["log-gap"]
+    assert leaves.alarms[0]["first_missing"] == 1
+    assert leaves.alarms[0]["last_missing"] == 3
+    assert leaves.stopped is not None
+    assert leaves.size == 1
+
+
+def test_an_event_that_states_another_root_than_its_leaves_raises_an_alarm(
+    service: ServiceUnderWatch, records: tuple[WitnessedLeaves, WitnessedLog]
+) -> None:
+    leaves, _ = records
+    head = service.publish(unpublished=1)
+    follow(leaves, PublishedHead(head.first_index, head.leaves, bytes(32)))
+    assert kinds(leaves.alarms) == ["root-mismatch"]
+
+
+def test_an_event_without_its_log_head_raises_an_alarm(
+    records: tuple[WitnessedLeaves, WitnessedLog],
+) -> None:
+    leaves, _ = records
+    follow(leaves, None)
+    leaves.malformed("d73-log-leaves is not hex", event_id="e", upstream_seq=2, at=AT)
+    assert kinds(leaves.alarms) == ["missing-log-head"], "after the first alarm it has stopped"
+
+
+def test_a_republished_event_must_state_the_same_root_again(
+    service: ServiceUnderWatch, records: tuple[WitnessedLeaves, WitnessedLog]
+) -> None:
+    leaves, _ = records
+    head = service.publish(unpublished=1)
+    follow(leaves, head)
+    assert follow(leaves, head, seq=2) == {}
+    assert leaves.alarms == []
+    follow(leaves, PublishedHead(head.first_index, head.leaves, bytes(32)), seq=3)
+    assert kinds(leaves.alarms) == ["root-mismatch"]
+
+
+def test_unknown_keys_and_bad_signatures_are_alarms_and_never_held(
+    service: ServiceUnderWatch, records: tuple[WitnessedLeaves, WitnessedLog]
+) -> None:
+    leaves, log = records
+    follow(leaves, service.publish())
+    stranger = ServiceUnderWatch()
+    stranger.tree = service.tree
+    assert witness(records, service, stranger.checkpoint()) is None
+    forged = service.checkpoint()
+    forged["root_hash"] = "0" * 64
+    assert witness(records, service, forged) is None
+    assert kinds(log.alarms) == ["unknown-key", "bad-signature"]
+    assert log.roots == {}, "nothing unsigned is held: it could not even make a fork alarm"
+
+
+def test_a_rewritten_history_does_not_extend_the_witnessed_checkpoint(
+    service: ServiceUnderWatch, records: tuple[WitnessedLeaves, WitnessedLog]
+) -> None:
+    leaves, log = records
+    follow(leaves, service.publish(unpublished=3))
+    witness(records, service, service.checkpoint())
+    rewritten = ServiceUnderWatch(service.key)  # whoever holds the key and edits the store
+    rewritten.store(8)
+    rewritten.signed = 4
+    assert witness(records, service, rewritten.checkpoint()) is None
+    rewritten.signed = None
+    assert witness(records, service, rewritten.checkpoint(4)) is None
+    assert kinds(log.alarms) == ["inconsistent-checkpoint", "fork"]
+    assert log.conflicts[0]["tree_size"] == 4
+
+
+def test_a_late_checkpoint_is_compared_with_recent_roots_and_else_marked_unchecked(
+    service: ServiceUnderWatch, records: tuple[WitnessedLeaves, WitnessedLog]
+) -> None:
+    leaves, log = records
+    follow(leaves, service.publish())
+    early = service.checkpoint()
+    for _ in range(RECENT_ROOTS + 1):
+        follow(leaves, service.publish())
+    witness(records, service, early)
+    late = service.checkpoint()
+    witness(records, service, late)
+    verified = [
+        (e.checkpoint["tree_size"], e.checkpoint["verification"]["leaves"])
+        for e in log.pending_events
+        if hasattr(e, "checkpoint")
+    ]
+    assert verified == [(1, "unchecked"), (RECENT_ROOTS + 2, "matched")]
+    assert log.alarms == []
+
+
+def test_reporting_cosigns_what_it_verified_and_shows_alarms_to_auditors(
+    tmp_path: Path, service: ServiceUnderWatch
+) -> None:
+    trusted = tmp_path / "trusted"
+    trusted.mkdir()
+    save_public_key(service.key.public_key(), trusted / "approval.ed25519.pub.pem")
+    own = ServiceKeys.load_or_create("reporting", tmp_path / "keys")
+    app: ReportingApplication = new_app(
+        tmp_path / "store", witness_keys=WitnessKeys(own=own, trusted=TrustedKeys(trusted))
+    )
+    try:
+        service.store(3)
+        assert app.witness_checkpoint(service.checkpoint(), Tracking(AUDIT, 1))
+        forged = ServiceUnderWatch().checkpoint()
+        app.witness_checkpoint(forged, Tracking(AUDIT, 2))
+        held = app.witnessed("approval")
+        assert held is not None
+        [checkpoint] = held["checkpoints"]
+        assert checkpoint["verification"] == {"consistency": "first", "leaves": "pending"}
+        signed = Checkpoint.from_dict(checkpoint)
+        [cosignature] = signed.cosignatures
+        verify_cosignature(own.public_key, signed, cosignature)
+        assert kinds(app.log_alarms(("approval", "registration"))) == ["unknown-key"]
+    finally:
+        app.close()
 
 
 def test_witnessed_checkpoints_do_not_touch_the_proposal_statistics(
-    app: ReportingApplication,
+    app: ReportingApplication, service: ServiceUnderWatch
 ) -> None:
-    app.witness_checkpoint(checkpoint(10), Tracking(AUDIT, 1))
+    service.store(2)
+    app.witness_checkpoint(service.checkpoint(), Tracking(AUDIT, 1))
     app.projections.catch_up()
     assert app.projections.events == 0
     assert app.projections.dead_lettered == 0
+
+
+def test_a_lost_checkpoint_message_is_a_gap_in_the_audit_stream(
+    app: ReportingApplication, service: ServiceUnderWatch
+) -> None:
+    service.store(2)
+    app.witness_checkpoint(service.checkpoint(), Tracking(AUDIT, 1))
+    service.store(2)
+    app.witness_checkpoint(service.checkpoint(), Tracking(AUDIT, 3))
+    audit = next(s for s in app.alarms() if s["stream"] == AUDIT)
+    assert [(g["first_missing"], g["last_missing"]) for g in audit["gaps"]] == [(2, 2)]
