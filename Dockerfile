@@ -6,9 +6,9 @@
 ARG PYTHON_IMAGE=python:3.11-slim
 
 FROM ${PYTHON_IMAGE} AS build
-# Reporting's PDF reports embed DejaVu glyphs for Vietnamese. Installed here and only the font
-# files are copied into the runtime image (no package manager runs there); the version is the
-# base image's Debian release's own.
+# Reporting's PDF reports and approval's protection certificates embed DejaVu glyphs for
+# Vietnamese. Installed here and only the font files are copied into the runtime image (no
+# package manager runs there); the version is the base image's Debian release's own.
 # hadolint ignore=DL3008
 RUN apt-get update \
     && apt-get install -y --no-install-recommends fonts-dejavu-core \
@@ -34,7 +34,8 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1
 RUN groupadd --system --gid 10001 d73 \
-    && useradd --system --uid 10001 --gid d73 --no-log-init --create-home --home-dir /var/lib/d73 --shell /usr/sbin/nologin d73
+    && useradd --system --uid 10001 --gid d73 --no-log-init --create-home --home-dir /var/lib/d73 --shell /usr/sbin/nologin d73 \
+    && install --directory --owner d73 --group d73 --mode 0755 /var/lib/d73-trusted-keys
 COPY --from=build /opt/venv /opt/venv
 COPY --from=build /usr/share/fonts/truetype/dejavu /usr/share/fonts/truetype/dejavu
 COPY deploy/healthcheck.py /opt/d73/healthcheck.py
