@@ -6,6 +6,9 @@ consumers are deleted and it replays JetStream."""
 from __future__ import annotations
 
 import asyncio
+import json
+import subprocess
+import sys
 from datetime import datetime
 from typing import Any
 
@@ -100,6 +103,29 @@ def test_reporting_follows_the_suite_and_is_rebuilt_from_jetstream(suite: Suite)
         assert alarms["log_alarms"] == []
         assert not alarms["alarm"]
         before = _projections(client, reporting)
+
+        # An auditor checks registration's whole store against what the witness holds.
+        witnessed_file = suite.data_dir / "witnessed-registration.json"
+        witnessed_file.write_text(json.dumps({"checkpoints": checkpoints}))
+        verified = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "services.verify_cli",
+                "verify",
+                "registration",
+                "--json",
+                "--witnessed",
+                str(witnessed_file),
+            ],
+            env=suite.env_for("registration", 0),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert verified.returncode == 0, verified.stdout + verified.stderr
+        assert json.loads(verified.stdout)["checkpoints_checked"] >= len(checkpoints)
 
     suite["reporting"].stop()
     for path in suite.data_dir.glob("reporting.sqlite*"):
