@@ -11,7 +11,9 @@ A. over the same canonical bytes: the raw chain (chain[n] = SHA-256(chain[n-1] |
 B. from decoded events (what re-verifying a store costs, and how performance.md's ceiling was
    measured): the chain with orjson encoding, the same chain with `canonical_json`, the Merkle
    root with `canonical_json`, and `verify_bundle` of a bundle holding every entry;
-C. inclusion and consistency proofs at 1 k, 100 k and 1 M leaves: time and size.
+C. inclusion and consistency proofs at 1 k, 100 k and 1 M leaves: time and size;
+D. the witness (reporting) following the log from the events' heads, in memory: per event, one
+   leaf (or a private draft and the event) appended and its stated root compared.
 
 Each measure runs `--reps` rounds, interleaved so that load from other processes on a shared
 machine falls on all of them alike; the best round counts. No assertions on time.
@@ -244,6 +246,41 @@ def pymerkle_append_rate(entries: Sequence[bytes]) -> float:
     return len(entries) / (perf_counter() - start)
 
 
+def witness_rates(tree: MerkleTree, sample: int, rounds: int) -> dict[str, float]:
+    """D. `WitnessedLeaves.observe` over heads of one and of two leaves (a draft before it)."""
+    from services.reporting.domain.witness import WitnessedLeaves
+    from shared.auditlog.heads import PublishedHead
+
+    def heads(per_event: int) -> list[PublishedHead]:
+        return [
+            PublishedHead(
+                first,
+                tuple(tree.leaf_hash(i) for i in range(first, first + per_event)),
+                tree.root(first + per_event),
+            )
+            for first in range(0, sample - per_event + 1, per_event)
+        ]
+
+    def follow(events: list[PublishedHead]) -> None:
+        witness = WitnessedLeaves("registration")
+        for seq, head in enumerate(events, start=1):
+            witness.observe(head, event_id="e", upstream_seq=seq, at="t")
+        assert witness.alarms == [], witness.alarms
+
+    one, two = heads(1), heads(2)
+    times = best_of_rounds(
+        {
+            "witness_one_leaf_per_event": lambda: follow(one),
+            "witness_two_leaves_per_event": lambda: follow(two),
+        },
+        rounds,
+    )
+    return {
+        "witness_one_leaf_per_event": len(one) / times["witness_one_leaf_per_event"],
+        "witness_two_leaves_per_event": len(two) / times["witness_two_leaves_per_event"],
+    }
+
+
 def ratios(rates: Mapping[str, float], base: str) -> dict[str, float]:
     return {name: rate / rates[base] for name, rate in rates.items() if "encode" not in name}
 
@@ -277,6 +314,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     rng = random.Random(args.seed)
     sizes = sorted({size for size in PROOF_SIZES if size <= n} | {n})
     proofs = [proof_figures(tree, size, min(args.proof_samples, size), rng) for size in sizes]
+    print(f"D. witness over {min(n, 100_000):,} leaves ...", file=log, flush=True)
+    witness = witness_rates(tree, min(n, 100_000), rounds)
 
     figures: dict[str, Any] = {
         "bench": "verify_log",
@@ -295,6 +334,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         "pymerkle_append_per_s": pymerkle_append_rate(entries[: min(n, 100_000)]),
         "target": "full verification >= 0.5 x SHA-256 chain over canonical JSON",
         "proofs": proofs,
+        "witness_events_per_s": witness,
         "tree_bytes": tree.nbytes,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
@@ -342,6 +382,10 @@ def print_table(figures: dict[str, Any]) -> None:
             f"{row['inclusion_bytes_max']} | {row['consistency_generate_us']:.1f} | "
             f"{row['consistency_verify_us']:.1f} | {row['consistency_bytes_max']} |"
         )
+    print("\n| D. witness, in memory | events per second |")
+    print("|---|---:|")
+    for name, value in figures["witness_events_per_s"].items():
+        print(f"| {name} | {value:,.0f} |")
     print(
         f"\ntree: {figures['tree_bytes'] / 2**20:.1f} MiB of node hashes; "
         f"peak RSS {figures['peak_rss_mb']:.0f} MB (the bench holds every entry)\n"

@@ -145,8 +145,8 @@ class WitnessedLeaves(Aggregate):
             self.recent[str(log.size)] = root.hex()
         self.size = log.size
         self.frontier = [node.hex() for node in log.frontier]
-        for stale in list(self.recent)[: max(0, len(self.recent) - RECENT_ROOTS)]:
-            del self.recent[stale]
+        while len(self.recent) > RECENT_ROOTS:
+            del self.recent[next(iter(self.recent))]  # the oldest: dicts keep insertion order
 
     @event("AlarmRaised")
     def _alarm_raised(self, alarm: dict[str, Any]) -> None:
