@@ -27,8 +27,9 @@ from services.reporting.domain.periods import Period
 from services.reporting.queries import today_in_vietnam
 from services.reporting.reports.document import Document, Report
 from services.reporting.reports.render_csv import render_csv
-from services.reporting.reports.render_pdf import PdfUnavailable, render_pdf
+from services.reporting.reports.render_pdf import render_pdf
 from services.reporting.reports.render_xlsx import render_xlsx
+from shared.pdf.fonts import PdfUnavailable
 from shared.web import CurrentActor, Problem
 
 router = APIRouter(tags=["reports"])

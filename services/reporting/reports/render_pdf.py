@@ -2,18 +2,13 @@
 
 Header (issuing body on the left, national motto on the right, number, place and date), title,
 "Kính gửi", the sections (text, tables — wide ones on landscape pages — and bar charts), the
-signature block and page numbers. No PDF library is installed, so `services.reporting.pdf`
+signature block and page numbers. No PDF library is installed, so `shared.pdf`
 writes the file; it needs a TrueType font with Vietnamese letters (DejaVu, Liberation…) on the
 machine — `fonts-dejavu-core` on Debian — and says so when there is none.
 """
 
 from __future__ import annotations
 
-import functools
-from pathlib import Path
-
-from services.reporting.pdf.truetype import FontError, TrueTypeFont
-from services.reporting.pdf.writer import Page, PdfDocument, PdfFont
 from services.reporting.reports.document import (
     NATIONAL_MOTTO,
     Column,
@@ -23,53 +18,12 @@ from services.reporting.reports.document import (
     cell_text,
     kind_of,
 )
+from shared.pdf.fonts import vietnamese_fonts
+from shared.pdf.writer import Page, PdfDocument, PdfFont
 
-FONT_DIRS = (
-    Path(__file__).resolve().parent.parent / "fonts",
-    Path("/usr/share/fonts/truetype/dejavu"),
-    Path("/usr/share/fonts/dejavu"),
-    Path("/usr/share/fonts/TTF"),
-    Path("/usr/share/fonts/truetype/liberation"),
-    Path("/usr/local/share/fonts"),
-    Path("/Library/Fonts"),
-    Path("C:/Windows/Fonts"),
-)
-FONT_PAIRS = (
-    ("DejaVuSerif.ttf", "DejaVuSerif-Bold.ttf"),
-    ("LiberationSerif-Regular.ttf", "LiberationSerif-Bold.ttf"),
-    ("times.ttf", "timesbd.ttf"),
-    ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf"),
-)
-VIETNAMESE_PROBE = "ĐđƠơƯưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ"
 SERIES_COLOURS = ((0.20, 0.40, 0.70), (0.30, 0.62, 0.35), (0.90, 0.55, 0.15))
 HEADER_FILL = (0.87, 0.90, 0.94)
 LEFT, RIGHT, TOP, BOTTOM = 80.0, 50.0, 50.0, 55.0
-
-
-class PdfUnavailable(RuntimeError):
-    """No TrueType font with Vietnamese letters was found on this machine."""
-
-
-@functools.cache
-def vietnamese_fonts() -> tuple[TrueTypeFont, TrueTypeFont]:
-    """A regular and a bold font that have every Vietnamese letter."""
-    for folder in FONT_DIRS:
-        for regular, bold in FONT_PAIRS:
-            try:
-                fonts = (
-                    TrueTypeFont.load(folder / regular),
-                    TrueTypeFont.load(folder / bold),
-                )
-            except (OSError, FontError):
-                continue
-            if all(f.glyph(c) for f in fonts for c in VIETNAMESE_PROBE):
-                return fonts
-    raise PdfUnavailable(
-        "no TrueType font with Vietnamese letters found (looked for DejaVu Serif, Liberation "
-        "Serif, Times New Roman, DejaVu Sans in "
-        + ", ".join(str(d) for d in FONT_DIRS)
-        + "); install fonts-dejavu-core"
-    )
 
 
 class _Layout:

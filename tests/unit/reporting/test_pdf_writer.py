@@ -3,7 +3,7 @@ into the same pale blue, making header labels invisible and figures faint (seen 
 
 from __future__ import annotations
 
-from services.reporting.pdf.writer import Page
+from shared.pdf.writer import Page
 
 
 def test_a_filled_shape_does_not_change_the_colour_of_what_follows() -> None:

@@ -13,11 +13,12 @@ import pytest
 from openpyxl import load_workbook
 
 from services.reporting.domain.periods import Period
-from services.reporting.pdf.truetype import TrueTypeFont
 from services.reporting.queries import ReportQueries
 from services.reporting.reports.render_csv import render_csv
-from services.reporting.reports.render_pdf import PdfUnavailable, render_pdf, vietnamese_fonts
+from services.reporting.reports.render_pdf import render_pdf
 from services.reporting.reports.render_xlsx import render_xlsx
+from shared.pdf.fonts import PdfUnavailable, vietnamese_fonts
+from shared.pdf.truetype import TrueTypeFont
 
 TODAY = date(2025, 11, 10)
 VIETNAMESE = (

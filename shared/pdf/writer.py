@@ -12,7 +12,7 @@ import unicodedata
 import zlib
 from datetime import UTC, datetime
 
-from services.reporting.pdf.truetype import TrueTypeFont
+from shared.pdf.truetype import TrueTypeFont
 
 A4 = (595.28, 841.89)
 
@@ -24,6 +24,14 @@ def _number(value: float) -> str:
 
 def _utf16_hex(text: str) -> str:
     return "<FEFF" + text.encode("utf-16-be").hex().upper() + ">"
+
+
+def _text_string(text: str) -> str:
+    """A PDF text string: literal when printable ASCII (searchable as is), else UTF-16."""
+    if text.isascii() and text.isprintable():
+        escaped = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+        return f"({escaped})"
+    return _utf16_hex(text)
 
 
 class PdfFont:
@@ -120,10 +128,14 @@ class _Objects:
 
 
 class PdfDocument:
-    def __init__(self, regular: TrueTypeFont, bold: TrueTypeFont, *, title: str = "") -> None:
+    def __init__(
+        self, regular: TrueTypeFont, bold: TrueTypeFont, *, title: str = "", subject: str = ""
+    ) -> None:
         self.regular = PdfFont(regular, "F1")
         self.bold = PdfFont(bold, "F2")
         self.title = title
+        self.subject = subject
+        """Document information; an ASCII subject stays readable in the file's bytes."""
         self.pages: list[Page] = []
 
     def new_page(self, *, landscape: bool = False) -> Page:
@@ -136,8 +148,9 @@ class PdfDocument:
         objects = _Objects()
         catalog, tree = objects.add(), objects.add()
         moment = (created or datetime.now(UTC)).strftime("%Y%m%d%H%M%SZ")
+        subject = f"/Subject {_text_string(self.subject)} " if self.subject else ""
         info = objects.add(
-            f"<< /Title {_utf16_hex(self.title)} /Producer (D73 reporting) "
+            f"<< /Title {_utf16_hex(self.title)} {subject}/Producer (D73) "
             f"/Creator (D73) /CreationDate (D:{moment}) >>".encode()
         )
         fonts = {font.resource: _embed(font, objects) for font in (self.regular, self.bold)}
