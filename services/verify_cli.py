@@ -1,4 +1,5 @@
-"""`d73 verify <service>` and `d73 verify-bundle <file>`: check a service's log (issue #6).
+"""`d73 verify <service>`, `d73 verify-bundle <file>` and `d73 verify-certificate <file>`: check a
+service's log, an audit bundle, or a protection certificate (issue #6).
 
 Exit codes: 0 everything checks out; 1 a problem was found (each one is listed); 2 the input
 could not be read at all (no store, no such file, not JSON, an unreadable key).
@@ -31,6 +32,7 @@ from shared.auditlog.verify import (
     stored_records,
     verify_store,
 )
+from shared.certificate.verify import verify_certificate
 from shared.settings import Settings
 
 PUBLISHING_SERVICES = ("registration", "approval")
@@ -179,6 +181,93 @@ def verify_bundle_file(
         as_json,
     )
     raise typer.Exit(0 if report.ok else 1)
+
+
+@app.command("verify-certificate")
+def verify_certificate_file(
+    file: Annotated[
+        Path,
+        typer.Argument(help="A protection certificate (GET /cases/{id}/protection-certificate)"),
+    ],
+    public_key: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--public-key",
+            help="Trust this Ed25519 public key of the approval service (PEM); repeat for "
+            "retired keys",
+            dir_okay=False,
+        ),
+    ] = None,
+    key_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--key-dir",
+            help="Trust the approval keys in this directory (approval.*pub.pem); default, "
+            "without --public-key: D73_SIGNING_KEY_DIR or <data dir>/keys",
+            file_okay=False,
+        ),
+    ] = None,
+    code: Annotated[
+        str | None,
+        typer.Option("--code", help="The verification code printed on the paper copy"),
+    ] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Check a protection certificate offline: signatures, proofs, plan hash, determination."""
+    try:
+        document = orjson.loads(file.read_bytes())
+    except (OSError, orjson.JSONDecodeError) as error:
+        typer.echo(f"error: {file}: {error}", err=True)
+        raise typer.Exit(2) from None
+    service = document.get("service") if isinstance(document, dict) else None
+    service = service if isinstance(service, str) and service else "approval"
+    keys = _certificate_keys(service, public_key, key_dir)
+    report = verify_certificate(document, trusted_keys=keys.values(), expected_code=code)
+    events = document.get("establishing_events") if isinstance(document, dict) else None
+    summary = (
+        f"{report.service}: protection certificate {document.get('certificate_id', '?')} "
+        f"for {_official_of(document)}, {len(events) if isinstance(events, list) else 0} "
+        f"establishing events, {report.proofs_checked} proofs checked against "
+        f"{len(keys)} trusted key(s)"
+        if isinstance(document, dict)
+        else f"{file}: not a certificate"
+    )
+    _print(report.to_dict(), summary, as_json)
+    raise typer.Exit(0 if report.ok else 1)
+
+
+def _certificate_keys(
+    service: str, files: list[Path] | None, key_dir: Path | None
+) -> dict[str, Ed25519PublicKey]:
+    """The keys to trust: the files given, the key directory given, or the configured one."""
+    keys: dict[str, Ed25519PublicKey] = {}
+    for path in files or []:
+        if not path.is_file():
+            typer.echo(f"error: {path}: no such key file", err=True)
+            raise typer.Exit(2)
+    keys.update(_pinned(files) or {})
+    directory = key_dir if key_dir is not None or files else key_dir_of(Settings())
+    if directory is not None:
+        try:
+            keys.update(trusted_public_keys(directory, service))
+        except (OSError, KeyFileError) as error:
+            typer.echo(f"error: {error}", err=True)
+            raise typer.Exit(2) from None
+    if not keys:
+        typer.echo(
+            f"error: no trusted key of {service}: pass --public-key {service}.ed25519.pub.pem "
+            "(from the operator or GET /audit/public-key) or --key-dir DIR",
+            err=True,
+        )
+        raise typer.Exit(2)
+    return keys
+
+
+def _official_of(document: dict[str, Any]) -> str:
+    official = document.get("official")
+    if not isinstance(official, dict):
+        return "?"
+    return f"{official.get('name', '?')} ({official.get('user_id', '?')})"
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from fastapi import FastAPI
 
-from services.approval.api import cases, commands
+from services.approval.api import cases, certificates, commands
 from services.approval.application import (
     ApprovalApplication,
     CaseNotFound,
@@ -93,6 +93,6 @@ def create_app(
         runtime=runtime,
         version=VERSION,
         description=__doc__ or "",
-        routers=[cases.router, commands.router],
+        routers=[cases.router, commands.router, certificates.router],
         domain_errors=DOMAIN_ERRORS,
     )

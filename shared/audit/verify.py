@@ -68,6 +68,15 @@ class ProblemCode(StrEnum):
     # A whole service store checked against its checkpoints (shared/auditlog, `d73 verify`):
     NO_CHECKPOINT = "no_checkpoint"
     CHECKPOINT_NOT_KEPT = "checkpoint_not_kept"
+    # A protection certificate (shared/certificate, `d73 verify-certificate`):
+    MALFORMED_CERTIFICATE = "malformed_certificate"
+    CERTIFICATE_SIGNATURE_INVALID = "certificate_signature_invalid"
+    VERIFICATION_CODE_MISMATCH = "verification_code_mismatch"
+    ENTRY_NOT_OF_CASE = "entry_not_of_case"
+    ROLE_MISMATCH = "role_mismatch"
+    PLAN_HASH_MISMATCH = "plan_hash_mismatch"
+    DETERMINATION_MISMATCH = "determination_mismatch"
+    CASE_FACT_MISMATCH = "case_fact_mismatch"
 
 
 @dataclass(frozen=True, slots=True)

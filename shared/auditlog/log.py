@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 from itertools import pairwise
 from pathlib import Path
 from typing import Any, NoReturn
+from uuid import UUID
 
 from cryptography.exceptions import InvalidSignature
 
@@ -619,6 +620,61 @@ class ServiceLog:
         self._ensure_untampered()
         if not self._synced:
             raise LogNotReady(f"the log of {self.service} is still being rebuilt")
+
+    def positions_of(self, originator_id: UUID, versions: Sequence[int]) -> dict[int, int]:
+        """The log position of each stored event of `originator_id` at one of `versions`, by
+        version; a version missing from the answer is not stored, or not in the log yet (the
+        relay appends it soon). For a protection certificate (shared/certificate).
+
+        One indexed read of the events' notification ids (the store's primary key), then, per
+        event, a binary search of `_chunk_first` and the rows of one chunk: a few milliseconds
+        on a log of millions of events.
+        """
+        wanted = sorted(set(versions))
+        if not wanted:
+            return {}
+        from eventsourcing.sqlite import SQLiteDatastore
+
+        recorder: Any = self.app.recorder
+        datastore = recorder.datastore
+        if isinstance(datastore, SQLiteDatastore):
+            marks = ",".join("?" * len(wanted))
+            query = (
+                "SELECT rowid AS notification_id, originator_version "
+                f"FROM {recorder.events_table_name} "
+                f"WHERE originator_id = ? AND originator_version IN ({marks})"
+            )
+            parameters: tuple[object, ...] = (originator_id.hex, *wanted)
+        else:
+            from psycopg import sql
+
+            table = sql.Identifier(datastore.schema, recorder.events_table_name).as_string()
+            query = (
+                f"SELECT notification_id, originator_version FROM {table} "
+                "WHERE originator_id = %s AND originator_version = ANY(%s)"
+            )
+            parameters = (originator_id, wanted)
+        with datastore.transaction(commit=False) as cursor:
+            cursor.execute(query, parameters)
+            stored = [
+                (int(row["notification_id"]), int(row["originator_version"]))
+                for row in cursor.fetchall()
+            ]
+        self._ensure_servable()  # before waiting on a rebuild that holds the lock
+        positions: dict[int, int] = {}
+        with self._lock:
+            self._ensure_servable()
+            for notification_id, version in sorted(stored):
+                if notification_id > self._last_notification:
+                    continue
+                chunk = bisect.bisect_right(self._chunk_first, notification_id) - 1
+                if chunk < 0:
+                    continue
+                rows = self._chunk_rows(chunk)
+                offset = bisect.bisect_left(rows, notification_id, key=lambda r: r.notification_id)
+                if offset < len(rows) and rows[offset].notification_id == notification_id:
+                    positions[version] = (chunk << self._bits) + offset + 1
+        return positions
 
     # ------------------------------------------------------------ store reads
 

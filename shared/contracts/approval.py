@@ -298,6 +298,9 @@ class ApprovalMeetingHeld(_CaseEvent):
     vote: VoteMinutes
     decision_ref: str
     implementer_ids: list[str]
+    plan_hash: str | None = Field(
+        None, description="SHA-256 of the approved plan's canonical JSON (protection certificate)"
+    )
 
 
 class ApprovedByOverride(_CaseEvent):
@@ -310,6 +313,9 @@ class ApprovedByOverride(_CaseEvent):
     decision_ref: str
     failed_vote_minutes_ref: str
     implementer_ids: list[str]
+    plan_hash: str | None = Field(
+        None, description="SHA-256 of the approved plan's canonical JSON (protection certificate)"
+    )
 
 
 class ProposalRejected(_CaseEvent):

@@ -47,6 +47,7 @@ from services.approval.domain.protection import (
 from services.approval.domain.states import TERMINAL_STATES, TRANSITIONS, CaseState, Command
 from services.approval.domain.vote import VoteRecord, VoteStage, count_vote
 from shared.calendar import local_date
+from shared.certificate.plan import plan_hash as hash_of_plan
 
 CASE_NAMESPACE = uuid5(NAMESPACE_URL, "d73:approval:case")
 ROUTING_TARGETS = ("CITY_PC_VIA_DOHA", "AGENCY_HEAD", "SUPERIOR_HEAD")
@@ -335,7 +336,10 @@ class Case(Aggregate):
 
     @property
     def approved_plan_hash(self) -> str | None:
-        """Reserved: a hash of the plan as approved, for the protection record."""
+        """SHA-256 of the plan as approved (`shared.certificate.plan.plan_hash`), which the approval
+        event records with the plan itself, so that a protection certificate can prove which
+        plan was approved. None before approval (and for an approval recorded before plans
+        were)."""
         return self._approved_plan_hash
 
     @property
@@ -767,6 +771,7 @@ class Case(Aggregate):
             vote=record.as_dict(),
             decision_ref=decision_ref,
             implementer_ids=implementers,
+            **(self._plan_as_approved() if record.passed else {}),
         )
         return record
 
@@ -777,10 +782,13 @@ class Case(Aggregate):
         vote: dict[str, Any],
         decision_ref: str,
         implementer_ids: list[str],
+        plan: dict[str, Any] | None = None,
+        plan_hash: str | None = None,
     ) -> None:
         self._enter(stamp)
         self._votes.append(copy.deepcopy(vote))
         if vote["outcome"] == "PASSED":
+            self._approved_plan_hash = plan_hash
             self._approval = {
                 "by_override": False,
                 "decision_ref": decision_ref,
@@ -817,6 +825,7 @@ class Case(Aggregate):
             decision_ref=decision_ref,
             failed_vote_minutes_ref=failed["minutes_ref"],
             implementer_ids=implementers,
+            **self._plan_as_approved(),
         )
 
     @event("ApprovedByOverride")
@@ -827,8 +836,11 @@ class Case(Aggregate):
         decision_ref: str,
         failed_vote_minutes_ref: str,
         implementer_ids: list[str],
+        plan: dict[str, Any] | None = None,
+        plan_hash: str | None = None,
     ) -> None:
         self._enter(stamp)
+        self._approved_plan_hash = plan_hash
         self._approval = {
             "by_override": True,
             "decision_ref": decision_ref,
@@ -1797,6 +1809,11 @@ class Case(Aggregate):
             "rule_set_version": self._rule_set_version,
             "state": new_state.value,
         }
+
+    def _plan_as_approved(self) -> dict[str, Any]:
+        """The plan that an approval approves, and its hash: recorded in the approval event so
+        that the signed log shows what was approved (Art 8 §1; the protection certificate)."""
+        return {"plan": copy.deepcopy(self._plan), "plan_hash": hash_of_plan(self._plan)}
 
     def _enter(self, stamp: dict[str, Any]) -> None:
         self._state = stamp["state"]

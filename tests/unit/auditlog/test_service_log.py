@@ -49,6 +49,7 @@ def test_each_stored_event_drafts_included_gets_the_head_of_the_reference_tree(
         "d73-log-index": "4",
         "d73-tree-size": "5",
         "d73-tree-root": reference.root(5).hex(),
+        "d73-log-leaves": reference.leaf_hash(4).hex(),
     }
 
 

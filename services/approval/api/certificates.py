@@ -1,0 +1,122 @@
+"""Giấy chứng nhận bảo vệ: the signed certificate of a case's protection determination, as JSON
+(the proof, checked offline by `d73 verify-certificate`) and as a printable A4 page.
+
+Whoever may read the case may download it: the protected official, the competent authority,
+Sở Nội vụ, auditors and administrators (`ApprovalApplication.case_for`).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+import orjson
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from services.approval.certificates import (
+    LogBehind,
+    NoProtectionDetermination,
+    ProtectionCertificates,
+)
+from shared.auditlog.log import LogNotReady, LogTampered
+from shared.certificate.printable import render_certificate_pdf
+from shared.identity import Actor
+from shared.pdf.fonts import PdfUnavailable
+from shared.web import CurrentActor, Problem, problem_response
+
+RETRY_AFTER_SECONDS = 2
+PROBLEMS: dict[int | str, dict[str, Any]] = {
+    403: {"description": "Not a party to the case, nor Sở Nội vụ, an auditor or an admin"},
+    404: {"description": "No such case"},
+    409: {"description": "No protection determination (yet), or one granting no protection"},
+    503: {"description": "The signed log is catching up (Retry-After) or failed its checks"},
+}
+
+router = APIRouter(prefix="/cases/{case_id}", tags=["protection certificates"], responses=PROBLEMS)
+
+
+def protection_certificates(request: Request) -> ProtectionCertificates:
+    runtime = request.app.state.runtime
+    assert runtime.audit_log is not None, "approval publishes, so it keeps a signed log"
+    return ProtectionCertificates(runtime.app, runtime.audit_log)
+
+
+Certificates = Annotated[ProtectionCertificates, Depends(protection_certificates)]
+
+
+def _issue(certificates: ProtectionCertificates, actor: Actor, case_id: UUID) -> dict[str, Any]:
+    try:
+        return certificates.issue(actor, case_id)
+    except NoProtectionDetermination as error:
+        raise Problem(
+            409,
+            "No protection determination",
+            str(error),
+            type_="/problems/no-protection-determination",
+        ) from None
+    except LogTampered as error:
+        raise Problem(
+            503, "Audit log integrity failure", str(error), type_="/problems/audit-log-tampered"
+        ) from None
+
+
+def _not_ready(error: Exception, path: str) -> Response:
+    return problem_response(
+        503,
+        "Audit log not ready",
+        str(error),
+        type_="/problems/audit-log-not-ready",
+        instance=path,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
+@router.get(
+    "/protection-certificate",
+    summary="Giấy chứng nhận bảo vệ (JSON): the signed proof of the protection determination",
+    response_class=Response,
+    responses={200: {"content": {"application/json": {}}}},
+)
+def protection_certificate(
+    case_id: UUID, request: Request, actor: CurrentActor, certificates: Certificates
+) -> Response:
+    try:
+        document = _issue(certificates, actor, case_id)
+    except (LogBehind, LogNotReady) as error:
+        return _not_ready(error, request.url.path)
+    return Response(
+        orjson.dumps(document),
+        media_type="application/json",
+        headers={
+            "Content-Disposition": f'attachment; filename="protection-certificate-{case_id}.json"'
+        },
+    )
+
+
+@router.get(
+    "/protection-certificate.pdf",
+    summary="Giấy chứng nhận bảo vệ (PDF): the printable page, with the verification code",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}},
+)
+def protection_certificate_pdf(
+    case_id: UUID, request: Request, actor: CurrentActor, certificates: Certificates
+) -> Response:
+    try:
+        document = _issue(certificates, actor, case_id)
+    except (LogBehind, LogNotReady) as error:
+        return _not_ready(error, request.url.path)
+    try:
+        pdf = render_certificate_pdf(document)
+    except PdfUnavailable as error:
+        raise Problem(
+            503, "PDF unavailable", str(error), type_="/problems/pdf-unavailable"
+        ) from None
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="protection-certificate-{case_id}.pdf"'
+        },
+    )

@@ -1,0 +1,244 @@
+"""Approval issues certificates from its cases and its signed log (SQLite, no broker): the
+events' positions, a checkpoint signed on demand, refusals, the PDF and `d73 verify-certificate`."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import pytest
+from typer.testing import CliRunner
+
+from services.approval.application import ApprovalApplication, CaseNotFound, NotPartyToCase
+from services.approval.certificates import (
+    LogBehind,
+    NoProtectionDetermination,
+    ProtectionCertificates,
+)
+from services.approval.domain.case import Case
+from services.approval.domain.states import CaseState
+from services.verify_cli import app as verify_cli
+from shared.audit.canonical import decode_entry
+from shared.auditlog.keys import public_key_path
+from shared.auditlog.log import ServiceLog
+from shared.certificate import Role, verify_certificate
+from shared.certificate.printable import render_certificate_pdf
+from tests.unit.approval_service.builders import (
+    Clock,
+    Upstream,
+    city_case_authority,
+    drive,
+    every_kind_of_event,
+    make_app,
+    open_case,
+    person,
+)
+from tests.unit.approval_service.conftest import MONDAY
+
+AUTHORITY = city_case_authority()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(MONDAY)
+
+
+@pytest.fixture
+def app(tmp_path: Path, clock: Clock) -> Iterator[ApprovalApplication]:
+    application = make_app(tmp_path, clock)
+    try:
+        yield application
+    finally:
+        application.close()
+
+
+def synced_log(app: ApprovalApplication, key_dir: Path) -> ServiceLog:
+    """Approval's log with 4-leaf chunks, caught up with the store (as the relay keeps it)."""
+    audit = ServiceLog("approval", app, key_dir=key_dir, chunk_bits=2)
+    audit.open()
+    audit.sync_to(app.recorder.max_notification_id() or 0)
+    return audit
+
+
+def protected_case(app: ApprovalApplication, clock: Clock, upstream: Upstream) -> Case:
+    return drive(
+        app,
+        open_case(app, upstream, AUTHORITY, clock),
+        AUTHORITY,
+        clock,
+        CaseState.PROTECTION_DETERMINED,
+    )
+
+
+def test_positions_are_the_events_places_in_the_log_across_chunks(
+    app: ApprovalApplication, clock: Clock, tmp_path: Path
+) -> None:
+    upstream = Upstream()
+    cases = [protected_case(app, clock, upstream) for _ in range(3)]
+    audit = synced_log(app, tmp_path / "keys")
+    for case in cases:
+        versions = list(range(1, case.version + 1))
+        positions = audit.positions_of(case.id, versions)
+        assert sorted(positions) == versions
+        for version, position in positions.items():
+            entry = decode_entry(audit.entry(position))
+            assert (entry["originator_id"], entry["originator_version"]) == (str(case.id), version)
+    assert audit.positions_of(cases[0].id, [999]) == {}
+
+
+def test_a_certificate_of_a_protected_case_verifies_with_the_service_key(
+    app: ApprovalApplication, clock: Clock, tmp_path: Path
+) -> None:
+    case = protected_case(app, clock, Upstream())
+    audit = synced_log(app, tmp_path / "keys")
+    assert audit.latest_checkpoint() is None
+
+    document = ProtectionCertificates(app, audit).issue(AUTHORITY.proposer, case.id)
+
+    checkpoint = audit.latest_checkpoint()
+    assert checkpoint is not None, "a checkpoint covering the events was signed for it"
+    assert document["checkpoint"] == checkpoint.to_dict()
+    assert document["plan_hash"] == case.approved_plan_hash
+    assert document["official"] == case.proposer
+    assert document["determination"]["tier"] == case.protection_tier
+    report = verify_certificate(
+        json.loads(json.dumps(document)), trusted_keys=[audit.keys.public_key]
+    )
+    assert report.ok, report.problems
+
+
+def test_every_download_is_the_same_document_proved_against_the_first_covering_checkpoint(
+    app: ApprovalApplication, clock: Clock, tmp_path: Path
+) -> None:
+    upstream = Upstream()
+    case = protected_case(app, clock, upstream)
+    audit = synced_log(app, tmp_path / "keys")
+    certificates = ProtectionCertificates(app, audit)
+    first = certificates.issue(AUTHORITY.proposer, case.id)
+
+    protected_case(app, clock, upstream)  # the log grows and signs again
+    audit.sync_to(app.recorder.max_notification_id() or 0)
+    later = audit.sign(when_due=False)
+    assert later is not None
+    again = certificates.issue(AUTHORITY.head, case.id)
+
+    assert again == first
+    assert again["checkpoint"]["tree_size"] < later.checkpoint.tree_size
+    assert again["issued_at"] == again["checkpoint"]["time"]
+
+
+def test_an_override_and_every_direction_are_in_the_chain(
+    app: ApprovalApplication, clock: Clock, tmp_path: Path
+) -> None:
+    case_id = every_kind_of_event(app, Upstream(), clock)[0]
+    audit = synced_log(app, tmp_path / "keys")
+    head = AUTHORITY.head
+
+    document = ProtectionCertificates(app, audit).issue(head, case_id)
+
+    roles = [
+        (e["role"], e["entry"]["topic"].rsplit(".", 1)[1]) for e in document["establishing_events"]
+    ]
+    assert (Role.PLAN_APPROVED, "ApprovedByOverride") in roles
+    assert [name for role, name in roles if role == Role.DIRECTION] == [
+        "ImplementationSuspended",
+        "ImplementationResumed",
+        "ImplementationStopped",
+    ]
+    assert document["determination"]["tier"] == "LIABILITY_EXCLUDED"
+    assert verify_certificate(document, trusted_keys=[audit.keys.public_key]).ok
+
+
+def test_no_certificate_before_the_determination_for_a_stranger_or_an_unknown_case(
+    app: ApprovalApplication, clock: Clock, tmp_path: Path
+) -> None:
+    upstream = Upstream()
+    concluded = drive(
+        app, open_case(app, upstream, AUTHORITY, clock), AUTHORITY, clock, CaseState.CONCLUDED
+    )
+    protected = protected_case(app, clock, upstream)
+    certificates = ProtectionCertificates(app, synced_log(app, tmp_path / "keys"))
+
+    with pytest.raises(NoProtectionDetermination, match="no protection determination yet"):
+        certificates.issue(AUTHORITY.proposer, concluded.id)
+    with pytest.raises(NotPartyToCase):
+        certificates.issue(person("ct.p0099", "ct.so-xay-dung"), protected.id)
+    with pytest.raises(CaseNotFound):
+        certificates.issue(AUTHORITY.proposer, UUID(int=1))
+
+
+def test_a_log_that_has_not_caught_up_is_waited_for_then_reported(
+    app: ApprovalApplication, clock: Clock, tmp_path: Path
+) -> None:
+    audit = synced_log(app, tmp_path / "keys")  # before the case: the relay has not run since
+    case = protected_case(app, clock, Upstream())
+    certificates = ProtectionCertificates(app, audit, wait_seconds=0.2)
+    with pytest.raises(LogBehind):
+        certificates.issue(AUTHORITY.proposer, case.id)
+
+
+# ------------------------------------------------------------------ paper copy and CLI
+
+
+@pytest.fixture
+def issued(app: ApprovalApplication, clock: Clock, tmp_path: Path) -> tuple[dict[str, Any], Path]:
+    """A certificate written to a file, and the directory holding approval's key files."""
+    case = protected_case(app, clock, Upstream())
+    audit = synced_log(app, tmp_path / "keys")
+    document = ProtectionCertificates(app, audit).issue(AUTHORITY.proposer, case.id)
+    return document, tmp_path / "keys"
+
+
+def test_the_printed_page_carries_the_code_and_the_plan_hash(
+    issued: tuple[dict[str, Any], Path], tmp_path: Path
+) -> None:
+    document, _ = issued
+    pdf = render_certificate_pdf(document)
+    assert pdf.startswith(b"%PDF-")
+    assert document["verification_code"].encode() in pdf  # document information, searchable
+    if shutil.which("pdftotext"):
+        path = tmp_path / "certificate.pdf"
+        path.write_bytes(pdf)
+        text = subprocess.run(
+            ["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True, text=True
+        ).stdout
+        assert "GIẤY CHỨNG NHẬN BẢO VỆ" in text
+        assert document["verification_code"] in text
+        assert document["plan_hash"] in text
+        assert document["official"]["name"] in text
+
+
+def test_verify_certificate_exits_0_when_valid_1_when_tampered_2_when_unreadable(
+    issued: tuple[dict[str, Any], Path], tmp_path: Path
+) -> None:
+    document, key_dir = issued
+    good = tmp_path / "certificate.json"
+    good.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
+    tampered = tmp_path / "tampered.json"
+    tampered.write_text(
+        json.dumps({**document, "plan_hash": "0" * 64}, ensure_ascii=False), encoding="utf-8"
+    )
+    public_key = public_key_path(key_dir, "approval")
+    runner = CliRunner()
+
+    def run(*args: str) -> Any:
+        return runner.invoke(verify_cli, ["verify-certificate", *args])
+
+    ok = run(str(good), "--public-key", str(public_key), "--code", document["verification_code"])
+    assert ok.exit_code == 0, ok.output
+    assert "OK: no problem found" in ok.output
+    assert run(str(good), "--key-dir", str(key_dir)).exit_code == 0
+
+    bad = run(str(tampered), "--public-key", str(public_key), "--json")
+    assert bad.exit_code == 1
+    codes = {p["code"] for p in json.loads(bad.output)["problems"]}
+    assert "plan_hash_mismatch" in codes
+
+    assert run(str(good), "--public-key", str(public_key), "--code", "AAAA").exit_code == 1
+    assert run(str(tmp_path / "missing.json"), "--key-dir", str(key_dir)).exit_code == 2
+    assert run(str(good), "--key-dir", str(tmp_path / "no-keys")).exit_code == 2
