@@ -249,7 +249,8 @@ class OutboxRelay:
             if missing.tree_size > audit.tree_size:
                 break  # signed before a restart, beyond where the log is rebuilt to: later
             proof = await anyio.to_thread.run_sync(audit.consistency, previous, missing.tree_size)
-            kept = NewCheckpoint(missing, previous if previous else None, proof.path)
+            frontier = await anyio.to_thread.run_sync(audit.frontier, missing.tree_size)
+            kept = NewCheckpoint(missing, previous if previous else None, proof.path, frontier)
             await self._publish_checkpoint(js, kept)
             previous = missing.tree_size
 

@@ -182,12 +182,18 @@ class ReportingApplication(ServiceApplication):
         }
         keys = self.witness_keys
         trusted = keys.trusted.of(service, str(body.get("key_id"))) if keys is not None else {}
-        verified = log.witness(entry, keys=trusted, leaves=leaves, at=entry["witnessed_at"])
+        at = entry["witnessed_at"]
+        verified = log.witness(entry, keys=trusted, leaves=leaves, at=at)
         if verified is not None and keys is not None:
             cosignature = cosign_checkpoint(keys.own.private_key, verified, witness_id=self.name)
             log.cosign(verified.tree_size, cosignature.to_dict())
+        if verified is not None and body.get("frontier"):
+            frontier = [str(node) for node in body["frontier"]]
+            roots = leaves.offer_anchor(verified.tree_size, frontier, verified.root_hash, at)
+            if roots:
+                log.leaves_reached(roots, at)
         kept = bool(log.pending_events)
-        self.record(log, watch, tracking=tracking)
+        self.record(log, leaves, watch, tracking=tracking)
         return kept
 
     def _follow_leaves(
@@ -390,12 +396,19 @@ class ReportingApplication(ServiceApplication):
         try:
             leaves: WitnessedLeaves = self.repository.get(WitnessedLeaves.create_id(service))
         except AggregateNotFoundError:
-            return {"tree_size": 0, "root_hash": None, "stopped": None, "alarms": []}
+            return {
+                "tree_size": 0,
+                "root_hash": None,
+                "stopped": None,
+                "alarms": [],
+                "resumptions": [],
+            }
         return {
             "tree_size": leaves.size,
             "root_hash": leaves.root_at(leaves.size),
             "stopped": leaves.stopped,
             "alarms": leaves.alarms,
+            "resumptions": leaves.resumptions,
         }
 
     def log_alarms(self, services: tuple[str, ...]) -> list[dict[str, Any]]:

@@ -232,6 +232,19 @@ class MerkleTree:
         self._check_size(size)
         return self._subtree_root(0, size)
 
+    def frontier(self, size: int | None = None) -> list[bytes]:
+        """The roots of the perfect subtrees the first `size` leaves split into, largest first:
+        what a `CompactRange` of that size holds, so a witness can start following there."""
+        size = self._size if size is None else size
+        self._check_size(size)
+        roots: list[bytes] = []
+        start = 0
+        for height in range(size.bit_length() - 1, -1, -1):
+            if size >> height & 1:
+                roots.append(self._node(height, start >> height))
+                start += 1 << height
+        return roots
+
     def inclusion_proof(self, index: int, size: int | None = None) -> list[bytes]:
         """PATH(index, D[size]) of RFC 9162 §2.1.3.1: the audit path, nearest sibling first."""
         size = self._size if size is None else size

@@ -93,6 +93,8 @@ class NewCheckpoint:
     checkpoint: Checkpoint
     previous_size: int | None
     consistency_path: tuple[bytes, ...]
+    frontier: tuple[bytes, ...] = ()
+    """The log's frontier at the checkpoint's size (`MerkleTree.frontier`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -422,8 +424,9 @@ class ServiceLog:
                 time=moment,
             )
             path: tuple[bytes, ...] = ()
-            if previous is not None:
-                with self._store_checked():
+            with self._store_checked():
+                frontier = tuple(self._tree.frontier(size))
+                if previous is not None:
                     path = tuple(self._tree.consistency_proof(previous.tree_size))
             self._table.insert(checkpoint)
             self._latest, self._latest_at = checkpoint, self._clock()
@@ -435,7 +438,7 @@ class ServiceLog:
                 extra={"tree_size": size, "root_hash": checkpoint.root_hash},
             )
             return NewCheckpoint(
-                checkpoint, previous.tree_size if previous is not None else None, path
+                checkpoint, previous.tree_size if previous is not None else None, path, frontier
             )
 
     def adopt(self, checkpoint: Checkpoint) -> bool:
@@ -511,6 +514,13 @@ class ServiceLog:
             return ConsistencyProof(
                 first, second, self._tree.root(first), self._tree.root(second), tuple(path)
             )
+
+    def frontier(self, size: int) -> tuple[bytes, ...]:
+        """The log's frontier at `size`: published with a checkpoint of that size."""
+        self._ensure_servable()
+        with self._lock, self._store_checked():
+            self._ensure_servable()
+            return tuple(self._tree.frontier(size))
 
     def entry(self, position: int) -> bytes:
         with self._lock:

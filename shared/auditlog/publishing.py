@@ -56,6 +56,7 @@ def checkpoint_contract(new: NewCheckpoint) -> Checkpoint:
         signature=signed.signature,
         cosignatures=[Cosignature(**c.to_dict()) for c in signed.cosignatures],
         consistency=consistency,
+        frontier=proof_to_hex(new.frontier),
     )
 
 

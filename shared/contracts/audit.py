@@ -52,6 +52,14 @@ class Checkpoint(Message):
     consistency: Consistency | None = Field(
         None, description="Proof that this log extends the service's previous checkpoint"
     )
+    frontier: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Roots of the perfect subtrees the log of tree_size leaves splits into, largest "
+            "first (lowercase hex). They fold to root_hash, so a witness that lost track of the "
+            "log, or joins late, can follow it again from this checkpoint on"
+        ),
+    )
 
     @classmethod
     def subject_of(cls, service: str) -> str:

@@ -20,7 +20,7 @@ from shared.audit.bundle import proof_from_hex
 from shared.audit.canonical import canonical_json
 from shared.audit.checkpoint import verify_checkpoint
 from shared.audit.keys import public_key_from_b64
-from shared.audit.merkle import leaf_hash, verify_consistency, verify_inclusion
+from shared.audit.merkle import CompactRange, leaf_hash, verify_consistency, verify_inclusion
 from shared.auditlog.api import audit_router
 from shared.auditlog.heads import LOG_INDEX, TREE_ROOT, TREE_SIZE, read_log_headers
 from shared.auditlog.log import NewCheckpoint, ServiceLog
@@ -155,6 +155,8 @@ async def test_a_published_event_proves_its_place_against_a_published_checkpoint
     assert [m.headers[MSG_ID] for m in published] == [f"{SERVICE}-{n}" for n in (4, 8, 12)]
     for contract in contracts:
         verify_checkpoint(public_key, signed_checkpoint(contract), service=SERVICE)
+        frontier = proof_from_hex(contract.frontier)
+        assert CompactRange(contract.tree_size, frontier).root().hex() == contract.root_hash
     for older, newer in itertools.pairwise(contracts):
         assert newer.consistency is not None
         assert newer.consistency.first_size == older.tree_size
@@ -222,6 +224,7 @@ async def test_a_checkpoint_signed_outside_the_relay_is_published_with_its_proof
     contract = read_checkpoint_message(*_last(await messages(js, AUDIT_STREAM.name)))
     assert contract.tree_size == 6
     assert contract.consistency is not None
+    assert len(contract.frontier) == 2, "6 leaves: subtrees of 4 and 2"
     reference, _ = reference_tree(app)
     verify_consistency(
         4, 6, reference.root(4), reference.root(6), proof_from_hex(contract.consistency.path)

@@ -61,10 +61,11 @@ async def _publish(
     url: str,
     messages: list[Message],
     raw: tuple[tuple[str, bytes, dict[str, str]], ...] = (),
+    logs: ServiceLogs | None = None,
 ) -> None:
     nc = await nats.connect(url)
     js = nc.jetstream()
-    logs = ServiceLogs()
+    logs = logs or ServiceLogs()
     for spec in (REGISTRATION_STREAM, APPROVAL_STREAM, AUDIT_STREAM):
         try:
             await js.stream_info(spec.name)
@@ -161,8 +162,15 @@ def test_a_message_lost_from_a_stream_is_an_alarm_and_poison_is_held(suite: Suit
         b"{}",
         {CE_TYPE: "d73.proposal.teleported.v1"},
     )
-    asyncio.run(_publish(suite.nats_url, registration, (poison,)))
+    logs, key = ServiceLogs(), Ed25519PrivateKey.generate()
+    asyncio.run(_publish(suite.nats_url, registration, (poison,), logs))
     asyncio.run(_js_call(suite.nats_url, "delete_msg", REGISTRATION_STREAM.name, 3))
+    (suite.data_dir / "keys").mkdir(parents=True, exist_ok=True)
+    save_public_key(key.public_key(), suite.data_dir / "keys" / "registration.ed25519.pub.pem")
+    tree = logs.trees[REGISTRATION]
+    signed = sign_checkpoint(key, service="registration", tree_size=4, root_hash=tree.root(4))
+    anchor = checkpoint_message(NewCheckpoint(signed, None, (), tuple(tree.frontier(4))))
+    asyncio.run(_publish(suite.nats_url, [], (anchor,)))
     suite.start("reporting")
 
     def alarms() -> dict[str, Any] | None:
@@ -184,6 +192,16 @@ def test_a_message_lost_from_a_stream_is_an_alarm_and_poison_is_held(suite: Suit
     (lost,) = [a for a in body["log_alarms"] if a["service"] == "registration"]
     assert lost["kind"] == "log-gap", "the witness misses the leaf of the lost message too"
     assert (lost["first_missing"], lost["last_missing"]) == (2, 2)
+
+    def resumed() -> dict[str, Any] | None:
+        r = httpx.get(f"{suite['reporting'].url}/audit/checkpoints/registration", headers=AUDITOR)
+        leaves: dict[str, Any] = r.json()["leaves"] if r.status_code == 200 else {}
+        return leaves if leaves.get("tree_size") == 5 else None
+
+    leaves = wait_until(resumed, timeout=30)
+    assert leaves["stopped"] is None, "it follows again from the signed checkpoint at 4"
+    assert [r["tree_size"] for r in leaves["resumptions"]] == [4]
+    assert leaves["root_hash"] == tree.root(5).hex()
 
 
 def test_nothing_is_lost_when_reporting_restarts(suite: Suite) -> None:

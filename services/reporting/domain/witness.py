@@ -6,7 +6,9 @@ Two records per service:
   the leaf hashes of every entry since the previous published event (private drafts included),
   so the witness recomputes the root after each event itself and compares it with the root the
   service states. A gap, a missing or malformed head, or a root that differs raises an alarm and
-  stops the following: from there on this witness cannot know the leaves, and says so.
+  stops the following: this witness no longer knows the leaves. It resumes at the next verified
+  checkpoint that carries the log's frontier (the perfect-subtree roots that fold to its signed
+  root) and falls inside the events it held meanwhile: from there it follows the leaves again.
 - `WitnessedLog` keeps the service's signed checkpoints. Each one must be signed by a trusted
   key of that service and extend the checkpoint before it (its RFC 9162 consistency proof); its
   root must equal the root the witness computed from the leaves at that size. A checkpoint that
@@ -33,6 +35,10 @@ from shared.auditlog.heads import PublishedHead
 RECENT_ROOTS = 1024
 """Roots kept for the latest leaf sizes: a checkpoint that arrives after the events it covers
 (it travels on another stream) is still compared with the leaves."""
+HELD_HEADS = 256
+"""Heads kept while stopped, to resume from a checkpoint that falls among them."""
+HELD_ANCHORS = 16
+"""Verified checkpoints with a frontier kept ahead of the leaves, to resume at after a stop."""
 
 
 class AlarmKind(StrEnum):
@@ -75,6 +81,11 @@ class WitnessedLeaves(Aggregate):
         self.stopped: dict[str, Any] | None = None
         """The alarm after which the leaves can no longer be followed."""
         self.alarms: list[dict[str, Any]] = []
+        self.held: list[dict[str, Any]] = []
+        """While stopped: the heads received since, oldest first."""
+        self.anchors: dict[str, list[str]] = {}
+        """Tree size → frontier, of verified checkpoints the leaves have not reached."""
+        self.resumptions: list[dict[str, Any]] = []
 
     def root_at(self, size: int) -> str | None:
         """The root this witness computed for `size`, if still among the recent ones."""
@@ -85,7 +96,10 @@ class WitnessedLeaves(Aggregate):
     ) -> dict[int, str]:
         """Follow one published event; the roots of the sizes it added (for checkpoints)."""
         if self.stopped is not None:
-            return {}
+            if head is None:
+                return {}
+            self._hold(head, event_id, upstream_seq)
+            return self._resume(at)
         where = {"event_id": event_id, "upstream_seq": upstream_seq}
         if head is None:
             self._stop(AlarmKind.MISSING_LOG_HEAD, "the event carries no log headers", at, where)
@@ -109,6 +123,7 @@ class WitnessedLeaves(Aggregate):
                 at,
                 {**where, "first_missing": self.size, "last_missing": head.first_index - 1},
             )
+            self._hold(head, event_id, upstream_seq)  # the first leaves after the gap
             return {}
         fresh = head.leaves[self.size - head.first_index :]
         log = CompactRange(self.size, [bytes.fromhex(node) for node in self.frontier])
@@ -126,6 +141,62 @@ class WitnessedLeaves(Aggregate):
         first = self.size
         self._leaves_witnessed(first, [leaf.hex() for leaf in fresh])
         return {size: self.recent[str(size)] for size in range(first + 1, self.size + 1)}
+
+    def _hold(self, head: PublishedHead, event_id: str, upstream_seq: int) -> None:
+        self._head_held(
+            {
+                "first_index": head.first_index,
+                "leaves": [leaf.hex() for leaf in head.leaves],
+                "root": head.root.hex(),
+                "event_id": event_id,
+                "upstream_seq": upstream_seq,
+            }
+        )
+
+    def offer_anchor(self, size: int, frontier: list[str], root: str, at: str) -> dict[int, str]:
+        """A verified checkpoint's frontier: where to resume if stopped, now or when the leaves
+        stop before reaching it (the checkpoint may arrive first: it travels on another stream).
+        The roots of the sizes the held events then add (for checkpoints), or nothing."""
+        if size <= self.size or str(size) in self.anchors:
+            return {}
+        try:
+            folded = CompactRange(size, [bytes.fromhex(node) for node in frontier]).root()
+        except ValueError:
+            return {}
+        if folded.hex() != root:
+            return {}  # not this checkpoint's log: unsigned data that does not fold to the root
+        self._anchor_offered(size, list(frontier))
+        return self._resume(at) if self.stopped is not None else {}
+
+    def _resume(self, at: str) -> dict[int, str]:
+        """Follow again from the earliest anchor that falls among the held heads."""
+        for size in sorted(map(int, self.anchors)):
+            start = next(
+                (
+                    i
+                    for i, held in enumerate(self.held)
+                    if held["first_index"] <= size <= held["first_index"] + len(held["leaves"])
+                ),
+                None,
+            )
+            if start is None:
+                continue
+            replay = self.held[start:]
+            self._resumed(size, self.anchors[str(size)], at)
+            roots: dict[int, str] = {}
+            for held in replay:
+                head = PublishedHead(
+                    held["first_index"],
+                    tuple(bytes.fromhex(leaf) for leaf in held["leaves"]),
+                    bytes.fromhex(held["root"]),
+                )
+                roots |= self.observe(
+                    head, event_id=held["event_id"], upstream_seq=held["upstream_seq"], at=at
+                )
+                if self.stopped is not None:
+                    break
+            return roots
+        return {}
 
     def malformed(self, detail: str, *, event_id: str, upstream_seq: int, at: str) -> None:
         if self.stopped is None:
@@ -145,8 +216,30 @@ class WitnessedLeaves(Aggregate):
             self.recent[str(log.size)] = root.hex()
         self.size = log.size
         self.frontier = [node.hex() for node in log.frontier]
+        for passed in [size for size in self.anchors if int(size) <= self.size]:
+            del self.anchors[passed]
         while len(self.recent) > RECENT_ROOTS:
             del self.recent[next(iter(self.recent))]  # the oldest: dicts keep insertion order
+
+    @event("HeadHeld")
+    def _head_held(self, head: dict[str, Any]) -> None:
+        self.held = [*self.held[-(HELD_HEADS - 1) :], head]
+
+    @event("AnchorOffered")
+    def _anchor_offered(self, tree_size: int, frontier: list[str]) -> None:
+        self.anchors[str(tree_size)] = frontier
+        while len(self.anchors) > HELD_ANCHORS:
+            del self.anchors[min(self.anchors, key=int)]
+
+    @event("Resumed")
+    def _resumed(self, tree_size: int, frontier: list[str], at: str) -> None:
+        root = CompactRange(tree_size, [bytes.fromhex(node) for node in frontier]).root()
+        self.resumptions.append(
+            {"tree_size": tree_size, "after": self.stopped, "resumed_at": at, "root": root.hex()}
+        )
+        self.size, self.frontier = tree_size, list(frontier)
+        self.recent[str(tree_size)] = root.hex()
+        self.stopped, self.held, self.anchors = None, [], {}
 
     @event("AlarmRaised")
     def _alarm_raised(self, alarm: dict[str, Any]) -> None:

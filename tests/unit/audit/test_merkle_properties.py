@@ -112,6 +112,8 @@ def test_a_compact_range_gives_the_tree_root_after_every_leaf() -> None:
         assert len(compact.frontier) == n.bit_count()
     resumed = CompactRange(compact.size, compact.frontier)
     assert resumed.root() == TREE.root()
+    for n in range(MAX + 1):
+        assert CompactRange(n, TREE.frontier(n)).root() == TREE.root(n), n
 
 
 def test_a_compact_range_refuses_a_frontier_that_cannot_be_of_its_size() -> None:

@@ -56,6 +56,7 @@ class ServiceUnderWatch:
             self.key, service=self.service, tree_size=size, root_hash=self.tree.root(size)
         )
         body = message(signed)
+        body["frontier"] = proof_to_hex(self.tree.frontier(size))
         if self.signed is not None:
             path = self.tree.consistency_proof(self.signed, size)
             body["consistency"] = {"first_size": self.signed, "path": proof_to_hex(path)}
@@ -243,6 +244,70 @@ def test_a_late_checkpoint_is_compared_with_recent_roots_and_else_marked_uncheck
     ]
     assert verified == [(1, "unchecked"), (RECENT_ROOTS + 2, "matched")]
     assert log.alarms == []
+
+
+def test_after_a_gap_the_witness_resumes_at_a_checkpoint_among_the_events_it_held(
+    service: ServiceUnderWatch, records: tuple[WitnessedLeaves, WitnessedLog]
+) -> None:
+    leaves, log = records
+    follow(leaves, service.publish())
+    service.publish(unpublished=1)  # lost
+    held = [service.publish(unpublished=1) for _ in range(3)]  # leaves 3..8, sizes 5, 7, 9
+    for seq, head in enumerate(held, start=3):
+        assert follow(leaves, head, seq) == {}
+    assert kinds(leaves.alarms) == ["log-gap"]
+    anchor = service.checkpoint(6)  # inside the second held event's leaves (5..6)
+    assert witness(records, service, anchor) is not None
+    roots = leaves.offer_anchor(6, anchor["frontier"], anchor["root_hash"], AT)
+    assert sorted(roots) == [7, 8, 9], "the held events after the checkpoint are followed"
+    assert roots[9] == service.tree.root(9).hex()
+    assert leaves.stopped is None
+    assert [r["tree_size"] for r in leaves.resumptions] == [6]
+    assert leaves.resumptions[0]["after"]["kind"] == "log-gap"
+    assert follow(leaves, service.publish(), seq=6) == {10: service.tree.root(10).hex()}
+    assert log.alarms == []
+
+
+def test_a_checkpoint_before_the_events_after_a_gap_is_kept_as_the_place_to_resume(
+    service: ServiceUnderWatch, records: tuple[WitnessedLeaves, WitnessedLog]
+) -> None:
+    leaves, _ = records
+    follow(leaves, service.publish())
+    service.publish()  # lost
+    follow(leaves, service.publish(), seq=3)  # reveals the gap
+    service.store(2)  # two drafts, then a checkpoint, then the event after them
+    anchor = service.checkpoint()
+    assert leaves.offer_anchor(5, anchor["frontier"], anchor["root_hash"], AT) == {}
+    assert leaves.stopped is not None
+    roots = follow(leaves, service.publish(), seq=4)
+    assert sorted(roots) == [6]
+    assert leaves.size == 6
+
+
+def test_a_frontier_that_does_not_fold_to_the_signed_root_is_no_place_to_resume(
+    service: ServiceUnderWatch, records: tuple[WitnessedLeaves, WitnessedLog]
+) -> None:
+    leaves, _ = records
+    service.publish()  # lost: the witness starts after it
+    follow(leaves, service.publish(unpublished=2))
+    anchor = service.checkpoint()
+    wrong = [bytes(32).hex()] * len(anchor["frontier"])
+    assert leaves.offer_anchor(4, wrong, anchor["root_hash"], AT) == {}
+    assert leaves.anchors == {}
+    assert leaves.stopped is not None
+
+
+def test_a_held_event_that_disagrees_with_the_resumed_log_stops_it_again(
+    service: ServiceUnderWatch, records: tuple[WitnessedLeaves, WitnessedLog]
+) -> None:
+    leaves, _ = records
+    service.publish()  # lost
+    head = service.publish(unpublished=1)
+    follow(leaves, PublishedHead(head.first_index, head.leaves, bytes(32)))
+    anchor = service.checkpoint(2)
+    leaves.offer_anchor(2, anchor["frontier"], anchor["root_hash"], AT)
+    assert kinds(leaves.alarms) == ["log-gap", "root-mismatch"]
+    assert [r["tree_size"] for r in leaves.resumptions] == [2]
 
 
 def test_reporting_cosigns_what_it_verified_and_shows_alarms_to_auditors(
