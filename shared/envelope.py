@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from pydantic import ValidationError
 
 from shared.contracts import CONTRACTS, IntegrationEvent
+from shared.contracts.base import Published
 
 CE_SPECVERSION = "ce-specversion"
 CE_ID = "ce-id"
@@ -34,7 +35,7 @@ def source_of(service: str) -> str:
     return f"/d73/{service}"
 
 
-def encode(event: IntegrationEvent, service: str) -> tuple[bytes, dict[str, str]]:
+def encode(event: Published, service: str) -> tuple[bytes, dict[str, str]]:
     """Body and headers of one published event."""
     headers = {
         CE_SPECVERSION: "1.0",
@@ -42,7 +43,7 @@ def encode(event: IntegrationEvent, service: str) -> tuple[bytes, dict[str, str]
         CE_SOURCE: source_of(service),
         CE_TYPE: event.type,
         CE_TIME: event.occurred_at.isoformat(),
-        CE_SUBJECT: str(event.proposal_id),
+        CE_SUBJECT: event.ce_subject(),
         CONTENT_TYPE: "application/json",
         MSG_ID: str(event.id),
         POSITION: str(event.position),

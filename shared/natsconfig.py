@@ -47,6 +47,7 @@ from shared.subjects import (
     APPROVAL_STREAM,
     AUDIT_STREAM,
     REGISTRATION_STREAM,
+    REPORTING_STREAM,
     StreamSpec,
 )
 
@@ -57,8 +58,14 @@ ADMIN_USER = "admin"
 AGENCIES_ADMIN_USER = "agencies-admin"
 SYSTEM_USER = "sys"
 
-PUBLIC_STREAMS: tuple[StreamSpec, ...] = (REGISTRATION_STREAM, APPROVAL_STREAM, AUDIT_STREAM)
-"""What other agencies may read: every published event and audit checkpoint, never dead letters."""
+PUBLIC_STREAMS: tuple[StreamSpec, ...] = (
+    REGISTRATION_STREAM,
+    APPROVAL_STREAM,
+    AUDIT_STREAM,
+    REPORTING_STREAM,
+)
+"""What other agencies may read: every published event, audit checkpoint and the witness's
+cosignatures and alarms; never dead letters."""
 PUBLIC_SUBJECTS: tuple[str, ...] = tuple(s for spec in PUBLIC_STREAMS for s in spec.subjects)
 AGENCIES_STREAM = "D73_PUBLIC"
 """The stream in the AGENCIES account that sources the public streams (history for replay)."""

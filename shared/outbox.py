@@ -38,15 +38,15 @@ from shared.auditlog.publishing import (
     read_checkpoint_message,
     signed_checkpoint,
 )
-from shared.contracts import IntegrationEvent
 from shared.contracts.audit import Checkpoint as CheckpointMessage
+from shared.contracts.base import Published
 from shared.envelope import POSITION, PoisonMessage, encode
 from shared.eventstore import ServiceApplication
 from shared.subjects import AUDIT_STREAM, StreamSpec
 
 log = logging.getLogger("d73.outbox")
 
-Translate = Callable[[DomainEventProtocol[UUID], int], IntegrationEvent | None]
+Translate = Callable[[DomainEventProtocol[UUID], int], Published | None]
 """Maps a stored domain event at a log position to its public contract, or None if private."""
 
 
@@ -73,6 +73,7 @@ class OutboxRelay:
         translate: Translate,
         *,
         audit: ServiceLog | None = None,
+        topics: Sequence[str] = (),
         batch_size: int = 500,
         poll_seconds: float = 1.0,
         publish_timeout: float = 5.0,
@@ -82,6 +83,11 @@ class OutboxRelay:
         self.stream = stream
         self.translate = translate
         self.audit = audit
+        self.topics = tuple(topics)
+        """Only these stored events can be published (all when empty): the rest are not read.
+        Not with an audit log, which must read every stored event."""
+        if self.topics and audit is not None:
+            raise ValueError("a relay that keeps the audit log reads every stored event")
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
         self.publish_timeout = publish_timeout
@@ -161,7 +167,7 @@ class OutboxRelay:
     def _select(self, after: int) -> Sequence[Notification]:
         recorder: Any = self.app.recorder
         return recorder.select_notifications(  # type: ignore[no-any-return]
-            start=after, limit=self.batch_size, inclusive_of_start=False
+            start=after, limit=self.batch_size, inclusive_of_start=False, topics=self.topics
         )
 
     def _next_batch(

@@ -24,6 +24,7 @@ from shared.auditlog.log import LogTampered, ServiceLog
 from shared.consumer import TrackedConsumer
 from shared.contracts import IntegrationEvent
 from shared.contracts.audit import Checkpoint
+from shared.contracts.witness import WitnessMessage
 from shared.eventstore import ServiceApplication
 from shared.outbox import OutboxRelay, Translate
 from shared.settings import Settings
@@ -76,10 +77,14 @@ class ServiceRuntime:
         settings: Settings,
         app: ServiceApplication,
         translate: Translate | None,
-        published: tuple[type[IntegrationEvent], ...],
+        published: tuple[type[IntegrationEvent] | type[WitnessMessage], ...],
         consumers: list[TrackedConsumer],
         background: Sequence[Callable[[], Coroutine[Any, Any, None]]] = (),
+        stream: StreamSpec | None = None,
+        relay_topics: Sequence[str] = (),
     ) -> None:
+        """`stream`: the stream the relay publishes to, for a service that keeps no audit log
+        (reporting); a service of `STREAM_OF_SERVICE` publishes to its own and keeps one."""
         self.service = service
         self.settings = settings
         self.app = app
@@ -99,10 +104,12 @@ class ServiceRuntime:
             log_level=logging.DEBUG,
         )
         self.consumers = consumers
-        own = STREAM_OF_SERVICE.get(service)
-        publishes = own is not None and translate is not None
-        self.audit_log = ServiceLog.for_settings(service, app, settings) if publishes else None
-        """The service's verifiable log (issue #6): every publishing service keeps one."""
+        own = stream or STREAM_OF_SERVICE.get(service)
+        audited = service in STREAM_OF_SERVICE and translate is not None
+        self.audit_log = ServiceLog.for_settings(service, app, settings) if audited else None
+        """The service's verifiable log (issue #6): every service publishing proposal events
+        keeps one."""
+        self.own_stream = own
         self.relay = (
             OutboxRelay(
                 app,
@@ -110,6 +117,7 @@ class ServiceRuntime:
                 own,
                 translate,
                 audit=self.audit_log,
+                topics=relay_topics,
                 poll_seconds=settings.relay_poll_seconds,
             )
             if own is not None and translate is not None
@@ -162,7 +170,7 @@ class ServiceRuntime:
         )(on_message)
 
     def needed_streams(self) -> list[StreamSpec]:
-        own = STREAM_OF_SERVICE.get(self.service)
+        own = self.own_stream
         names = {own.name} if own else set()
         names |= {c.upstream.name for c in self.consumers}
         names.add(DEADLETTER_STREAM.name)

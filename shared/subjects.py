@@ -57,6 +57,12 @@ AUDIT_STREAM = StreamSpec(
     owner="reporting",
     description="Signed audit checkpoints and alarms",
 )
+REPORTING_STREAM = StreamSpec(
+    "D73_REPORTING",
+    ("d73.reporting.>",),
+    owner="reporting",
+    description="Reporting's witness: cosignatures of the checkpoints it verified, and alarms",
+)
 DEADLETTER_STREAM = StreamSpec(
     "D73_DEADLETTER",
     ("d73.deadletter.>",),
@@ -67,6 +73,7 @@ STREAMS: tuple[StreamSpec, ...] = (
     REGISTRATION_STREAM,
     APPROVAL_STREAM,
     AUDIT_STREAM,
+    REPORTING_STREAM,
     DEADLETTER_STREAM,
 )
 STREAM_OF_SERVICE = {"registration": REGISTRATION_STREAM, "approval": APPROVAL_STREAM}

@@ -7,6 +7,7 @@ upstream position in one transaction.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -69,12 +70,20 @@ class LogObservation:
     malformed: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
 class WitnessKeys:
-    """Reporting's own key, to cosign, and the keys it trusts for each service's checkpoints."""
+    """Reporting's own key, to cosign, and the keys it trusts for each service's checkpoints.
 
-    own: ServiceKeys
-    trusted: TrustedKeys
+    The own key is loaded (made, on a first run) when first needed — the service does it as it
+    starts — so that commands such as `d73 asyncapi` touch no key file.
+    """
+
+    def __init__(self, own: Callable[[], ServiceKeys], trusted: TrustedKeys) -> None:
+        self._load_own = own
+        self.trusted = trusted
+
+    @functools.cached_property
+    def own(self) -> ServiceKeys:
+        return self._load_own()
 
 
 class ReportingApplication(ServiceApplication):
@@ -186,7 +195,7 @@ class ReportingApplication(ServiceApplication):
         verified = log.witness(entry, keys=trusted, leaves=leaves, at=at)
         if verified is not None and keys is not None:
             cosignature = cosign_checkpoint(keys.own.private_key, verified, witness_id=self.name)
-            log.cosign(verified.tree_size, cosignature.to_dict())
+            log.cosign(verified, cosignature.to_dict())
         if verified is not None and body.get("frontier"):
             frontier = [str(node) for node in body["frontier"]]
             roots = leaves.offer_anchor(verified.tree_size, frontier, verified.root_hash, at)

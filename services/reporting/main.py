@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -13,14 +14,16 @@ from fastapi import FastAPI
 from services.reporting.api import audit, history, reports
 from services.reporting.application import ReportingApplication, WitnessKeys
 from services.reporting.consumers import ArchivingConsumer, CheckpointWitness
+from services.reporting.publishing import WITNESS_TOPICS, translate
 from services.reporting.queries import ReportQueries
 from shared.auditlog.keys import ServiceKeys, TrustedKeys, key_dir_of, trusted_key_dir_of
+from shared.contracts.witness import WITNESS_MESSAGES
 from shared.directory import load_directory
 from shared.eventstore import ensure_postgres_database, store_env
 from shared.logs import configure_logging
 from shared.runtime import ServiceRuntime
 from shared.settings import Persistence, Settings
-from shared.subjects import STREAM_OF_SERVICE
+from shared.subjects import REPORTING_STREAM, STREAM_OF_SERVICE
 from shared.web import create_service_app
 
 SERVICE = "reporting"
@@ -52,13 +55,24 @@ def follow_archive(app: ReportingApplication) -> Callable[[], Coroutine[Any, Any
     return job
 
 
+def load_witness_key(keys: WitnessKeys) -> Callable[[], Coroutine[Any, Any, None]]:
+    """Loads reporting's cosigning key as the service starts (made and announced on a first
+    run), before the first checkpoint needs it."""
+
+    async def job() -> None:
+        await anyio.to_thread.run_sync(lambda: keys.own)
+
+    return job
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     configure_logging(SERVICE, settings.log_level, settings.log_json)
     if settings.persistence is Persistence.POSTGRES:
         ensure_postgres_database(settings, SERVICE)
     witness_keys = WitnessKeys(
-        own=ServiceKeys.load_or_create(
+        own=functools.partial(
+            ServiceKeys.load_or_create,
             SERVICE,
             key_dir_of(settings),
             export_to=trusted_key_dir_of(settings) if settings.trusted_key_dir else None,
@@ -93,10 +107,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=VERSION,
         settings=settings,
         app=app,
-        translate=None,
-        published=(),
+        translate=translate,
+        published=WITNESS_MESSAGES,
         consumers=list(consumers),
-        background=[follow_archive(app)],
+        background=[follow_archive(app), load_witness_key(witness_keys)],
+        stream=REPORTING_STREAM,
+        relay_topics=WITNESS_TOPICS,
     )
     service = create_service_app(
         runtime=runtime,

@@ -8,7 +8,7 @@ optional fields to a version; anything else is a new `.vN` type.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar
+from typing import ClassVar, Protocol
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -42,6 +42,23 @@ class Message(Contract):
     occurred_at: datetime
 
 
+class Published(Protocol):
+    """What a service's outbox relay publishes: a message with its subject, its place in the
+    service's notification log (`position`, the relay's resume point) and what it is about."""
+
+    @property
+    def id(self) -> UUID: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def occurred_at(self) -> datetime: ...
+    @property
+    def position(self) -> int: ...
+    def subject(self) -> str: ...
+    def ce_subject(self) -> str: ...
+    def model_dump_json(self) -> str: ...
+
+
 class IntegrationEvent(Message):
     """Fields every D73 event carries (domain.md §13)."""
 
@@ -58,3 +75,7 @@ class IntegrationEvent(Message):
     @classmethod
     def subject(cls) -> str:
         return f"d73.{cls.SERVICE}.{cls.AGGREGATE}.{cls.EVENT}"
+
+    def ce_subject(self) -> str:
+        """CloudEvents `subject`: the proposal the event is about."""
+        return str(self.proposal_id)

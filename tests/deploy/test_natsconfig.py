@@ -60,6 +60,7 @@ def test_committed_public_stream_is_the_replicated_d73_public_config() -> None:
         "D73_REGISTRATION",
         "D73_APPROVAL",
         "D73_AUDIT",
+        "D73_REPORTING",
     }
 
 

@@ -5,6 +5,7 @@ witness it follows each service's log and alarms on a forged event or checkpoint
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -21,8 +22,15 @@ from shared.auditlog.heads import log_headers
 from shared.auditlog.log import NewCheckpoint
 from shared.auditlog.publishing import checkpoint_message
 from shared.contracts import CONTRACTS
+from shared.contracts.witness import CheckpointCosigned, LogAlarm
 from shared.envelope import CE_TYPE, MSG_ID, encode
-from shared.subjects import APPROVAL_STREAM, AUDIT_STREAM, DEADLETTER_STREAM, REGISTRATION_STREAM
+from shared.subjects import (
+    APPROVAL_STREAM,
+    AUDIT_STREAM,
+    DEADLETTER_STREAM,
+    REGISTRATION_STREAM,
+    REPORTING_STREAM,
+)
 from tests.support.infra import (
     POSTGRES_HOST,
     POSTGRES_PORT,
@@ -268,3 +276,42 @@ def test_the_witness_cosigns_a_true_checkpoint_and_alarms_on_forgeries(suite: Su
     (cosignature,) = signed.cosignatures
     verify_cosignature(public_key_from_b64(witness["public_key"]), signed, cosignature)
     assert held["leaves"]["tree_size"] == 4
+
+    # Agencies learn the same from D73_REPORTING, without asking reporting.
+    def published() -> list[Any] | None:
+        found = asyncio.run(_stream_messages(suite.nats_url, REPORTING_STREAM.name))
+        return found if len(found) == 4 else None
+
+    messages = wait_until(published, timeout=30)
+    by_type: dict[str, list[dict[str, Any]]] = {}
+    for headers, body in messages:
+        by_type.setdefault(headers[CE_TYPE], []).append(json.loads(body))
+    assert sorted(a["kind"] for a in by_type[LogAlarm.TYPE]) == [
+        "fork",
+        "root-mismatch",
+        "unknown-key",
+    ]
+    (cosigned,) = by_type[CheckpointCosigned.TYPE]
+    statement = Checkpoint.from_dict(
+        {**cosigned["checkpoint"], "cosignatures": [cosigned["cosignature"]]}
+    )
+    verify_cosignature(
+        public_key_from_b64(witness["public_key"]), statement, statement.cosignatures[0]
+    )
+    assert statement.tree_size == 4
+
+
+async def _stream_messages(url: str, stream: str) -> list[tuple[dict[str, str], bytes]]:
+    nc = await nats.connect(url)
+    js = nc.jetstream()
+    try:
+        info = await js.stream_info(stream)
+        found = []
+        for seq in range(info.state.first_seq, info.state.last_seq + 1):
+            msg = await js.get_msg(stream, seq=seq)
+            found.append((dict(msg.headers or {}), msg.data or b""))
+        return found
+    except NotFoundError:
+        return []
+    finally:
+        await nc.close()

@@ -347,11 +347,13 @@ class WitnessedLog(Aggregate):
             else:
                 self._mismatch(int(size_text), root, computed, at)
 
-    def cosign(self, tree_size: int, cosignature: Mapping[str, Any]) -> None:
-        """Keep this witness's cosignature of a checkpoint it verified."""
-        if str(tree_size) not in self.roots:
-            raise ValueError(f"no checkpoint of size {tree_size} is held")
-        self._cosigned(tree_size, dict(cosignature))
+    def cosign(self, checkpoint: Checkpoint, cosignature: Mapping[str, Any]) -> None:
+        """Keep this witness's cosignature of a checkpoint it verified (with the checkpoint's
+        signed fields, so the cosigned statement can be published on its own)."""
+        if self.roots.get(str(checkpoint.tree_size)) != checkpoint.root_hash:
+            raise ValueError(f"the checkpoint of size {checkpoint.tree_size} is not held")
+        signed = {k: v for k, v in checkpoint.to_dict().items() if k in _SIGNED}
+        self._cosigned(checkpoint.tree_size, dict(cosignature), signed)
 
     def _mismatch(self, size: int, root: str, computed: str | None, at: str) -> None:
         detail = f"size {size} was signed with root {root}; the published leaves make {computed}"
@@ -372,7 +374,9 @@ class WitnessedLog(Aggregate):
         self.pending.pop(str(tree_size), None)
 
     @event("CheckpointCosigned")
-    def _cosigned(self, tree_size: int, cosignature: dict[str, Any]) -> None:
+    def _cosigned(
+        self, tree_size: int, cosignature: dict[str, Any], checkpoint: dict[str, Any]
+    ) -> None:
         self.cosigned += 1
 
     @event("ConflictingCheckpoint")

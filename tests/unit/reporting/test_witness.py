@@ -318,7 +318,7 @@ def test_reporting_cosigns_what_it_verified_and_shows_alarms_to_auditors(
     save_public_key(service.key.public_key(), trusted / "approval.ed25519.pub.pem")
     own = ServiceKeys.load_or_create("reporting", tmp_path / "keys")
     app: ReportingApplication = new_app(
-        tmp_path / "store", witness_keys=WitnessKeys(own=own, trusted=TrustedKeys(trusted))
+        tmp_path / "store", witness_keys=WitnessKeys(own=lambda: own, trusted=TrustedKeys(trusted))
     )
     try:
         service.store(3)
