@@ -211,18 +211,45 @@ def verify_certificate_file(
         str | None,
         typer.Option("--code", help="The verification code printed on the paper copy"),
     ] = None,
+    witnessed: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--witnessed",
+            help="Checkpoints a witness holds (reporting's GET /audit/checkpoints/approval): "
+            "the certificate's checkpoint must be among them",
+            dir_okay=False,
+        ),
+    ] = None,
+    witness_key: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--witness-key",
+            help="A witness's public key (PEM; reporting's GET /audit/witness-key): the "
+            "certificate's checkpoint must carry its valid cosignature",
+            dir_okay=False,
+        ),
+    ] = None,
     as_json: AsJson = False,
 ) -> None:
-    """Check a protection certificate offline: signatures, proofs, plan hash, determination."""
+    """Check a protection certificate offline: signatures, proofs, plan hash, determination,
+    and, if asked, that an independent witness holds and cosigned its checkpoint."""
     try:
         document = orjson.loads(file.read_bytes())
+        held = [item for path in witnessed or [] for item in read_checkpoint_file(path).items]
     except (OSError, orjson.JSONDecodeError) as error:
-        typer.echo(f"error: {file}: {error}", err=True)
+        typer.echo(f"error: {error}", err=True)
         raise typer.Exit(2) from None
+    witnesses = _pinned([p for p in witness_key or [] if _exists(p)]) or {}
     service = document.get("service") if isinstance(document, dict) else None
     service = service if isinstance(service, str) and service else "approval"
     keys = _certificate_keys(service, public_key, key_dir)
-    report = verify_certificate(document, trusted_keys=keys.values(), expected_code=code)
+    report = verify_certificate(
+        document,
+        trusted_keys=keys.values(),
+        expected_code=code,
+        witnessed=held,
+        witness_keys=witnesses.values(),
+    )
     events = document.get("establishing_events") if isinstance(document, dict) else None
     summary = (
         f"{report.service}: protection certificate {document.get('certificate_id', '?')} "
@@ -236,15 +263,20 @@ def verify_certificate_file(
     raise typer.Exit(0 if report.ok else 1)
 
 
+def _exists(path: Path) -> bool:
+    if not path.is_file():
+        typer.echo(f"error: {path}: no such key file", err=True)
+        raise typer.Exit(2)
+    return True
+
+
 def _certificate_keys(
     service: str, files: list[Path] | None, key_dir: Path | None
 ) -> dict[str, Ed25519PublicKey]:
     """The keys to trust: the files given, the key directory given, or the configured one."""
     keys: dict[str, Ed25519PublicKey] = {}
     for path in files or []:
-        if not path.is_file():
-            typer.echo(f"error: {path}: no such key file", err=True)
-            raise typer.Exit(2)
+        _exists(path)
     keys.update(_pinned(files) or {})
     directory = key_dir if key_dir is not None or files else key_dir_of(Settings())
     if directory is not None:

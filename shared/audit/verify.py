@@ -77,6 +77,10 @@ class ProblemCode(StrEnum):
     PLAN_HASH_MISMATCH = "plan_hash_mismatch"
     DETERMINATION_MISMATCH = "determination_mismatch"
     CASE_FACT_MISMATCH = "case_fact_mismatch"
+    # ...and what a witness holds of its checkpoint (`--witnessed`, `--witness-key`):
+    CHECKPOINT_NOT_WITNESSED = "checkpoint_not_witnessed"
+    WITNESS_DISAGREES = "witness_disagrees"
+    NOT_COSIGNED = "not_cosigned"
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from shared.audit.bundle import proof_from_hex
 from shared.audit.canonical import ENTRY_FIELDS, FIRST_POSITION, canonical_json
-from shared.audit.checkpoint import Checkpoint, verify_checkpoint
+from shared.audit.checkpoint import Checkpoint, verify_checkpoint, verify_cosignature
 from shared.audit.errors import (
     BadSignature,
     CanonicalEncodingError,
@@ -69,9 +69,16 @@ def verify_certificate(
     *,
     trusted_keys: Iterable[Ed25519PublicKey],
     expected_code: str | None = None,
+    witnessed: Sequence[object] = (),
+    witness_keys: Iterable[Ed25519PublicKey] = (),
 ) -> VerificationReport:
     """Check a certificate against the service keys the caller trusts, and, if given, against
-    the verification code printed on its paper copy."""
+    the verification code printed on its paper copy.
+
+    With `witnessed` (the checkpoints a witness holds, as its API lists them) the certificate's
+    checkpoint must be among them with the same root; with `witness_keys` it must carry a valid
+    cosignature by one of them: then even whoever holds the service's key could not have made
+    the certificate's log up after the fact."""
     service = document.get("service") if isinstance(document, Mapping) else None
     report = VerificationReport(service if isinstance(service, str) else "?")
     if not isinstance(document, Mapping) or document.get("format") != FORMAT:
@@ -90,6 +97,8 @@ def verify_certificate(
     checkpoint = _check_checkpoint(report, document, keys)
     entries = _check_events(report, document, checkpoint)
     _check_facts(report, document, entries)
+    if checkpoint is not None and (witnessed or witness_keys):
+        _check_witnessed(report, checkpoint, witnessed, list(witness_keys))
     if checkpoint is not None:
         report.notes.append(
             f"the certificate proves the determination as the log held it at {checkpoint.time}; "
@@ -186,6 +195,64 @@ def _check_checkpoint(
     except CheckpointError as error:
         report.add(ProblemCode.WRONG_KEY, str(error), tree_size=size)
     return checkpoint
+
+
+def _check_witnessed(
+    report: VerificationReport,
+    checkpoint: Checkpoint,
+    witnessed: Sequence[object],
+    witness_keys: Sequence[Ed25519PublicKey],
+) -> None:
+    size = checkpoint.tree_size
+    held: list[Checkpoint] = []
+    for raw in witnessed:
+        try:
+            candidate = Checkpoint.from_dict(raw)  # type: ignore[arg-type]
+        except MalformedCheckpoint as error:
+            report.add(ProblemCode.MALFORMED_CHECKPOINT, f"witnessed checkpoint: {error}")
+            continue
+        if candidate.service == checkpoint.service and candidate.tree_size == size:
+            held.append(candidate)
+    agreeing = [w for w in held if w.root_hash == checkpoint.root_hash]
+    if witnessed and not held:
+        report.add(
+            ProblemCode.CHECKPOINT_NOT_WITNESSED,
+            f"the witness holds no checkpoint of size {size} of {checkpoint.service}'s log",
+            tree_size=size,
+        )
+    for other in held:
+        if other.root_hash != checkpoint.root_hash:
+            report.add(
+                ProblemCode.WITNESS_DISAGREES,
+                f"the witness holds root {other.root_hash} for size {size}, the certificate "
+                f"{checkpoint.root_hash}: the service showed two histories",
+                tree_size=size,
+            )
+    if not witness_keys:
+        return
+    keys = {key_id(key): key for key in witness_keys}
+    cosigned = []
+    for cosignature in [*checkpoint.cosignatures, *(c for w in agreeing for c in w.cosignatures)]:
+        key = keys.get(cosignature.key_id)
+        if key is None:
+            continue
+        try:
+            verify_cosignature(key, checkpoint, cosignature)
+        except CheckpointError as error:
+            report.add(ProblemCode.BAD_COSIGNATURE, str(error), tree_size=size)
+            continue
+        cosigned.append(cosignature)
+    if not cosigned:
+        report.add(
+            ProblemCode.NOT_COSIGNED,
+            f"no trusted witness cosigned the checkpoint of size {size}",
+            tree_size=size,
+        )
+    for cosignature in cosigned:
+        report.notes.append(
+            f"the checkpoint of size {size} was cosigned by {cosignature.witness_id} "
+            f"(key {cosignature.key_id}) at {cosignature.time}"
+        )
 
 
 # --------------------------------------------------------------------------------- entries

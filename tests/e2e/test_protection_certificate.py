@@ -1,7 +1,8 @@
 """Giấy chứng nhận bảo vệ end to end: a case driven to its protection determination through the
 running services (real nats-server, SQLite and PostgreSQL), its certificate downloaded as JSON
 and PDF, then — the services stopped — verified offline by `d73 verify-certificate` with the
-approval service's public key file; a tampered copy fails."""
+approval service's public key file, and with what reporting witnessed and cosigned; a tampered
+copy fails."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from tests.support.flows import (
     submit_proposal,
     wait_for_case,
 )
-from tests.support.infra import Suite, auth, token_for
+from tests.support.infra import Suite, auth, token_for, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -46,7 +47,7 @@ def verify_offline(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_a_certificate_verifies_after_the_services_are_gone(suite: Suite, tmp_path: Path) -> None:
-    suite.start("registration", "approval")
+    suite.start("registration", "approval", "reporting")
     registration, approval = suite["registration"].url, suite["approval"].url
     director = proposer_headers()
     today = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date().isoformat()
@@ -81,6 +82,17 @@ def test_a_certificate_verifies_after_the_services_are_gone(suite: Suite, tmp_pa
         assert pdf.content.startswith(b"%PDF")
         assert code.encode() in pdf.content
 
+        # The witness holds the certificate's checkpoint and cosigned it.
+        size = document["checkpoint"]["tree_size"]
+
+        def witnessed() -> dict[str, Any] | None:
+            r = client.get(f"{suite['reporting'].url}/audit/checkpoints/approval", headers=AUDITOR)
+            held: dict[str, Any] = r.json() if r.status_code == 200 else {}
+            sizes = {c["tree_size"]: c for c in held.get("checkpoints", [])}
+            return held if sizes.get(size, {}).get("cosignatures") else None
+
+        held = wait_until(witnessed, timeout=30)
+
     suite.stop()
     assert all(s.proc is not None and s.proc.poll() is not None for s in suite.services.values())
 
@@ -88,6 +100,10 @@ def test_a_certificate_verifies_after_the_services_are_gone(suite: Suite, tmp_pa
     auditor.mkdir()
     public_key = auditor / "approval.ed25519.pub.pem"
     shutil.copy(suite.data_dir / "keys" / "approval.ed25519.pub.pem", public_key)
+    witness_key = auditor / "reporting.ed25519.pub.pem"
+    shutil.copy(suite.data_dir / "keys" / "reporting.ed25519.pub.pem", witness_key)
+    checkpoints = auditor / "witnessed-approval.json"
+    checkpoints.write_text(json.dumps(held), encoding="utf-8")
     certificate = auditor / "certificate.json"
     certificate.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
     (auditor / "certificate.pdf").write_bytes(pdf.content)
@@ -95,6 +111,18 @@ def test_a_certificate_verifies_after_the_services_are_gone(suite: Suite, tmp_pa
     valid = verify_offline(str(certificate), "--public-key", str(public_key), "--code", code)
     assert valid.returncode == 0, valid.stdout + valid.stderr
     assert "OK: no problem found" in valid.stdout
+    cosigned = verify_offline(
+        str(certificate),
+        "--public-key",
+        str(public_key),
+        "--witnessed",
+        str(checkpoints),
+        "--witness-key",
+        str(witness_key),
+        "--json",
+    )
+    assert cosigned.returncode == 0, cosigned.stdout + cosigned.stderr
+    assert any("cosigned by reporting" in n for n in json.loads(cosigned.stdout)["notes"])
 
     forged = {**document, "determination": {**document["determination"], "tier": "NONE"}}
     tampered = auditor / "tampered.json"

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from shared.audit.checkpoint import Checkpoint, cosign_checkpoint
 from shared.audit.keys import generate_signing_key, key_id, public_key_b64
 from shared.audit.verify import ProblemCode, VerificationReport
 from shared.certificate import (
@@ -370,3 +371,54 @@ def test_the_chain_names_what_is_missing_or_out_of_order() -> None:
     ]
     with pytest.raises(LookupError, match="no protection determination"):
         establishing(case_history()[:5])
+
+
+# --------------------------------------------------------------------------- the witness
+
+
+def witnessed(document: dict[str, Any], witness: Any, **changes: Any) -> list[dict[str, Any]]:
+    """The certificate's checkpoint as reporting's API lists it: with the witness's cosignature."""
+    held = Checkpoint.from_dict(document["checkpoint"])
+    cosigned = held.with_cosignature(cosign_checkpoint(witness, held, witness_id="reporting"))
+    return [{**cosigned.to_dict(), "verification": {"consistency": "verified"}, **changes}]
+
+
+def test_a_checkpoint_the_witness_holds_and_cosigned_verifies_with_its_key(
+    issued: tuple[dict[str, Any], SampleLog],
+) -> None:
+    document, log = issued
+    witness = generate_signing_key()
+    report = verify(
+        document,
+        log,
+        witnessed=witnessed(document, witness),
+        witness_keys=[witness.public_key()],
+    )
+    assert report.ok, report.to_dict()
+    assert any("cosigned by reporting" in note for note in report.notes)
+
+
+def test_a_checkpoint_the_witness_never_saw_or_saw_otherwise_is_named(
+    issued: tuple[dict[str, Any], SampleLog],
+) -> None:
+    document, log = issued
+    witness = generate_signing_key()
+    size = document["checkpoint"]["tree_size"]
+    elsewhere = witnessed(document, witness, tree_size=size - 1)
+    assert P.CHECKPOINT_NOT_WITNESSED in verify(document, log, witnessed=elsewhere).codes
+    fork = witnessed(document, witness, root_hash="0" * 64)
+    assert P.WITNESS_DISAGREES in verify(document, log, witnessed=fork).codes
+
+
+def test_without_a_trusted_witness_cosignature_the_checkpoint_is_not_cosigned(
+    issued: tuple[dict[str, Any], SampleLog],
+) -> None:
+    document, log = issued
+    witness, stranger = generate_signing_key(), generate_signing_key()
+    held = witnessed(document, witness)
+    report = verify(document, log, witnessed=held, witness_keys=[stranger.public_key()])
+    assert report.codes == {P.NOT_COSIGNED}
+    forged = copy.deepcopy(held)
+    forged[0]["cosignatures"][0]["time"] = "2030-01-01T00:00:00.000000Z"
+    report = verify(document, log, witnessed=forged, witness_keys=[witness.public_key()])
+    assert report.codes == {P.BAD_COSIGNATURE, P.NOT_COSIGNED}
