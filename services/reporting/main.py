@@ -16,7 +16,13 @@ from services.reporting.application import ReportingApplication, WitnessKeys
 from services.reporting.consumers import ArchivingConsumer, CheckpointWitness
 from services.reporting.publishing import WITNESS_TOPICS, translate
 from services.reporting.queries import ReportQueries
-from shared.auditlog.keys import ServiceKeys, TrustedKeys, key_dir_of, trusted_key_dir_of
+from shared.auditlog.keys import (
+    ServiceKeys,
+    TrustedKeys,
+    export_dir_of,
+    key_dir_of,
+    trusted_key_dir_of,
+)
 from shared.contracts.witness import WITNESS_MESSAGES
 from shared.directory import load_directory
 from shared.eventstore import ensure_postgres_database, store_env
@@ -75,7 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ServiceKeys.load_or_create,
             SERVICE,
             key_dir_of(settings),
-            export_to=trusted_key_dir_of(settings) if settings.trusted_key_dir else None,
+            export_to=export_dir_of(settings),
         ),
         trusted=TrustedKeys(trusted_key_dir_of(settings)),
     )

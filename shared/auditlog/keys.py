@@ -25,6 +25,7 @@ import logging
 import os
 import stat
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,20 +53,17 @@ def trusted_key_dir_of(settings: Settings) -> Path:
     return settings.trusted_key_dir or key_dir_of(settings)
 
 
+def export_dir_of(settings: Settings) -> Path | None:
+    """Where a service also writes its public key for witnesses: `D73_TRUSTED_KEY_DIR`, if set."""
+    return trusted_key_dir_of(settings) if settings.trusted_key_dir else None
+
+
 def export_public_key(key: Ed25519PublicKey, service: str, directory: Path) -> Path:
     """Write `<service>.<key id>.pub.pem` into a shared directory of public keys, once."""
     path = directory / f"{service}.{key_id(key)}.pub.pem"
     if not path.exists():
         directory.mkdir(parents=True, exist_ok=True)
-        descriptor, scratch = tempfile.mkstemp(dir=directory, prefix=".", suffix=".pem")
-        os.close(descriptor)
-        try:
-            save_public_key(key, scratch)
-            os.chmod(scratch, 0o644)
-            os.replace(scratch, path)
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(scratch)
+        _place(path, lambda scratch: save_public_key(key, scratch), mode=0o644)
     return path
 
 
@@ -90,16 +88,18 @@ def trusted_public_keys(key_dir: Path, service: str) -> dict[str, Ed25519PublicK
     return keys
 
 
-def _create_private_key(path: Path) -> bool:
-    """Write a fresh key at `path` unless one is there; True if this call wrote it.
+def _place(path: Path, write: Callable[[str], None], *, mode: int | None = None) -> bool:
+    """Write a file at `path` unless one is there; True if this call placed it.
 
-    Written to a temporary file, then linked into place, so that two processes starting at once
-    cannot both believe they made the key, and nobody ever reads a half-written file.
+    Written to a temporary file, then linked into place, so that of two processes starting at
+    once only one believes it wrote the file, and nobody ever reads a half-written one.
     """
     descriptor, scratch = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".pem")
     os.close(descriptor)
     try:
-        save_private_key(generate_signing_key(), scratch)
+        write(scratch)
+        if mode is not None:
+            os.chmod(scratch, mode)
         try:
             os.link(scratch, path)
         except FileExistsError:
@@ -108,6 +108,11 @@ def _create_private_key(path: Path) -> bool:
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(scratch)
+
+
+def _create_private_key(path: Path) -> bool:
+    """Write a fresh key at `path` unless one is there; True if this call wrote it."""
+    return _place(path, lambda scratch: save_private_key(generate_signing_key(), scratch))
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ from shared.audit.errors import CheckpointError
 from shared.audit.keys import key_id, public_key_b64
 from shared.auditlog.entries import EntryEncoder
 from shared.auditlog.heads import log_headers
-from shared.auditlog.keys import ServiceKeys, key_dir_of, trusted_key_dir_of
+from shared.auditlog.keys import ServiceKeys, export_dir_of, key_dir_of
 from shared.auditlog.table import CheckpointTable
 from shared.auditlog.tree import ChunkChanged, ChunkedMerkleTree
 from shared.eventstore import ServiceApplication
@@ -175,7 +175,7 @@ class ServiceLog:
             service,
             app,
             key_dir=key_dir_of(settings),
-            export_key_to=trusted_key_dir_of(settings) if settings.trusted_key_dir else None,
+            export_key_to=export_dir_of(settings),
             every_events=settings.checkpoint_every_events,
             every_seconds=settings.checkpoint_every_seconds,
         )

@@ -11,6 +11,8 @@ import pytest
 from shared.audit.keys import generate_signing_key, key_id, public_key_b64, save_public_key
 from shared.auditlog.keys import (
     ServiceKeys,
+    TrustedKeys,
+    export_dir_of,
     key_dir_of,
     private_key_path,
     public_key_path,
@@ -53,3 +55,18 @@ def test_retired_public_keys_stay_trusted_and_other_services_keys_do_not(tmp_pat
     trusted = trusted_public_keys(tmp_path, "registration")
     assert set(trusted) == {keys.key_id, key_id(retired)}
     assert set(ServiceKeys.load_or_create("registration", tmp_path).trusted) == set(trusted)
+
+
+def test_a_service_exports_its_public_key_only_to_the_witnesses_directory(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, trusted_key_dir=tmp_path / "trusted")
+    assert export_dir_of(Settings(data_dir=tmp_path)) is None, "unset: nothing is exported"
+    shared = export_dir_of(settings)
+    assert shared == tmp_path / "trusted"
+    keys = ServiceKeys.load_or_create("approval", key_dir_of(settings), export_to=shared)
+    again = ServiceKeys.load_or_create("approval", key_dir_of(settings), export_to=shared)
+    assert again.key_id == keys.key_id
+    (exported,) = shared.iterdir()
+    assert exported.name == f"approval.{keys.key_id}.pub.pem"
+    assert stat.S_IMODE(exported.stat().st_mode) == 0o644
+    assert list(TrustedKeys(shared).of("approval")) == [keys.key_id]
+    assert TrustedKeys(shared).of("registration") == {}
