@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -125,3 +126,29 @@ class ServiceApplication(Application[UUID]):
         if recordings:
             for listener in list(self._commit_listeners):
                 listener()
+
+
+@dataclass(frozen=True, slots=True)
+class EventsTable:
+    """Where a store keeps its events, for the few reads eventsourcing's API has no call for
+    (positions of a stored event, equal cuts of a whole store): SQLite and PostgreSQL differ in
+    the id column, the parameter mark and how an originator id is stored."""
+
+    name: str
+    id_column: str
+    mark: str
+    ids_as_hex: bool
+
+    def originator(self, originator_id: UUID) -> object:
+        """The query parameter for an originator id."""
+        return originator_id.hex if self.ids_as_hex else originator_id
+
+
+def events_table(app: Application[UUID]) -> EventsTable:
+    recorder: Any = app.recorder
+    if recorder.datastore.__class__.__name__.startswith("SQLite"):
+        return EventsTable(recorder.events_table_name, "rowid", "?", ids_as_hex=True)
+    from psycopg import sql
+
+    name = sql.Identifier(recorder.datastore.schema, recorder.events_table_name).as_string()
+    return EventsTable(name, "notification_id", "%s", ids_as_hex=False)

@@ -44,7 +44,7 @@ from shared.auditlog.heads import log_headers
 from shared.auditlog.keys import ServiceKeys, export_dir_of, key_dir_of
 from shared.auditlog.table import CheckpointTable
 from shared.auditlog.tree import ChunkChanged, ChunkedMerkleTree
-from shared.eventstore import ServiceApplication
+from shared.eventstore import ServiceApplication, events_table
 from shared.settings import Settings
 
 log = logging.getLogger("d73.audit")
@@ -643,29 +643,16 @@ class ServiceLog:
         wanted = sorted(set(versions))
         if not wanted:
             return {}
-        from eventsourcing.sqlite import SQLiteDatastore
-
-        recorder: Any = self.app.recorder
-        datastore = recorder.datastore
-        if isinstance(datastore, SQLiteDatastore):
-            marks = ",".join("?" * len(wanted))
-            query = (
-                "SELECT rowid AS notification_id, originator_version "
-                f"FROM {recorder.events_table_name} "
-                f"WHERE originator_id = ? AND originator_version IN ({marks})"
-            )
-            parameters: tuple[object, ...] = (originator_id.hex, *wanted)
-        else:
-            from psycopg import sql
-
-            table = sql.Identifier(datastore.schema, recorder.events_table_name).as_string()
-            query = (
-                f"SELECT notification_id, originator_version FROM {table} "
-                "WHERE originator_id = %s AND originator_version = ANY(%s)"
-            )
-            parameters = (originator_id, wanted)
+        events = events_table(self.app)
+        marks = ", ".join([events.mark] * len(wanted))
+        query = (
+            f"SELECT {events.id_column} AS notification_id, originator_version "
+            f"FROM {events.name} "
+            f"WHERE originator_id = {events.mark} AND originator_version IN ({marks})"
+        )
+        datastore: Any = self.app.recorder.datastore  # type: ignore[attr-defined]
         with datastore.transaction(commit=False) as cursor:
-            cursor.execute(query, parameters)
+            cursor.execute(query, (events.originator(originator_id), *wanted))
             stored = [
                 (int(row["notification_id"]), int(row["originator_version"]))
                 for row in cursor.fetchall()

@@ -28,7 +28,7 @@ from shared.audit.verify import ProblemCode, VerificationReport
 from shared.auditlog.entries import EntryEncoder
 from shared.auditlog.log import BEFORE_FIRST
 from shared.auditlog.table import CheckpointTable
-from shared.eventstore import ServiceApplication, store_env
+from shared.eventstore import ServiceApplication, events_table, store_env
 from shared.settings import Persistence, Settings
 
 KEPT = "kept by the service"
@@ -220,22 +220,12 @@ class ParallelStoreLeaves:
         return self._ids[position - 1] if 0 < position <= len(self._ids) else None
 
 
-def _events_table(app: ServiceApplication) -> tuple[str, str, str]:
-    """The events table, its notification id column and the query parameter mark."""
-    recorder: Any = app.recorder
-    if recorder.datastore.__class__.__name__.startswith("SQLite"):
-        return recorder.events_table_name, "rowid", "?"
-    from psycopg import sql
-
-    table = sql.Identifier(recorder.datastore.schema, recorder.events_table_name).as_string()
-    return table, "notification_id", "%s"
-
-
 def _position_ranges(service: str, settings: Settings, jobs: int) -> list[tuple[int, int, int]]:
     """(first position, its notification id, how many) for `jobs` equal cuts of the store."""
     app = open_store(service, settings)
     try:
-        table, column, mark = _events_table(app)
+        events = events_table(app)
+        table, column, mark = events.name, events.id_column, events.mark
         datastore: Any = app.recorder.datastore  # type: ignore[attr-defined]
         with datastore.transaction(commit=False) as cursor:
             cursor.execute(f"SELECT COUNT(*) AS n FROM {table}")
