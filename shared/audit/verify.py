@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from shared.audit.bundle import BUNDLE_FORMAT, proof_from_hex
 from shared.audit.canonical import ENTRY_FIELDS, FIRST_POSITION, canonical_json
-from shared.audit.checkpoint import Checkpoint, verify_checkpoint, verify_cosignature
+from shared.audit.checkpoint import Checkpoint, Cosignature, verify_checkpoint, verify_cosignature
 from shared.audit.errors import (
     BadSignature,
     CanonicalEncodingError,
@@ -346,6 +346,26 @@ def _log_keys(
     return trusted
 
 
+def check_cosignature(
+    report: VerificationReport,
+    checkpoint: Checkpoint,
+    cosignature: Cosignature,
+    key: Ed25519PublicKey,
+    *,
+    witness_id: str | None = None,
+) -> bool:
+    """True if `key` (of `witness_id`, when known) made this cosignature of the checkpoint;
+    otherwise a `bad_cosignature` problem."""
+    try:
+        if witness_id is not None and witness_id != cosignature.witness_id:
+            raise WrongKey(f"key {cosignature.key_id} belongs to {witness_id}")
+        verify_cosignature(key, checkpoint, cosignature)
+    except (WrongKey, BadSignature) as error:
+        report.add(ProblemCode.BAD_COSIGNATURE, str(error), tree_size=checkpoint.tree_size)
+        return False
+    return True
+
+
 def _check_cosignatures(
     report: VerificationReport, checkpoints: Sequence[Checkpoint], raw_witness_keys: object
 ) -> None:
@@ -366,12 +386,7 @@ def _check_cosignatures(
                 )
                 continue
             witness_id, key = witness
-            try:
-                if witness_id != cosignature.witness_id:
-                    raise WrongKey(f"key {cosignature.key_id} belongs to {witness_id}")
-                verify_cosignature(key, checkpoint, cosignature)
-            except (WrongKey, BadSignature) as error:
-                report.add(ProblemCode.BAD_COSIGNATURE, str(error), tree_size=checkpoint.tree_size)
+            check_cosignature(report, checkpoint, cosignature, key, witness_id=witness_id)
     if witnesses:
         report.notes.append(
             "cosignatures checked with the witness keys the bundle carries; "

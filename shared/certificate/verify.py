@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from shared.audit.bundle import proof_from_hex
 from shared.audit.canonical import ENTRY_FIELDS, FIRST_POSITION, canonical_json
-from shared.audit.checkpoint import Checkpoint, verify_checkpoint, verify_cosignature
+from shared.audit.checkpoint import Checkpoint, verify_checkpoint
 from shared.audit.errors import (
     BadSignature,
     CanonicalEncodingError,
@@ -29,7 +29,7 @@ from shared.audit.errors import (
 )
 from shared.audit.keys import key_id, public_key_from_b64
 from shared.audit.merkle import leaf_hash, verify_inclusion
-from shared.audit.verify import ProblemCode, VerificationReport
+from shared.audit.verify import ProblemCode, VerificationReport, check_cosignature
 from shared.certificate import facts
 from shared.certificate.document import (
     FORMAT,
@@ -231,17 +231,13 @@ def _check_witnessed(
     if not witness_keys:
         return
     keys = {key_id(key): key for key in witness_keys}
-    cosigned = []
-    for cosignature in [*checkpoint.cosignatures, *(c for w in agreeing for c in w.cosignatures)]:
-        key = keys.get(cosignature.key_id)
-        if key is None:
-            continue
-        try:
-            verify_cosignature(key, checkpoint, cosignature)
-        except CheckpointError as error:
-            report.add(ProblemCode.BAD_COSIGNATURE, str(error), tree_size=size)
-            continue
-        cosigned.append(cosignature)
+    offered = [*checkpoint.cosignatures, *(c for w in agreeing for c in w.cosignatures)]
+    cosigned = [
+        cosignature
+        for cosignature in offered
+        if (key := keys.get(cosignature.key_id)) is not None
+        and check_cosignature(report, checkpoint, cosignature, key)
+    ]
     if not cosigned:
         report.add(
             ProblemCode.NOT_COSIGNED,
