@@ -402,9 +402,8 @@ class ReportingApplication(ServiceApplication):
 
     def leaves_followed(self, service: str) -> dict[str, Any]:
         """How far the witness followed a service's log leaf by leaf, and whether it stopped."""
-        try:
-            leaves: WitnessedLeaves = self.repository.get(WitnessedLeaves.create_id(service))
-        except AggregateNotFoundError:
+        leaves: WitnessedLeaves | None = self._held(WitnessedLeaves.create_id(service))
+        if leaves is None:
             return {
                 "tree_size": 0,
                 "root_hash": None,
@@ -424,10 +423,25 @@ class ReportingApplication(ServiceApplication):
         """Every alarm the witness raised about the services' logs, oldest first."""
         alarms: list[dict[str, Any]] = []
         for service in services:
-            held = self.witnessed(service)
-            alarms.extend(held["alarms"] if held else [])
-            alarms.extend(self.leaves_followed(service)["alarms"])
+            for record_id in (WitnessedLog.create_id(service), WitnessedLeaves.create_id(service)):
+                record: WitnessedLog | WitnessedLeaves | None = self._held(record_id)
+                alarms.extend(record.alarms if record is not None else [])
         return sorted(alarms, key=lambda alarm: str(alarm["detected_at"]))
+
+    def checkpoint_conflicts(self, services: tuple[str, ...]) -> list[dict[str, Any]]:
+        """Two roots signed for one size (forks), per service."""
+        conflicts: list[dict[str, Any]] = []
+        for service in services:
+            log: WitnessedLog | None = self._held(WitnessedLog.create_id(service))
+            conflicts.extend({"service": service, **c} for c in (log.conflicts if log else []))
+        return conflicts
+
+    def _held(self, record_id: UUID) -> Any:
+        """A record as stored (its latest snapshot and the events after it), or None."""
+        try:
+            return self.repository.get(record_id)
+        except AggregateNotFoundError:
+            return None
 
     def witness_digest(self, services: tuple[str, ...]) -> str:
         """Hash of every (service, tree size, root) held: equal after a replay from JetStream."""

@@ -268,6 +268,11 @@ def test_the_witness_cosigns_a_true_checkpoint_and_alarms_on_forgeries(suite: Su
 
     found = wait_until(alarms, timeout=30)
     assert sorted(a["kind"] for a in found) == ["fork", "root-mismatch", "unknown-key"]
+    body = httpx.get(f"{url}/audit/alarms", headers=AUDITOR, timeout=10).json()
+    assert [(c["service"], c["tree_size"]) for c in body["checkpoint_conflicts"]] == [
+        ("registration", 4)
+    ]
+    assert body["alarm"] is True
     held = httpx.get(f"{url}/audit/checkpoints/registration", headers=AUDITOR).json()
     (true,) = held["checkpoints"]
     assert true["verification"] == {"consistency": "first", "leaves": "matched"}

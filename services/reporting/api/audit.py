@@ -134,11 +134,7 @@ def alarms(actor: CurrentActor, reporting: Reporting) -> dict[str, Any]:
     require(actor, READERS_OF_ALL, "Alarms are for auditors and administrators.")
     streams = reporting.alarms()
     services = tuple(STREAM_OF_SERVICE)
-    conflicts = [
-        {"service": service, **conflict}
-        for service in services
-        for conflict in (reporting.witnessed(service) or {}).get("conflicts", [])
-    ]
+    conflicts = reporting.checkpoint_conflicts(services)
     log_alarms = reporting.log_alarms(services)
     return {
         "alarm": any(s["gaps"] for s in streams) or bool(conflicts) or bool(log_alarms),
