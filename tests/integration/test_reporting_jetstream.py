@@ -31,6 +31,7 @@ from shared.subjects import (
     REGISTRATION_STREAM,
     REPORTING_STREAM,
 )
+from tests.support.flows import stream_messages
 from tests.support.infra import (
     POSTGRES_HOST,
     POSTGRES_PORT,
@@ -284,7 +285,10 @@ def test_the_witness_cosigns_a_true_checkpoint_and_alarms_on_forgeries(suite: Su
 
     # Agencies learn the same from D73_REPORTING, without asking reporting.
     def published() -> list[Any] | None:
-        found = asyncio.run(_stream_messages(suite.nats_url, REPORTING_STREAM.name))
+        try:
+            found = stream_messages(suite.nats_url, REPORTING_STREAM.name)
+        except NotFoundError:  # reporting has not created its stream yet
+            return None
         return found if len(found) == 4 else None
 
     messages = wait_until(published, timeout=30)
@@ -304,19 +308,3 @@ def test_the_witness_cosigns_a_true_checkpoint_and_alarms_on_forgeries(suite: Su
         public_key_from_b64(witness["public_key"]), statement, statement.cosignatures[0]
     )
     assert statement.tree_size == 4
-
-
-async def _stream_messages(url: str, stream: str) -> list[tuple[dict[str, str], bytes]]:
-    nc = await nats.connect(url)
-    js = nc.jetstream()
-    try:
-        info = await js.stream_info(stream)
-        found = []
-        for seq in range(info.state.first_seq, info.state.last_seq + 1):
-            msg = await js.get_msg(stream, seq=seq)
-            found.append((dict(msg.headers or {}), msg.data or b""))
-        return found
-    except NotFoundError:
-        return []
-    finally:
-        await nc.close()

@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import nats
+import orjson
 
 from shared.directory import load_directory
 from tests.support.infra import auth, token_for, wait_until
@@ -72,27 +73,34 @@ def submit_many(registration_url: str, count: int, concurrency: int = 8) -> list
         return list(pool.map(one, range(count)))
 
 
-async def _stream_bodies(url: str, stream: str, subject: str | None) -> list[dict[str, Any]]:
-    import orjson
-
+async def _stream_messages(
+    url: str, stream: str, subject: str | None
+) -> list[tuple[dict[str, str], bytes]]:
     nc = await nats.connect(url)
     try:
         js = nc.jetstream()
         info = await js.stream_info(stream)
-        out: list[dict[str, Any]] = []
+        out: list[tuple[dict[str, str], bytes]] = []
         if not info.state.messages:
             return out
         for seq in range(info.state.first_seq, info.state.last_seq + 1):
             msg = await js.get_msg(stream, seq=seq)
             if subject is None or msg.subject == subject:
-                out.append(orjson.loads(msg.data or b"{}"))
+                out.append((dict(msg.headers or {}), msg.data or b""))
         return out
     finally:
         await nc.close()
 
 
+def stream_messages(
+    url: str, stream: str, subject: str | None = None
+) -> list[tuple[dict[str, str], bytes]]:
+    """Headers and body of every message a stream holds, oldest first."""
+    return asyncio.run(_stream_messages(url, stream, subject))
+
+
 def stream_bodies(url: str, stream: str, subject: str | None = None) -> list[dict[str, Any]]:
-    return asyncio.run(_stream_bodies(url, stream, subject))
+    return [orjson.loads(data or b"{}") for _, data in stream_messages(url, stream, subject)]
 
 
 def wait_for_case(
