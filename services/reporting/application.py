@@ -226,10 +226,7 @@ class ReportingApplication(ServiceApplication):
         record_id = kind.create_id(service)  # type: ignore[attr-defined]
         record = self._witness_records.get(record_id)
         if record is None:
-            try:
-                record = self.repository.get(record_id)
-            except AggregateNotFoundError:
-                record = kind(service)
+            record = self._held(record_id) or kind(service)
             self._witness_records[record_id] = record
         return record
 
@@ -297,17 +294,12 @@ class ReportingApplication(ServiceApplication):
         return watch
 
     def _watch(self, stream: str) -> UpstreamWatch:
-        try:
-            watch: UpstreamWatch = self.repository.get(UpstreamWatch.create_id(stream))
-        except AggregateNotFoundError:
-            watch = UpstreamWatch(stream)
+        watch: UpstreamWatch = self._held(UpstreamWatch.create_id(stream)) or UpstreamWatch(stream)
         return watch
 
     def _archive_of(self, proposal_id: UUID) -> ProposalArchive:
-        try:
-            archive: ProposalArchive = self.repository.get(ProposalArchive.create_id(proposal_id))
-        except AggregateNotFoundError:
-            archive = ProposalArchive(proposal_id)
+        held = self._held(ProposalArchive.create_id(proposal_id))
+        archive: ProposalArchive = held or ProposalArchive(proposal_id)
         return archive
 
     # ------------------------------------------------------------------ auditor queries
@@ -445,24 +437,24 @@ class ReportingApplication(ServiceApplication):
 
     def witness_digest(self, services: tuple[str, ...]) -> str:
         """Hash of every (service, tree size, root) held: equal after a replay from JetStream."""
-        held = []
+        held: list[tuple[str, int, str]] = []
         for service in services:
-            log = self.witnessed(service)
-            for checkpoint in (log or {}).get("checkpoints", []):
-                held.append((service, checkpoint["tree_size"], checkpoint["root_hash"]))
+            log: WitnessedLog | None = self._held(WitnessedLog.create_id(service))
+            roots = log.roots.items() if log is not None else ()
+            held.extend((service, int(size), root) for size, root in roots)
         return hashlib.sha256(orjson.dumps(sorted(held))).hexdigest()
 
     def alarms(self) -> list[dict[str, Any]]:
         """Gaps in an upstream's sequence and quarantined messages, per upstream stream."""
         out: list[dict[str, Any]] = []
         for stream in self.upstreams:
-            try:
-                watch: UpstreamWatch = self.repository.get(UpstreamWatch.create_id(stream))
-            except AggregateNotFoundError:
-                out.append({"stream": stream, "gaps": [], "quarantined": []})
-                continue
+            watch: UpstreamWatch | None = self._held(UpstreamWatch.create_id(stream))
             out.append(
-                {"stream": stream, "gaps": list(watch.gaps), "quarantined": list(watch.quarantined)}
+                {
+                    "stream": stream,
+                    "gaps": list(watch.gaps) if watch else [],
+                    "quarantined": list(watch.quarantined) if watch else [],
+                }
             )
         return out
 
