@@ -31,7 +31,14 @@ class Problem(Exception):
     """An error that is already an HTTP problem (RFC 9457)."""
 
     def __init__(
-        self, status: int, title: str, detail: str = "", type_: str = "about:blank", **ext: Any
+        self,
+        status: int,
+        title: str,
+        detail: str = "",
+        type_: str = "about:blank",
+        *,
+        headers: Mapping[str, str] | None = None,
+        **ext: Any,
     ) -> None:
         super().__init__(detail or title)
         self.status, self.title, self.detail, self.type, self.ext = (
@@ -41,6 +48,8 @@ class Problem(Exception):
             type_,
             ext,
         )
+        self.headers = dict(headers or {})
+        """Response headers the problem needs (`Retry-After` with a 503)."""
 
 
 def problem_response(
@@ -110,6 +119,7 @@ def install_problem_handlers(app: FastAPI, domain_errors: Mapping[type[Exception
             error.detail,
             type_=error.type,
             instance=request.url.path,
+            headers=error.headers,
             **error.ext,
         )
 

@@ -22,8 +22,13 @@ from shared.auditlog.log import LogNotReady, LogTampered, ServiceLog
 from shared.identity import Actor, Role
 from shared.web import CurrentActor, Problem
 
+RETRY_AFTER_SECONDS = 2
+"""What a client should wait before asking a log that is being rebuilt, or catching up, again."""
 
-def _unavailable(error: Exception) -> Problem:
+
+def log_unavailable(error: Exception) -> Problem:
+    """503 for a log that failed its checks (`LogTampered`: asking again will not help) or is
+    not ready yet (being rebuilt, or behind the store: try again shortly)."""
     if isinstance(error, LogTampered):
         return Problem(
             503,
@@ -31,7 +36,13 @@ def _unavailable(error: Exception) -> Problem:
             str(error),
             type_="/problems/audit-log-tampered",
         )
-    return Problem(503, "Audit log not ready", str(error), type_="/problems/audit-log-not-ready")
+    return Problem(
+        503,
+        "Audit log not ready",
+        str(error),
+        type_="/problems/audit-log-not-ready",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
 
 
 def _invalid(error: Exception) -> Problem:
@@ -58,7 +69,7 @@ def audit_router(audit: ServiceLog) -> APIRouter:
         try:
             keys = audit.keys
         except LogNotReady as error:
-            raise _unavailable(error) from None
+            raise log_unavailable(error) from None
         pem = keys.public_key.public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         )
@@ -108,7 +119,7 @@ def audit_router(audit: ServiceLog) -> APIRouter:
         try:
             proof = audit.consistency(first, second)
         except (LogNotReady, LogTampered) as error:
-            raise _unavailable(error) from None
+            raise log_unavailable(error) from None
         except ValueError as error:
             raise _invalid(error) from None
         return {
@@ -135,7 +146,7 @@ def audit_router(audit: ServiceLog) -> APIRouter:
         try:
             proof = audit.inclusion(position, tree_size)
         except (LogNotReady, LogTampered) as error:
-            raise _unavailable(error) from None
+            raise log_unavailable(error) from None
         except ValueError as error:
             raise _invalid(error) from None
         return {
@@ -171,7 +182,7 @@ def audit_router(audit: ServiceLog) -> APIRouter:
         try:
             document = audit.bundle(first, last, since=since, full=full)
         except (LogNotReady, LogTampered) as error:
-            raise _unavailable(error) from None
+            raise log_unavailable(error) from None
         except LookupError as error:
             raise Problem(
                 409, "Nothing signed yet", str(error), type_="/problems/no-checkpoint"

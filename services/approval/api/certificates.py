@@ -19,13 +19,13 @@ from services.approval.certificates import (
     NoProtectionDetermination,
     ProtectionCertificates,
 )
+from shared.auditlog.api import log_unavailable
 from shared.auditlog.log import LogNotReady, LogTampered
 from shared.certificate.printable import render_certificate_pdf
 from shared.identity import Actor
 from shared.pdf.fonts import PdfUnavailable
-from shared.web import CurrentActor, Problem, problem_response
+from shared.web import CurrentActor, Problem
 
-RETRY_AFTER_SECONDS = 2
 PROBLEMS: dict[int | str, dict[str, Any]] = {
     403: {"description": "Not a party to the case, nor Sở Nội vụ, an auditor or an admin"},
     404: {"description": "No such case"},
@@ -55,21 +55,8 @@ def _issue(certificates: ProtectionCertificates, actor: Actor, case_id: UUID) ->
             str(error),
             type_="/problems/no-protection-determination",
         ) from None
-    except LogTampered as error:
-        raise Problem(
-            503, "Audit log integrity failure", str(error), type_="/problems/audit-log-tampered"
-        ) from None
-
-
-def _not_ready(error: Exception, path: str) -> Response:
-    return problem_response(
-        503,
-        "Audit log not ready",
-        str(error),
-        type_="/problems/audit-log-not-ready",
-        instance=path,
-        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-    )
+    except (LogTampered, LogNotReady, LogBehind) as error:
+        raise log_unavailable(error) from None
 
 
 @router.get(
@@ -79,14 +66,10 @@ def _not_ready(error: Exception, path: str) -> Response:
     responses={200: {"content": {"application/json": {}}}},
 )
 def protection_certificate(
-    case_id: UUID, request: Request, actor: CurrentActor, certificates: Certificates
+    case_id: UUID, actor: CurrentActor, certificates: Certificates
 ) -> Response:
-    try:
-        document = _issue(certificates, actor, case_id)
-    except (LogBehind, LogNotReady) as error:
-        return _not_ready(error, request.url.path)
     return Response(
-        orjson.dumps(document),
+        orjson.dumps(_issue(certificates, actor, case_id)),
         media_type="application/json",
         headers={
             "Content-Disposition": f'attachment; filename="protection-certificate-{case_id}.json"'
@@ -101,12 +84,9 @@ def protection_certificate(
     responses={200: {"content": {"application/pdf": {}}}},
 )
 def protection_certificate_pdf(
-    case_id: UUID, request: Request, actor: CurrentActor, certificates: Certificates
+    case_id: UUID, actor: CurrentActor, certificates: Certificates
 ) -> Response:
-    try:
-        document = _issue(certificates, actor, case_id)
-    except (LogBehind, LogNotReady) as error:
-        return _not_ready(error, request.url.path)
+    document = _issue(certificates, actor, case_id)
     try:
         pdf = render_certificate_pdf(document)
     except PdfUnavailable as error:

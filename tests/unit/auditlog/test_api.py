@@ -131,3 +131,4 @@ def test_positions_outside_the_log_are_422_and_a_log_not_rebuilt_yet_is_503(
     answer = api_for(fresh).get("/audit/proof/consistency", params={"first": 0})
     assert answer.status_code == 503
     assert answer.json()["type"] == "/problems/audit-log-not-ready"
+    assert answer.headers["retry-after"] == "2"
