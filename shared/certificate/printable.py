@@ -15,9 +15,9 @@ from typing import Any
 from shared.calendar import VIETNAM_TIME
 from shared.certificate.roles import STEP_OF, Role
 from shared.pdf.fonts import vietnamese_fonts
+from shared.pdf.layout import NATIONAL_MOTTO, wrap
 from shared.pdf.writer import Page, PdfDocument, PdfFont
 
-NATIONAL_MOTTO = ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc")
 TITLE = "GIẤY CHỨNG NHẬN BẢO VỆ"
 TIER_LABELS = {
     "NO_LIABILITY": "Không bị xử lý trách nhiệm (Điều 11 khoản 1)",
@@ -65,26 +65,6 @@ class _Sheet:
             self.page = self.pdf.new_page()
             self.y = self.page.height - TOP
 
-    def wrap(self, text: str, font: PdfFont, size: float, width: float) -> list[str]:
-        lines: list[str] = []
-        for paragraph in text.split("\n"):
-            line = ""
-            for word in paragraph.split(" "):
-                candidate = f"{line} {word}" if line else word
-                if font.width(candidate, size) <= width or not line:
-                    line = candidate
-                else:
-                    lines.append(line)
-                    line = word
-                while font.width(line, size) > width and len(line) > 1:
-                    cut = len(line)
-                    while cut > 1 and font.width(line[:cut], size) > width:
-                        cut -= 1
-                    lines.append(line[:cut])
-                    line = line[cut:]
-            lines.append(line)
-        return lines
-
     def centred(self, text: str, font: PdfFont, size: float, *, x: float, width: float) -> None:
         self.page.text(x + (width - font.width(text, size)) / 2, self.y, text, font, size)
 
@@ -92,14 +72,14 @@ class _Sheet:
         self, text: str, *, size: float = 10, bold: bool = False, indent: float = 0
     ) -> None:
         font = self.pdf.bold if bold else self.pdf.regular
-        for line in self.wrap(text, font, size, self.width - indent):
+        for line in wrap(text, font, size, self.width - indent):
             self.ensure(size * 1.35)
             self.page.text(LEFT + indent, self.y - size, line, font, size)
             self.y -= size * 1.35
 
     def field(self, label: str, value: str, *, size: float = 10, value_size: float = 0) -> None:
         label_width, value_size = 150.0, value_size or size
-        lines = self.wrap(value or "—", self.pdf.regular, value_size, self.width - label_width)
+        lines = wrap(value or "—", self.pdf.regular, value_size, self.width - label_width)
         self.ensure(size * 1.35 * len(lines))
         self.page.text(LEFT, self.y - size, label, self.pdf.bold, size)
         for line in lines:

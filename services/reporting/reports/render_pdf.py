@@ -10,7 +10,6 @@ machine — `fonts-dejavu-core` on Debian — and says so when there is none.
 from __future__ import annotations
 
 from services.reporting.reports.document import (
-    NATIONAL_MOTTO,
     Column,
     Document,
     Table,
@@ -19,6 +18,7 @@ from services.reporting.reports.document import (
     kind_of,
 )
 from shared.pdf.fonts import vietnamese_fonts
+from shared.pdf.layout import NATIONAL_MOTTO, wrap
 from shared.pdf.writer import Page, PdfDocument, PdfFont
 
 SERIES_COLOURS = ((0.20, 0.40, 0.70), (0.30, 0.62, 0.35), (0.90, 0.55, 0.15))
@@ -51,27 +51,6 @@ class _Layout:
 
     # ------------------------------------------------------------------ text
 
-    def wrap(self, text: str, font: PdfFont, size: float, width: float) -> list[str]:
-        lines: list[str] = []
-        for paragraph in text.split("\n"):
-            line = ""
-            for word in paragraph.split(" "):
-                candidate = f"{line} {word}" if line else word
-                if font.width(candidate, size) <= width:
-                    line = candidate
-                    continue
-                if line:
-                    lines.append(line)
-                while font.width(word, size) > width and len(word) > 1:
-                    cut = len(word)
-                    while cut > 1 and font.width(word[:cut], size) > width:
-                        cut -= 1
-                    lines.append(word[:cut])
-                    word = word[cut:]
-                line = word
-            lines.append(line)
-        return lines
-
     def paragraph(
         self,
         text: str,
@@ -85,7 +64,7 @@ class _Layout:
     ) -> None:
         font = font or self.regular
         leading = size * 1.3
-        lines = self.wrap(text, font, size, self.width - indent - hanging)
+        lines = wrap(text, font, size, self.width - indent - hanging)
         for n, line in enumerate(lines):
             self.ensure(leading)
             x = LEFT + indent + (hanging if n else 0)
@@ -114,8 +93,8 @@ class _Layout:
         left_width, right_width = self.width * 0.44, self.width * 0.54
         left_x, right_x = LEFT + left_width / 2, LEFT + self.width - right_width / 2
         y = self.y - 12
-        superior = self.wrap(document.superior, self.regular, 11, left_width)
-        issuer = self.wrap(document.issuer, self.bold, 11, left_width)
+        superior = wrap(document.superior, self.regular, 11, left_width)
+        issuer = wrap(document.issuer, self.bold, 11, left_width)
         for line in superior:
             self.centred(line, left_x, y, self.regular, 11)
             y -= 14
@@ -165,7 +144,7 @@ class _Layout:
 
         def header() -> None:
             cells = [
-                self.wrap(c.heading, self.bold, size, w - 2 * pad)
+                wrap(c.heading, self.bold, size, w - 2 * pad)
                 for c, w in zip(table.columns, widths, strict=True)
             ]
             height = max(len(c) for c in cells) * leading + 2 * pad
@@ -181,7 +160,7 @@ class _Layout:
             self.y -= leading + 2 * pad
         for row in table.rows:
             cells = [
-                self.wrap(cell_text(c, row), self.regular, size, w - 2 * pad)
+                wrap(cell_text(c, row), self.regular, size, w - 2 * pad)
                 for c, w in zip(table.columns, widths, strict=True)
             ]
             height = max(len(c) for c in cells) * leading + 2 * pad
@@ -251,7 +230,7 @@ class _Layout:
             group_height = bar * len(spec.series) + gap
             if self.y - group_height < BOTTOM:
                 self.new_page()
-            label = self.wrap(str(row.get(spec.category, "")), self.regular, size, label_width - 6)
+            label = wrap(str(row.get(spec.category, "")), self.regular, size, label_width - 6)
             self.page.text(LEFT, self.y - bar - 2, label[0], self.regular, size)
             for n, value in enumerate(group):
                 length = plot_width * value / top_value
