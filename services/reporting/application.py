@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -102,6 +103,7 @@ class ReportingApplication(ServiceApplication):
         upstreams: tuple[str, ...] = UPSTREAMS,
         cache_size: int = 5_000,
         witness_keys: WitnessKeys | None = None,
+        rule_sets_dir: Path | None = None,
     ) -> None:
         super().__init__(env)
         self.witness_keys = witness_keys
@@ -109,7 +111,7 @@ class ReportingApplication(ServiceApplication):
         """The witness's records, kept loaded: one is touched by every received event, and
         only this application (under the consumer lock) writes them."""
         self.upstreams = upstreams
-        self.working_days = WorkingDays(jurisdiction)
+        self.working_days = WorkingDays(jurisdiction, rule_sets_dir)
         self.projections = Projections(self, self.working_days, cache_size=cache_size)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:

@@ -89,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         env=store_env(SERVICE, settings),
         jurisdiction=settings.jurisdiction,
         witness_keys=witness_keys,
+        rule_sets_dir=settings.rule_sets_dir,
     )
     directory = load_directory(settings.jurisdiction, extra_dir=settings.directory_dir)
     consumers = [

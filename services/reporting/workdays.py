@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from datetime import date, timedelta
+from pathlib import Path
 
 from shared.calendar import WorkingDayCalendar
 from shared.rulesets import RuleSet, RuleSetError, rule_set, rule_set_in_force
@@ -74,8 +75,9 @@ class WorkdayCounter:
 class WorkingDays:
     """Counts working days in the calendar of a case's rule-set version (thread-safe cache)."""
 
-    def __init__(self, jurisdiction: str) -> None:
+    def __init__(self, jurisdiction: str, extra_dir: Path | None = None) -> None:
         self.jurisdiction = jurisdiction
+        self.extra_dir = extra_dir
         self._by_version: dict[str, WorkdayCounter] = {}
         self._lock = threading.Lock()
 
@@ -108,10 +110,12 @@ class WorkingDays:
         if version:
             jurisdiction, _, bare = version.rpartition("/")
             try:
-                return rule_set(jurisdiction or self.jurisdiction, bare)
+                return rule_set(jurisdiction or self.jurisdiction, bare, extra_dir=self.extra_dir)
             except RuleSetError:
                 pass
         try:
-            return rule_set_in_force(self.jurisdiction, date.fromisoformat(on))
+            return rule_set_in_force(
+                self.jurisdiction, date.fromisoformat(on), extra_dir=self.extra_dir
+            )
         except RuleSetError:
             return None

@@ -167,7 +167,9 @@ class RuleSet:
     jurisdiction_name_en: str
     version: str
     effective_from: date
-    source: str  # what the values rest on: the decree, a local plan or decision, or a demo
+    effective_from_basis: str
+    """The decision that puts this version in force from `effective_from`, or why none is known."""
+    source: str  # what the values rest on: the decree, a local plan or decision
     note: str
     deadlines: tuple[Deadline, ...]
     deadline_warning: DeadlineWarning

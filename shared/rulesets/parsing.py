@@ -145,6 +145,7 @@ def _rule_set(doc: _Fields) -> RuleSet:
         jurisdiction_name_en=doc.text("jurisdiction_name_en"),
         version=version,
         effective_from=doc.day("effective_from"),
+        effective_from_basis=doc.text("effective_from_basis"),
         source=doc.text("source"),
         note=doc.optional_text("note"),
         deadlines=_deadlines(doc, "deadlines"),

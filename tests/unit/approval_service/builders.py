@@ -58,9 +58,14 @@ class Clock:
         return self.now.date()
 
 
-def make_app(data_dir: Path, clock: Clock) -> ApprovalApplication:
+def make_app(
+    data_dir: Path, clock: Clock, *, rule_sets_dir: Path | None = None
+) -> ApprovalApplication:
     return ApprovalApplication(
-        env=store_env("approval", Settings(data_dir=data_dir)), directory=DIRECTORY, clock=clock
+        env=store_env("approval", Settings(data_dir=data_dir)),
+        directory=DIRECTORY,
+        clock=clock,
+        rule_sets_dir=rule_sets_dir,
     )
 
 

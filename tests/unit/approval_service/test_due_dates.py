@@ -4,16 +4,19 @@ the rule-set version a case opened under."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 from eventsourcing.persistence import Tracking
 
 from services.approval.application import ApprovalApplication
 from services.approval.domain.case import Case
 from services.approval.domain.deadlines import DeadlineName
+from tests.support.data import TEST_RULE_SETS
 from tests.unit.approval_service.builders import (
     Clock,
     Upstream,
     city_case_authority,
+    make_app,
     open_case,
     submitted,
 )
@@ -55,8 +58,10 @@ def test_days_are_counted_in_vietnam_not_in_utc(app: ApprovalApplication) -> Non
 
 
 def test_a_case_keeps_the_rule_set_it_opened_under(
-    app: ApprovalApplication, upstream: Upstream, clock: Clock
+    tmp_path: Path, upstream: Upstream, clock: Clock
 ) -> None:
+    """With a (test-only) version 2025.1 of 15-day supplements from 1/7/2025."""
+    app = make_app(tmp_path, clock, rule_sets_dir=TEST_RULE_SETS)
     a = city_case_authority()
     clock.set(date(2025, 6, 30))  # 2024.1 in force; 2025.1 (15-day supplements) from 1 July
     old = open_case(app, upstream, a, clock)
@@ -67,3 +72,4 @@ def test_a_case_keeps_the_rule_set_it_opened_under(
     assert (old.rule_set_version, new.rule_set_version) == ("2024.1", "2025.1")
     assert old.open_deadlines()[DeadlineName.SUPPLEMENT].due == date(2025, 7, 16)  # 10 days
     assert new.open_deadlines()[DeadlineName.SUPPLEMENT].due == date(2025, 7, 23)  # 15 days
+    app.close()

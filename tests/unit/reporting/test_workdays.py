@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from services.reporting.workdays import WorkdayCounter, WorkingDays
 from shared.calendar import WorkingDayCalendar
 from shared.rulesets import rule_set
+from tests.support.data import TEST_RULE_SETS
 
 CALENDAR = rule_set("can-tho", "2024.1").calendar()
 COUNTER = WorkdayCounter(CALENDAR)
@@ -29,7 +30,7 @@ def test_a_rule_set_override_is_honoured() -> None:
 
 
 def test_a_case_is_counted_by_the_rule_set_version_it_names() -> None:
-    days = WorkingDays("can-tho")
+    days = WorkingDays("can-tho", TEST_RULE_SETS)
     assert days.counter("2024.1", "2025-01-02") is days.counter("can-tho/2024.1", "2030-01-01")
     assert days.counter("2025.1", "2025-08-01") is not days.counter("2024.1", "2025-08-01")
     fallback = days.counter(None, "2025-08-01")

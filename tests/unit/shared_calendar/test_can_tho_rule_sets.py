@@ -19,20 +19,35 @@ from shared.rulesets import (
     rule_set,
     rule_set_in_force,
 )
+from tests.support.data import TEST_RULE_SETS
 
 CAN_THO = load_rule_sets(DEFAULT_JURISDICTION)
+WITH_TEST_VERSION = load_rule_sets(DEFAULT_JURISDICTION, extra_dir=TEST_RULE_SETS)
 
 
-def test_default_jurisdiction_is_can_tho_with_versions_oldest_first() -> None:
+def test_default_jurisdiction_is_can_tho_and_only_adopted_versions_are_packaged() -> None:
     assert DEFAULT_JURISDICTION == "can-tho"
-    assert [r.version for r in CAN_THO] == ["2024.1", "2025.1"]
+    assert [r.version for r in CAN_THO] == ["2024.1"]
+    assert [r.version for r in WITH_TEST_VERSION] == ["2024.1", "2025.1"]
+    assert not any("DEMO" in r.source or "TEST" in r.source for r in CAN_THO)
     assert CAN_THO[0].jurisdiction_name_vi == "Thành phố Cần Thơ"
     assert CAN_THO[0].effective_from == date(2024, 4, 23)  # Plan 88/KH-UBND
 
 
-def test_a_case_started_before_the_2025_change_keeps_2024_1() -> None:
-    before = rule_set_in_force("can-tho", date(2025, 6, 30))
-    after = rule_set_in_force("can-tho", date(2025, 7, 1))
+def test_the_2024_rule_set_stays_in_force_after_1_july_2025() -> None:
+    """No Cần Thơ decision has changed a value: 2024.1 governs a case started in 2025."""
+    assert rule_set_in_force("can-tho", date(2025, 7, 1)).version == "2024.1"
+
+
+def test_every_packaged_effective_date_cites_its_decision() -> None:
+    for rules in CAN_THO:
+        assert "88/KH-UBND" in rules.effective_from_basis, rules.version
+        assert "23/4/2024" in rules.effective_from_basis, rules.version
+
+
+def test_a_case_started_before_a_new_version_keeps_the_old_one() -> None:
+    before = rule_set_in_force("can-tho", date(2025, 6, 30), extra_dir=TEST_RULE_SETS)
+    after = rule_set_in_force("can-tho", date(2025, 7, 1), extra_dir=TEST_RULE_SETS)
     assert before.version == "2024.1"
     assert after.version == "2025.1"
     assert before.deadline(DeadlineName.SUPPLEMENT_ANSWER).working_days == 10
@@ -57,15 +72,15 @@ def test_selection_takes_a_date_not_a_datetime() -> None:
         rule_set_in_force("can-tho", datetime(2025, 7, 1, 8, 0))
 
 
-def test_the_2025_demo_changes_only_the_supplement_answer() -> None:
-    old, demo = CAN_THO
+def test_the_2025_test_version_changes_only_the_supplement_answer() -> None:
+    old, demo = WITH_TEST_VERSION
     changed = [
         name
         for name in DeadlineName
         if old.deadline(name).working_days != demo.deadline(name).working_days
     ]
     assert changed == [DeadlineName.SUPPLEMENT_ANSWER]
-    assert "DEMO" in demo.source
+    assert "TEST DATA" in demo.source
 
 
 def test_art8_approval_meeting_due_7_working_days_after_receipt_across_tet_2026() -> None:
