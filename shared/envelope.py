@@ -1,6 +1,8 @@
 """CloudEvents 1.0 binary mode over NATS: attributes in headers, the contract as JSON body.
 
-`Nats-Msg-Id` is the event id, so JetStream drops a re-published copy inside its duplicate window.
+Headers follow the CloudEvents NATS protocol binding: every attribute as `ce-<name>`, the body's
+media type as `ce-datacontenttype`. `Nats-Msg-Id` is the message id (the CloudEvents `id`) for
+every message D73 publishes, so JetStream drops a re-published copy inside its duplicate window.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from collections.abc import Mapping
 from pydantic import ValidationError
 
 from shared.contracts import CONTRACTS, IntegrationEvent
-from shared.contracts.base import Published
+from shared.contracts.base import Message, Published
 
 CE_SPECVERSION = "ce-specversion"
 CE_ID = "ce-id"
@@ -20,7 +22,8 @@ CE_TIME = "ce-time"
 CE_SUBJECT = "ce-subject"
 MSG_ID = "Nats-Msg-Id"
 POSITION = "d73-position"
-CONTENT_TYPE = "content-type"
+CE_DATACONTENTTYPE = "ce-datacontenttype"
+JSON = "application/json"
 
 
 class PoisonMessage(Exception):
@@ -35,17 +38,24 @@ def source_of(service: str) -> str:
     return f"/d73/{service}"
 
 
+def cloudevent_headers(message: Message | Published, service: str, subject: str) -> dict[str, str]:
+    """The CloudEvents attributes of a message and its `Nats-Msg-Id` (always its id)."""
+    return {
+        CE_SPECVERSION: "1.0",
+        CE_ID: str(message.id),
+        CE_SOURCE: source_of(service),
+        CE_TYPE: message.type,
+        CE_TIME: message.occurred_at.isoformat(),
+        CE_SUBJECT: subject,
+        CE_DATACONTENTTYPE: JSON,
+        MSG_ID: str(message.id),
+    }
+
+
 def encode(event: Published, service: str) -> tuple[bytes, dict[str, str]]:
     """Body and headers of one published event."""
     headers = {
-        CE_SPECVERSION: "1.0",
-        CE_ID: str(event.id),
-        CE_SOURCE: source_of(service),
-        CE_TYPE: event.type,
-        CE_TIME: event.occurred_at.isoformat(),
-        CE_SUBJECT: event.ce_subject(),
-        CONTENT_TYPE: "application/json",
-        MSG_ID: str(event.id),
+        **cloudevent_headers(event, service, event.ce_subject()),
         POSITION: str(event.position),
     }
     return event.model_dump_json().encode(), headers

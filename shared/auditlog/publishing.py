@@ -1,7 +1,8 @@
 """Checkpoints on the wire: `d73.audit.checkpoint.<service>` in stream D73_AUDIT.
 
-`Nats-Msg-Id` is `<service>-<tree size>`, so a checkpoint republished after a crash is dropped
-by the server; CloudEvents attributes travel in headers as for every D73 message.
+`Nats-Msg-Id` is the checkpoint's id, derived from its service and tree size, so a checkpoint
+republished after a crash is dropped by the server; CloudEvents attributes travel in headers as
+for every D73 message (`shared.envelope.cloudevent_headers`).
 """
 
 from __future__ import annotations
@@ -16,22 +17,7 @@ from shared.audit.checkpoint import Checkpoint as SignedCheckpoint
 from shared.audit.checkpoint import Cosignature as SignedCosignature
 from shared.auditlog.log import NewCheckpoint
 from shared.contracts.audit import Checkpoint, Consistency, Cosignature
-from shared.envelope import (
-    CE_ID,
-    CE_SOURCE,
-    CE_SPECVERSION,
-    CE_SUBJECT,
-    CE_TIME,
-    CE_TYPE,
-    CONTENT_TYPE,
-    MSG_ID,
-    PoisonMessage,
-    source_of,
-)
-
-
-def checkpoint_message_id(service: str, tree_size: int) -> str:
-    return f"{service}-{tree_size}"
+from shared.envelope import CE_TYPE, PoisonMessage, cloudevent_headers
 
 
 def checkpoint_event_id(service: str, tree_size: int) -> UUID:
@@ -63,16 +49,9 @@ def checkpoint_contract(new: NewCheckpoint) -> Checkpoint:
 def checkpoint_message(new: NewCheckpoint) -> tuple[str, bytes, dict[str, str]]:
     """Subject, body and headers of a checkpoint's message."""
     contract = checkpoint_contract(new)
-    headers = {
-        CE_SPECVERSION: "1.0",
-        CE_ID: str(contract.id),
-        CE_SOURCE: source_of(contract.service),
-        CE_TYPE: contract.type,
-        CE_TIME: contract.occurred_at.isoformat(),
-        CE_SUBJECT: f"{contract.service}/{contract.tree_size}",
-        CONTENT_TYPE: "application/json",
-        MSG_ID: checkpoint_message_id(contract.service, contract.tree_size),
-    }
+    headers = cloudevent_headers(
+        contract, contract.service, f"{contract.service}/{contract.tree_size}"
+    )
     return contract.subject(), contract.model_dump_json().encode(), headers
 
 

@@ -24,7 +24,11 @@ from shared.audit.merkle import CompactRange, leaf_hash, verify_consistency, ver
 from shared.auditlog.api import audit_router
 from shared.auditlog.heads import LOG_INDEX, TREE_ROOT, TREE_SIZE, read_log_headers
 from shared.auditlog.log import NewCheckpoint, ServiceLog
-from shared.auditlog.publishing import read_checkpoint_message, signed_checkpoint
+from shared.auditlog.publishing import (
+    checkpoint_event_id,
+    read_checkpoint_message,
+    signed_checkpoint,
+)
 from shared.contracts.audit import Checkpoint as CheckpointMessage
 from shared.contracts.registration import ProposalWithdrawn
 from shared.envelope import CE_ID, MSG_ID, POSITION
@@ -152,7 +156,10 @@ async def test_a_published_event_proves_its_place_against_a_published_checkpoint
     public_key = public_key_from_b64(client.get("/audit/public-key").json()["public_key"])
     contracts = [read_checkpoint_message(m.headers, m.data) for m in published]
     assert [m.subject for m in published] == [CheckpointMessage.subject_of(SERVICE)] * 3
-    assert [m.headers[MSG_ID] for m in published] == [f"{SERVICE}-{n}" for n in (4, 8, 12)]
+    assert [m.headers[MSG_ID] for m in published] == [
+        str(checkpoint_event_id(SERVICE, n)) for n in (4, 8, 12)
+    ]
+    assert all(m.headers[MSG_ID] == m.headers[CE_ID] for m in published)
     for contract in contracts:
         verify_checkpoint(public_key, signed_checkpoint(contract), service=SERVICE)
         frontier = proof_from_hex(contract.frontier)

@@ -21,6 +21,7 @@ from shared.audit.checkpoint import Checkpoint
 from shared.audit.keys import public_key_from_b64, save_public_key
 from shared.audit.verify import verify_entry_inclusion
 from shared.auditlog.heads import LOG_INDEX, TREE_SIZE
+from shared.auditlog.publishing import checkpoint_event_id
 from shared.envelope import CE_ID, MSG_ID
 from shared.subjects import AUDIT_STREAM, REGISTRATION_STREAM
 from tests.support.flows import AUDITOR, proposer_headers, submit_proposal
@@ -72,7 +73,7 @@ def test_registration_signs_publishes_and_proves_its_log(suite: Suite, tmp_path:
     checkpoint = Checkpoint.from_dict(head["latest_checkpoint"])
     headers, body = asyncio.run(_last_message(suite.nats_url, AUDIT_STREAM.name))
     assert json.loads(body)["root_hash"] == checkpoint.root_hash
-    assert headers[MSG_ID] == f"registration-{size}"
+    assert headers[MSG_ID] == headers[CE_ID] == str(checkpoint_event_id("registration", size))
     event_headers, _ = asyncio.run(_last_message(suite.nats_url, REGISTRATION_STREAM.name))
     assert event_headers[TREE_SIZE] == str(size), "the submission is the last stored event"
 

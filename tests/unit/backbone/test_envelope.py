@@ -43,6 +43,8 @@ def test_cloudevents_binary_headers_and_msg_id_is_event_id() -> None:
     assert headers[CE_TYPE] == "d73.proposal.submitted.v1"
     assert headers["ce-subject"] == str(event.proposal_id)
     assert headers[POSITION] == "7"
+    assert headers["ce-datacontenttype"] == "application/json"
+    assert "content-type" not in headers, "the CloudEvents NATS binding names it ce-datacontenttype"
     assert decode(headers, body) == event
 
 
