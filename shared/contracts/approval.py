@@ -19,6 +19,7 @@ from uuid import UUID
 from pydantic import ConfigDict, Field
 
 from shared.contracts.base import Contract, IntegrationEvent
+from shared.contracts.plan import PlanDocument
 from shared.contracts.registration import Official
 
 CaseStateName = Literal[
@@ -192,7 +193,7 @@ class CaseOpened(_CaseEvent):
     proposer: Official | None = None
     routing: CaseRouting | None = None
     authority: CaseAuthority | None = None
-    plan: dict[str, Any] | None = Field(None, description="The plan as submitted (Art 7 §2)")
+    plan: PlanDocument | None = Field(None, description="The plan as submitted (Art 7 §2)")
     submitted_at: datetime | None = None
 
 
@@ -220,7 +221,7 @@ class SupplementProvided(_CaseEvent):
     type: Literal["d73.case.supplement-provided.v1"] = "d73.case.supplement-provided.v1"
     changed_fields: list[str]
     attachments: list[str]
-    plan: dict[str, Any] | None
+    plan: PlanDocument | None
     intake_due: date
 
 

@@ -8,6 +8,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field
 
 from shared.contracts.base import Contract, IntegrationEvent
+from shared.contracts.plan import PlanDocument
 
 
 class Official(Contract):
@@ -64,7 +65,7 @@ class ProposalSubmitted(_ProposalEvent):
     proposer: Official
     protection_eligible: bool
     routing: Routing
-    plan: dict[str, Any] = Field(description="The whole proposal plan (Art 7 §2) as submitted")
+    plan: PlanDocument = Field(description="The whole proposal plan (Art 7 §2) as submitted")
     completeness_rules: str = ""
     submitted_at: datetime
 

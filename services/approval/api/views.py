@@ -15,6 +15,7 @@ from services.approval.domain.states import CaseState
 from services.approval.domain.vote import VoteStage
 from services.approval.inbox import InboxItem
 from services.approval.read_models import DueClock
+from shared.contracts.plan import PlanDocument
 
 
 class DeadlineView(BaseModel):
@@ -50,7 +51,7 @@ class CaseView(BaseModel):
     protection_eligible: bool
     routing: dict[str, Any]
     authority: AuthorityView
-    plan: dict[str, Any]
+    plan: PlanDocument
     rule_set_version: str
     submitted_at: datetime
     opened_at: datetime

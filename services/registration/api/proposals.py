@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from services.registration.application import Idempotency, RegistrationApplication
 from services.registration.domain import Proposal
+from shared.contracts.plan import PlanDocument
 from shared.web import CurrentActor
 
 PROBLEMS: dict[int | str, dict[str, Any]] = {
@@ -51,7 +52,7 @@ IdempotencyKey = Annotated[
 
 class DraftRequest(BaseModel):
     title: str = Field(description="Tên đề xuất — the proposal's title")
-    plan: dict[str, Any] | None = Field(
+    plan: PlanDocument | None = Field(
         None, description="Any part of the plan (Art 7 §2); completeness is checked on submit"
     )
     submit: bool = Field(
@@ -88,7 +89,7 @@ class ProposalView(BaseModel):
     status: str
     title: str
     proposer: dict[str, Any]
-    plan: dict[str, Any]
+    plan: PlanDocument
     drafted_at: datetime
     submitted_at: datetime | None
     protection_eligible: bool | None
