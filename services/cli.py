@@ -18,6 +18,7 @@ import httpx
 import typer
 
 from services.verify_cli import app as verify_app
+from shared.contracts.schemas import SCHEMA_DIR
 from shared.identity import Role, mint_token
 from shared.logs import configure_logging
 from shared.natsconfig import render_nats_config
@@ -220,6 +221,51 @@ def asyncapi(
         typer.echo(text)
     else:
         out.write_text(text + "\n")
+
+
+@cli.command()
+def schemas(
+    directory: Annotated[
+        Path, typer.Option("--dir", help="Where the committed schemas are")
+    ] = SCHEMA_DIR,
+    check: Annotated[
+        bool, typer.Option(help="Write nothing; fail if a schema is missing, stale or broken")
+    ] = False,
+) -> None:
+    """Export the JSON Schema of every public message type, one file per type.
+
+    Refuses to overwrite a committed schema with a breaking change (a removed field, a narrowed
+    type, a newly required field): raise the type's `.vN` instead."""
+    from shared.contracts import MESSAGES
+    from shared.contracts.schemas import (
+        compatibility_report,
+        dump,
+        read_committed,
+        schemas_of,
+        write,
+    )
+
+    current = schemas_of(MESSAGES)
+    if check:
+        committed = read_committed(directory) if directory.exists() else {}
+        problems = compatibility_report(committed, current)
+        problems += [
+            f"{name}: not committed or out of date; run d73 schemas"
+            for name, schema in current.items()
+            if name not in committed or dump(committed[name]) != dump(schema)
+        ]
+        for line in problems:
+            typer.echo(line, err=True)
+        raise typer.Exit(1 if problems else 0)
+    written, refusals = write(directory, current)
+    for line in refusals:
+        typer.echo(f"breaking change: {line}", err=True)
+    if refusals:
+        typer.echo("nothing written: give the changed types a new .vN", err=True)
+        raise typer.Exit(1)
+    for path in written:
+        typer.echo(f"wrote {path}")
+    typer.echo(f"{len(current)} message types, {len(written)} schema(s) changed")
 
 
 @cli.command()
