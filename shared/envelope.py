@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pydantic import ValidationError
 
 from shared.contracts import CONTRACTS, IntegrationEvent
-from shared.contracts.base import Message, Published
+from shared.contracts.base import Published, Sendable
 
 CE_SPECVERSION = "ce-specversion"
 CE_ID = "ce-id"
@@ -38,7 +38,7 @@ def source_of(service: str) -> str:
     return f"/d73/{service}"
 
 
-def cloudevent_headers(message: Message | Published, service: str, subject: str) -> dict[str, str]:
+def cloudevent_headers(message: Sendable, service: str, subject: str) -> dict[str, str]:
     """The CloudEvents attributes of a message and its `Nats-Msg-Id` (always its id)."""
     return {
         CE_SPECVERSION: "1.0",
@@ -54,11 +54,16 @@ def cloudevent_headers(message: Message | Published, service: str, subject: str)
 
 def encode(event: Published, service: str) -> tuple[bytes, dict[str, str]]:
     """Body and headers of one published event."""
-    headers = {
-        **cloudevent_headers(event, service, event.ce_subject()),
-        POSITION: str(event.position),
-    }
-    return event.model_dump_json().encode(), headers
+    body, headers = encode_message(event, service, subject=event.ce_subject())
+    headers[POSITION] = str(event.position)
+    return body, headers
+
+
+def encode_message(
+    message: Sendable, service: str, *, subject: str
+) -> tuple[bytes, dict[str, str]]:
+    """Body and headers of a message that has no place in a notification log (an alarm)."""
+    return message.model_dump_json().encode(), cloudevent_headers(message, service, subject)
 
 
 def decode(headers: Mapping[str, str] | None, body: bytes) -> IntegrationEvent:

@@ -163,7 +163,12 @@ class SecurityModel:
 
 def service_subjects(service: str) -> tuple[str, ...]:
     """The only subjects a service may publish events to (design.md §2, §3, §4)."""
-    return (f"d73.{service}.>", f"d73.deadletter.{service}", f"d73.audit.checkpoint.{service}")
+    return (
+        f"d73.{service}.>",
+        f"d73.deadletter.{service}",
+        f"d73.audit.checkpoint.{service}",
+        f"d73.audit.alarm.{service}",
+    )
 
 
 def service_permissions(service: str) -> Permissions:

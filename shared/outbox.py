@@ -28,10 +28,13 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 import anyio.to_thread
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Notification
+from nats.errors import MaxPayloadError
 from nats.js import JetStreamContext
+from nats.js.api import RawStreamMsg
 from nats.js.errors import NotFoundError
 
 from shared.audit.checkpoint import Checkpoint as SignedCheckpoint
+from shared.auditlog.heads import MalformedLogHead, read_log_headers
 from shared.auditlog.log import LogHead, LogTampered, NewCheckpoint, ServiceLog
 from shared.auditlog.publishing import (
     checkpoint_message,
@@ -40,8 +43,9 @@ from shared.auditlog.publishing import (
 )
 from shared.contracts.audit import Checkpoint as CheckpointMessage
 from shared.contracts.base import Published
-from shared.envelope import POSITION, PoisonMessage, encode
+from shared.envelope import MSG_ID, POSITION, PoisonMessage, encode
 from shared.eventstore import ServiceApplication
+from shared.halt import HaltKind, ServiceHalt
 from shared.subjects import AUDIT_STREAM, StreamSpec
 
 log = logging.getLogger("d73.outbox")
@@ -64,6 +68,14 @@ class StreamAheadOfStore(RuntimeError):
     """The stream holds positions this store never wrote: wrong store or wrong stream."""
 
 
+class StoreDiverged(RuntimeError):
+    """The store's event at the stream's last position is not the one the stream holds."""
+
+
+BLOCKED_AFTER_FAILURES = 5
+"""Failures in a row to publish one event, with NATS connected, that halt the service."""
+
+
 class OutboxRelay:
     def __init__(
         self,
@@ -77,6 +89,8 @@ class OutboxRelay:
         batch_size: int = 500,
         poll_seconds: float = 1.0,
         publish_timeout: float = 5.0,
+        halt: ServiceHalt | None = None,
+        diverged_recheck_seconds: float = 30.0,
     ) -> None:
         self.app = app
         self.service = service
@@ -100,6 +114,13 @@ class OutboxRelay:
         """The tree size of the newest checkpoint this relay knows to be on the stream."""
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
+        self.halt = halt or ServiceHalt(service)
+        """Where the relay stops the service's commands (shared by the whole process)."""
+        if audit is not None:
+            self.halt.watch(HaltKind.LOG_TAMPERED, lambda: audit.tampered)
+        self.diverged_recheck_seconds = diverged_recheck_seconds
+        self._failing: tuple[int, int] = (0, 0)
+        """(position, failures in a row) of the event the relay could not publish."""
 
     def wake(self) -> None:
         """Called from the committing thread right after a commit."""
@@ -107,13 +128,17 @@ class OutboxRelay:
         if loop is not None and not loop.is_closed():
             loop.call_soon_threadsafe(self._wake.set)
 
+    async def last_published_message(self, js: JetStreamContext) -> RawStreamMsg | None:
+        """The newest message the stream still holds, if any."""
+        try:
+            return await js.get_last_msg(self.stream.name, self.stream.subjects[0])
+        except NotFoundError:
+            return None
+
     async def last_published_position(self, js: JetStreamContext) -> int:
         """The store position carried by the newest message the stream still holds."""
-        try:
-            msg = await js.get_last_msg(self.stream.name, self.stream.subjects[0])
-        except NotFoundError:
-            return 0
-        return int((msg.headers or {}).get(POSITION, "0"))
+        msg = await self.last_published_message(js)
+        return position_of(msg)
 
     async def run(self, js: JetStreamContext) -> None:
         """Relay until cancelled; after any error, resynchronise with the stream and go on."""
@@ -122,27 +147,106 @@ class OutboxRelay:
         backoff = 0.2
         while True:
             try:
-                self.position = await self.last_published_position(js)
+                last = await self.last_published_message(js)
+                self.position = position_of(last)
                 self._unpublished_leaves.clear()
                 max_id = await anyio.to_thread.run_sync(self.app.recorder.max_notification_id)
                 if self.position > (max_id or 0):
                     raise StreamAheadOfStore(
-                        f"{self.stream.name} holds position {self.position}, store ends at {max_id}"
+                        f"{self.stream.name} holds position {self.position} and this store ends at "
+                        f"{max_id}: the store was restored to an earlier point, or is another store"
                     )
+                await anyio.to_thread.run_sync(self._check_identity, last)
                 if self.audit is not None:
                     await self._resync_audit(js)
+                    await anyio.to_thread.run_sync(self._check_log_identity, last)
+                self.halt.lift(HaltKind.RELAY_DIVERGED)
+                self.halt.lift(HaltKind.STARTING)
                 log.info("relay %s resumes after position %d", self.service, self.position)
                 backoff = 0.2
                 await self._follow(js)
             except asyncio.CancelledError:
                 raise
-            except (StreamAheadOfStore, LogTampered) as error:
-                log.error("relay stopped: %s", error)
-                await asyncio.sleep(30)
+            except (StreamAheadOfStore, StoreDiverged) as error:
+                self.halt.halt(HaltKind.RELAY_DIVERGED, str(error))
+                log.critical("relay %s stopped: %s", self.service, error)
+                await asyncio.sleep(self.diverged_recheck_seconds)
+            except LogTampered as error:
+                log.critical("relay %s stopped: %s", self.service, error)
+                await asyncio.sleep(self.diverged_recheck_seconds)
             except Exception as error:
-                log.warning("relay %s: %s; retrying in %.1fs", self.service, error, backoff)
+                self._note_failure(js, error)
+                log.warning(
+                    "relay %s: %s: %s; retrying in %.1fs",
+                    self.service,
+                    type(error).__name__,
+                    error,
+                    backoff,
+                )
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
+
+    def _note_failure(self, js: JetStreamContext, error: Exception) -> None:
+        """An event that cannot leave while NATS is reachable halts the service: at once when
+        it can never fit (`max_payload`), after `BLOCKED_AFTER_FAILURES` tries otherwise."""
+        position, failures = self._failing
+        if not failures:
+            return
+        connection = getattr(js, "_nc", None)
+        if connection is not None and not connection.is_connected:
+            return  # NATS is away: /readyz says so, and the store keeps the events meanwhile
+        if isinstance(error, MaxPayloadError) or failures >= BLOCKED_AFTER_FAILURES:
+            detail = (
+                f"the event at position {position} could not be published "
+                f"({failures} tries): {type(error).__name__}: {error}"
+            )
+            if not self.halt.holds(HaltKind.RELAY_BLOCKED):
+                log.critical("relay %s is blocked: %s", self.service, detail)
+            self.halt.halt(HaltKind.RELAY_BLOCKED, detail)
+
+    def _check_identity(self, last: RawStreamMsg | None) -> None:
+        """The store's event at the stream's last position must be the one the stream holds."""
+        if last is None:
+            return
+        headers = last.headers or {}
+        position = position_of(last)
+        recorder: Any = self.app.recorder
+        found = recorder.select_notifications(start=position, limit=1, inclusive_of_start=True)
+        if not found or found[0].id != position:
+            raise StoreDiverged(
+                f"{self.stream.name} holds an event at position {position} "
+                f"({headers.get(MSG_ID)}) that this store does not hold"
+            )
+        stored = self.translate(self.app.mapper.to_domain_event(found[0]), position)
+        stored_id = None if stored is None else str(stored.id)
+        if stored_id != headers.get(MSG_ID):
+            raise StoreDiverged(
+                f"at position {position} {self.stream.name} holds event {headers.get(MSG_ID)} "
+                f"and this store holds {stored_id or 'a private event'}: the store was restored "
+                "to an earlier point, or is another store"
+            )
+
+    def _check_log_identity(self, last: RawStreamMsg | None) -> None:
+        """With a log: the stream's last event sits at the same log size with the same leaf."""
+        audit = self.audit
+        if last is None or audit is None:
+            return
+        try:
+            head = read_log_headers(last.headers)
+        except MalformedLogHead as error:
+            raise StoreDiverged(f"the last message of {self.stream.name}: {error}") from None
+        if head is None:
+            return  # published before the service kept a log
+        if head.tree_size != audit.tree_size:
+            raise StoreDiverged(
+                f"{self.stream.name} puts its last event at log size {head.tree_size}; this "
+                f"store's log reaches it at size {audit.tree_size}"
+            )
+        if audit.leaf_hash(head.tree_size) != head.leaves[-1]:
+            raise StoreDiverged(
+                f"the leaf hash of log entry {head.tree_size} differs between this store and "
+                f"{self.stream.name}"
+            )
 
     async def _follow(self, js: JetStreamContext) -> None:
         while True:
@@ -197,6 +301,8 @@ class OutboxRelay:
         body, headers = encode(event, self.service)
         if head is not None:
             headers.update(head.headers(self._unpublished_leaves))
+        position, failures = self._failing
+        self._failing = (notification.id, failures + 1 if position == notification.id else 1)
         await js.publish(
             event.subject(),
             body,
@@ -206,6 +312,9 @@ class OutboxRelay:
         )
         self.published += 1
         self._unpublished_leaves.clear()
+        if self._failing[1] > 1:
+            self.halt.lift(HaltKind.RELAY_BLOCKED)
+        self._failing = (0, 0)
 
     # ------------------------------------------------------------------ audit log
 
@@ -217,8 +326,8 @@ class OutboxRelay:
         assert audit is not None
         await anyio.to_thread.run_sync(audit.open)
         on_stream = await self.last_published_checkpoint(js)
-        kept = audit.latest_checkpoint()
-        if on_stream is not None and (kept is None or on_stream.tree_size > kept.tree_size):
+        if on_stream is not None:
+            # Kept again if the store lost it; a different root for a size kept is a fork.
             await anyio.to_thread.run_sync(audit.adopt, on_stream)
         await anyio.to_thread.run_sync(audit.sync_to, self.position)
         self._checkpoint_size = on_stream.tree_size if on_stream is not None else 0
@@ -271,3 +380,10 @@ class OutboxRelay:
         )
         self.checkpoints_published += 1
         self._checkpoint_size = max(self._checkpoint_size, checkpoint.checkpoint.tree_size)
+
+
+def position_of(msg: RawStreamMsg | None) -> int:
+    """The store position a relayed message carries (0 for none)."""
+    if msg is None:
+        return 0
+    return int((msg.headers or {}).get(POSITION, "0"))

@@ -11,7 +11,9 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Coroutine, Sequence
+from datetime import datetime
 from typing import Any
+from uuid import NAMESPACE_URL, uuid5
 
 import anyio.to_thread
 from faststream.nats import JStream, NatsBroker, NatsMessage, PullSub
@@ -23,9 +25,11 @@ from nats.js.errors import NotFoundError
 from shared.auditlog.log import LogTampered, ServiceLog
 from shared.consumer import TrackedConsumer
 from shared.contracts import IntegrationEvent
-from shared.contracts.audit import Checkpoint
+from shared.contracts.audit import Checkpoint, ServiceAlarm
 from shared.contracts.witness import WitnessMessage
+from shared.envelope import encode_message
 from shared.eventstore import ServiceApplication
+from shared.halt import ALARMING, HaltKind, HaltReason, ServiceHalt
 from shared.outbox import OutboxRelay, Translate
 from shared.settings import Settings
 from shared.subjects import (
@@ -104,6 +108,9 @@ class ServiceRuntime:
             log_level=logging.DEBUG,
         )
         self.consumers = consumers
+        self.halt = ServiceHalt(service)
+        """Why the service refuses commands, if it does (`shared.halt`)."""
+        self._announced: set[tuple[str, str]] = set()
         own = stream or STREAM_OF_SERVICE.get(service)
         audited = service in STREAM_OF_SERVICE and translate is not None
         self.audit_log = ServiceLog.for_settings(service, app, settings) if audited else None
@@ -119,6 +126,7 @@ class ServiceRuntime:
                 audit=self.audit_log,
                 topics=relay_topics,
                 poll_seconds=settings.relay_poll_seconds,
+                halt=self.halt,
             )
             if own is not None and translate is not None
             else None
@@ -136,13 +144,16 @@ class ServiceRuntime:
                 title=f"{contract.subject()}:{contract.TYPE}",
                 description=(contract.__doc__ or "").strip() or None,
             )
+        audited_messages: list[type[Checkpoint] | type[ServiceAlarm]] = [ServiceAlarm]
         if self.audit_log is not None:
+            audited_messages.append(Checkpoint)
+        for message in audited_messages:
             self.broker.publisher(
-                Checkpoint.subject_of(service),
+                message.subject_of(service),
                 stream=JStream(AUDIT_STREAM.name, declare=False),
-                schema=Checkpoint,
-                title=f"{Checkpoint.subject_of(service)}:{Checkpoint.TYPE}",
-                description=(Checkpoint.__doc__ or "").strip() or None,
+                schema=message,
+                title=f"{message.subject_of(service)}:{message.TYPE}",
+                description=(message.__doc__ or "").strip() or None,
             )
         for consumer in consumers:
             self._subscribe(consumer)
@@ -174,8 +185,7 @@ class ServiceRuntime:
         names = {own.name} if own else set()
         names |= {c.upstream.name for c in self.consumers}
         names.add(DEADLETTER_STREAM.name)
-        if self.audit_log is not None:
-            names.add(AUDIT_STREAM.name)
+        names.add(AUDIT_STREAM.name)  # alarms, and checkpoints with a log
         return [s for s in STREAMS if s.name in names or s.owner == self.service]
 
     async def start(self) -> None:
@@ -192,9 +202,56 @@ class ServiceRuntime:
         )
         await self.broker.start()
         if self.relay is not None:
+            self.halt.halt(HaltKind.STARTING, "the relay has not checked the store yet")
             self._tasks.append(asyncio.create_task(self.relay.run(self._js)))
+            await self._checked_at_start()
+        self._tasks.append(asyncio.create_task(self._announce_halts(self._js)))
         for job in self.background:
             self._tasks.append(asyncio.create_task(job()))
+
+    async def _checked_at_start(self, within: float = 10.0) -> None:
+        """Wait (a while) for the relay's first check of the store, so that the first request
+        meets a service that knows whether it may take commands; a long rebuild goes on
+        behind a 503."""
+        deadline = asyncio.get_running_loop().time() + within
+        while self.halt.holds(HaltKind.STARTING) and not any(
+            reason.kind in ALARMING for reason in self.halt.reasons
+        ):
+            if asyncio.get_running_loop().time() > deadline:
+                log.warning("%s still checking its store: commands wait", self.service)
+                return
+            await asyncio.sleep(0.05)
+
+    async def _announce_halts(self, js: JetStreamContext, every: float = 1.0) -> None:
+        """Publish an alarm for each halt when it is found (again after a failed try)."""
+        while True:
+            for reason in self.halt.reasons:
+                key = (str(reason.kind), reason.since)
+                if key in self._announced or reason.kind not in ALARMING:
+                    continue
+                try:
+                    await self.publish_alarm(js, reason)
+                    self._announced.add(key)
+                except Exception as error:  # NATS away: the halt stands, try again
+                    log.warning("the alarm of %s is not published yet: %s", self.service, error)
+            await asyncio.sleep(every)
+
+    async def publish_alarm(self, js: JetStreamContext, reason: HaltReason) -> None:
+        alarm = ServiceAlarm(
+            id=uuid5(NAMESPACE_URL, f"/d73/{self.service}/halt/{reason.kind}/{reason.since}"),
+            occurred_at=datetime.fromisoformat(reason.since),
+            service=self.service,
+            kind=str(reason.kind),
+            title=reason.title,
+            action=reason.action,
+            detail=reason.detail,
+            since=reason.since,
+        )
+        body, headers = encode_message(alarm, self.service, subject=self.service)
+        await js.publish(
+            alarm.subject(), body, timeout=5.0, stream=AUDIT_STREAM.name, headers=headers
+        )
+        log.critical("%s halted (%s): alarm published", self.service, reason.kind)
 
     async def stop(self) -> None:
         for task in self._tasks:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
@@ -16,10 +16,11 @@ import anyio.to_thread
 from eventsourcing.persistence import IntegrityError
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from shared.halt import ServiceHalt
 from shared.identity import Actor, TokenError, TokenVerifier
 from shared.runtime import ServiceRuntime
 
@@ -208,15 +209,40 @@ def operations_router(runtime: ServiceRuntime) -> APIRouter:
         except Exception as error:
             checks["store"] = f"failing: {type(error).__name__}"
         checks["nats"] = "ok" if runtime.nats_connected else "disconnected"
+        halted = runtime.halt.reasons
+        checks["commands"] = "halted: " + ", ".join(r.kind for r in halted) if halted else "ok"
         if all(v == "ok" for v in checks.values()):
             return JSONResponse({"status": "ready", "checks": checks})
-        return problem_response(503, "Not ready", type_="/problems/not-ready", checks=checks)
+        extra: dict[str, Any] = {"halted": [r.as_dict() for r in halted]} if halted else {}
+        return problem_response(
+            503, "Not ready", type_="/problems/not-ready", checks=checks, **extra
+        )
 
     @router.get("/asyncapi", summary="AsyncAPI 3 document of this service's events")
     async def asyncapi() -> dict[str, Any]:
         return runtime.asyncapi()
 
     return router
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def refuse_commands_when_halted(app: FastAPI, halt: ServiceHalt) -> None:
+    """While the service is halted (`shared.halt`), every command answers 503 before it reaches
+    a route: nothing is recorded that could not leave the service. Queries still answer."""
+
+    @app.middleware("http")
+    async def halted(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        if request.method in SAFE_METHODS or not halt.halted:
+            return await call_next(request)
+        body = halt.problem()
+        body["instance"] = request.url.path
+        return JSONResponse(
+            body, status_code=503, media_type=PROBLEM_JSON, headers={"Retry-After": "60"}
+        )
 
 
 def create_service_app(
@@ -244,6 +270,7 @@ def create_service_app(
     )
     app.state.verifier = TokenVerifier(runtime.settings)
     app.state.runtime = runtime
+    refuse_commands_when_halted(app, runtime.halt)
     install_problem_handlers(app, domain_errors)
     app.include_router(operations_router(runtime))
     if runtime.audit_log is not None:

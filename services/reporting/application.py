@@ -207,6 +207,16 @@ class ReportingApplication(ServiceApplication):
         self.record(log, leaves, watch, tracking=tracking)
         return kept
 
+    def witness_service_alarm(self, body: Mapping[str, Any], tracking: Tracking) -> bool:
+        """Keep a service's own alarm (it halted: `shared.halt`) with its log's record, so that
+        `/audit/alarms` shows it with the witness's and the relay publishes it on."""
+        with self._witnessing():
+            watch = self._gap_before(tracking, str(body.get("id")))
+            log = self._witness_record(WitnessedLog, str(body["service"]))
+            log.service_halted(body, tracking.notification_id, utc_now())
+            self.record(log, watch, tracking=tracking)
+            return True
+
     def _follow_leaves(
         self, observed: LogObservation | None, event_id: str, tracking: Tracking
     ) -> tuple[Aggregate, ...]:

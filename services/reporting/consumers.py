@@ -9,19 +9,22 @@ As it archives, reporting witnesses the publishing service's log through each ev
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import anyio.to_thread
 from eventsourcing.persistence import Tracking
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
+from pydantic import ValidationError
 
 from services.reporting.application import LogObservation, ReportingApplication
 from shared.auditlog.heads import MalformedLogHead, read_log_headers
 from shared.auditlog.publishing import read_checkpoint_message
 from shared.consumer import TrackedConsumer
 from shared.contracts import IntegrationEvent
-from shared.envelope import decode
+from shared.contracts.audit import ServiceAlarm
+from shared.envelope import CE_TYPE, PoisonMessage, decode
 from shared.subjects import AUDIT_STREAM, StreamSpec
 
 log = logging.getLogger("d73.reporting.consumers")
@@ -103,13 +106,35 @@ class CheckpointWitness(ArchivingConsumer):
         super().__init__(app=app, upstream=AUDIT_STREAM, max_deliver=max_deliver, ack_wait=ack_wait)
 
     async def consume(self, msg: Msg, tracking: Tracking) -> str:
+        if (msg.headers or {}).get(CE_TYPE) == ServiceAlarm.TYPE:
+            alarm = read_service_alarm(msg.data)
+            kept = await anyio.to_thread.run_sync(
+                self._once, self.reporting.witness_service_alarm, alarm, tracking
+            )
+            return "processed" if kept else "duplicate"
         checkpoint = read_checkpoint_message(msg.headers, msg.data)
         body = checkpoint.model_dump(mode="json")
         kept = await anyio.to_thread.run_sync(self._witness, body, tracking)
         return "processed" if kept else "duplicate"
 
     def _witness(self, body: dict[str, Any], tracking: Tracking) -> bool:
+        return self._once(self.reporting.witness_checkpoint, body, tracking)
+
+    def _once(
+        self,
+        keep: Callable[[dict[str, Any], Tracking], bool],
+        body: dict[str, Any],
+        tracking: Tracking,
+    ) -> bool:
         with self.app.consumer_lock:
             if self.app.has_processed(tracking.application_name, tracking.notification_id):
                 return False
-            return self.reporting.witness_checkpoint(body, tracking)
+            return keep(body, tracking)
+
+
+def read_service_alarm(data: bytes | None) -> dict[str, Any]:
+    """A service's alarm as a dict, or `PoisonMessage` saying why not."""
+    try:
+        return ServiceAlarm.model_validate_json(data or b"").model_dump(mode="json")
+    except ValidationError as error:
+        raise PoisonMessage(f"invalid {ServiceAlarm.TYPE}: {error.errors()[0]['msg']}") from None

@@ -522,6 +522,13 @@ class ServiceLog:
             self._ensure_servable()
             return tuple(self._tree.frontier(size))
 
+    def leaf_hash(self, position: int) -> bytes:
+        """The leaf hash of the entry at `position` (1-based), as the tree holds it."""
+        with self._lock, self._store_checked():
+            self._ensure_servable()
+            self._check_range(position, self._tree.size)
+            return self._tree.leaf_hash(position - 1)
+
     def entry(self, position: int) -> bytes:
         with self._lock:
             self._ensure_servable()

@@ -69,4 +69,28 @@ class Checkpoint(Message):
         return self.subject_of(self.service)
 
 
-AUDIT_MESSAGES: tuple[type[Message], ...] = (Checkpoint,)
+class ServiceAlarm(Message):
+    """Dịch vụ tạm ngừng — a service stopped taking commands because it can no longer keep
+    them (`shared.halt`): an event it cannot publish (`relay-blocked`), a store that differs from
+    its stream (`relay-diverged`) or a store that no longer holds what it signed
+    (`log-tampered`). Reporting's witness keeps it and shows it on `/audit/alarms`."""
+
+    SUBJECT_PREFIX: ClassVar[str] = "d73.audit.alarm"
+    TYPE: ClassVar[str] = "d73.audit.alarm.v1"
+    type: Literal["d73.audit.alarm.v1"] = "d73.audit.alarm.v1"
+    service: str = Field(description="The service that halted")
+    kind: str = Field(description="relay-blocked, relay-diverged or log-tampered")
+    title: str = Field(description="What happened, in Vietnamese")
+    action: str = Field(description="What an operator does about it, in Vietnamese")
+    detail: str = Field(description="What was found, as the service logged it")
+    since: str = Field(description="When the service halted, RFC 3339 UTC")
+
+    @classmethod
+    def subject_of(cls, service: str) -> str:
+        return f"{cls.SUBJECT_PREFIX}.{service}"
+
+    def subject(self) -> str:
+        return self.subject_of(self.service)
+
+
+AUDIT_MESSAGES: tuple[type[Message], ...] = (Checkpoint, ServiceAlarm)

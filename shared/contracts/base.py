@@ -42,9 +42,8 @@ class Message(Contract):
     occurred_at: datetime
 
 
-class Published(Protocol):
-    """What a service's outbox relay publishes: a message with its subject, its place in the
-    service's notification log (`position`, the relay's resume point) and what it is about."""
+class Sendable(Protocol):
+    """Any message D73 publishes: its id, type and time make its CloudEvents headers."""
 
     @property
     def id(self) -> UUID: ...
@@ -52,11 +51,17 @@ class Published(Protocol):
     def type(self) -> str: ...
     @property
     def occurred_at(self) -> datetime: ...
+    def model_dump_json(self) -> str: ...
+
+
+class Published(Sendable, Protocol):
+    """What a service's outbox relay publishes: a message with its subject, its place in the
+    service's notification log (`position`, the relay's resume point) and what it is about."""
+
     @property
     def position(self) -> int: ...
     def subject(self) -> str: ...
     def ce_subject(self) -> str: ...
-    def model_dump_json(self) -> str: ...
 
 
 class IntegrationEvent(Message):

@@ -59,7 +59,8 @@ class CheckpointCosigned(WitnessMessage):
 class LogAlarm(WitnessMessage):
     """Báo động nhật ký — the witness found a service's log not as it should be: `log-gap`,
     `missing-log-head`, `malformed-log-head`, `root-mismatch`, `unknown-key`, `bad-signature`,
-    `malformed-checkpoint`, `inconsistent-checkpoint`, `checkpoint-mismatch` or `fork`
+    `malformed-checkpoint`, `inconsistent-checkpoint`, `checkpoint-mismatch`, `fork` or
+    `service-halted` (the service itself stopped taking commands)
     (docs/operators.md says what each means)."""
 
     SUBJECT: ClassVar[str] = "d73.reporting.witness.alarm"

@@ -58,6 +58,9 @@ class AlarmKind(StrEnum):
     """A signed root differs from the root of the leaves the witness followed."""
     FORK = "fork"
     """Two signed roots for one tree size: the service showed two histories."""
+    SERVICE_HALTED = "service-halted"
+    """The service itself stopped taking commands (`shared.halt`: relay blocked or diverged,
+    its own log found tampered) and said so on `d73.audit.alarm.<service>`."""
 
 
 def _alarm(kind: AlarmKind, service: str, detail: str, at: str, **where: Any) -> dict[str, Any]:
@@ -354,6 +357,18 @@ class WitnessedLog(Aggregate):
             raise ValueError(f"the checkpoint of size {checkpoint.tree_size} is not held")
         signed = {k: v for k, v in checkpoint.to_dict().items() if k in _SIGNED}
         self._cosigned(checkpoint.tree_size, dict(cosignature), signed)
+
+    def service_halted(self, alarm: Mapping[str, Any], upstream_seq: int, at: str) -> None:
+        """The service's own alarm: it refuses commands until an operator acts."""
+        detail = f"{alarm.get('kind')}: {alarm.get('detail')}"
+        where = {
+            "halt": str(alarm.get("kind")),
+            "since": str(alarm.get("since")),
+            "action": str(alarm.get("action")),
+            "event_id": str(alarm.get("id")),
+            "upstream_seq": upstream_seq,
+        }
+        self._raise(AlarmKind.SERVICE_HALTED, detail, at, where)
 
     def _mismatch(self, size: int, root: str, computed: str | None, at: str) -> None:
         detail = f"size {size} was signed with root {root}; the published leaves make {computed}"
