@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from uuid import UUID
 
-import nats
 import pytest
 from eventsourcing.domain import DomainEventProtocol
 from fastapi import FastAPI
@@ -33,7 +31,6 @@ from shared.contracts.audit import Checkpoint as CheckpointMessage
 from shared.contracts.registration import ProposalWithdrawn
 from shared.envelope import CE_ID, MSG_ID, POSITION
 from shared.identity import TokenVerifier
-from shared.natsserver import NatsServer
 from shared.outbox import OutboxRelay, event_id
 from shared.runtime import ensure_streams
 from shared.settings import Settings
@@ -66,15 +63,6 @@ def translate(domain_event: DomainEventProtocol[UUID], position: int) -> Proposa
         position=position,
         reason=domain_event.title,
     )
-
-
-@pytest.fixture
-async def js(nats_server: NatsServer) -> AsyncIterator[JetStreamContext]:
-    connection = await nats.connect(nats_server.url)
-    context = connection.jetstream()
-    await ensure_streams(context, SERVICE, [REGISTRATION_STREAM, AUDIT_STREAM])
-    yield context
-    await connection.close()
 
 
 def audit_log(app: MemoApp, tmp_path: Path, every_events: int = 4) -> ServiceLog:

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 from uuid import UUID
 
-import nats
 import pytest
 from eventsourcing.domain import Aggregate, DomainEventProtocol, event
 from nats.js import JetStreamContext
@@ -15,9 +13,7 @@ from nats.js import JetStreamContext
 from shared.contracts.registration import ProposalWithdrawn
 from shared.envelope import MSG_ID, POSITION
 from shared.eventstore import ServiceApplication, store_env
-from shared.natsserver import NatsServer
 from shared.outbox import OutboxRelay, event_id
-from shared.runtime import ensure_streams
 from shared.settings import Settings
 from shared.subjects import REGISTRATION_STREAM
 from tests.support.relay import running
@@ -50,15 +46,6 @@ def translate(domain_event: DomainEventProtocol[UUID], position: int) -> Proposa
         position=position,
         reason=domain_event.reason,
     )
-
-
-@pytest.fixture
-async def js(nats_server: NatsServer) -> AsyncIterator[JetStreamContext]:
-    nc = await nats.connect(nats_server.url)
-    context = nc.jetstream()
-    await ensure_streams(context, "registration", [REGISTRATION_STREAM])
-    yield context
-    await nc.close()
 
 
 async def stream_messages(js: JetStreamContext) -> list[dict[str, str]]:

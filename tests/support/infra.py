@@ -103,7 +103,9 @@ class ServiceProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 60.0) -> None:
+    def start(self, timeout: float = 60.0, *, ready: bool = True) -> None:
+        """Start and wait for `/readyz` to answer 200 (or, with `ready=False`, to answer at
+        all: a service expected to halt)."""
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "services.cli", "serve", self.service],
@@ -118,7 +120,8 @@ class ServiceProcess:
                     f"{self.service} exited with {self.proc.returncode}:\n{self.log_tail()}"
                 )
             try:
-                if httpx.get(f"{self.url}/readyz", timeout=1.0).status_code == 200:
+                status = httpx.get(f"{self.url}/readyz", timeout=1.0).status_code
+                if status == 200 or not ready:
                     return
             except httpx.HTTPError:
                 pass
@@ -182,14 +185,14 @@ class Suite:
         env.update(self.extra_env)
         return env
 
-    def start(self, *names: str) -> None:
+    def start(self, *names: str, ready: bool = True) -> None:
         for name in names or ("registration", "approval", "reporting"):
             if name not in self.services:
                 port = free_port()
                 self.services[name] = ServiceProcess(
                     name, self.env_for(name, port), port, self.data_dir / f"{name}.log"
                 )
-            self.services[name].start()
+            self.services[name].start(ready=ready)
 
     def __getitem__(self, name: str) -> ServiceProcess:
         return self.services[name]
