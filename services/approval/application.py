@@ -286,6 +286,7 @@ class ApprovalApplication(ServiceApplication):
             minutes_ref=minutes_ref,
             implementer_ids=implementer_ids,
             decision_ref=decision_ref,
+            abstention=self.rules_for(case).abstention,
         )
         return self._commit(case)
 
@@ -462,6 +463,7 @@ class ApprovalApplication(ServiceApplication):
             minutes_ref=minutes_ref,
             assessed_outcome=assessed_outcome,
             conclusion_due=conclusion_due,
+            abstention=self.rules_for(case).abstention,
         )
         return self._commit(case)
 

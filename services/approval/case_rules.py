@@ -16,8 +16,8 @@ from pathlib import Path
 from services.approval.domain.deadlines import DeadlineName as Clock
 from services.approval.domain.deadlines import EscalationTarget as Escalated
 from shared.directory import OrganisationDirectory
+from shared.rulesets import AbstentionRule, EscalationTarget, RuleSet, rule_set
 from shared.rulesets import DeadlineName as Rule
-from shared.rulesets import EscalationTarget, RuleSet, rule_set
 
 CLOCK_RULE: Mapping[Clock, Rule] = {
     Clock.INTAKE: Rule.INTAKE_CHECK,
@@ -30,8 +30,9 @@ CLOCK_RULE: Mapping[Clock, Rule] = {
 """Each clock the case keeps → the rule-set deadline that sets its length.
 
 Rules without a clock of their own: `completion_report` and `final_report_after_stop` give the
-report's due date, recorded on the report (late or not); `party_committee_opinion` and
-`override_decision` are not tracked by the case (Art 4 §3 and Art 8 §1 ¶2 give no period).
+report's due date, recorded on the report (late or not). Art 4 §3 (the Party committee's opinion)
+and Art 8 §1 ¶2 (the head's written decision after a failed vote) give no period, so the rule
+sets carry none: a head who held the meeting in time is never late for the decision after it.
 """
 
 
@@ -57,6 +58,16 @@ class CaseRules:
         """The completion report (Art 9 §1), or the final report after a stop decision."""
         rule = Rule.FINAL_REPORT_AFTER_STOP if after_stop else Rule.COMPLETION_REPORT
         return self.rules.due_date(rule, start)
+
+    @property
+    def abstention(self) -> AbstentionRule:
+        """How an abstention counts in the Art 8 §1 share (`vote_rule.abstention`)."""
+        return self.rules.vote_rule.abstention
+
+    @property
+    def consultation_pauses_approval(self) -> bool:
+        """Whether an Art 8 §2 consultation stops the Art 8 §1 clock (`consultation`)."""
+        return self.rules.consultation.pauses_approval_clock
 
     def warning_date(self, due: date) -> date:
         """The day the responsible person is reminded that `due` is near."""

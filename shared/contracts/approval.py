@@ -45,6 +45,7 @@ RoutingTargetName = Literal["CITY_PC_VIA_DOHA", "AGENCY_HEAD", "SUPERIOR_HEAD"]
 VoteStageName = Literal["APPROVAL", "EVALUATION"]
 BallotChoice = Literal["FOR", "AGAINST", "ABSTAIN"]
 VoteOutcome = Literal["PASSED", "FAILED"]
+AbstentionRuleName = Literal["NOT_A_VOTE_CAST", "CAST_NOT_IN_FAVOUR"]
 ConsulteeKind = Literal["AGENCY", "EXPERT"]
 EvaluationOutcomeName = Literal["COMPLETED", "PARTIAL", "NOT_COMPLETED"]
 EncouragementFormName = Literal[
@@ -114,6 +115,14 @@ class VoteMinutes(Contract):
     votes_for: int
     votes_against: int
     abstentions: int
+    abstention_rule: AbstentionRuleName = Field(
+        "NOT_A_VOTE_CAST",
+        description="How the rule set counted an abstention (vote_rule.abstention; inference)",
+    )
+    votes_cast: int | None = Field(
+        None,
+        description="The denominator of the Art 8 §1 share: FOR + AGAINST (+ abstentions if cast)",
+    )
     head_vote: BallotChoice | None
     tie_decided_by_head: bool
     outcome: VoteOutcome

@@ -21,6 +21,7 @@ from shared.rulesets.loader import (
 )
 from shared.rulesets.model import (
     ROUTING_TARGETS,
+    AbstentionRule,
     ApprovalEscalation,
     CalendarOverrides,
     ConsultationPolicy,
@@ -31,15 +32,14 @@ from shared.rulesets.model import (
     EscalationTarget,
     Grounded,
     Mark,
-    PassThreshold,
     RuleSet,
-    TieBreak,
     VoteRule,
 )
 
 __all__ = [
     "DEFAULT_JURISDICTION",
     "ROUTING_TARGETS",
+    "AbstentionRule",
     "ApprovalEscalation",
     "CalendarOverrides",
     "ConsultationPolicy",
@@ -50,10 +50,8 @@ __all__ = [
     "EscalationTarget",
     "Grounded",
     "Mark",
-    "PassThreshold",
     "RuleSet",
     "RuleSetError",
-    "TieBreak",
     "VoteRule",
     "available_jurisdictions",
     "load_rule_sets",

@@ -30,25 +30,24 @@ class DeadlineName(StrEnum):
     INTAKE_CHECK = "intake_check"
     SUPPLEMENT_ANSWER = "supplement_answer"
     CONSULTATION_ANSWER = "consultation_answer"
-    PARTY_COMMITTEE_OPINION = "party_committee_opinion"
     APPROVAL_MEETING = "approval_meeting"
-    OVERRIDE_DECISION = "override_decision"
     COMPLETION_REPORT = "completion_report"
     FINAL_REPORT_AFTER_STOP = "final_report_after_stop"
     EVALUATION_MEETING = "evaluation_meeting"
     EVALUATION_CONCLUSION = "evaluation_conclusion"
 
 
-class PassThreshold(StrEnum):
-    """Art 8 §1: passed when more than half of the leadership collective agrees."""
+class AbstentionRule(StrEnum):
+    """How an abstention counts in the Art 8 §1 share: the decree does not say [I].
 
-    MORE_THAN_HALF = "MORE_THAN_HALF"
+    "trên 50% ý kiến biểu quyết tán thành" is counted over the votes cast; whether "không biểu
+    quyết" (abstaining) is a vote cast is the jurisdiction's reading.
+    """
 
-
-class TieBreak(StrEnum):
-    """Art 8 §1: on equal votes, the side the head voted for wins."""
-
-    HEAD_SIDE = "HEAD_SIDE"
+    NOT_A_VOTE_CAST = "NOT_A_VOTE_CAST"
+    """Default: an abstention is left out of the count, like an absent member."""
+    CAST_NOT_IN_FAVOUR = "CAST_NOT_IN_FAVOUR"
+    """An abstention is a vote cast that is not in favour (it raises the denominator)."""
 
 
 class EscalationTarget(StrEnum):
@@ -119,31 +118,28 @@ class ApprovalEscalation:
 
 @dataclass(frozen=True, kw_only=True)
 class VoteRule:
-    """Biểu quyết của tập thể lãnh đạo — Art 8 §1 (and the evaluation meeting)."""
+    """Biểu quyết của tập thể lãnh đạo — Art 8 §1 (and the evaluation meeting).
 
-    pass_threshold: PassThreshold
-    tie_break: TieBreak
+    The threshold ("trên 50% ý kiến biểu quyết tán thành", over the votes cast) and the tie rule
+    (the head's side) are the decree's own and live in `services.approval.domain.vote`; only how
+    an abstention counts is left to the jurisdiction.
+    """
+
+    abstention: AbstentionRule = AbstentionRule.NOT_A_VOTE_CAST
     legal_basis: str
     mark: Mark
     description: str
 
-    def passes(self, *, votes_for: int, voting_members: int, head_voted_for: bool) -> bool:
-        """More than half of the members who may vote agree; exactly half wins with the head.
-
-        `voting_members` counts the head and the deputies, without a deputy who proposed.
-        """
-        if not 0 <= votes_for <= voting_members:
-            raise ValueError(f"{votes_for} votes for out of {voting_members} members")
-        if 2 * votes_for > voting_members:
-            return True
-        return 2 * votes_for == voting_members and head_voted_for
-
 
 @dataclass(frozen=True, kw_only=True)
 class ConsultationPolicy:
-    """Lấy ý kiến — whether broad or complex proposals (Art 8 §2) must be consulted on."""
+    """Lấy ý kiến (Art 8 §2) — whether consulting on a broad or complex plan pauses the clock.
 
-    required_for_broad_or_complex: bool
+    The decree does not say whether the seven working days of Art 8 §1 run while agencies and
+    experts are consulted [NF]; the default reading is that they do not (the clock pauses) [I].
+    """
+
+    pauses_approval_clock: bool = True
     legal_basis: str
     mark: Mark
     description: str

@@ -12,6 +12,7 @@ from shared.calendar import WorkingDayCalendar
 from shared.rulesets.errors import RuleSetError
 from shared.rulesets.model import (
     ROUTING_TARGETS,
+    AbstentionRule,
     ApprovalEscalation,
     CalendarOverrides,
     ConsultationPolicy,
@@ -21,9 +22,7 @@ from shared.rulesets.model import (
     EscalationRoute,
     EscalationTarget,
     Mark,
-    PassThreshold,
     RuleSet,
-    TieBreak,
     VoteRule,
 )
 
@@ -89,6 +88,12 @@ class _Fields:
         if not isinstance(values, list):
             raise RuleSetError(f"{self.place(key)}: expected a list of dates")
         return frozenset(_iso_date(v, f"{self.place(key)}[{i}]") for i, v in enumerate(values))
+
+    def optional_flag(self, key: str, default: bool) -> bool:
+        return self.flag(key) if key in self._raw else default
+
+    def optional_choice(self, key: str, enum: type[_E], default: _E) -> _E:
+        return self.choice(key, enum) if key in self._raw else default
 
     def choice(self, key: str, enum: type[_E]) -> _E:
         value = self._take(key)
@@ -221,8 +226,9 @@ def _approval_escalation(fields: _Fields) -> ApprovalEscalation:
 
 def _vote_rule(fields: _Fields) -> VoteRule:
     return VoteRule(
-        pass_threshold=fields.choice("pass_threshold", PassThreshold),
-        tie_break=fields.choice("tie_break", TieBreak),
+        abstention=fields.optional_choice(
+            "abstention", AbstentionRule, AbstentionRule.NOT_A_VOTE_CAST
+        ),
         legal_basis=fields.text("legal_basis"),
         mark=fields.choice("mark", Mark),
         description=fields.text("description"),
@@ -231,7 +237,7 @@ def _vote_rule(fields: _Fields) -> VoteRule:
 
 def _consultation(fields: _Fields) -> ConsultationPolicy:
     return ConsultationPolicy(
-        required_for_broad_or_complex=fields.flag("required_for_broad_or_complex"),
+        pauses_approval_clock=fields.optional_flag("pauses_approval_clock", True),
         legal_basis=fields.text("legal_basis"),
         mark=fields.choice("mark", Mark),
         description=fields.text("description"),

@@ -48,6 +48,7 @@ from services.approval.domain.states import TERMINAL_STATES, TRANSITIONS, CaseSt
 from services.approval.domain.vote import VoteRecord, VoteStage, count_vote
 from shared.calendar import local_date
 from shared.certificate.plan import plan_hash as hash_of_plan
+from shared.rulesets.model import AbstentionRule
 
 CASE_NAMESPACE = uuid5(NAMESPACE_URL, "d73:approval:case")
 ROUTING_TARGETS = ("CITY_PC_VIA_DOHA", "AGENCY_HEAD", "SUPERIOR_HEAD")
@@ -743,6 +744,7 @@ class Case(Aggregate):
         implementer_ids: Sequence[str] | None = None,
         decision_ref: str = "",
         party_opinion_required: bool = True,
+        abstention: AbstentionRule = AbstentionRule.NOT_A_VOTE_CAST,
     ) -> VoteRecord:
         """Họp tập thể lãnh đạo (Art 8 §1): passes → APPROVED, fails → COLLECTIVE_REJECTED."""
         command = Command.HOLD_APPROVAL_MEETING
@@ -764,6 +766,7 @@ class Case(Aggregate):
             excluded=authority.excluded_from_vote,
             ballots=ballots,
             motion="approve the proposal plan",
+            abstention=abstention,
         )
         target = CaseState.APPROVED if record.passed else CaseState.COLLECTIVE_REJECTED
         self._approval_meeting_held(
@@ -1212,6 +1215,7 @@ class Case(Aggregate):
         assessed_outcome: EvaluationOutcome | str,
         conclusion_due: date,
         party_opinion_required: bool = True,
+        abstention: AbstentionRule = AbstentionRule.NOT_A_VOTE_CAST,
     ) -> VoteRecord:
         """The collective votes on an assessed outcome; if it fails, another meeting follows."""
         command = Command.HOLD_EVALUATION_MEETING
@@ -1237,6 +1241,7 @@ class Case(Aggregate):
             excluded=authority.excluded_from_vote,
             ballots=ballots,
             motion=outcome.value,
+            abstention=abstention,
         )
         target = CaseState.EVALUATED if record.passed else CaseState.COMPLETION_REPORTED
         self._evaluation_meeting_held(

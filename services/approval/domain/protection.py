@@ -8,8 +8,10 @@ Tiers (domain.md §9):
 - NONE: a precondition failed, good faith was not found, or an Art 6 act by the official was
   found.
 
-Damage never leads to §1 or §2: even a completed result that caused damage can only be
-considered for exclusion, exemption or mitigation, and only in good faith. The system records the
+A completed result is §1 whether or not it caused damage: no source attaches a damage condition
+to §1 ("không bị xử lý trách nhiệm"). Damage only separates §2 from §3, both of which need the
+good-faith finding of the collective's evaluation conclusion. Each official who proposed or
+implemented the proposal (within Art 2) gets a finding of their own. The system records the
 finding; actual exemption is applied by the competent body under the relevant law.
 """
 
@@ -34,7 +36,8 @@ class ProtectionFacts:
     """What the Art 11 finding rests on; the preconditions come from Art 4–6 [I]."""
 
     official_is_eligible: bool
-    """Art 2: only leaders/managers are officials under the decree."""
+    """Art 2: leaders/managers, incl. titles in state-owned enterprises and state-capital
+    representatives, are officials under the decree."""
     art5_conditions_met: bool
     """Art 5 §1 a–d all hold."""
     approved_under_art8: bool
@@ -59,7 +62,7 @@ class ProtectionFinding:
 def _unmet_preconditions(facts: ProtectionFacts) -> list[str]:
     unmet = []
     if not facts.official_is_eligible:
-        unmet.append("the proposer is not an official under Art 2 (leader/manager)")
+        unmet.append("the official is not within Art 2 (leader/manager)")
     if not facts.art5_conditions_met:
         unmet.append("the Art 5 §1 conditions are not all met")
     if not facts.approved_under_art8:
@@ -74,36 +77,36 @@ def _unmet_preconditions(facts: ProtectionFacts) -> list[str]:
 
 
 def determine_protection(facts: ProtectionFacts) -> ProtectionFinding:
-    """The Art 11 tier that the evaluating agency may record for the official."""
+    """The Art 11 tier that the evaluating agency may record for one official.
+
+    A completed result is §1 whether or not it caused damage; damage only separates §2 from §3.
+    """
     unmet = _unmet_preconditions(facts)
     if unmet:
         return ProtectionFinding(ProtectionTier.NONE, legal_basis.PROTECTION, tuple(unmet))
-    if facts.caused_damage:
-        if facts.good_faith:
-            return ProtectionFinding(
-                ProtectionTier.EXCLUSION_EXEMPTION_OR_MITIGATION,
-                f"{legal_basis.PROTECTION} §3",
-                ("damage was caused; correct policy, pure motive and common interest found",),
-            )
-        return ProtectionFinding(
-            ProtectionTier.NONE,
-            legal_basis.PROTECTION,
-            ("damage was caused and good faith was not found",),
-        )
     if facts.outcome is EvaluationOutcome.COMPLETED:
         return ProtectionFinding(
             ProtectionTier.NO_LIABILITY,
             f"{legal_basis.PROTECTION} §1",
             ("the result was assessed as completed",),
         )
-    if facts.good_faith:
+    if not facts.good_faith:
         return ProtectionFinding(
-            ProtectionTier.LIABILITY_EXCLUDED,
-            f"{legal_basis.PROTECTION} §2",
-            ("not fully completed; correct policy, pure motive and common interest found",),
+            ProtectionTier.NONE,
+            legal_basis.PROTECTION,
+            ("not fully completed and the collective did not find good faith",),
+        )
+    if facts.caused_damage:
+        return ProtectionFinding(
+            ProtectionTier.EXCLUSION_EXEMPTION_OR_MITIGATION,
+            f"{legal_basis.PROTECTION} §3",
+            (
+                "not fully completed and damage was caused; correct policy, pure motive and "
+                "common interest found",
+            ),
         )
     return ProtectionFinding(
-        ProtectionTier.NONE,
-        legal_basis.PROTECTION,
-        ("not fully completed and good faith was not found",),
+        ProtectionTier.LIABILITY_EXCLUDED,
+        f"{legal_basis.PROTECTION} §2",
+        ("not fully completed; correct policy, pure motive and common interest found",),
     )

@@ -5,14 +5,15 @@ tán thành. Trong trường hợp biểu quyết ngang nhau thì thực hiện 
 biểu quyết. Tập thể lãnh đạo tham gia biểu quyết bao gồm người đứng đầu và cấp phó …, trừ cấp
 phó là cán bộ có đề xuất."
 
-Decision taken here (documented, not in the decree): the denominator is the **eligible
-collective** — the head plus the deputies, minus a deputy who is the proposer. A member who is
-absent or abstains is not in favour. So:
-- passed: more than half of the eligible members voted FOR;
-- tie ("ngang nhau"): exactly half voted FOR — the head's side wins, i.e. it passes only if the
-  head voted FOR;
-- otherwise failed.
-This also gives an implicit quorum: a meeting of two out of seven cannot approve anything.
+Read as written [C]:
+- the share is counted over the **votes cast** ("ý kiến biểu quyết"), not over all members: a
+  member who is absent casts no vote and is not in the denominator;
+- passed: FOR is more than half of the votes cast;
+- tie ("ngang nhau"): FOR equals AGAINST among the votes cast — the side the head voted for wins,
+  so it passes when the head voted FOR (a head who cast no vote has no side: it fails);
+- a deputy who is the proposer does not vote.
+How an abstention counts is not in the text [I]: the rule set's `vote_rule.abstention` says
+whether it is a vote cast (in the denominator, not in favour) or, by default, not a vote cast.
 The same rule serves the evaluation meeting, where the proposer-deputy is also excluded.
 """
 
@@ -25,6 +26,7 @@ from enum import StrEnum
 from typing import Any
 
 from services.approval.domain.errors import Conflict, FieldProblems, NotAllowed
+from shared.rulesets.model import AbstentionRule
 
 
 class Ballot(StrEnum):
@@ -52,6 +54,8 @@ class VoteRecord:
     ballots: tuple[tuple[str, Ballot], ...]
     head_id: str
     motion: str = ""
+    abstention: AbstentionRule = AbstentionRule.NOT_A_VOTE_CAST
+    """The rule set's reading of an abstention, kept with the minutes it decided."""
 
     @property
     def votes_for(self) -> int:
@@ -75,12 +79,22 @@ class VoteRecord:
         return next((b for m, b in self.ballots if m == self.head_id), None)
 
     @property
+    def votes_cast(self) -> int:
+        """The denominator of "trên 50% ý kiến biểu quyết tán thành": absent members are not in
+        it; abstentions are when the rule set counts them as cast."""
+        cast = self.votes_for + self.votes_against
+        if self.abstention is AbstentionRule.CAST_NOT_IN_FAVOUR:
+            cast += self.abstentions
+        return cast
+
+    @property
     def is_tie(self) -> bool:
-        return 2 * self.votes_for == len(self.eligible)
+        """Biểu quyết ngang nhau (a tie): as many votes FOR as AGAINST, at least one of each."""
+        return self.votes_for > 0 and self.votes_for == self.votes_against
 
     @property
     def passed(self) -> bool:
-        if 2 * self.votes_for > len(self.eligible):
+        if 2 * self.votes_for > self.votes_cast:
             return True
         return self.is_tie and self.head_vote is Ballot.FOR
 
@@ -99,6 +113,8 @@ class VoteRecord:
             "votes_for": self.votes_for,
             "votes_against": self.votes_against,
             "abstentions": self.abstentions,
+            "abstention_rule": self.abstention.value,
+            "votes_cast": self.votes_cast,
             "head_vote": None if self.head_vote is None else self.head_vote.value,
             "tie_decided_by_head": self.is_tie,
             "outcome": "PASSED" if self.passed else "FAILED",
@@ -115,6 +131,9 @@ class VoteRecord:
             eligible=tuple(data["eligible"]),
             excluded=tuple(data["excluded"]),
             ballots=tuple((b["member_id"], Ballot(b["ballot"])) for b in data["ballots"]),
+            abstention=AbstentionRule(
+                data.get("abstention_rule", AbstentionRule.NOT_A_VOTE_CAST.value)
+            ),
         )
 
 
@@ -128,6 +147,7 @@ def count_vote(
     excluded: Sequence[str],
     ballots: Sequence[Mapping[str, str]],
     motion: str = "",
+    abstention: AbstentionRule = AbstentionRule.NOT_A_VOTE_CAST,
 ) -> VoteRecord:
     """Checks each ballot against the collective and returns the minutes of the vote.
 
@@ -169,4 +189,5 @@ def count_vote(
         eligible=tuple(voters),
         excluded=tuple(excluded),
         ballots=tuple(parsed),
+        abstention=AbstentionRule(abstention),
     )

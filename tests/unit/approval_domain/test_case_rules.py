@@ -748,11 +748,13 @@ def test_art11_partial_in_good_faith_excludes_liability() -> None:
     assert _determine(case) is ProtectionTier.LIABILITY_EXCLUDED
 
 
-def test_art11_damage_allows_mitigation_only() -> None:
+def test_art11_3_damage_separates_tier_2_from_tier_3_only() -> None:
+    """ "loại trừ, miễn, giảm nhẹ": a partial result with damage, in good faith, is §3; a
+    completed result with damage stays §1 ("không bị xử lý trách nhiệm")."""
     partial = drive_to(CaseState.CONCLUDED, outcome="PARTIAL", damage=True)
     assert _determine(partial) is ProtectionTier.EXCLUSION_EXEMPTION_OR_MITIGATION
     completed = drive_to(CaseState.CONCLUDED, outcome="COMPLETED", damage=True)
-    assert _determine(completed) is ProtectionTier.EXCLUSION_EXEMPTION_OR_MITIGATION
+    assert _determine(completed) is ProtectionTier.NO_LIABILITY
     bad_faith = drive_to(CaseState.CONCLUDED, outcome="PARTIAL", damage=True, good_faith=False)
     assert _determine(bad_faith) is ProtectionTier.NONE
 

@@ -47,8 +47,22 @@ def test_art11_2_without_good_faith_no_protection() -> None:
     assert determine_protection(facts).tier is ProtectionTier.NONE
 
 
-@pytest.mark.parametrize("outcome", list(EvaluationOutcome))
-def test_art11_damage_allows_mitigation_only(outcome: EvaluationOutcome) -> None:
+def test_art11_1_completed_with_damage_is_still_tier_1() -> None:
+    """ "không bị xử lý trách nhiệm": Art 11 §1 has no damage condition; a completed result
+    that caused damage is tier 1, with or without a good-faith finding."""
+    damaged = replace(CLEAN, caused_damage=True)
+    finding = determine_protection(damaged)
+    assert finding.tier is ProtectionTier.NO_LIABILITY
+    assert finding.legal_basis == "ND73 Art 11 §1"
+    assert determine_protection(replace(damaged, good_faith=False)).tier is (
+        ProtectionTier.NO_LIABILITY
+    )
+
+
+@pytest.mark.parametrize("outcome", [EvaluationOutcome.PARTIAL, EvaluationOutcome.NOT_COMPLETED])
+def test_art11_3_damage_only_separates_tier_2_from_tier_3(outcome: EvaluationOutcome) -> None:
+    """ "loại trừ, miễn, giảm nhẹ": not completed, good faith, and damage → §3; no good faith,
+    no protection."""
     damaged = replace(CLEAN, outcome=outcome, caused_damage=True)
     finding = determine_protection(damaged)
     assert finding.tier is ProtectionTier.EXCLUSION_EXEMPTION_OR_MITIGATION

@@ -610,9 +610,12 @@ class CaseMachine(RuleBasedStateMachine):
             assert conclusion["good_faith_finding"]
         if tier is ProtectionTier.EXCLUSION_EXEMPTION_OR_MITIGATION:
             assert conclusion["caused_damage"]
-        if tier is ProtectionTier.NO_LIABILITY:
-            assert conclusion["outcome"] == "COMPLETED"
+            assert conclusion["outcome"] != "COMPLETED"
+        if tier is ProtectionTier.LIABILITY_EXCLUDED:
             assert not conclusion["caused_damage"]
+        if tier is ProtectionTier.NO_LIABILITY:
+            # Art 11 §1: completed, whether or not damage was caused.
+            assert conclusion["outcome"] == "COMPLETED"
         if not self.case.protection_eligible:
             assert tier is ProtectionTier.NONE
 

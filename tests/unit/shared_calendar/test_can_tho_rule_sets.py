@@ -9,6 +9,7 @@ import pytest
 from shared.rulesets import (
     DEFAULT_JURISDICTION,
     ROUTING_TARGETS,
+    AbstentionRule,
     DeadlineName,
     EscalationTarget,
     Grounded,
@@ -146,33 +147,20 @@ def test_decree_fixed_deadlines_are_the_decrees_numbers() -> None:
     }
     assert rules.deadline(DeadlineName.EVALUATION_CONCLUSION).working_days == 3
     assert rules.deadline(DeadlineName.EVALUATION_CONCLUSION).mark is Mark.INFERRED
-    assert rules.vote_rule.mark is Mark.CONFIRMED
-    assert rules.consultation.required_for_broad_or_complex
-    assert rules.consultation.mark is Mark.NOT_FOUND
+    # Art 8 §1 fixes the share and the tie; how an abstention counts is an inference.
+    assert rules.vote_rule.mark is Mark.INFERRED
+    assert rules.vote_rule.abstention is AbstentionRule.NOT_A_VOTE_CAST
+    # Whether an Art 8 §2 consultation pauses the 7 days is not in the decree: it pauses.
+    assert rules.consultation.pauses_approval_clock
+    assert rules.consultation.mark is Mark.INFERRED
 
 
-@pytest.mark.parametrize(
-    ("votes_for", "members", "head_for", "passed"),
-    [
-        (3, 5, False, True),  # more than half
-        (2, 5, True, False),  # less than half, the head cannot save it
-        (2, 4, True, True),  # tie: the head's side wins
-        (2, 4, False, False),  # tie: the head voted against
-        (0, 1, False, False),
-    ],
-)
-def test_art8_more_than_half_passes_and_tie_goes_to_the_heads_side(
-    votes_for: int, members: int, head_for: bool, passed: bool
-) -> None:
-    vote = CAN_THO[0].vote_rule
-    assert vote.passes(votes_for=votes_for, voting_members=members, head_voted_for=head_for) is (
-        passed
-    )
-
-
-def test_a_vote_count_larger_than_the_collective_is_refused() -> None:
-    with pytest.raises(ValueError, match="6 votes for out of 5"):
-        CAN_THO[0].vote_rule.passes(votes_for=6, voting_members=5, head_voted_for=True)
+def test_periods_the_decree_does_not_give_are_not_rule_set_deadlines() -> None:
+    """Art 4 §3 (ý kiến cấp ủy) and Art 8 §1 ¶2 (quyết định của người đứng đầu sau khi tập thể
+    không thông qua) name no period: a rule set carries none, so no head is late for them."""
+    names = {d.name.value for d in CAN_THO[0].deadlines}
+    assert "party_committee_opinion" not in names
+    assert "override_decision" not in names
 
 
 def test_a_missed_approval_deadline_escalates_by_routing() -> None:

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from shared.rulesets import (
+    AbstentionRule,
     DeadlineName,
     RuleSetError,
     available_jurisdictions,
@@ -202,3 +203,36 @@ def test_overrides_in_a_rule_set_move_its_due_dates(tmp_path: Path) -> None:
     # Wed 1/9: Thu 2/9 and Fri 3/9 are National Day, Mon 6/9 swapped off;
     # Tue 7 (1) … Fri 10 (4), Sat 11 worked (5).
     assert rules.due_date(DeadlineName.COMPLETION_REPORT, date(2027, 9, 1)) == date(2027, 9, 11)
+
+
+def test_art8_1_a_province_may_count_an_abstention_as_a_vote_cast(tmp_path: Path) -> None:
+    """Art 8 §1, "trên 50% ý kiến biểu quyết tán thành": the abstention reading is the rule
+    set's own."""
+    document = _province()
+    document["vote_rule"]["abstention"] = "CAST_NOT_IN_FAVOUR"
+    _write(tmp_path / "cast", document)
+    (loaded,) = load_rule_sets("hau-giang", extra_dir=tmp_path / "cast")
+    assert loaded.vote_rule.abstention is AbstentionRule.CAST_NOT_IN_FAVOUR
+    document["vote_rule"]["abstention"] = "AGAINST"
+    _write(tmp_path / "typo", document)
+    assert "vote_rule.abstention: 'AGAINST' is not one of" in _load_error(tmp_path / "typo")
+
+
+def test_the_optional_vote_and_consultation_fields_default_to_the_documented_inference(
+    tmp_path: Path,
+) -> None:
+    document = _province()
+    del document["vote_rule"]["abstention"]
+    del document["consultation"]["pauses_approval_clock"]
+    _write(tmp_path, document)
+    (loaded,) = load_rule_sets("hau-giang", extra_dir=tmp_path)
+    assert loaded.vote_rule.abstention is AbstentionRule.NOT_A_VOTE_CAST
+    assert loaded.consultation.pauses_approval_clock is True
+
+
+def test_the_retired_vote_and_consultation_fields_are_refused(tmp_path: Path) -> None:
+    """No setting the code does not read: the decree's own threshold is not configuration."""
+    document = _province()
+    document["vote_rule"]["pass_threshold"] = "MORE_THAN_HALF"
+    _write(tmp_path, document)
+    assert "vote_rule: unknown field(s) pass_threshold" in _load_error(tmp_path)
