@@ -20,8 +20,10 @@ def _count(
     voters: tuple[str, ...],
     excluded: tuple[str, ...] = (),
     abstention: AbstentionRule = AbstentionRule.NOT_A_VOTE_CAST,
-    **votes: str,
+    votes: dict[str, str] | None = None,
+    **named: str,
 ) -> VoteRecord:
+    votes = {**(votes or {}), **named}
     return count_vote(
         stage=VoteStage.APPROVAL,
         held_on=day(),
@@ -85,8 +87,8 @@ def test_art8_1_abstention_counts_as_the_rule_set_says() -> None:
     jurisdiction counts an abstention as a vote cast that is not in favour."""
     ballots = {"H": "ABSTAIN", "D1": "FOR", "D2": "FOR", "D3": "AGAINST", "D4": "ABSTAIN"}
     voters = ("H", "D1", "D2", "D3", "D4")
-    by_default = _count(voters, **ballots)
-    counted = _count(voters, (), AbstentionRule.CAST_NOT_IN_FAVOUR, **ballots)
+    by_default = _count(voters, votes=ballots)
+    counted = _count(voters, (), AbstentionRule.CAST_NOT_IN_FAVOUR, ballots)
     assert by_default.passed
     assert by_default.votes_cast == 3
     assert not counted.passed
