@@ -15,7 +15,8 @@ $(STAMP): pyproject.toml requirements.lock
 	@touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/d73 run
+	@# Development mode: the development JWT key is accepted, and every service says so.
+	D73_DEVELOPMENT=$${D73_DEVELOPMENT:-true} $(BIN)/d73 run
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -23,7 +23,7 @@ from shared.identity import Role, mint_token
 from shared.logs import configure_logging
 from shared.natsconfig import render_nats_config
 from shared.natsserver import NatsServer, PortInUse, port_is_free
-from shared.settings import Persistence, Settings
+from shared.settings import InsecureSettings, Persistence, Settings
 
 SERVICES = ("registration", "approval", "reporting")
 ServiceName = Annotated[str, typer.Argument(help="registration | approval | reporting")]
@@ -46,6 +46,11 @@ def serve(
 
     settings = Settings()
     configure_logging(service, settings.log_level, settings.log_json)
+    try:
+        settings.require_safe_secrets()
+    except InsecureSettings as error:
+        typer.echo(f"{service}: {error}", err=True)
+        raise typer.Exit(2) from None
     uvicorn.run(
         _factory(service),
         log_config=None,
@@ -77,6 +82,13 @@ def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 60.0) 
 def run() -> None:
     """Run the whole suite on this machine: nats-server (JetStream) and the three services."""
     settings = Settings()
+    try:
+        settings.require_safe_secrets()
+    except InsecureSettings as error:
+        typer.echo(f"{error}\n`make run` runs in development mode.", err=True)
+        raise typer.Exit(2) from None
+    if settings.development:
+        typer.echo("DEVELOPMENT MODE: the development JWT key is accepted (D73_DEVELOPMENT=true)")
     data = settings.data_dir.resolve()
     embedded = settings.nats_url is None
     busy = [
@@ -186,15 +198,19 @@ def token(
     role: Annotated[list[str] | None, typer.Option(help="Role; repeat for several")] = None,
     hours: Annotated[int, typer.Option(help="Validity in hours")] = 8,
 ) -> None:
-    """Mint a development bearer token signed with the configured key."""
+    """Mint a development bearer token signed with the configured key (or the development key)."""
     roles = role or [Role.PROPOSER.value]
     known = {r.value for r in Role}
     for r in roles:
         if r not in known:
             raise typer.BadParameter(f"unknown role {r!r}; roles: {', '.join(sorted(known))}")
+    settings = Settings()
+    if settings.hs256_key() is None:
+        typer.echo("no D73_JWT_SECRET: signed with the development key", err=True)
+        settings = settings.model_copy(update={"development": True})
     typer.echo(
         mint_token(
-            Settings(),
+            settings,
             user_id=user,
             name=name,
             unit_id=unit,

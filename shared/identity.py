@@ -15,7 +15,7 @@ from typing import Any
 
 import jwt
 
-from shared.settings import DEV_JWT_SECRET, Settings
+from shared.settings import Settings
 
 
 class Role(StrEnum):
@@ -63,11 +63,15 @@ class TokenVerifier:
             self.key: Any = Path(settings.jwt_public_key_file).read_text()
             self.algorithms = ASYMMETRIC
         else:
-            self.key = settings.jwt_secret or DEV_JWT_SECRET
+            # None outside development mode without a key: every token is refused (and the
+            # service refuses to start anyway, Settings.require_safe_secrets).
+            self.key = settings.hs256_key()
             self.algorithms = ["HS256"]
-        self.development = settings.jwt_secret is None and settings.jwt_public_key_file is None
+        self.development = settings.development
 
     def verify(self, token: str) -> Actor:
+        if self.key is None:
+            raise TokenError("no key to verify tokens with: set D73_JWT_SECRET")
         try:
             claims = jwt.decode(
                 token,
@@ -117,4 +121,7 @@ def mint_token(
     }
     if private_key_pem is not None:
         return jwt.encode(claims, private_key_pem, algorithm=algorithm)
-    return jwt.encode(claims, settings.jwt_secret or DEV_JWT_SECRET, algorithm="HS256")
+    key = settings.hs256_key()
+    if key is None:
+        raise TokenError("no key to sign with: set D73_JWT_SECRET (or D73_DEVELOPMENT=true)")
+    return jwt.encode(claims, key, algorithm="HS256")

@@ -39,7 +39,11 @@ class Settings(BaseSettings):
     postgres_db_prefix: str = Field("d73_", description="Database name = prefix + service name")
     postgres_pool_size: int = Field(2, description="Connections kept per service")
     jwt_secret: str | None = Field(
-        None, description="HS256 key verifying bearer tokens (development default if unset)"
+        None,
+        description=(
+            "HS256 key verifying bearer tokens: at least 32 bytes, never a known value "
+            "(unset: only in development mode, with the development key)"
+        ),
     )
     jwt_public_key_file: Path | None = Field(
         None, description="PEM public key (EdDSA/RS256/ES256) verifying bearer tokens"
@@ -88,6 +92,13 @@ class Settings(BaseSettings):
             "trusts; each service writes its own there too (default: the signing key dir)"
         ),
     )
+    development: bool = Field(
+        False,
+        description=(
+            "Development mode (`make run` turns it on): accept the development JWT key and "
+            "weak secrets, logged at every start and shown on /healthz; never in production"
+        ),
+    )
     log_level: str = Field("INFO", description="Log level")
     log_json: bool = Field(True, description="One JSON object per log line")
 
@@ -104,6 +115,63 @@ class Settings(BaseSettings):
         }
         return ports[service]
 
+    def secret_problems(self) -> list[str]:
+        """Why the secrets in force must not guard real data (empty: none known to be weak).
 
+        Anyone who read the repository knows the development key and `change-me`; a short key
+        falls to a brute force. Outside development mode a service refuses to start on any of
+        these (issue #11.5).
+        """
+        problems = []
+        if self.jwt_public_key_file is None:
+            if not self.jwt_secret:
+                problems.append(
+                    "D73_JWT_SECRET is not set (nor D73_JWT_PUBLIC_KEY_FILE): tokens would be "
+                    "checked with the development key, which anyone can read"
+                )
+            elif len(self.jwt_secret.encode()) < MIN_JWT_SECRET_BYTES:
+                problems.append(f"D73_JWT_SECRET is shorter than {MIN_JWT_SECRET_BYTES} bytes")
+        for name in ("jwt_secret", "nats_password", "postgres_password"):
+            value = getattr(self, name)
+            if value and is_known_secret(value):
+                problems.append(
+                    f"D73_{name.upper()} is a published value (development key or a placeholder "
+                    "such as change-me): generate one, e.g. "
+                    "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+                )
+        return problems
+
+    def require_safe_secrets(self) -> None:
+        """Refuse weak secrets unless in development mode (where they are only logged)."""
+        problems = self.secret_problems()
+        if problems and not self.development:
+            raise InsecureSettings(
+                "refusing to start with a known or weak secret (set D73_DEVELOPMENT=true only "
+                "on a developer's machine): " + "; ".join(problems)
+            )
+
+    def hs256_key(self) -> str | None:
+        """The HS256 key: the configured one, the development key in development mode, or None."""
+        if self.jwt_secret:
+            return self.jwt_secret
+        return DEV_JWT_SECRET if self.development else None
+
+
+class InsecureSettings(Exception):
+    """A secret in force is known or weak, outside development mode (issue #11.5)."""
+
+
+MIN_JWT_SECRET_BYTES = 32
+"""HS256 keys shorter than the hash (RFC 7518 §3.2) fall to an offline guess."""
 DEV_JWT_SECRET = "d73-development-only-secret-change-me-0123456789"
-"""Used when neither D73_JWT_SECRET nor D73_JWT_PUBLIC_KEY_FILE is set; logged as a warning."""
+"""Used in development mode when neither D73_JWT_SECRET nor D73_JWT_PUBLIC_KEY_FILE is set."""
+PLACEHOLDERS = ("change-me", "changeme", "change_me", "replace-me", "secret", "password")
+"""Values from examples and templates that someone will forget to replace."""
+
+
+def is_known_secret(value: str) -> bool:
+    """The development key, or a value that is (or contains) a template placeholder."""
+    folded = value.strip().lower()
+    return value == DEV_JWT_SECRET or any(
+        folded == p or (p.startswith("change") and p in folded) for p in PLACEHOLDERS
+    )

@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from shared.halt import ServiceHalt
 from shared.identity import Actor, TokenError, TokenVerifier
 from shared.runtime import ServiceRuntime
+from shared.settings import Settings
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("d73.web")
@@ -197,8 +198,12 @@ def operations_router(runtime: ServiceRuntime) -> APIRouter:
     router = APIRouter(tags=["operations"])
 
     @router.get("/healthz", summary="Liveness")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok", "service": runtime.service}
+    async def healthz() -> dict[str, str | bool]:
+        return {
+            "status": "ok",
+            "service": runtime.service,
+            "development": runtime.settings.development,
+        }
 
     @router.get("/readyz", summary="Readiness: event store and NATS reachable")
     async def readyz() -> JSONResponse:
@@ -245,6 +250,17 @@ def refuse_commands_when_halted(app: FastAPI, halt: ServiceHalt) -> None:
         )
 
 
+def announce_secrets(service: str, settings: Settings) -> None:
+    """Refuse known or weak secrets outside development mode; in it, say so at every start."""
+    settings.require_safe_secrets()
+    if settings.development:
+        log.warning(
+            "%s runs in DEVELOPMENT MODE (D73_DEVELOPMENT=true): %s",
+            service,
+            "; ".join(settings.secret_problems()) or "no weak secret in use",
+        )
+
+
 def create_service_app(
     *,
     runtime: ServiceRuntime,
@@ -255,6 +271,7 @@ def create_service_app(
 ) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        announce_secrets(runtime.service, runtime.settings)
         await runtime.start()
         try:
             yield
