@@ -10,7 +10,10 @@
 - Otherwise Art 7 §3 (Plan 88 II.3.b): the plan goes to the head of the proposer's own agency; a
   division (phòng, ban, khoa) is part of its agency, so a division head goes to the agency head.
 - The chairman of the city PC has no superior in the directory (Art 7 §4 would lead to the
-  Government), so routing refuses with `NoCompetentAuthority` rather than guess.
+  Government), so routing refuses with `NoCompetentAuthority` rather than guess, and says so in
+  Vietnamese: the plan falls outside the city's competence.
+- Routing uses the directory version in force on the submission day (`in_force`); a case keeps
+  the version it was routed with (`RoutingDecision.directory_version`).
 """
 
 from __future__ import annotations
@@ -116,7 +119,15 @@ class RoutingDecision:
 
 
 class RoutingError(Exception):
-    """No competent authority can be named for this official."""
+    """No competent authority can be named for this official.
+
+    `message_vi` is what the official reads (the problem body's detail in Vietnamese); the
+    exception's own text stays English for logs and `Accept-Language: en`.
+    """
+
+    def __init__(self, message: str, message_vi: str = "") -> None:
+        super().__init__(message)
+        self.message_vi = message_vi or message
 
 
 class UnknownOfficial(RoutingError):
@@ -148,7 +159,13 @@ def route_to_competent_authority(
     decision = _route(_place(official, directory), directory)
     if decision.decider_id == official.user_id:
         # Art 8 §1: a proposer never decides on their own proposal.
-        raise NoCompetentAuthority(f"{official.user_id} would decide on their own proposal")
+        raise NoCompetentAuthority(
+            f"{official.user_id} would decide on their own proposal",
+            f"Theo danh bạ tổ chức phiên bản {directory.version}, người có thẩm quyền quyết định "
+            "kế hoạch đề xuất này lại chính là người đề xuất; người đề xuất không được quyết định "
+            "đề xuất của mình (khoản 1 Điều 8 Nghị định số 73/2023/NĐ-CP). Đề nghị Sở Nội vụ "
+            "kiểm tra lại danh bạ.",
+        )
     return decision
 
 
@@ -158,10 +175,20 @@ def _route(placed: _Placement, directory: OrganisationDirectory) -> RoutingDecis
     who_vi = f"{placed.position.name_vi} – {placed.unit.name_vi}"
     who_en = f"{placed.position.name_en} – {placed.unit.name_en}"
 
+    city, home_affairs = directory.city_pc, directory.home_affairs
+    if placed.is_head and placed.agency.id == city.id:
+        raise NoCompetentAuthority(
+            f"{who_en} heads the city PC: under Art 7 §4 the plan goes to the head of the "
+            "superior agency, which is outside the city; D73 does not receive it",
+            f"Kế hoạch đề xuất của {placed.position.name_vi} {city.name_vi} nằm ngoài thẩm "
+            f"quyền của thành phố. Theo khoản 4 Điều 7 Nghị định số 73/2023/NĐ-CP, kế hoạch "
+            f"đề xuất của người đứng đầu được gửi người đứng đầu cơ quan cấp trên; cấp trên "
+            f"của {city.name_vi} là cơ quan trung ương, không thuộc thành phố. Hệ thống của "
+            f"thành phố không tiếp nhận kế hoạch này: đề nghị gửi kế hoạch đến cơ quan có "
+            f"thẩm quyền ở trung ương theo quy định.",
+        )
+
     if placed.position.leader_manager and placed.level is ManagerLevel.CITY_PC:
-        city, home_affairs = directory.city_pc, directory.home_affairs
-        if placed.is_head and placed.agency.id == city.id:
-            raise NoCompetentAuthority(f"{who_en} heads the city PC; no superior is on record")
         return _decision(
             directory,
             placed,
@@ -183,7 +210,13 @@ def _route(placed: _Placement, directory: OrganisationDirectory) -> RoutingDecis
     if placed.is_head:
         superior = directory.superior_agency_of(placed.agency.id)
         if superior is None:
-            raise NoCompetentAuthority(f"{who_en} heads a top-level unit; no superior on record")
+            raise NoCompetentAuthority(
+                f"{who_en} heads a top-level unit; no superior on record",
+                f"{who_vi} là người đứng đầu một đơn vị không có cơ quan cấp trên trong danh bạ "
+                f"tổ chức phiên bản {directory.version}: không xác định được người có thẩm quyền "
+                "theo khoản 4 Điều 7 Nghị định số 73/2023/NĐ-CP. "
+                "Đề nghị Sở Nội vụ bổ sung danh bạ.",
+            )
         return _decision(
             directory,
             placed,
@@ -251,7 +284,13 @@ def _place(official: Official, directory: OrganisationDirectory) -> _Placement:
         agency = directory.employing_agency_of(unit.id)
         level = directory.manager_level(unit.id, position.code)
     except DirectoryLookupError as error:
-        raise UnknownOfficial(str(error)) from error
+        raise UnknownOfficial(
+            str(error),
+            f"Đơn vị ({official.unit_id}) hoặc chức vụ ({official.position}) của cán bộ không có "
+            f"trong danh bạ tổ chức phiên bản {directory.version}, có hiệu lực từ ngày "
+            f"{directory.effective_from:%d/%m/%Y}. "
+            "Đề nghị cập nhật thông tin tài khoản hoặc danh bạ.",
+        ) from error
     head = agency.head
     # Either claim makes one the head: the token's position (a promotion the directory has not
     # caught up with) or the directory's record (a proposer is never routed to themself).

@@ -33,7 +33,7 @@ from shared.contracts.registration import (
     ProposalSupplemented,
     ProposalWithdrawn,
 )
-from shared.directory import OrganisationDirectory
+from shared.directory import DirectoryLookupError, OrganisationDirectory
 from shared.eventstore import ServiceApplication
 from shared.identity import Actor, Role
 from shared.outbox import event_id
@@ -115,9 +115,8 @@ class ApprovalApplication(ServiceApplication):
         rules = self.rules_of(in_force.version)
         recipient = event.routing.recipient_unit_id
         intake = event.routing.intake_unit_id
-        # Plan 88 II.3.a: Sở Nội vụ's leaders do intake for the city People's Committee.
-        delegates = [] if intake == recipient else self._collective(intake)
-        head = self.directory.head_of(recipient)
+        directory = self.directory_of(event.routing.directory_version, submitted_on)
+        head = directory.head_of(recipient)
         case = Case.open(
             proposal_id=event.proposal_id,
             proposer=event.proposer.model_dump(),
@@ -126,8 +125,8 @@ class ApprovalApplication(ServiceApplication):
             routing=event.routing.model_dump(),
             authority={
                 "head_id": head.person_id,
-                "deputy_ids": [m.person_id for m in self.directory.deputies_of(recipient)],
-                "delegate_ids": delegates,
+                "deputy_ids": [m.person_id for m in directory.deputies_of(recipient)],
+                "delegate_ids": directory.intake_delegates(recipient, intake, submitted_on),
             },
             plan=event.plan,
             submitted_at=event.submitted_at,
@@ -635,9 +634,22 @@ class ApprovalApplication(ServiceApplication):
 
     def escalation_for(self, case: Case) -> dict[str, str]:
         routing = case.routing
-        return self.rules_for(case).escalation(
-            routing["target"], routing["recipient_unit_id"], self.directory
+        directory = self.directory_of(
+            routing.get("directory_version"), local_date(case.submitted_at)
         )
+        return self.rules_for(case).escalation(
+            routing["target"], routing["recipient_unit_id"], directory
+        )
+
+    def directory_of(self, version: str | None, submitted_on: date) -> OrganisationDirectory:
+        """The directory version the case was routed with (its authority stays as routed after
+        a reorganisation); the one in force on the submission day if the event names none."""
+        if version:
+            try:
+                return self.directory.version_named(version)
+            except DirectoryLookupError:
+                pass
+        return self.directory.in_force(submitted_on)
 
     # ------------------------------------------------------------------ closing
 
@@ -742,9 +754,6 @@ class ApprovalApplication(ServiceApplication):
             position=event.actor.position,
             roles=frozenset(event.actor.roles),
         )
-
-    def _collective(self, unit_id: str) -> list[str]:
-        return [m.person_id for m in self.directory.leadership_collective(unit_id)]
 
     def _exists(self, case_id: UUID) -> bool:
         try:

@@ -25,10 +25,11 @@ from services.registration.domain import DomainError, NotAllowed, Proposal, Prop
 from services.registration.domain.attachments import check_content, file_name, media_type_of
 from services.registration.domain.errors import Incomplete
 from services.registration.domain.plan import FieldProblem, ProblemCode
-from services.registration.domain.proposal import where_it_goes
+from services.registration.domain.proposal import directory_on, where_it_goes
 from services.registration.receipts import CommandReceipt, check_key, request_digest
 from services.registration.tables import Tables
 from services.registration.views import ProposalSummaries, Row
+from shared.calendar import local_date
 from shared.consumer import Rejected
 from shared.contracts import IntegrationEvent
 from shared.directory import OrganisationDirectory
@@ -315,7 +316,8 @@ class RegistrationApplication(ServiceApplication):
 
     def preview(self, actor: Actor) -> dict[str, Any]:
         """Before drafting: where the actor's plan would go and whether Art 2 protects them."""
-        routing, eligible = where_it_goes(official(actor), self.directory)
+        today = directory_on(self.directory, local_date(self.clock()))
+        routing, eligible = where_it_goes(official(actor), today)
         return {"protection_eligible": eligible, "routing": routing.as_dict()}
 
     def proposal_for(self, actor: Actor, proposal_id: UUID) -> Proposal:

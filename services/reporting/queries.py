@@ -33,15 +33,23 @@ def today_in_vietnam() -> date:
 
 
 def names_from(directory: OrganisationDirectory) -> Names:
-    people = {}
-    for _unit, member in directory.members():
-        people[member.person_id] = member.name
-    return Names(
-        units={u.id: u.name_vi for u in directory.units.values()},
-        people=people,
-        heads={u.id: u.head.name for u in directory.units.values()},
-        superiors={u.id: u.superior_id for u in directory.units.values() if u.superior_id},
-    )
+    """Names over every directory version, the newest winning: a case routed under 2024.1 to
+    a district that no longer exists is still shown with its unit's name, never its id."""
+    people: dict[str, str] = {}
+    units: dict[str, str] = {}
+    heads: dict[str, str] = {}
+    superiors: dict[str, str] = {}
+    for version in directory.versions:
+        for _unit, member in version.members():
+            people[member.person_id] = member.name
+        for unit in version.units.values():
+            units[unit.id] = unit.name_vi
+            heads[unit.id] = unit.head.name
+            if unit.superior_id:
+                superiors[unit.id] = unit.superior_id
+            else:
+                superiors.pop(unit.id, None)
+    return Names(units=units, people=people, heads=heads, superiors=superiors)
 
 
 class ReportQueries:
@@ -55,25 +63,33 @@ class ReportQueries:
 
     # ------------------------------------------------------------------ scopes
 
+    def _version_with(self, unit_id: str) -> OrganisationDirectory | None:
+        """The newest directory version that knows `unit_id`: a unit of 2024 (a district,
+        a merged department) keeps its place for the cases routed to it."""
+        for version in reversed(self.directory.versions):
+            if unit_id in version.units:
+                return version
+        return None
+
     def agency_of(self, unit_id: str) -> str:
         """The employing agency of a unit (a division's agency); unknown units stand alone."""
+        version = self._version_with(unit_id)
         try:
-            return self.directory.employing_agency_of(unit_id).id
+            return unit_id if version is None else version.employing_agency_of(unit_id).id
         except DirectoryLookupError:
             return unit_id
 
     def units_of(self, agency_id: str) -> set[str]:
-        units = {u for u in self.directory.units if self.agency_of(u) == agency_id}
+        known = {u for version in self.directory.versions for u in version.units}
+        units = {u for u in known if self.agency_of(u) == agency_id}
         return units | {agency_id}
 
     def head_of(self, unit_id: str) -> str | None:
-        try:
-            return self.directory.head_of(unit_id).person_id
-        except DirectoryLookupError:
-            return None
+        version = self._version_with(unit_id)
+        return None if version is None else version.head_of(unit_id).person_id
 
     def knows_unit(self, unit_id: str) -> bool:
-        return unit_id in self.directory.units
+        return self._version_with(unit_id) is not None
 
     def _scopes(self, period: Period) -> dict[Scope, Counter[str]]:
         self.projections.catch_up()

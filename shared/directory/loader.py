@@ -9,6 +9,7 @@ with a message naming the file and the entry, never half-way through routing a p
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import re
 from collections.abc import Mapping
@@ -21,11 +22,16 @@ from typing import Any
 from shared.directory.model import (
     WILDCARD_KIND,
     CityRoute,
+    DelegatedStep,
+    Delegation,
     ManagementRule,
     ManagerLevel,
     Member,
+    Office,
     OrganisationDirectory,
     Position,
+    StaffDuty,
+    StaffMember,
     Unit,
     UnitKind,
     best_rule,
@@ -80,19 +86,47 @@ def _load(
     jurisdiction: str, version: str | None, extra_dir: Path | None, as_of: date | None
 ) -> OrganisationDirectory:
     candidates = _candidates(jurisdiction, extra_dir)
+    if version is not None and version not in candidates:
+        raise DirectoryError(
+            f"no directory version {version!r} for {jurisdiction!r} "
+            f"(have: {', '.join(sorted(candidates, key=_version_key)) or 'none'})"
+        )
+    if extra_dir is None:
+        versions = _packaged_versions(jurisdiction)
+    else:
+        versions = _all_versions(jurisdiction, candidates)
     if version is not None:
-        if version not in candidates:
-            raise DirectoryError(
-                f"no directory version {version!r} for {jurisdiction!r} "
-                f"(have: {', '.join(sorted(candidates, key=_version_key)) or 'none'})"
-            )
-        return _read(candidates[version], jurisdiction, version)
-    for name in sorted(candidates, key=_version_key, reverse=True):
-        directory = _read(candidates[name], jurisdiction, name)
+        return next(d for d in versions if d.version == version)
+    for directory in reversed(versions):
         if as_of is None or directory.effective_from <= as_of:
             return directory
     when = "" if as_of is None else f" in force on {as_of.isoformat()}"
     raise DirectoryError(f"no directory{when} for jurisdiction {jurisdiction!r}")
+
+
+@functools.cache
+def _packaged_versions(jurisdiction: str) -> tuple[OrganisationDirectory, ...]:
+    return _all_versions(jurisdiction, _candidates(jurisdiction, None))
+
+
+def _all_versions(
+    jurisdiction: str, candidates: Mapping[str, Traversable]
+) -> tuple[OrganisationDirectory, ...]:
+    """Every version, oldest first, each joined to the others: a service holds one object and
+    routes with the version in force on the submission day (`OrganisationDirectory.in_force`)."""
+    versions = tuple(
+        _read(candidates[name], jurisdiction, name) for name in sorted(candidates, key=_version_key)
+    )
+    for older, newer in itertools.pairwise(versions):
+        if newer.effective_from <= older.effective_from:
+            raise DirectoryError(
+                f"{jurisdiction} directory {newer.version} takes effect on "
+                f"{newer.effective_from.isoformat()}, not after {older.version} "
+                f"({older.effective_from.isoformat()})"
+            )
+    for directory in versions:
+        directory.join(versions)
+    return versions
 
 
 def _candidates(jurisdiction: str, extra_dir: Path | None) -> dict[str, Traversable]:
@@ -156,16 +190,92 @@ class _Parser:
         rules = self.rules(self.array(root, "management", "document"), positions)
         city_route = self.city_route(self.object(root.get("city_route"), "city_route"), units)
         self.check_management_covers_members(units, rules)
+        delegations = self.delegations(root.get("delegations", []), units)
         return OrganisationDirectory(
             jurisdiction=jurisdiction,
             version=version,
             effective_from=effective_from,
+            effective_from_basis=self.text(root, "effective_from_basis", "document"),
             local_plan_ref=self.text(root, "local_plan_ref", "document"),
             units=units,
             positions=positions,
             management_rules=rules,
             city_route=city_route,
+            delegations=delegations,
         )
+
+    def delegations(self, entries: Any, units: Mapping[str, Unit]) -> tuple[Delegation, ...]:
+        """Art 8 §1 decisions stay with the head; only office steps are delegated, by the head
+        of the unit, to a member of its own office, for stated dates."""
+        if not isinstance(entries, list):
+            raise self.fail("delegations", "must be a list")
+        delegations = []
+        for index, entry in enumerate(entries):
+            where = f"delegations[{index}]"
+            item = self.object(entry, where)
+            unit_id = self.text(item, "unit_id", where)
+            if unit_id not in units:
+                raise self.fail(where, f"unknown unit {unit_id!r}")
+            unit = units[unit_id]
+            delegator = self.text(item, "delegator_id", where)
+            if delegator != unit.head.person_id:
+                raise self.fail(where, f"{delegator!r} is not the head of {unit_id!r}")
+            delegate = self.text(item, "delegate_id", where)
+            staff = {} if unit.office is None else {m.person_id: m for m in unit.office.staff}
+            if delegate not in staff:
+                raise self.fail(where, f"{delegate!r} is not on the staff of {unit_id!r}")
+            steps = self.array(item, "steps", where)
+            try:
+                delegated = frozenset(DelegatedStep(step) for step in steps)
+            except ValueError:
+                allowed = ", ".join(step.value for step in DelegatedStep)
+                raise self.fail(where, f"steps must be among {allowed}") from None
+            if not delegated:
+                raise self.fail(where, "steps must name at least one step")
+            valid_from = self.day(item, "valid_from", where)
+            until = item.get("valid_until")
+            valid_until = None if until is None else self.day(item, "valid_until", where)
+            if valid_until is not None and valid_until < valid_from:
+                raise self.fail(where, "valid_until is before valid_from")
+            delegations.append(
+                Delegation(
+                    unit_id=unit_id,
+                    delegator_id=delegator,
+                    delegate_id=delegate,
+                    steps=delegated,
+                    valid_from=valid_from,
+                    valid_until=valid_until,
+                    decision_ref=self.text(item, "decision_ref", where),
+                )
+            )
+        return tuple(delegations)
+
+    def office(self, value: Any, where: str, positions: Mapping[str, Position]) -> Office | None:
+        if value is None:
+            return None
+        item = self.object(value, f"{where} office")
+        staff = []
+        for n, entry in enumerate(self.array(item, "staff", f"{where} office")):
+            spot = f"{where} office staff[{n}]"
+            member = self.member(entry, spot, positions)
+            duty = self.object(entry, spot).get("duty", StaffDuty.CLERK.value)
+            if duty not in set(StaffDuty):
+                allowed = ", ".join(d.value for d in StaffDuty)
+                raise self.fail(spot, f"duty {duty!r} is not one of {allowed}")
+            staff.append(
+                StaffMember(member.person_id, member.name, member.position, StaffDuty(duty))
+            )
+        return Office(
+            name_vi=self.text(item, "name_vi", f"{where} office"),
+            name_en=self.text(item, "name_en", f"{where} office"),
+            staff=tuple(staff),
+        )
+
+    def day(self, item: Mapping[str, Any], key: str, where: str) -> date:
+        try:
+            return date.fromisoformat(self.text(item, key, where))
+        except ValueError:
+            raise self.fail(where, f"{key} is not an ISO date (YYYY-MM-DD)") from None
 
     def positions(self, entries: list[Any]) -> dict[str, Position]:
         positions: dict[str, Position] = {}
@@ -207,6 +317,11 @@ class _Parser:
                 self.member(deputy, f"{where} deputies[{n}]", positions)
                 for n, deputy in enumerate(self.array(item, "deputies", where))
             )
+            abbreviation = item.get("abbreviation", "")
+            if not isinstance(abbreviation, str) or not re.fullmatch(
+                r"(?:[A-ZĐ0-9]+(?:-[A-ZĐ0-9]+)*)?", abbreviation
+            ):
+                raise self.fail(where, "abbreviation must be capital letters, e.g. SNV or UBND")
             units[unit_id] = Unit(
                 id=unit_id,
                 name_vi=self.text(item, "name_vi", where),
@@ -215,6 +330,8 @@ class _Parser:
                 superior_id=superior,
                 head=head,
                 deputies=deputies,
+                office=self.office(item.get("office"), where, positions),
+                abbreviation=abbreviation,
             )
         self.check_hierarchy(units)
         self.check_people(units)
@@ -257,7 +374,8 @@ class _Parser:
     def check_people(self, units: Mapping[str, Unit]) -> None:
         names: dict[str, str] = {}
         for unit in units.values():
-            for member in (unit.head, *unit.deputies):
+            staff = () if unit.office is None else unit.office.staff
+            for member in (unit.head, *unit.deputies, *staff):
                 known = names.setdefault(member.person_id, member.name)
                 if known != member.name:
                     raise self.fail(
@@ -308,7 +426,8 @@ class _Parser:
     ) -> None:
         for unit in units.values():
             superior_kind = None if unit.superior_id is None else units[unit.superior_id].kind
-            for member in (unit.head, *unit.deputies):
+            staff = () if unit.office is None else unit.office.staff
+            for member in (unit.head, *unit.deputies, *staff):
                 if best_rule(rules, unit.kind, superior_kind, member.position) is None:
                     raise self.fail(
                         f"unit {unit.id!r}",

@@ -65,6 +65,34 @@ class Member:
     position: str
 
 
+class StaffDuty(StrEnum):
+    """What a staff member of an agency's office does for proposals."""
+
+    CLERK = "clerk"
+    """Văn thư: receives and dispatches documents; records nothing on a case by itself."""
+    INTAKE = "intake"
+    """Chuyên viên tiếp nhận: may take intake steps when the head delegates them."""
+
+
+@dataclass(frozen=True)
+class StaffMember(Member):
+    """A member of an agency's office (not of its leadership collective)."""
+
+    duty: StaffDuty = StaffDuty.CLERK
+
+
+@dataclass(frozen=True)
+class Office:
+    """Văn phòng (or bộ phận một cửa) of an agency: where plans are received."""
+
+    name_vi: str
+    name_en: str
+    staff: tuple[StaffMember, ...]
+
+    def intake_specialists(self) -> tuple[StaffMember, ...]:
+        return tuple(m for m in self.staff if m.duty is StaffDuty.INTAKE)
+
+
 @dataclass(frozen=True)
 class Unit:
     """Cơ quan, đơn vị, địa phương or one of their divisions."""
@@ -76,6 +104,44 @@ class Unit:
     superior_id: str | None
     head: Member
     deputies: tuple[Member, ...]
+    office: Office | None = None
+    abbreviation: str = ""
+    """Chữ viết tắt tên cơ quan (e.g. "SNV"): the "Số: …/BC-SNV" line of its documents."""
+
+
+class DelegatedStep(StrEnum):
+    """Steps a head may hand to office staff; decisions (Art 8 §1) are never delegable."""
+
+    INTAKE = "intake"
+    """Tiếp nhận, kiểm tra hồ sơ, yêu cầu bổ sung: the office steps of a case."""
+
+
+@dataclass(frozen=True)
+class Delegation:
+    """Ủy quyền / giao nhiệm vụ: the head of `unit_id` lets `delegate_id` take `steps`,
+    from `valid_from` to `valid_until` (inclusive; None = until revoked), by `decision_ref`."""
+
+    unit_id: str
+    delegator_id: str
+    delegate_id: str
+    steps: frozenset[DelegatedStep]
+    valid_from: date
+    valid_until: date | None
+    decision_ref: str
+
+    def in_force(self, on: date) -> bool:
+        return self.valid_from <= on and (self.valid_until is None or on <= self.valid_until)
+
+    def as_dict(self) -> dict[str, str | list[str] | None]:
+        return {
+            "unit_id": self.unit_id,
+            "delegator_id": self.delegator_id,
+            "delegate_id": self.delegate_id,
+            "steps": sorted(self.steps),
+            "valid_from": self.valid_from.isoformat(),
+            "valid_until": None if self.valid_until is None else self.valid_until.isoformat(),
+            "decision_ref": self.decision_ref,
+        }
 
 
 @dataclass(frozen=True)
@@ -139,15 +205,51 @@ class OrganisationDirectory:
         positions: Mapping[str, Position],
         management_rules: tuple[ManagementRule, ...],
         city_route: CityRoute,
+        effective_from_basis: str = "",
+        delegations: tuple[Delegation, ...] = (),
     ) -> None:
         self.jurisdiction = jurisdiction
         self.version = version
         self.effective_from = effective_from
+        self.effective_from_basis = effective_from_basis
         self.local_plan_ref = local_plan_ref
         self.city_route = city_route
         self.management_rules = management_rules
+        self.delegations = delegations
         self._units = MappingProxyType(dict(units))
         self._positions = MappingProxyType(dict(positions))
+        self._versions: tuple[OrganisationDirectory, ...] = (self,)
+
+    # ------------------------------------------------------------ versions
+
+    def join(self, versions: tuple[OrganisationDirectory, ...]) -> None:
+        """Set by the loader: every version of this jurisdiction, oldest first (self among them)."""
+        if self not in versions:
+            raise ValueError(f"{self!r} is not among the versions it joins")
+        self._versions = versions
+
+    @property
+    def versions(self) -> tuple[OrganisationDirectory, ...]:
+        """Every version of this jurisdiction's directory, oldest first."""
+        return self._versions
+
+    def in_force(self, on: date) -> OrganisationDirectory:
+        """The version in force on `on`: routing uses the one of the submission day, and a case
+        keeps the version it was routed with (`version_named`)."""
+        in_force = [d for d in self._versions if d.effective_from <= on]
+        if not in_force:
+            first = self._versions[0].effective_from.isoformat()
+            raise DirectoryLookupError(
+                f"no directory of {self.jurisdiction} is in force on {on.isoformat()} "
+                f"(the first takes effect on {first})"
+            )
+        return in_force[-1]
+
+    def version_named(self, version: str) -> OrganisationDirectory:
+        for directory in self._versions:
+            if directory.version == version:
+                return directory
+        raise DirectoryLookupError(f"no directory version {version!r} of {self.jurisdiction}")
 
     def __repr__(self) -> str:
         return f"OrganisationDirectory({self.jurisdiction!r}, version={self.version!r})"
@@ -188,12 +290,36 @@ class OrganisationDirectory:
         return (unit.head, *unit.deputies)
 
     def members(self) -> tuple[tuple[Unit, Member], ...]:
-        """Every (unit, member) pair, heads first: for demo data and development tokens."""
+        """Every (unit, member) pair, heads first, then office staff: for demo data and
+        development tokens."""
         return tuple(
             (unit, member)
             for unit in self._units.values()
-            for member in (unit.head, *unit.deputies)
+            for member in (unit.head, *unit.deputies, *self.staff_of(unit.id))
         )
+
+    def staff_of(self, unit_id: str) -> tuple[StaffMember, ...]:
+        """The unit's office staff (văn thư, chuyên viên tiếp nhận); none if it has no office."""
+        office = self.unit(unit_id).office
+        return () if office is None else office.staff
+
+    def delegations_on(self, unit_id: str, on: date) -> tuple[Delegation, ...]:
+        """Delegations the head of `unit_id` has in force on `on`."""
+        return tuple(d for d in self.delegations if d.unit_id == unit_id and d.in_force(on))
+
+    def intake_delegates(self, recipient_unit_id: str, intake_unit_id: str, on: date) -> list[str]:
+        """Who besides the head may take a case's office steps, for a plan received on `on`:
+        for the city route (Plan 88 II.3.a) Sở Nội vụ's leaders, who take the file in for the
+        city People's Committee; and the office staff to whom the head of the intake or the
+        recipient unit delegated intake steps, by a decision in force that day."""
+        delegates: list[str] = []
+        if intake_unit_id != recipient_unit_id:
+            delegates += [m.person_id for m in self.leadership_collective(intake_unit_id)]
+        for unit_id in dict.fromkeys((intake_unit_id, recipient_unit_id)):
+            for delegation in self.delegations_on(unit_id, on):
+                if DelegatedStep.INTAKE in delegation.steps:
+                    delegates.append(delegation.delegate_id)
+        return list(dict.fromkeys(delegates))
 
     def units_headed_by(self, person_id: str) -> tuple[Unit, ...]:
         return tuple(unit for unit in self._units.values() if unit.head.person_id == person_id)

@@ -532,7 +532,7 @@ def publish(
     jurisdiction: str = DEFAULT_JURISDICTION,
 ) -> list[Message]:
     """The messages both streams hold, each stream in publication (time) order."""
-    directory = directory or load_directory()
+    directory = directory or load_directory(jurisdiction, "2024.1")
     registration: list[tuple[datetime, int, dict[str, Any]]] = []
     approval: list[tuple[datetime, int, dict[str, Any]]] = []
     for n, journey in enumerate(journeys):
@@ -708,7 +708,7 @@ def random_journeys(
 ) -> Iterator[Journey]:
     """Many plausible journeys across the directory's units (for benchmarks)."""
     rng = random.Random(seed)
-    directory = load_directory()
+    directory = load_directory(DEFAULT_JURISDICTION, "2024.1")
     units = [u.id for u in directory.units.values() if u.id != directory.city_pc.id and u.deputies]
     decisions: list[str] = ["approved"] * 12 + ["override", "rejected", "rejected", "withdrawn"]
     outcomes: list[str | None] = [*(["COMPLETED"] * 5), "PARTIAL", "NOT_COMPLETED", None]

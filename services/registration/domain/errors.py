@@ -56,3 +56,7 @@ class UnsupportedMediaType(DomainError):
 class Unroutable(DomainError):
     """No competent authority can be named for the proposer (HTTP 422): fix the directory or
     the proposer's claims."""
+
+    def __init__(self, message: str, message_vi: str = "") -> None:
+        super().__init__(message)
+        self.message_vi = message_vi or message

@@ -37,7 +37,8 @@ from services.registration.domain.plan import (
     missing_fields,
     shape_problems,
 )
-from shared.directory import OrganisationDirectory
+from shared.calendar import local_date
+from shared.directory import DirectoryLookupError, OrganisationDirectory
 from shared.routing import (
     Official,
     RoutingDecision,
@@ -199,6 +200,8 @@ class Proposal(Aggregate):
         problems = _title_problems(self.title) + missing_fields(self.plan, rules)
         if problems:
             raise Incomplete(problems)
+        # Routed by the directory in force on the submission day; the case keeps that version.
+        directory = directory_on(directory, local_date(at))
         routing, eligible = where_it_goes(actor, directory)
         unit, position = directory.unit(actor.unit_id), directory.position(actor.position)
         self._submit(
@@ -568,7 +571,19 @@ def where_it_goes(
             is_protection_eligible(actor, directory),
         )
     except RoutingError as error:
-        raise Unroutable(str(error)) from error
+        raise Unroutable(str(error), error.message_vi) from error
+
+
+def directory_on(directory: OrganisationDirectory, day: date) -> OrganisationDirectory:
+    """The version of `directory` in force on `day`; Unroutable before the first one."""
+    try:
+        return directory.in_force(day)
+    except DirectoryLookupError as error:
+        raise Unroutable(
+            str(error),
+            f"Không có danh bạ tổ chức nào có hiệu lực vào ngày {day:%d/%m/%Y}: không xác định "
+            "được người có thẩm quyền.",
+        ) from error
 
 
 def _require_aware(at: datetime) -> None:

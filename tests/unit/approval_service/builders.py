@@ -18,7 +18,7 @@ from services.approval.application import ApprovalApplication
 from services.approval.domain.case import Case
 from services.approval.domain.deadlines import DeadlineName
 from services.approval.domain.states import CaseState
-from shared.calendar import VIETNAM_TIME
+from shared.calendar import VIETNAM_TIME, local_date
 from shared.contracts import ActorRef
 from shared.contracts.registration import (
     Official as OfficialContract,
@@ -35,7 +35,7 @@ from shared.identity import Actor
 from shared.routing import Official, route_to_competent_authority
 from shared.settings import Settings
 
-DIRECTORY = load_directory()
+DIRECTORY = load_directory("can-tho", "2024.1")
 
 
 class Clock:
@@ -140,7 +140,8 @@ def submitted(
         unit_id=proposer.unit_id,
         position=proposer.position,
     )
-    routing = route_to_competent_authority(official, DIRECTORY)
+    # Registration routes with the directory version in force on the submission day.
+    routing = route_to_competent_authority(official, DIRECTORY.in_force(local_date(at)))
     return ProposalSubmitted(
         id=uuid4(),
         proposal_id=proposal_id or uuid4(),

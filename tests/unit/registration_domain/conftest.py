@@ -7,4 +7,4 @@ from shared.directory import OrganisationDirectory, load_directory
 
 @pytest.fixture(scope="session")
 def directory() -> OrganisationDirectory:
-    return load_directory("can-tho")
+    return load_directory("can-tho", "2024.1")

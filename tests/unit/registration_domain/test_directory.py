@@ -204,7 +204,8 @@ def test_leadership_collective_is_head_plus_deputies(directory: OrganisationDire
 
 
 def test_packaged_directory_is_cached_and_immutable(directory: OrganisationDirectory) -> None:
-    assert load_directory() is directory
+    assert load_directory("can-tho", "2024.1") is directory
+    assert load_directory().versions[0] is directory, "one object per packaged version"
     with pytest.raises(TypeError):
         directory.units["ct.fake"] = directory.city_pc  # type: ignore[index]
 
@@ -222,6 +223,7 @@ def _document() -> dict[str, Any]:
         "jurisdiction": "test-city",
         "version": "1.0",
         "effective_from": "2024-01-01",
+        "effective_from_basis": "Quyết định số 1/QĐ-UBND ngày 01/01/2024 (test)",
         "local_plan_ref": "KH 1/KH-UBND",
         "city_route": {"recipient_unit_id": "t.city", "intake_unit_id": "t.doha"},
         "positions": [
