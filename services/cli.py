@@ -17,6 +17,7 @@ from typing import Annotated
 import httpx
 import typer
 
+from services.secrets_cli import app as secrets_app
 from services.verify_cli import app as verify_app
 from shared.contracts.schemas import SCHEMA_DIR
 from shared.identity import Role, mint_token
@@ -29,6 +30,7 @@ SERVICES = ("registration", "approval", "reporting")
 ServiceName = Annotated[str, typer.Argument(help="registration | approval | reporting")]
 cli = typer.Typer(help="D73 — Decree 73 innovation proposals: operators' command line.")
 cli.add_typer(verify_app)  # d73 verify, d73 verify-bundle
+cli.add_typer(secrets_app, name="secrets")  # d73 secrets init|show|rotate
 
 
 def _factory(service: str) -> str:

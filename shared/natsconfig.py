@@ -410,8 +410,10 @@ def render_model(
     sync_always: bool = True,
     port: int | None = None,
     monitor_port: int | None = None,
+    include: str | None = None,
 ) -> str:
-    """The nats-server configuration text for a security model."""
+    """The nats-server configuration text for a security model; `include` (a path relative to
+    the file) is loaded first, so that the variables it defines serve as `$NAME`."""
     top: dict[str, Value] = {}
     if port is not None:
         top["port"] = port
@@ -438,6 +440,11 @@ def render_model(
         "# D73 nats-server configuration, rendered by shared/natsconfig.py: do not edit by hand.\n"
         "# Passwords written $NAME are read from nats-server's environment when it starts.\n"
     )
+    if include is not None:
+        header = (
+            header.replace("from nats-server's environment", "from the included file")
+            + f"include {json.dumps(include)}\n"
+        )
     return header + body
 
 
@@ -453,6 +460,7 @@ def render_nats_config(
     sync_always: bool = True,
     port: int | None = None,
     monitor_port: int | None = None,
+    include: str | None = None,
 ) -> str:
     """Render the D73 security model (see `security_model`) as a nats-server configuration.
 
@@ -470,6 +478,7 @@ def render_nats_config(
         sync_always=sync_always,
         port=port,
         monitor_port=monitor_port,
+        include=include,
     )
 
 
@@ -481,6 +490,8 @@ COMPOSE_NODES = ("nats-1", "nats-2", "nats-3")
 COMPOSE_CONFIG = Path("deploy/nats/cluster.conf")
 COMPOSE_AGENCIES = Path("deploy/nats/agencies.txt")
 COMPOSE_PUBLIC_STREAM = Path("deploy/nats/d73-public-stream.json")
+COMPOSE_SECRETS_INCLUDE = "secrets/passwords.conf"
+"""The generated passwords (`d73 secrets init`), mounted next to the config in each node."""
 
 
 def password_variable(user: str, *, agency: bool = False) -> str:
@@ -512,6 +523,7 @@ def compose_cluster_config(agencies: Sequence[str] = ()) -> str:
         sync_always=True,
         port=4222,
         monitor_port=8222,
+        include=COMPOSE_SECRETS_INCLUDE,
     )
 
 

@@ -1,16 +1,59 @@
 """Configuration of a D73 service, read from environment variables only (pydantic-settings).
 
 Every setting is documented in the README's settings table; `d73 settings` prints the
-values in force. Names are prefixed `D73_`.
+values in force. Names are prefixed `D73_`. Any setting may instead be read from a file named by
+`D73_<NAME>_FILE` (the container convention for secrets: the compose file's generated passwords
+reach the services that way); setting both is refused, since which one wins would be a guess.
 """
 
 from __future__ import annotations
 
+import os
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+ENV_PREFIX = "D73_"
+FILE_SUFFIX = "_FILE"
+
+
+class SettingsFileError(ValueError):
+    """A `D73_<NAME>_FILE` cannot serve: unreadable, or given together with `D73_<NAME>`."""
+
+
+class FileSettingsSource(PydanticBaseSettingsSource):
+    """`D73_<NAME>_FILE=/path`: the setting's value is the file's text, less its final newline."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        variable = f"{ENV_PREFIX}{field_name.upper()}"
+        path = os.environ.get(variable + FILE_SUFFIX)
+        if not path:
+            return None, field_name, False
+        if os.environ.get(variable):
+            raise SettingsFileError(f"set {variable} or {variable}{FILE_SUFFIX}, not both")
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as error:
+            raise SettingsFileError(
+                f"{variable}{FILE_SUFFIX}: cannot read {path}: {error.strerror}"
+            ) from None
+        return text.removesuffix("\n").removesuffix("\r"), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for name, field in self.settings_cls.model_fields.items():
+            value, key, _ = self.get_field_value(field, name)
+            if value is not None:
+                values[key] = value
+        return values
 
 
 class Persistence(StrEnum):
@@ -21,7 +64,18 @@ class Persistence(StrEnum):
 class Settings(BaseSettings):
     """Settings shared by the three services and the runner."""
 
-    model_config = SettingsConfigDict(env_prefix="D73_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, FileSettingsSource(settings_cls), file_secret_settings)
 
     nats_url: str | None = Field(
         None, description="NATS server URL(s), comma separated; default: the embedded server"

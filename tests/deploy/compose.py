@@ -108,3 +108,48 @@ def dockerfile_instructions() -> list[Instruction]:
         keyword, _, arguments = line.partition(" ")
         out.append(Instruction(keyword.upper(), arguments.strip()))
     return out
+
+
+@dataclass(frozen=True)
+class Mount:
+    """One entry of a service's `volumes:`, short (`src:dst[:ro]`) or long syntax alike."""
+
+    source: str
+    target: str
+    read_only: bool
+    subpath: str = ""
+
+    @classmethod
+    def parse(cls, entry: str | dict[str, Any]) -> Mount:
+        if isinstance(entry, dict):
+            return cls(
+                str(entry["source"]),
+                str(entry["target"]),
+                bool(entry.get("read_only", False)),
+                str(entry.get("volume", {}).get("subpath", "")),
+            )
+        source, target, *mode = entry.split(":")
+        return cls(source, target, mode == ["ro"])
+
+    @property
+    def named_volume(self) -> bool:
+        return not self.source.startswith((".", "/"))
+
+
+def mounts(service: dict[str, Any]) -> list[Mount]:
+    return [Mount.parse(entry) for entry in service.get("volumes", [])]
+
+
+def host_path(service: dict[str, Any], path: str, volumes: Path) -> Path:
+    """Where a container path of `service` lies on this machine when each named volume `v` is the
+    directory `volumes/v` (the longest mount target containing the path decides)."""
+    best: Mount | None = None
+    for mount in mounts(service):
+        if (path == mount.target or path.startswith(mount.target.rstrip("/") + "/")) and (
+            best is None or len(mount.target) > len(best.target)
+        ):
+            best = mount
+    if best is None:
+        raise KeyError(f"{path} is on no volume of the service")
+    base = volumes / best.source / best.subpath if best.named_volume else ROOT / best.source
+    return base / path[len(best.target) :].lstrip("/")

@@ -5,6 +5,7 @@ dependencies first (design.md §6). Checked by reading the files, since no Docke
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -14,13 +15,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from typer.testing import CliRunner
 
 from services.cli import SERVICES, cli
-from shared.natsconfig import COMPOSE_CONFIG, COMPOSE_NODES, password_variable
+from shared.natsconfig import (
+    COMPOSE_AGENCIES,
+    COMPOSE_CONFIG,
+    COMPOSE_NODES,
+    COMPOSE_SECRETS_INCLUDE,
+    read_agencies,
+)
 from shared.natsserver import NatsServer, free_port, nats_server_binary
+from shared.secrets import secret_variables
 from shared.settings import Persistence, Settings
 from tests.deploy.compose import (
     DOCKERIGNORE,
@@ -28,9 +37,10 @@ from tests.deploy.compose import (
     ROOT,
     PortMapping,
     dockerfile_instructions,
+    host_path,
     interpolate,
     load_compose,
-    only_variable,
+    mounts,
     read_env_file,
     variables_read,
 )
@@ -40,6 +50,7 @@ PROPOSED_SETTINGS = {"stream_replicas"}
 """Settings the compose file already uses and the lead is adding to shared/settings.py."""
 CONFIG_IN_CONTAINER = "/etc/nats/cluster.conf"
 INIT_SCRIPT = "deploy/postgres/10-d73-databases.sh"
+INIT = "init-secrets"
 
 
 @pytest.fixture(scope="module")
@@ -54,27 +65,63 @@ def services(compose: dict[str, Any]) -> dict[str, Any]:
 
 
 def _settings_variables() -> set[str]:
-    return {f"D73_{name.upper()}" for name in Settings.model_fields}
+    """`D73_<NAME>` and its `D73_<NAME>_FILE` form for every setting."""
+    names = {f"D73_{name.upper()}" for name in Settings.model_fields}
+    return names | {f"{name}_FILE" for name in names}
 
 
 def _environment(service: dict[str, Any]) -> dict[str, str]:
     return {key: str(value) for key, value in service.get("environment", {}).items()}
 
 
-def _resolved_settings(service: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Settings:
-    """Settings exactly as the container would read them (with .env.example's values)."""
-    example = read_env_file(ENV_EXAMPLE)
+@pytest.fixture(scope="module")
+def volumes(tmp_path_factory: pytest.TempPathFactory, services: dict[str, Any]) -> Path:
+    """Named volumes as directories, after the init-secrets container ran its command natively:
+    `d73 secrets init` with the container's environment (and no .env) on the `secrets` volume."""
+    root = tmp_path_factory.mktemp("volumes")
+    init = services[INIT]
+    env = {k: v for k, v in os.environ.items() if k not in secret_variables()}
+    for key, value in _environment(init).items():
+        env[key] = interpolate(value, {})
+    env["D73_SECRETS_DIR"] = str(host_path(init, env["D73_SECRETS_DIR"], root))
+    env["D73_SECRETS_AGENCIES"] = str(host_path(init, env["D73_SECRETS_AGENCIES"], root))
+    env.pop("D73_SECRETS_OWNERS")  # chown needs root; ownership is tested in test_secrets.py
+    assert init["entrypoint"] == ["d73"]
+    done = subprocess.run(
+        [sys.executable, "-m", "services.cli", *init["command"]],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    return root
+
+
+def _resolved_settings(
+    service: dict[str, Any], monkeypatch: pytest.MonkeyPatch, volumes: Path
+) -> Settings:
+    """Settings exactly as the container would read them: no .env, secrets from the files the
+    init container wrote, at the paths its volumes put them."""
     for key in list(_settings_variables()):
         monkeypatch.delenv(key, raising=False)
     for key, value in _environment(service).items():
-        monkeypatch.setenv(key, interpolate(value, example))
+        value = interpolate(value, {})
+        if key.endswith("_FILE"):
+            value = str(host_path(service, value, volumes))
+        monkeypatch.setenv(key, value)
     return Settings()
 
 
 def test_compose_runs_exactly_the_three_services_of_the_native_runner(
     services: dict[str, Any],
 ) -> None:
-    d73 = {name for name, svc in services.items() if svc.get("entrypoint") == ["d73"]}
+    d73 = {
+        name
+        for name, svc in services.items()
+        if svc.get("entrypoint") == ["d73"] and svc["command"][0] == "serve"
+    }
     assert d73 == set(SERVICES)
 
 
@@ -109,10 +156,10 @@ def test_every_variable_a_service_sets_is_a_real_setting(
 
 @pytest.mark.parametrize("name", SERVICES)
 def test_service_settings_point_at_the_cluster_postgres_and_default_port(
-    services: dict[str, Any], name: str, monkeypatch: pytest.MonkeyPatch
+    services: dict[str, Any], name: str, monkeypatch: pytest.MonkeyPatch, volumes: Path
 ) -> None:
     service = services[name]
-    settings = _resolved_settings(service, monkeypatch)
+    settings = _resolved_settings(service, monkeypatch, volumes)
     assert settings.persistence is Persistence.POSTGRES
     assert settings.host == "0.0.0.0"
     assert settings.nats_servers == [f"nats://{node}:4222" for node in COMPOSE_NODES]
@@ -125,18 +172,75 @@ def test_service_settings_point_at_the_cluster_postgres_and_default_port(
     assert mapping == PortMapping("127.0.0.1", default_port, default_port)
 
 
+def _nats_include(services: dict[str, Any], volumes: Path) -> dict[str, str]:
+    """The variables the generated include of nats-1 defines (`NAME: "value"` lines)."""
+    include = (Path(CONFIG_IN_CONTAINER).parent / COMPOSE_SECRETS_INCLUDE).as_posix()
+    text = host_path(services["nats-1"], include, volumes).read_text(encoding="utf-8")
+    return {
+        m.group(1): json.loads(m.group(2))
+        for m in re.finditer(r"^([A-Z_][A-Z0-9_]*): (\".*\")$", text, re.MULTILINE)
+    }
+
+
 @pytest.mark.parametrize("name", SERVICES)
-def test_service_passwords_are_the_ones_nats_and_postgres_know(
-    services: dict[str, Any], name: str
+def test_service_passwords_are_the_ones_nats_and_postgres_read(
+    services: dict[str, Any], name: str, monkeypatch: pytest.MonkeyPatch, volumes: Path
 ) -> None:
-    env = _environment(services[name])
-    nats_variable = only_variable(env["D73_NATS_PASSWORD"])
-    assert nats_variable == password_variable(name)
+    settings = _resolved_settings(services[name], monkeypatch, volumes)
+    assert settings.nats_password
+    assert (
+        settings.nats_password == _nats_include(services, volumes)[f"NATS_{name.upper()}_PASSWORD"]
+    )
+    postgres = services["postgres"]
+    role_file = _environment(postgres)[f"PG_{name.upper()}_PASSWORD_FILE"]
+    role_password = host_path(postgres, role_file, volumes).read_text(encoding="utf-8")
+    assert settings.postgres_password == role_password
+    assert settings.jwt_secret
+    assert len(settings.jwt_secret.encode()) >= 32
+
+
+def test_no_secret_is_in_the_compose_file_and_each_container_sees_only_its_own(
+    services: dict[str, Any], volumes: Path
+) -> None:
+    """Services, NATS and PostgreSQL read files from their own share of the `secrets` volume,
+    read-only; only the init container holds the whole volume."""
+    for name, service in services.items():
+        shares = [m for m in mounts(service) if m.source == "secrets"]
+        if name == INIT:
+            assert [(m.subpath, m.read_only) for m in shares] == [("", False)]
+            continue
+        if name in SERVICES or name == "postgres" or name in COMPOSE_NODES:
+            [share] = shares
+            expected = "nats" if name in COMPOSE_NODES else name
+            assert (share.subpath, share.read_only) == (expected, True), name
+            assert (volumes / "secrets" / expected).is_dir()
+        for key in _environment(service):
+            if any(word in key for word in ("PASSWORD", "SECRET")):
+                assert key.endswith("_FILE") or name == INIT, f"{name}: {key} is not a file"
+    init = _environment(services[INIT])
+    for variable in secret_variables():
+        assert init[variable] == f"${{{variable}:-}}", "only .env may give a value"
+
+
+def test_compose_renders_without_an_env_file() -> None:
+    """Every `${NAME}` has a default or is optional: nothing is required from .env."""
+    text = (ROOT / "docker-compose.yml").read_text(encoding="utf-8")
+    rendered = interpolate(text, {})
+    assert "${" not in rendered
+    assert yaml.safe_load(rendered)["services"]
+
+
+def test_the_nats_include_defines_every_password_the_config_references(
+    services: dict[str, Any], volumes: Path
+) -> None:
+    text = (ROOT / COMPOSE_CONFIG).read_text(encoding="utf-8")
+    referenced = set(re.findall(r"password:\s*\$([A-Z_][A-Z0-9_]*)", text))
+    assert f'include "{COMPOSE_SECRETS_INCLUDE}"' in text
+    defined = _nats_include(services, volumes)
+    assert referenced == set(defined)
+    assert len(set(defined.values())) == len(defined), "every user its own password"
     for node in COMPOSE_NODES:
-        assert only_variable(str(services[node]["environment"][nats_variable])) == nats_variable
-    pg_variable = only_variable(env["D73_POSTGRES_PASSWORD"])
-    assert pg_variable == f"PG_{name.upper()}_PASSWORD"
-    assert only_variable(str(services["postgres"]["environment"][pg_variable])) == pg_variable
+        assert "environment" not in services[node], node
 
 
 def test_nats_nodes_load_the_committed_config_under_their_own_names_and_volumes(
@@ -148,23 +252,13 @@ def test_nats_nodes_load_the_committed_config_under_their_own_names_and_volumes(
         command = service["command"]
         assert command[:3] == ["nats-server", "--config", CONFIG_IN_CONTAINER]
         names.append(command[command.index("--server_name") + 1])
-        mounts = service["volumes"]
-        assert f"./{COMPOSE_CONFIG.as_posix()}:{CONFIG_IN_CONTAINER}:ro" in mounts
-        [data] = [m for m in mounts if m.endswith(":/data")]
-        volumes.append(data.split(":")[0])
+        found = mounts(service)
+        assert f"./{COMPOSE_CONFIG.as_posix()}:{CONFIG_IN_CONTAINER}:ro" in service["volumes"]
+        [data] = [m for m in found if m.target == "/data"]
+        volumes.append(data.source)
     assert names == ["n1", "n2", "n3"]
     assert len(set(volumes)) == 3
     assert set(volumes) <= set(compose["volumes"])
-
-
-def test_nats_nodes_get_every_password_their_config_references(services: dict[str, Any]) -> None:
-    text = (ROOT / COMPOSE_CONFIG).read_text(encoding="utf-8")
-    referenced = set(re.findall(r"password:\s*\$([A-Z_][A-Z0-9_]*)", text))
-    assert password_variable("registration") in referenced
-    for node in COMPOSE_NODES:
-        environment = {k: str(v) for k, v in services[node]["environment"].items()}
-        assert set(environment) == referenced, node
-        assert all(only_variable(v) == k for k, v in environment.items()), node
 
 
 def test_committed_config_fsyncs_always_and_matches_the_compose_topology() -> None:
@@ -180,12 +274,12 @@ def test_committed_config_fsyncs_always_and_matches_the_compose_topology() -> No
 
 
 def test_nats_server_loads_the_committed_config_with_fsync_always(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, services: dict[str, Any], volumes: Path
 ) -> None:
     """Start the real binary on the committed file, as nats-1 (only the store directory and the
-    ports move to this machine; the routes to nats-2/3 stay unresolved), and ask what it runs."""
-    for name, value in read_env_file(ENV_EXAMPLE).items():
-        monkeypatch.setenv(name, value)
+    ports move to this machine; the routes to nats-2/3 stay unresolved), with the generated
+    passwords mounted where the container has them, and ask what it runs."""
+    (tmp_path / "secrets").symlink_to(host_path(services["nats-1"], "/etc/nats/secrets", volumes))
     committed = (ROOT / COMPOSE_CONFIG).read_text(encoding="utf-8")
     store = tmp_path / "store"
     moved = committed.replace('store_dir: "/data"', f"store_dir: {json.dumps(str(store))}")
@@ -240,7 +334,7 @@ def test_nats_image_is_the_server_version_the_native_runner_uses(
 
 
 def test_streams_are_replicated_on_every_node(
-    services: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+    services: dict[str, Any], monkeypatch: pytest.MonkeyPatch, volumes: Path
 ) -> None:
     for name in SERVICES:
         assert _environment(services[name])["D73_STREAM_REPLICAS"] == str(len(COMPOSE_NODES))
@@ -248,7 +342,7 @@ def test_streams_are_replicated_on_every_node(
         pytest.skip(
             "waiting for Settings.stream_replicas (D73_STREAM_REPLICAS) in shared/settings.py"
         )
-    settings = _resolved_settings(services["registration"], monkeypatch)
+    settings = _resolved_settings(services["registration"], monkeypatch, volumes)
     assert getattr(settings, "stream_replicas") == 3  # noqa: B009 (field added by the lead)
 
 
@@ -256,15 +350,32 @@ def test_streams_are_replicated_on_every_node(
 def test_services_start_after_nats_and_postgres_are_healthy(
     services: dict[str, Any], name: str
 ) -> None:
-    depends = services[name]["depends_on"]
+    depends = dict(services[name]["depends_on"])
+    assert depends.pop(INIT) == {"condition": "service_completed_successfully"}
     assert set(depends) == {*COMPOSE_NODES, "postgres"}
     for dependency, condition in depends.items():
         assert condition == {"condition": "service_healthy"}
         assert services[dependency]["healthcheck"]["test"][0] == "CMD"
+        assert services[dependency]["depends_on"] == {
+            INIT: {"condition": "service_completed_successfully"}
+        }
+
+
+def test_secrets_are_made_by_the_d73_image_once_before_everything(
+    services: dict[str, Any],
+) -> None:
+    init = services[INIT]
+    assert init["image"] == services["registration"]["image"]
+    assert init["entrypoint"] == ["d73"]
+    assert init["command"] == ["secrets", "init"]
+    assert init["restart"] == "no"
+    assert CliRunner().invoke(cli, ["secrets", "init", "--help"]).exit_code == 0
 
 
 def test_every_container_restarts_and_checks_its_health(services: dict[str, Any]) -> None:
     for name, service in services.items():
+        if name == INIT:
+            continue  # one shot
         assert service["restart"] == "unless-stopped", name
         assert service["healthcheck"]["test"], name
     assert "pg_isready" in services["postgres"]["healthcheck"]["test"]
@@ -292,16 +403,16 @@ def test_env_example_lists_exactly_the_variables_compose_reads() -> None:
     example = read_env_file(ENV_EXAMPLE)
     assert set(example) == variables_read(text)
     secrets = {k: v for k, v in example.items() if k.endswith(("PASSWORD", "SECRET"))}
-    assert secrets
-    assert set(secrets.values()) == {"change-me"}
+    assert set(secrets) == set(secret_variables(read_agencies(ROOT / COMPOSE_AGENCIES)))
+    assert set(secrets.values()) == {""}, "no known value: left empty, they are generated"
 
 
 def test_named_volumes_are_declared(compose: dict[str, Any], services: dict[str, Any]) -> None:
     used = {
-        mount.split(":")[0]
+        mount.source
         for service in services.values()
-        for mount in service.get("volumes", [])
-        if not mount.startswith((".", "/"))
+        for mount in mounts(service)
+        if mount.named_volume
     }
     assert used == set(compose["volumes"])
 

@@ -19,6 +19,7 @@ from shared.natsconfig import (
     COMPOSE_AGENCIES,
     COMPOSE_CONFIG,
     COMPOSE_PUBLIC_STREAM,
+    COMPOSE_SECRETS_INCLUDE,
     SERVICES,
     ClusterSpec,
     EnvVar,
@@ -30,6 +31,7 @@ from shared.natsconfig import (
     render_nats_config,
 )
 from shared.natsserver import free_port, nats_server_binary
+from shared.secrets import NATS_INCLUDE, SecretsDir
 from shared.subjects import REGISTRATION_STREAM
 from tests.deploy.natsauth import (
     AGENCY,
@@ -76,29 +78,42 @@ def test_check_mode_fails_on_stale_files_and_writing_fixes_them(tmp_path: Path) 
     assert "$NATS_AGENCY_SO_KHCN_SOC_TRANG_PASSWORD" in text
 
 
-def test_committed_config_passwords_are_environment_references_nats_server_accepts() -> None:
+def test_committed_config_passwords_are_references_the_generated_include_satisfies(
+    tmp_path: Path,
+) -> None:
+    """Every password is `$NAME`; `d73 secrets init` writes the include that defines them all,
+    and nats-server accepts the committed file with it, and refuses it with one missing."""
     text = (ROOT / COMPOSE_CONFIG).read_text(encoding="utf-8")
     variables = set(ENV_REFERENCE.findall(text))
     assert variables == {
         password_variable(user)
         for user in ("registration", "approval", "reporting", "admin", "agencies-admin", "sys")
     } | {password_variable(a, agency=True) for a in read_agencies(ROOT / COMPOSE_AGENCIES)}
-    env = {name: "change-me" for name in variables}
-    check = subprocess.run(
-        [str(nats_server_binary()), "-t", "-c", str(ROOT / COMPOSE_CONFIG)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=20,
+    generated = tmp_path / "generated"
+    SecretsDir(generated, read_agencies(ROOT / COMPOSE_AGENCIES)).init({})
+    config = tmp_path / "cluster.conf"
+    config.write_text(text, encoding="utf-8")
+    include = tmp_path / COMPOSE_SECRETS_INCLUDE
+    include.parent.mkdir()
+    include.write_text((generated / NATS_INCLUDE).read_text(encoding="utf-8"), encoding="utf-8")
+
+    def check() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(nats_server_binary()), "-t", "-c", str(config)],
+            env={},
+            capture_output=True,
+            text=True,
+            timeout=20,
+        )
+
+    accepted = check()
+    assert accepted.returncode == 0, accepted.stdout + accepted.stderr
+    lines = include.read_text(encoding="utf-8").splitlines()
+    include.write_text(
+        "\n".join(line for line in lines if not line.startswith("NATS_SYS_PASSWORD")) + "\n",
+        encoding="utf-8",
     )
-    assert check.returncode == 0, check.stdout + check.stderr
-    missing = subprocess.run(
-        [str(nats_server_binary()), "-t", "-c", str(ROOT / COMPOSE_CONFIG)],
-        env={},
-        capture_output=True,
-        text=True,
-        timeout=20,
-    )
+    missing = check()
     assert missing.returncode != 0, "a missing password must stop nats-server from starting"
     assert "can not be found" in missing.stdout + missing.stderr
 
