@@ -15,6 +15,7 @@ from typing import Any
 
 import jwt
 
+from shared.contracts.bounds import MAX_NAME_CHARS, text_problem
 from shared.settings import Settings
 
 
@@ -82,17 +83,34 @@ class TokenVerifier:
             )
         except jwt.PyJWTError as error:
             raise TokenError(str(error)) from None
-        roles = claims.get("roles", [])
-        unknown = set(roles) - {r.value for r in Role}
-        if not isinstance(roles, list) or unknown:
-            raise TokenError(f"unknown roles: {sorted(unknown)}")
-        return Actor(
-            user_id=str(claims["sub"]),
-            name=str(claims.get("name", "")),
-            unit_id=str(claims.get("unit", "")),
-            position=str(claims.get("position", "")),
-            roles=frozenset(roles),
-        )
+        return _actor_of(claims)
+
+
+def _actor_of(claims: dict[str, Any]) -> Actor:
+    """The actor a verified token names; a claim of the wrong type or size is a bad token."""
+    roles = claims.get("roles", [])
+    if not isinstance(roles, list) or not all(isinstance(role, str) for role in roles):
+        raise TokenError("`roles` must be a list of role names")
+    unknown = set(roles) - {r.value for r in Role}
+    if unknown:
+        raise TokenError(f"unknown roles: {sorted(unknown)}")
+    texts: dict[str, str] = {}
+    for claim in ("sub", "name", "unit", "position"):
+        value = claims.get(claim, "")
+        if not isinstance(value, str | int) or isinstance(value, bool):
+            raise TokenError(f"`{claim}` must be text")
+        text = str(value)
+        problem = text_problem(text, max_chars=MAX_NAME_CHARS, multiline=False)
+        if problem is not None or (claim == "sub" and not text.strip()):
+            raise TokenError(f"`{claim}` {problem or 'is empty'}")
+        texts[claim] = text
+    return Actor(
+        user_id=texts["sub"],
+        name=texts["name"],
+        unit_id=texts["unit"],
+        position=texts["position"],
+        roles=frozenset(roles),
+    )
 
 
 def mint_token(

@@ -19,6 +19,7 @@ from shared.audit.bundle import proof_to_hex
 from shared.audit.canonical import decode_entry
 from shared.audit.keys import key_id, public_key_b64
 from shared.auditlog.log import LogNotReady, LogTampered, ServiceLog
+from shared.contracts.bounds import MAX_SEQUENCE
 from shared.identity import Actor, Role
 from shared.web import CurrentActor, Problem
 
@@ -102,7 +103,9 @@ def audit_router(audit: ServiceLog) -> APIRouter:
 
     @router.get("/checkpoints", summary="Signed checkpoints, smallest tree size first")
     def checkpoints(
-        after: Annotated[int, Query(ge=0, description="Only checkpoints larger than this")] = 0,
+        after: Annotated[
+            int, Query(ge=0, le=MAX_SEQUENCE, description="Only checkpoints larger than this")
+        ] = 0,
         limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
     ) -> dict[str, Any]:
         kept = audit.checkpoints(after, limit)
@@ -113,8 +116,10 @@ def audit_router(audit: ServiceLog) -> APIRouter:
         summary="RFC 9162 consistency proof: the log of size `second` extends that of `first`",
     )
     def consistency(
-        first: Annotated[int, Query(ge=0)],
-        second: Annotated[int | None, Query(ge=0, description="Default: latest checkpoint")] = None,
+        first: Annotated[int, Query(ge=0, le=MAX_SEQUENCE)],
+        second: Annotated[
+            int | None, Query(ge=0, le=MAX_SEQUENCE, description="Default: latest checkpoint")
+        ] = None,
     ) -> dict[str, Any]:
         try:
             proof = audit.consistency(first, second)
@@ -137,9 +142,12 @@ def audit_router(audit: ServiceLog) -> APIRouter:
     )
     def inclusion(
         actor: CurrentActor,
-        position: Annotated[int, Query(ge=1, description="1-based position in the log")],
+        position: Annotated[
+            int, Query(ge=1, le=MAX_SEQUENCE, description="1-based position in the log")
+        ],
         tree_size: Annotated[
-            int | None, Query(ge=1, description="Default: the latest checkpoint's size")
+            int | None,
+            Query(ge=1, le=MAX_SEQUENCE, description="Default: the latest checkpoint's size"),
         ] = None,
     ) -> dict[str, Any]:
         _require_auditor(actor)
@@ -172,7 +180,11 @@ def audit_router(audit: ServiceLog) -> APIRouter:
         ] = None,
         since: Annotated[
             int | None,
-            Query(ge=0, description="Also every checkpoint from this size on, linked by proofs"),
+            Query(
+                ge=0,
+                le=MAX_SEQUENCE,
+                description="Also every checkpoint from this size on, linked by proofs",
+            ),
         ] = None,
         full: Annotated[
             bool, Query(description="The whole log as entries (small logs only)")

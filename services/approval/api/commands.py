@@ -10,12 +10,11 @@ here: `provide_supplement` (`d73.proposal.supplemented.v1`) and `withdraw`
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any, Self
 from uuid import UUID
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.approval.api.dependencies import Approval
 from services.approval.api.views import CaseView
@@ -30,6 +29,21 @@ from shared.contracts.approval import (
     ProhibitedActCode,
     VoteStageName,
 )
+from shared.contracts.bounds import (
+    MAX_COMMAND_BYTES,
+    MAX_JSON_DEPTH,
+    MAX_LIST_ITEMS,
+    MAX_SAFE_INTEGER,
+    JsonObject,
+    Line,
+    Lines,
+    MoneyVnd,
+    Percent,
+    Text,
+    Texts,
+    command_size_problem,
+    json_problem,
+)
 from shared.web import CurrentActor
 
 PROBLEMS: dict[int | str, dict[str, Any]] = {
@@ -43,75 +57,87 @@ router = APIRouter(prefix="/cases/{case_id}", tags=["case commands"], responses=
 
 
 class Command(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """A command's body: every field bounded (shared.contracts.bounds), and the whole of it
+    small enough that the event it causes fits one NATS message."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"x-max-bytes": MAX_COMMAND_BYTES})
+
+    @model_validator(mode="after")
+    def _fits_one_event(self) -> Self:
+        problem = command_size_problem(self.model_dump(mode="json"))
+        if problem is not None:
+            raise ValueError(problem)
+        return self
 
 
 class BallotIn(Command):
-    member_id: str
+    member_id: Line
     ballot: BallotChoice
 
 
 class ConsulteeIn(Command):
-    id: str
+    id: Line
     kind: ConsulteeKind
-    name: str = ""
+    name: Line = ""
 
 
 class RequestSupplementCommand(Command):
-    items: list[str] = Field(description="What the plan lacks (Art 7 §2)")
-    reason: str
+    items: Texts = Field(description="What the plan lacks (Art 7 §2)")
+    reason: Text
 
 
 class RequestConsultationCommand(Command):
-    consultees: list[ConsulteeIn]
-    questions: str
+    consultees: list[ConsulteeIn] = Field(max_length=MAX_LIST_ITEMS)
+    questions: Text
 
 
 class ConsultationOpinionCommand(Command):
-    consultee_id: str
-    opinion: str
-    doc_ref: str = Field(description="Reference of the written opinion")
+    consultee_id: Line
+    opinion: Text
+    doc_ref: Line = Field(description="Reference of the written opinion")
 
 
 class CloseConsultationCommand(Command):
-    summary: str = ""
+    summary: Text = ""
 
 
 class RequestPartyOpinionCommand(Command):
     stage: VoteStageName = Field(description="Before approval or before evaluation (Art 4 §3)")
-    committee_id: str = Field(description="The same-level Party committee (cấp ủy)")
+    committee_id: Line = Field(description="The same-level Party committee (cấp ủy)")
 
 
 class PartyOpinionCommand(Command):
     stage: VoteStageName
-    opinion: str
-    doc_ref: str
+    opinion: Text
+    doc_ref: Line
 
 
 class ApprovalMeetingCommand(Command):
     held_on: date
-    ballots: list[BallotIn] = Field(description="One per member who voted (Art 8 §1)")
-    minutes_ref: str = Field(description="Biên bản họp (form M2)")
-    implementer_ids: list[str] | None = Field(None, description="Default: the proposer")
-    decision_ref: str = ""
+    ballots: list[BallotIn] = Field(
+        description="One per member who voted (Art 8 §1)", max_length=MAX_LIST_ITEMS
+    )
+    minutes_ref: Line = Field(description="Biên bản họp (form M2)")
+    implementer_ids: Lines | None = Field(None, description="Default: the proposer")
+    decision_ref: Line = ""
 
 
 class OverrideCommand(Command):
-    justification: str = Field(description="Why the head judges it necessary and feasible")
-    decision_ref: str = Field(description="The head's written decision (Art 8 §1 ¶2)")
-    implementer_ids: list[str] | None = None
+    justification: Text = Field(description="Why the head judges it necessary and feasible")
+    decision_ref: Line = Field(description="The head's written decision (Art 8 §1 ¶2)")
+    implementer_ids: Lines | None = None
 
 
 class ConfirmRejectionCommand(Command):
-    reasons: list[str]
-    decision_ref: str
+    reasons: Texts
+    decision_ref: Line
 
 
 class AllocateResourcesCommand(Command):
-    source_ref: str
-    equipment: list[str] = []
-    staff: list[str] = []
-    funding_vnd: Decimal | None = None
+    source_ref: Line
+    equipment: Lines = []
+    staff: Lines = []
+    funding_vnd: MoneyVnd | None = Field(None, description="Whole đồng")
 
 
 class StartImplementationCommand(Command):
@@ -119,47 +145,57 @@ class StartImplementationCommand(Command):
 
 
 class ReportProgressCommand(Command):
-    period: str
-    progress_percent: int
-    issues: str = ""
+    period: Line
+    progress_percent: Percent
+    issues: Text = ""
     risk_of_damage: bool = False
 
 
 class DirectionCommand(Command):
     """Tạm dừng / dừng — a written, reasoned decision (form M4)."""
 
-    decision_ref: str
-    reasons: list[str]
+    decision_ref: Line
+    reasons: Texts
 
 
 class ResumeCommand(Command):
-    decision_ref: str
-    conditions: list[str] = []
+    decision_ref: Line
+    conditions: Texts = []
 
 
 class ResultRow(BaseModel):
+    """One row of the completion report; implementers may add their own columns, bounded like
+    any free-form JSON."""
+
     model_config = ConfigDict(extra="allow")
-    target: str
-    result: str
+    target: Text
+    result: Text
+
+    @model_validator(mode="after")
+    def _bounded_columns(self) -> Self:
+        problem = json_problem(self.model_extra or {}, max_depth=MAX_JSON_DEPTH - 2)
+        if problem is not None:
+            raise ValueError(problem)
+        return self
 
 
 class DamageIn(Command):
     occurred: bool
-    description: str = ""
-    estimate: Decimal | None = Field(None, description="VND")
+    description: Text = ""
+    estimate: MoneyVnd | None = Field(None, description="Whole đồng")
 
 
 class ReportCompletionCommand(Command):
     completed_on: date
-    results_vs_targets: list[ResultRow]
-    resources_used: dict[str, Any] = {}
+    results_vs_targets: list[ResultRow] = Field(max_length=MAX_LIST_ITEMS)
+    resources_used: JsonObject = {}
     damage: DamageIn
 
 
 class EvaluationMeetingCommand(Command):
     held_on: date
-    ballots: list[BallotIn]
-    minutes_ref: str
+    ballots: list[BallotIn] = Field(max_length=MAX_LIST_ITEMS)
+    minutes_ref: Line
     assessed_outcome: EvaluationOutcomeName
 
 
@@ -169,54 +205,54 @@ class IssueConclusionCommand(Command):
     good_faith_finding: bool = Field(
         description="Correct policy, pure motive, common interest (Art 5 §2b)"
     )
-    causes_objective: list[str] = []
-    causes_subjective: list[str] = []
-    conclusion_ref: str = Field(description="Kết luận đánh giá (form M6)")
+    causes_objective: Texts = []
+    causes_subjective: Texts = []
+    conclusion_ref: Line = Field(description="Kết luận đánh giá (form M6)")
 
 
 class RecognizeResultCommand(Command):
-    publication_ref: str = ""
+    publication_ref: Line = ""
 
 
 class BeneficiaryIn(Command):
     kind: BeneficiaryKind
-    id: str | None = Field(None, description="Needed for an implementer only")
-    name: str = ""
+    id: Line | None = Field(None, description="Needed for an implementer only")
+    name: Line = ""
 
 
 class GrantEncouragementCommand(Command):
     form: EncouragementFormName
     beneficiary: BeneficiaryIn
-    decision_ref: str
-    description: str = ""
+    decision_ref: Line
+    description: Text = ""
 
 
 class DetermineProtectionCommand(Command):
     art5_conditions_met: bool
     implemented_as_decided: bool
     directions_followed: bool
-    decision_ref: str
-    referred_to: str = ""
+    decision_ref: Line
+    referred_to: Line = ""
 
 
 class AccusedIn(Command):
-    user_id: str = ""
-    unit_id: str = ""
-    name: str = ""
+    user_id: Line = ""
+    unit_id: Line = ""
+    name: Line = ""
 
 
 class ReportProhibitedActCommand(Command):
     act: ProhibitedActCode
     accused: AccusedIn
-    description: str
-    evidence_refs: list[str] = []
+    description: Text
+    evidence_refs: Lines = []
 
 
 class ProhibitedActFindingCommand(Command):
-    report_number: int
+    report_number: Annotated[int, Field(ge=1, le=MAX_SAFE_INTEGER)]
     substantiated: bool
-    finding_ref: str
-    notes: str = ""
+    finding_ref: Line
+    notes: Text = ""
 
 
 class NoteDeadlineCommand(Command):
@@ -225,7 +261,7 @@ class NoteDeadlineCommand(Command):
 
 class EscalationIn(Command):
     target: EscalationTargetName
-    unit_id: str
+    unit_id: Line
 
 
 class RecordBreachCommand(Command):
@@ -236,7 +272,7 @@ class RecordBreachCommand(Command):
 
 
 class CloseCommand(Command):
-    summary: str = ""
+    summary: Text = ""
 
 
 # ---------------------------------------------------------------- intake and review

@@ -52,6 +52,10 @@ class FieldProblem:
     field: str
     problem: str
 
+    def as_dict(self) -> dict[str, str]:
+        """As a problem body lists it: keyed `path` like every other field problem."""
+        return {"path": self.field, "message": self.problem}
+
 
 class Invalid(DomainError):
     """The command's input is incomplete or malformed."""

@@ -11,10 +11,11 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Request, status
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from services.registration.application import Idempotency, RegistrationApplication
 from services.registration.domain import Proposal
+from shared.contracts.bounds import Line, PlanJson, Text, Title, bounded_plan
 from shared.contracts.plan import PlanDocument
 from shared.web import CurrentActor
 
@@ -51,8 +52,8 @@ IdempotencyKey = Annotated[
 
 
 class DraftRequest(BaseModel):
-    title: str = Field(description="Tên đề xuất — the proposal's title")
-    plan: PlanDocument | None = Field(
+    title: Title = Field(description="Tên đề xuất — the proposal's title")
+    plan: Annotated[PlanDocument, AfterValidator(bounded_plan)] | None = Field(
         None, description="Any part of the plan (Art 7 §2); completeness is checked on submit"
     )
     submit: bool = Field(
@@ -62,25 +63,25 @@ class DraftRequest(BaseModel):
 
 
 class EditRequest(BaseModel):
-    changes: dict[str, Any] = Field(
+    changes: PlanJson = Field(
         description="Top-level plan fields and/or `title` to replace; null clears a field"
     )
 
 
 class SupplementRequest(BaseModel):
-    request_id: str | None = Field(
+    request_id: Line | None = Field(
         None,
         min_length=1,
         description="The supplement request being answered (default: the open one)",
     )
-    changes: dict[str, Any] = Field(
+    changes: PlanJson = Field(
         default_factory=dict,
         description="Only the fields that change; files uploaded for this answer join on their own",
     )
 
 
 class WithdrawRequest(BaseModel):
-    reason: str = Field(min_length=1, description="Lý do rút đề xuất")
+    reason: Text = Field(min_length=1, description="Lý do rút đề xuất")
 
 
 class ProposalView(BaseModel):

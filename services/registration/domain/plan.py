@@ -17,6 +17,16 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
+from shared.contracts.bounds import (
+    MAX_LIST_ITEMS,
+    MAX_PLAN_BYTES,
+    MAX_SAFE_INTEGER,
+    MAX_TEXT_CHARS,
+    MAX_VND,
+    json_size,
+    text_problem,
+)
+
 
 class LegalGapLevel(StrEnum):
     """The level whose legal documents do not yet regulate the bottleneck (Art 5 §1a)."""
@@ -281,7 +291,16 @@ def missing_fields(
     """Every missing required field and every malformed field of `plan`, in schema order."""
     problems: list[FieldProblem] = []
     _check_record(PLAN_SCHEMA, plan, "", "plan", rules.required, problems)
-    return problems
+    return problems + size_problems(plan)
+
+
+def size_problems(plan: Mapping[str, Any]) -> list[FieldProblem]:
+    """A plan travels whole in one event (`d73.proposal.submitted.v1`): it must fit one."""
+    size = json_size(plan)
+    if size > MAX_PLAN_BYTES:
+        message = f"kế hoạch dài {size} byte, vượt giới hạn {MAX_PLAN_BYTES} byte"
+        return [FieldProblem("plan", ProblemCode.OUT_OF_RANGE, message)]
+    return []
 
 
 def shape_problems(plan: Mapping[str, Any]) -> list[FieldProblem]:
@@ -344,6 +363,10 @@ def _check(
             problems.append(FieldProblem(path, ProblemCode.INVALID_TYPE, "must be a list"))
             return
         item_pattern = f"{pattern}[]"
+        if len(value) > MAX_LIST_ITEMS:
+            message = f"có quá {MAX_LIST_ITEMS} mục"
+            problems.append(FieldProblem(path, ProblemCode.OUT_OF_RANGE, message))
+            return
         for index, item in enumerate(value):
             item_path = f"{path}[{index}]"
             if _is_absent(item):
@@ -361,6 +384,9 @@ def _check_leaf(node: Node, value: Any, path: str) -> FieldProblem | None:
     if isinstance(node, Text):
         if not isinstance(value, str):
             return FieldProblem(path, ProblemCode.INVALID_TYPE, "must be text")
+        problem = text_problem(value, max_chars=MAX_TEXT_CHARS)
+        if problem is not None:
+            return FieldProblem(path, ProblemCode.INVALID_VALUE, problem)
     elif isinstance(node, Flag):
         if not isinstance(value, bool):
             return FieldProblem(path, ProblemCode.INVALID_TYPE, "must be true or false")
@@ -376,8 +402,10 @@ def _check_leaf(node: Node, value: Any, path: str) -> FieldProblem | None:
     elif isinstance(node, PositiveInt):
         if not isinstance(value, int) or isinstance(value, bool):
             return FieldProblem(path, ProblemCode.INVALID_TYPE, "must be a whole number")
-        if value <= 0:
-            return FieldProblem(path, ProblemCode.OUT_OF_RANGE, "must be greater than zero")
+        if not 0 < value <= MAX_SAFE_INTEGER:
+            return FieldProblem(
+                path, ProblemCode.OUT_OF_RANGE, f"must be from 1 to {MAX_SAFE_INTEGER}"
+            )
     elif isinstance(node, Pattern) and (
         not isinstance(value, str) or not node.regex.fullmatch(value)
     ):
@@ -391,13 +419,15 @@ def _check_money(value: Any, path: str) -> FieldProblem | None:
     amount = parse_vnd(value)
     if amount is None:
         return FieldProblem(path, ProblemCode.INVALID_FORMAT, "must be a whole number of đồng")
-    if amount < 0:
-        return FieldProblem(path, ProblemCode.OUT_OF_RANGE, "must not be negative")
+    if not 0 <= amount <= MAX_VND:
+        return FieldProblem(path, ProblemCode.OUT_OF_RANGE, f"must be from 0 to {MAX_VND} đồng")
     return None
 
 
 def parse_vnd(value: str | int | Decimal) -> Decimal | None:
     """A whole amount of đồng, or None if `value` is not one (VND has no minor unit)."""
+    if isinstance(value, str) and len(value) > 40:
+        return None  # longer than any amount within MAX_VND could be written
     try:
         amount = Decimal(value.strip()) if isinstance(value, str) else Decimal(value)
     except InvalidOperation:

@@ -36,8 +36,10 @@ from services.registration.domain.plan import (
     canonical,
     missing_fields,
     shape_problems,
+    size_problems,
 )
 from shared.calendar import local_date
+from shared.contracts.bounds import MAX_TITLE_CHARS, text_problem
 from shared.directory import DirectoryLookupError, OrganisationDirectory
 from shared.routing import (
     Official,
@@ -366,6 +368,9 @@ class Proposal(Aggregate):
                 new = None if _is_blank(value) else canonical(name, value)
             if new != current.get(name):
                 delta[name] = new
+        problems = size_problems(_applied(self.title, self.plan, delta)[1])
+        if problems:
+            raise InvalidChange(problems)
         return delta
 
     def _pending_not_in(self, delta: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -598,6 +603,9 @@ def _is_blank(value: Any) -> bool:
 def _title_problems(title: str) -> list[FieldProblem]:
     if not title.strip():
         return [FieldProblem(TITLE, ProblemCode.MISSING, "required")]
+    problem = text_problem(title, max_chars=MAX_TITLE_CHARS, multiline=False)
+    if problem is not None:
+        return [FieldProblem(TITLE, ProblemCode.INVALID_VALUE, problem)]
     return []
 
 

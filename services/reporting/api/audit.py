@@ -19,6 +19,7 @@ from services.reporting.api.access import (
 from services.reporting.domain import metrics as m
 from services.reporting.domain.facts import ProposalFacts
 from shared.audit.keys import public_key_b64
+from shared.contracts.bounds import MAX_NAME_CHARS
 from shared.subjects import STREAM_OF_SERVICE
 from shared.web import CurrentActor, Problem
 
@@ -33,13 +34,22 @@ def search_proposals(
     actor: CurrentActor,
     reporting: Reporting,
     queries: Queries,
-    official: Annotated[str | None, Query(description="The proposer's user id")] = None,
-    unit: Annotated[str | None, Query(description="An agency (its divisions included)")] = None,
-    state: Annotated[str | None, Query(description="e.g. UNDER_REVIEW")] = None,
+    official: Annotated[
+        str | None, Query(max_length=MAX_NAME_CHARS, description="The proposer's user id")
+    ] = None,
+    unit: Annotated[
+        str | None,
+        Query(max_length=MAX_NAME_CHARS, description="An agency (its divisions included)"),
+    ] = None,
+    state: Annotated[
+        str | None, Query(max_length=MAX_NAME_CHARS, description="e.g. UNDER_REVIEW")
+    ] = None,
     level: Annotated[str | None, Query(pattern="^(city|agency)$")] = None,
     submitted_from: Annotated[date | None, Query(alias="from")] = None,
     submitted_to: Annotated[date | None, Query(alias="to")] = None,
-    after: Annotated[str | None, Query(description="`next` of the previous page")] = None,
+    after: Annotated[
+        str | None, Query(max_length=MAX_NAME_CHARS, description="`next` of the previous page")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:
     """Others than auditors and administrators find only their own proposals."""

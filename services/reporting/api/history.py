@@ -9,6 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 
 from services.reporting.api.access import Reporting, may_read_history, not_allowed
+from shared.contracts.bounds import MAX_NAME_CHARS
 from shared.identity import Actor
 from shared.web import CurrentActor, Problem
 
@@ -55,7 +56,8 @@ def proposal_state(
     reporting: Reporting,
     at: Annotated[datetime | None, Query(description="An instant with its time zone")] = None,
     event_id: Annotated[
-        str | None, Query(description="Replay up to and including this event")
+        str | None,
+        Query(max_length=MAX_NAME_CHARS, description="Replay up to and including this event"),
     ] = None,
 ) -> dict[str, Any]:
     _entries(reporting, proposal_id, actor)

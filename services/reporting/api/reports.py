@@ -29,6 +29,7 @@ from services.reporting.reports.document import Document, Report
 from services.reporting.reports.render_csv import render_csv
 from services.reporting.reports.render_pdf import render_pdf
 from services.reporting.reports.render_xlsx import render_xlsx
+from shared.contracts.bounds import MAX_NAME_CHARS
 from shared.pdf.fonts import PdfUnavailable
 from shared.web import CurrentActor, Problem
 
@@ -89,8 +90,16 @@ def state_counts(actor: CurrentActor, reporting: Reporting) -> dict[str, Any]:
 def statistics(
     actor: CurrentActor,
     queries: Queries,
-    period: Annotated[str, Query(description="YYYY or YYYY-Qn", examples=["2025", "2025-Q3"])],
-    unit: Annotated[str | None, Query(description="An agency (its divisions included)")] = None,
+    period: Annotated[
+        str,
+        Query(
+            max_length=MAX_NAME_CHARS, description="YYYY or YYYY-Qn", examples=["2025", "2025-Q3"]
+        ),
+    ],
+    unit: Annotated[
+        str | None,
+        Query(max_length=MAX_NAME_CHARS, description="An agency (its divisions included)"),
+    ] = None,
     level: Annotated[Literal["city", "agency"] | None, Query()] = None,
 ) -> dict[str, Any]:
     if unit is None:
@@ -105,7 +114,10 @@ def overdue_report(
     actor: CurrentActor,
     queries: Queries,
     output: Annotated[TableFormat, Query(alias="format")] = "json",
-    unit: Annotated[str | None, Query(description="An agency (its divisions included)")] = None,
+    unit: Annotated[
+        str | None,
+        Query(max_length=MAX_NAME_CHARS, description="An agency (its divisions included)"),
+    ] = None,
     level: Annotated[Literal["city", "agency"] | None, Query()] = None,
     as_of: AsOf = None,
 ) -> Any:
@@ -142,7 +154,12 @@ def annual_review(
 def city_summary(
     actor: CurrentActor,
     queries: Queries,
-    period: Annotated[str, Query(description="YYYY or YYYY-Qn", examples=["2025", "2025-Q4"])],
+    period: Annotated[
+        str,
+        Query(
+            max_length=MAX_NAME_CHARS, description="YYYY or YYYY-Qn", examples=["2025", "2025-Q4"]
+        ),
+    ],
     output: Annotated[PaperFormat, Query(alias="format")] = "json",
     as_of: AsOf = None,
 ) -> Any:

@@ -276,7 +276,10 @@ def test_plan_view_refuses_a_malformed_plan() -> None:
 
 # --- properties -----------------------------------------------------------------------------
 
-_text = st.text(min_size=1, max_size=12).filter(lambda value: bool(value.strip()))
+_text = st.text(st.characters(exclude_categories=("Cc", "Cs")), min_size=1, max_size=12).filter(
+    lambda value: bool(value.strip())
+)
+"""Text a form can send: control characters and lone surrogates are refused (issue #11)."""
 _work_item = st.fixed_dictionaries({"description": _text, "scope": _text, "assignee": _text})
 _condition = st.fixed_dictionaries({"met": st.booleans(), "justification": _text})
 
