@@ -63,6 +63,7 @@ def serve(
         http="httptools",
         log_level=settings.log_level.lower(),
         access_log=False,
+        server_header=False,  # no `server` banner (issue #11 §6)
     )
 
 

@@ -18,8 +18,13 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared import problem_texts as texts
+from shared.contracts.bounds import MAX_JSON_BODY_BYTES
 from shared.halt import ServiceHalt
 from shared.identity import Actor, TokenError, TokenVerifier
 from shared.runtime import ServiceRuntime
@@ -87,28 +92,22 @@ def _error_slug(error: Exception) -> str:
 def install_problem_handlers(app: FastAPI, domain_errors: Mapping[type[Exception], int]) -> None:
     async def on_validation(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, RequestValidationError)
-        errors = [
-            {
-                "field": ".".join(str(p) for p in e["loc"]),
-                "message": e["msg"],
-                "type": e["type"],
-            }
-            for e in error.errors()
-        ]
-        return problem_response(
-            422,
-            "Invalid request",
-            f"{len(errors)} field(s) are invalid",
-            type_="/problems/validation",
-            instance=request.url.path,
-            errors=errors,
-        )
+        return validation_problem(request, [_validation_item(e) for e in error.errors()])
 
     async def on_http(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, StarletteHTTPException)
+        if error.status_code == 400 and isinstance(error.__cause__, ValueError | RecursionError):
+            # FastAPI could not parse the JSON: a number beyond Python's 4,300 digits, or
+            # nesting deeper than the parser goes. Bad input, said like any other (422).
+            unreadable = {"path": "body", "code": "json_invalid", "message": texts.BODY_UNREADABLE}
+            return validation_problem(request, [unreadable])
+        detail = str(error.detail)
+        if error.status_code == 413:
+            detail = texts.STATUS_TITLES[413]
         return problem_response(
             error.status_code,
-            str(error.detail),
+            texts.STATUS_TITLES.get(error.status_code, detail),
+            detail,
             instance=request.url.path,
             headers=error.headers,
         )
@@ -128,8 +127,8 @@ def install_problem_handlers(app: FastAPI, domain_errors: Mapping[type[Exception
     async def on_conflict(request: Request, error: Exception) -> JSONResponse:
         return problem_response(
             409,
-            "Concurrent modification",
-            "Someone changed this record at the same time; reload and try again.",
+            texts.CONCURRENT_TITLE,
+            texts.CONCURRENT_DETAIL,
             type_="/problems/concurrent-modification",
             instance=request.url.path,
         )
@@ -153,7 +152,7 @@ def install_problem_handlers(app: FastAPI, domain_errors: Mapping[type[Exception
 
     async def on_unexpected(request: Request, error: Exception) -> JSONResponse:
         log.exception("unhandled error on %s", request.url.path)
-        return problem_response(500, "Internal error", instance=request.url.path)
+        return problem_response(500, texts.INTERNAL_TITLE, instance=request.url.path)
 
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
@@ -162,6 +161,34 @@ def install_problem_handlers(app: FastAPI, domain_errors: Mapping[type[Exception
     for error_class, status in domain_errors.items():
         app.add_exception_handler(error_class, domain_handler(status))
     app.add_exception_handler(Exception, on_unexpected)
+
+
+def validation_problem(request: Request, errors: list[dict[str, Any]]) -> JSONResponse:
+    """422 listing every invalid input, each item keyed like the domain's (`path`)."""
+    return problem_response(
+        422,
+        texts.VALIDATION_TITLE,
+        texts.invalid_fields(len(errors)),
+        type_="/problems/validation",
+        instance=request.url.path,
+        errors=errors,
+    )
+
+
+def _validation_item(error: Mapping[str, Any]) -> dict[str, Any]:
+    """`path` as the domain writes it: body fields by name (`plan.timeline`), other inputs by
+    where they came from (`query.after`, `path.case_id`)."""
+    loc = list(error.get("loc", ()))
+    if loc[:1] == ["body"] and len(loc) > 1:
+        loc = loc[1:]
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else f".{part}" if path else str(part)
+    return {
+        "path": path,
+        "code": str(error.get("type", "")),
+        "message": texts.validation_message(dict(error)),
+    }
 
 
 def _as_dict(problem: Any) -> dict[str, Any]:
@@ -181,14 +208,14 @@ def current_actor(
 ) -> Actor:
     challenge = {"WWW-Authenticate": 'Bearer realm="d73"'}
     if credentials is None:
-        raise StarletteHTTPException(
-            401, "Authentication required: send a bearer token", headers=challenge
-        )
+        raise StarletteHTTPException(401, texts.AUTH_REQUIRED, headers=challenge)
     verifier: TokenVerifier = request.app.state.verifier
     try:
         return verifier.verify(credentials.credentials)
     except TokenError as error:
-        raise StarletteHTTPException(401, f"Invalid token: {error}", headers=challenge) from None
+        raise StarletteHTTPException(
+            401, texts.AUTH_INVALID.format(reason=error), headers=challenge
+        ) from None
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]
@@ -261,14 +288,94 @@ def announce_secrets(service: str, settings: Settings) -> None:
         )
 
 
+SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cross-origin-resource-policy", b"same-origin"),
+)
+"""On every response (issue #11 §6): no sniffing, no framing, no referrer leaks."""
+API_CSP = b"default-src 'none'; frame-ancestors 'none'"
+HTML_CSP = (
+    b"default-src 'none'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    b"style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    b"img-src 'self' data: https://fastapi.tiangolo.com; connect-src 'self'; "
+    b"frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+)
+"""The interactive API docs load Swagger UI from its CDN; nothing else may run."""
+
+
+def body_limit_of(app: FastAPI, scope: Scope) -> int:
+    """The request body limit of the route `scope` goes to (`MAX_JSON_BODY_BYTES` for a path
+    no router serves: the docs, a 404)."""
+    limits: Sequence[tuple[APIRouter, int]] = getattr(app.state, "body_limits", ())
+    for router, limit in limits:
+        for route in router.routes:
+            if route.matches(scope)[0] is Match.FULL:
+                return limit
+    return MAX_JSON_BODY_BYTES
+
+
+class HttpEdge:
+    """The outermost layer of a service's HTTP edge (pure ASGI, so nothing is buffered).
+
+    A request whose declared length exceeds its route's limit is answered 413 before one byte
+    of its body is read; a body sent without a length is counted as it arrives by FastAPI's own
+    limit (`max_body_size`). Every response gets the security headers; responses carry no
+    cache permission unless they say otherwise (personal data: `no-store`).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length", "")
+        limit = body_limit_of(scope["app"], scope) if declared.isdigit() else 0
+        if declared.isdigit() and int(declared) > limit:
+            response = problem_response(
+                413,
+                texts.STATUS_TITLES[413],
+                texts.BODY_TOO_LARGE.format(size=declared, limit=limit),
+                type_="/problems/content-too-large",
+                instance=scope.get("path"),
+                max_body_bytes=limit,
+            )
+            await response(scope, receive, _secured(send))
+            return
+        await self.app(scope, receive, _secured(send))
+
+
+def _secured(send: Send) -> Send:
+    async def send_secured(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = MutableHeaders(scope=message)
+            for name, value in SECURITY_HEADERS:
+                headers.setdefault(name.decode(), value.decode())
+            html = headers.get("content-type", "").startswith("text/html")
+            headers["content-security-policy"] = (HTML_CSP if html else API_CSP).decode()
+            if "cache-control" not in headers:
+                headers["cache-control"] = "no-store"
+            if "server" in headers:
+                del headers["server"]
+        await send(message)
+
+    return send_secured
+
+
 def create_service_app(
     *,
     runtime: ServiceRuntime,
     version: str,
     description: str,
-    routers: Sequence[APIRouter],
+    routers: Sequence[APIRouter | tuple[APIRouter, int]],
     domain_errors: Mapping[type[Exception], int],
 ) -> FastAPI:
+    """The service's FastAPI app; a router given with a number has that body limit in bytes
+    (attachments), every other route `MAX_JSON_BODY_BYTES`."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         announce_secrets(runtime.service, runtime.settings)
@@ -288,13 +395,17 @@ def create_service_app(
     app.state.verifier = TokenVerifier(runtime.settings)
     app.state.runtime = runtime
     refuse_commands_when_halted(app, runtime.halt)
+    app.add_middleware(HttpEdge)  # last, so outermost: a halted service's 503 is secured too
     install_problem_handlers(app, domain_errors)
-    app.include_router(operations_router(runtime))
+    limited: list[tuple[APIRouter, int]] = [(operations_router(runtime), MAX_JSON_BODY_BYTES)]
     if runtime.audit_log is not None:
         # Imported here: the audit router depends on this module's CurrentActor and Problem.
         from shared.auditlog.api import audit_router
 
-        app.include_router(audit_router(runtime.audit_log))
+        limited.append((audit_router(runtime.audit_log), MAX_JSON_BODY_BYTES))
     for router in routers:
-        app.include_router(router)
+        limited.append(router if isinstance(router, tuple) else (router, MAX_JSON_BODY_BYTES))
+    app.state.body_limits = limited
+    for router, limit in limited:
+        app.include_router(router, max_body_size=limit)
     return app

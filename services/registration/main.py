@@ -137,6 +137,9 @@ def create_app(
         runtime=runtime,
         version=VERSION,
         description=__doc__ or "",
-        routers=[proposals.router, attachments.router],
+        routers=[
+            proposals.router,
+            (attachments.router, settings.attachment_max_bytes + attachments.MULTIPART_OVERHEAD),
+        ],
         domain_errors=DOMAIN_ERRORS,
     )

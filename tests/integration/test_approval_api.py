@@ -198,10 +198,10 @@ def test_invalid_input_is_422_listing_every_field(
     flow = Flow(client, nats_server.url)
     r = flow.post("request-supplement", DOHA, {"items": ["", "ngân sách"], "reason": " "})
     body = assert_problem(r, 422, "/problems/invalid")
-    assert {e["field"] for e in body["errors"]} == {"items[0]", "reason"}
+    assert {e["path"] for e in body["errors"]} == {"items[0]", "reason"}
     r = flow.post("request-supplement", DOHA, {"items": "ngân sách", "due": "2030-01-01"})
     body = assert_problem(r, 422, "/problems/validation")
-    assert {e["field"] for e in body["errors"]} == {"body.items", "body.reason", "body.due"}
+    assert {e["path"] for e in body["errors"]} == {"items", "reason", "due"}
     assert flow.case()["state"] == "IN_INTAKE"
 
 

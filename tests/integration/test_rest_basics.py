@@ -36,8 +36,8 @@ def test_invalid_body_is_422_listing_each_field(registration: str) -> None:
     )
     assert r.status_code == 422
     assert r.headers["content-type"] == PROBLEM
-    fields = {e["field"] for e in r.json()["errors"]}
-    assert fields == {"body.title", "body.plan", "body.submit"}
+    fields = {e["path"] for e in r.json()["errors"]}
+    assert fields == {"title", "plan", "submit"}
 
 
 def test_incomplete_plan_is_422_naming_every_missing_field_and_changes_nothing(

@@ -127,7 +127,7 @@ def download(
         "Content-Length": str(metadata["size"]),
         "ETag": f'"{metadata["sha256"]}"',
         "X-Content-Type-Options": "nosniff",
-        "Cache-Control": "private, max-age=86400, immutable",
+        "Cache-Control": "no-store",  # a plan's files are personal data: no copy in any cache
     }
     return StreamingResponse(chunks, media_type=metadata["media_type"], headers=headers)
 

@@ -332,7 +332,7 @@ def test_422_withdrawal_needs_a_reason(client: TestClient) -> None:
     body = _problem(
         client.post(f"/proposals/{pid}/withdraw", json={"reason": ""}, headers=PROPOSER), 422
     )
-    assert body["errors"][0]["field"] == "body.reason"
+    assert body["errors"][0]["path"] == "reason"
 
 
 def test_422_an_idempotency_key_reused_for_another_body(client: TestClient) -> None:

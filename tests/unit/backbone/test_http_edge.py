@@ -1,0 +1,120 @@
+"""The HTTP edge every service shares (issue #11 §1, §6): body limits answered 413 before the
+body is read, security headers on every response, validation problems keyed `path`."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from services.registration.main import create_app
+from shared.contracts.bounds import MAX_JSON_BODY_BYTES, json_problem, text_problem
+from tests.support.flows import proposer_headers
+from tests.unit.registration_service.builders import settings_for
+
+if TYPE_CHECKING:
+    from fastapi.testclient import TestClient
+
+PROBLEM = "application/problem+json"
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[TestClient]:
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient`")
+        from fastapi.testclient import TestClient
+    web = create_app(settings_for(tmp_path, attachment_max_bytes=16 * 1024))
+    try:
+        yield TestClient(web)
+    finally:
+        web.state.runtime.app.close()
+
+
+def test_a_declared_body_over_the_limit_is_413_problem_and_nothing_is_recorded(
+    client: TestClient,
+) -> None:
+    headers = {**proposer_headers(), "content-type": "application/json"}
+    body = b'{"title":"' + b"x" * MAX_JSON_BODY_BYTES + b'"}'
+    r = client.post("/proposals", content=body, headers=headers)
+    assert r.status_code == 413
+    assert r.headers["content-type"] == PROBLEM
+    assert r.json()["max_body_bytes"] == MAX_JSON_BODY_BYTES
+    assert client.get("/proposals", headers=proposer_headers()).json() == []
+
+
+def test_a_body_without_a_length_is_cut_off_at_the_limit(client: TestClient) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield b'{"title":"'
+        for _ in range(40):
+            yield b"x" * 65536
+        yield b'"}'
+
+    headers = {**proposer_headers(), "content-type": "application/json"}
+    r = client.post("/proposals", content=chunks(), headers=headers)
+    assert r.status_code == 413
+    assert r.headers["content-type"] == PROBLEM
+
+
+def test_attachments_have_their_own_limit(client: TestClient) -> None:
+    created = client.post("/proposals", json={"title": "Tệp"}, headers=proposer_headers())
+    pid = created.json()["id"]
+    big = b"%PDF-1.4\n" + b"0" * (200 * 1024)
+    r = client.post(
+        f"/proposals/{pid}/attachments",
+        files={"file": ("a.pdf", big, "application/pdf")},
+        headers=proposer_headers(),
+    )
+    assert r.status_code == 413
+    assert r.headers["content-type"] == PROBLEM
+
+
+def test_every_response_carries_the_security_headers(client: TestClient) -> None:
+    for r in (
+        client.get("/healthz"),
+        client.get("/proposals", headers=proposer_headers()),
+        client.get("/proposals"),  # a 401 problem too
+    ):
+        assert r.headers["x-content-type-options"] == "nosniff"
+        assert r.headers["x-frame-options"] == "DENY"
+        assert r.headers["cache-control"] == "no-store"
+        assert r.headers["content-security-policy"].startswith("default-src 'none'")
+        assert "server" not in r.headers
+    docs = client.get("/docs")
+    assert "frame-ancestors 'none'" in docs.headers["content-security-policy"]
+    assert "script-src" in docs.headers["content-security-policy"]
+
+
+def test_validation_problems_are_vietnamese_and_keyed_path(client: TestClient) -> None:
+    r = client.post(
+        "/proposals", json={"title": "x" * 501, "submit": "maybe"}, headers=proposer_headers()
+    )
+    assert r.status_code == 422
+    body = r.json()
+    assert body["title"] == "Dữ liệu không hợp lệ"
+    errors = {e["path"]: e for e in body["errors"]}
+    assert set(errors) == {"title", "submit"}
+    assert errors["title"]["message"] == "dài quá 500 ký tự"
+    assert errors["submit"]["code"] == "bool_parsing"
+
+
+def test_text_and_json_bounds() -> None:
+    assert text_problem("Một\tdòng\nhai", max_chars=20) is None
+    assert text_problem("Một\tdòng", max_chars=20, multiline=False) is not None
+    assert text_problem("a\x00", max_chars=20) is not None
+    assert text_problem("a\x85", max_chars=20) is not None  # C1 control
+    assert text_problem("\ud800", max_chars=20) is not None
+    assert text_problem("đ" * 21, max_chars=20) is not None
+    assert json_problem({"a": [{"b": "c"}], "n": 2**53 - 1, "f": 1.5}) is None
+    assert json_problem({"n": 2**53}) is not None
+    assert json_problem({"f": float("inf")}) is not None
+    assert json_problem({"l": list(range(101))}) is not None
+    deep: dict[str, object] = {}
+    cursor = deep
+    for _ in range(8):
+        cursor["a"] = {}
+        cursor = cursor["a"]  # type: ignore[assignment]
+    assert json_problem(deep) is not None
+    assert json_problem({"k\x00": 1}) is not None
