@@ -10,11 +10,11 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import Application, ProcessingEvent
-from eventsourcing.domain import BaseAggregate
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.domain import Aggregate, BaseAggregate
 from eventsourcing.persistence import (
     JSONTranscoder,
     ProcessRecorder,
@@ -23,7 +23,16 @@ from eventsourcing.persistence import (
     Transcoding,
 )
 
+from shared.idempotency import (
+    Idempotency,
+    KeyedCommand,
+    Receipt,
+    current_keyed_command,
+    keyed_scope,
+)
 from shared.settings import Persistence, Settings
+
+A = TypeVar("A")
 
 
 class DateAsISO(Transcoding):
@@ -106,13 +115,46 @@ class ServiceApplication(Application[UUID]):
     def record(
         self, *aggregates: BaseAggregate[UUID] | None, tracking: Tracking | None = None
     ) -> list[Recording[UUID]]:
-        """Commit the aggregates' pending events, and the upstream position if given, at once."""
+        """Commit the aggregates' pending events, and the upstream position if given, at once;
+        under an Idempotency-Key, the command's receipt with its first commit."""
         processing: ProcessingEvent[UUID] = ProcessingEvent(tracking=tracking)
+        keyed = current_keyed_command()
+        first = next((a for a in aggregates if a is not None), None)
+        if keyed is not None and not keyed.issued and isinstance(first, Aggregate):
+            aggregates = (*aggregates, keyed.receipt(first))
         processing.collect_events(*aggregates)
         recordings = self._record(processing)
         self._take_snapshots(processing)
         self._notify(recordings)
         return recordings
+
+    def keyed(self, user_id: str, idempotency: Idempotency | None, command: Callable[[], A]) -> A:
+        """Run `command` (which loads, changes and records one aggregate, and returns it) under
+        an Idempotency-Key: a key already answered returns the aggregate as the first request
+        left it and records nothing (`shared.idempotency`)."""
+        if idempotency is None:
+            return command()
+        keyed = KeyedCommand(self.name, user_id, idempotency)
+        replayed: A | None = self._answered(keyed)
+        if replayed is not None:
+            return replayed
+        try:
+            with keyed_scope(keyed):
+                return command()
+        except Exception:
+            # Refused or in conflict because the first copy already succeeded: its answer.
+            replayed = self._answered(keyed)
+            if replayed is None:
+                raise
+            return replayed
+
+    def _answered(self, keyed: KeyedCommand) -> Any:
+        try:
+            receipt: Receipt = self.repository.get(keyed.receipt_id)
+        except AggregateNotFoundError:
+            return None
+        receipt.answers(keyed.idempotency.digest)
+        return self.repository.get(receipt.aggregate_id, version=receipt.aggregate_version)
 
     def has_processed(self, upstream: str, position: int) -> bool:
         recorder: Any = self.recorder

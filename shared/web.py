@@ -10,11 +10,13 @@ import logging
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from typing import Annotated, Any
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
 
 import anyio.to_thread
+import orjson
 from eventsourcing.persistence import IntegrityError
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -25,12 +27,22 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared import problem_texts as texts
 from shared.contracts.bounds import MAX_JSON_BODY_BYTES
+from shared.eventstore import ServiceApplication
 from shared.halt import ServiceHalt
+from shared.idempotency import (
+    Idempotency,
+    IdempotencyKeyReused,
+    InvalidIdempotencyKey,
+)
 from shared.identity import Actor, TokenError, TokenVerifier
 from shared.runtime import ServiceRuntime
 from shared.settings import Settings
 
 PROBLEM_JSON = "application/problem+json"
+IDEMPOTENCY_ERRORS: dict[type[Exception], int] = {
+    IdempotencyKeyReused: 422,
+    InvalidIdempotencyKey: 422,
+}
 log = logging.getLogger("d73.web")
 
 
@@ -158,7 +170,7 @@ def install_problem_handlers(app: FastAPI, domain_errors: Mapping[type[Exception
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(Problem, on_problem)
     app.add_exception_handler(IntegrityError, on_conflict)
-    for error_class, status in domain_errors.items():
+    for error_class, status in {**IDEMPOTENCY_ERRORS, **domain_errors}.items():
         app.add_exception_handler(error_class, domain_handler(status))
     app.add_exception_handler(Exception, on_unexpected)
 
@@ -219,6 +231,46 @@ def current_actor(
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="Repeat a POST safely: the same key and body return the first answer",
+    ),
+]
+
+A = TypeVar("A")
+
+
+@dataclass(frozen=True)
+class KeyedRunner:
+    """Runs one command of a request under its Idempotency-Key (`shared.idempotency`)."""
+
+    app: ServiceApplication
+    user_id: str
+    idempotency: Idempotency | None
+
+    def __call__(self, command: Callable[[], A]) -> A:
+        return self.app.keyed(self.user_id, self.idempotency, command)
+
+
+async def keyed_command(
+    request: Request, actor: CurrentActor, key: IdempotencyKey = None
+) -> KeyedRunner:
+    """The request's command runner: its key, and the fingerprint of its path and JSON body."""
+    idempotency = None
+    if key is not None:
+        raw = await request.body()
+        try:
+            body: Any = orjson.loads(raw) if raw else None
+        except orjson.JSONDecodeError:
+            body = raw.hex()
+        idempotency = Idempotency.of(key, request.method, request.url.path, body)
+    return KeyedRunner(request.app.state.runtime.app, actor.user_id, idempotency)
+
+
+Keyed = Annotated[KeyedRunner, Depends(keyed_command)]
 
 
 def operations_router(runtime: ServiceRuntime) -> APIRouter:

@@ -3,7 +3,7 @@ files to them, and see what approval decided.
 
 Each command loads one Proposal, calls one domain method and commits; the outbox relay
 publishes what the world may see. A command sent with an Idempotency-Key commits a
-`CommandReceipt` in the same transaction, and a retry is answered from it (`receipts.py`).
+`CommandReceipt` in the same transaction, and a retry is answered from it (`shared/idempotency.py`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.persistence import IntegrityError, Tracking
+from eventsourcing.persistence import Tracking
 
 from services.registration.attachment_store import AttachmentStore, Spool
 from services.registration.case_events import decision_from
@@ -26,7 +26,6 @@ from services.registration.domain.attachments import check_content, file_name, m
 from services.registration.domain.errors import Incomplete
 from services.registration.domain.plan import FieldProblem, ProblemCode
 from services.registration.domain.proposal import directory_on, where_it_goes
-from services.registration.receipts import CommandReceipt, check_key, request_digest
 from services.registration.tables import Tables
 from services.registration.views import ProposalSummaries, Row
 from shared.calendar import local_date
@@ -34,6 +33,7 @@ from shared.consumer import Rejected
 from shared.contracts import IntegrationEvent
 from shared.directory import OrganisationDirectory
 from shared.eventstore import ServiceApplication
+from shared.idempotency import Idempotency
 from shared.identity import Actor, Role
 from shared.routing import Official
 
@@ -70,20 +70,6 @@ def official(actor: Actor) -> Official:
     return Official(
         user_id=actor.user_id, name=actor.name, unit_id=actor.unit_id, position=actor.position
     )
-
-
-@dataclass(frozen=True)
-class Idempotency:
-    """An Idempotency-Key and the fingerprint of the request it came with."""
-
-    key: str
-    digest: str
-
-    @classmethod
-    def of(cls, key: str | None, command: str, target: str, body: Any) -> Idempotency | None:
-        if key is None:
-            return None
-        return cls(check_key(key), request_digest(command, target, body))
 
 
 @dataclass(frozen=True)
@@ -143,14 +129,15 @@ class RegistrationApplication(ServiceApplication):
         idempotency: Idempotency | None = None,
     ) -> Proposal:
         """Start a draft; with `submit`, a finished plan is drafted and submitted in one commit."""
-        replayed = self._replayed(actor, idempotency)
-        if replayed is not None:
-            return replayed
-        at = self.clock()
-        proposal = Proposal.draft(proposer=official(actor), title=title, plan=plan, at=at)
-        if submit:
-            proposal.submit(actor=official(actor), at=at, directory=self.directory)
-        return self._commit(actor, proposal, idempotency)
+
+        def command() -> Proposal:
+            at = self.clock()
+            proposal = Proposal.draft(proposer=official(actor), title=title, plan=plan, at=at)
+            if submit:
+                proposal.submit(actor=official(actor), at=at, directory=self.directory)
+            return self._commit(proposal)
+
+        return self.keyed(actor.user_id, idempotency, command)
 
     def edit(
         self,
@@ -160,22 +147,22 @@ class RegistrationApplication(ServiceApplication):
         *,
         idempotency: Idempotency | None = None,
     ) -> Proposal:
-        replayed = self._replayed(actor, idempotency)
-        if replayed is not None:
-            return replayed
-        proposal = self._get(proposal_id)
-        proposal.edit(actor_id=actor.user_id, changes=changes, at=self.clock())
-        return self._commit(actor, proposal, idempotency)
+        def command() -> Proposal:
+            proposal = self._get(proposal_id)
+            proposal.edit(actor_id=actor.user_id, changes=changes, at=self.clock())
+            return self._commit(proposal)
+
+        return self.keyed(actor.user_id, idempotency, command)
 
     def submit(
         self, actor: Actor, proposal_id: UUID, *, idempotency: Idempotency | None = None
     ) -> Proposal:
-        replayed = self._replayed(actor, idempotency)
-        if replayed is not None:
-            return replayed
-        proposal = self._get(proposal_id)
-        proposal.submit(actor=official(actor), at=self.clock(), directory=self.directory)
-        return self._commit(actor, proposal, idempotency)
+        def command() -> Proposal:
+            proposal = self._get(proposal_id)
+            proposal.submit(actor=official(actor), at=self.clock(), directory=self.directory)
+            return self._commit(proposal)
+
+        return self.keyed(actor.user_id, idempotency, command)
 
     def supplement(
         self,
@@ -187,16 +174,18 @@ class RegistrationApplication(ServiceApplication):
         idempotency: Idempotency | None = None,
     ) -> Proposal:
         """Answer the open supplement request (`request_id` None: whichever is open)."""
-        replayed = self._replayed(actor, idempotency)
-        if replayed is not None:
-            return replayed
-        proposal = self._get(proposal_id)
-        if request_id is None:
-            request_id = (proposal.supplement_request or {}).get("request_id", "")
-        proposal.supplement(
-            actor_id=actor.user_id, request_id=request_id, changes=changes, at=self.clock()
-        )
-        return self._commit(actor, proposal, idempotency)
+
+        def command() -> Proposal:
+            proposal = self._get(proposal_id)
+            answered = request_id
+            if answered is None:
+                answered = (proposal.supplement_request or {}).get("request_id", "")
+            proposal.supplement(
+                actor_id=actor.user_id, request_id=answered, changes=changes, at=self.clock()
+            )
+            return self._commit(proposal)
+
+        return self.keyed(actor.user_id, idempotency, command)
 
     def withdraw(
         self,
@@ -206,12 +195,12 @@ class RegistrationApplication(ServiceApplication):
         *,
         idempotency: Idempotency | None = None,
     ) -> Proposal:
-        replayed = self._replayed(actor, idempotency)
-        if replayed is not None:
-            return replayed
-        proposal = self._get(proposal_id)
-        proposal.withdraw(actor_id=actor.user_id, reason=reason, at=self.clock())
-        return self._commit(actor, proposal, idempotency)
+        def command() -> Proposal:
+            proposal = self._get(proposal_id)
+            proposal.withdraw(actor_id=actor.user_id, reason=reason, at=self.clock())
+            return self._commit(proposal)
+
+        return self.keyed(actor.user_id, idempotency, command)
 
     # attachments
 
@@ -239,30 +228,30 @@ class RegistrationApplication(ServiceApplication):
                 raise Incomplete([FieldProblem("file", ProblemCode.MISSING, "the file is empty")])
             check_content(media_type, spool.head)
             metadata = {"name": name, "media_type": media_type, "sha256": spool.sha256}
-            idempotency = Idempotency.of(idempotency_key, "attach", str(proposal_id), metadata)
-            replayed = self._replayed(actor, idempotency)
-            if replayed is not None:
-                spool.discard()
-                return self._attached(replayed, spool.sha256)
-            proposal = self._get(proposal_id)
-            attachment = proposal.attach(
-                actor_id=actor.user_id, size=spool.size, at=self.clock(), **metadata
-            )
         except BaseException:
             spool.discard()
             raise
-        with self._keeping:
-            created = self.attachment_store.keep(spool)
-            try:
-                self._commit(actor, proposal, idempotency)
-            except BaseException:
-                if created:
-                    self.attachment_store.discard(spool.sha256)
-                raise
-        log.info(
-            "attached %s to %s", attachment["sha256"], proposal_id, extra={"new_file": created}
-        )
-        return self._attached(proposal, attachment["sha256"])
+        idempotency = Idempotency.of(idempotency_key, "attach", str(proposal_id), metadata)
+
+        def command() -> Proposal:
+            proposal = self._get(proposal_id)
+            proposal.attach(actor_id=actor.user_id, size=spool.size, at=self.clock(), **metadata)
+            with self._keeping:
+                created = self.attachment_store.keep(spool)
+                try:
+                    self._commit(proposal)
+                except BaseException:
+                    if created:
+                        self.attachment_store.discard(spool.sha256)
+                    raise
+            log.info("attached %s to %s", spool.sha256, proposal_id, extra={"new_file": created})
+            return proposal
+
+        try:
+            proposal = self.keyed(actor.user_id, idempotency, command)
+        finally:
+            spool.discard()  # kept by now, or refused: either way the spool is done with
+        return self._attached(proposal, spool.sha256)
 
     def attachment_for(
         self, actor: Actor, proposal_id: UUID, sha256: str
@@ -350,45 +339,8 @@ class RegistrationApplication(ServiceApplication):
             raise ProposalNotFound(str(proposal_id))
         return proposal
 
-    def _replayed(self, actor: Actor, idempotency: Idempotency | None) -> Proposal | None:
-        """The proposal as the first request with this key left it, or None if the key is new."""
-        if idempotency is None:
-            return None
-        try:
-            receipt: CommandReceipt = self.repository.get(
-                CommandReceipt.create_id(actor.user_id, idempotency.key)
-            )
-        except AggregateNotFoundError:
-            return None
-        receipt.answers(idempotency.digest)
-        proposal: Proposal = self.repository.get(
-            receipt.proposal_id, version=receipt.proposal_version
-        )
-        return proposal
-
-    def _commit(
-        self, actor: Actor, proposal: Proposal, idempotency: Idempotency | None
-    ) -> Proposal:
-        if idempotency is None:
-            self.record(proposal)
-            return proposal
-        receipt = CommandReceipt.issue(
-            user_id=actor.user_id,
-            key=idempotency.key,
-            digest=idempotency.digest,
-            proposal_id=proposal.id,
-            proposal_version=proposal.version,
-            result={},
-            at=self.clock(),
-        )
-        try:
-            self.record(proposal, receipt)
-        except IntegrityError:
-            # The same key raced in and won: answer as it was answered, or refuse a reuse.
-            replayed = self._replayed(actor, idempotency)
-            if replayed is None:
-                raise
-            return replayed
+    def _commit(self, proposal: Proposal) -> Proposal:
+        self.record(proposal)
         return proposal
 
     def _attached(self, proposal: Proposal, sha256: str) -> Attached:

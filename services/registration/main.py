@@ -34,7 +34,6 @@ from services.registration.domain import (
     UnsupportedMediaType,
 )
 from services.registration.publishing import to_contract
-from services.registration.receipts import IdempotencyKeyReused, InvalidIdempotencyKey
 from services.registration.tables import Tables, open_tables
 from shared.consumer import TrackedConsumer
 from shared.contracts.approval import APPROVAL_EVENTS
@@ -65,8 +64,6 @@ DOMAIN_ERRORS: dict[type[Exception], int] = {
     Incomplete: 422,
     InvalidChange: 422,
     Unroutable: 422,
-    IdempotencyKeyReused: 422,
-    InvalidIdempotencyKey: 422,
 }
 
 

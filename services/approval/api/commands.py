@@ -1,6 +1,8 @@
 """Every change to a case is a POST of a named command with a body (design.md §5).
 
-Who may give each command is the domain's rule (403); the state it may be given in (409); its
+Every command takes an `Idempotency-Key` (issue #12 §5): the same key and body return the first
+answer and record nothing, another body with that key is a 422. Who may give each command is
+the domain's rule (403); the state it may be given in (409); its
 input (422, every field problem listed). Due dates are never in a body: the service computes
 them from the case's rule set. Two commands come only from registration's events, not from
 here: `provide_supplement` (`d73.proposal.supplemented.v1`) and `withdraw`
@@ -44,7 +46,7 @@ from shared.contracts.bounds import (
     command_size_problem,
     json_problem,
 )
-from shared.web import CurrentActor
+from shared.web import CurrentActor, Keyed
 
 PROBLEMS: dict[int | str, dict[str, Any]] = {
     403: {"description": "Not allowed: the caller has no authority for this step"},
@@ -280,28 +282,46 @@ class CloseCommand(Command):
 
 @router.post("/request-supplement", summary="Ask the proposer to complete the plan")
 def request_supplement(
-    case_id: UUID, body: RequestSupplementCommand, actor: CurrentActor, approval: Approval
+    case_id: UUID,
+    body: RequestSupplementCommand,
+    actor: CurrentActor,
+    approval: Approval,
+    keyed: Keyed,
 ) -> CaseView:
-    return CaseView.of(approval.request_supplement(actor, case_id, **body.model_dump()))
+    return CaseView.of(
+        keyed(lambda: approval.request_supplement(actor, case_id, **body.model_dump()))
+    )
 
 
 @router.post("/receive-plan", summary="Receive the plan as complete: the 7-working-day clock")
-def receive_plan(case_id: UUID, actor: CurrentActor, approval: Approval) -> CaseView:
-    return CaseView.of(approval.receive_plan(actor, case_id))
+def receive_plan(case_id: UUID, actor: CurrentActor, approval: Approval, keyed: Keyed) -> CaseView:
+    return CaseView.of(keyed(lambda: approval.receive_plan(actor, case_id)))
 
 
 @router.post("/request-consultation", summary="Consult agencies and experts (Art 8 §2)")
 def request_consultation(
-    case_id: UUID, body: RequestConsultationCommand, actor: CurrentActor, approval: Approval
+    case_id: UUID,
+    body: RequestConsultationCommand,
+    actor: CurrentActor,
+    approval: Approval,
+    keyed: Keyed,
 ) -> CaseView:
-    return CaseView.of(approval.request_consultation(actor, case_id, **body.model_dump()))
+    return CaseView.of(
+        keyed(lambda: approval.request_consultation(actor, case_id, **body.model_dump()))
+    )
 
 
 @router.post("/receive-consultation-opinion", summary="Record a consultee's written opinion")
 def receive_consultation_opinion(
-    case_id: UUID, body: ConsultationOpinionCommand, actor: CurrentActor, approval: Approval
+    case_id: UUID,
+    body: ConsultationOpinionCommand,
+    actor: CurrentActor,
+    approval: Approval,
+    keyed: Keyed,
 ) -> CaseView:
-    return CaseView.of(approval.receive_consultation_opinion(actor, case_id, **body.model_dump()))
+    return CaseView.of(
+        keyed(lambda: approval.receive_consultation_opinion(actor, case_id, **body.model_dump()))
+    )
 
 
 @router.post("/close-consultation", summary="Back to review")
@@ -309,27 +329,35 @@ def close_consultation(
     case_id: UUID,
     actor: CurrentActor,
     approval: Approval,
+    keyed: Keyed,
     body: CloseConsultationCommand | None = None,
 ) -> CaseView:
+    command = body or CloseConsultationCommand()
     return CaseView.of(
-        approval.close_consultation(
-            actor, case_id, **(body or CloseConsultationCommand()).model_dump()
-        )
+        keyed(lambda: approval.close_consultation(actor, case_id, **command.model_dump()))
     )
 
 
 @router.post("/request-party-opinion", summary="Seek the Party committee's opinion (Art 4 §3)")
 def request_party_opinion(
-    case_id: UUID, body: RequestPartyOpinionCommand, actor: CurrentActor, approval: Approval
+    case_id: UUID,
+    body: RequestPartyOpinionCommand,
+    actor: CurrentActor,
+    approval: Approval,
+    keyed: Keyed,
 ) -> CaseView:
-    return CaseView.of(approval.request_party_opinion(actor, case_id, **body.model_dump()))
+    return CaseView.of(
+        keyed(lambda: approval.request_party_opinion(actor, case_id, **body.model_dump()))
+    )
 
 
 @router.post("/receive-party-opinion", summary="Record the Party committee's opinion")
 def receive_party_opinion(
-    case_id: UUID, body: PartyOpinionCommand, actor: CurrentActor, approval: Approval
+    case_id: UUID, body: PartyOpinionCommand, actor: CurrentActor, approval: Approval, keyed: Keyed
 ) -> CaseView:
-    return CaseView.of(approval.receive_party_opinion(actor, case_id, **body.model_dump()))
+    return CaseView.of(
+        keyed(lambda: approval.receive_party_opinion(actor, case_id, **body.model_dump()))
+    )
 
 
 # ---------------------------------------------------------------- decision
@@ -337,9 +365,15 @@ def receive_party_opinion(
 
 @router.post("/hold-approval-meeting", summary="The leadership collective's vote (Art 8 §1)")
 def hold_approval_meeting(
-    case_id: UUID, body: ApprovalMeetingCommand, actor: CurrentActor, approval: Approval
+    case_id: UUID,
+    body: ApprovalMeetingCommand,
+    actor: CurrentActor,
+    approval: Approval,
+    keyed: Keyed,
 ) -> CaseView:
-    return CaseView.of(approval.hold_approval_meeting(actor, case_id, **body.model_dump()))
+    return CaseView.of(
+        keyed(lambda: approval.hold_approval_meeting(actor, case_id, **body.model_dump()))
+    )
 
 
 @router.post(
@@ -347,16 +381,24 @@ def hold_approval_meeting(
     summary="The head authorises it in writing despite the collective (Art 8 §1 ¶2)",
 )
 def override_collective_rejection(
-    case_id: UUID, body: OverrideCommand, actor: CurrentActor, approval: Approval
+    case_id: UUID, body: OverrideCommand, actor: CurrentActor, approval: Approval, keyed: Keyed
 ) -> CaseView:
-    return CaseView.of(approval.override_collective_rejection(actor, case_id, **body.model_dump()))
+    return CaseView.of(
+        keyed(lambda: approval.override_collective_rejection(actor, case_id, **body.model_dump()))
+    )
 
 
 @router.post("/confirm-rejection", summary="The written decision not to approve, with reasons")
 def confirm_rejection(
-    case_id: UUID, body: ConfirmRejectionCommand, actor: CurrentActor, approval: Approval
+    case_id: UUID,
+    body: ConfirmRejectionCommand,
+    actor: CurrentActor,
+    approval: Approval,
+    keyed: Keyed,
 ) -> CaseView:
-    return CaseView.of(approval.confirm_rejection(actor, case_id, **body.model_dump()))
+    return CaseView.of(
+        keyed(lambda: approval.confirm_rejection(actor, case_id, **body.model_dump()))
+    )
 
 
 # ---------------------------------------------------------------- implementation
@@ -364,49 +406,73 @@ def confirm_rejection(
 
 @router.post("/allocate-resources", summary="Equipment, staff, funding (Art 10 §2)")
 def allocate_resources(
-    case_id: UUID, body: AllocateResourcesCommand, actor: CurrentActor, approval: Approval
+    case_id: UUID,
+    body: AllocateResourcesCommand,
+    actor: CurrentActor,
+    approval: Approval,
+    keyed: Keyed,
 ) -> CaseView:
-    return CaseView.of(approval.allocate_resources(actor, case_id, **body.model_dump()))
+    return CaseView.of(
+        keyed(lambda: approval.allocate_resources(actor, case_id, **body.model_dump()))
+    )
 
 
 @router.post("/start-implementation", summary="Implementation starts")
 def start_implementation(
-    case_id: UUID, body: StartImplementationCommand, actor: CurrentActor, approval: Approval
+    case_id: UUID,
+    body: StartImplementationCommand,
+    actor: CurrentActor,
+    approval: Approval,
+    keyed: Keyed,
 ) -> CaseView:
-    return CaseView.of(approval.start_implementation(actor, case_id, **body.model_dump()))
+    return CaseView.of(
+        keyed(lambda: approval.start_implementation(actor, case_id, **body.model_dump()))
+    )
 
 
 @router.post("/report-progress", summary="An interim progress report")
 def report_progress(
-    case_id: UUID, body: ReportProgressCommand, actor: CurrentActor, approval: Approval
+    case_id: UUID,
+    body: ReportProgressCommand,
+    actor: CurrentActor,
+    approval: Approval,
+    keyed: Keyed,
 ) -> CaseView:
-    return CaseView.of(approval.report_progress(actor, case_id, **body.model_dump()))
+    return CaseView.of(keyed(lambda: approval.report_progress(actor, case_id, **body.model_dump())))
 
 
 @router.post("/suspend", summary="Tạm dừng — suspend implementation, in writing")
 def suspend(
-    case_id: UUID, body: DirectionCommand, actor: CurrentActor, approval: Approval
+    case_id: UUID, body: DirectionCommand, actor: CurrentActor, approval: Approval, keyed: Keyed
 ) -> CaseView:
-    return CaseView.of(approval.suspend(actor, case_id, **body.model_dump()))
+    return CaseView.of(keyed(lambda: approval.suspend(actor, case_id, **body.model_dump())))
 
 
 @router.post("/resume", summary="Tiếp tục — resume implementation, in writing")
-def resume(case_id: UUID, body: ResumeCommand, actor: CurrentActor, approval: Approval) -> CaseView:
-    return CaseView.of(approval.resume(actor, case_id, **body.model_dump()))
+def resume(
+    case_id: UUID, body: ResumeCommand, actor: CurrentActor, approval: Approval, keyed: Keyed
+) -> CaseView:
+    return CaseView.of(keyed(lambda: approval.resume(actor, case_id, **body.model_dump())))
 
 
 @router.post("/stop", summary="Dừng — stop implementation, in writing")
 def stop(
-    case_id: UUID, body: DirectionCommand, actor: CurrentActor, approval: Approval
+    case_id: UUID, body: DirectionCommand, actor: CurrentActor, approval: Approval, keyed: Keyed
 ) -> CaseView:
-    return CaseView.of(approval.stop(actor, case_id, **body.model_dump()))
+    return CaseView.of(keyed(lambda: approval.stop(actor, case_id, **body.model_dump())))
 
 
 @router.post("/report-completion", summary="Báo cáo kết quả (form M5), 5 working days")
 def report_completion(
-    case_id: UUID, body: ReportCompletionCommand, actor: CurrentActor, approval: Approval
+    case_id: UUID,
+    body: ReportCompletionCommand,
+    actor: CurrentActor,
+    approval: Approval,
+    keyed: Keyed,
 ) -> CaseView:
-    return CaseView.of(approval.report_completion(actor, case_id, **body.model_dump()))
+    return CaseView.of(
+        keyed(lambda: approval.report_completion(actor, case_id, **body.model_dump()))
+    )
 
 
 # ---------------------------------------------------------------- evaluation and outcome
@@ -414,16 +480,28 @@ def report_completion(
 
 @router.post("/hold-evaluation-meeting", summary="The collective evaluates the results")
 def hold_evaluation_meeting(
-    case_id: UUID, body: EvaluationMeetingCommand, actor: CurrentActor, approval: Approval
+    case_id: UUID,
+    body: EvaluationMeetingCommand,
+    actor: CurrentActor,
+    approval: Approval,
+    keyed: Keyed,
 ) -> CaseView:
-    return CaseView.of(approval.hold_evaluation_meeting(actor, case_id, **body.model_dump()))
+    return CaseView.of(
+        keyed(lambda: approval.hold_evaluation_meeting(actor, case_id, **body.model_dump()))
+    )
 
 
 @router.post("/issue-conclusion", summary="Kết luận đánh giá in writing (form M6)")
 def issue_conclusion(
-    case_id: UUID, body: IssueConclusionCommand, actor: CurrentActor, approval: Approval
+    case_id: UUID,
+    body: IssueConclusionCommand,
+    actor: CurrentActor,
+    approval: Approval,
+    keyed: Keyed,
 ) -> CaseView:
-    return CaseView.of(approval.issue_conclusion(actor, case_id, **body.model_dump()))
+    return CaseView.of(
+        keyed(lambda: approval.issue_conclusion(actor, case_id, **body.model_dump()))
+    )
 
 
 @router.post("/recognize-result", summary="Công nhận kết quả — a completed result")
@@ -431,39 +509,65 @@ def recognize_result(
     case_id: UUID,
     actor: CurrentActor,
     approval: Approval,
+    keyed: Keyed,
     body: RecognizeResultCommand | None = None,
 ) -> CaseView:
+    command = body or RecognizeResultCommand()
     return CaseView.of(
-        approval.recognize_result(actor, case_id, **(body or RecognizeResultCommand()).model_dump())
+        keyed(lambda: approval.recognize_result(actor, case_id, **command.model_dump()))
     )
 
 
 @router.post("/grant-encouragement", summary="A form of encouragement (Art 10 §1)")
 def grant_encouragement(
-    case_id: UUID, body: GrantEncouragementCommand, actor: CurrentActor, approval: Approval
+    case_id: UUID,
+    body: GrantEncouragementCommand,
+    actor: CurrentActor,
+    approval: Approval,
+    keyed: Keyed,
 ) -> CaseView:
-    return CaseView.of(approval.grant_encouragement(actor, case_id, **body.model_dump()))
+    return CaseView.of(
+        keyed(lambda: approval.grant_encouragement(actor, case_id, **body.model_dump()))
+    )
 
 
 @router.post("/determine-protection", summary="The Art 11 protection finding")
 def determine_protection(
-    case_id: UUID, body: DetermineProtectionCommand, actor: CurrentActor, approval: Approval
+    case_id: UUID,
+    body: DetermineProtectionCommand,
+    actor: CurrentActor,
+    approval: Approval,
+    keyed: Keyed,
 ) -> CaseView:
-    return CaseView.of(approval.determine_protection(actor, case_id, **body.model_dump()))
+    return CaseView.of(
+        keyed(lambda: approval.determine_protection(actor, case_id, **body.model_dump()))
+    )
 
 
 @router.post("/report-prohibited-act", summary="Report an Art 6 prohibited act")
 def report_prohibited_act(
-    case_id: UUID, body: ReportProhibitedActCommand, actor: CurrentActor, approval: Approval
+    case_id: UUID,
+    body: ReportProhibitedActCommand,
+    actor: CurrentActor,
+    approval: Approval,
+    keyed: Keyed,
 ) -> CaseView:
-    return CaseView.of(approval.report_prohibited_act(actor, case_id, **body.model_dump()))
+    return CaseView.of(
+        keyed(lambda: approval.report_prohibited_act(actor, case_id, **body.model_dump()))
+    )
 
 
 @router.post("/record-prohibited-act-finding", summary="A finding on an Art 6 report")
 def record_prohibited_act_finding(
-    case_id: UUID, body: ProhibitedActFindingCommand, actor: CurrentActor, approval: Approval
+    case_id: UUID,
+    body: ProhibitedActFindingCommand,
+    actor: CurrentActor,
+    approval: Approval,
+    keyed: Keyed,
 ) -> CaseView:
-    return CaseView.of(approval.record_prohibited_act_finding(actor, case_id, **body.model_dump()))
+    return CaseView.of(
+        keyed(lambda: approval.record_prohibited_act_finding(actor, case_id, **body.model_dump()))
+    )
 
 
 # ---------------------------------------------------------------- deadlines and closing
@@ -471,20 +575,29 @@ def record_prohibited_act_finding(
 
 @router.post("/note-deadline-approaching", summary="Remind (Sở Nội vụ; the scheduler does it too)")
 def note_deadline_approaching(
-    case_id: UUID, body: NoteDeadlineCommand, actor: CurrentActor, approval: Approval
+    case_id: UUID, body: NoteDeadlineCommand, actor: CurrentActor, approval: Approval, keyed: Keyed
 ) -> CaseView:
-    return CaseView.of(approval.note_deadline_approaching(actor, case_id, **body.model_dump()))
+    return CaseView.of(
+        keyed(lambda: approval.note_deadline_approaching(actor, case_id, **body.model_dump()))
+    )
 
 
 @router.post("/record-deadline-breach", summary="Record who is late, and escalate an approval")
 def record_deadline_breach(
-    case_id: UUID, body: RecordBreachCommand, actor: CurrentActor, approval: Approval
+    case_id: UUID, body: RecordBreachCommand, actor: CurrentActor, approval: Approval, keyed: Keyed
 ) -> CaseView:
-    return CaseView.of(approval.record_deadline_breach(actor, case_id, **body.model_dump()))
+    return CaseView.of(
+        keyed(lambda: approval.record_deadline_breach(actor, case_id, **body.model_dump()))
+    )
 
 
 @router.post("/close", summary="Lưu trữ — archive the file")
 def close(
-    case_id: UUID, actor: CurrentActor, approval: Approval, body: CloseCommand | None = None
+    case_id: UUID,
+    actor: CurrentActor,
+    approval: Approval,
+    keyed: Keyed,
+    body: CloseCommand | None = None,
 ) -> CaseView:
-    return CaseView.of(approval.close_case(actor, case_id, **(body or CloseCommand()).model_dump()))
+    command = body or CloseCommand()
+    return CaseView.of(keyed(lambda: approval.close_case(actor, case_id, **command.model_dump())))

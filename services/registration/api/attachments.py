@@ -15,11 +15,11 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from services.registration.api.multipart import boundary_of, read_file_part
-from services.registration.api.proposals import IdempotencyKey, Registration
+from services.registration.api.proposals import Registration
 from services.registration.application import Upload
 from services.registration.domain import AttachmentTooLarge
 from services.registration.domain.attachments import allowed_list
-from shared.web import CurrentActor
+from shared.web import CurrentActor, IdempotencyKey
 
 router = APIRouter(prefix="/proposals/{proposal_id}/attachments", tags=["attachments"])
 

@@ -10,14 +10,15 @@ from datetime import date, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Request, status
+from fastapi import APIRouter, Depends, Request, status
 from pydantic import AfterValidator, BaseModel, Field
 
-from services.registration.application import Idempotency, RegistrationApplication
+from services.registration.application import RegistrationApplication
 from services.registration.domain import Proposal
 from shared.contracts.bounds import Line, PlanJson, Text, Title, bounded_plan
 from shared.contracts.plan import PlanDocument
-from shared.web import CurrentActor
+from shared.idempotency import Idempotency
+from shared.web import CurrentActor, IdempotencyKey
 
 PROBLEMS: dict[int | str, dict[str, Any]] = {
     401: {"description": "No valid bearer token"},
@@ -42,13 +43,6 @@ def registration_app(request: Request) -> RegistrationApplication:
 
 
 Registration = Annotated[RegistrationApplication, Depends(registration_app)]
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        description="Repeat a POST safely: the same key and body return the first answer",
-    ),
-]
 
 
 class DraftRequest(BaseModel):

@@ -3,12 +3,20 @@ returns the first result and records nothing; another body with that key is refu
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from services.registration.application import Idempotency, RegistrationApplication
-from services.registration.receipts import IdempotencyKeyReused, InvalidIdempotencyKey
+from services.registration.application import RegistrationApplication
+from shared.idempotency import (
+    CommandReceipt,
+    Idempotency,
+    IdempotencyKeyReused,
+    InvalidIdempotencyKey,
+    ProposalReceipt,
+)
 from tests.unit.registration_domain.builders import complete_plan
 from tests.unit.registration_service.builders import DIRECTOR, PDF, STRANGER, upload
 
@@ -115,15 +123,66 @@ def test_two_requests_racing_with_one_key_commit_once(
 ) -> None:
     body = {"title": "Một cửa"}
     first = app.draft(DIRECTOR, "Một cửa", None, idempotency=_key("k-1", "draft", "", body))
-    real = app._replayed
+    real = app._answered
     checks: list[bool] = []
 
     def racing(*args: Any) -> Any:
         checks.append(True)  # the racing request checked before the first one committed
         return None if len(checks) == 1 else real(*args)
 
-    monkeypatch.setattr(app, "_replayed", racing)
+    monkeypatch.setattr(app, "_answered", racing)
     again = app.draft(DIRECTOR, "Một cửa", None, idempotency=_key("k-1", "draft", "", body))
     assert again.id == first.id
     assert [row["id"] for row in app.proposals_of(DIRECTOR)] == [str(first.id)]
     assert len(checks) == 2  # it lost the race at commit and answered from the receipt
+
+
+def test_a_retry_refused_because_the_first_copy_succeeded_gets_the_first_answer(
+    app: RegistrationApplication, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue #12 §5: the retry checked for a receipt before the first copy committed, then
+    loaded the proposal after it: "already submitted" (409) must not be its answer."""
+    pid = app.draft(DIRECTOR, "Một cửa", complete_plan()).id
+    first = app.submit(DIRECTOR, pid, idempotency=_key("s-1", "submit", str(pid)))
+    end = _log_end(app)
+    real = app._answered
+    checks: list[bool] = []
+
+    def late(*args: Any) -> Any:
+        checks.append(True)
+        return None if len(checks) == 1 else real(*args)
+
+    monkeypatch.setattr(app, "_answered", late)
+    again = app.submit(DIRECTOR, pid, idempotency=_key("s-1", "submit", str(pid)))
+    assert (again.id, again.version) == (first.id, first.version)
+    assert len(checks) == 2
+    assert _log_end(app) == end
+
+
+def test_receipts_recorded_before_they_were_shared_are_still_read(
+    app: RegistrationApplication,
+) -> None:
+    """A receipt stored by registration's own receipt class (topic and field names of 0.2)
+    answers a retry after the upgrade."""
+    old_topic = "services.registration.receipts:CommandReceipt"
+    proposal = app.draft(DIRECTOR, "Một cửa", None)
+    key = _key("old-1", "draft", "", {"title": "Một cửa"})
+    receipt = ProposalReceipt._create(
+        getattr(ProposalReceipt, "Issued"),  # noqa: B009
+        id=CommandReceipt.create_id("registration", DIRECTOR.user_id, key.key),
+        user_id=DIRECTOR.user_id,
+        key=key.key,
+        digest=key.digest,
+        proposal_id=proposal.id,
+        proposal_version=proposal.version,
+        result={},
+        recorded_at=datetime.now(UTC),
+    )
+    (issued,) = receipt.collect_events()
+    stored = app.mapper.to_stored_event(issued)
+    state = bytes(stored.state).replace(b"shared.idempotency:ProposalReceipt", old_topic.encode())
+    app.recorder.insert_events(
+        [replace(stored, topic=f"{old_topic}.Issued", state=state)]  # as 0.2 stored it
+    )
+    again = app.draft(DIRECTOR, "Một cửa", None, idempotency=key)
+    assert (again.id, again.version) == (proposal.id, proposal.version)
