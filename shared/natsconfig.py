@@ -168,6 +168,7 @@ def service_subjects(service: str) -> tuple[str, ...]:
         f"d73.deadletter.{service}",
         f"d73.audit.checkpoint.{service}",
         f"d73.audit.alarm.{service}",
+        f"d73.journal.{service}",
     )
 
 

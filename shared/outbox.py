@@ -46,6 +46,7 @@ from shared.contracts.base import Published
 from shared.envelope import MSG_ID, POSITION, PoisonMessage, encode
 from shared.eventstore import ServiceApplication
 from shared.halt import HaltKind, ServiceHalt
+from shared.journal import Journal
 from shared.subjects import AUDIT_STREAM, StreamSpec
 
 log = logging.getLogger("d73.outbox")
@@ -91,6 +92,7 @@ class OutboxRelay:
         publish_timeout: float = 5.0,
         halt: ServiceHalt | None = None,
         diverged_recheck_seconds: float = 30.0,
+        journal: Journal | None = None,
     ) -> None:
         self.app = app
         self.service = service
@@ -119,6 +121,8 @@ class OutboxRelay:
         if audit is not None:
             self.halt.watch(HaltKind.LOG_TAMPERED, lambda: audit.tampered)
         self.diverged_recheck_seconds = diverged_recheck_seconds
+        self.journal = journal
+        """Where every stored event is also published as stored (`shared.journal`)."""
         self._failing: tuple[int, int] = (0, 0)
         """(position, failures in a row) of the event the relay could not publish."""
 
@@ -147,6 +151,8 @@ class OutboxRelay:
         backoff = 0.2
         while True:
             try:
+                if self.journal is not None:
+                    await self._recover(js)
                 last = await self.last_published_message(js)
                 self.position = position_of(last)
                 self._unpublished_leaves.clear()
@@ -160,6 +166,8 @@ class OutboxRelay:
                 if self.audit is not None:
                     await self._resync_audit(js)
                     await anyio.to_thread.run_sync(self._check_log_identity, last)
+                if self.journal is not None:
+                    await self._backfill_journal(js)
                 self.halt.lift(HaltKind.RELAY_DIVERGED)
                 self.halt.lift(HaltKind.STARTING)
                 log.info("relay %s resumes after position %d", self.service, self.position)
@@ -185,6 +193,33 @@ class OutboxRelay:
                 )
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
+
+    async def _recover(self, js: JetStreamContext) -> None:
+        """A store restored from a backup takes back, from the journal, what it lost."""
+        journal = self.journal
+        assert journal is not None
+        max_id = await anyio.to_thread.run_sync(self.app.recorder.max_notification_id)
+        missing = await journal.missing(js, max_id or 0)
+        if missing:
+            await anyio.to_thread.run_sync(journal.restore, missing)
+
+    async def _backfill_journal(self, js: JetStreamContext) -> None:
+        """Journal what was published before the journal existed (or before a crash)."""
+        journal = self.journal
+        assert journal is not None
+        after = await journal.last_position(js)
+        while after < self.position:
+            batch = await anyio.to_thread.run_sync(self._stored_between, after, self.position)
+            if not batch:
+                return
+            await journal.publish(js, batch, self.publish_timeout)
+            after = batch[-1].id
+
+    def _stored_between(self, after: int, through: int) -> Sequence[Notification]:
+        recorder: Any = self.app.recorder
+        return recorder.select_notifications(  # type: ignore[no-any-return]
+            start=after, limit=self.batch_size, stop=through, inclusive_of_start=False
+        )
 
     def _note_failure(self, js: JetStreamContext, error: Exception) -> None:
         """An event that cannot leave while NATS is reachable halts the service: at once when
@@ -252,6 +287,8 @@ class OutboxRelay:
         while True:
             self._wake.clear()
             batch = await anyio.to_thread.run_sync(self._next_batch, self.position)
+            if self.journal is not None and batch:
+                await self.journal.publish(js, [n for n, _, _ in batch], self.publish_timeout)
             for notification, head, checkpoint in batch:
                 await self._publish(js, notification, head)
                 self.position = notification.id

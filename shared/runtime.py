@@ -30,6 +30,7 @@ from shared.contracts.witness import WitnessMessage
 from shared.envelope import encode_message
 from shared.eventstore import ServiceApplication
 from shared.halt import ALARMING, HaltKind, HaltReason, ServiceHalt
+from shared.journal import Journal
 from shared.outbox import OutboxRelay, Translate
 from shared.settings import Settings
 from shared.subjects import (
@@ -127,6 +128,7 @@ class ServiceRuntime:
                 topics=relay_topics,
                 poll_seconds=settings.relay_poll_seconds,
                 halt=self.halt,
+                journal=Journal(service, app) if self.audit_log is not None else None,
             )
             if own is not None and translate is not None
             else None
@@ -186,6 +188,8 @@ class ServiceRuntime:
         names |= {c.upstream.name for c in self.consumers}
         names.add(DEADLETTER_STREAM.name)
         names.add(AUDIT_STREAM.name)  # alarms, and checkpoints with a log
+        if self.relay is not None and self.relay.journal is not None:
+            names.add(self.relay.journal.stream)
         return [s for s in STREAMS if s.name in names or s.owner == self.service]
 
     async def start(self) -> None:

@@ -69,12 +69,28 @@ DEADLETTER_STREAM = StreamSpec(
     owner="reporting",
     description="Messages a consumer could not process, with the reason",
 )
+
+
+def _journal(service: str) -> StreamSpec:
+    return StreamSpec(
+        f"D73_{service.upper()}_JOURNAL",
+        (f"d73.journal.{service}",),
+        owner=service,
+        description=(
+            f"Every stored event of {service} as stored, private ones included: what its store "
+            "recovers from after a restore (shared/journal.py); never public"
+        ),
+    )
+
+
+JOURNAL_OF_SERVICE = {service: _journal(service) for service in ("registration", "approval")}
 STREAMS: tuple[StreamSpec, ...] = (
     REGISTRATION_STREAM,
     APPROVAL_STREAM,
     AUDIT_STREAM,
     REPORTING_STREAM,
     DEADLETTER_STREAM,
+    *JOURNAL_OF_SERVICE.values(),
 )
 STREAM_OF_SERVICE = {"registration": REGISTRATION_STREAM, "approval": APPROVAL_STREAM}
 

@@ -1,0 +1,116 @@
+"""A store restored from a backup recovers what it lost from its journal (issue #12 §2), on a
+real nats-server: the store becomes what it was (same notification ids, private events
+included), the log rebuilt from it verifies against every checkpoint signed, the relay resumes
+where the stream ends and the next event takes the next position — no halt, nothing skipped,
+nothing doubled. A journal that does not match the store is not applied."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from nats.js import JetStreamContext
+
+from shared.envelope import POSITION
+from shared.halt import HaltKind
+from shared.journal import Journal
+from shared.outbox import OutboxRelay
+from shared.subjects import REGISTRATION_STREAM
+from tests.integration.test_auditlog_relay import audit_log, translate
+from tests.integration.test_outbox_relay import eventually_count, stream_messages
+from tests.support.relay import running
+from tests.unit.auditlog.support import SERVICE, Memo, MemoApp, memo_app
+
+pytestmark = pytest.mark.anyio
+
+
+def memo(title: str) -> Memo:
+    return Memo(title, Decimal("1000000"), date(2026, 12, 1))
+
+
+def journaled_relay(app: MemoApp, data_dir: Path) -> OutboxRelay:
+    return OutboxRelay(
+        app,
+        SERVICE,
+        REGISTRATION_STREAM,
+        translate,
+        audit=audit_log(app, data_dir, every_events=2),
+        poll_seconds=0.1,
+        diverged_recheck_seconds=0.2,
+        journal=Journal(SERVICE, app),
+    )
+
+
+def stored(app: MemoApp) -> list[tuple[int, str, int, bytes]]:
+    notifications = app.recorder.select_notifications(start=None, limit=1000)
+    return [
+        (n.id, str(n.originator_id), n.originator_version, bytes(n.state)) for n in notifications
+    ]
+
+
+async def test_a_restored_store_takes_back_what_it_lost_and_goes_on(
+    js: JetStreamContext, tmp_path: Path
+) -> None:
+    live, backup = tmp_path / "live", tmp_path / "backup"
+    app = memo_app(live)
+    async with running(journaled_relay(app, live), js):
+        app.record(memo("A"))
+        await eventually_count(js, 1)
+    app.close()
+    shutil.copytree(live, backup)  # the backup: A only
+
+    app = memo_app(live)
+    async with running(journaled_relay(app, live), js):
+        draft = memo("B")
+        app.record(draft)
+        draft.scribble("a private change")  # in the journal, on the stream only as a leaf hash
+        app.record(draft)
+        app.record(memo("B2"))
+        await eventually_count(js, 3)
+        await asyncio.sleep(0.3)
+    before = stored(app)
+    app.close()
+    shutil.rmtree(live)
+    shutil.copytree(backup, live)  # restored
+
+    restored = memo_app(live)
+    relay = journaled_relay(restored, live)
+    async with running(relay, js):
+        deadline = asyncio.get_running_loop().time() + 10
+        while len(stored(restored)) < len(before):
+            assert asyncio.get_running_loop().time() < deadline, "never recovered"
+            await asyncio.sleep(0.05)
+        assert stored(restored) == before, "the same events at the same notification ids"
+        restored.record(memo("C"))
+        await eventually_count(js, 4)
+        await asyncio.sleep(0.3)
+        assert not relay.halt.reasons
+        assert relay.audit is not None
+        assert relay.audit.tampered is None
+        assert relay.audit.tree_size == len(before) + 1
+    positions = [int(h[POSITION]) for h in await stream_messages(js)]
+    assert positions == sorted(set(positions)), "no position taken twice"
+    assert len(positions) == 4
+
+
+async def test_a_journal_that_is_not_the_stores_is_not_applied(
+    js: JetStreamContext, tmp_path: Path
+) -> None:
+    first = memo_app(tmp_path / "first")
+    async with running(journaled_relay(first, tmp_path / "first"), js):
+        for i in range(3):
+            first.record(memo(f"first {i}"))
+        await eventually_count(js, 3)
+    other = memo_app(tmp_path / "other")
+    other.record(memo("another store"))
+    relay = journaled_relay(other, tmp_path / "other")
+    async with running(relay, js):
+        deadline = asyncio.get_running_loop().time() + 10
+        while not relay.halt.holds(HaltKind.RELAY_DIVERGED):
+            assert asyncio.get_running_loop().time() < deadline, "never halted"
+            await asyncio.sleep(0.05)
+    assert len(stored(other)) == 1, "nothing of the first store's journal went into it"
