@@ -17,6 +17,7 @@ from typing import Annotated
 import httpx
 import typer
 
+from services.backup_cli import app as backup_app
 from services.secrets_cli import app as secrets_app
 from services.verify_cli import app as verify_app
 from shared.contracts.schemas import SCHEMA_DIR
@@ -31,6 +32,7 @@ ServiceName = Annotated[str, typer.Argument(help="registration | approval | repo
 cli = typer.Typer(help="D73 — Decree 73 innovation proposals: operators' command line.")
 cli.add_typer(verify_app)  # d73 verify, d73 verify-bundle
 cli.add_typer(secrets_app, name="secrets")  # d73 secrets init|show|rotate
+cli.add_typer(backup_app)  # d73 backup, d73 restore
 
 
 def _factory(service: str) -> str:
