@@ -5,8 +5,8 @@ travel there only as leaf hashes. A store restored from a backup has lost whatev
 committed after the backup — acknowledged commands, private ones included — and the signed log
 covers them. So the relay also publishes each stored event, before the public event it may
 make, on `d73.journal.<service>` in its stream D73_<SERVICE>_JOURNAL (never shared with
-agencies): its notification id (`d73-position`), originator, version, topic and stored state. `Nats-Msg-Id`
-names the event, so a copy republished after a crash is dropped.
+agencies): its notification id (`d73-position`), originator, version, topic and stored state.
+`Nats-Msg-Id` names the event, so a copy republished after a crash is dropped.
 
 On start, before anything else and before commands are taken, the relay recovers: when the
 journal goes further than the store, and the journal's event at the store's last notification id
