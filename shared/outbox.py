@@ -32,8 +32,10 @@ from nats.errors import MaxPayloadError
 from nats.js import JetStreamContext
 from nats.js.api import RawStreamMsg
 from nats.js.errors import NotFoundError
+from pydantic import ValidationError
 
 from shared.audit.checkpoint import Checkpoint as SignedCheckpoint
+from shared.audit.errors import AuditError
 from shared.auditlog.heads import MalformedLogHead, read_log_headers
 from shared.auditlog.log import LogHead, LogTampered, NewCheckpoint, ServiceLog
 from shared.auditlog.publishing import (
@@ -43,11 +45,12 @@ from shared.auditlog.publishing import (
 )
 from shared.contracts.audit import Checkpoint as CheckpointMessage
 from shared.contracts.base import Published
-from shared.envelope import MSG_ID, POSITION, PoisonMessage, encode
+from shared.contracts.witness import CheckpointCosigned
+from shared.envelope import CE_TYPE, MSG_ID, POSITION, PoisonMessage, encode
 from shared.eventstore import ServiceApplication
 from shared.halt import HaltKind, ServiceHalt
 from shared.journal import Journal
-from shared.subjects import AUDIT_STREAM, StreamSpec
+from shared.subjects import AUDIT_STREAM, REPORTING_STREAM, StreamSpec
 
 log = logging.getLogger("d73.outbox")
 
@@ -72,6 +75,9 @@ class StreamAheadOfStore(RuntimeError):
 class StoreDiverged(RuntimeError):
     """The store's event at the stream's last position is not the one the stream holds."""
 
+
+WITNESS_LOOKBACK = 500
+"""Messages of the witness's stream read back at start for this service's cosignatures."""
 
 BLOCKED_AFTER_FAILURES = 5
 """Failures in a row to publish one event, with NATS connected, that halt the service."""
@@ -366,6 +372,9 @@ class OutboxRelay:
         if on_stream is not None:
             # Kept again if the store lost it; a different root for a size kept is a fork.
             await anyio.to_thread.run_sync(audit.adopt, on_stream)
+        for cosigned in await self.witnessed_checkpoints(js):
+            # What the witness cosigned must be what this service holds (issue #12 §4).
+            await anyio.to_thread.run_sync(audit.adopt, cosigned)
         await anyio.to_thread.run_sync(audit.sync_to, self.position)
         self._checkpoint_size = on_stream.tree_size if on_stream is not None else 0
         await self._publish_kept_checkpoints(js, self._checkpoint_size)
@@ -387,6 +396,36 @@ class OutboxRelay:
         except PoisonMessage as error:
             log.error("the last checkpoint message of %s is unreadable: %s", self.service, error)
             return None
+
+    async def witnessed_checkpoints(self, js: JetStreamContext) -> list[SignedCheckpoint]:
+        """This service's checkpoints among the witness's latest cosignatures (D73_REPORTING),
+        oldest first; [] when the witness has published none (or is not reachable)."""
+        try:
+            info = await js.stream_info(REPORTING_STREAM.name)
+        except Exception as error:  # no witness yet: nothing to compare with
+            log.info("no witness cosignatures to check %s against: %s", self.service, error)
+            return []
+        found: list[SignedCheckpoint] = []
+        if not info.state.messages:
+            return found
+        last = info.state.last_seq
+        first = max(info.state.first_seq, last - WITNESS_LOOKBACK + 1, 1)
+        for seq in range(last, first - 1, -1):
+            try:
+                msg = await js.get_msg(REPORTING_STREAM.name, seq=seq)
+            except NotFoundError:
+                continue  # deleted from a stream with limits
+            if (msg.headers or {}).get(CE_TYPE) != CheckpointCosigned.TYPE:
+                continue
+            try:
+                cosigned = CheckpointCosigned.model_validate_json(msg.data or b"")
+                if cosigned.service == self.service:
+                    found.append(SignedCheckpoint.from_dict(cosigned.checkpoint.model_dump()))
+            except (ValidationError, AuditError) as error:
+                log.warning(
+                    "unreadable cosignature at %s seq %d: %s", REPORTING_STREAM.name, seq, error
+                )
+        return found[::-1]
 
     async def _publish_kept_checkpoints(self, js: JetStreamContext, after: int) -> None:
         """Publish the kept checkpoints larger than `after`, each with its consistency proof

@@ -13,7 +13,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
@@ -138,6 +138,14 @@ class Settings(BaseSettings):
     )
     signing_key_dir: Path | None = Field(
         None, description="Ed25519 service keys (default <data dir>/keys; made on first run)"
+    )
+    signing_key: SecretStr | None = Field(
+        None,
+        description=(
+            "The service's Ed25519 signing key (PEM); give it as D73_SIGNING_KEY_FILE (a secret "
+            "file, a separate mount or /dev/fd/N) so that it never lies beside the store; its "
+            "public half and retired keys stay in the signing key dir"
+        ),
     )
     trusted_key_dir: Path | None = Field(
         None,

@@ -20,6 +20,7 @@ from shared.auditlog.keys import (
     ServiceKeys,
     TrustedKeys,
     export_dir_of,
+    given_key_of,
     key_dir_of,
     trusted_key_dir_of,
 )
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             SERVICE,
             key_dir_of(settings),
             export_to=export_dir_of(settings),
+            given=given_key_of(settings),
         ),
         trusted=TrustedKeys(trusted_key_dir_of(settings)),
     )

@@ -69,11 +69,20 @@ def save_private_key(private_key: Ed25519PrivateKey, path: Path | str) -> None:
 def load_private_key(path: Path | str) -> Ed25519PrivateKey:
     """Read a PEM private key written by `save_private_key`."""
     try:
-        key = serialization.load_pem_private_key(Path(path).read_bytes(), password=None)
-    except (OSError, ValueError, TypeError) as error:
+        pem = Path(path).read_bytes()
+    except OSError as error:
         raise KeyFileError(f"cannot read the private key in {path}: {error}") from error
+    return private_key_from_pem(pem, str(path))
+
+
+def private_key_from_pem(pem: bytes, where: str) -> Ed25519PrivateKey:
+    """An Ed25519 private key from its PEM text (`where` names it in errors)."""
+    try:
+        key = serialization.load_pem_private_key(pem, password=None)
+    except (ValueError, TypeError) as error:
+        raise KeyFileError(f"cannot read the private key in {where}: {error}") from error
     if not isinstance(key, Ed25519PrivateKey):
-        raise KeyFileError(f"{path} holds a {type(key).__name__}, not an Ed25519 key")
+        raise KeyFileError(f"{where} holds a {type(key).__name__}, not an Ed25519 key")
     return key
 
 

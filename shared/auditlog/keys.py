@@ -36,6 +36,7 @@ from shared.audit.keys import (
     key_id,
     load_private_key,
     load_public_key,
+    private_key_from_pem,
     public_key_b64,
     save_private_key,
     save_public_key,
@@ -47,6 +48,21 @@ log = logging.getLogger("d73.audit")
 
 def key_dir_of(settings: Settings) -> Path:
     return settings.signing_key_dir or settings.data_dir / "keys"
+
+
+def given_key_of(settings: Settings) -> bytes | None:
+    """The signing key's PEM given in the settings (`D73_SIGNING_KEY_FILE`), if any; warns when
+    the key instead lies in the data directory, beside the store it signs (issue #12 §4)."""
+    if settings.signing_key is not None:
+        return settings.signing_key.get_secret_value().encode()
+    key_dir = key_dir_of(settings).resolve()
+    if not settings.development and key_dir.is_relative_to(settings.data_dir.resolve()):
+        log.warning(
+            "the signing key lies in %s, beside the store it signs: give it as "
+            "D73_SIGNING_KEY_FILE, or D73_SIGNING_KEY_DIR on another mount (docs/operators.md)",
+            key_dir,
+        )
+    return None
 
 
 def trusted_key_dir_of(settings: Settings) -> Path:
@@ -133,11 +149,22 @@ class ServiceKeys:
 
     @classmethod
     def load_or_create(
-        cls, service: str, key_dir: Path, *, export_to: Path | None = None
+        cls,
+        service: str,
+        key_dir: Path,
+        *,
+        export_to: Path | None = None,
+        given: bytes | None = None,
     ) -> ServiceKeys:
         """The service's key, generated on first run (development) and announced in the log;
-        its public half also written into `export_to` (witnesses' trusted keys), if given."""
+        its public half also written into `export_to` (witnesses' trusted keys), if given.
+
+        `given`: the private key's PEM from elsewhere (`D73_SIGNING_KEY_FILE`: a secret file, a
+        separate mount, a file descriptor), never written to disk; `key_dir` then keeps only
+        public keys (issue #12 §4: the signing key is not the store's neighbour)."""
         key_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if given is not None:
+            return cls._from_given(service, key_dir, given, export_to)
         private = private_key_path(key_dir, service)
         if not private.exists() and _create_private_key(private):
             public = load_private_key(private).public_key()
@@ -166,6 +193,20 @@ class ServiceKeys:
             public_key_b64(keys.public_key),
         )
         return keys
+
+    @classmethod
+    def _from_given(
+        cls, service: str, key_dir: Path, pem: bytes, export_to: Path | None
+    ) -> ServiceKeys:
+        private_key = private_key_from_pem(pem, "D73_SIGNING_KEY(_FILE)")
+        public = private_key.public_key()
+        export_public_key(public, service, key_dir)  # trusted for its own checkpoints
+        if export_to is not None and export_to.resolve() != key_dir.resolve():
+            export_public_key(public, service, export_to)
+        log.info(
+            "%s signs its audit checkpoints with the key given (key id %s)", service, key_id(public)
+        )
+        return cls(service, private_key, trusted_public_keys(key_dir, service))
 
 
 class TrustedKeys:

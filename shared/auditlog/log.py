@@ -41,7 +41,7 @@ from shared.audit.errors import CheckpointError
 from shared.audit.keys import key_id, public_key_b64
 from shared.auditlog.entries import EntryEncoder
 from shared.auditlog.heads import log_headers
-from shared.auditlog.keys import ServiceKeys, export_dir_of, key_dir_of
+from shared.auditlog.keys import ServiceKeys, export_dir_of, given_key_of, key_dir_of
 from shared.auditlog.table import CheckpointTable
 from shared.auditlog.tree import ChunkChanged, ChunkedMerkleTree
 from shared.eventstore import ServiceApplication, events_table
@@ -142,12 +142,15 @@ class ServiceLog:
         every_seconds: float = 60.0,
         chunk_bits: int = 8,
         clock: Callable[[], float] = time.monotonic,
+        given_key: bytes | None = None,
     ) -> None:
         self.service = service
         self.app = app
         self.key_dir = key_dir
         self.export_key_to = export_key_to
         """Where the public key is also written for witnesses (`D73_TRUSTED_KEY_DIR`)."""
+        self.given_key = given_key
+        """The private key's PEM when it is not kept in `key_dir` (`D73_SIGNING_KEY_FILE`)."""
         self.every_events = max(1, every_events)
         self.every_seconds = every_seconds
         self._clock = clock
@@ -178,6 +181,7 @@ class ServiceLog:
             export_key_to=export_dir_of(settings),
             every_events=settings.checkpoint_every_events,
             every_seconds=settings.checkpoint_every_seconds,
+            given_key=given_key_of(settings),
         )
 
     # ------------------------------------------------------------------ state
@@ -188,7 +192,7 @@ class ServiceLog:
             if self._keys is not None:
                 return
             self._keys = ServiceKeys.load_or_create(
-                self.service, self.key_dir, export_to=self.export_key_to
+                self.service, self.key_dir, export_to=self.export_key_to, given=self.given_key
             )
             self._table.create()
             self._latest = self._table.latest()
