@@ -31,6 +31,7 @@ from shared.envelope import encode_message
 from shared.eventstore import ServiceApplication
 from shared.halt import ALARMING, HaltKind, HaltReason, ServiceHalt
 from shared.journal import Journal
+from shared.migrations import migrate
 from shared.outbox import OutboxRelay, Translate
 from shared.settings import Settings
 from shared.subjects import (
@@ -193,6 +194,8 @@ class ServiceRuntime:
         return [s for s in STREAMS if s.name in names or s.owner == self.service]
 
     async def start(self) -> None:
+        # The schema steps this store lacks, first; a store from a newer release stops the start.
+        await anyio.to_thread.run_sync(migrate, self.service, self.app)
         if self.audit_log is not None:
             try:
                 # The key (generated on first run) and the checkpoint table, before anything.

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
+from eventsourcing.utils import get_topic
 from fastapi import FastAPI
 
 from services.approval.api import cases, certificates, commands
@@ -14,6 +16,7 @@ from services.approval.application import (
     NotPartyToCase,
     utc_now,
 )
+from services.approval.domain.case import Case
 from services.approval.domain.errors import Conflict, Invalid, InvalidTransition, NotAllowed
 from services.approval.publishing import to_contract
 from services.approval.scheduler import DeadlineScheduler
@@ -96,3 +99,33 @@ def create_app(
         routers=[cases.router, commands.router, certificates.router],
         domain_errors=DOMAIN_ERRORS,
     )
+
+
+def upgrade_problems(app: ApprovalApplication, settings: Settings) -> list[str]:
+    """What this release cannot serve in a store an older one wrote (`d73 migrate` lists it):
+    a case keeps the rule-set version it was opened under (its deadlines follow it), so every
+    such version must still load, from the project's rule sets or D73_RULE_SETS_DIR."""
+    from shared.rulesets.errors import RuleSetError
+    from shared.rulesets.loader import rule_set
+
+    opened = get_topic(Case) + ".Opened"
+    versions: set[str] = set()
+    start: int | None = None
+    while batch := app.recorder.select_notifications(
+        start, 500, topics=[opened], inclusive_of_start=start is None
+    ):
+        for notification in batch:
+            stamp: dict[str, Any] = getattr(app.mapper.to_domain_event(notification), "stamp")  # noqa: B009
+            versions.add(str(stamp["rule_set_version"]))
+        start = batch[-1].id
+    problems = []
+    for version in sorted(versions):
+        try:
+            rule_set(settings.jurisdiction, version, extra_dir=settings.rule_sets_dir)
+        except RuleSetError:
+            problems.append(
+                f"cases were opened under rule set {settings.jurisdiction} {version}, which this "
+                "release does not ship: put its file in D73_RULE_SETS_DIR "
+                f"(<dir>/{settings.jurisdiction}/{version}.json) before starting approval"
+            )
+    return problems
