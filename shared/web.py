@@ -26,6 +26,7 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared import problem_texts as texts
+from shared.apidocs import install_offline_docs
 from shared.contracts.bounds import MAX_JSON_BODY_BYTES
 from shared.eventstore import ServiceApplication
 from shared.halt import ServiceHalt
@@ -443,7 +444,10 @@ def create_service_app(
         version=version,
         description=description,
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
+    install_offline_docs(app)
     app.state.verifier = TokenVerifier(runtime.settings)
     app.state.runtime = runtime
     refuse_commands_when_halted(app, runtime.halt)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 
@@ -86,7 +88,17 @@ def test_readyz_reports_nats_loss_as_503_and_recovers(
 
 
 def test_openapi_and_asyncapi_are_served(registration: str) -> None:
-    assert httpx.get(f"{registration}/docs").status_code == 200
+    docs = httpx.get(f"{registration}/docs")
+    assert docs.status_code == 200
+    # Offline: every script and style of the page is served by the service itself.
+    sources = re.findall(r'(?:src|href)="([^"]+)"', docs.text)
+    assert sources
+    assert all(s.startswith("/docs/assets/") for s in sources), sources
+    for source in sources:
+        assert httpx.get(f"{registration}{source}").status_code == 200
+    bundle = httpx.get(f"{registration}/docs/assets/swagger-ui-bundle.js").text
+    assert "SwaggerUIBundle" in bundle
+    assert httpx.get(f"{registration}/openapi.json").json()["openapi"].startswith("3.1")
     spec = httpx.get(f"{registration}/asyncapi").json()
     assert spec["asyncapi"].startswith("3.")
     channels = spec["channels"]
