@@ -107,6 +107,7 @@ class Settings(BaseSettings):
     registration_port: int = Field(8101, description="HTTP port of registration")
     approval_port: int = Field(8102, description="HTTP port of approval")
     reporting_port: int = Field(8103, description="HTTP port of reporting")
+    portal_port: int = Field(8100, description="HTTP port of the web portal")
     nats_port: int = Field(
         4322, description="Port of the embedded nats-server (`d73 run`); 4222 is often taken"
     )
@@ -174,6 +175,7 @@ class Settings(BaseSettings):
             "registration": self.registration_port,
             "approval": self.approval_port,
             "reporting": self.reporting_port,
+            "portal": self.portal_port,
         }
         return ports[service]
 

@@ -1,0 +1,106 @@
+"""The portal's wiring: sessions, sign-in, pages, static files, health."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+from services.portal import auth
+from services.portal.pages import proposals
+from services.portal.services_api import ServiceClient, ServiceRefused
+from services.portal.settings import PortalSettings
+from services.portal.web import CsrfRejected, SignInRequired, refused, render, see_other
+from shared.directory import load_directory
+
+log = logging.getLogger("d73.portal")
+STATIC = Path(__file__).parent / "static"
+SECURITY_HEADERS = {
+    # Every script, style and image is served from here (vendored): nothing from elsewhere.
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; "
+    "form-action 'self' http: https:; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+
+
+def create_app(settings: PortalSettings | None = None) -> FastAPI:
+    settings = settings or PortalSettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.services = ServiceClient(settings)
+        try:
+            yield
+        finally:
+            await app.state.services.close()
+
+    app = FastAPI(
+        title="D73 portal",
+        description="The pages officials, leaders, Home Affairs staff and auditors use.",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.settings = settings
+    app.state.directory = load_directory(settings.jurisdiction, extra_dir=settings.directory_dir)
+    app.state.oidc = auth.oidc_client(settings)
+    if settings.portal_session_secret is None:
+        log.warning("D73_PORTAL_SESSION_SECRET is not set: sessions end when the portal restarts")
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.portal_session_secret or secrets.token_urlsafe(32),
+        session_cookie="d73_portal",
+        max_age=settings.portal_session_hours * 3600,
+        same_site="lax",
+        https_only=settings.portal_secure_cookies,
+    )
+
+    @app.middleware("http")
+    async def security_headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    async def on_sign_in_required(request: Request, error: Exception) -> Response:
+        assert isinstance(error, SignInRequired)
+        from urllib.parse import quote
+
+        return see_other(f"/sign-in?next={quote(error.next_url)}")
+
+    async def on_csrf(request: Request, error: Exception) -> Response:
+        return render(request, "error.html", status_code=403, problem="csrf")
+
+    async def on_refused(request: Request, error: Exception) -> Response:
+        assert isinstance(error, ServiceRefused)
+        return refused(request, error, "error.html")
+
+    app.add_exception_handler(SignInRequired, on_sign_in_required)
+    app.add_exception_handler(CsrfRejected, on_csrf)
+    app.add_exception_handler(ServiceRefused, on_refused)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": "portal"}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> JSONResponse:
+        return JSONResponse({"status": "ready"})
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.include_router(auth.router)
+    for pages in (proposals,):
+        app.include_router(pages.router)
+    return app

@@ -1,0 +1,58 @@
+"""The portal's settings: where the services are, how people sign in, how sessions are kept."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from shared.settings import Settings
+
+
+class PortalSettings(Settings):
+    """Every D73_* setting, plus the portal's own (D73_PORTAL_*, D73_OIDC_*)."""
+
+    portal_dev_sign_in: bool = Field(
+        False,
+        description="Offer the development sign-in (pick a person of the directory); "
+        "`d73 run` turns it on, never enable it in production",
+    )
+    portal_session_secret: str | None = Field(
+        None, description="Key signing the portal's session cookies (random per start if unset)"
+    )
+    portal_secure_cookies: bool = Field(
+        False, description="Send cookies over HTTPS only (set behind a TLS proxy)"
+    )
+    portal_session_hours: int = Field(8, ge=1, le=24, description="How long a sign-in lasts")
+    portal_public_url: str | None = Field(
+        None, description="The portal's URL as browsers see it (OIDC redirect); default host:port"
+    )
+    portal_auditors: str = Field(
+        "",
+        description="Person ids (comma separated) who act as auditors/inspectors in the portal",
+    )
+    registration_url: str | None = Field(None, description="Registration's URL for the portal")
+    approval_url: str | None = Field(None, description="Approval's URL for the portal")
+    reporting_url: str | None = Field(None, description="Reporting's URL for the portal")
+    oidc_issuer: str | None = Field(
+        None, description="OpenID Connect issuer URL; sign-in through it when set"
+    )
+    oidc_client_id: str = Field("d73-portal", description="The portal's OIDC client id")
+    oidc_client_secret: str | None = Field(None, description="The portal's OIDC client secret")
+    oidc_scope: str = Field("openid profile", description="Scopes asked of the provider")
+
+    def service_url(self, service: str) -> str:
+        explicit = {
+            "registration": self.registration_url,
+            "approval": self.approval_url,
+            "reporting": self.reporting_url,
+        }[service]
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host
+        return (explicit or f"http://{host}:{self.port_of(service)}").rstrip("/")
+
+    @property
+    def public_url(self) -> str:
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host
+        return (self.portal_public_url or f"http://{host}:{self.portal_port}").rstrip("/")
+
+    @property
+    def auditor_ids(self) -> frozenset[str]:
+        return frozenset(p.strip() for p in self.portal_auditors.split(",") if p.strip())

@@ -1,0 +1,12 @@
+// D73 portal: a few lines of plain JavaScript; every page works without it.
+// A form whose button says data-confirm asks first (withdrawing, deciding).
+document.addEventListener("submit", function (event) {
+  var button = event.submitter;
+  var question = button && button.getAttribute("data-confirm");
+  if (question && !window.confirm(question)) { event.preventDefault(); }
+});
+// After a refused form, move the keyboard focus to the message so screen readers read it.
+document.addEventListener("DOMContentLoaded", function () {
+  var alert = document.querySelector(".alert.error");
+  if (alert) { alert.setAttribute("tabindex", "-1"); alert.focus(); }
+});
