@@ -163,7 +163,7 @@ class Suite:
     def env_for(self, service: str, port: int) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("D73_")}
         url = urlsplit(self.nats_url)
-        if url.username:  # a secured server: each service logs in as its own NATS user
+        if url.username and service in SERVICE_PASSWORDS:  # each service, its own NATS user
             env["D73_NATS_USER"] = service
             env["D73_NATS_PASSWORD"] = SERVICE_PASSWORDS[service]
         env.update(

@@ -1,0 +1,81 @@
+"""The suite with its portal, and what a test does in a browser: sign in, check a page with
+axe-core, read what a page says."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Page, expect
+
+from shared.natsserver import free_port
+from tests.support.infra import ServiceProcess, Suite
+
+NODE_MODULES = Path(__file__).parent / "node_modules"
+AXE = NODE_MODULES / "axe-core" / "axe.min.js"
+AUDITOR_ID = "ct.p0060"
+"""A person of Sở Nội vụ's emulation and commendation board, named auditor for the tests."""
+
+
+@dataclass
+class PortalSuite(Suite):
+    """The three services and the portal, as `d73 run` starts them."""
+
+    def start_all(self) -> None:
+        self.start()
+        port = free_port()
+        env = self.env_for("portal", port)
+        env.update(
+            {
+                "D73_PORTAL_DEV_SIGN_IN": "true",
+                "D73_PORTAL_AUDITORS": AUDITOR_ID,
+                "D73_PORTAL_SESSION_SECRET": "browser-tests-session-secret-0123456789",
+                **{
+                    f"D73_{name.upper()}_URL": self[name].url
+                    for name in ("registration", "approval", "reporting")
+                },
+            }
+        )
+        self.services["portal"] = ServiceProcess("portal", env, port, self.data_dir / "portal.log")
+        self.services["portal"].start()
+
+    @property
+    def portal_url(self) -> str:
+        return self["portal"].url
+
+
+def sign_in(page: Page, base: str, person_id: str) -> None:
+    """The development sign-in, as a person does it: the sign-in page, pick, confirm."""
+    page.goto(f"{base}/sign-in")
+    page.get_by_label("Người").select_option(person_id)
+    page.get_by_role("button", name="Đăng nhập với người này").click()
+    expect(page.get_by_role("button", name="Đăng xuất")).to_be_visible()
+
+
+def sign_out(page: Page) -> None:
+    page.get_by_role("button", name="Đăng xuất").click()
+    expect(page.get_by_role("heading", name="Đăng nhập", exact=True)).to_be_visible()
+
+
+def axe_violations(page: Page) -> list[dict[str, Any]]:
+    """Serious and critical axe-core violations of the page as it stands."""
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
+    results = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    return [
+        {
+            "id": v["id"],
+            "impact": v["impact"],
+            "help": v["help"],
+            "nodes": [n["target"] for n in v["nodes"]][:5],
+        }
+        for v in results["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def assert_accessible(page: Page) -> None:
+    found = axe_violations(page)
+    assert not found, f"{page.url}: " + json.dumps(found, ensure_ascii=False, indent=1)
