@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
-# One image for the three D73 services; the command picks the service:
-#   docker run d73 serve registration|approval|reporting
+# One image for the three D73 services and the portal; the command picks which:
+#   docker run d73 serve registration|approval|reporting|portal
 # Build: docker compose build (or docker build -t d73 .). Runtime dependencies are the project's
 # own (pyproject.toml), each pinned to the version in requirements.lock; dev tools stay out.
 ARG PYTHON_IMAGE=python:3.11-slim
@@ -41,7 +41,7 @@ COPY --from=build /usr/share/fonts/truetype/dejavu /usr/share/fonts/truetype/dej
 COPY deploy/healthcheck.py /opt/d73/healthcheck.py
 USER 10001:10001
 WORKDIR /var/lib/d73
-EXPOSE 8101 8102 8103
+EXPOSE 8100 8101 8102 8103
 # Liveness of whichever service this container serves (its port comes from D73_* settings).
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "/opt/d73/healthcheck.py"]

@@ -1,8 +1,9 @@
 """Container health check: GET /healthz of the D73 service this container serves.
 
-The image serves any of the three services (`d73 serve <service>`), each on its own port, so the
-check finds the service in the running command line and its port in the D73_* settings. Exit 0
-when healthy, 1 otherwise (Docker's HEALTHCHECK contract). Standard library plus shared.settings.
+The image serves any of the three services or the portal (`d73 serve <service>`), each on its
+own port, so the check finds the service in the running command line and its port in the D73_*
+settings. Exit 0 when healthy, 1 otherwise (Docker's HEALTHCHECK contract). Standard library
+plus shared.settings.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import urllib.request
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-SERVICES = ("registration", "approval", "reporting")
+SERVICES = ("registration", "approval", "reporting", "portal")
 
 
 def service_in(argv: Sequence[str]) -> str | None:

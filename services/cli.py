@@ -28,7 +28,9 @@ from shared.natsserver import NatsServer, PortInUse, port_is_free
 from shared.settings import InsecureSettings, Persistence, Settings
 
 SERVICES = ("registration", "approval", "reporting")
-ServiceName = Annotated[str, typer.Argument(help="registration | approval | reporting")]
+PORTAL = "portal"
+"""The web portal: a fourth process that only calls the three services' APIs."""
+ServiceName = Annotated[str, typer.Argument(help="registration | approval | reporting | portal")]
 cli = typer.Typer(help="D73 — Decree 73 innovation proposals: operators' command line.")
 cli.add_typer(verify_app)  # d73 verify, d73 verify-bundle
 cli.add_typer(secrets_app, name="secrets")  # d73 secrets init|show|rotate
@@ -36,8 +38,8 @@ cli.add_typer(backup_app)  # d73 backup, d73 restore
 
 
 def _factory(service: str) -> str:
-    if service not in SERVICES:
-        raise typer.BadParameter(f"service must be one of {', '.join(SERVICES)}")
+    if service not in (*SERVICES, PORTAL):
+        raise typer.BadParameter(f"service must be one of {', '.join((*SERVICES, PORTAL))}")
     return f"services.{service}.main:create_app"
 
 
@@ -85,7 +87,8 @@ def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 60.0) 
 
 @cli.command()
 def run() -> None:
-    """Run the whole suite on this machine: nats-server (JetStream) and the three services."""
+    """Run the whole suite on this machine: nats-server (JetStream), the three services and the
+    web portal."""
     settings = Settings()
     try:
         settings.require_safe_secrets()
@@ -102,9 +105,9 @@ def run() -> None:
             *(("nats", settings.nats_port), ("nats monitor", settings.nats_monitor_port))[
                 : 2 if embedded else 0
             ],
-            *((s, settings.port_of(s)) for s in SERVICES),
+            *((s, settings.port_of(s)) for s in (*SERVICES, PORTAL)),
         ]
-        if not port_is_free(port, settings.host if name in SERVICES else "127.0.0.1")
+        if not port_is_free(port, settings.host if name in (*SERVICES, PORTAL) else "127.0.0.1")
     ]
     if busy:
         for name, port in busy:
@@ -173,6 +176,18 @@ def run() -> None:
             url = f"http://{settings.host}:{settings.port_of(service)}"
             _wait_ready(url, proc)
             typer.echo(f"{service:<12} {url}   (API docs {url}/docs)")
+        # The portal, for people in a browser; on this machine it offers the development
+        # sign-in (pick a person of the directory) unless D73_PORTAL_DEV_SIGN_IN says otherwise.
+        portal_env = dict(env)
+        portal_env.setdefault("D73_PORTAL_DEV_SIGN_IN", "true")
+        children[PORTAL] = subprocess.Popen(
+            [sys.executable, "-m", "services.cli", "serve", PORTAL],
+            env=portal_env,
+            start_new_session=True,
+        )
+        portal_url = f"http://{settings.host}:{settings.port_of(PORTAL)}"
+        _wait_ready(portal_url, children[PORTAL])
+        typer.echo(f"{PORTAL:<12} {portal_url}   (open it in a browser and sign in)")
         typer.echo("D73 is running. Press Ctrl-C to stop; data stays in " + str(data))
         while not stopping:
             for service, proc in children.items():
@@ -350,8 +365,10 @@ def migrate_command(
 
 def settings_table() -> str:
     """The README's settings table, generated from the Settings model so the two never drift."""
+    from services.portal.settings import PortalSettings  # the services' settings and more
+
     rows = ["| variable | default | meaning |", "|---|---|---|"]
-    for name, info in Settings.model_fields.items():
+    for name, info in PortalSettings.model_fields.items():
         default = info.get_default(call_default_factory=True)
         shown = "" if default is None else str(getattr(default, "value", default))
         rows.append(f"| `D73_{name.upper()}` | `{shown}` | {info.description or ''} |")

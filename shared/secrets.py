@@ -6,6 +6,7 @@ random into a secrets directory (a volume), once, and every consumer reads its o
 
     <dir>/store/<VARIABLE>          the values, one file each (only this command reads them)
     <dir>/<service>/jwt_secret, nats_password, postgres_password: each D73 service's own
+    <dir>/portal/jwt_secret, portal_session_secret, oidc_client_secret: the web portal's
     <dir>/nats/passwords.conf       the nats-server include defining every NATS password
     <dir>/postgres/<variable>       (lower case) the superuser's and the services' roles'
 
@@ -33,6 +34,10 @@ from shared.natsconfig import (
 
 SECRET_BYTES = 32
 JWT_SECRET = "D73_JWT_SECRET"
+PORTAL = "portal"
+PORTAL_SESSION_SECRET = "D73_PORTAL_SESSION_SECRET"
+OIDC_CLIENT_SECRET = "D73_OIDC_CLIENT_SECRET"
+"""Given by the identity provider: set it in .env; the generated one only fills the file."""
 POSTGRES_SUPERUSER = "POSTGRES_PASSWORD"
 STORE = "store"
 NATS_INCLUDE = Path("nats/passwords.conf")
@@ -55,6 +60,8 @@ def secret_variables(agencies: Sequence[str] = ()) -> list[str]:
     """Every secret of a deployment, by the variable an operator may set in `.env`."""
     return [
         JWT_SECRET,
+        PORTAL_SESSION_SECRET,
+        OIDC_CLIENT_SECRET,
         *nats_variables(agencies),
         POSTGRES_SUPERUSER,
         *(postgres_variable(s) for s in SERVICES),
@@ -68,6 +75,14 @@ def service_files(service: str) -> dict[str, str]:
         "nats_password": password_variable(service),
         "postgres_password": postgres_variable(service),
     }
+
+
+PORTAL_FILES = {
+    "jwt_secret": JWT_SECRET,
+    "portal_session_secret": PORTAL_SESSION_SECRET,
+    "oidc_client_secret": OIDC_CLIENT_SECRET,
+}
+"""File name → variable for what the portal reads (it signs tokens; it has no NATS or database)."""
 
 
 class SecretsError(Exception):
@@ -166,13 +181,15 @@ class SecretsDir:
         for service in SERVICES:
             for name, variable in service_files(service).items():
                 _write(self.root / service / name, values[variable], by_consumer.get(service))
+        for name, variable in PORTAL_FILES.items():
+            _write(self.root / PORTAL / name, values[variable], by_consumer.get(PORTAL))
         _write(
             self.root / NATS_INCLUDE, _nats_include(values, self.agencies), by_consumer.get("nats")
         )
         for variable in (POSTGRES_SUPERUSER, *(postgres_variable(s) for s in SERVICES)):
             target = self.root / "postgres" / variable.lower()
             _write(target, values[variable], by_consumer.get("postgres"))
-        for consumer in (*SERVICES, "nats", "postgres"):
+        for consumer in (*SERVICES, PORTAL, "nats", "postgres"):
             owner = by_consumer.get(consumer)
             folder = self.root / consumer
             os.chmod(folder, 0o700)

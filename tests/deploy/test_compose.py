@@ -20,7 +20,8 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from typer.testing import CliRunner
 
-from services.cli import SERVICES, cli
+from services.cli import PORTAL, SERVICES, cli
+from services.portal.settings import PortalSettings
 from shared.natsconfig import (
     COMPOSE_AGENCIES,
     COMPOSE_CONFIG,
@@ -114,7 +115,7 @@ def _resolved_settings(
     return Settings()
 
 
-def test_compose_runs_exactly_the_three_services_of_the_native_runner(
+def test_compose_runs_exactly_the_three_services_and_the_portal_of_the_native_runner(
     services: dict[str, Any],
 ) -> None:
     d73 = {
@@ -122,7 +123,40 @@ def test_compose_runs_exactly_the_three_services_of_the_native_runner(
         for name, svc in services.items()
         if svc.get("entrypoint") == ["d73"] and svc["command"][0] == "serve"
     }
-    assert d73 == set(SERVICES)
+    assert d73 == {*SERVICES, PORTAL}
+
+
+def test_portal_container_runs_d73_serve_portal_after_the_services_are_healthy(
+    services: dict[str, Any], monkeypatch: pytest.MonkeyPatch, volumes: Path
+) -> None:
+    portal = services[PORTAL]
+    assert portal["command"] == ["serve", PORTAL]
+    assert portal["depends_on"] == {
+        INIT: {"condition": "service_completed_successfully"},
+        **{name: {"condition": "service_healthy"} for name in SERVICES},
+    }
+    env = _environment(portal)
+    known = {f"D73_{name.upper()}" for name in PortalSettings.model_fields}
+    unknown = set(env) - known - {f"{name}_FILE" for name in known}
+    assert unknown == set(), f"not portal settings: {sorted(unknown)}"
+    assert not any(key.startswith(("D73_NATS", "D73_POSTGRES")) for key in env)
+    for key in known | {f"{name}_FILE" for name in known}:
+        monkeypatch.delenv(key, raising=False)
+    for key, value in env.items():
+        value = interpolate(value, {})
+        if key.endswith("_FILE"):
+            value = str(host_path(portal, value, volumes))
+        monkeypatch.setenv(key, value)
+    settings = PortalSettings()
+    assert settings.portal_dev_sign_in is False  # never in compose unless the operator says so
+    assert settings.secret_problems() == []
+    registration = _resolved_settings(services["registration"], monkeypatch, volumes)
+    assert settings.jwt_secret == registration.jwt_secret  # it signs what the services verify
+    for name in SERVICES:
+        port = Settings.model_fields[f"{name}_port"].default
+        assert settings.service_url(name) == f"http://{name}:{port}"
+    [mapping] = [PortMapping.parse(p) for p in portal["ports"]]
+    assert mapping == PortMapping("127.0.0.1", settings.portal_port, settings.portal_port)
 
 
 @pytest.mark.parametrize("name", SERVICES)
@@ -209,7 +243,7 @@ def test_no_secret_is_in_the_compose_file_and_each_container_sees_only_its_own(
         if name == INIT:
             assert [(m.subpath, m.read_only) for m in shares] == [("", False)]
             continue
-        if name in SERVICES or name == "postgres" or name in COMPOSE_NODES:
+        if name in SERVICES or name in (PORTAL, "postgres") or name in COMPOSE_NODES:
             [share] = shares
             expected = "nats" if name in COMPOSE_NODES else name
             assert (share.subpath, share.read_only) == (expected, True), name

@@ -29,6 +29,7 @@ def runner_env(data: Path) -> dict[str, str]:
             "D73_REGISTRATION_PORT": str(free_port()),
             "D73_APPROVAL_PORT": str(free_port()),
             "D73_REPORTING_PORT": str(free_port()),
+            "D73_PORTAL_PORT": str(free_port()),
             "D73_JWT_SECRET": TEST_JWT_SECRET,
         }
     )
@@ -59,6 +60,11 @@ def test_run_prints_urls_stops_on_ctrl_c_and_finds_its_data_again(tmp_path: Path
         text = log.read_text()
         for port in ("D73_REGISTRATION_PORT", "D73_APPROVAL_PORT", "D73_REPORTING_PORT"):
             assert f"http://127.0.0.1:{env[port]}" in text
+        portal = f"http://127.0.0.1:{env['D73_PORTAL_PORT']}"
+        assert portal in text
+        sign_in = httpx.get(f"{portal}/sign-in")
+        assert sign_in.status_code == 200
+        assert 'action="/sign-in/development"' in sign_in.text  # on for `make run`
         created = httpx.post(
             f"{registration}/proposals", json={"title": "Còn đó"}, headers=proposer_headers()
         )
