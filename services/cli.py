@@ -18,6 +18,7 @@ import httpx
 import typer
 
 from services.backup_cli import app as backup_app
+from services.portal.settings import PortalSettings
 from services.secrets_cli import app as secrets_app
 from services.verify_cli import app as verify_app
 from shared.contracts.schemas import SCHEMA_DIR
@@ -50,7 +51,7 @@ def serve(
     """Serve one service over HTTP (the command the containers run)."""
     import uvicorn
 
-    settings = Settings()
+    settings = PortalSettings() if service == PORTAL else Settings()
     configure_logging(service, settings.log_level, settings.log_json)
     try:
         settings.require_safe_secrets()
@@ -365,8 +366,6 @@ def migrate_command(
 
 def settings_table() -> str:
     """The README's settings table, generated from the Settings model so the two never drift."""
-    from services.portal.settings import PortalSettings  # the services' settings and more
-
     rows = ["| variable | default | meaning |", "|---|---|---|"]
     for name, info in PortalSettings.model_fields.items():
         default = info.get_default(call_default_factory=True)

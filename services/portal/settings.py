@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from shared.settings import Settings
+from shared.settings import Settings, is_known_secret
 
 
 class PortalSettings(Settings):
@@ -52,6 +52,17 @@ class PortalSettings(Settings):
     def public_url(self) -> str:
         host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host
         return (self.portal_public_url or f"http://{host}:{self.portal_port}").rstrip("/")
+
+    def secret_problems(self) -> list[str]:
+        """The services' checks, and the portal's own keys (issue #11.5)."""
+        problems = super().secret_problems()
+        own = {"portal_session_secret": self.portal_session_secret}
+        if self.oidc_issuer:
+            own["oidc_client_secret"] = self.oidc_client_secret
+        for name, value in own.items():
+            if value and is_known_secret(value):
+                problems.append(f"D73_{name.upper()} is a published value (e.g. change-me)")
+        return problems
 
     @property
     def auditor_ids(self) -> frozenset[str]:
