@@ -25,6 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared import messages
 from shared import problem_texts as texts
 from shared.apidocs import install_offline_docs
 from shared.contracts.bounds import MAX_JSON_BODY_BYTES
@@ -102,48 +103,100 @@ def _error_slug(error: Exception) -> str:
     return "".join("-" + c.lower() if c.isupper() else c for c in name).lstrip("-")
 
 
-def install_problem_handlers(app: FastAPI, domain_errors: Mapping[type[Exception], int]) -> None:
+def install_problem_handlers(
+    app: FastAPI,
+    domain_errors: Mapping[type[Exception], int],
+    field_labels: Mapping[str, tuple[str, str]] | None = None,
+) -> None:
+    """Every refusal as an RFC 9457 body in the language the request prefers (Vietnamese by
+    default), from one catalogue (`shared.messages`), with fields named by their labels."""
+    labels = {**messages.COMMON_LABELS, **(field_labels or {})}
+
+    def localised(
+        request: Request,
+        status: int,
+        title: str,
+        detail: str = "",
+        *,
+        type_: str = "about:blank",
+        headers: Mapping[str, str] | None = None,
+        message_vi: str = "",
+        **ext: Any,
+    ) -> JSONResponse:
+        language = messages.negotiate(request.headers.get("accept-language"))
+        if isinstance(ext.get("errors"), list):
+            ext["errors"] = [_field_error(e, labels, language) for e in ext["errors"]]
+        shown = detail
+        if language == "vi":
+            shown = messages.detail(type_, title, status, detail, message_vi)
+            if detail and detail != shown:
+                ext["detail_en"] = detail
+        response = problem_response(
+            status,
+            messages.title(type_, title, status, language),
+            shown,
+            type_=type_,
+            instance=request.url.path,
+            headers={**(headers or {}), "Content-Language": language, "Vary": "Accept-Language"},
+            **ext,
+        )
+        return response
+
     async def on_validation(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, RequestValidationError)
-        return validation_problem(request, [_validation_item(e) for e in error.errors()])
+        return invalid_input(request, [_validation_item(e) for e in error.errors()])
+
+    def invalid_input(request: Request, errors: list[dict[str, Any]]) -> JSONResponse:
+        """422 listing every invalid input, each item keyed like the domain's (`path`)."""
+        return localised(
+            request,
+            422,
+            "Invalid request",
+            f"{len(errors)} field(s) are invalid",
+            type_="/problems/validation",
+            message_vi=texts.invalid_fields(len(errors)),
+            errors=errors,
+        )
 
     async def on_http(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, StarletteHTTPException)
         if error.status_code == 400 and isinstance(error.__cause__, ValueError | RecursionError):
             # FastAPI could not parse the JSON: a number beyond Python's 4,300 digits, or
             # nesting deeper than the parser goes. Bad input, said like any other (422).
-            unreadable = {"path": "body", "code": "json_invalid", "message": texts.BODY_UNREADABLE}
-            return validation_problem(request, [unreadable])
-        detail = str(error.detail)
-        if error.status_code == 413:
-            detail = texts.STATUS_TITLES[413]
-        return problem_response(
+            unreadable = {
+                "path": "body",
+                "code": "json_invalid",
+                "message": "The body is not readable JSON (or holds a number too large)",
+                "message_vi": texts.BODY_UNREADABLE,
+            }
+            return invalid_input(request, [unreadable])
+        return localised(
+            request,
             error.status_code,
-            texts.STATUS_TITLES.get(error.status_code, detail),
-            detail,
-            instance=request.url.path,
+            str(error.detail),
             headers=error.headers,
         )
 
     async def on_problem(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, Problem)
-        return problem_response(
+        return localised(
+            request,
             error.status,
             error.title,
             error.detail,
             type_=error.type,
-            instance=request.url.path,
             headers=error.headers,
             **error.ext,
         )
 
     async def on_conflict(request: Request, error: Exception) -> JSONResponse:
-        return problem_response(
+        return localised(
+            request,
             409,
-            texts.CONCURRENT_TITLE,
-            texts.CONCURRENT_DETAIL,
+            "Concurrent modification",
+            "Someone changed this record at the same time; reload and try again.",
             type_="/problems/concurrent-modification",
-            instance=request.url.path,
+            message_vi=texts.CONCURRENT_DETAIL,
         )
 
     def domain_handler(status: int) -> Callable[[Request, Exception], Any]:
@@ -152,12 +205,13 @@ def install_problem_handlers(app: FastAPI, domain_errors: Mapping[type[Exception
             problems = getattr(error, "problems", None)
             if problems:
                 ext["errors"] = [p if isinstance(p, dict) else _as_dict(p) for p in problems]
-            return problem_response(
+            return localised(
+                request,
                 status,
                 _title_of(error),
                 str(error),
                 type_=f"/problems/{_error_slug(error)}",
-                instance=request.url.path,
+                message_vi=str(getattr(error, "message_vi", "") or ""),
                 **ext,
             )
 
@@ -165,7 +219,7 @@ def install_problem_handlers(app: FastAPI, domain_errors: Mapping[type[Exception
 
     async def on_unexpected(request: Request, error: Exception) -> JSONResponse:
         log.exception("unhandled error on %s", request.url.path)
-        return problem_response(500, texts.INTERNAL_TITLE, instance=request.url.path)
+        return localised(request, 500, "Internal error")
 
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
@@ -174,18 +228,6 @@ def install_problem_handlers(app: FastAPI, domain_errors: Mapping[type[Exception
     for error_class, status in {**IDEMPOTENCY_ERRORS, **domain_errors}.items():
         app.add_exception_handler(error_class, domain_handler(status))
     app.add_exception_handler(Exception, on_unexpected)
-
-
-def validation_problem(request: Request, errors: list[dict[str, Any]]) -> JSONResponse:
-    """422 listing every invalid input, each item keyed like the domain's (`path`)."""
-    return problem_response(
-        422,
-        texts.VALIDATION_TITLE,
-        texts.invalid_fields(len(errors)),
-        type_="/problems/validation",
-        instance=request.url.path,
-        errors=errors,
-    )
 
 
 def _validation_item(error: Mapping[str, Any]) -> dict[str, Any]:
@@ -200,7 +242,30 @@ def _validation_item(error: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "path": path,
         "code": str(error.get("type", "")),
-        "message": texts.validation_message(dict(error)),
+        "message": str(error.get("msg", "")).removeprefix("Value error, "),
+        "message_vi": texts.validation_message(dict(error)),
+    }
+
+
+def _field_error(
+    error: Any, labels: Mapping[str, tuple[str, str]], language: messages.Language
+) -> Any:
+    """One field problem as `{path, code, label, message, message_en}`: one shape for request
+    validation and domain refusals (a domain's `field`/`problem` become `path`/`message`)."""
+    if not isinstance(error, dict):
+        return error
+    item = dict(error)
+    path = str(item.pop("path", item.pop("field", "")))
+    english = str(item.pop("message", item.pop("problem", "")))
+    code = str(item.pop("code", ""))
+    vietnamese = str(item.pop("message_vi", ""))
+    return {
+        "path": path,
+        "code": code,
+        "label": messages.field_label(path, labels, language),
+        "message": messages.field_message(path, code, english, labels, language, vietnamese),
+        "message_en": english,
+        **item,
     }
 
 
@@ -425,6 +490,7 @@ def create_service_app(
     description: str,
     routers: Sequence[APIRouter | tuple[APIRouter, int]],
     domain_errors: Mapping[type[Exception], int],
+    field_labels: Mapping[str, tuple[str, str]] | None = None,
 ) -> FastAPI:
     """The service's FastAPI app; a router given with a number has that body limit in bytes
     (attachments), every other route `MAX_JSON_BODY_BYTES`."""
@@ -452,7 +518,7 @@ def create_service_app(
     app.state.runtime = runtime
     refuse_commands_when_halted(app, runtime.halt)
     app.add_middleware(HttpEdge)  # last, so outermost: a halted service's 503 is secured too
-    install_problem_handlers(app, domain_errors)
+    install_problem_handlers(app, domain_errors, field_labels)
     limited: list[tuple[APIRouter, int]] = [(operations_router(runtime), MAX_JSON_BODY_BYTES)]
     if runtime.audit_log is not None:
         # Imported here: the audit router depends on this module's CurrentActor and Problem.

@@ -33,6 +33,7 @@ from services.registration.domain import (
     Unroutable,
     UnsupportedMediaType,
 )
+from services.registration.domain.plan import FIELD_LABELS
 from services.registration.publishing import to_contract
 from services.registration.tables import Tables, open_tables
 from shared.consumer import TrackedConsumer
@@ -139,4 +140,5 @@ def create_app(
             (attachments.router, settings.attachment_max_bytes + attachments.MULTIPART_OVERHEAD),
         ],
         domain_errors=DOMAIN_ERRORS,
+        field_labels=FIELD_LABELS,
     )

@@ -169,7 +169,8 @@ def test_no_authority_is_403_and_changes_nothing(
     flow = Flow(client, nats_server.url)
     before = flow.case()["version"]
     body = assert_problem(flow.post("receive-plan", PROPOSER), 403, "/problems/not-allowed")
-    assert "proposer cannot act on their own proposal" in body["detail"]
+    assert "proposer cannot act on their own proposal" in body["detail_en"]
+    assert body["title"] == "Không có thẩm quyền"
     assert_problem(flow.post("receive-plan", VICE), 403, "/problems/not-allowed")
     assert_problem(client.get(f"/cases/{flow.case_id}", headers=STRANGER), 403)
     assert flow.case()["version"] == before
@@ -182,13 +183,13 @@ def test_wrong_state_or_contradicting_record_is_409(
     today = datetime.now(VIETNAM).date().isoformat()
     r = flow.post("start-implementation", HEAD, {"start_date": today})
     body = assert_problem(r, 409, "/problems/invalid-transition")
-    assert "IN_INTAKE" in body["detail"]
+    assert "IN_INTAKE" in body["detail_en"]
     assert flow.post("receive-plan", DOHA).status_code == 200
     ballots = [{"member_id": m.user_id, "ballot": "FOR"} for m in (CITY.head, *CITY.deputies)]
     meeting = {"held_on": today, "ballots": ballots, "minutes_ref": "BB-01"}
     body = assert_problem(flow.post("hold-approval-meeting", HEAD, meeting), 409)
     assert body["type"] == "/problems/conflict"
-    assert "Art 4 §3" in body["detail"]
+    assert "Art 4 §3" in body["detail_en"]
     assert flow.case()["state"] == "UNDER_REVIEW"
 
 
@@ -199,6 +200,7 @@ def test_invalid_input_is_422_listing_every_field(
     r = flow.post("request-supplement", DOHA, {"items": ["", "ngân sách"], "reason": " "})
     body = assert_problem(r, 422, "/problems/invalid")
     assert {e["path"] for e in body["errors"]} == {"items[0]", "reason"}
+    assert "Lý do: bắt buộc phải có" in {e["message"] for e in body["errors"]}
     r = flow.post("request-supplement", DOHA, {"items": "ngân sách", "due": "2030-01-01"})
     body = assert_problem(r, 422, "/problems/validation")
     assert {e["path"] for e in body["errors"]} == {"items", "reason", "due"}

@@ -96,7 +96,7 @@ def test_validation_problems_are_vietnamese_and_keyed_path(client: TestClient) -
     assert body["title"] == "Dữ liệu không hợp lệ"
     errors = {e["path"]: e for e in body["errors"]}
     assert set(errors) == {"title", "submit"}
-    assert errors["title"]["message"] == "dài quá 500 ký tự"
+    assert errors["title"]["message"] == "Tên đề xuất: dài quá 500 ký tự"
     assert errors["submit"]["code"] == "bool_parsing"
 
 

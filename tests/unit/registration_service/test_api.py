@@ -192,7 +192,7 @@ def test_404_a_file_the_proposal_does_not_list_or_never_received(client: TestCli
     _problem(client.get(f"/proposals/{pid}/attachments/{'b' * 64}", headers=PROPOSER), 404)
     declared = complete_plan()["attachments"][0]["sha256"]
     body = _problem(client.get(f"/proposals/{pid}/attachments/{declared}", headers=PROPOSER), 404)
-    assert "never uploaded" in body["detail"]
+    assert "never uploaded" in body["detail_en"]
 
 
 # --- 409 ----------------------------------------------------------------------------------------
@@ -236,7 +236,7 @@ def test_409_no_withdrawal_after_a_decision(client: TestClient, web: FastAPI) ->
     body = _problem(
         client.post(f"/proposals/{pid}/withdraw", json={"reason": "Muộn"}, headers=PROPOSER), 409
     )
-    assert "approved" in body["detail"]
+    assert "approved" in body["detail_en"]
 
 
 # --- 413 ----------------------------------------------------------------------------------------
@@ -248,7 +248,7 @@ def test_413_a_file_over_the_limit_is_refused_and_nothing_is_kept(
     pid = _draft(client)
     big = PDF + b"x" * LIMIT
     body = _problem(_upload(client, pid, big), 413, "/problems/attachment-too-large")
-    assert str(LIMIT) in body["detail"]
+    assert str(LIMIT) in body["detail_en"]
 
     def chunked() -> Iterator[bytes]:  # no Content-Length: refused while streaming
         boundary = "d73b"
@@ -281,7 +281,7 @@ def test_415_a_file_must_come_as_multipart_form_data(client: TestClient) -> None
         headers={**PROPOSER, "Content-Type": "application/pdf"},
     )
     body = _problem(r, 415, "/problems/not-multipart")
-    assert "multipart/form-data" in body["detail"]
+    assert "multipart/form-data" in body["detail_en"]
 
 
 def test_415_a_type_outside_the_allow_list_names_the_accepted_types(client: TestClient) -> None:
@@ -291,14 +291,14 @@ def test_415_a_type_outside_the_allow_list_names_the_accepted_types(client: Test
         415,
         "/problems/unsupported-media-type",
     )
-    assert "application/pdf" in body["detail"]
-    assert "image/png" in body["detail"]
+    assert "application/pdf" in body["detail_en"]
+    assert "image/png" in body["detail_en"]
 
 
 def test_415_content_that_is_not_its_declared_type(client: TestClient) -> None:
     pid = _draft(client)
     body = _problem(_upload(client, pid, PNG, "scan.pdf", "application/pdf"), 415)
-    assert "not PDF" in body["detail"]
+    assert "not PDF" in body["detail_en"]
 
 
 # --- 422 and 400 --------------------------------------------------------------------------------
@@ -333,6 +333,7 @@ def test_422_withdrawal_needs_a_reason(client: TestClient) -> None:
         client.post(f"/proposals/{pid}/withdraw", json={"reason": ""}, headers=PROPOSER), 422
     )
     assert body["errors"][0]["path"] == "reason"
+    assert body["errors"][0]["message"] == "Lý do: phải có ít nhất 1 ký tự"
 
 
 def test_422_an_idempotency_key_reused_for_another_body(client: TestClient) -> None:
@@ -346,7 +347,7 @@ def test_422_an_idempotency_key_reused_for_another_body(client: TestClient) -> N
         422,
         "/problems/idempotency-key-reused",
     )
-    assert "draft-1" in body["detail"]
+    assert "draft-1" in body["detail_en"]
     assert len(client.get("/proposals", headers=PROPOSER).json()) == 1
     _problem(
         client.post(
