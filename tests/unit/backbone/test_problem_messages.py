@@ -136,7 +136,7 @@ def test_request_validation_has_the_same_shape_as_domain_problems() -> None:
     assert body["title"] == "Dữ liệu không hợp lệ"
     by_path = {e["path"]: e for e in body["errors"]}
     assert set(by_path) == {"reason", "due"}
-    assert by_path["reason"]["message"] == "Lý do: bắt buộc phải có"
+    assert by_path["reason"]["message"] == "Lý do: bắt buộc"
     assert by_path["due"]["message"] == "Thời hạn: phải là số nguyên"
     assert set(by_path["due"]) >= {"path", "code", "label", "message", "message_en"}
 
