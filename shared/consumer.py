@@ -24,6 +24,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from shared.contracts import IntegrationEvent
 from shared.envelope import MSG_ID, PoisonMessage, decode
 from shared.eventstore import ServiceApplication
+from shared.metrics import CONSUMED, DEAD_LETTERS, REDELIVERIES
 from shared.subjects import StreamSpec, deadletter_subject
 
 log = logging.getLogger("d73.consumer")
@@ -105,6 +106,8 @@ class TrackedConsumer:
         meta = msg.metadata
         position = meta.sequence.stream
         delivered = meta.num_delivered
+        if delivered > 1:
+            REDELIVERIES.labels(self.service, self.durable).inc()
         try:
             outcome = await self.consume(msg, Tracking(self.upstream.name, position))
         except PoisonMessage as poison:
@@ -130,6 +133,7 @@ class TrackedConsumer:
             )
             await msg.nak(delay=delay)
             return
+        CONSUMED.labels(self.service, self.durable, outcome).inc()
         if outcome == "ignored":
             self.stats.ignored += 1
         elif outcome == "duplicate":
@@ -177,5 +181,7 @@ class TrackedConsumer:
         )
         await js.publish(deadletter_subject(self.service), msg.data, headers=headers, timeout=5.0)
         self.stats.dead_lettered += 1
+        DEAD_LETTERS.labels(self.service, self.durable).inc()
+        CONSUMED.labels(self.service, self.durable, "dead-lettered").inc()
         self.stats.dead_letter_reasons.append(reason)
         log.error("dead-lettered %s seq %d: %s", meta.stream, meta.sequence.stream, reason)

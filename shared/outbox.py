@@ -311,6 +311,11 @@ class OutboxRelay:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
 
+    def unpublished(self) -> int:
+        """Stored events after the relay's position that it reads (its topics), counted up to
+        one batch: the relay's lag that /metrics shows."""
+        return len(self._select(self.position))
+
     def _select(self, after: int) -> Sequence[Notification]:
         recorder: Any = self.app.recorder
         return recorder.select_notifications(  # type: ignore[no-any-return]

@@ -31,6 +31,13 @@ from shared.envelope import encode_message
 from shared.eventstore import ServiceApplication
 from shared.halt import ALARMING, HaltKind, HaltReason, ServiceHalt
 from shared.journal import Journal
+from shared.metrics import (
+    CONSUMER_ACK_PENDING,
+    CONSUMER_PENDING,
+    RELAY_LAG,
+    RELAY_POSITION,
+    STORE_POSITION,
+)
 from shared.migrations import migrate
 from shared.outbox import OutboxRelay, Translate
 from shared.settings import Settings
@@ -215,6 +222,7 @@ class ServiceRuntime:
         self._tasks.append(asyncio.create_task(self._announce_halts(self._js)))
         for job in self.background:
             self._tasks.append(asyncio.create_task(job()))
+        self._tasks.append(asyncio.create_task(self._watch()))
 
     async def _checked_at_start(self, within: float = 10.0) -> None:
         """Wait (a while) for the relay's first check of the store, so that the first request
@@ -259,6 +267,32 @@ class ServiceRuntime:
             alarm.subject(), body, timeout=5.0, stream=AUDIT_STREAM.name, headers=headers
         )
         log.critical("%s halted (%s): alarm published", self.service, reason.kind)
+
+    async def _watch(self, every_seconds: float = 2.0) -> None:
+        """Keep the lag gauges of /metrics current: the relay's (store − published) and each
+        consumer's (what JetStream has not delivered yet, or has not had acknowledged)."""
+        while True:
+            try:
+                await self._measure_lag()
+            except Exception as error:  # a broker away for a moment: the next round measures
+                log.debug("measuring lag: %s", error)
+            await asyncio.sleep(every_seconds)
+
+    async def _measure_lag(self) -> None:
+        stored = await anyio.to_thread.run_sync(self.app.recorder.max_notification_id) or 0
+        STORE_POSITION.labels(self.service).set(stored)
+        relay = self.relay
+        if relay is not None:
+            RELAY_POSITION.labels(self.service).set(relay.position)
+            RELAY_LAG.labels(self.service).set(await anyio.to_thread.run_sync(relay.unpublished))
+        if self._js is None:
+            return
+        for consumer in self.consumers:
+            info = await self._js.consumer_info(consumer.upstream.name, consumer.durable)
+            CONSUMER_PENDING.labels(self.service, consumer.durable).set(info.num_pending or 0)
+            CONSUMER_ACK_PENDING.labels(self.service, consumer.durable).set(
+                info.num_ack_pending or 0
+            )
 
     async def stop(self) -> None:
         for task in self._tasks:

@@ -37,6 +37,7 @@ from shared.idempotency import (
     InvalidIdempotencyKey,
 )
 from shared.identity import Actor, TokenError, TokenVerifier
+from shared.metrics import HttpMetrics, exposition
 from shared.runtime import ServiceRuntime
 from shared.settings import Settings
 
@@ -368,6 +369,11 @@ def operations_router(runtime: ServiceRuntime) -> APIRouter:
             503, "Not ready", type_="/problems/not-ready", checks=checks, **extra
         )
 
+    @router.get("/metrics", summary="Prometheus metrics of this service", include_in_schema=False)
+    async def metrics() -> Response:
+        body, content_type = exposition()
+        return Response(body, media_type=content_type, headers={"cache-control": "no-store"})
+
     @router.get("/asyncapi", summary="AsyncAPI 3 document of this service's events")
     async def asyncapi() -> dict[str, Any]:
         return runtime.asyncapi()
@@ -517,6 +523,7 @@ def create_service_app(
     app.state.verifier = TokenVerifier(runtime.settings)
     app.state.runtime = runtime
     refuse_commands_when_halted(app, runtime.halt)
+    app.add_middleware(HttpMetrics, service=runtime.service)  # inside the edge: sees every answer
     app.add_middleware(HttpEdge)  # last, so outermost: a halted service's 503 is secured too
     install_problem_handlers(app, domain_errors, field_labels)
     limited: list[tuple[APIRouter, int]] = [(operations_router(runtime), MAX_JSON_BODY_BYTES)]

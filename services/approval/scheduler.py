@@ -17,6 +17,7 @@ from eventsourcing.persistence import IntegrityError
 from services.approval.application import ApprovalApplication, CaseNotFound, DeadlineNotice
 from services.approval.domain.errors import DomainError
 from shared.calendar import local_date
+from shared.metrics import DEADLINE_BREACHES
 
 log = logging.getLogger("d73.approval.deadlines")
 
@@ -49,6 +50,8 @@ class DeadlineScheduler:
                 log.warning("deadline round skipped case %s: %s", case_id, error)
                 continue
             for notice in notices:
+                if notice.kind == "breached":
+                    DEADLINE_BREACHES.labels("approval", notice.deadline.value).inc()
                 log.info(
                     "deadline %s %s",
                     notice.deadline.value,

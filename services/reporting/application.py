@@ -34,6 +34,7 @@ from shared.auditlog.heads import PublishedHead
 from shared.auditlog.keys import ServiceKeys, TrustedKeys
 from shared.contracts import IntegrationEvent
 from shared.eventstore import ServiceApplication
+from shared.metrics import CHECKPOINTS_WITNESSED
 from shared.rulesets import DEFAULT_JURISDICTION
 from shared.subjects import APPROVAL_STREAM, AUDIT_STREAM, REGISTRATION_STREAM
 
@@ -195,6 +196,8 @@ class ReportingApplication(ServiceApplication):
         trusted = keys.trusted.of(service, str(body.get("key_id"))) if keys is not None else {}
         at = entry["witnessed_at"]
         verified = log.witness(entry, keys=trusted, leaves=leaves, at=at)
+        result = "verified" if verified is not None else "alarm"
+        CHECKPOINTS_WITNESSED.labels(self.name, service, result).inc()
         if verified is not None and keys is not None:
             cosignature = cosign_checkpoint(keys.own.private_key, verified, witness_id=self.name)
             log.cosign(verified, cosignature.to_dict())

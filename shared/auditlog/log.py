@@ -45,6 +45,7 @@ from shared.auditlog.keys import ServiceKeys, export_dir_of, given_key_of, key_d
 from shared.auditlog.table import CheckpointTable
 from shared.auditlog.tree import ChunkChanged, ChunkedMerkleTree
 from shared.eventstore import ServiceApplication, events_table
+from shared.metrics import CHECKPOINTS_SIGNED
 from shared.settings import Settings
 
 log = logging.getLogger("d73.audit")
@@ -434,6 +435,7 @@ class ServiceLog:
                     path = tuple(self._tree.consistency_proof(previous.tree_size))
             self._table.insert(checkpoint)
             self._latest, self._latest_at = checkpoint, self._clock()
+            CHECKPOINTS_SIGNED.labels(self.service).inc()
             log.info(
                 "%s signed checkpoint %d %s",
                 self.service,

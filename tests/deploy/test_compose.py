@@ -541,3 +541,17 @@ def test_runtime_requirements_line_matches_pyproject() -> None:
     ).stdout.split()
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     assert out == pyproject["project"]["dependencies"]
+
+
+def test_prometheus_scrapes_each_service_metrics_on_its_port(services: dict[str, Any]) -> None:
+    prometheus = services["prometheus"]
+    config_mount = "./deploy/prometheus/prometheus.yml:/etc/prometheus/prometheus.yml:ro"
+    assert config_mount in prometheus["volumes"]
+    assert set(prometheus["depends_on"]) == set(SERVICES)
+    config = yaml.safe_load((ROOT / "deploy/prometheus/prometheus.yml").read_text("utf-8"))
+    [job] = config["scrape_configs"]
+    assert job["metrics_path"] == "/metrics"
+    targets = {t for group in job["static_configs"] for t in group["targets"]}
+    assert targets == {f"{s}:{Settings.model_fields[f'{s}_port'].default}" for s in SERVICES}
+    [mapping] = [PortMapping.parse(p) for p in prometheus["ports"]]
+    assert mapping.host_ip == "127.0.0.1"
