@@ -387,6 +387,22 @@ def show_settings(
         typer.echo(f"D73_{name.upper()}={'' if shown is None else shown}")
 
 
+@cli.command("legal-basis")
+def show_legal_basis(
+    check: Annotated[
+        bool, typer.Option(help="Fail if a code location or test named in the table is missing")
+    ] = False,
+) -> None:
+    """Print docs/legal-basis.md: every rule enforced, its source, code and test."""
+    from shared.legal_basis import dangling_references, legal_basis_markdown
+
+    if check and (problems := dangling_references()):
+        for problem in problems:
+            typer.echo(problem, err=True)
+        raise typer.Exit(1)
+    typer.echo(legal_basis_markdown(), nl=False)
+
+
 def main() -> None:
     cli()
 
