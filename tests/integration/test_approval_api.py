@@ -220,6 +220,14 @@ def test_commands_move_the_case_and_the_inbox_follows(
     assert r.status_code == 200, r.text
     case = r.json()
     assert case["state"] == "UNDER_REVIEW"
+    # What the case accepts now (the portal shows these steps and no others), in table order.
+    assert case["next_commands"][:4] == [
+        "request_consultation",
+        "request_party_opinion_on_approval",
+        "receive_party_opinion_on_approval",
+        "hold_approval_meeting",
+    ]
+    assert "receive_plan" not in case["next_commands"]
     assert set(case["open_deadlines"]) == {"approval"}
     assert case["open_deadlines"]["approval"]["responsible_user_id"] == "ct.p0001"
     (entry,) = client.get("/inbox", headers=VICE).json()

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from services.approval.domain.case import Case
 from services.approval.domain.deadlines import DeadlineName
 from services.approval.domain.evaluation import EvaluationOutcome
-from services.approval.domain.states import CaseState
+from services.approval.domain.states import TRANSITIONS, CaseState
 from services.approval.domain.vote import VoteStage
 from services.approval.inbox import InboxItem
 from services.approval.read_models import DueClock
@@ -71,6 +71,10 @@ class CaseView(BaseModel):
     encouragements: list[dict[str, Any]]
     protection: dict[str, Any] | None
     prohibited_act_reports: list[dict[str, Any]]
+    next_commands: list[str] = Field(
+        description="The commands the case accepts in its state (domain.md §12); who may give "
+        "each one is checked when it is given"
+    )
 
     @classmethod
     def of(cls, case: Case) -> CaseView:
@@ -123,6 +127,11 @@ class CaseView(BaseModel):
             encouragements=case.encouragements,
             protection=case.protection,
             prohibited_act_reports=case.prohibited_act_reports,
+            next_commands=[
+                command.value
+                for command, transition in TRANSITIONS.items()
+                if case.state in transition.sources
+            ],
         )
 
 
