@@ -75,3 +75,8 @@ def person(
         if candidate.person_id == person_id:
             return candidate
     raise UnknownPerson(person_id)
+
+
+def names_of(directory: OrganisationDirectory) -> dict[str, str]:
+    """Person code → name, to show people by name where the services give codes."""
+    return {member.person_id: member.name for _, member in directory.members()}

@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.datastructures import FormData
 
-from services.portal import formatting, labels
+from services.portal import case_actions, formatting, labels
 from services.portal.i18n import DEFAULT_LOCALE, LOCALES, N_, gettext_for
 from services.portal.services_api import ServiceClient, ServiceRefused
 from shared.identity import Role
@@ -33,6 +33,7 @@ TEMPLATES.env.globals.update(
     routing_targets=labels.ROUTING_TARGETS,
     legal_gap_labels=labels.LEGAL_GAP_LEVELS,
     capacity_labels=labels.CAPACITIES,
+    ballot_options=case_actions.BALLOTS,
 )
 
 REFUSALS: Mapping[int, str] = {
