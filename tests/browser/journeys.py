@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from playwright.sync_api import Page, expect
@@ -75,3 +76,38 @@ def draft_and_submit(page: Page, base: str, title: str) -> str:
     expect(page.get_by_text("Đã gửi kế hoạch đề xuất.")).to_be_visible()
     assert_accessible(page)
     return proposal_id
+
+
+def reload_until(page: Page, url: str, text: str, timeout: float = 20.0) -> None:
+    """Events travel between services over NATS: reload until the page shows `text`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        page.goto(url)
+        if page.get_by_text(text).count() > 0:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{url} never showed {text!r}")
+        page.wait_for_timeout(300)
+
+
+def take_step(page: Page, title: str, fields: dict[str, str | bool] | None = None) -> None:
+    """Opens a step of the case page, fills it as a person would and records it."""
+    step = page.locator("details.action-form").filter(has=page.locator("summary", has_text=title))
+    step.locator("summary").click()
+    form = step.locator("form")
+    for name, value in (fields or {}).items():
+        control = form.locator(f'[name="{name}"]')
+        if isinstance(value, bool):
+            control.set_checked(value)
+        elif control.evaluate("e => e.tagName") == "SELECT":
+            control.select_option(value)
+        else:
+            control.fill(value)
+    form.get_by_role("button").click()
+    expect(page.get_by_text("Đã ghi nhận.")).to_be_visible()
+
+
+def open_case_from_inbox(page: Page, base: str, title: str) -> None:
+    reload_until(page, f"{base}/inbox", title)
+    page.get_by_role("link", name=title).click()
+    expect(page.get_by_role("heading", name=title, level=1)).to_be_visible()
