@@ -21,8 +21,9 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
+from shared import tracing
 from shared.contracts import IntegrationEvent
-from shared.envelope import MSG_ID, PoisonMessage, decode
+from shared.envelope import CE_ID, CE_TYPE, MSG_ID, PoisonMessage, decode
 from shared.eventstore import ServiceApplication
 from shared.metrics import CONSUMED, DEAD_LETTERS, REDELIVERIES
 from shared.subjects import StreamSpec, deadletter_subject
@@ -102,7 +103,18 @@ class TrackedConsumer:
         return outcome
 
     async def handle(self, msg: Msg, js: JetStreamContext) -> None:
-        """Settle one message: process, recognise a duplicate, retry, or dead-letter."""
+        """Settle one message: process, recognise a duplicate, retry, or dead-letter; in the
+        trace the message carries (`traceparent`), so its consequences join that trace."""
+        headers = msg.headers or {}
+        with tracing.consuming(
+            headers,
+            f"consume {msg.subject}",
+            **{"messaging.system": "nats", "messaging.destination.name": msg.subject},
+            **{"messaging.consumer.group.name": self.durable},
+        ):
+            await self._settle(msg, js, headers)
+
+    async def _settle(self, msg: Msg, js: JetStreamContext, headers: dict[str, str]) -> None:
         meta = msg.metadata
         position = meta.sequence.stream
         delivered = meta.num_delivered
@@ -134,6 +146,20 @@ class TrackedConsumer:
             await msg.nak(delay=delay)
             return
         CONSUMED.labels(self.service, self.durable, outcome).inc()
+        log.info(
+            "consumed %s %s",
+            headers.get(CE_TYPE, msg.subject),
+            outcome,
+            extra={
+                "message_type": headers.get(CE_TYPE),
+                "event_id": headers.get(CE_ID),
+                "consumer": self.durable,
+                "upstream_stream": meta.stream,
+                "upstream_seq": position,
+                "deliveries": delivered,
+                "outcome": outcome,
+            },
+        )
         if outcome == "ignored":
             self.stats.ignored += 1
         elif outcome == "duplicate":
@@ -155,11 +181,6 @@ class TrackedConsumer:
                 if self.app.has_processed(tracking.application_name, tracking.notification_id):
                     return "duplicate"
                 raise
-        log.info(
-            "handled %s",
-            event.type,
-            extra={"event_id": str(event.id), "upstream_seq": tracking.notification_id},
-        )
         return "processed"
 
     async def dead_letter(self, js: JetStreamContext, msg: Msg, reason: str) -> None:

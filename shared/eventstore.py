@@ -31,6 +31,7 @@ from shared.idempotency import (
     keyed_scope,
 )
 from shared.settings import Persistence, Settings
+from shared.tracing import CommitTraces, tracer
 
 A = TypeVar("A")
 
@@ -101,6 +102,8 @@ class ServiceApplication(Application[UUID]):
         super().__init__(env)
         self._commit_listeners: list[Callable[[], None]] = []
         self._listeners_lock = threading.Lock()
+        self.commit_traces = CommitTraces()
+        """The trace each recent position was committed in, continued by the relay."""
         self.consumer_lock = threading.Lock()
         """Consumers of several upstreams write one at a time, so that two events about the same
         aggregate never race into an optimistic-concurrency conflict."""
@@ -123,7 +126,13 @@ class ServiceApplication(Application[UUID]):
         if keyed is not None and not keyed.issued and isinstance(first, Aggregate):
             aggregates = (*aggregates, keyed.receipt(first))
         processing.collect_events(*aggregates)
-        recordings = self._record(processing)
+        with tracer().start_as_current_span("store commit") as span:
+            recordings = self._record(processing)
+            positions = [r.notification.id for r in recordings]
+            span.set_attribute("d73.events", len(positions))
+            if positions:
+                span.set_attribute("d73.positions", positions)
+            self.commit_traces.remember(positions)
         self._take_snapshots(processing)
         self._notify(recordings)
         return recordings

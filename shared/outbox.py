@@ -34,6 +34,7 @@ from nats.js.api import RawStreamMsg
 from nats.js.errors import NotFoundError
 from pydantic import ValidationError
 
+from shared import tracing
 from shared.audit.checkpoint import Checkpoint as SignedCheckpoint
 from shared.audit.errors import AuditError
 from shared.auditlog.heads import MalformedLogHead, read_log_headers
@@ -351,13 +352,21 @@ class OutboxRelay:
             headers.update(head.headers(self._unpublished_leaves))
         position, failures = self._failing
         self._failing = (notification.id, failures + 1 if position == notification.id else 1)
-        await js.publish(
-            event.subject(),
-            body,
-            timeout=self.publish_timeout,
-            stream=self.stream.name,
-            headers=headers,
-        )
+        parent = self.app.commit_traces.take(notification.id)
+        with tracing.publishing(
+            parent,
+            f"publish {event.subject()}",
+            **{"messaging.system": "nats", "messaging.destination.name": event.subject()},
+            **{"d73.position": notification.id, "d73.event_type": event.type},
+        ):
+            tracing.inject(headers)
+            await js.publish(
+                event.subject(),
+                body,
+                timeout=self.publish_timeout,
+                stream=self.stream.name,
+                headers=headers,
+            )
         self.published += 1
         self._unpublished_leaves.clear()
         if self._failing[1] > 1:

@@ -162,6 +162,14 @@ class Settings(BaseSettings):
             "weak secrets, logged at every start and shown on /healthz; never in production"
         ),
     )
+    otlp_endpoint: str | None = Field(
+        None,
+        description="OTLP/HTTP collector traces are exported to (e.g. http://collector:4318); "
+        "none: traces stay in the process, their ids in the logs",
+    )
+    trace_file: Path | None = Field(
+        None, description="Also write every finished span to this file, one JSON object a line"
+    )
     log_level: str = Field("INFO", description="Log level")
     log_json: bool = Field(True, description="One JSON object per log line")
 

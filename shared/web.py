@@ -20,6 +20,7 @@ from fastapi import APIRouter, Depends, FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
@@ -40,6 +41,7 @@ from shared.identity import Actor, TokenError, TokenVerifier
 from shared.metrics import HttpMetrics, exposition
 from shared.runtime import ServiceRuntime
 from shared.settings import Settings
+from shared.tracing import configure_tracing
 
 PROBLEM_JSON = "application/problem+json"
 IDEMPOTENCY_ERRORS: dict[type[Exception], int] = {
@@ -525,6 +527,12 @@ def create_service_app(
     refuse_commands_when_halted(app, runtime.halt)
     app.add_middleware(HttpMetrics, service=runtime.service)  # inside the edge: sees every answer
     app.add_middleware(HttpEdge)  # last, so outermost: a halted service's 503 is secured too
+    # Outermost of all: the request's span is current in every middleware and handler.
+    FastAPIInstrumentor.instrument_app(
+        app,
+        tracer_provider=configure_tracing(runtime.service, runtime.settings),
+        excluded_urls="healthz,readyz,metrics",
+    )
     install_problem_handlers(app, domain_errors, field_labels)
     limited: list[tuple[APIRouter, int]] = [(operations_router(runtime), MAX_JSON_BODY_BYTES)]
     if runtime.audit_log is not None:
