@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.d73-installed
 
-.PHONY: run test browser-deps lint lint-deploy nats-config fmt bench clean-data
+.PHONY: run test browser-deps pdf-deps lint lint-deploy nats-config fmt bench clean-data
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "D73 needs Python 3.11 or newer")'
@@ -18,8 +18,12 @@ run: $(STAMP)
 	@# Development mode: the development JWT key is accepted, and every service says so.
 	D73_DEVELOPMENT=$${D73_DEVELOPMENT:-true} $(BIN)/d73 run
 
-test: $(STAMP) browser-deps
+test: $(STAMP) browser-deps pdf-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# poppler-utils (apt) for tests/unit/printing: every printed document is looked at as an image.
+pdf-deps:
+	tests/pdf_setup.sh
 
 # Chromium (apt) and axe-core + oidc-provider (npm ci) for tests/browser: quick when present.
 browser-deps:

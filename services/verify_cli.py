@@ -193,6 +193,7 @@ def verify_certificate_file(
         list[Path] | None,
         typer.Option(
             "--public-key",
+            "--khoa",
             help="Trust this Ed25519 public key of the approval service (PEM); repeat for "
             "retired keys",
             dir_okay=False,
@@ -209,7 +210,7 @@ def verify_certificate_file(
     ] = None,
     code: Annotated[
         str | None,
-        typer.Option("--code", help="The verification code printed on the paper copy"),
+        typer.Option("--code", "--ma", help="The verification code printed on the paper copy"),
     ] = None,
     witnessed: Annotated[
         list[Path] | None,
@@ -261,6 +262,13 @@ def verify_certificate_file(
     )
     _print(report.to_dict(), summary, as_json)
     raise typer.Exit(0 if report.ok else 1)
+
+
+# The printed extract is in Vietnamese only, so it names the same command in Vietnamese:
+# `d73 kiem-tra-ho-so hoso.json --khoa khoa-cong-khai.pem --ma <mã xác minh>`.
+app.command("kiem-tra-ho-so", help="Kiểm tra tệp hồ sơ bảo vệ đã ký số (= verify-certificate)")(
+    verify_certificate_file
+)
 
 
 def _exists(path: Path) -> bool:

@@ -1,279 +1,197 @@
-"""The printable copy of a protection certificate: one A4 page in Vietnamese.
+"""The printable protection record: an extract of the competent authority's records (trích lục
+hồ sơ), one or two A4 pages in Vietnamese, laid out by fpdf2 (`shared.pdf.printing`).
 
-The paper copy is for people: the official, the competent authority, an inspector. It shows the
-facts, the establishing events with their positions in the signed log, the approved plan's hash
-in full, the checkpoint, and, large, the verification code that ties the page to its JSON file,
-with the command that checks that file offline. Only the JSON is proof; the page says so.
+It is not a certificate the software issues, nor a state document: it is titled as an extract,
+names the competent authority by name and cites its determination (decision number, date,
+signer); it carries no national motto, since the authority has not issued it as its own
+document. Only the signed JSON is proof; the page says how to check it, in Vietnamese.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
 from shared.calendar import VIETNAM_TIME
 from shared.certificate.roles import STEP_OF, Role
-from shared.pdf.fonts import vietnamese_fonts
-from shared.pdf.layout import NATIONAL_MOTTO, wrap
-from shared.pdf.writer import Page, PdfDocument, PdfFont
+from shared.citations import DECREE_73, legal_form, long_date
+from shared.pdf.printing import PrintedDocument, keep_whole
 
-TITLE = "GIẤY CHỨNG NHẬN BẢO VỆ"
+TITLE = "TRÍCH LỤC HỒ SƠ"
+SUBTITLE = "về kết luận bảo vệ cán bộ đề xuất, thực hiện đổi mới, sáng tạo"
 TIER_LABELS = {
-    "NO_LIABILITY": "Không bị xử lý trách nhiệm (Điều 11 khoản 1)",
-    "LIABILITY_EXCLUDED": "Được loại trừ trách nhiệm (Điều 11 khoản 2)",
-    "EXCLUSION_EXEMPTION_OR_MITIGATION": (
-        "Được xem xét loại trừ, miễn hoặc giảm nhẹ trách nhiệm (Điều 11 khoản 3)"
-    ),
+    "NO_LIABILITY": "Không bị xử lý trách nhiệm",
+    "LIABILITY_EXCLUDED": "Được loại trừ trách nhiệm",
+    "EXCLUSION_EXEMPTION_OR_MITIGATION": "Được xem xét loại trừ, miễn hoặc giảm nhẹ trách nhiệm",
 }
 OUTCOME_LABELS = {
     "COMPLETED": "hoàn thành",
     "PARTIAL": "hoàn thành một phần",
     "NOT_COMPLETED": "không hoàn thành",
 }
-LEFT, RIGHT, TOP, BOTTOM = 56.0, 50.0, 48.0, 48.0
-GRAY_FILL = (0.93, 0.94, 0.96)
+SERVICE_NAMES = {"approval": "phê duyệt", "registration": "đăng ký", "reporting": "báo cáo"}
+UnitNames = Callable[[str], str]
 
 
-def local_time(text: object) -> str:
-    """`dd/mm/yyyy HH:MM` in Vietnam's time of an RFC 3339 instant (the text itself if not)."""
+def _instant(text: object) -> datetime | None:
     if not isinstance(text, str):
-        return ""
+        return None
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
+        return None
+    return moment if moment.tzinfo is None else moment.astimezone(VIETNAM_TIME)
+
+
+def local_time(text: object) -> str:
+    """`dd/mm/yyyy HH:MM` in Vietnam's time of an RFC 3339 instant, never split across lines."""
+    moment = _instant(text)
+    return "" if moment is None else keep_whole(moment.strftime("%d/%m/%Y %H:%M"))
+
+
+def _article(text: str) -> str:
+    """ "Điều 7 khoản 3–4" → "khoản 3, khoản 4 Điều 7" (the decree is named once, above)."""
+    match = re.match(r"Điều (\d+)(?: khoản ([\d–-]+))?", text)
+    if match is None:
         return text
-    if moment.tzinfo is None:
-        return moment.strftime("%d/%m/%Y %H:%M")
-    return moment.astimezone(VIETNAM_TIME).strftime("%d/%m/%Y %H:%M")
+    code = f"ND73 Art {match.group(1)}" + (f" §{match.group(2)}" if match.group(2) else "")
+    return legal_form(code).removesuffix(f" {DECREE_73}")
 
 
-class _Sheet:
-    """A cursor down the pages of one document, with wrapped text."""
-
-    def __init__(self, pdf: PdfDocument) -> None:
-        self.pdf = pdf
-        self.page: Page = pdf.new_page()
-        self.y = self.page.height - TOP
-
-    @property
-    def width(self) -> float:
-        return self.page.width - LEFT - RIGHT
-
-    def ensure(self, height: float) -> None:
-        if self.y - height < BOTTOM:
-            self.page = self.pdf.new_page()
-            self.y = self.page.height - TOP
-
-    def centred(self, text: str, font: PdfFont, size: float, *, x: float, width: float) -> None:
-        self.page.text(x + (width - font.width(text, size)) / 2, self.y, text, font, size)
-
-    def paragraph(
-        self, text: str, *, size: float = 10, bold: bool = False, indent: float = 0
-    ) -> None:
-        font = self.pdf.bold if bold else self.pdf.regular
-        for line in wrap(text, font, size, self.width - indent):
-            self.ensure(size * 1.35)
-            self.page.text(LEFT + indent, self.y - size, line, font, size)
-            self.y -= size * 1.35
-
-    def field(self, label: str, value: str, *, size: float = 10, value_size: float = 0) -> None:
-        label_width, value_size = 150.0, value_size or size
-        lines = wrap(value or "—", self.pdf.regular, value_size, self.width - label_width)
-        self.ensure(size * 1.35 * len(lines))
-        self.page.text(LEFT, self.y - size, label, self.pdf.bold, size)
-        for line in lines:
-            self.page.text(LEFT + label_width, self.y - size, line, self.pdf.regular, value_size)
-            self.y -= size * 1.35
-
-    def heading(self, text: str) -> None:
-        self.y -= 6
-        self.ensure(30)
-        self.page.rect(LEFT, self.y - 15, self.width, 15, fill=GRAY_FILL)
-        self.page.text(LEFT + 4, self.y - 11, text, self.pdf.bold, 10.5)
-        self.y -= 19
-
-    def gap(self, height: float = 4) -> None:
-        self.y -= height
-
-
-def _header(sheet: _Sheet, document: Mapping[str, Any]) -> None:
-    half = sheet.width / 2
-    sheet.centred("HỆ THỐNG D73", sheet.pdf.bold, 9, x=LEFT, width=half - 10)
-    sheet.centred(NATIONAL_MOTTO[0], sheet.pdf.bold, 9, x=LEFT + half, width=half)
-    sheet.y -= 12
-    service = f"Nhật ký ký số của dịch vụ {document.get('service', '')}"
-    sheet.centred(service, sheet.pdf.regular, 9, x=LEFT, width=half - 10)
-    sheet.centred(NATIONAL_MOTTO[1], sheet.pdf.bold, 9.5, x=LEFT + half, width=half)
-    sheet.y -= 30
-    sheet.centred(TITLE, sheet.pdf.bold, 18, x=LEFT, width=sheet.width)
-    sheet.y -= 16
-    sheet.centred(
-        "theo Nghị định số 73/2023/NĐ-CP về khuyến khích, bảo vệ cán bộ năng động, sáng tạo",
-        sheet.pdf.regular,
+def _header(pdf: PrintedDocument, document: Mapping[str, Any], authority: str) -> None:
+    pdf.centred(authority.upper() or "CƠ QUAN CÓ THẨM QUYỀN", 11, bold=True, width=110)
+    pdf.ln(8)
+    pdf.centred(TITLE, 16, bold=True)
+    pdf.ln(1)
+    pdf.centred(SUBTITLE, 11.5, bold=True)
+    pdf.ln(2)
+    issued = _instant(document.get("issued_at"))
+    pdf.centred(
+        f"Trích từ hồ sơ của {authority}, lập {long_date(issued.date()) if issued else ''} "
+        "từ nhật ký sự kiện đã ký số của hệ thống D73. Bản trích lục này không phải văn bản "
+        "do cơ quan nhà nước ban hành; giá trị chứng minh thuộc về tệp dữ liệu đã ký số.",
         9.5,
-        x=LEFT,
-        width=sheet.width,
+        width=150,
     )
-    sheet.y -= 13
-    issued = local_time(document.get("issued_at"))
-    sheet.centred(
-        f"Số: {document.get('certificate_id', '')} — cấp lúc {issued}",
-        sheet.pdf.regular,
-        8.5,
-        x=LEFT,
-        width=sheet.width,
-    )
-    sheet.y -= 8
+    pdf.ln(2)
 
 
-def _people(sheet: _Sheet, document: Mapping[str, Any]) -> None:
+def _people(pdf: PrintedDocument, document: Mapping[str, Any], names: UnitNames) -> None:
     official = document.get("official") or {}
-    authority = document.get("competent_authority") or {}
-    sheet.heading("1. Cán bộ được bảo vệ và hồ sơ đề xuất")
-    position = official.get("position_name") or official.get("position") or ""
-    unit = official.get("unit_name") or official.get("unit_id") or ""
-    sheet.field("Họ và tên:", f"{official.get('name', '')} ({official.get('user_id', '')})")
-    sheet.field("Chức vụ, đơn vị:", ", ".join(str(p) for p in (position, unit) if p))
-    sheet.field("Đề xuất:", str(document.get("title", "")))
-    sheet.field("Mã hồ sơ:", str(document.get("case_id", "")))
-    sheet.field("Mã đề xuất:", str(document.get("proposal_id", "")))
-    head = authority.get("head_name") or ""
-    sheet.field(
-        "Cấp có thẩm quyền:",
-        f"{authority.get('unit_id', '')} — người đứng đầu {head} ({authority.get('head_id', '')})"
-        if head
-        else f"{authority.get('unit_id', '')} — người đứng đầu {authority.get('head_id', '')}",
+    pdf.heading("1. Cán bộ và đề xuất")
+    position = official.get("position_name") or ""
+    unit = official.get("unit_name") or names(str(official.get("unit_id", "")))
+    pdf.fields(
+        [
+            ("Họ và tên:", str(official.get("name", ""))),
+            ("Chức vụ, đơn vị:", ", ".join(str(p) for p in (position, unit) if p)),
+            ("Tên đề xuất:", str(document.get("title", ""))),
+            ("Mã hồ sơ:", str(document.get("case_id", ""))),
+        ]
     )
 
 
-def _determination(sheet: _Sheet, document: Mapping[str, Any]) -> None:
+def _determination(pdf: PrintedDocument, document: Mapping[str, Any], authority: str) -> None:
     found = document.get("determination") or {}
     facts = found.get("facts") or {}
     by = found.get("determined_by") or {}
-    sheet.heading("2. Kết luận về biện pháp bảo vệ (Điều 11)")
+    head = (document.get("competent_authority") or {}).get("head_name") or ""
+    signer = str(by.get("name") or head)
+    decided = _instant(found.get("determined_at"))
+    decision = (
+        f"Số {found.get('decision_ref') or '…'}, "
+        f"{long_date(decided.date()) if decided else ''}, do ông (bà) {signer} ký"
+    )
+    pdf.heading("2. Kết luận của cơ quan có thẩm quyền")
     tier = str(found.get("tier", ""))
-    sheet.field("Biện pháp bảo vệ:", TIER_LABELS.get(tier, tier))
-    sheet.field("Căn cứ:", str(found.get("legal_basis", "")))
     outcome = str(facts.get("outcome", ""))
-    sheet.field("Kết quả đánh giá:", OUTCOME_LABELS.get(outcome, outcome))
-    sheet.field("Quyết định số:", str(found.get("decision_ref", "")))
-    sheet.field(
-        "Ngày, người quyết định:",
-        f"{local_time(found.get('determined_at'))} — {by.get('name') or by.get('user_id', '')}",
+    pdf.fields(
+        [
+            ("Cơ quan có thẩm quyền:", authority),
+            ("Văn bản kết luận:", decision),
+            ("Kết quả đánh giá:", OUTCOME_LABELS.get(outcome, outcome)),
+            ("Biện pháp bảo vệ:", TIER_LABELS.get(tier, tier)),
+            ("Căn cứ:", legal_form(str(found.get("legal_basis") or "ND73 Art 11"))),
+        ]
     )
 
 
-def _plan(sheet: _Sheet, document: Mapping[str, Any]) -> None:
-    sheet.heading("3. Kế hoạch đề xuất đã được phê duyệt (Điều 8 khoản 1)")
-    sheet.paragraph("Mã băm SHA-256 của kế hoạch được phê duyệt (JSON chuẩn tắc):", size=9.5)
-    sheet.paragraph(str(document.get("plan_hash", "")), size=9.5, bold=True, indent=12)
+def _plan(pdf: PrintedDocument, document: Mapping[str, Any]) -> None:
+    pdf.heading("3. Kế hoạch đề xuất đã được phê duyệt")
+    pdf.fields([("Mã băm SHA-256:", str(document.get("plan_hash", "")))])
 
 
-def _events(sheet: _Sheet, document: Mapping[str, Any]) -> None:
-    sheet.heading("4. Các sự kiện xác lập việc bảo vệ, có trong nhật ký đã ký số")
-    columns = (("Sự kiện", 0), ("Căn cứ", 172), ("Vị trí", 345), ("Thời điểm", 395))
-    sheet.ensure(14)
-    for label, offset in columns:
-        sheet.page.text(LEFT + offset, sheet.y - 9, label, sheet.pdf.bold, 9)
-    sheet.y -= 13
+def _events(pdf: PrintedDocument, document: Mapping[str, Any]) -> None:
+    pdf.heading(f"4. Các bước đã ghi trong hồ sơ (điều, khoản của {DECREE_73})")
+    rows = []
     for item in document.get("establishing_events") or []:
         entry = item.get("entry") or {}
         state = entry.get("state") or {}
         stamp = state.get("stamp") if isinstance(state, Mapping) else None
         try:
             step = STEP_OF[Role(item.get("role"))]
-            label, article = step.label, step.article
+            label, article = step.label, _article(step.article)
         except ValueError:
             label, article = str(item.get("role")), ""
-        sheet.ensure(12)
-        sheet.page.line(LEFT, sheet.y + 1.5, LEFT + sheet.width, sheet.y + 1.5, width=0.3, gray=0.7)
-        row = (label, article, str(item.get("position", "")), local_time((stamp or {}).get("at")))
-        for (_, offset), text in zip(columns, row, strict=True):
-            sheet.page.text(LEFT + offset, sheet.y - 9, text, sheet.pdf.regular, 9)
-        sheet.y -= 12.5
+        rows.append(
+            (label, article, str(item.get("position", "")), local_time((stamp or {}).get("at")))
+        )
+    pdf.grid(("Bước", "Căn cứ", "Số thứ tự trong nhật ký", "Thời điểm"), rows, (52, 48, 28, 37))
 
 
-def _checkpoint(sheet: _Sheet, document: Mapping[str, Any]) -> None:
+def _checkpoint(pdf: PrintedDocument, document: Mapping[str, Any]) -> None:
     checkpoint = document.get("checkpoint") or {}
-    sheet.heading("5. Điểm kiểm tra của nhật ký (checkpoint) mà các bằng chứng dẫn tới")
-    sheet.field(
-        "Dịch vụ, kích thước:",
-        f"{checkpoint.get('service', '')}, {checkpoint.get('tree_size', '')} sự kiện",
-        size=9.5,
-    )
-    sheet.field("Gốc Merkle:", str(checkpoint.get("root_hash", "")), size=9.5, value_size=8)
-    sheet.field(
-        "Khóa ký, thời điểm:",
-        f"{checkpoint.get('key_id', '')}, {local_time(checkpoint.get('time'))}",
-        size=9.5,
+    service = SERVICE_NAMES.get(str(checkpoint.get("service", "")), "")
+    pdf.heading("5. Điểm kiểm tra của nhật ký đã ký số")
+    pdf.fields(
+        [
+            ("Nhật ký:", f"dịch vụ {service}, {checkpoint.get('tree_size', '')} sự kiện"),
+            ("Gốc cây Merkle:", str(checkpoint.get("root_hash", ""))),
+            ("Khóa ký:", str(checkpoint.get("key_id", ""))),
+            ("Thời điểm ký:", local_time(checkpoint.get("time"))),
+        ]
     )
 
 
-def _code(sheet: _Sheet, document: Mapping[str, Any]) -> None:
-    code = str(document.get("verification_code", ""))
-    sheet.gap(8)
-    sheet.ensure(64)
-    box = 340.0
-    x = LEFT + (sheet.width - box) / 2
-    sheet.page.rect(x, sheet.y - 56, box, 56, stroke=0)
-    sheet.y -= 16
-    sheet.centred("MÃ XÁC MINH", sheet.pdf.bold, 9.5, x=x, width=box)
-    sheet.y -= 30
-    sheet.centred(code, sheet.pdf.bold, 24, x=x, width=box)
-    sheet.y -= 18
-
-
-def _how_to_verify(sheet: _Sheet, document: Mapping[str, Any]) -> None:
-    key = document.get("signing_key") or {}
+def _how_to_verify(pdf: PrintedDocument, document: Mapping[str, Any]) -> None:
     code = document.get("verification_code", "")
-    sheet.heading("6. Cách kiểm tra")
-    sheet.paragraph(
-        "Bản giấy này chỉ để đọc; bằng chứng là tệp JSON của giấy chứng nhận, được ký số "
-        f"Ed25519 bởi dịch vụ {document.get('service', '')} (khóa {key.get('key_id', '')}). "
-        "Lấy khóa công khai của dịch vụ từ cơ quan quản lý hệ thống (không dùng khóa trong tệp), "
-        "rồi chạy, không cần kết nối tới hệ thống:",
-        size=9.5,
+    pdf.heading("6. Cách kiểm tra")
+    pdf.paragraph(
+        "Bằng chứng là tệp dữ liệu đã ký số của hồ sơ này. Lấy khóa công khai của hệ thống từ cơ "
+        "quan quản lý hệ thống (không dùng khóa kèm trong tệp) rồi chạy lệnh kiểm tra dưới đây, "
+        "không cần kết nối tới hệ thống. Lệnh kiểm tra chữ ký, điểm kiểm tra, đường dẫn của từng "
+        "bước trong nhật ký, mã băm kế hoạch, nội dung kết luận và mã xác minh in trên trang này.",
+        9.5,
     )
-    sheet.gap(2)
-    sheet.paragraph(
-        "d73 verify-certificate certificate.json --public-key approval.ed25519.pub.pem "
-        f"--code {code}",
-        size=9,
+    pdf.paragraph(
+        f"d73 kiem-tra-ho-so hoso.json --khoa khoa-cong-khai.pem --ma {code}",
+        9,
         bold=True,
-        indent=12,
-    )
-    sheet.gap(2)
-    sheet.paragraph(
-        "Lệnh kiểm tra chữ ký của giấy, chữ ký của điểm kiểm tra, đường dẫn Merkle của từng sự "
-        "kiện, mã băm kế hoạch, nội dung kết luận và mã xác minh in trên trang này.",
-        size=9.5,
+        align="L",
     )
 
 
-def render_certificate_pdf(document: Mapping[str, Any]) -> bytes:
-    """The A4 page of a certificate; `shared.pdf.fonts.PdfUnavailable` without a font."""
-    regular, bold = vietnamese_fonts()
+def render_certificate_pdf(
+    document: Mapping[str, Any], unit_names: UnitNames | None = None
+) -> bytes:
+    """The extract as PDF; `unit_names` turns a unit id into its name (ids never go on paper)."""
+    names: UnitNames = unit_names or (lambda _unit_id: "")
     code = str(document.get("verification_code", ""))
-    pdf = PdfDocument(
-        regular,
-        bold,
+    authority_id = str((document.get("competent_authority") or {}).get("unit_id", ""))
+    authority = names(authority_id) or "cơ quan có thẩm quyền"
+    pdf = PrintedDocument(
         title=f"{TITLE} — {document.get('title', '')}",
-        subject=f"D73 protection certificate {document.get('certificate_id', '')}, "
-        f"verification code {code}",
+        subject=f"Mã xác minh {code}",
+        created=_instant(document.get("issued_at")),
     )
-    sheet = _Sheet(pdf)
-    _header(sheet, document)
-    _people(sheet, document)
-    _determination(sheet, document)
-    _plan(sheet, document)
-    _events(sheet, document)
-    _checkpoint(sheet, document)
-    _code(sheet, document)
-    _how_to_verify(sheet, document)
-    issued = document.get("issued_at")
-    return pdf.render(
-        created=datetime.fromisoformat(issued.replace("Z", "+00:00"))
-        if isinstance(issued, str)
-        else None
-    )
+    _header(pdf, document, authority)
+    _people(pdf, document, names)
+    _determination(pdf, document, authority)
+    _plan(pdf, document)
+    _events(pdf, document)
+    _checkpoint(pdf, document)
+    pdf.boxed("MÃ XÁC MINH", code)
+    _how_to_verify(pdf, document)
+    return bytes(pdf.output())

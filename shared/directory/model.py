@@ -245,6 +245,14 @@ class OrganisationDirectory:
             )
         return in_force[-1]
 
+    def unit_name(self, unit_id: str) -> str:
+        """The Vietnamese name of `unit_id` in the newest version that knows it: paper names
+        units, never their ids (a district of 2024 keeps its name on its old cases)."""
+        for directory in reversed(self._versions):
+            if unit_id in directory.units:
+                return directory.units[unit_id].name_vi
+        return ""
+
     def version_named(self, version: str) -> OrganisationDirectory:
         for directory in self._versions:
             if directory.version == version:

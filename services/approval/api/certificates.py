@@ -79,16 +79,17 @@ def protection_certificate(
 
 @router.get(
     "/protection-certificate.pdf",
-    summary="Giấy chứng nhận bảo vệ (PDF): the printable page, with the verification code",
+    summary="Trích lục hồ sơ bảo vệ (PDF): the printable extract, with the verification code",
     response_class=Response,
     responses={200: {"content": {"application/pdf": {}}}},
 )
 def protection_certificate_pdf(
-    case_id: UUID, actor: CurrentActor, certificates: Certificates
+    case_id: UUID, request: Request, actor: CurrentActor, certificates: Certificates
 ) -> Response:
     document = _issue(certificates, actor, case_id)
+    directory = request.app.state.runtime.app.directory
     try:
-        pdf = render_certificate_pdf(document)
+        pdf = render_certificate_pdf(document, directory.unit_name)
     except PdfUnavailable as error:
         raise Problem(
             503, "PDF unavailable", str(error), type_="/problems/pdf-unavailable"

@@ -4,8 +4,6 @@ events' positions, a checkpoint signed on demand, refusals, the PDF and `d73 ver
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,7 +26,10 @@ from shared.auditlog.keys import public_key_path
 from shared.auditlog.log import ServiceLog
 from shared.certificate import Role, verify_certificate
 from shared.certificate.printable import render_certificate_pdf
+from shared.pdf.printing import BOTTOM, LEFT, RIGHT, TOP, PrintedDocument
+from tests.support.printing import ink_outside, pages_of, text_of
 from tests.unit.approval_service.builders import (
+    DIRECTORY,
     Clock,
     Upstream,
     city_case_authority,
@@ -194,23 +195,55 @@ def issued(app: ApprovalApplication, clock: Clock, tmp_path: Path) -> tuple[dict
     return document, tmp_path / "keys"
 
 
-def test_the_printed_page_carries_the_code_and_the_plan_hash(
+def test_the_printed_record_is_an_extract_of_the_authoritys_records(
+    issued: tuple[dict[str, Any], Path], tmp_path: Path
+) -> None:
+    """Khoản 1 Điều 11: the page cites the authority's determination; it is no state document."""
+    document, _ = issued
+    pdf = render_certificate_pdf(document, DIRECTORY.unit_name)
+    assert pdf.startswith(b"%PDF-")
+    text = " ".join(text_of(pdf).split())
+    authority = DIRECTORY.unit_name(document["competent_authority"]["unit_id"])
+    assert "TRÍCH LỤC HỒ SƠ" in text
+    assert f"Trích từ hồ sơ của {authority}" in text
+    assert "không phải văn bản do cơ quan nhà nước ban hành" in text
+    found = document["determination"]
+    assert f"Số {found['decision_ref']}" in text
+    assert f"do ông (bà) {found['determined_by']['name']} ký" in text
+    assert "Điều 11 Nghị định số 73/2023/NĐ-CP" in text
+    assert document["verification_code"] in text
+    assert document["plan_hash"] in text.replace(" ", "")
+    assert document["official"]["name"] in text
+    # no national motto, no certificate title, no unit ids, no English on the page
+    for absent in ("CỘNG HÒA", "Độc lập", "GIẤY CHỨNG NHẬN", "ct.", "ND73", "Art ", "§"):
+        assert absent not in text, absent
+    for english in ("the ", " and ", "certificate", "Checkpoint", "Protection"):
+        assert english not in text, english
+
+
+def test_the_printed_record_looked_at_as_an_image_keeps_its_ink_inside_the_margins(
     issued: tuple[dict[str, Any], Path], tmp_path: Path
 ) -> None:
     document, _ = issued
-    pdf = render_certificate_pdf(document)
-    assert pdf.startswith(b"%PDF-")
-    assert document["verification_code"].encode() in pdf  # document information, searchable
-    if shutil.which("pdftotext"):
-        path = tmp_path / "certificate.pdf"
-        path.write_bytes(pdf)
-        text = subprocess.run(
-            ["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True, text=True
-        ).stdout
-        assert "GIẤY CHỨNG NHẬN BẢO VỆ" in text
-        assert document["verification_code"] in text
-        assert document["plan_hash"] in text
-        assert document["official"]["name"] in text
+    pdf = render_certificate_pdf(document, DIRECTORY.unit_name)
+    pages = pages_of(pdf, keep=tmp_path / "png")
+    assert 1 <= len(pages) <= 2
+    width, height = pages[0].size  # A4 at one pixel per point
+    assert (abs(width - 595), abs(height - 842)) <= (1, 1)
+    for page in pages:
+        assert ink_outside(page, left=LEFT, top=TOP - 2, right=RIGHT, bottom=BOTTOM - 2) == 0
+    first = pages[0].convert("L")
+    assert sum(1 for v in first.getdata() if v < 160) > 5_000, "the page has text on it"
+
+
+@pytest.mark.parametrize("code", ["ABCD-EFGH-JKLM", "W" * 40, "8" * 64])
+def test_the_verification_code_always_fits_its_box(code: str) -> None:
+    pdf = PrintedDocument(title="thử")
+    size = pdf.boxed("MÃ XÁC MINH", code, width=110)
+    pdf.set_font("DejaVuSerif", "B", size)
+    assert pdf.get_string_width(code) <= 110 - 8
+    for page in pages_of(bytes(pdf.output())):
+        assert ink_outside(page, left=LEFT, top=TOP - 2, right=RIGHT, bottom=BOTTOM - 2) == 0
 
 
 def test_verify_certificate_exits_0_when_valid_1_when_tampered_2_when_unreadable(
@@ -233,6 +266,10 @@ def test_verify_certificate_exits_0_when_valid_1_when_tampered_2_when_unreadable
     assert ok.exit_code == 0, ok.output
     assert "OK: no problem found" in ok.output
     assert run(str(good), "--key-dir", str(key_dir)).exit_code == 0
+    # the command as the Vietnamese extract prints it
+    code = document["verification_code"]
+    printed = ["kiem-tra-ho-so", str(good), "--khoa", str(public_key), "--ma", code]
+    assert runner.invoke(verify_cli, printed).exit_code == 0
 
     bad = run(str(tampered), "--public-key", str(public_key), "--json")
     assert bad.exit_code == 1
