@@ -64,12 +64,16 @@ def ink_outside(image: Image.Image, left: float, top: float, right: float, botto
         width - int(right * MM) + 1,
         height - int(bottom * MM) + 1,
     )
+    data = gray.tobytes()
     count = 0
-    pixels = gray.load()
-    assert pixels is not None
     for y in range(height):
-        for x in range(width):
+        row = data[y * width : (y + 1) * width]
+        for x, value in enumerate(row):
             inside = box[0] <= x < box[2] and box[1] <= y < box[3]
-            if not inside and pixels[x, y] < 160:
+            if not inside and value < 160:
                 count += 1
     return count
+
+
+def dark_pixels(image: Image.Image) -> int:
+    return sum(1 for value in image.convert("L").tobytes() if value < 160)
