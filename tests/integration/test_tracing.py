@@ -91,3 +91,61 @@ def test_a_submission_is_one_trace_across_the_three_services(
         assert consumed[0]["outcome"] == "processed"
     finally:
         suite.stop()
+
+
+def test_spans_go_to_an_otlp_collector_when_one_is_configured(
+    nats_server: NatsServer, tmp_path: Path
+) -> None:
+    """D73_OTLP_ENDPOINT: the service posts its spans (OTLP/HTTP protobuf) to <it>/v1/traces."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+        ExportTraceServiceRequest,
+    )
+
+    received: list[tuple[str, ExportTraceServiceRequest]] = []
+
+    class Collector(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            request = ExportTraceServiceRequest()
+            request.ParseFromString(body)
+            received.append((self.path, request))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-protobuf")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            return
+
+    server = HTTPServer(("127.0.0.1", 0), Collector)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    suite = Suite(
+        nats_url=nats_server.url,
+        data_dir=tmp_path,
+        extra_env={
+            "D73_OTLP_ENDPOINT": f"http://127.0.0.1:{server.server_port}",
+            "OTEL_BSP_SCHEDULE_DELAY": "200",
+        },
+    )
+    try:
+        suite.start("registration")
+        with httpx.Client(timeout=30) as client:
+            submit_proposal(client, suite["registration"].url, proposer_headers())
+
+        def exported() -> set[str]:
+            names = set()
+            for path, request in received:
+                assert path == "/v1/traces"
+                for resource in request.resource_spans:
+                    service = {a.key: a.value.string_value for a in resource.resource.attributes}
+                    assert service["service.name"] == "d73-registration"
+                    for scope in resource.scope_spans:
+                        names |= {span.name for span in scope.spans}
+            return names if {"store commit", f"publish {SUBMITTED}"} <= names else set()
+
+        wait_until(exported, timeout=30)
+    finally:
+        suite.stop()
+        server.shutdown()
