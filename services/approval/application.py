@@ -283,7 +283,7 @@ class ApprovalApplication(ServiceApplication):
             held_on=held_on,
             ballots=ballots,
             minutes_ref=minutes_ref,
-            implementer_ids=implementer_ids,
+            implementers=self._implementers(case, implementer_ids),
             decision_ref=decision_ref,
             abstention=self.rules_for(case).abstention,
         )
@@ -304,7 +304,7 @@ class ApprovalApplication(ServiceApplication):
             at,
             justification=justification,
             decision_ref=decision_ref,
-            implementer_ids=implementer_ids,
+            implementers=self._implementers(case, implementer_ids),
         )
         return self._commit(case)
 
@@ -527,7 +527,9 @@ class ApprovalApplication(ServiceApplication):
         directions_followed: bool,
         decision_ref: str,
         referred_to: str = "",
+        official_id: str | None = None,
     ) -> Case:
+        """The proposer's determination, or (`official_id`) an implementer's own (Art 11)."""
         case, at, _ = self._load(case_id)
         case.determine_protection(
             domain_actor(actor),
@@ -537,6 +539,7 @@ class ApprovalApplication(ServiceApplication):
             directions_followed=directions_followed,
             decision_ref=decision_ref,
             referred_to=referred_to,
+            official_id=official_id,
         )
         return self._commit(case)
 
@@ -754,6 +757,46 @@ class ApprovalApplication(ServiceApplication):
             position=event.actor.position,
             roles=frozenset(event.actor.roles),
         )
+
+    def _implementers(
+        self, case: Case, implementer_ids: Sequence[str] | None
+    ) -> list[dict[str, Any]]:
+        """The implementers named by id, each placed in the directory in force: whether they are
+        within Art 2 decides their own encouragement and protection (Art 10, Art 11).
+
+        The proposer is as registration placed them; someone the directory does not hold is
+        recorded as not shown to be within Art 2.
+        """
+        proposer = case.proposer
+        directory = self.directory_of(
+            case.routing.get("directory_version"), local_date(case.submitted_at)
+        )
+        placed = {member.person_id: (unit, member) for unit, member in directory.members()}
+        named = []
+        for user_id in [proposer["user_id"]] if implementer_ids is None else implementer_ids:
+            if user_id == proposer["user_id"]:
+                named.append(
+                    {
+                        "user_id": user_id,
+                        "name": proposer["name"],
+                        "unit_id": proposer["unit_id"],
+                        "position": proposer["position"],
+                        "within_art2": case.protection_eligible,
+                    }
+                )
+                continue
+            unit, member = placed.get(user_id, (None, None))
+            position = None if member is None else directory.positions.get(member.position)
+            named.append(
+                {
+                    "user_id": user_id,
+                    "name": "" if member is None else member.name,
+                    "unit_id": "" if unit is None else unit.id,
+                    "position": "" if member is None else member.position,
+                    "within_art2": bool(position and position.leader_manager),
+                }
+            )
+        return named
 
     def _exists(self, case_id: UUID) -> bool:
         try:

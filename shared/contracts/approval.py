@@ -153,6 +153,18 @@ class BeneficiaryRef(Contract):
     name: str = ""
 
 
+class Implementer(Contract):
+    """Who implements the approved plan (Art 10, Art 11: "cán bộ đề xuất, thực hiện")."""
+
+    user_id: str
+    name: str = ""
+    unit_id: str = ""
+    position: str = ""
+    within_art2: bool = Field(
+        False, description="A leader/manager under Art 2: their own encouragement and protection"
+    )
+
+
 class ProtectionFacts(Contract):
     """What the Art 11 finding rests on."""
 
@@ -308,6 +320,9 @@ class ApprovalMeetingHeld(_CaseEvent):
     vote: VoteMinutes
     decision_ref: str
     implementer_ids: list[str]
+    implementers: list[Implementer] | None = Field(
+        None, description="The implementers placed in the directory (absent on older events)"
+    )
     plan_hash: str | None = Field(
         None, description="SHA-256 of the approved plan's canonical JSON (protection certificate)"
     )
@@ -323,6 +338,9 @@ class ApprovedByOverride(_CaseEvent):
     decision_ref: str
     failed_vote_minutes_ref: str
     implementer_ids: list[str]
+    implementers: list[Implementer] | None = Field(
+        None, description="The implementers placed in the directory (absent on older events)"
+    )
     plan_hash: str | None = Field(
         None, description="SHA-256 of the approved plan's canonical JSON (protection certificate)"
     )
@@ -470,7 +488,8 @@ class EncouragementGranted(_CaseEvent):
 
 
 class ProtectionDetermined(_CaseEvent):
-    """The Art 11 finding for the official: the tier and the facts it rests on."""
+    """The Art 11 finding for one official — the proposer or an implementer (`official_id`),
+    each with their own determination: the tier and the facts it rests on."""
 
     EVENT: ClassVar[str] = "protection-determined"
     TYPE: ClassVar[str] = "d73.case.protection-determined.v1"

@@ -120,7 +120,11 @@ class ApprovalMeetingCommand(Command):
         description="One per member who voted (Art 8 §1)", max_length=MAX_LIST_ITEMS
     )
     minutes_ref: Line = Field(description="Biên bản họp (form M2)")
-    implementer_ids: Lines | None = Field(None, description="Default: the proposer")
+    implementer_ids: Lines | None = Field(
+        None,
+        description="Default: the proposer. Each is placed in the directory: those within Art 2 "
+        "get their own encouragement and protection (Art 10, Art 11)",
+    )
     decision_ref: Line = ""
 
 
@@ -235,6 +239,11 @@ class DetermineProtectionCommand(Command):
     directions_followed: bool
     decision_ref: Line
     referred_to: Line = ""
+    official_id: Line | None = Field(
+        None,
+        description="Whose determination: the proposer (default) or an implementer, each within "
+        "Art 2 getting their own (Art 11)",
+    )
 
 
 class AccusedIn(Command):

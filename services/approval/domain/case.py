@@ -232,6 +232,8 @@ class Case(Aggregate):
         self._votes: list[dict[str, Any]] = []
         self._approval: dict[str, Any] | None = None
         self._implementer_ids: list[str] = []
+        self._implementers: dict[str, dict[str, Any]] = {}
+        self._protections: dict[str, dict[str, Any]] = {}
         self._resources: list[dict[str, Any]] = []
         self._progress: list[dict[str, Any]] = []
         self._directions: list[dict[str, Any]] = []
@@ -348,6 +350,20 @@ class Case(Aggregate):
         return tuple(self._implementer_ids)
 
     @property
+    def implementers(self) -> list[dict[str, Any]]:
+        """Who implements the approved plan, each with whether they are within Art 2."""
+        return [self._implementer(i) for i in self._implementer_ids]
+
+    def within_art2(self, user_id: str) -> bool:
+        """Art 2: is this party to the case an official under the decree (leader/manager,
+        incl. titles in state-owned enterprises and representatives of state capital)?"""
+        if user_id == self._proposer["user_id"]:
+            return self._protection_eligible
+        if user_id in self._implementer_ids:
+            return bool(self._implementer(user_id)["within_art2"])
+        return user_id in (self._authority["head_id"], *self._authority["deputy_ids"])
+
+    @property
     def consultations(self) -> dict[str, dict[str, Any]]:
         return copy.deepcopy(self._consultees)
 
@@ -393,6 +409,14 @@ class Case(Aggregate):
     @property
     def protection(self) -> dict[str, Any] | None:
         return copy.deepcopy(self._protection)
+
+    @property
+    def protections(self) -> dict[str, dict[str, Any]]:
+        """Each official's own Art 11 determination (the proposer's and each implementer's)."""
+        return copy.deepcopy(self._protections)
+
+    def protection_of(self, official_id: str) -> dict[str, Any] | None:
+        return copy.deepcopy(self._protections.get(official_id))
 
     @property
     def protection_tier(self) -> ProtectionTier | None:
@@ -745,6 +769,7 @@ class Case(Aggregate):
         decision_ref: str = "",
         party_opinion_required: bool = True,
         abstention: AbstentionRule = AbstentionRule.NOT_A_VOTE_CAST,
+        implementers: Sequence[Mapping[str, Any]] | None = None,
     ) -> VoteRecord:
         """Họp tập thể lãnh đạo (Art 8 §1): passes → APPROVED, fails → COLLECTIVE_REJECTED."""
         command = Command.HOLD_APPROVAL_MEETING
@@ -753,7 +778,7 @@ class Case(Aggregate):
         problems.require_date("held_on", held_on)
         if isinstance(held_on, date) and not isinstance(held_on, datetime):
             self._not_in_future(problems, "held_on", held_on, at)
-        implementers = self._implementers_or_proposer(problems, implementer_ids)
+        named = self._implementers_or_proposer(problems, implementer_ids, implementers)
         problems.raise_if_any()
         self._require_party_opinion(VoteStage.APPROVAL, party_opinion_required)
         authority = self.competent_authority
@@ -773,7 +798,8 @@ class Case(Aggregate):
             stamp=self._stamp(command, who, at, legal_basis.APPROVAL_MEETING, target),
             vote=record.as_dict(),
             decision_ref=decision_ref,
-            implementer_ids=implementers,
+            implementer_ids=[i["user_id"] for i in named],
+            implementers=named,
             **(self._plan_as_approved() if record.passed else {}),
         )
         return record
@@ -787,10 +813,12 @@ class Case(Aggregate):
         implementer_ids: list[str],
         plan: dict[str, Any] | None = None,
         plan_hash: str | None = None,
+        implementers: list[dict[str, Any]] | None = None,
     ) -> None:
         self._enter(stamp)
         self._votes.append(copy.deepcopy(vote))
         if vote["outcome"] == "PASSED":
+            self._implementers = {i["user_id"]: dict(i) for i in implementers or ()}
             self._approved_plan_hash = plan_hash
             self._approval = {
                 "by_override": False,
@@ -811,6 +839,7 @@ class Case(Aggregate):
         decision_ref: str,
         implementer_ids: Sequence[str] | None = None,
         party_opinion_required: bool = True,
+        implementers: Sequence[Mapping[str, Any]] | None = None,
     ) -> None:
         """Art 8 §1 ¶2: the head may still authorise it, in writing, answering for it."""
         command = Command.OVERRIDE_COLLECTIVE_REJECTION
@@ -818,7 +847,7 @@ class Case(Aggregate):
         problems = FieldProblems()
         problems.require_text("justification", justification)
         problems.require_text("decision_ref", decision_ref)
-        implementers = self._implementers_or_proposer(problems, implementer_ids)
+        named = self._implementers_or_proposer(problems, implementer_ids, implementers)
         problems.raise_if_any()
         self._require_party_opinion(VoteStage.APPROVAL, party_opinion_required)
         failed = self._last_vote(VoteStage.APPROVAL)
@@ -827,7 +856,8 @@ class Case(Aggregate):
             justification=justification,
             decision_ref=decision_ref,
             failed_vote_minutes_ref=failed["minutes_ref"],
-            implementer_ids=implementers,
+            implementer_ids=[i["user_id"] for i in named],
+            implementers=named,
             **self._plan_as_approved(),
         )
 
@@ -841,8 +871,10 @@ class Case(Aggregate):
         implementer_ids: list[str],
         plan: dict[str, Any] | None = None,
         plan_hash: str | None = None,
+        implementers: list[dict[str, Any]] | None = None,
     ) -> None:
         self._enter(stamp)
+        self._implementers = {i["user_id"]: dict(i) for i in implementers or ()}
         self._approved_plan_hash = plan_hash
         self._approval = {
             "by_override": True,
@@ -1393,7 +1425,13 @@ class Case(Aggregate):
         decision_ref: str,
         description: str = "",
     ) -> None:
-        """Art 10 §1 forms; points a and c only for a result recognised as completed."""
+        """Art 10 §1 forms, to the proposer, an implementer, the agency or its head.
+
+        Praise (biểu dương, §1a) needs no completed result; commendation (khen thưởng, §1a) and
+        the §1c forms need a result recognised as completed. The career forms (§1b, §1c) are
+        for officials within Art 2 only. Nobody grants encouragement to himself: the head's own
+        is for the superior agency to decide.
+        """
         command = Command.GRANT_ENCOURAGEMENT
         who = self._admit(command, Step.DECISION, actor, at)
         problems = FieldProblems()
@@ -1412,6 +1450,20 @@ class Case(Aggregate):
         problems.raise_if_any()
         assert chosen is not None
         assert kind is not None
+        if beneficiary_id == who.user_id:
+            raise NotAllowed(
+                "a head cannot grant encouragement to himself (Art 10 §1); "
+                "the superior agency decides it"
+            )
+        if (
+            chosen in PERSONAL_FORMS
+            and kind is not Beneficiary.AGENCY
+            and not self.within_art2(beneficiary_id)
+        ):
+            raise Conflict(
+                f"{chosen} (Art 10 §1{chosen.point}) is for officials within Art 2 "
+                f"(leaders and managers); {beneficiary_id} is not one"
+            )
         if chosen.requires_completed_result and not self.result_recognized:
             raise Conflict(
                 f"{chosen} (Art 10 §1{chosen.point}) needs a result recognised as completed"
@@ -1463,11 +1515,17 @@ class Case(Aggregate):
         directions_followed: bool,
         decision_ref: str,
         referred_to: str = "",
+        official_id: str | None = None,
     ) -> ProtectionTier:
-        """The Art 11 finding for the official, from the conclusion and the case's record."""
+        """The Art 11 finding for one official — the proposer (by default) or an implementer
+        ("cán bộ đề xuất, thực hiện"): each has a determination of their own, resting on the
+        collective's conclusion (outcome, damage, good faith) and on their own record."""
         command = Command.DETERMINE_PROTECTION
         who = self._admit(command, Step.DECISION, actor, at)
         problems = FieldProblems()
+        official = self._proposer["user_id"] if official_id is None else official_id
+        if official != self._proposer["user_id"] and official not in self._implementer_ids:
+            problems.add("official_id", "must be the proposer or an implementer of the approval")
         for field, value in (
             ("art5_conditions_met", art5_conditions_met),
             ("implemented_as_decided", implemented_as_decided),
@@ -1477,14 +1535,16 @@ class Case(Aggregate):
                 problems.add(field, "must be true or false")
         problems.require_text("decision_ref", decision_ref)
         problems.raise_if_any()
+        if official in self._protections:
+            raise Conflict(f"the protection of {official} has already been determined")
         conclusion = self._require_conclusion()
         facts = ProtectionFacts(
-            official_is_eligible=self._protection_eligible,
+            official_is_eligible=self.within_art2(official),
             art5_conditions_met=art5_conditions_met,
             approved_under_art8=self.is_approved,
             implemented_as_decided=implemented_as_decided,
             directions_followed=directions_followed,
-            prohibited_act_found=self._official_committed_prohibited_act(),
+            prohibited_act_found=self._committed_prohibited_act(official),
             outcome=EvaluationOutcome(conclusion["outcome"]),
             good_faith=conclusion["good_faith_finding"],
             caused_damage=conclusion["caused_damage"],
@@ -1494,7 +1554,7 @@ class Case(Aggregate):
             stamp=self._stamp(
                 command, who, at, finding.legal_basis, CaseState.PROTECTION_DETERMINED
             ),
-            official_id=self._proposer["user_id"],
+            official_id=official,
             tier=finding.tier.value,
             reasons=list(finding.reasons),
             facts={
@@ -1525,8 +1585,9 @@ class Case(Aggregate):
         referred_to: str,
     ) -> None:
         self._enter(stamp)
-        self._protection = {
+        record = {
             "official_id": official_id,
+            "role": "PROPOSER" if official_id == self._proposer["user_id"] else "IMPLEMENTER",
             "tier": tier,
             "legal_basis": stamp["legal_basis"],
             "reasons": list(reasons),
@@ -1536,6 +1597,9 @@ class Case(Aggregate):
             "determined_at": stamp["at"],
             "revoked_by_report": None,
         }
+        self._protections[official_id] = record
+        if official_id == self._proposer["user_id"]:
+            self._protection = dict(record)
 
     # ------------------------------------------------------------------ Art 6
 
@@ -1632,11 +1696,11 @@ class Case(Aggregate):
         if report["finding"] is not None:
             raise Conflict(f"report {report_number} already has a finding")
         against_official = report["accused"]["user_id"] == self._proposer["user_id"]
+        accused_record = self._protections.get(report["accused"]["user_id"])
         revokes = bool(
             substantiated
-            and against_official
-            and self._protection is not None
-            and self._protection["tier"] != ProtectionTier.NONE.value
+            and accused_record is not None
+            and accused_record["tier"] != ProtectionTier.NONE.value
         )
         act = ProhibitedAct(report["act"])
         self._prohibited_act_finding_recorded(
@@ -1674,9 +1738,11 @@ class Case(Aggregate):
                     "notes": notes,
                     "found_at": stamp["at"],
                 }
-        if protection_revoked and self._protection is not None:
-            self._protection["tier"] = ProtectionTier.NONE.value
-            self._protection["revoked_by_report"] = report_number
+        if protection_revoked:
+            revoked = {"tier": ProtectionTier.NONE.value, "revoked_by_report": report_number}
+            self._protections[accused["user_id"]].update(revoked)
+            if accused["user_id"] == self._proposer["user_id"] and self._protection is not None:
+                self._protection.update(revoked)
 
     # ------------------------------------------------------------------ deadlines
 
@@ -1896,13 +1962,55 @@ class Case(Aggregate):
         return votes[-1]
 
     def _implementers_or_proposer(
-        self, problems: FieldProblems, implementer_ids: Sequence[str] | None
-    ) -> list[str]:
+        self,
+        problems: FieldProblems,
+        implementer_ids: Sequence[str] | None,
+        implementers: Sequence[Mapping[str, Any]] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Who implements the plan (Art 10, Art 11: "cán bộ đề xuất, thực hiện"), each with
+        whether they are within Art 2; by default the proposer alone."""
+        if implementers is not None:
+            named = []
+            if not implementers:
+                problems.add("implementers", "must list at least one implementer")
+            for i, entry in enumerate(implementers):
+                problems.require_text(f"implementers[{i}].user_id", entry.get("user_id"))
+                if not isinstance(entry.get("within_art2"), bool):
+                    problems.add(f"implementers[{i}].within_art2", "must be true or false")
+                named.append(
+                    {
+                        "user_id": str(entry.get("user_id") or ""),
+                        "name": str(entry.get("name") or ""),
+                        "unit_id": str(entry.get("unit_id") or ""),
+                        "position": str(entry.get("position") or ""),
+                        "within_art2": entry.get("within_art2") is True,
+                    }
+                )
+            ids = [n["user_id"] for n in named]
+            if len(set(ids)) != len(ids):
+                problems.add("implementers", "must not repeat an implementer")
+            return named
         if implementer_ids is None:
-            return [self._proposer["user_id"]]
+            implementer_ids = [self._proposer["user_id"]]
         if not implementer_ids or any(not isinstance(i, str) or not i for i in implementer_ids):
             problems.add("implementer_ids", "must list the user ids of the implementers")
-        return list(implementer_ids)
+            return []
+        return [self._implementer(i) for i in implementer_ids]
+
+    def _implementer(self, user_id: str) -> dict[str, Any]:
+        """An implementer as the approval named them; one named by id alone is within Art 2
+        only if they are the proposer and the proposer is."""
+        known = self._implementers.get(user_id)
+        if known is not None:
+            return dict(known)
+        is_proposer = user_id == self._proposer["user_id"]
+        return {
+            "user_id": user_id,
+            "name": str(self._proposer.get("name") or "") if is_proposer else "",
+            "unit_id": str(self._proposer.get("unit_id") or "") if is_proposer else "",
+            "position": str(self._proposer.get("position") or "") if is_proposer else "",
+            "within_art2": is_proposer and self._protection_eligible,
+        }
 
     def _beneficiary_id(
         self, problems: FieldProblems, kind: Beneficiary | None, given: str | None
@@ -1918,11 +2026,11 @@ class Case(Aggregate):
             problems.add("beneficiary.id", "must be an implementer named in the approval")
         return str(given or "")
 
-    def _official_committed_prohibited_act(self) -> bool:
+    def _committed_prohibited_act(self, official_id: str) -> bool:
         return any(
             r["finding"] is not None
             and r["finding"]["substantiated"]
-            and r["accused"]["user_id"] == self._proposer["user_id"]
+            and r["accused"]["user_id"] == official_id
             for r in self._prohibited_acts
         )
 

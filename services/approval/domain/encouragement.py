@@ -27,8 +27,9 @@ class EncouragementForm(StrEnum):
 
     @property
     def requires_completed_result(self) -> bool:
-        """Points a and c are for proposals assessed as completed."""
-        return self.point in ("a", "c")
+        """Commendation (khen thưởng, §1a) and the §1c forms are for proposals assessed as
+        completed; praise (biểu dương, §1a) is not tied to the result."""
+        return self is EncouragementForm.COMMENDATION or self.point == "c"
 
     @property
     def legal_basis(self) -> str:
@@ -61,4 +62,5 @@ PERSONAL_FORMS: frozenset[EncouragementForm] = frozenset(
         EncouragementForm.EARLY_SALARY_STEP_12M,
     }
 )
-"""Forms about a person's career (points b and c): an agency cannot receive them."""
+"""Forms about an official's career (points b and c): an agency cannot receive them, nor a person
+outside Art 2 (they are measures for officials under the decree)."""

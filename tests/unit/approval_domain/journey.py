@@ -271,9 +271,30 @@ def _to_approved(case: Case, d: int, *_: Any) -> None:
         held_on=day(d + 1),
         ballots=unanimous(*case.competent_authority.voters),
         minutes_ref="BB-01",
-        implementer_ids=[case.proposer["user_id"], CO_IMPLEMENTER],
+        implementers=implementers(case),
         decision_ref="QD-01",
     )
+
+
+def implementers(case: Case) -> list[dict[str, Any]]:
+    """The proposer and a co-implementer, a deputy head of division within Art 2."""
+    proposer = case.proposer
+    return [
+        {
+            "user_id": proposer["user_id"],
+            "name": proposer["name"],
+            "unit_id": proposer["unit_id"],
+            "position": proposer["position"],
+            "within_art2": case.protection_eligible,
+        },
+        {
+            "user_id": CO_IMPLEMENTER,
+            "name": "Lê Văn Hai",
+            "unit_id": "so-tnmt",
+            "position": "deputy_head_of_division",
+            "within_art2": True,
+        },
+    ]
 
 
 def _to_in_implementation(case: Case, d: int, *_: Any) -> None:

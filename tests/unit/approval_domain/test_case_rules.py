@@ -634,13 +634,16 @@ def test_art10_recognition_only_for_a_completed_result() -> None:
 @pytest.mark.parametrize(
     "form",
     [
-        EncouragementForm.PRAISE,
         EncouragementForm.COMMENDATION,
         EncouragementForm.RANK_PROMOTION_MERIT,
         EncouragementForm.EARLY_SALARY_STEP_12M,
     ],
 )
-def test_art10_forms_a_and_c_only_for_a_completed_result(form: EncouragementForm) -> None:
+def test_art10_commendation_and_point_c_only_for_a_completed_result(
+    form: EncouragementForm,
+) -> None:
+    """Art 10 §1a "khen thưởng" and §1c ("nâng bậc lương trước thời hạn") are for a proposal
+    assessed as completed."""
     partial = drive_to(CaseState.CONCLUDED, outcome="PARTIAL")
 
     def grant(case: Case) -> None:
@@ -654,6 +657,57 @@ def test_art10_forms_a_and_c_only_for_a_completed_result(form: EncouragementForm
     (granted,) = completed.encouragements
     assert granted["beneficiary"]["id"] == PROPOSER
     assert granted["form"] == form.value
+
+
+@pytest.mark.parametrize("outcome", ["PARTIAL", "NOT_COMPLETED"])
+def test_art10_1a_praise_for_a_partial_result(outcome: str) -> None:
+    """Art 10 §1a "biểu dương" before the collective needs no completed result (only
+    "khen thưởng" does)."""
+    case = drive_to(CaseState.CONCLUDED, outcome=outcome)
+    case.grant_encouragement(
+        head(), at(15), form="PRAISE", beneficiary={"kind": "OFFICIAL"}, decision_ref="QD-BD"
+    )
+    (granted,) = case.encouragements
+    assert granted["form"] == "PRAISE"
+    assert granted["beneficiary"]["id"] == PROPOSER
+    assert not case.result_recognized
+
+
+def test_art10_career_forms_are_refused_for_a_person_outside_art2() -> None:
+    """Art 2: the forms of Art 10 §1b–c are measures for "cán bộ" (leaders and managers);
+    praise is open to anyone who took part."""
+    case = drive_to(CaseState.RECOGNIZED, protection_eligible=False)
+    for form in ("APPOINTMENT_PRIORITY", "RANK_PROMOTION_MERIT", "EARLY_SALARY_STEP_12M"):
+        grant = partial(
+            case.grant_encouragement,
+            head(),
+            at(15),
+            form=form,
+            beneficiary={"kind": "OFFICIAL"},
+            decision_ref="QD",
+        )
+        assert "Art 2" in str(refuse(case, Conflict, grant))
+    case.grant_encouragement(
+        head(), at(15), form="PRAISE", beneficiary={"kind": "OFFICIAL"}, decision_ref="QD-BD"
+    )
+    case.grant_encouragement(
+        head(), at(15), form="COMMENDATION", beneficiary={"kind": "OFFICIAL"}, decision_ref="QD-K"
+    )
+    assert [e["form"] for e in case.encouragements] == ["PRAISE", "COMMENDATION"]
+
+
+def test_art10_a_head_cannot_grant_encouragement_to_himself() -> None:
+    """Art 10 §1 names "người đứng đầu" among those encouraged; the head does not decide his own
+    — the superior agency does."""
+    case = drive_to(CaseState.RECOGNIZED)
+    refusal = refuse(
+        case,
+        NotAllowed,
+        lambda: case.grant_encouragement(
+            head(), at(15), form="PRAISE", beneficiary={"kind": "HEAD"}, decision_ref="QD-1"
+        ),
+    )
+    assert "himself" in str(refusal)
 
 
 def test_art10_forms_b_and_d_do_not_need_a_completed_result() -> None:
@@ -695,13 +749,13 @@ def test_art10_career_forms_are_for_persons_not_agencies() -> None:
 def test_art10_same_form_is_granted_once_per_beneficiary() -> None:
     case = drive_to(CaseState.RECOGNIZED)
     case.grant_encouragement(
-        head(), at(15), form="PRAISE", beneficiary={"kind": "HEAD"}, decision_ref="QD-1"
+        head(), at(15), form="PRAISE", beneficiary={"kind": "AGENCY"}, decision_ref="QD-1"
     )
     refuse(
         case,
         Conflict,
         lambda: case.grant_encouragement(
-            head(), at(16), form="PRAISE", beneficiary={"kind": "HEAD"}, decision_ref="QD-2"
+            head(), at(16), form="PRAISE", beneficiary={"kind": "AGENCY"}, decision_ref="QD-2"
         ),
     )
 
@@ -724,7 +778,9 @@ def test_art10_implementer_beneficiary_must_be_named_in_the_approval() -> None:
 # ------------------------------------------------------------------ Art 11 protection
 
 
-def _determine(case: Case, *, directions_followed: bool = True) -> ProtectionTier:
+def _determine(
+    case: Case, *, directions_followed: bool = True, official_id: str | None = None
+) -> ProtectionTier:
     return case.determine_protection(
         head(),
         at(16),
@@ -732,7 +788,69 @@ def _determine(case: Case, *, directions_followed: bool = True) -> ProtectionTie
         implemented_as_decided=True,
         directions_followed=directions_followed,
         decision_ref="QD-BV",
+        official_id=official_id,
     )
+
+
+def test_art11_an_implementer_gets_their_own_protection_record() -> None:
+    """Art 11 protects "cán bộ đề xuất, thực hiện": an implementer within Art 2 has a
+    determination of their own, next to the proposer's, on the same conclusion."""
+    case = drive_to(CaseState.CONCLUDED, outcome="PARTIAL", damage=True)
+    assert _determine(case) is ProtectionTier.EXCLUSION_EXEMPTION_OR_MITIGATION
+    assert _determine(case, official_id=CO_IMPLEMENTER) is (
+        ProtectionTier.EXCLUSION_EXEMPTION_OR_MITIGATION
+    )
+    assert case.state is CaseState.PROTECTION_DETERMINED
+    own = case.protection_of(CO_IMPLEMENTER)
+    assert own is not None
+    assert own["role"] == "IMPLEMENTER"
+    assert own["official_id"] == CO_IMPLEMENTER
+    assert own["legal_basis"] == "ND73 Art 11 §3"
+    assert set(case.protections) == {PROPOSER, CO_IMPLEMENTER}
+    assert case.protection is not None
+    assert case.protection["official_id"] == PROPOSER
+    refuse(case, Conflict, lambda: _determine(case, official_id=CO_IMPLEMENTER))
+
+
+def test_art11_only_the_proposer_and_implementers_are_determined() -> None:
+    case = drive_to(CaseState.RECOGNIZED)
+    refuse(case, Invalid, lambda: _determine(case, official_id=DEPUTIES[0]))
+
+
+def test_art11_an_implementer_outside_art2_gets_no_protection() -> None:
+    """Art 2: the protection measures are for leaders and managers; an implementer who is not
+    one is recorded with tier NONE and the reason."""
+    other = drive_to(CaseState.UNDER_REVIEW)
+    receive_party_opinion(other, "APPROVAL", 5)
+    other.hold_approval_meeting(
+        head(),
+        at(6),
+        held_on=day(6),
+        ballots=unanimous(*other.competent_authority.voters),
+        minutes_ref="BB-01",
+        implementers=[
+            {"user_id": PROPOSER, "within_art2": True},
+            {"user_id": "chuyen-vien-9", "position": "specialist", "within_art2": False},
+        ],
+    )
+    assert not other.within_art2("chuyen-vien-9")
+    assert other.within_art2(PROPOSER)
+    assert [i["within_art2"] for i in other.implementers] == [True, False]
+
+
+def test_art6_finding_against_an_implementer_revokes_only_their_protection() -> None:
+    case = drive_to(CaseState.RECOGNIZED)
+    _determine(case)
+    _determine(case, official_id=CO_IMPLEMENTER)
+    number = _report(case, "ART6_1", CO_IMPLEMENTER, home_affairs())
+    case.record_prohibited_act_finding(
+        head(), at(17), report_number=number, substantiated=True, finding_ref="KL-1"
+    )
+    implementer = case.protection_of(CO_IMPLEMENTER)
+    assert implementer is not None
+    assert implementer["tier"] == "NONE"
+    assert implementer["revoked_by_report"] == number
+    assert case.protection_tier is ProtectionTier.NO_LIABILITY
 
 
 def test_art11_completed_result_gives_no_liability() -> None:

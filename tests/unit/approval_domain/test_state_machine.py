@@ -635,8 +635,16 @@ class CaseMachine(RuleBasedStateMachine):
         if self.case.result_recognized:
             assert self.case.evaluated_outcome is EvaluationOutcome.COMPLETED
         for granted in self.case.encouragements:
-            if granted["form"] in ("PRAISE", "COMMENDATION", "EARLY_SALARY_STEP_12M"):
+            # Art 10 §1a: praise (biểu dương) needs no completed result; commendation does.
+            if granted["form"] in ("COMMENDATION", "EARLY_SALARY_STEP_12M"):
                 assert self.case.result_recognized
+
+    @invariant()
+    def nobody_is_encouraged_by_himself_and_career_forms_stay_within_art2(self) -> None:
+        for granted in self.case.encouragements:
+            assert granted["beneficiary"]["id"] != HEAD
+            if granted["form"] in ("APPOINTMENT_PRIORITY", "EARLY_SALARY_STEP_12M"):
+                assert self.case.within_art2(granted["beneficiary"]["id"])
 
     @invariant()
     def terminal_states_hold_no_clocks(self) -> None:

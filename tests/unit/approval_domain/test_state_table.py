@@ -18,6 +18,7 @@ from services.approval.domain.errors import InvalidTransition
 from services.approval.domain.states import TRANSITIONS, CaseState, Command
 from tests.unit.approval_domain.journey import (
     ALL_FOR,
+    CO_IMPLEMENTER,
     at,
     clerk,
     day,
@@ -66,7 +67,11 @@ EXPECTED: dict[Command, tuple[set[CaseState], CaseState | None]] = {
     Command.ISSUE_CONCLUSION: ({S.EVALUATED}, S.CONCLUDED),
     Command.RECOGNIZE_RESULT: ({S.CONCLUDED}, S.RECOGNIZED),
     Command.GRANT_ENCOURAGEMENT: ({S.CONCLUDED, S.RECOGNIZED, S.PROTECTION_DETERMINED}, None),
-    Command.DETERMINE_PROTECTION: ({S.CONCLUDED, S.RECOGNIZED}, S.PROTECTION_DETERMINED),
+    # Art 11: one determination per official (proposer, then each implementer).
+    Command.DETERMINE_PROTECTION: (
+        {S.CONCLUDED, S.RECOGNIZED, S.PROTECTION_DETERMINED},
+        S.PROTECTION_DETERMINED,
+    ),
     Command.REPORT_PROHIBITED_ACT: (set(OPEN), None),
     Command.RECORD_PROHIBITED_ACT_FINDING: (set(OPEN), None),
     Command.NOTE_DEADLINE_APPROACHING: (set(OPEN), None),
@@ -203,6 +208,8 @@ INVOKE: dict[Command, Callable[[Case], object]] = {
         implemented_as_decided=True,
         directions_followed=True,
         decision_ref="QD",
+        # The proposer's is determined on the way to PROTECTION_DETERMINED: then an implementer's.
+        official_id=None if c.protection is None else CO_IMPLEMENTER,
     ),
     Command.REPORT_PROHIBITED_ACT: _reported,
     Command.RECORD_PROHIBITED_ACT_FINDING: lambda c: c.record_prohibited_act_finding(

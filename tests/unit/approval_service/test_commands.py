@@ -323,6 +323,56 @@ def test_art10_art11_recognition_encouragement_protection_and_closing(
     assert case.state is CaseState.CLOSED
 
 
+def test_art11_implementers_get_their_own_protection_placed_by_the_directory(
+    app: ApprovalApplication, upstream: Upstream, clock: Clock
+) -> None:
+    """Art 11 protects "cán bộ đề xuất, thực hiện": each implementer within Art 2 (placed in the
+    directory) has their own determination; someone the directory does not show as a leader or
+    manager gets tier NONE and none of the Art 10 §1b–c career forms."""
+    a = agency_case_authority()
+    case = drive(app, open_case(app, upstream, a, clock), a, clock, CaseState.UNDER_REVIEW)
+    app.request_party_opinion(a.office, case.id, stage="APPROVAL", committee_id="dang-uy")
+    app.receive_party_opinion(a.office, case.id, stage="APPROVAL", opinion="Đồng ý", doc_ref="CV")
+    case = app.hold_approval_meeting(
+        a.head,
+        case.id,
+        held_on=clock.today,
+        ballots=ballots_for(a.head, *a.deputies),
+        minutes_ref="BB-01",
+        implementer_ids=[a.proposer.user_id, "ct.p0027", "ct.nhan-vien-khong-co"],
+    )
+    assert [(i["user_id"], i["within_art2"]) for i in case.implementers] == [
+        ("ct.p0062", True),
+        ("ct.p0027", True),
+        ("ct.nhan-vien-khong-co", False),
+    ]
+    case = drive(app, case, a, clock, CaseState.CONCLUDED)
+    for official in (None, "ct.p0027", "ct.nhan-vien-khong-co"):
+        case = app.determine_protection(
+            a.head,
+            case.id,
+            art5_conditions_met=True,
+            implemented_as_decided=True,
+            directions_followed=True,
+            decision_ref="QD-BV",
+            official_id=official,
+        )
+    protections = case.protections
+    assert protections["ct.p0062"]["tier"] == "NO_LIABILITY"
+    assert protections["ct.p0027"]["tier"] == "NO_LIABILITY"
+    assert protections["ct.p0027"]["role"] == "IMPLEMENTER"
+    assert protections["ct.nhan-vien-khong-co"]["tier"] == "NONE"
+    assert "Art 2" in protections["ct.nhan-vien-khong-co"]["reasons"][0]
+    with pytest.raises(Conflict, match="Art 2"):
+        app.grant_encouragement(
+            a.head,
+            case.id,
+            form="APPOINTMENT_PRIORITY",
+            beneficiary={"kind": "IMPLEMENTER", "id": "ct.nhan-vien-khong-co"},
+            decision_ref="QD-KT",
+        )
+
+
 def test_art6_a_report_and_its_finding(
     app: ApprovalApplication, upstream: Upstream, clock: Clock
 ) -> None:
