@@ -121,3 +121,42 @@ def test_the_upgraded_suite_answers_as_before_and_takes_new_commands(store: Path
     for service in ("registration", "approval"):
         verified = d73(store, "verify", service)
         assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+def test_migrate_records_the_version_in_each_postgres_database(
+    postgres_ready: None, tmp_path: Path
+) -> None:
+    import uuid
+
+    import psycopg
+
+    from tests.support.infra import (
+        POSTGRES_HOST,
+        POSTGRES_PORT,
+        POSTGRES_USER,
+        drop_postgres_databases,
+    )
+
+    prefix = f"d73t_{uuid.uuid4().hex[:8]}_"
+    env = {
+        "D73_PERSISTENCE": "postgres",
+        "D73_POSTGRES_HOST": POSTGRES_HOST,
+        "D73_POSTGRES_PORT": str(POSTGRES_PORT),
+        "D73_POSTGRES_USER": POSTGRES_USER,
+        "D73_POSTGRES_DB_PREFIX": prefix,
+    }
+    try:
+        first = d73(tmp_path, "migrate", **env)
+        assert first.returncode == 0, first.stderr
+        assert f"registration schema 0 -> {LATEST}" in first.stdout
+        again = d73(tmp_path, "migrate", **env)
+        assert "nothing to do" in again.stdout
+        for service in ("registration", "approval", "reporting"):
+            with psycopg.connect(
+                host=POSTGRES_HOST, port=POSTGRES_PORT, user=POSTGRES_USER, dbname=prefix + service
+            ) as db:
+                rows = db.execute("SELECT version FROM d73_schema_version").fetchall()
+                assert [r[0] for r in rows] == list(range(1, LATEST + 1))
+                assert db.execute("SELECT to_regclass('audit_checkpoints')").fetchone() != (None,)
+    finally:
+        drop_postgres_databases(prefix)
