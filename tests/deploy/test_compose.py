@@ -555,3 +555,33 @@ def test_prometheus_scrapes_each_service_metrics_on_its_port(services: dict[str,
     assert targets == {f"{s}:{Settings.model_fields[f'{s}_port'].default}" for s in SERVICES}
     [mapping] = [PortMapping.parse(p) for p in prometheus["ports"]]
     assert mapping.host_ip == "127.0.0.1"
+
+
+def test_grafana_dashboard_queries_only_metrics_the_services_serve() -> None:
+    """deploy/grafana/d73-dashboard.json (import it into Grafana): every family a panel queries
+    is one shared/metrics.py defines (with the suffix Prometheus gives it) or a process metric."""
+    from prometheus_client import REGISTRY
+
+    import shared.metrics  # noqa: F401 (registers the families)
+
+    served = {
+        sample_name
+        for family in REGISTRY.collect()
+        for sample_name in (
+            family.name,
+            f"{family.name}_total",
+            f"{family.name}_bucket",
+            f"{family.name}_count",
+            f"{family.name}_sum",
+        )
+    }
+    dashboard = json.loads((ROOT / "deploy/grafana/d73-dashboard.json").read_text("utf-8"))
+    queried = {
+        name
+        for panel in dashboard["panels"]
+        for target in panel["targets"]
+        for name in re.findall(r"\b((?:d73|process)_[a-z0-9_]+)", target["expr"])
+    }
+    assert len(dashboard["panels"]) >= 8
+    assert len({n for n in queried if n.startswith("d73_")}) >= 10
+    assert queried <= served, queried - served
