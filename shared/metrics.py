@@ -88,10 +88,15 @@ def exposition() -> tuple[bytes, str]:
     return generate_latest(), CONTENT_TYPE_LATEST
 
 
-def command_name(route: str) -> str:
-    """`/cases/{case_id}/receive-plan` → `receive-plan`; `/proposals` → `proposals`."""
-    literal = [part for part in route.split("/") if part and not part.startswith("{")]
-    return literal[-1] if literal else route
+def command_name(route: Any) -> str:
+    """The command a route carries out: its endpoint's name (`receive_plan` → `receive-plan`,
+    `draft`), else the last word of its path."""
+    name = getattr(route, "name", None)
+    if isinstance(name, str) and name:
+        return name.replace("_", "-")
+    path = str(getattr(route, "path", ""))
+    literal = [part for part in path.split("/") if part and not part.startswith("{")]
+    return literal[-1] if literal else path
 
 
 def outcome_of(status: int) -> str:
@@ -144,7 +149,7 @@ class HttpMetrics:
         HTTP_LATENCY.labels(self.service, method, route).observe(elapsed)
         if method not in COMMAND_METHODS or route == UNMATCHED:
             return
-        command, outcome = command_name(route), outcome_of(status)
+        command, outcome = command_name(route_object), outcome_of(status)
         COMMANDS.labels(self.service, command, outcome).inc()
         log.info(
             "command %s %s",

@@ -96,7 +96,7 @@ def test_every_service_serves_its_metrics_and_they_move_with_a_submission(
             lambda: moved(reg, grew("d73_commands_total", command="submit", outcome="accepted"))
         )
         wait_until(
-            lambda: moved(reg, grew("d73_commands_total", command="proposals", outcome="refused"))
+            lambda: moved(reg, grew("d73_commands_total", command="draft", outcome="refused"))
         )
         wait_until(
             lambda: moved(
