@@ -39,17 +39,28 @@ def names_from(directory: OrganisationDirectory) -> Names:
     units: dict[str, str] = {}
     heads: dict[str, str] = {}
     superiors: dict[str, str] = {}
+    kinds: dict[str, str] = {}
+    abbreviations: dict[str, str] = {}
     for version in directory.versions:
         for _unit, member in version.members():
             people[member.person_id] = member.name
         for unit in version.units.values():
             units[unit.id] = unit.name_vi
             heads[unit.id] = unit.head.name
+            kinds[unit.id] = unit.kind.value
+            abbreviations[unit.id] = unit.abbreviation
             if unit.superior_id:
                 superiors[unit.id] = unit.superior_id
             else:
                 superiors.pop(unit.id, None)
-    return Names(units=units, people=people, heads=heads, superiors=superiors)
+    return Names(
+        units=units,
+        people=people,
+        heads=heads,
+        superiors=superiors,
+        kinds=kinds,
+        abbreviations=abbreviations,
+    )
 
 
 class ReportQueries:

@@ -1,2 +1,2 @@
-"""A small PDF writer for signed documents (reporting's reports, approval's protection
-certificates): embedded TrueType fonts, text, tables, bars."""
+"""Printed documents (reporting's reports, approval's protection extracts), laid out by fpdf2
+with the vendored DejaVu Serif fonts (`shared.pdf.printing`)."""

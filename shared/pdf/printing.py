@@ -24,6 +24,10 @@ NBSP = "\u00a0"
 GRAY = (236, 238, 242)
 
 
+class PdfUnavailable(RuntimeError):
+    """The vendored fonts are missing from this installation (a broken package)."""
+
+
 def keep_whole(text: str) -> str:
     """Non-breaking spaces inside a date-time, so that "01/7/2025 08:30" never splits."""
     return text.replace(" ", NBSP)
@@ -33,6 +37,8 @@ class PrintedDocument(FPDF):
     """An A4 page set in the vendored DejaVu Serif, with the helpers our documents use."""
 
     def __init__(self, *, title: str, subject: str = "", created: datetime | None = None) -> None:
+        if not (REGULAR.is_file() and BOLD.is_file()):
+            raise PdfUnavailable(f"the fonts {REGULAR.name}, {BOLD.name} are missing in {FONT_DIR}")
         super().__init__(orientation="portrait", unit="mm", format="A4")
         self.set_margins(LEFT, TOP, RIGHT)
         self.set_auto_page_break(auto=True, margin=BOTTOM)

@@ -23,7 +23,7 @@ from shared.auditlog.api import log_unavailable
 from shared.auditlog.log import LogNotReady, LogTampered
 from shared.certificate.printable import render_certificate_pdf
 from shared.identity import Actor
-from shared.pdf.fonts import PdfUnavailable
+from shared.pdf.printing import PdfUnavailable
 from shared.web import CurrentActor, Problem
 
 PROBLEMS: dict[int | str, dict[str, Any]] = {

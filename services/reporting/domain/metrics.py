@@ -67,8 +67,8 @@ STEPS: dict[str, str] = {
 DEADLINES: dict[str, str] = {
     "intake": "Tiếp nhận, kiểm tra hồ sơ",
     "supplement": "Bổ sung hồ sơ",
-    "consultation": "Lấy ý kiến (Điều 8 khoản 2)",
-    "approval": "Họp xem xét, phê duyệt (7 ngày làm việc, Điều 8 khoản 1)",
+    "consultation": "Lấy ý kiến (khoản 2 Điều 8)",
+    "approval": "Họp xem xét, phê duyệt (7 ngày làm việc, khoản 1 Điều 8)",
     "evaluation": "Họp đánh giá kết quả (7 ngày làm việc)",
     "conclusion": "Ban hành kết luận đánh giá (3 ngày làm việc)",
 }
@@ -104,18 +104,18 @@ OUTCOMES: dict[str, str] = {
 }
 
 ENCOURAGEMENT_FORMS: dict[str, str] = {
-    "PRAISE": "Biểu dương (Điều 10 khoản 1 điểm a)",
-    "COMMENDATION": "Khen thưởng (Điều 10 khoản 1 điểm a)",
-    "APPOINTMENT_PRIORITY": "Ưu tiên bổ nhiệm, quy hoạch (Điều 10 khoản 1 điểm b)",
-    "RANK_PROMOTION_MERIT": "Thành tích nâng ngạch (Điều 10 khoản 1 điểm c)",
-    "EARLY_SALARY_STEP_12M": "Nâng bậc lương trước 12 tháng (Điều 10 khoản 1 điểm c)",
-    "OTHER": "Hình thức khác (Điều 10 khoản 1 điểm d)",
+    "PRAISE": "Biểu dương (điểm a khoản 1 Điều 10)",
+    "COMMENDATION": "Khen thưởng (điểm a khoản 1 Điều 10)",
+    "APPOINTMENT_PRIORITY": "Ưu tiên bổ nhiệm, quy hoạch (điểm b khoản 1 Điều 10)",
+    "RANK_PROMOTION_MERIT": "Thành tích nâng ngạch (điểm c khoản 1 Điều 10)",
+    "EARLY_SALARY_STEP_12M": "Nâng bậc lương trước 12 tháng (điểm c khoản 1 Điều 10)",
+    "OTHER": "Hình thức khác (điểm d khoản 1 Điều 10)",
 }
 
 PROTECTION_TIERS: dict[str, str] = {
-    "NO_LIABILITY": "Không bị xử lý trách nhiệm (Điều 11 khoản 1)",
-    "LIABILITY_EXCLUDED": "Loại trừ trách nhiệm (Điều 11 khoản 2)",
-    "EXCLUSION_EXEMPTION_OR_MITIGATION": "Xem xét loại trừ, miễn, giảm nhẹ (Điều 11 khoản 3)",
+    "NO_LIABILITY": "Không bị xử lý trách nhiệm (khoản 1 Điều 11)",
+    "LIABILITY_EXCLUDED": "Loại trừ trách nhiệm (khoản 2 Điều 11)",
+    "EXCLUSION_EXEMPTION_OR_MITIGATION": "Xem xét loại trừ, miễn, giảm nhẹ (khoản 3 Điều 11)",
     "NONE": "Không thuộc trường hợp bảo vệ",
 }
 
@@ -125,6 +125,9 @@ ESCALATION_TARGETS: dict[str, str] = {
 }
 
 LEVELS: dict[str, str] = {
-    "city": "Thuộc thẩm quyền UBND thành phố (KH 88 II.3.a)",
-    "agency": "Thuộc thẩm quyền cơ quan, đơn vị, địa phương (KH 88 II.3.b)",
+    "city": "Thuộc thẩm quyền UBND thành phố (điểm a khoản 3 Mục II Kế hoạch số 88/KH-UBND)",
+    "agency": (
+        "Thuộc thẩm quyền cơ quan, đơn vị, địa phương"
+        " (điểm b khoản 3 Mục II Kế hoạch số 88/KH-UBND)"
+    ),
 }

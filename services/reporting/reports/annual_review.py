@@ -20,9 +20,10 @@ from services.reporting.reports.document import (
     Table,
     Text,
     count,
+    short_date,
     vietnamese_date,
 )
-from services.reporting.reports.names import Names
+from services.reporting.reports.names import Names, number_line, signer_title
 
 Summary = Mapping[str, Any]
 
@@ -115,17 +116,19 @@ def build_annual_review(
         title=f"BÁO CÁO RÀ SOÁT, TỔNG KẾT, ĐÁNH GIÁ KẾT QUẢ NĂM {year}",
         subtitle=(
             "Thực hiện quy định về khuyến khích, bảo vệ cán bộ năng động, sáng tạo, dám nghĩ,"
-            " dám làm, dám chịu trách nhiệm vì lợi ích chung (Kế hoạch số 88/KH-UBND, mục IV.1.d)"
+            " dám làm, dám chịu trách nhiệm vì lợi ích chung (điểm d khoản 1 Mục IV Kế hoạch số"
+            " 88/KH-UBND)"
         ),
         superior=names.unit(superior).upper() if superior else "ỦY BAN NHÂN DÂN THÀNH PHỐ CẦN THƠ",
         issuer=unit_name.upper(),
+        number=number_line(names, unit_id),
         place_date=vietnamese_date(today),
         sections=sections,
         recipient="Sở Nội vụ thành phố Cần Thơ",
-        signer_title="THỦ TRƯỞNG CƠ QUAN, ĐƠN VỊ",
+        signer_title=signer_title(names, unit_id),
         signer_name=names.head(unit_id),
         notes=(
-            f"Số liệu từ hệ thống D73 đến ngày {today.isoformat()};"
+            f"Số liệu từ hệ thống D73 đến ngày {short_date(today)};"
             f" {count(this_year['submitted'])} đề xuất gửi trong năm {year}.",
         ),
     )

@@ -22,9 +22,10 @@ from services.reporting.reports.document import (
     Text,
     count,
     percent,
+    short_date,
     vietnamese_date,
 )
-from services.reporting.reports.names import Names
+from services.reporting.reports.names import Names, number_line, signer_title
 
 Summary = Mapping[str, Any]
 
@@ -102,7 +103,7 @@ def build_city_summary(
             ],
         ),
         common.flows_table(
-            "III. KẾT QUẢ THEO CẤP QUẢN LÝ (KH 88 II.3)",
+            "III. KẾT QUẢ THEO CẤP QUẢN LÝ (khoản 3 Mục II Kế hoạch số 88/KH-UBND)",
             "Cấp quản lý",
             level_rows,
             sheet="Theo cấp",
@@ -148,12 +149,12 @@ def build_city_summary(
         ),
         superior="ỦY BAN NHÂN DÂN THÀNH PHỐ CẦN THƠ",
         issuer="SỞ NỘI VỤ",
-        number="Số:        /BC-SNV",
+        number=number_line(names, home_affairs_id),
         place_date=vietnamese_date(today),
         sections=sections,
         recipient="Ủy ban nhân dân thành phố Cần Thơ",
-        signer_title="GIÁM ĐỐC",
+        signer_title=signer_title(names, home_affairs_id),
         signer_name=names.head(home_affairs_id),
-        notes=(f"Số liệu từ hệ thống D73 đến ngày {today.isoformat()}.",),
+        notes=(f"Số liệu từ hệ thống D73 đến ngày {short_date(today)}.",),
     )
     return Report(data, document)

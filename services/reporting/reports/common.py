@@ -34,7 +34,7 @@ INDICATORS: tuple[tuple[str, str, str, Callable[[Summary], Any]], ...] = (
     ("approved", "Số đề xuất được phê duyệt", "int", lambda s: s["decisions"]["approved"]),
     (
         "approved_by_override",
-        "  trong đó: người đứng đầu quyết định (Điều 8 khoản 1)",
+        "  trong đó: người đứng đầu quyết định (khoản 1 Điều 8)",
         "int",
         lambda s: s["decisions"]["approved_by_override"],
     ),
@@ -86,7 +86,7 @@ INDICATORS: tuple[tuple[str, str, str, Callable[[Summary], Any]], ...] = (
         "int",
         lambda s: s["encouragement"]["total"],
     ),
-    ("protected", "Số trường hợp được bảo vệ (Điều 11 khoản 1–3)", "int", _protected),
+    ("protected", "Số trường hợp được bảo vệ (khoản 1–3 Điều 11)", "int", _protected),
     (
         "breaches",
         "Số lượt quá hạn",
@@ -101,13 +101,13 @@ INDICATORS: tuple[tuple[str, str, str, Callable[[Summary], Any]], ...] = (
     ),
     (
         "review_median",
-        "Thời gian xem xét, quyết định – trung vị (ngày làm việc)",
+        "Thời gian xem xét, quyết định: một nửa số hồ sơ xong trong (ngày làm việc)",
         "int",
         lambda s: s["days"].get("review", {}).get("median"),
     ),
     (
         "review_p90",
-        "Thời gian xem xét, quyết định – p90 (ngày làm việc)",
+        "Thời gian xem xét, quyết định: 9/10 số hồ sơ xong trong (ngày làm việc)",
         "int",
         lambda s: s["days"].get("review", {}).get("p90"),
     ),
@@ -160,8 +160,8 @@ def steps_table(summary: Summary) -> Table:
         (
             Column("step", "Bước", "text", 4.0),
             Column("count", "Số lượt", "int"),
-            Column("median", "Trung vị", "int"),
-            Column("p90", "P90", "int"),
+            Column("median", "Một nửa số lượt xong trong", "int"),
+            Column("p90", "9/10 số lượt xong trong", "int"),
             Column("max", "Lâu nhất", "int"),
         ),
         tuple(rows),
@@ -214,7 +214,7 @@ def breaches_table(summary: Summary) -> Table:
         (
             Column("step", "Bước", "text", 4.0),
             Column("breaches", "Số lượt quá hạn", "int"),
-            Column("late_median", "Trễ (trung vị, ngày làm việc)", "int"),
+            Column("late_median", "Một nửa số lượt trễ không quá (ngày làm việc)", "int"),
         ),
         tuple(rows),
         sheet="Thời hạn",
@@ -291,7 +291,7 @@ def achievements(s: Summary) -> list[str]:
         ),
         f"- Phê duyệt {count(d['approved'])} đề xuất"
         f" (trong đó {count(d['approved_by_override'])} do người đứng đầu quyết định theo"
-        f" Điều 8 khoản 1), không phê duyệt {count(d['rejected'])}, rút {count(d['withdrawn'])};"
+        f" khoản 1 Điều 8), không phê duyệt {count(d['rejected'])}, rút {count(d['withdrawn'])};"
         f" tỷ lệ phê duyệt {percent(d['approval_rate'])}.",
     ]
     if e["evaluated"]:
@@ -314,8 +314,8 @@ def achievements(s: Summary) -> list[str]:
     review = s["days"].get("review")
     if review:
         lines.append(
-            f"- Thời gian xem xét, quyết định: trung vị {days(review['median'])},"
-            f" 90% trong vòng {days(review['p90'])}."
+            f"- Thời gian xem xét, quyết định: một nửa số hồ sơ xong trong"
+            f" {days(review['median'])}, 9/10 số hồ sơ xong trong {days(review['p90'])}."
         )
     return lines
 
@@ -336,7 +336,8 @@ def shortcomings(s: Summary, overdue_now: int) -> list[str]:
     if review and review["p90"] is not None and review["p90"] > 7:
         lines.append(
             "- Có hồ sơ xem xét, quyết định quá 7 ngày làm việc kể từ khi tiếp nhận"
-            f" (p90: {days(review['p90'])}), chưa bảo đảm Điều 8 khoản 1."
+            f" (9/10 số hồ sơ xong trong {days(review['p90'])}), chưa bảo đảm khoản 1 Điều 8"
+            " Nghị định số 73/2023/NĐ-CP."
         )
     e, i = s["evaluation"], s["implementation"]
     unfinished = e["outcomes"]["PARTIAL"] + e["outcomes"]["NOT_COMPLETED"]
@@ -373,7 +374,7 @@ def measures(s: Summary, overdue_now: int) -> list[str]:
     if s["deadlines"]["breaches"].get("approval") or overdue_now:
         lines.append(
             "- Rà soát quy trình tiếp nhận, tổ chức họp tập thể lãnh đạo bảo đảm thời hạn 7 ngày"
-            " làm việc (Điều 8 khoản 1); xử lý dứt điểm các việc đang quá hạn."
+            " làm việc (khoản 1 Điều 8); xử lý dứt điểm các việc đang quá hạn."
         )
     if s["deadlines"]["breaches"].get("intake") or s["deadlines"]["breaches"].get("supplement"):
         lines.append(
@@ -383,7 +384,7 @@ def measures(s: Summary, overdue_now: int) -> list[str]:
     if e["outcomes"]["PARTIAL"] or e["outcomes"]["NOT_COMPLETED"]:
         lines.append(
             "- Đánh giá kỹ nguyên nhân khách quan, chủ quan của các đề xuất chưa hoàn thành"
-            " (Điều 11 khoản 4); tăng cường bảo đảm nguồn lực theo Điều 10 khoản 2."
+            " (khoản 4 Điều 11); tăng cường bảo đảm nguồn lực theo khoản 2 Điều 10."
         )
     if s["implementation"]["completion_report_late"]:
         lines.append(
@@ -392,6 +393,7 @@ def measures(s: Summary, overdue_now: int) -> list[str]:
     if s["staff_initiatives"]:
         lines.append(
             "- Tiếp tục khuyến khích công chức, viên chức, người lao động đăng ký sáng kiến"
-            " (KH 88 II.3); các sáng kiến này không thuộc đối tượng bảo vệ của Điều 2."
+            " (khoản 3 Mục II Kế hoạch số 88/KH-UBND); các sáng kiến này không thuộc đối tượng"
+            " bảo vệ theo Điều 2 Nghị định số 73/2023/NĐ-CP."
         )
     return lines or ["- Duy trì các biện pháp đang áp dụng; tiếp tục tuyên truyền Nghị định."]

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from shared import citations
+
 
 @dataclass(frozen=True)
 class Column:
@@ -81,14 +83,16 @@ class Report:
 
 
 def vietnamese_date(day: date, place: str = "Cần Thơ") -> str:
-    return f"{place}, ngày {day.day:02d} tháng {day.month:02d} năm {day.year}"
+    """ "Cần Thơ, ngày 05 tháng 3 năm 2025" (Decree 30/2020/NĐ-CP)."""
+    return f"{place}, {citations.long_date(day)}"
 
 
 def short_date(day: str | date | None) -> str:
+    """ "05/3/2025" (Decree 30/2020/NĐ-CP: a leading zero for days, and months 1 and 2)."""
     if day is None or day == "":
         return ""
     value = day if isinstance(day, date) else date.fromisoformat(str(day)[:10])
-    return f"{value.day:02d}/{value.month:02d}/{value.year}"
+    return citations.short_date(value)
 
 
 def count(value: int | None) -> str:

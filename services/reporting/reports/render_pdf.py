@@ -1,288 +1,194 @@
-"""PDF of a report, laid out as a Vietnamese administrative report to be signed.
-
-Header (issuing body on the left, national motto on the right, number, place and date), title,
-"Kính gửi", the sections (text, tables — wide ones on landscape pages — and bar charts), the
-signature block and page numbers. No PDF library is installed, so `shared.pdf`
-writes the file; it needs a TrueType font with Vietnamese letters (DejaVu, Liberation…) on the
-machine — `fonts-dejavu-core` on Debian — and says so when there is none.
+"""PDF of a report, laid out by fpdf2 as a Vietnamese administrative report to be signed
+(Decree 30/2020/NĐ-CP): the issuing body and the number on the left, the national motto, place
+and date on the right (the reporting unit issues the report as its own), the title, "Kính gửi",
+the sections (text; tables whose cells wrap and grow, wide ones on landscape pages; bar charts),
+the signature block by the issuing unit's kind, and page numbers.
 """
 
 from __future__ import annotations
 
-from services.reporting.reports.document import (
-    Column,
-    Document,
-    Table,
-    Text,
-    cell_text,
-    kind_of,
-)
-from shared.pdf.fonts import vietnamese_fonts
-from shared.pdf.layout import NATIONAL_MOTTO, wrap
-from shared.pdf.writer import Page, PdfDocument, PdfFont
+from fpdf.enums import XPos, YPos
+from fpdf.fonts import FontFace
 
-SERIES_COLOURS = ((0.20, 0.40, 0.70), (0.30, 0.62, 0.35), (0.90, 0.55, 0.15))
-HEADER_FILL = (0.87, 0.90, 0.94)
-LEFT, RIGHT, TOP, BOTTOM = 80.0, 50.0, 50.0, 55.0
+from services.reporting.reports.document import Document, Table, Text, cell_text, kind_of
+from shared.pdf.layout import NATIONAL_MOTTO
+from shared.pdf.printing import GRAY, PrintedDocument
+
+SERIES_COLOURS = ((51, 102, 178), (77, 158, 89), (230, 140, 38))
 
 
-class _Layout:
-    def __init__(self, pdf: PdfDocument) -> None:
-        self.pdf = pdf
-        self.regular, self.bold = pdf.regular, pdf.bold
-        self.page: Page = pdf.new_page()
-        self.y = self.page.height - TOP
+class _Report(PrintedDocument):
+    def footer(self) -> None:
+        self.set_y(-14)
+        self.font(9)
+        self.cell(0, 5, f"Trang {self.page_no()}/{{nb}}", align="C")
 
-    @property
-    def width(self) -> float:
-        return self.page.width - LEFT - RIGHT
 
-    @property
-    def landscape(self) -> bool:
-        return self.page.width > self.page.height
+def _landscape(pdf: _Report) -> bool:
+    return bool(pdf.w > pdf.h)
 
-    def new_page(self, *, landscape: bool | None = None) -> None:
-        self.page = self.pdf.new_page(landscape=self.landscape if landscape is None else landscape)
-        self.y = self.page.height - TOP
 
-    def ensure(self, height: float) -> None:
-        if self.y - height < BOTTOM:
-            self.new_page()
+def _header(pdf: _Report, document: Document) -> None:
+    top = pdf.get_y()
+    left = pdf.epw * 0.42
+    pdf.font(11)
+    pdf.multi_cell(left, 5, document.superior, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.font(11, bold=True)
+    pdf.multi_cell(left, 5, document.issuer, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    rule = pdf.get_y() + 0.8
+    pdf.line(pdf.l_margin + left * 0.3, rule, pdf.l_margin + left * 0.7, rule)
+    if document.signed_paper:
+        pdf.set_y(rule + 1.5)
+        pdf.font(11)
+        pdf.cell(left, 6, document.number, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    bottom_left = pdf.get_y()
+    right_x, right = pdf.l_margin + left + 2, pdf.epw - left - 2
+    pdf.set_xy(right_x, top)
+    pdf.font(10.5, bold=True)
+    pdf.multi_cell(right, 5, NATIONAL_MOTTO[0], align="C", new_x=XPos.LEFT, new_y=YPos.NEXT)
+    pdf.font(11, bold=True)
+    pdf.multi_cell(right, 5, NATIONAL_MOTTO[1], align="C", new_x=XPos.LEFT, new_y=YPos.NEXT)
+    width = pdf.get_string_width(NATIONAL_MOTTO[1])
+    rule = pdf.get_y() + 0.8
+    pdf.line(right_x + (right - width) / 2, rule, right_x + (right + width) / 2, rule)
+    pdf.set_xy(right_x, rule + 3)
+    pdf.font(11)
+    pdf.multi_cell(right, 5, document.place_date, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_y(max(bottom_left, pdf.get_y()) + 8)
+    pdf.centred(document.title, 14, bold=True)
+    if document.subtitle:
+        pdf.centred(document.subtitle, 12, bold=True)
+    if document.recipient:
+        pdf.ln(2)
+        pdf.centred(f"Kính gửi: {document.recipient}", 12)
+    pdf.ln(5)
 
-    # ------------------------------------------------------------------ text
 
-    def paragraph(
-        self,
-        text: str,
-        *,
-        font: PdfFont | None = None,
-        size: float = 12,
-        align: str = "left",
-        indent: float = 0,
-        hanging: float = 0,
-        space_after: float = 3,
-    ) -> None:
-        font = font or self.regular
-        leading = size * 1.3
-        lines = wrap(text, font, size, self.width - indent - hanging)
-        for n, line in enumerate(lines):
-            self.ensure(leading)
-            x = LEFT + indent + (hanging if n else 0)
-            if align == "center":
-                x = LEFT + (self.width - font.width(line, size)) / 2
-            self.page.text(x, self.y - size, line, font, size)
-            self.y -= leading
-        self.y -= space_after
+def _text(pdf: _Report, section: Text) -> None:
+    if _landscape(pdf):
+        pdf.add_page(orientation="P")
+    pdf.paragraph(section.heading, 12, bold=True, align="L")
+    for line in section.lines:
+        pdf.paragraph(line, 12)
+    pdf.ln(2)
 
-    def centred(self, text: str, x_centre: float, y: float, font: PdfFont, size: float) -> float:
-        """Text centred on `x_centre`; returns its width."""
-        width = font.width(text, size)
-        self.page.text(x_centre - width / 2, y, text, font, size)
-        return width
 
-    # ------------------------------------------------------------------ blocks
-
-    def fitted(self, text: str, font: PdfFont, size: float, width: float) -> float:
-        """The largest size up to `size` at which `text` fits in `width` (not below 8 pt)."""
-        while size > 8 and font.width(text, size) > width:
-            size -= 0.5
-        return size
-
-    def header(self, document: Document) -> None:
-        """Issuing body (left), national motto (right), as on Vietnamese official documents."""
-        left_width, right_width = self.width * 0.44, self.width * 0.54
-        left_x, right_x = LEFT + left_width / 2, LEFT + self.width - right_width / 2
-        y = self.y - 12
-        superior = wrap(document.superior, self.regular, 11, left_width)
-        issuer = wrap(document.issuer, self.bold, 11, left_width)
-        for line in superior:
-            self.centred(line, left_x, y, self.regular, 11)
-            y -= 14
-        width = 0.0
-        for line in issuer:
-            width = max(width, self.centred(line, left_x, y, self.bold, 11))
-            y -= 14
-        self.page.line(left_x - width / 3, y + 9, left_x + width / 3, y + 9)
-        if document.signed_paper:
-            self.centred(document.number, left_x, y - 8, self.regular, 11)
-            y -= 8
-        top = self.y - 12
-        size = self.fitted(NATIONAL_MOTTO[0], self.bold, 11, right_width)
-        self.centred(NATIONAL_MOTTO[0], right_x, top, self.bold, size)
-        motto = self.centred(NATIONAL_MOTTO[1], right_x, top - 15, self.bold, 11.5)
-        self.page.line(right_x - motto / 2, top - 19, right_x + motto / 2, top - 19)
-        self.centred(document.place_date, right_x, top - 38, self.regular, 11)
-        self.y = min(y, top - 38) - 24
-        self.paragraph(document.title, font=self.bold, size=14, align="center", space_after=2)
-        if document.subtitle:
-            self.paragraph(document.subtitle, font=self.bold, size=12, align="center")
-        if document.recipient:
-            self.y -= 4
-            self.paragraph(f"Kính gửi: {document.recipient}", size=12, align="center")
-        self.y -= 8
-
-    def text(self, section: Text) -> None:
-        self.ensure(40)
-        self.paragraph(section.heading, font=self.bold, size=12, space_after=4)
-        for line in section.lines:
-            if line.startswith("- "):
-                self.paragraph(line, size=12, indent=14, hanging=10)
-            else:
-                self.paragraph(line, size=12, indent=0)
-        self.y -= 6
-
-    def table(self, table: Table) -> None:
-        wide = len(table.columns) > 8
-        if wide != self.landscape:
-            self.new_page(landscape=wide)
-        size = 8.5 if wide else 10
-        pad, leading = 3.0, size * 1.25
-        total = sum(c.width for c in table.columns)
-        widths = [self.width * c.width / total for c in table.columns]
-        self.ensure(60)
-        self.paragraph(table.title, font=self.bold, size=12, space_after=5)
-
-        def header() -> None:
-            cells = [
-                wrap(c.heading, self.bold, size, w - 2 * pad)
-                for c, w in zip(table.columns, widths, strict=True)
-            ]
-            height = max(len(c) for c in cells) * leading + 2 * pad
-            self.ensure(height + leading + 2 * pad)
-            self._row(cells, table.columns, widths, height, size, pad, leading, header=True)
-
-        header()
+def _table(pdf: _Report, table: Table) -> None:
+    wide = len(table.columns) > 8
+    if wide != _landscape(pdf):
+        pdf.add_page(orientation="L" if wide else "P")
+    size = 8.5 if wide else 10
+    pdf.paragraph(table.title, 12, bold=True, align="L")
+    total = sum(c.width for c in table.columns)
+    pdf.font(size)
+    with pdf.table(
+        col_widths=tuple(pdf.epw * c.width / total for c in table.columns),
+        width=pdf.epw,
+        align="LEFT",
+        line_height=size * 0.48,
+        padding=1.0,
+        headings_style=FontFace(emphasis="BOLD", fill_color=GRAY),
+        text_align="LEFT",
+        repeat_headings=1,
+    ) as grid:
+        head = grid.row()
+        for column in table.columns:
+            head.cell(column.heading, align="CENTER")
         if not table.rows:
-            self.page.rect(
-                LEFT, self.y - leading - 2 * pad, self.width, leading + 2 * pad, stroke=0
-            )
-            self.page.text(LEFT + pad, self.y - pad - size, "Không có số liệu.", self.regular, size)
-            self.y -= leading + 2 * pad
+            grid.row().cell("Không có số liệu.", colspan=len(table.columns))
         for row in table.rows:
-            cells = [
-                wrap(cell_text(c, row), self.regular, size, w - 2 * pad)
-                for c, w in zip(table.columns, widths, strict=True)
-            ]
-            height = max(len(c) for c in cells) * leading + 2 * pad
-            if self.y - height < BOTTOM:
-                self.new_page()
-                header()
-            kinds = [kind_of(c, row) for c in table.columns]
-            self._row(cells, table.columns, widths, height, size, pad, leading, kinds=kinds)
-        self.y -= 10
-        if table.chart is not None and table.rows:
-            self.chart(table)
+            cells = grid.row()
+            for column in table.columns:
+                numeric = kind_of(column, row) in ("int", "money", "percent")
+                cells.cell(cell_text(column, row), align="RIGHT" if numeric else "LEFT")
+    pdf.ln(4)
+    if table.chart is not None and table.rows:
+        _chart(pdf, table)
 
-    def _row(
-        self,
-        cells: list[list[str]],
-        columns: tuple[Column, ...],
-        widths: list[float],
-        height: float,
-        size: float,
-        pad: float,
-        leading: float,
-        *,
-        header: bool = False,
-        kinds: list[str] | None = None,
-    ) -> None:
-        x = LEFT
-        font = self.bold if header else self.regular
-        for n, (lines, width) in enumerate(zip(cells, widths, strict=True)):
-            self.page.rect(
-                x, self.y - height, width, height, fill=HEADER_FILL if header else None, stroke=0
-            )
-            kind = "text" if kinds is None else kinds[n]
-            for i, line in enumerate(lines):
-                baseline = self.y - pad - size - i * leading
-                if header:
-                    tx = x + (width - font.width(line, size)) / 2
-                elif kind in ("int", "money", "percent"):
-                    tx = x + width - pad - font.width(line, size)
-                else:
-                    tx = x + pad
-                self.page.text(tx, baseline + 1.5, line, font, size)
-            x += width
-        self.y -= height
-        del columns
 
-    def chart(self, table: Table) -> None:
-        """Horizontal grouped bars: one group per row, one bar per series."""
-        assert table.chart is not None
-        spec = table.chart
-        headings = {c.key: c.heading for c in table.columns}
-        values = [[int(row.get(key) or 0) for key in spec.series] for row in table.rows]
-        top_value = max((v for group in values for v in group), default=0) or 1
-        bar, gap, size = 6.0, 7.0, 8.5
-        label_width = self.width * 0.32
-        plot_width = self.width - label_width - 30
-        height = len(values) * (bar * len(spec.series) + gap) + 40
-        self.ensure(min(height, self.page.height - TOP - BOTTOM))
-        self.paragraph(spec.title, font=self.bold, size=11, space_after=4)
-        x = LEFT
-        for colour, key in zip(SERIES_COLOURS, spec.series, strict=False):
-            self.page.rect(x, self.y - 8, 8, 8, fill=colour)
-            self.page.text(x + 11, self.y - 7.5, headings[key], self.regular, size)
-            x += 20 + self.regular.width(headings[key], size)
-        self.y -= 16
-        axis_x = LEFT + label_width
-        for row, group in zip(table.rows, values, strict=True):
-            group_height = bar * len(spec.series) + gap
-            if self.y - group_height < BOTTOM:
-                self.new_page()
-            label = wrap(str(row.get(spec.category, "")), self.regular, size, label_width - 6)
-            self.page.text(LEFT, self.y - bar - 2, label[0], self.regular, size)
-            for n, value in enumerate(group):
-                length = plot_width * value / top_value
-                y = self.y - (n + 1) * bar
-                colour = SERIES_COLOURS[n % len(SERIES_COLOURS)]
-                if length:
-                    self.page.rect(axis_x, y, length, bar - 1, fill=colour)
-                self.page.text(axis_x + length + 3, y + 0.5, str(value), self.regular, 6.5)
-            self.page.line(axis_x, self.y, axis_x, self.y - group_height, width=0.6)
-            self.y -= group_height
-        self.y -= 10
+def _chart(pdf: _Report, table: Table) -> None:
+    """Horizontal grouped bars: one group per row, one bar per series, labels wrapped."""
+    assert table.chart is not None
+    spec = table.chart
+    headings = {c.key: c.heading for c in table.columns}
+    values = [[int(row.get(key) or 0) for key in spec.series] for row in table.rows]
+    top_value = max((v for group in values for v in group), default=0) or 1
+    bar = 2.6
+    pdf.paragraph(spec.title, 11, bold=True, align="L")
+    pdf.font(8.5)
+    if pdf.get_y() + 20 > pdf.h - pdf.b_margin:
+        pdf.add_page(orientation="L" if _landscape(pdf) else "P")
+    for colour, key in zip(SERIES_COLOURS, spec.series, strict=False):
+        pdf.set_fill_color(*colour)
+        pdf.rect(pdf.get_x(), pdf.get_y() + 0.8, 3, 3, style="F")
+        pdf.set_x(pdf.get_x() + 4)
+        pdf.cell(pdf.get_string_width(headings[key]) + 6, 5, headings[key])
+    pdf.ln(7)
+    for row, group in zip(table.rows, values, strict=True):
+        height = max(bar * len(group) + 2.5, 5)
+        if pdf.get_y() + height > pdf.h - pdf.b_margin:
+            pdf.add_page(orientation="L" if _landscape(pdf) else "P")
+        label_width = pdf.epw * 0.34
+        plot = pdf.epw - label_width - 14
+        y = pdf.get_y()
+        pdf.font(8)
+        pdf.multi_cell(label_width - 2, 3.6, str(row.get(spec.category, "")), align="L")
+        axis = pdf.l_margin + label_width
+        for n, value in enumerate(group):
+            length = plot * value / top_value
+            pdf.set_fill_color(*SERIES_COLOURS[n % len(SERIES_COLOURS)])
+            if length:
+                pdf.rect(axis, y + n * bar, length, bar - 0.4, style="F")
+            pdf.set_xy(axis + length + 1, y + n * bar - 0.3)
+            pdf.font(6.5)
+            pdf.cell(12, bar, str(value))
+        pdf.line(axis, y, axis, y + height)
+        pdf.set_y(max(pdf.get_y(), y + height))
+    pdf.set_fill_color(255, 255, 255)  # the bars' colour must not fill the next table's cells
+    pdf.ln(4)
 
-    def signature(self, document: Document) -> None:
-        if not document.signed_paper:
-            return
-        if self.landscape:
-            self.new_page(landscape=False)
-        self.ensure(150)
-        top = self.y - 10
-        self.page.text(LEFT, top - 11, "Nơi nhận:", self.bold, 11)
-        receivers = [f"- {document.recipient};"] if document.recipient else []
-        for n, line in enumerate([*receivers, "- Lưu: VT."]):
-            self.page.text(LEFT, top - 26 - 13 * n, line, self.regular, 10)
-        centre = LEFT + self.width * 0.72
-        self.centred(document.signer_title, centre, top - 11, self.bold, 12)
-        self.centred("(Ký, ghi rõ họ tên, đóng dấu)", centre, top - 26, self.regular, 11)
-        if document.signer_name:
-            self.centred(document.signer_name, centre, top - 110, self.bold, 12)
-        self.y = top - 125
-        for note in document.notes:
-            self.paragraph(note, size=9)
 
-    def page_numbers(self) -> None:
-        count = len(self.pdf.pages)
-        for n, page in enumerate(self.pdf.pages, start=1):
-            label = f"Trang {n}/{count}"
-            width = self.regular.width(label, 9)
-            page.text((page.width - width) / 2, 25, label, self.regular, 9)
+def _signature(pdf: _Report, document: Document) -> None:
+    if not document.signed_paper:
+        return
+    if _landscape(pdf):
+        pdf.add_page(orientation="P")
+    if pdf.get_y() + 60 > pdf.h - pdf.b_margin:
+        pdf.add_page()
+    top, half = pdf.get_y() + 4, pdf.epw / 2
+    pdf.set_y(top)
+    pdf.font(11, bold=True)
+    pdf.cell(half, 5, "Nơi nhận:", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.font(10)
+    receivers = [f"- {document.recipient};"] if document.recipient else []
+    for line in [*receivers, "- Lưu: VT."]:
+        pdf.multi_cell(half - 4, 4.5, line, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    bottom = pdf.get_y()
+    pdf.set_xy(pdf.l_margin + half, top)
+    pdf.font(12, bold=True)
+    pdf.multi_cell(half, 5.5, document.signer_title, align="C", new_x=XPos.LEFT, new_y=YPos.NEXT)
+    pdf.font(11)
+    pdf.multi_cell(
+        half, 5, "(Ký, ghi rõ họ tên, đóng dấu)", align="C", new_x=XPos.LEFT, new_y=YPos.NEXT
+    )
+    if document.signer_name:
+        pdf.set_y(pdf.get_y() + 22)
+        pdf.set_x(pdf.l_margin + half)
+        pdf.font(12, bold=True)
+        pdf.multi_cell(half, 5.5, document.signer_name, align="C")
+    pdf.set_y(max(bottom, pdf.get_y()) + 6)
+    for note in document.notes:
+        pdf.paragraph(note, 9, align="L")
 
 
 def render_pdf(document: Document) -> bytes:
-    regular, bold = vietnamese_fonts()
-    pdf = PdfDocument(regular, bold, title=f"{document.title} {document.subtitle}".strip())
-    layout = _Layout(pdf)
-    layout.header(document)
+    pdf = _Report(title=f"{document.title} {document.subtitle}".strip())
+    pdf.alias_nb_pages()
+    _header(pdf, document)
     for section in document.sections:
         if isinstance(section, Text):
-            if layout.landscape:
-                layout.new_page(landscape=False)
-            layout.text(section)
+            _text(pdf, section)
         else:
-            layout.table(section)
-    layout.signature(document)
-    layout.page_numbers()
-    return pdf.render()
+            _table(pdf, section)
+    _signature(pdf, document)
+    return bytes(pdf.output())

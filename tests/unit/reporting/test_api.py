@@ -9,7 +9,6 @@ import pytest
 
 from tests.support.reporting_data import proposal_id_of
 from tests.unit.reporting.conftest import headers
-from tests.unit.reporting.test_report_files import fonts_or_skip
 
 AUDITOR = headers("ct.thanh-tra.01", "auditor")
 HOME_AFFAIRS = headers("ct.snv.01", "home_affairs", unit_id="ct.so-noi-vu")
@@ -147,8 +146,6 @@ def test_reports_are_for_monitors_and_a_unit_head_reads_their_own_agency(client:
 def test_reports_download_as_files(
     client: Any, url: str, params: dict[str, Any], kind: str
 ) -> None:
-    if kind == "pdf":
-        fonts_or_skip()
     response = client.get(url, params={**params, "format": kind}, headers=AUDITOR)
     assert response.status_code == 200, response.text
     disposition = response.headers["content-disposition"]
