@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from services.portal import auth
-from services.portal.pages import cases, proposals
+from services.portal.pages import audit, cases, monitoring, proposals
 from services.portal.services_api import ServiceClient, ServiceRefused
 from services.portal.settings import PortalSettings
 from services.portal.web import CsrfRejected, SignInRequired, refused, render, see_other
@@ -101,6 +101,6 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(auth.router)
-    for pages in (proposals, cases):
+    for pages in (proposals, cases, monitoring, audit):
         app.include_router(pages.router)
     return app

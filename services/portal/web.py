@@ -60,6 +60,9 @@ PROBLEM_MESSAGES: Mapping[str, str] = {
 """Registration's problem codes for plan fields (and pydantic's, by default), said readably."""
 
 
+TEMPLATES.env.globals["refusals"] = REFUSALS
+
+
 def refusal_message(error: ServiceRefused) -> str:
     if error.status in REFUSALS:
         return REFUSALS[error.status]

@@ -238,7 +238,7 @@ async def upload(
     return see_other(f"{back}?uploaded=1")
 
 
-def _passed_on(answer: Any, fallback_name: str) -> Response:
+def passed_on(answer: Any, fallback_name: str) -> Response:
     headers = {
         name: answer.headers[name]
         for name in ("content-type", "content-disposition", "etag")
@@ -255,7 +255,7 @@ async def download(
     answer = await api.send(
         "registration", "GET", f"/proposals/{proposal_id}/attachments/{sha256}", who.token
     )
-    return _passed_on(answer, sha256)
+    return passed_on(answer, sha256)
 
 
 @router.get(
@@ -271,4 +271,4 @@ async def protection_record(
     answer = await api.send(
         "approval", "GET", f"/cases/{case_id}/protection-certificate{suffix}", who.token
     )
-    return _passed_on(answer, f"protection-certificate-{case_id}.{extension}")
+    return passed_on(answer, f"protection-certificate-{case_id}.{extension}")
