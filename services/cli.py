@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import json
 import os
@@ -16,6 +17,7 @@ from typing import Annotated
 
 import httpx
 import typer
+from nats import connect as nats_connect
 
 from services.backup_cli import app as backup_app
 from services.portal.settings import PortalSettings
@@ -24,8 +26,9 @@ from services.verify_cli import app as verify_app
 from shared.contracts.schemas import SCHEMA_DIR
 from shared.identity import Role, mint_token
 from shared.logs import configure_logging
-from shared.natsconfig import render_nats_config
+from shared.natsconfig import ADMIN_USER, render_nats_config
 from shared.natsserver import NatsServer, PortInUse, port_is_free
+from shared.runtime import provision_streams
 from shared.settings import InsecureSettings, Persistence, Settings
 
 SERVICES = ("registration", "approval", "reporting")
@@ -128,11 +131,10 @@ def run() -> None:
         # One NATS user per service, allowed only its own subjects (shared/natsconfig.py);
         # fresh passwords on every start, in a file only this user can read.
         nats_passwords = {service: secrets.token_urlsafe(24) for service in SERVICES}
+        admin_password = secrets.token_urlsafe(24)
         data.mkdir(parents=True, exist_ok=True)
         config = data / "nats-server.conf"
-        text = render_nats_config(
-            users=nats_passwords, admin=secrets.token_urlsafe(24), sync_always=True
-        )
+        text = render_nats_config(users=nats_passwords, admin=admin_password, sync_always=True)
         descriptor = os.open(config, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(descriptor, "w", encoding="utf-8") as out:
             out.write(text)
@@ -149,6 +151,8 @@ def run() -> None:
             typer.echo(f"{error}: set D73_NATS_PORT", err=True)
             raise typer.Exit(2) from None
         typer.echo(f"nats-server  {nats.url} (JetStream store {data / 'nats'})")
+        # The operator's step, as the NATS admin: no service may create another's stream.
+        asyncio.run(_provision([nats.url], ADMIN_USER, admin_password, settings.stream_replicas))
     env = dict(os.environ, D73_DATA_DIR=str(data))
     if nats is not None:
         env["D73_NATS_URL"] = nats.url
@@ -208,6 +212,35 @@ def run() -> None:
         if nats is not None:
             nats.stop()
         typer.echo("D73 stopped.")
+
+
+async def _provision(
+    servers: list[str], user: str | None, password: str, replicas: int
+) -> list[str]:
+    nc = await nats_connect(servers, user=user, password=password, connect_timeout=5)
+    try:
+        return await provision_streams(nc.jetstream(timeout=10), replicas)
+    finally:
+        await nc.close()
+
+
+@cli.command()
+def streams() -> None:
+    """Create every D73 stream, or bring it to its spec, as the NATS admin (D73_NATS_USER).
+
+    Services create only their own stream and never update one (an update could erase
+    history); after an upgrade that changes a stream, the operator runs this once."""
+    settings = Settings()
+    done = asyncio.run(
+        _provision(
+            settings.nats_servers,
+            settings.nats_user,
+            settings.nats_password or "",
+            settings.stream_replicas,
+        )
+    )
+    for line in done:
+        typer.echo(line)
 
 
 @cli.command()

@@ -26,7 +26,7 @@ from shared.contracts import IntegrationEvent
 from shared.envelope import CE_ID, CE_TYPE, MSG_ID, PoisonMessage, decode
 from shared.eventstore import ServiceApplication
 from shared.metrics import CONSUMED, DEAD_LETTERS, REDELIVERIES
-from shared.subjects import StreamSpec, deadletter_subject
+from shared.subjects import StreamSpec, consumer_name, deadletter_subject
 
 log = logging.getLogger("d73.consumer")
 
@@ -74,7 +74,7 @@ class TrackedConsumer:
 
     @property
     def durable(self) -> str:
-        return f"{self.service}-{self.upstream.name.lower()}"
+        return consumer_name(self.service, self.upstream)
 
     def consumer_config(self) -> ConsumerConfig:
         return ConsumerConfig(

@@ -48,7 +48,9 @@ from shared.subjects import (
     AUDIT_STREAM,
     REGISTRATION_STREAM,
     REPORTING_STREAM,
+    STREAMS,
     StreamSpec,
+    consumer_name,
 )
 
 SERVICE_ACCOUNT = "D73"
@@ -74,13 +76,15 @@ IMPORTED_API_PREFIX = "$JS.D73.API"
 DELIVER_PREFIX = "agencies.deliver"
 """Subjects in D73 on which the sourcing consumers deliver to AGENCIES (outside `d73.>`)."""
 
-JETSTREAM_CLIENT = ("$JS.API.>", "$JS.ACK.>", "_INBOX.>")
-APPEND_ONLY = (
+ERASING = (
+    "$JS.API.STREAM.UPDATE.>",
     "$JS.API.STREAM.DELETE.>",
     "$JS.API.STREAM.PURGE.>",
     "$JS.API.STREAM.MSG.DELETE.>",
 )
-"""No service may erase history; only the admin user can (restores, retention changes)."""
+"""No service or agency may erase history: delete or purge a stream or a message, or update a
+stream (a smaller `max_msgs`, `max_bytes` or `max_age` erases what is over it). Only the admin
+user can (restores, retention changes, `d73 streams`)."""
 
 NAME = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
 
@@ -172,10 +176,49 @@ def service_subjects(service: str) -> tuple[str, ...]:
     )
 
 
+def inbox_prefix(user: str) -> str:
+    """A user's private inbox prefix (nats-py `inbox_prefix`): replies to its requests and its
+    pull fetches arrive there, and nobody else may subscribe to it (issue #11.3)."""
+    return f"_INBOX_{user}"
+
+
+def _consumer_api(stream: str, consumer: str, *, push: bool = False) -> tuple[str, ...]:
+    """What the holder of one named consumer may do with it: create (each form of the API),
+    read its info, fetch, acknowledge, delete it. Nothing about any other consumer."""
+    return (
+        f"$JS.API.CONSUMER.CREATE.{stream}.{consumer}",
+        f"$JS.API.CONSUMER.CREATE.{stream}.{consumer}.>",
+        f"$JS.API.CONSUMER.DURABLE.CREATE.{stream}.{consumer}",
+        f"$JS.API.CONSUMER.INFO.{stream}.{consumer}",
+        f"$JS.API.CONSUMER.DELETE.{stream}.{consumer}",
+        f"$JS.API.CONSUMER.MSG.NEXT.{stream}.{consumer}",
+        *_both_ack_formats("ACK", f"{stream}.{consumer}"),
+        *(_both_ack_formats("FC", f"{stream}.{consumer}") if push else ()),
+    )
+
+
 def service_permissions(service: str) -> Permissions:
+    """Publish its own subjects; create (never update) its own streams; create and use its own
+    consumer on each stream (`shared.subjects.consumer_name`); read streams' info and its own
+    streams' messages; replies only on its private inbox."""
+    own = [spec.name for spec in STREAMS if spec.owner == service]
+    # Its relay and audit log resume from the last message they wrote: in its own streams and
+    # in the audit stream (checkpoints, alarms), which every service writes to.
+    readable = sorted({*own, AUDIT_STREAM.name})
+    api = [
+        "$JS.API.INFO",
+        "$JS.API.STREAM.NAMES",
+        "$JS.API.STREAM.INFO.*",
+        *(f"$JS.API.STREAM.CREATE.{name}" for name in own),
+        *(f"$JS.API.STREAM.MSG.GET.{name}" for name in readable),
+        *(f"$JS.API.DIRECT.GET.{name}" for name in readable),
+        *(f"$JS.API.DIRECT.GET.{name}.>" for name in readable),
+    ]
+    for spec in STREAMS:
+        api += _consumer_api(spec.name, consumer_name(service, spec))
     return Permissions(
-        publish=Rule(allow=(*service_subjects(service), *JETSTREAM_CLIENT), deny=APPEND_ONLY),
-        subscribe=Rule(allow=("_INBOX.>", "d73.>")),
+        publish=Rule(allow=(*service_subjects(service), *api), deny=ERASING),
+        subscribe=Rule(allow=(f"{inbox_prefix(service)}.>",)),
     )
 
 

@@ -20,6 +20,7 @@ from faststream.nats import JStream, NatsBroker, NatsMessage, PullSub
 from faststream.security import SASLPlaintext
 from faststream.specification import AsyncAPI
 from nats.js import JetStreamContext
+from nats.js.api import StreamConfig
 from nats.js.errors import NotFoundError
 
 from shared.auditlog.log import LogTampered, ServiceLog
@@ -39,6 +40,7 @@ from shared.metrics import (
     STORE_POSITION,
 )
 from shared.migrations import migrate
+from shared.natsconfig import inbox_prefix
 from shared.outbox import OutboxRelay, Translate
 from shared.settings import Settings
 from shared.subjects import (
@@ -58,27 +60,88 @@ def _manual_ack() -> Any:
     return AckPolicy.MANUAL
 
 
+STREAM_WAIT_LOG_SECONDS = 10.0
+
+
+def _drift(current: StreamConfig, spec: StreamSpec, replicas: int) -> list[str]:
+    """What of a stream's configuration differs from its spec (empty: nothing)."""
+    wanted = spec.config(replicas=replicas)
+
+    def limit(value: object) -> object:
+        return None if value in (None, -1, 0) else value  # the server says -1 for "no limit"
+
+    fields = ("duplicate_window", "max_age", "num_replicas", "max_msgs", "max_bytes")
+    drift = [f for f in fields if limit(getattr(current, f)) != limit(getattr(wanted, f))]
+    if list(current.subjects or []) != list(spec.subjects):
+        drift.insert(0, "subjects")
+    return drift
+
+
+async def _stream_config(js: JetStreamContext, name: str) -> StreamConfig | None:
+    try:
+        return (await js.stream_info(name)).config
+    except NotFoundError:
+        return None
+
+
 async def ensure_streams(
-    js: JetStreamContext, service: str, needed: list[StreamSpec], replicas: int = 1
+    js: JetStreamContext,
+    service: str,
+    needed: list[StreamSpec],
+    replicas: int = 1,
+    *,
+    secured: bool = False,
 ) -> None:
-    """The owner makes its stream match the spec; others only create a missing one."""
+    """Make sure the streams a service uses exist; a service never updates a stream.
+
+    The owner creates its stream when it is missing. On a server with accounts (`secured`) a
+    service may create nothing else (shared/natsconfig.py): it waits for the owner, or the
+    operator's `d73 streams`, to create the others. On a bare development server it creates any
+    missing one, as the owner would. A stream that differs from its spec is reported, not
+    changed: an update could shrink its limits and erase history, so only the NATS admin
+    applies one (issue #11.3); without accounts the owner still applies it.
+    """
     for spec in needed:
-        try:
-            info = await js.stream_info(spec.name)
-        except NotFoundError:
+        current = await _stream_config(js, spec.name)
+        if current is None and (spec.owner == service or not secured):
             await js.add_stream(spec.config(replicas=replicas))
             log.info("created stream %s", spec.name)
             continue
-        if spec.owner == service:
-            current = info.config
-            if (
-                list(current.subjects or []) != list(spec.subjects)
-                or current.duplicate_window != spec.duplicate_window_seconds
-                or current.max_age != spec.max_age_seconds
-                or current.num_replicas != replicas
-            ):
-                await js.update_stream(spec.config(replicas=replicas))
-                log.info("updated stream %s to its spec", spec.name)
+        waited = 0.0
+        while current is None:
+            if waited % STREAM_WAIT_LOG_SECONDS == 0:
+                log.warning("waiting for stream %s (created by %s)", spec.name, spec.owner)
+            await asyncio.sleep(0.5)
+            waited += 0.5
+            current = await _stream_config(js, spec.name)
+        drift = _drift(current, spec, replicas) if spec.owner == service else []
+        if drift and secured:
+            log.error(
+                "stream %s differs from its spec (%s); the NATS admin applies it: d73 streams",
+                spec.name,
+                ", ".join(drift),
+            )
+        elif drift:
+            await js.update_stream(spec.config(replicas=replicas))
+            log.info("updated stream %s to its spec", spec.name)
+
+
+async def provision_streams(js: JetStreamContext, replicas: int = 1) -> list[str]:
+    """The operator's step (NATS admin): every stream created or brought to its spec.
+
+    Returns what it did, one line per stream."""
+    done = []
+    for spec in STREAMS:
+        current = await _stream_config(js, spec.name)
+        if current is None:
+            await js.add_stream(spec.config(replicas=replicas))
+            done.append(f"created {spec.name}")
+        elif drift := _drift(current, spec, replicas):
+            await js.update_stream(spec.config(replicas=replicas))
+            done.append(f"updated {spec.name} ({', '.join(drift)})")
+        else:
+            done.append(f"{spec.name} as specified")
+    return done
 
 
 class ServiceRuntime:
@@ -110,6 +173,7 @@ class ServiceRuntime:
             settings.nats_servers,
             name=f"d73-{service}",
             security=security,
+            inbox_prefix=inbox_prefix(service),
             max_reconnect_attempts=-1,
             reconnect_time_wait=1,
             connect_timeout=5,
@@ -187,6 +251,8 @@ class ServiceRuntime:
             pull_sub=PullSub(batch_size=1, timeout=2.0),
             config=consumer.consumer_config(),
             ack_policy=_manual_ack(),
+            # Fetched messages arrive on the service's private inbox (shared/natsconfig.py).
+            inbox_prefix=f"{inbox_prefix(self.service)}.".encode(),
             title=f"{consumer.durable}",
         )(on_message)
 
@@ -212,7 +278,11 @@ class ServiceRuntime:
         await self.broker.connect()
         self._js = self.broker.connection.jetstream()
         await ensure_streams(
-            self._js, self.service, self.needed_streams(), self.settings.stream_replicas
+            self._js,
+            self.service,
+            self.needed_streams(),
+            self.settings.stream_replicas,
+            secured=self.settings.nats_user is not None,
         )
         await self.broker.start()
         if self.relay is not None:

@@ -95,6 +95,12 @@ STREAMS: tuple[StreamSpec, ...] = (
 STREAM_OF_SERVICE = {"registration": REGISTRATION_STREAM, "approval": APPROVAL_STREAM}
 
 
+def consumer_name(service: str, stream: StreamSpec) -> str:
+    """The durable consumer `service` keeps on `stream`: the only consumer it may create there
+    (the NATS permissions of shared/natsconfig.py name it)."""
+    return f"{service}-{stream.name.lower()}"
+
+
 def deadletter_subject(service: str) -> str:
     return f"d73.deadletter.{service}"
 

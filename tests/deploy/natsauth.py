@@ -20,6 +20,7 @@ from shared.natsconfig import (
     AGENCIES_ADMIN_USER,
     SYSTEM_USER,
     ClusterSpec,
+    inbox_prefix,
     render_nats_config,
 )
 from shared.natsserver import NatsServer, free_port
@@ -89,6 +90,7 @@ class SecuredNats:
             password=PASSWORDS[user],
             error_cb=on_error,
             allow_reconnect=False,
+            inbox_prefix=inbox_prefix(user) if user in SERVICE_PASSWORDS else "_INBOX",
         )
         try:
             yield session

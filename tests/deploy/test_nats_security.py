@@ -5,6 +5,10 @@ see dead letters (design.md §2, §6)."""
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +24,7 @@ from shared.natsconfig import (
     DELIVER_PREFIX,
     IMPORTED_API_PREFIX,
     agencies_public_stream,
+    inbox_prefix,
 )
 from shared.natsserver import NatsServer
 from shared.subjects import (
@@ -27,9 +32,20 @@ from shared.subjects import (
     AUDIT_STREAM,
     DEADLETTER_STREAM,
     REGISTRATION_STREAM,
+    REPORTING_STREAM,
+    STREAMS,
+    StreamSpec,
+    consumer_name,
     deadletter_subject,
 )
-from tests.deploy.natsauth import AGENCY, SecuredNats, eventually, secured_nats_server, varz
+from tests.deploy.natsauth import (
+    AGENCY,
+    SecuredNats,
+    Session,
+    eventually,
+    secured_nats_server,
+    varz,
+)
 
 SUBMITTED = "d73.registration.proposal.submitted"
 DENIED = 0.25
@@ -264,17 +280,18 @@ def test_registration_uses_its_stream_and_consumers(
         async with nats_.login("registration") as reg:
             js = reg.js(timeout=3)
             await js.add_stream(REGISTRATION_STREAM.config())
-            await js.update_stream(REGISTRATION_STREAM.config())
+            await js.add_stream(REGISTRATION_STREAM.config())  # the same again: no change
             await js.publish(SUBMITTED, b"p-1", headers={"d73-position": "1"})
             # The outbox relay reads its position from the stream's last message.
             last = await js.get_last_msg(REGISTRATION_STREAM.name, SUBMITTED)
             assert last.headers["d73-position"] == "1"
+            own = consumer_name("registration", REGISTRATION_STREAM)
             sub = await js.pull_subscribe(
-                "d73.registration.>", durable="registration-self", stream=REGISTRATION_STREAM.name
+                "d73.registration.>", durable=own, stream=REGISTRATION_STREAM.name
             )
             [msg] = await sub.fetch(1, timeout=3)
             await msg.ack_sync()
-            info = await js.consumer_info(REGISTRATION_STREAM.name, "registration-self")
+            info = await js.consumer_info(REGISTRATION_STREAM.name, own)
             assert info.ack_floor.stream_seq == 1
             assert reg.errors == []
 
@@ -331,3 +348,146 @@ def test_rendered_config_fsyncs_every_write(secured: tuple[NatsServer, SecuredNa
     server, _ = secured
     assert server.monitor_port is not None
     assert varz(server.monitor_port)["jetstream"]["config"]["sync_always"] is True
+
+
+# --- issue #11.3: the permission probe --------------------------------------------------------
+
+SERVICES = ("registration", "approval", "reporting")
+
+
+def _config_json(spec: StreamSpec, **changes: object) -> bytes:
+    return json.dumps({**spec.config().as_dict(), **changes}).encode()
+
+
+def forbidden_calls(service: str) -> list[tuple[str, bytes]]:
+    """Every JetStream API call that could change another's stream or consumer, or erase
+    history, as `service` would send it."""
+    other = next(s for s in SERVICES if s != service)
+    calls: list[tuple[str, bytes]] = [
+        ("$JS.API.STREAM.CREATE.GRAB", json.dumps({"name": "GRAB", "subjects": ["x.>"]}).encode()),
+        ("$JS.API.ACCOUNT.PURGE.D73", b""),
+        ("$JS.API.META.LEADER.STEPDOWN", b""),
+    ]
+    for spec in STREAMS:
+        s = spec.name
+        calls += [
+            (f"$JS.API.STREAM.UPDATE.{s}", _config_json(spec, max_msgs=1)),
+            (f"$JS.API.STREAM.UPDATE.{s}", _config_json(spec, subjects=["d73.x.>"])),
+            (f"$JS.API.STREAM.PURGE.{s}", b""),
+            (f"$JS.API.STREAM.PURGE.{s}", b'{"keep": 1}'),
+            (f"$JS.API.STREAM.DELETE.{s}", b""),
+            (f"$JS.API.STREAM.MSG.DELETE.{s}", b'{"seq": 1}'),
+            (f"$JS.API.STREAM.SNAPSHOT.{s}", b""),
+            (f"$JS.API.STREAM.RESTORE.{s}", b""),
+            (f"$JS.API.STREAM.PEER.REMOVE.{s}", b""),
+            (f"$JS.API.STREAM.LEADER.STEPDOWN.{s}", b""),
+            (f"$JS.API.CONSUMER.CREATE.{s}", b"{}"),
+            (f"$JS.API.CONSUMER.LIST.{s}", b""),
+        ]
+        if spec.owner != service:
+            calls.append((f"$JS.API.STREAM.CREATE.{s}", _config_json(spec, max_msgs=1)))
+        theirs = consumer_name(other, spec)
+        body = json.dumps({"stream_name": s, "config": {"durable_name": theirs}}).encode()
+        calls += [
+            (f"$JS.API.CONSUMER.CREATE.{s}.{theirs}", body),
+            (f"$JS.API.CONSUMER.CREATE.{s}.{theirs}.{spec.subjects[0]}", body),
+            (f"$JS.API.CONSUMER.DURABLE.CREATE.{s}.{theirs}", body),
+            (f"$JS.API.CONSUMER.DELETE.{s}.{theirs}", b""),
+            (f"$JS.API.CONSUMER.MSG.NEXT.{s}.{theirs}", b'{"batch": 1}'),
+            (f"$JS.API.CONSUMER.PAUSE.{s}.{theirs}", b""),
+            (f"$JS.ACK.{s}.{theirs}.1.1.1.0.0", b"+ACK"),
+        ]
+    return calls
+
+
+async def _refused(session: Session, subject: str, what: str = "publish") -> None:
+    """The server's permissions violation naming exactly `subject`."""
+    wanted = f'{what} to "{subject}"'.lower()
+    for _ in range(150):
+        if any(wanted in str(e).lower() for e in session.errors):
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"{subject!r} was not refused; errors: {session.errors[-3:]!r}")
+
+
+async def _state(nats_: SecuredNats) -> dict[str, Any]:
+    async with nats_.login(ADMIN_USER) as admin:
+        js = admin.js(timeout=3)
+        state: dict[str, Any] = {}
+        for info in await js.streams_info():
+            consumers = sorted(c.name for c in await js.consumers_info(info.config.name))
+            state[info.config.name] = (
+                info.state.messages,
+                info.config.max_msgs,
+                info.config.subjects,
+                consumers,
+            )
+        return state
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_forbidden_jetstream_call_is_refused_to_each_service(
+    secured: tuple[NatsServer, SecuredNats], service: str
+) -> None:
+    _, nats_ = secured
+
+    async def scenario() -> None:
+        await _d73_with_history(nats_)
+        async with nats_.login("reporting") as rep:
+            await rep.js().add_stream(REPORTING_STREAM.config())
+        for owner in SERVICES:  # each service's own consumer on every stream: targets to touch
+            async with nats_.login(owner) as session:
+                for spec in STREAMS:
+                    await session.js(timeout=3).add_consumer(
+                        spec.name, ConsumerConfig(durable_name=consumer_name(owner, spec))
+                    )
+        before = await _state(nats_)
+        calls = forbidden_calls(service)
+        async with nats_.login(service) as session:
+            for subject, body in calls:
+                await session.nc.publish(subject, body, reply=session.nc.new_inbox())
+            await session.nc.flush()
+            for subject, _body in calls:
+                await _refused(session, subject)
+            for foreign in ("_INBOX.>", f"{inbox_prefix(other_than(service))}.>", "d73.>"):
+                await session.nc.subscribe(foreign)
+                await session.nc.flush()
+                await _refused(session, foreign, "subscription")
+        assert await _state(nats_) == before
+        assert len(calls) >= 90  # every stream, every verb: not a token probe
+
+    asyncio.run(scenario())
+
+
+def other_than(service: str) -> str:
+    return next(s for s in SERVICES if s != service)
+
+
+def test_d73_streams_is_the_admins_step_that_creates_and_mends_every_stream(
+    secured: tuple[NatsServer, SecuredNats],
+) -> None:
+    server, nats_ = secured
+
+    async def shrink_as_admin() -> None:
+        async with nats_.login(ADMIN_USER) as admin:
+            config = REGISTRATION_STREAM.config()
+            config.max_msgs = 5
+            await admin.js(timeout=3).update_stream(config)
+
+    def streams() -> str:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("D73_")}
+        env.update(D73_NATS_URL=server.url, D73_NATS_USER=ADMIN_USER, D73_NATS_PASSWORD="pw-admin")
+        done = subprocess.run(
+            [sys.executable, "-m", "services.cli", "streams"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        return done.stdout
+
+    assert streams().splitlines() == [f"created {spec.name}" for spec in STREAMS]
+    asyncio.run(shrink_as_admin())
+    assert f"updated {REGISTRATION_STREAM.name} (max_msgs)" in streams()
+    assert f"{REGISTRATION_STREAM.name} as specified" in streams()

