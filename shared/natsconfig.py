@@ -46,6 +46,7 @@ from nats.js.api import (
 from shared.subjects import (
     APPROVAL_STREAM,
     AUDIT_STREAM,
+    JOURNAL_OF_SERVICE,
     REGISTRATION_STREAM,
     REPORTING_STREAM,
     STREAMS,
@@ -214,8 +215,10 @@ def service_permissions(service: str) -> Permissions:
         *(f"$JS.API.DIRECT.GET.{name}" for name in readable),
         *(f"$JS.API.DIRECT.GET.{name}.>" for name in readable),
     ]
+    private = {j.name for owner, j in JOURNAL_OF_SERVICE.items() if owner != service}
     for spec in STREAMS:
-        api += _consumer_api(spec.name, consumer_name(service, spec))
+        if spec.name not in private:  # another service's journal is never read
+            api += _consumer_api(spec.name, consumer_name(service, spec))
     return Permissions(
         publish=Rule(allow=(*service_subjects(service), *api), deny=ERASING),
         subscribe=Rule(allow=(f"{inbox_prefix(service)}.>",)),

@@ -27,12 +27,13 @@ from shared.natsconfig import (
     inbox_prefix,
 )
 from shared.natsserver import NatsServer
+from shared.runtime import provision_streams
 from shared.subjects import (
     APPROVAL_STREAM,
     AUDIT_STREAM,
     DEADLETTER_STREAM,
+    JOURNAL_OF_SERVICE,
     REGISTRATION_STREAM,
-    REPORTING_STREAM,
     STREAMS,
     StreamSpec,
     consumer_name,
@@ -386,6 +387,13 @@ def forbidden_calls(service: str) -> list[tuple[str, bytes]]:
         ]
         if spec.owner != service:
             calls.append((f"$JS.API.STREAM.CREATE.{s}", _config_json(spec, max_msgs=1)))
+        if spec in JOURNAL_OF_SERVICE.values() and spec.owner != service:
+            mine = consumer_name(service, spec)  # another's journal is private, even to read
+            calls += [
+                (f"$JS.API.CONSUMER.CREATE.{s}.{mine}", b"{}"),
+                (f"$JS.API.CONSUMER.MSG.NEXT.{s}.{mine}", b'{"batch": 1}'),
+                (f"$JS.API.STREAM.MSG.GET.{s}", b'{"seq": 1}'),
+            ]
         theirs = consumer_name(other, spec)
         body = json.dumps({"stream_name": s, "config": {"durable_name": theirs}}).encode()
         calls += [
@@ -433,12 +441,11 @@ def test_every_forbidden_jetstream_call_is_refused_to_each_service(
 
     async def scenario() -> None:
         await _d73_with_history(nats_)
-        async with nats_.login("reporting") as rep:
-            await rep.js().add_stream(REPORTING_STREAM.config())
-        for owner in SERVICES:  # each service's own consumer on every stream: targets to touch
-            async with nats_.login(owner) as session:
+        async with nats_.login(ADMIN_USER) as admin:
+            await provision_streams(admin.js(timeout=3))
+            for owner in SERVICES:  # a consumer of each service on every stream: targets
                 for spec in STREAMS:
-                    await session.js(timeout=3).add_consumer(
+                    await admin.js(timeout=3).add_consumer(
                         spec.name, ConsumerConfig(durable_name=consumer_name(owner, spec))
                     )
         before = await _state(nats_)
