@@ -25,21 +25,26 @@ class PortalSuite(Suite):
 
     def start_all(self) -> None:
         self.start()
-        port = free_port()
+        self.start_portal("portal", {"D73_PORTAL_DEV_SIGN_IN": "true"})
+
+    def start_portal(self, name: str, settings: dict[str, str], port: int | None = None) -> str:
+        """A portal process on the running services (the development sign-in only if asked)."""
+        port = port or free_port()
         env = self.env_for("portal", port)
         env.update(
             {
-                "D73_PORTAL_DEV_SIGN_IN": "true",
                 "D73_PORTAL_AUDITORS": AUDITOR_ID,
                 "D73_PORTAL_SESSION_SECRET": "browser-tests-session-secret-0123456789",
                 **{
-                    f"D73_{name.upper()}_URL": self[name].url
-                    for name in ("registration", "approval", "reporting")
+                    f"D73_{service.upper()}_URL": self[service].url
+                    for service in ("registration", "approval", "reporting")
                 },
+                **settings,
             }
         )
-        self.services["portal"] = ServiceProcess("portal", env, port, self.data_dir / "portal.log")
-        self.services["portal"].start()
+        self.services[name] = ServiceProcess("portal", env, port, self.data_dir / f"{name}.log")
+        self.services[name].start()
+        return self.services[name].url
 
     @property
     def portal_url(self) -> str:
