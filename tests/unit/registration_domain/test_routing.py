@@ -148,11 +148,16 @@ def test_art2_leaders_and_managers_are_protection_eligible(
     assert is_protection_eligible(official(directory, unit_id, position), directory)
 
 
-def test_art2_enterprise_executive_who_is_no_state_capital_representative_is_not_eligible(
+def test_art2_titles_in_a_state_owned_enterprise_are_within_the_decree(
     directory: OrganisationDirectory,
 ) -> None:
+    """Art 2 covers "người giữ chức danh, chức vụ … tại doanh nghiệp" and "người đại diện phần
+    vốn nhà nước": a manager of a wholly state-owned company and its state-capital
+    representative are both officials under the decree."""
     executive = official(directory, "ct.xskt-can-tho", "enterprise_manager")
-    assert not is_protection_eligible(executive, directory)
+    assert is_protection_eligible(executive, directory)
+    representative = official(directory, "ct.nong-nghiep-co-do", "state_capital_representative")
+    assert is_protection_eligible(representative, directory)
     decision = route_to_competent_authority(executive, directory)
     assert decision.recipient_unit_id == "ct.xskt-can-tho"
 
