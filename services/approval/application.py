@@ -206,13 +206,15 @@ class ApprovalApplication(ServiceApplication):
             attachments=attachments,
             plan=plan,
             intake_due=self.rules_for(case).due(Clock.INTAKE, start),
+            supplemented_on=start,
         )
         return self._commit(case, tracking)
 
     def receive_plan(self, actor: Actor, case_id: UUID) -> Case:
-        """Tiếp nhận: the Art 8 §1 clock runs 7 working days from today."""
-        case, at, today = self._load(case_id)
-        due = self.rules_for(case).due(Clock.APPROVAL, today)
+        """Tiếp nhận: the Art 8 §1 clock runs 7 working days from the day the authority held
+        the complete plan (submission, or the supplement that completed it), not from today."""
+        case, at, _ = self._load(case_id)
+        due = self.rules_for(case).due(Clock.APPROVAL, case.plan_complete_on)
         case.receive_plan(domain_actor(actor), at, approval_due=due)
         return self._commit(case)
 
@@ -445,15 +447,16 @@ class ApprovalApplication(ServiceApplication):
         minutes_ref: str,
         assessed_outcome: str,
     ) -> Case:
-        """The written conclusion is due 3 working days after the meeting.
+        """The written conclusion is due 3 working days after the meeting's legal date.
 
-        A meeting recorded after that leaves the conclusion due today: the domain takes no due
-        date already past when it is recorded.
+        A meeting entered late keeps that due date, even if it has already passed: the
+        conclusion is then late, and the scheduler records it.
         """
         case, at, today = self._load(case_id)
         conclusion_due = today
         if isinstance(held_on, date):
-            conclusion_due = max(self.rules_for(case).due(Clock.CONCLUSION, held_on), today)
+            # From the meeting's legal date: entering the meeting late never moves it.
+            conclusion_due = self.rules_for(case).due(Clock.CONCLUSION, held_on)
         case.hold_evaluation_meeting(
             domain_actor(actor),
             at,

@@ -134,7 +134,9 @@ class OpenDeadlines(CatchUpReadModel):
         self._close(case_id, DeadlineName.CONSULTATION)
 
     def _approval_meeting_held(self, case_id: str, event: Any) -> None:
-        if event.vote["outcome"] == "PASSED":
+        # Holding the meeting meets Art 8 §1 whatever its outcome (events before `held_in_time`
+        # was recorded kept the clock open on a failed vote, as the case did).
+        if event.vote["outcome"] == "PASSED" or getattr(event, "held_in_time", None) is not None:
             self._close(case_id, DeadlineName.APPROVAL)
 
     def _approved_by_override(self, case_id: str, event: Any) -> None:

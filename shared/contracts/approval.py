@@ -244,6 +244,9 @@ class SupplementProvided(_CaseEvent):
     attachments: list[str]
     plan: PlanDocument | None
     intake_due: date
+    supplemented_on: date | None = Field(
+        None, description="Legal date the supplement reached the authority (absent on older events)"
+    )
 
 
 class PlanReceived(_CaseEvent):
@@ -255,6 +258,12 @@ class PlanReceived(_CaseEvent):
     approval_due: date
     head_id: str
     recipient_unit_id: str
+    received_on: date | None = Field(
+        None,
+        description="Legal date the complete plan was received (submission, or the supplement "
+        "that completed it): the Art 8 §1 clock counts from it",
+    )
+    entered_late: bool = Field(False, description="Recorded after its legal date")
 
 
 class ConsultationRequested(_CaseEvent):
@@ -320,6 +329,12 @@ class ApprovalMeetingHeld(_CaseEvent):
     vote: VoteMinutes
     decision_ref: str
     implementer_ids: list[str]
+    held_in_time: bool | None = Field(
+        None,
+        description="Held within the Art 8 §1 seven working days (whatever the outcome); "
+        "absent on older events",
+    )
+    entered_late: bool = Field(False, description="Recorded after the meeting's legal date")
     implementers: list[Implementer] | None = Field(
         None, description="The implementers placed in the directory (absent on older events)"
     )

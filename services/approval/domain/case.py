@@ -226,6 +226,11 @@ class Case(Aggregate):
         self._state: str = stamp["state"]
         self._deadlines: dict[str, dict[str, Any]] = {}
         self._received_at: datetime | None = None
+        self._plan_complete_on: date = local_date(submitted_at)
+        self._received_on: date | None = None
+        self._approved_on: date | None = None
+        self._started_on: date | None = None
+        self._paused_approval: dict[str, Any] | None = None
         self._supplement_rounds = 0
         self._consultees: dict[str, dict[str, Any]] = {}
         self._party_opinions: dict[str, dict[str, Any]] = {}
@@ -488,8 +493,12 @@ class Case(Aggregate):
         intake_due: date,
         attachments: Sequence[str] = (),
         plan: Mapping[str, Any] | None = None,
+        supplemented_on: date | None = None,
     ) -> None:
-        """From registration's `supplemented`: the plan comes back to intake, clock restarted."""
+        """From registration's `supplemented`: the plan comes back to intake, clock restarted.
+
+        `supplemented_on` is the legal date the supplement reached the authority: if the plan
+        is then received as complete, the Art 8 §1 clock runs from it."""
         who = self._admit(Command.PROVIDE_SUPPLEMENT, Step.PROPOSER, actor, at)
         problems = FieldProblems()
         if not changed_fields and not attachments:
@@ -505,6 +514,7 @@ class Case(Aggregate):
             attachments=_texts(attachments),
             plan=None if plan is None else copy.deepcopy(dict(plan)),
             intake_due=intake_due,
+            supplemented_on=supplemented_on or local_date(at),
         )
 
     @event("SupplementProvided")
@@ -515,9 +525,11 @@ class Case(Aggregate):
         attachments: list[str],
         plan: dict[str, Any] | None,
         intake_due: date,
+        supplemented_on: date | None = None,
     ) -> None:
         self._enter(stamp)
         self._supplement_rounds += 1
+        self._plan_complete_on = supplemented_on or local_date(stamp["at"])
         if plan is not None:
             self._plan = copy.deepcopy(plan)
         self._close_deadline(DeadlineName.SUPPLEMENT)
@@ -529,11 +541,29 @@ class Case(Aggregate):
             f"{legal_basis.PLAN88} II.3 (rule set)",
         )
 
+    @property
+    def plan_complete_on(self) -> date:
+        """The legal date the authority held the complete plan: the submission date, or the day
+        the last supplement reached it. The Art 8 §1 clock counts from it."""
+        return self._plan_complete_on
+
+    @property
+    def started_on(self) -> date | None:
+        """The legal date implementation started; completion is never before it."""
+        return self._started_on
+
+    @property
+    def received_on(self) -> date | None:
+        """The legal date of receipt ("kể từ ngày nhận được kế hoạch"), once accepted."""
+        return self._received_on
+
     def receive_plan(self, actor: Mapping[str, Any], at: datetime, *, approval_due: date) -> None:
-        """Tiếp nhận: the plan is complete and received; the 7-working-day clock starts."""
+        """Tiếp nhận: the plan is complete; the 7 working days of Art 8 §1 run from the day the
+        authority received it complete (`plan_complete_on`), not from the clerk's click, so a
+        late acceptance is flagged and never moves the deadline."""
         who = self._admit(Command.RECEIVE_PLAN, Step.OFFICE, actor, at)
         problems = FieldProblems()
-        problems.require_date("approval_due", approval_due, not_before=local_date(at))
+        problems.require_date("approval_due", approval_due, not_before=self._plan_complete_on)
         problems.raise_if_any()
         self._plan_received(
             stamp=self._stamp(
@@ -542,14 +572,23 @@ class Case(Aggregate):
             approval_due=approval_due,
             head_id=self._authority["head_id"],
             recipient_unit_id=self._routing["recipient_unit_id"],
+            received_on=self._plan_complete_on,
+            entered_late=local_date(at) > self._plan_complete_on,
         )
 
     @event("PlanReceived")
     def _plan_received(
-        self, stamp: dict[str, Any], approval_due: date, head_id: str, recipient_unit_id: str
+        self,
+        stamp: dict[str, Any],
+        approval_due: date,
+        head_id: str,
+        recipient_unit_id: str,
+        received_on: date | None = None,
+        entered_late: bool = False,
     ) -> None:
         self._enter(stamp)
         self._received_at = stamp["at"]
+        self._received_on = received_on or local_date(stamp["at"])
         self._close_deadline(DeadlineName.INTAKE)
         self._open_deadline(
             DeadlineName.APPROVAL,
@@ -778,6 +817,7 @@ class Case(Aggregate):
         problems.require_date("held_on", held_on)
         if isinstance(held_on, date) and not isinstance(held_on, datetime):
             self._not_in_future(problems, "held_on", held_on, at)
+            self._not_before(problems, "held_on", held_on, self._received_on, "the plan's receipt")
         named = self._implementers_or_proposer(problems, implementer_ids, implementers)
         problems.raise_if_any()
         self._require_party_opinion(VoteStage.APPROVAL, party_opinion_required)
@@ -794,8 +834,11 @@ class Case(Aggregate):
             abstention=abstention,
         )
         target = CaseState.APPROVED if record.passed else CaseState.COLLECTIVE_REJECTED
+        clock = self._deadlines.get(DeadlineName.APPROVAL.value)
         self._approval_meeting_held(
             stamp=self._stamp(command, who, at, legal_basis.APPROVAL_MEETING, target),
+            held_in_time=clock is None or held_on <= clock["due"],
+            entered_late=local_date(at) > held_on,
             vote=record.as_dict(),
             decision_ref=decision_ref,
             implementer_ids=[i["user_id"] for i in named],
@@ -814,10 +857,17 @@ class Case(Aggregate):
         plan: dict[str, Any] | None = None,
         plan_hash: str | None = None,
         implementers: list[dict[str, Any]] | None = None,
+        held_in_time: bool | None = None,
+        entered_late: bool = False,
     ) -> None:
         self._enter(stamp)
         self._votes.append(copy.deepcopy(vote))
+        if held_in_time is not None:
+            # Art 8 §1 asks for the meeting within 7 working days, whatever its outcome: holding
+            # it ends the clock; the head's written decision after a failed vote is not late.
+            self._close_deadline(DeadlineName.APPROVAL)
         if vote["outcome"] == "PASSED":
+            self._approved_on = vote["held_on"]
             self._implementers = {i["user_id"]: dict(i) for i in implementers or ()}
             self._approved_plan_hash = plan_hash
             self._approval = {
@@ -874,6 +924,7 @@ class Case(Aggregate):
         implementers: list[dict[str, Any]] | None = None,
     ) -> None:
         self._enter(stamp)
+        self._approved_on = local_date(stamp["at"])
         self._implementers = {i["user_id"]: dict(i) for i in implementers or ()}
         self._approved_plan_hash = plan_hash
         self._approval = {
@@ -987,6 +1038,9 @@ class Case(Aggregate):
         who = self._admit(Command.START_IMPLEMENTATION, Step.IMPLEMENTATION, actor, at)
         problems = FieldProblems()
         problems.require_date("start_date", start_date)
+        if isinstance(start_date, date) and not isinstance(start_date, datetime):
+            self._not_in_future(problems, "start_date", start_date, at)
+            self._not_before(problems, "start_date", start_date, self._approved_on, "the approval")
         problems.raise_if_any()
         self._implementation_started(
             stamp=self._stamp(
@@ -1002,6 +1056,7 @@ class Case(Aggregate):
     @event("ImplementationStarted")
     def _implementation_started(self, stamp: dict[str, Any], start_date: date) -> None:
         self._enter(stamp)
+        self._started_on = start_date
 
     def report_progress(
         self,
@@ -1163,6 +1218,9 @@ class Case(Aggregate):
         valid_completion = isinstance(completed_on, date) and not isinstance(completed_on, datetime)
         if valid_completion:
             self._not_in_future(problems, "completed_on", completed_on, at)
+            self._not_before(
+                problems, "completed_on", completed_on, self._started_on, "the implementation start"
+            )
         problems.require_date(
             "report_due", report_due, not_before=completed_on if valid_completion else None
         )
@@ -1254,12 +1312,18 @@ class Case(Aggregate):
         who = self._admit(command, Step.DECISION, actor, at)
         problems = FieldProblems()
         problems.require_date("held_on", held_on)
-        if isinstance(held_on, date) and not isinstance(held_on, datetime):
+        valid_held_on = isinstance(held_on, date) and not isinstance(held_on, datetime)
+        if valid_held_on:
             self._not_in_future(problems, "held_on", held_on, at)
+            reported = None if self._completion is None else self._completion["reported_on"]
+            self._not_before(problems, "held_on", held_on, reported, "the completion report")
         outcome = _member(EvaluationOutcome, assessed_outcome)
         if outcome is None:
             problems.add("assessed_outcome", f"must be one of {', '.join(EvaluationOutcome)}")
-        problems.require_date("conclusion_due", conclusion_due, not_before=local_date(at))
+        # Counted from the meeting's legal date: a meeting entered late never moves it.
+        problems.require_date(
+            "conclusion_due", conclusion_due, not_before=held_on if valid_held_on else None
+        )
         problems.raise_if_any()
         assert outcome is not None
         self._require_party_opinion(VoteStage.EVALUATION, party_opinion_required)
@@ -2037,4 +2101,12 @@ class Case(Aggregate):
     @staticmethod
     def _not_in_future(problems: FieldProblems, field: str, day: date, at: datetime) -> None:
         if day > local_date(at):
-            problems.add(field, "must not be after the day it is recorded")
+            problems.add(field, "must not be after the day it is recorded (a legal date)")
+
+    @staticmethod
+    def _not_before(
+        problems: FieldProblems, field: str, day: date, earlier: date | None, step: str
+    ) -> None:
+        """A legal date is never before the previous step's legal date."""
+        if earlier is not None and day < earlier:
+            problems.add(field, f"must not be before {step} ({earlier.isoformat()})")

@@ -70,6 +70,14 @@ def test_auditor_role_is_read_only_even_for_the_head() -> None:
 
 
 def test_home_affairs_monitors_but_does_not_decide() -> None:
+    # Sở Nội vụ records an overdue approval (no meeting yet) but cannot decide for the agency.
+    overdue = drive_to(CaseState.UNDER_REVIEW)
+    assert overdue.record_deadline_breach(
+        home_affairs(),
+        at(30),
+        deadline="approval",
+        escalate_to={"target": "HOME_AFFAIRS", "unit_id": DOHA},
+    )
     case = drive_to(CaseState.COLLECTIVE_REJECTED)
     refusal = refuse(
         case,
@@ -83,12 +91,6 @@ def test_home_affairs_monitors_but_does_not_decide() -> None:
         ),
     )
     assert "Sở Nội vụ" in str(refusal)
-    assert case.record_deadline_breach(
-        home_affairs(),
-        at(30),
-        deadline="approval",
-        escalate_to={"target": "HOME_AFFAIRS", "unit_id": DOHA},
-    )
 
 
 def test_delegate_does_office_steps_but_never_decides() -> None:

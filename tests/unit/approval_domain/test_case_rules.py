@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from functools import partial
 from typing import Any
@@ -357,10 +358,75 @@ def test_art8_each_member_votes_once() -> None:
     )
 
 
-def test_art8_failed_vote_waits_for_the_heads_written_decision() -> None:
+def test_art8_1_a_meeting_held_in_time_meets_the_clock_whatever_its_outcome() -> None:
+    """Art 8 §1, "trong thời hạn 07 ngày làm việc": the collective met in time; the head's
+    written decision after a failed vote (no period in the decree) is not an overdue approval."""
     case = drive_to(CaseState.COLLECTIVE_REJECTED)
     assert not case.is_approved
-    assert DeadlineName.APPROVAL in case.open_deadlines()  # the head still owes a decision
+    assert DeadlineName.APPROVAL not in case.open_deadlines()
+    refuse(
+        case,
+        Conflict,
+        partial(
+            case.record_deadline_breach,
+            system(),
+            at(40),
+            deadline="approval",
+            escalate_to={"target": "HOME_AFFAIRS", "unit_id": "so-noi-vu"},
+        ),
+    )
+
+
+def test_art9_a_late_entered_meeting_does_not_move_the_conclusion_deadline() -> None:
+    """Art 9 §3, "trong thời hạn 03 ngày làm việc": counted from the meeting's legal date; a
+    meeting held on day 11 but entered on day 20 keeps a due date already past."""
+    case = drive_to(CaseState.COMPLETION_REPORTED)
+    receive_party_opinion(case, "EVALUATION", 10)
+    case.hold_evaluation_meeting(
+        head(),
+        at(20),
+        held_on=day(11),
+        ballots=unanimous(*case.competent_authority.voters),
+        minutes_ref="BB-DG",
+        assessed_outcome="COMPLETED",
+        conclusion_due=day(14),
+    )
+    conclusion = case.open_deadlines()[DeadlineName.CONCLUSION]
+    assert conclusion.due == day(14)
+    assert conclusion.is_overdue(at(20))
+
+
+def test_legal_dates_are_refused_in_the_future_or_before_the_previous_step() -> None:
+    """A legal date is never in the future and never before the previous step's legal date
+    (implementation before approval, completion before the start)."""
+    approved = drive_to(CaseState.APPROVED)
+    approved_on = approved.vote_records()[-1].held_on
+    for bad in (approved_on - timedelta(days=1), day(99)):
+        refusal = refuse(
+            approved,
+            Invalid,
+            partial(approved.start_implementation, proposer(), at(30), start_date=bad),
+        )
+        assert [p.field for p in refusal.problems] == ["start_date"]
+    started = drive_to(CaseState.IN_IMPLEMENTATION)
+    started_on = started.started_on
+    assert started_on is not None
+    refusal = refuse(
+        started,
+        Invalid,
+        partial(
+            started.report_completion,
+            proposer(),
+            at(30),
+            completed_on=started_on - timedelta(days=1),
+            results_vs_targets=[{"target": "t", "result": "r"}],
+            resources_used={},
+            damage={"occurred": False},
+            report_due=day(40),
+            evaluation_due=day(40),
+        ),
+    )
+    assert [p.field for p in refusal.problems] == ["completed_on"]
 
 
 def test_art8_override_requires_written_justification() -> None:

@@ -85,7 +85,8 @@ def test_art8_receipt_starts_the_seven_working_day_approval_clock(
     case = app.receive_plan(a.office, case.id)
     assert case.state is CaseState.UNDER_REVIEW
     assert case.received_at == clock()
-    assert due(case, DeadlineName.APPROVAL) == date(2024, 6, 13)
+    # Counted from the submission of the complete plan (Mon 3 June), not the Tuesday click.
+    assert due(case, DeadlineName.APPROVAL) == date(2024, 6, 12)
     assert case.open_deadlines()[DeadlineName.APPROVAL].responsible_user_id == "ct.p0001"
 
 

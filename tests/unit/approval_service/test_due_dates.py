@@ -25,11 +25,13 @@ from tests.unit.approval_service.builders import (
 def test_art8_plan_received_on_the_friday_before_tet_2025_is_due_after_tet(
     app: ApprovalApplication, upstream: Upstream, clock: Clock
 ) -> None:
+    """Art 8 §1, "kể từ ngày nhận được kế hoạch": a complete plan submitted on Friday 24 January
+    2025 is received that day; Tết (Sat 25 Jan – Sun 2 Feb) does not count."""
     a = city_case_authority()
-    clock.set(date(2025, 1, 22))
+    clock.set(date(2025, 1, 24))
     case = open_case(app, upstream, a, clock)
-    # Intake: Thu 23, Fri 24, then Tết (Sat 25 Jan – Sun 2 Feb) → Mon 3 Feb
-    assert case.open_deadlines()[DeadlineName.INTAKE].due == date(2025, 2, 3)
+    # Intake: Mon 3, Tue 4, Wed 5 February (Tết in between)
+    assert case.open_deadlines()[DeadlineName.INTAKE].due == date(2025, 2, 5)
     clock.set(date(2025, 1, 24), hour=16)
     case = app.receive_plan(a.office, case.id)
     # 7 working days: 3, 4, 5, 6, 7, 10, 11 February
@@ -38,14 +40,20 @@ def test_art8_plan_received_on_the_friday_before_tet_2025_is_due_after_tet(
     assert app.rules_for(case).warning_date(approval.due) == date(2025, 2, 7)
 
 
-def test_art8_plan_received_on_a_friday_skips_the_weekends(
+def test_art8_1_the_clock_runs_from_the_complete_plan_not_the_clerks_click(
     app: ApprovalApplication, upstream: Upstream, clock: Clock
 ) -> None:
+    """Art 8 §1, "kể từ ngày nhận được kế hoạch": a complete plan submitted on Monday 3 June is
+    received that day, even if the office accepts it on Friday 7 June: due Wed 12 June, and the
+    acceptance is recorded as entered late."""
     a = city_case_authority()
     case = open_case(app, upstream, a, clock)
     clock.set(date(2024, 6, 7))
     case = app.receive_plan(a.office, case.id)
-    assert case.open_deadlines()[DeadlineName.APPROVAL].due == date(2024, 6, 18)
+    assert case.received_on == date(2024, 6, 3)
+    assert case.open_deadlines()[DeadlineName.APPROVAL].due == date(2024, 6, 12)
+    received = app.repository.event_store.get(case.id, desc=True, limit=1)
+    assert next(iter(received)).entered_late is True  # type: ignore[attr-defined]
 
 
 def test_days_are_counted_in_vietnam_not_in_utc(app: ApprovalApplication) -> None:
