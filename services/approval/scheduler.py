@@ -18,6 +18,7 @@ from services.approval.application import ApprovalApplication, CaseNotFound, Dea
 from services.approval.domain.errors import DomainError
 from shared.calendar import local_date
 from shared.metrics import DEADLINE_BREACHES
+from shared.tracing import tracer
 
 log = logging.getLogger("d73.approval.deadlines")
 
@@ -64,8 +65,10 @@ class DeadlineScheduler:
     async def run(self) -> None:
         """Scan, then wait `every_seconds`, until cancelled; a failed round never stops it."""
         while True:
-            try:
-                await anyio.to_thread.run_sync(self.scan)
-            except Exception:
-                log.exception("deadline round failed")
+            # A trace per round: its log lines, and the breaches it records, share one id.
+            with tracer().start_as_current_span("deadline round"):
+                try:
+                    await anyio.to_thread.run_sync(self.scan)
+                except Exception:
+                    log.exception("deadline round failed")
             await asyncio.sleep(self.every_seconds)
