@@ -191,6 +191,9 @@ def test_a_setting_read_from_a_file_cannot_be_given_twice_or_unreadable(
     monkeypatch.setenv("D73_JWT_SECRET", "another")
     with pytest.raises(SettingsFileError, match="not both"):
         Settings()
+    monkeypatch.setenv("D73_JWT_SECRET_FILE", "")  # emptied: the variable serves alone
+    assert Settings().jwt_secret == "another"
+    monkeypatch.setenv("D73_JWT_SECRET_FILE", str(secret))
     monkeypatch.delenv("D73_JWT_SECRET")
     monkeypatch.setenv("D73_JWT_SECRET_FILE", str(tmp_path / "absent"))
     with pytest.raises(SettingsFileError, match="cannot read"):
