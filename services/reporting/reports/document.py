@@ -20,7 +20,7 @@ class Column:
     key: str
     heading: str
     kind: str = "text"
-    """text | int | percent | money | date"""
+    """text | int | percent | money | date | citation (a compact citation, shown in legal form)"""
     width: float = 1.0
     """Relative width on paper."""
 
@@ -124,4 +124,6 @@ def cell_text(column: Column, row: Mapping[str, Any]) -> str:
         return percent(float(value))
     if kind == "date":
         return short_date(value)
+    if kind == "citation":
+        return citations.legal_form(str(value))
     return str(value)

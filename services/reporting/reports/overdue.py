@@ -33,7 +33,7 @@ COLUMNS = (
     Column("working_days_overdue", "Số ngày làm việc quá hạn", "int", 0.8),
     Column("responsible", "Người, đơn vị chịu trách nhiệm", "text", 1.8),
     Column("escalated_to", "Đã báo cáo đến", "text", 1.4),
-    Column("legal_basis", "Căn cứ", "text", 1.2),
+    Column("legal_basis", "Căn cứ", "citation", 1.6),
 )
 
 

@@ -79,10 +79,9 @@ def _table(pdf: _Report, table: Table) -> None:
         pdf.add_page(orientation="L" if wide else "P")
     size = 8.5 if wide else 10
     pdf.paragraph(table.title, 12, bold=True, align="L")
-    total = sum(c.width for c in table.columns)
     pdf.font(size)
     with pdf.table(
-        col_widths=tuple(pdf.epw * c.width / total for c in table.columns),
+        col_widths=_widths(pdf, table),
         width=pdf.epw,
         align="LEFT",
         line_height=size * 0.48,
@@ -104,6 +103,30 @@ def _table(pdf: _Report, table: Table) -> None:
     pdf.ln(4)
     if table.chart is not None and table.rows:
         _chart(pdf, table)
+
+
+def _widths(pdf: _Report, table: Table) -> tuple[float, ...]:
+    """Relative widths, except that a date or a number is never narrower than itself (so it
+    never breaks mid-number): what it needs is taken from the widest text column."""
+    total = sum(c.width for c in table.columns)
+    widths = [pdf.epw * c.width / total for c in table.columns]
+    pad = 2.0 + 1.0
+    for n, column in enumerate(table.columns):
+        if column.kind not in ("date", "int", "money", "percent"):
+            continue
+        texts = [cell_text(column, row) for row in table.rows]
+        needed = max((pdf.get_string_width(t) + pad for t in texts), default=0.0)
+        deficit = needed - widths[n]
+        if deficit > 0:
+            donor = max(
+                (i for i, c in enumerate(table.columns) if c.kind in ("text", "citation")),
+                key=lambda i: widths[i],
+                default=None,
+            )
+            if donor is not None and widths[donor] - deficit > 15:
+                widths[donor] -= deficit
+                widths[n] += deficit
+    return tuple(widths)
 
 
 def _chart(pdf: _Report, table: Table) -> None:

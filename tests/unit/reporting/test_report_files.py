@@ -89,3 +89,21 @@ def test_a_commune_signs_on_behalf_of_its_peoples_committee(queries: ReportQueri
     assert signer_title(names, "ct.ninh-kieu.an-hoa") == "TM. ỦY BAN NHÂN DÂN\nCHỦ TỊCH"
     assert number_line(names, "ct.ninh-kieu.an-hoa") == "Số:        /BC-UBND"
     assert number_line(names, "ct.so-noi-vu") == "Số:        /BC-SNV"
+
+
+def test_pdf_overdue_list_is_an_unsigned_list_that_stays_inside_its_margins(
+    queries: ReportQueries, tmp_path: Path
+) -> None:
+    pdf = render_pdf(queries.overdue_report(TODAY).document)
+    pages = pages_of(pdf, keep=tmp_path / "overdue")
+    for page in pages:
+        assert ink_outside(page, left=LEFT, top=TOP - 2, right=RIGHT, bottom=BOTTOM - 12) == 0
+    text = " ".join(text_of(pdf).split())
+    assert "DANH SÁCH HỒ SƠ ĐỀ XUẤT QUÁ HẠN" in text
+    assert "(tính đến ngày 10/11/2025)" in text
+    assert "(Ký, ghi rõ họ tên, đóng dấu)" not in text, "a working list is not signed"
+    assert "17/10/2025" in text, "dates as Decree 30 writes them, never split"
+    assert "2025-10-17" not in text
+    assert "khoản 1 Điều 8 Nghị định số 73/2023/NĐ-CP" in text, "citations in legal form"
+    for code in ("ND73", "Art 8", "§", "rule set"):
+        assert code not in text, code
