@@ -1,9 +1,12 @@
-"""Display names of units and people, from the organisation directory (ids when unknown)."""
+"""Display names of units and people, from every version of the organisation directory."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+
+
+UNKNOWN_UNIT = "(đơn vị không có trong danh bạ tổ chức)"
 
 
 @dataclass(frozen=True)
@@ -20,7 +23,11 @@ class Names:
     """unit id → its abbreviation (SNV, UBND…), for the "Số: …/BC-…" line."""
 
     def unit(self, unit_id: str | None) -> str:
-        return "" if not unit_id else self.units.get(unit_id, unit_id)
+        """The unit's name; a unit no directory version knows reads as such, never as its id
+        (ids do not go on paper)."""
+        if not unit_id:
+            return ""
+        return self.units.get(unit_id, UNKNOWN_UNIT)
 
     def person(self, person_id: str | None) -> str:
         return "" if not person_id else self.people.get(person_id, person_id)

@@ -89,6 +89,9 @@ def test_a_commune_signs_on_behalf_of_its_peoples_committee(queries: ReportQueri
     assert signer_title(names, "ct.ninh-kieu.an-hoa") == "TM. ỦY BAN NHÂN DÂN\nCHỦ TỊCH"
     assert number_line(names, "ct.ninh-kieu.an-hoa") == "Số:        /BC-UBND"
     assert number_line(names, "ct.so-noi-vu") == "Số:        /BC-SNV"
+    # names, never ids, on paper: a 2024 district, and a unit no version knows
+    assert names.unit("ct.ninh-kieu") == "Ủy ban nhân dân quận Ninh Kiều"
+    assert names.unit("ct.nowhere") == "(đơn vị không có trong danh bạ tổ chức)"
 
 
 def test_pdf_overdue_list_is_an_unsigned_list_that_stays_inside_its_margins(
