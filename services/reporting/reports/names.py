@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-
 UNKNOWN_UNIT = "(đơn vị không có trong danh bạ tổ chức)"
 
 
