@@ -239,8 +239,8 @@ def _route(placed: _Placement, directory: OrganisationDirectory) -> RoutingDecis
         legal_basis = f"ND73 Art 2, Art 7 §3; {plan_ref} II.3"
         reason = (
             f"{who_vi} không phải cán bộ lãnh đạo, quản lý: sáng kiến được đăng ký với người "
-            f"đứng đầu {agency.name_vi} nhưng không thuộc đối tượng bảo vệ của Nghị định "
-            f"73/2023/NĐ-CP (Điều 2)."
+            f"đứng đầu {agency.name_vi} nhưng không thuộc đối tượng bảo vệ theo Điều 2 Nghị "
+            f"định số 73/2023/NĐ-CP."
         )
         reason_en = (
             f"{who_en} is not a leader/manager: the initiative is registered with the head of "
@@ -250,7 +250,8 @@ def _route(placed: _Placement, directory: OrganisationDirectory) -> RoutingDecis
         legal_basis = art7
         reason = (
             f"{who_vi} không thuộc thẩm quyền quản lý của {directory.city_pc.name_vi}: kế hoạch "
-            f"đề xuất gửi người đứng đầu {agency.name_vi} (Điều 7 khoản 3)."
+            f"đề xuất gửi người đứng đầu {agency.name_vi} (khoản 3 Điều 7 Nghị định số "
+            f"73/2023/NĐ-CP)."
         )
         reason_en = (
             f"{who_en} is not managed by the {directory.city_pc.name_en}: the plan goes to the "
