@@ -228,10 +228,20 @@ class ApprovalApplication(ServiceApplication):
         consultees: Sequence[Mapping[str, str]],
         questions: str,
     ) -> Case:
+        """Art 8 §2; whether the Art 8 §1 clock pauses meanwhile is the rule set's
+        `consultation.pauses_approval_clock` (default: it pauses)."""
         case, at, today = self._load(case_id)
-        due = self.rules_for(case).due(Clock.CONSULTATION, today)
+        rules = self.rules_for(case)
+        due = rules.due(Clock.CONSULTATION, today)
+        approval = case.open_deadlines().get(Clock.APPROVAL)
+        days_left = None if approval is None else rules.approval_pause(today, approval.due)
         case.request_consultation(
-            domain_actor(actor), at, consultees=consultees, questions=questions, due=due
+            domain_actor(actor),
+            at,
+            consultees=consultees,
+            questions=questions,
+            due=due,
+            approval_days_left=days_left,
         )
         return self._commit(case)
 
@@ -245,8 +255,15 @@ class ApprovalApplication(ServiceApplication):
         return self._commit(case)
 
     def close_consultation(self, actor: Actor, case_id: UUID, *, summary: str = "") -> Case:
-        case, at, _ = self._load(case_id)
-        case.close_consultation(domain_actor(actor), at, summary=summary)
+        """A paused Art 8 §1 clock runs again from today with the working days it had left."""
+        case, at, today = self._load(case_id)
+        paused = case.paused_approval
+        approval_due = (
+            None
+            if paused is None
+            else self.rules_for(case).approval_resumed(today, paused["remaining_working_days"])
+        )
+        case.close_consultation(domain_actor(actor), at, summary=summary, approval_due=approval_due)
         return self._commit(case)
 
     def request_party_opinion(

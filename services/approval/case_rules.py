@@ -69,6 +69,18 @@ class CaseRules:
         """Whether an Art 8 §2 consultation stops the Art 8 §1 clock (`consultation`)."""
         return self.rules.consultation.pauses_approval_clock
 
+    def approval_pause(self, paused_on: date, due: date) -> int | None:
+        """Working days of the Art 8 §1 clock left when an Art 8 §2 consultation opens on
+        `paused_on`, if the rule set pauses it (`consultation.pauses_approval_clock`) and the
+        clock has not already run out; None when it keeps running."""
+        if not self.consultation_pauses_approval or due < paused_on:
+            return None
+        return self.rules.calendar().working_days_between(paused_on, due)
+
+    def approval_resumed(self, closed_on: date, remaining: int) -> date:
+        """The new due date when the consultation closes: the days left, counted from then."""
+        return self.rules.calendar().add_working_days(closed_on, remaining)
+
     def warning_date(self, due: date) -> date:
         """The day the responsible person is reminded that `due` is near."""
         return self.rules.warning_date(due)

@@ -129,9 +129,15 @@ class OpenDeadlines(CatchUpReadModel):
 
     def _consultation_requested(self, case_id: str, event: Any) -> None:
         self._open(case_id, DeadlineName.CONSULTATION, event.due, "head", "recipient_unit_id")
+        if getattr(event, "approval_paused", None) is not None:
+            self._close(case_id, DeadlineName.APPROVAL)  # paused during the consultation
 
     def _consultation_closed(self, case_id: str, event: Any) -> None:
         self._close(case_id, DeadlineName.CONSULTATION)
+        if getattr(event, "approval_due", None) is not None:
+            self._open(
+                case_id, DeadlineName.APPROVAL, event.approval_due, "head", "recipient_unit_id"
+            )
 
     def _approval_meeting_held(self, case_id: str, event: Any) -> None:
         # Holding the meeting meets Art 8 §1 whatever its outcome (events before `held_in_time`

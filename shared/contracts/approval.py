@@ -165,6 +165,11 @@ class Implementer(Contract):
     )
 
 
+class ApprovalPause(Contract):
+    remaining_working_days: int
+    due_was: date
+
+
 class ProtectionFacts(Contract):
     """What the Art 11 finding rests on."""
 
@@ -275,6 +280,11 @@ class ConsultationRequested(_CaseEvent):
     consultees: list[Consultee]
     questions: str
     due: date
+    approval_paused: ApprovalPause | None = Field(
+        None,
+        description="The Art 8 §1 clock paused while consulting (rule set "
+        "consultation.pauses_approval_clock; inference)",
+    )
 
 
 class ConsultationOpinionReceived(_CaseEvent):
@@ -294,6 +304,9 @@ class ConsultationClosed(_CaseEvent):
     type: Literal["d73.case.consultation-closed.v1"] = "d73.case.consultation-closed.v1"
     summary: str
     missing_opinions: list[str]
+    approval_due: date | None = Field(
+        None, description="The paused Art 8 §1 clock runs again with the days it had left"
+    )
 
 
 class PartyCommitteeOpinionRequested(_CaseEvent):

@@ -608,8 +608,13 @@ class Case(Aggregate):
         consultees: Sequence[Mapping[str, str]],
         questions: str,
         due: date,
+        approval_days_left: int | None = None,
     ) -> None:
-        """Lấy ý kiến for a broad or complex proposal (Art 8 §2)."""
+        """Lấy ý kiến for a broad or complex proposal (Art 8 §2).
+
+        `approval_days_left`: when the rule set pauses the Art 8 §1 clock during a consultation
+        (an inference: the decree does not say), the working days it had left; None keeps it
+        running."""
         who = self._admit(Command.REQUEST_CONSULTATION, Step.OFFICE, actor, at)
         problems = FieldProblems()
         if not consultees:
@@ -638,13 +643,27 @@ class Case(Aggregate):
             ],
             questions=questions,
             due=due,
+            approval_paused=None
+            if approval_days_left is None or DeadlineName.APPROVAL.value not in self._deadlines
+            else {
+                "remaining_working_days": approval_days_left,
+                "due_was": self._deadlines[DeadlineName.APPROVAL.value]["due"],
+            },
         )
 
     @event("ConsultationRequested")
     def _consultation_requested(
-        self, stamp: dict[str, Any], consultees: list[dict[str, str]], questions: str, due: date
+        self,
+        stamp: dict[str, Any],
+        consultees: list[dict[str, str]],
+        questions: str,
+        due: date,
+        approval_paused: dict[str, Any] | None = None,
     ) -> None:
         self._enter(stamp)
+        if approval_paused is not None:
+            self._paused_approval = dict(approval_paused)
+            self._close_deadline(DeadlineName.APPROVAL)
         self._consultees = {
             c["id"]: {**c, "opinion": None, "doc_ref": None, "received_at": None}
             for c in consultees
@@ -694,11 +713,26 @@ class Case(Aggregate):
             opinion=opinion, doc_ref=doc_ref, received_at=stamp["at"]
         )
 
+    @property
+    def paused_approval(self) -> dict[str, Any] | None:
+        """The Art 8 §1 clock paused by an open consultation: days left and the old due date."""
+        return copy.deepcopy(self._paused_approval)
+
     def close_consultation(
-        self, actor: Mapping[str, Any], at: datetime, *, summary: str = ""
+        self,
+        actor: Mapping[str, Any],
+        at: datetime,
+        *,
+        summary: str = "",
+        approval_due: date | None = None,
     ) -> None:
-        """Back to review; opinions still missing are listed in the event."""
+        """Back to review; opinions still missing are listed in the event. A paused Art 8 §1
+        clock runs again with the days it had left (`approval_due`, from the case's rules)."""
         who = self._admit(Command.CLOSE_CONSULTATION, Step.OFFICE, actor, at)
+        if self._paused_approval is not None:
+            problems = FieldProblems()
+            problems.require_date("approval_due", approval_due, not_before=local_date(at))
+            problems.raise_if_any()
         missing = [cid for cid, c in self._consultees.items() if c["opinion"] is None]
         self._consultation_closed(
             stamp=self._stamp(
@@ -710,14 +744,28 @@ class Case(Aggregate):
             ),
             summary=summary,
             missing_opinions=missing,
+            approval_due=approval_due if self._paused_approval is not None else None,
         )
 
     @event("ConsultationClosed")
     def _consultation_closed(
-        self, stamp: dict[str, Any], summary: str, missing_opinions: list[str]
+        self,
+        stamp: dict[str, Any],
+        summary: str,
+        missing_opinions: list[str],
+        approval_due: date | None = None,
     ) -> None:
         self._enter(stamp)
         self._close_deadline(DeadlineName.CONSULTATION)
+        if approval_due is not None:
+            self._paused_approval = None
+            self._open_deadline(
+                DeadlineName.APPROVAL,
+                approval_due,
+                self._authority["head_id"],
+                self._routing["recipient_unit_id"],
+                legal_basis.APPROVAL_MEETING,
+            )
 
     def request_party_opinion(
         self,

@@ -112,6 +112,31 @@ def test_art8_2_consultation_is_asked_answered_and_closed_by_the_office(
     assert case.consultations["ct.so-tu-phap"]["opinion"] is None
 
 
+def test_art8_2_a_consultation_pauses_the_seven_working_days(
+    app: ApprovalApplication, upstream: Upstream, clock: Clock
+) -> None:
+    """Art 8 §2 "lấy ý kiến" of agencies and experts: the decree does not say whether the
+    seven working days of Art 8 §1 run meanwhile; the rule set's default (an inference) pauses
+    them, and they run again from the close with the days that were left."""
+    a = city_case_authority()
+    case = drive(app, open_case(app, upstream, a, clock), a, clock, CaseState.UNDER_REVIEW)
+    assert due(case, DeadlineName.APPROVAL) == date(2024, 6, 12)
+    clock.set(WED)  # 2 of the 7 working days used: 5 left
+    case = app.request_consultation(
+        a.office,
+        case.id,
+        consultees=[{"id": "ct.so-tu-phap", "kind": "AGENCY"}],
+        questions="Phạm vi có quá rộng không?",
+    )
+    assert DeadlineName.APPROVAL not in case.open_deadlines()
+    assert case.paused_approval == {"remaining_working_days": 5, "due_was": date(2024, 6, 12)}
+    clock.set(date(2024, 6, 10))
+    case = app.close_consultation(a.office, case.id, summary="Tổng hợp")
+    # 5 working days from Mon 10 June: 11, 12, 13, 14, 17.
+    assert due(case, DeadlineName.APPROVAL) == date(2024, 6, 17)
+    assert app.open_deadlines.of_cases({case.id: {}})[case.id][0].name is DeadlineName.APPROVAL
+
+
 def test_art4_3_the_meeting_waits_for_the_party_committees_opinion(
     app: ApprovalApplication, upstream: Upstream, clock: Clock
 ) -> None:
