@@ -27,6 +27,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
+    "--lang=vi-VN",  # the browser's own controls (date fields) in Vietnamese, as at a desk there
 ]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
 
@@ -52,7 +53,9 @@ def portal_suite(
 
 
 @pytest.fixture(scope="session")
-def playwright() -> Iterator[Playwright]:
+def playwright(portal_suite: PortalSuite) -> Iterator[Playwright]:
+    """Started after the suite: Playwright's sync API keeps an event loop running in this
+    thread, and the suite's set-up runs its own (asyncio.run)."""
     if shutil.which(CHROMIUM) is None and not Path(CHROMIUM).exists():
         pytest.fail(f"no Chromium at {CHROMIUM}: `make test` installs it (tests/browser/setup.sh)")
     with sync_playwright() as driver:

@@ -48,8 +48,10 @@ def test_an_auditor_reads_a_files_history_and_verifies_its_protection_record(
     page.get_by_role("button", name="Kiểm tra").click()
     expect(page.get_by_role("heading", name="Đã xác thực: không phát hiện vấn đề")).to_be_visible()
     # Every check passes, the independent witness's included; no paper code was typed.
-    expect(page.locator(".verify-steps li.pass")).to_have_count(6)
-    expect(page.locator(".verify-steps li.skip")).to_contain_text("Mã in trên bản giấy")
+    expect(page.locator(".verify-steps li.step-pass")).to_have_count(6)
+    skipped = page.locator(".verify-steps li.step-skip")
+    expect(skipped).to_be_visible()
+    expect(skipped).to_contain_text("Mã in trên bản giấy")
     assert_accessible(page)
 
     forged = json.loads(record.read_text(encoding="utf-8"))
@@ -60,4 +62,4 @@ def test_an_auditor_reads_a_files_history_and_verifies_its_protection_record(
     )
     page.get_by_role("button", name="Kiểm tra").click()
     expect(page.get_by_role("heading", name="Không xác thực được", exact=False)).to_be_visible()
-    expect(page.locator(".verify-steps li.fail").first).to_be_visible()
+    expect(page.locator(".verify-steps li.step-fail").first).to_be_visible()
