@@ -22,7 +22,12 @@ from eventsourcing.persistence import Tracking
 from services.registration.attachment_store import AttachmentStore, Spool
 from services.registration.case_events import decision_from
 from services.registration.domain import DomainError, NotAllowed, Proposal, ProposalStatus
-from services.registration.domain.attachments import check_content, file_name, media_type_of
+from services.registration.domain.attachments import (
+    check_container,
+    check_content,
+    file_name,
+    media_type_of,
+)
 from services.registration.domain.errors import Incomplete
 from services.registration.domain.plan import FieldProblem, ProblemCode
 from services.registration.domain.proposal import directory_on, where_it_goes
@@ -227,6 +232,7 @@ class RegistrationApplication(ServiceApplication):
             if spool.size == 0:
                 raise Incomplete([FieldProblem("file", ProblemCode.MISSING, "the file is empty")])
             check_content(media_type, spool.head)
+            check_container(media_type, spool.path)
             metadata = {"name": name, "media_type": media_type, "sha256": spool.sha256}
         except BaseException:
             spool.discard()

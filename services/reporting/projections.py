@@ -602,9 +602,40 @@ class Projections:
         found.sort(key=lambda facts: (facts.get("submitted_on", ""), facts["proposal_id"]))
         return found[:limit]
 
-    def _search(
-        self, unit: str | None, filters: dict[str, Any], limit: int
-    ) -> list[dict[str, Any]]:
+    def search_total(
+        self,
+        *,
+        proposer_id: str | None = None,
+        units: Sequence[str] | None = None,
+        state: str | None = None,
+        level: str | None = None,
+        submitted_from: date | None = None,
+        submitted_to: date | None = None,
+    ) -> int:
+        """How many proposals match the filters of `search`, over every page."""
+        filters = {
+            "proposer_id": proposer_id,
+            "state": state,
+            "level": level,
+            "from": submitted_from,
+            "to": submitted_to,
+            "after": None,
+        }
+        where, params = self._where(None, filters)
+        if units is not None:
+            chosen = sorted(set(units))
+            if not chosen:
+                return 0
+            where.append(f"unit_id IN ({', '.join('?' for _ in chosen)})")
+            params.extend(chosen)
+        rows = self.db.query(
+            "SELECT COUNT(*) AS n FROM reporting_proj_proposals WHERE " + " AND ".join(where),
+            params,
+        )
+        return int(rows[0]["n"])
+
+    @staticmethod
+    def _where(unit: str | None, filters: dict[str, Any]) -> tuple[list[str], list[Any]]:
         where: list[str] = ["1 = 1"]
         params: list[Any] = []
         for column, value in (
@@ -626,6 +657,12 @@ class Projections:
             day, proposal_id = filters["after"]
             where.append("(submitted_on > ? OR (submitted_on = ? AND proposal_id > ?))")
             params.extend([day, day, proposal_id])
+        return where, params
+
+    def _search(
+        self, unit: str | None, filters: dict[str, Any], limit: int
+    ) -> list[dict[str, Any]]:
+        where, params = self._where(unit, filters)
         params.append(limit)
         rows = self.db.query(
             "SELECT facts FROM reporting_proj_proposals WHERE "

@@ -11,8 +11,10 @@ from __future__ import annotations
 import codecs
 import re
 import unicodedata
+import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from services.registration.domain.errors import AttachmentTooLarge, UnsupportedMediaType
 
@@ -94,6 +96,35 @@ def check_content(media_type: str, head: bytes) -> None:
         raise UnsupportedMediaType(f"{kind.label} must be UTF-8 text") from None
     if b"\x00" in head:
         raise UnsupportedMediaType(f"{kind.label} must not contain NUL bytes")
+
+
+_OOXML_MAIN_PART = {
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "word/document.xml",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xl/workbook.xml",
+}
+_ODF = frozenset(
+    {"application/vnd.oasis.opendocument.text", "application/vnd.oasis.opendocument.spreadsheet"}
+)
+
+
+def check_container(media_type: str, path: Path) -> None:
+    """Refuse a ZIP that is not the office document it claims to be: any ZIP starts with the
+    same four bytes, so an OOXML file must hold `[Content_Types].xml` and its main part, and an
+    OpenDocument file its `mimetype` naming the declared type."""
+    if media_type not in _OOXML_MAIN_PART and media_type not in _ODF:
+        return
+    label = ALLOWED_MEDIA_TYPES[media_type].label
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            if media_type in _ODF:
+                declared = archive.read("mimetype").decode("ascii", "replace").strip()
+                if "mimetype" not in names or declared != media_type:
+                    raise UnsupportedMediaType(f"the content is not {label} as declared")
+            elif not {"[Content_Types].xml", _OOXML_MAIN_PART[media_type]} <= names:
+                raise UnsupportedMediaType(f"the content is not {label} as declared")
+    except (zipfile.BadZipFile, KeyError, OSError, EOFError):
+        raise UnsupportedMediaType(f"the content is not {label} as declared") from None
 
 
 def check_size(size: int, max_bytes: int) -> None:

@@ -76,8 +76,17 @@ def search_proposals(
     )
     rows = [_search_row(facts, queries) for facts in found]
     last = found[-1] if len(found) == limit else None
+    total = reporting.projections.search_total(
+        proposer_id=official,
+        units=None if unit is None else sorted(queries.units_of(unit)),
+        state=state,
+        level=level,
+        submitted_from=submitted_from,
+        submitted_to=submitted_to,
+    )
     return {
-        "count": len(rows),
+        "count": total,
+        "returned": len(rows),
         "proposals": rows,
         "next": None if last is None else f"{last.get('submitted_on', '')}|{last['proposal_id']}",
     }

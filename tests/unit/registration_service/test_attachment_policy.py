@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import zipfile
+from pathlib import Path
+
 import pytest
 
 from services.registration.domain import UnsupportedMediaType
 from services.registration.domain.attachments import (
     ALLOWED_MEDIA_TYPES,
+    check_container,
     check_content,
     file_name,
     media_type_of,
@@ -55,3 +59,36 @@ def test_a_file_name_keeps_no_path_no_control_characters_and_its_extension(
 ) -> None:
     assert file_name(raw) == kept
     assert len(file_name(raw)) <= 255
+
+
+def _zip(tmp_path: Path, name: str, members: dict[str, str]) -> Path:
+    path = tmp_path / name
+    with zipfile.ZipFile(path, "w") as archive:
+        for member, text in members.items():
+            archive.writestr(member, text)
+    return path
+
+
+def test_any_zip_is_not_a_docx(tmp_path: Path) -> None:
+    """A ZIP starts like every OOXML file: the container must hold a Word document."""
+    plain = _zip(tmp_path, "a.docx", {"readme.txt": "not a document"})
+    with pytest.raises(UnsupportedMediaType, match="Word"):
+        check_container(DOCX, plain)
+    word = _zip(
+        tmp_path,
+        "b.docx",
+        {"[Content_Types].xml": "<Types/>", "word/document.xml": "<w:document/>"},
+    )
+    check_container(DOCX, word)
+    broken = tmp_path / "c.docx"
+    broken.write_bytes(b"PK\x03\x04 truncated")
+    with pytest.raises(UnsupportedMediaType):
+        check_container(DOCX, broken)
+
+
+def test_an_opendocument_names_its_own_type(tmp_path: Path) -> None:
+    odt = "application/vnd.oasis.opendocument.text"
+    sheet = _zip(tmp_path, "s.odt", {"mimetype": "application/vnd.oasis.opendocument.spreadsheet"})
+    with pytest.raises(UnsupportedMediaType):
+        check_container(odt, sheet)
+    check_container(odt, _zip(tmp_path, "t.odt", {"mimetype": odt}))

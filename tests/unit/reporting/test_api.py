@@ -82,12 +82,17 @@ def test_search_by_unit_state_level_and_period(client: Any) -> None:
     second = client.get(
         "/audit/proposals", params={"limit": 5, "after": first["next"]}, headers=AUDITOR
     ).json()
-    assert first["count"] == second["count"] == 5
+    assert first["returned"] == second["returned"] == 5
+    # `count` is every match over all pages, not the page size.
+    everything = client.get("/audit/proposals", params={"limit": 500}, headers=AUDITOR).json()
+    assert first["count"] == second["count"] == everything["returned"] > 5
     assert not {p["proposal_id"] for p in first["proposals"]} & {
         p["proposal_id"] for p in second["proposals"]
     }
     city = client.get("/audit/proposals", params={"level": "city", "limit": 500}, headers=AUDITOR)
-    assert city.json()["count"] == 9  # A0–A6, C1, C4
+    assert city.json()["count"] == city.json()["returned"] == 9  # A0–A6, C1, C4
+    few = client.get("/audit/proposals", params={"level": "city", "limit": 2}, headers=AUDITOR)
+    assert few.json()["count"] == 9
 
 
 def test_others_search_only_their_own_proposals(client: Any) -> None:
