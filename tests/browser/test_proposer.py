@@ -3,7 +3,7 @@ Vietnamese next to each field and where the plan will go, submit, find it in my 
 
 from __future__ import annotations
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from tests.browser.journeys import draft_and_submit
 from tests.browser.portal import PortalSuite, assert_accessible, sign_in, sign_out
@@ -30,3 +30,32 @@ def test_a_proposer_drafts_completes_and_submits_a_plan(
     row.get_by_role("link").click()
     expect(page).to_have_url(f"{base}/proposals/{proposal_id}")
     sign_out(page)
+
+
+def _tab_to(page: Page, target: Locator, presses: int = 15) -> None:
+    """Presses Tab until `target` has the keyboard focus, as a person without a mouse does."""
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        if target.evaluate("e => e === document.activeElement"):
+            return
+    raise AssertionError(f"{target} cannot be reached with the Tab key")
+
+
+def test_sign_in_and_the_language_switch_work_with_the_keyboard_alone(
+    page: Page, portal_suite: PortalSuite
+) -> None:
+    base = portal_suite.portal_url
+    page.goto(f"{base}/sign-in?next=/proposals")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Bỏ qua, đến nội dung chính")).to_be_focused()
+    person = page.get_by_label("Người")
+    _tab_to(page, person)
+    person.select_option(DIRECTOR_TU_PHAP)  # a select changes with the arrow keys; same event
+    _tab_to(page, page.get_by_role("button", name="Đăng nhập với người này"))
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Đề xuất của tôi")).to_be_visible()
+    _tab_to(page, page.get_by_role("button", name="English"))
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="My proposals")).to_be_visible()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    assert_accessible(page)
