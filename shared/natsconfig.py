@@ -204,8 +204,10 @@ def service_permissions(service: str) -> Permissions:
     streams' messages; replies only on its private inbox."""
     own = [spec.name for spec in STREAMS if spec.owner == service]
     # Its relay and audit log resume from the last message they wrote: in its own streams and
-    # in the audit stream (checkpoints, alarms), which every service writes to.
-    readable = sorted({*own, AUDIT_STREAM.name})
+    # in the audit stream (checkpoints, alarms), which every service writes to; and the relay
+    # compares its checkpoints with the witness's cosignatures at start (issue #12 §4), which
+    # are public (sourced into D73_PUBLIC) anyway.
+    readable = sorted({*own, AUDIT_STREAM.name, REPORTING_STREAM.name})
     api = [
         "$JS.API.INFO",
         "$JS.API.STREAM.NAMES",

@@ -199,3 +199,13 @@ async def _replicated_history(nats_: SecuredNats) -> None:
 
         messages = await eventually(two, within=15)
         assert [m.data for m in messages] == [b"p0", b"p1"]
+
+
+def test_publishing_services_may_read_the_witness_cosignatures_their_relay_checks() -> None:
+    """At start a relay compares its checkpoints with the witness's cosignatures in D73_REPORTING
+    (issue #12 §4): without the read, the broker drops the service's connection."""
+    from shared.natsconfig import service_permissions
+
+    for service in ("registration", "approval"):
+        allowed = service_permissions(service).publish.allow
+        assert "$JS.API.STREAM.MSG.GET.D73_REPORTING" in allowed, service
