@@ -109,5 +109,6 @@ def take_step(page: Page, title: str, fields: dict[str, str | bool] | None = Non
 
 def open_case_from_inbox(page: Page, base: str, title: str) -> None:
     reload_until(page, f"{base}/inbox", title)
+    assert_accessible(page)
     page.get_by_role("link", name=title).click()
     expect(page.get_by_role("heading", name=title, level=1)).to_be_visible()

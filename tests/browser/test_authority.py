@@ -117,7 +117,9 @@ def test_a_plan_goes_from_intake_to_protection_through_the_pages(
     sign_out(page)
 
     sign_in(page, base, PROPOSER)
-    page.goto(f"{base}/proposals/{proposal_id}")
+    reload_until(page, f"{base}/proposals/{proposal_id}", "Xác định biện pháp bảo vệ")
+    expect(page.locator(".timeline")).to_contain_text("Họp tập thể lãnh đạo xem xét đề xuất")
+    assert_accessible(page)
     with page.expect_download() as download:
         page.get_by_role("link", name="Tải giấy chứng nhận bảo vệ (PDF)").click()
     assert download.value.suggested_filename.endswith(".pdf")

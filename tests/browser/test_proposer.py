@@ -1,7 +1,10 @@
 """The proposer in a browser: sign in, draft the plan of Art 7 §2, see what is missing in
-Vietnamese next to each field and where the plan will go, submit, find it in my list."""
+Vietnamese next to each field and where the plan will go, submit, find it in my list, withdraw it
+with a reason; attach a document to a draft and download it."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from playwright.sync_api import Locator, Page, expect
 
@@ -12,7 +15,7 @@ DIRECTOR_TU_PHAP = "ct.p0026"
 
 
 def test_a_proposer_drafts_completes_and_submits_a_plan(
-    page: Page, portal_suite: PortalSuite
+    page: Page, portal_suite: PortalSuite, tmp_path: Path
 ) -> None:
     base = portal_suite.portal_url
     page.goto(f"{base}/proposals")
@@ -29,6 +32,23 @@ def test_a_proposer_drafts_completes_and_submits_a_plan(
     assert_accessible(page)
     row.get_by_role("link").click()
     expect(page).to_have_url(f"{base}/proposals/{proposal_id}")
+    page.get_by_label("Lý do rút đề xuất").fill("Đơn vị khác đã triển khai giải pháp tương tự")
+    page.get_by_role("button", name="Rút đề xuất").click()
+    expect(page.get_by_text("Đã rút đề xuất.")).to_be_visible()
+
+    page.goto(f"{base}/proposals/new")
+    page.get_by_label("Tên đề xuất").fill("Sổ tay nghiệp vụ điện tử")
+    page.get_by_role("button", name="Lưu nháp").click()
+    expect(page.get_by_text("Đã lưu bản nháp.")).to_be_visible()
+    attachment = tmp_path / "Thuyết minh.pdf"
+    attachment.write_bytes(b"%PDF-1.4\n% D73 test attachment\n%%EOF\n")
+    page.get_by_label("Thêm tài liệu (PDF, Word, Excel, ảnh)").set_input_files(attachment)
+    page.get_by_role("button", name="Tải lên").click()
+    expect(page.get_by_text("Đã đính kèm tài liệu.")).to_be_visible()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Thuyết minh.pdf").click()
+    assert download.value.path().read_bytes() == attachment.read_bytes()
+    assert_accessible(page)
     sign_out(page)
 
 
