@@ -124,3 +124,15 @@ def test_the_service_client_sends_the_persons_token_and_language() -> None:
     assert seen[0].headers["authorization"] == "Bearer tok"
     assert seen[0].headers["accept-language"] == "en"
     assert str(seen[0].url) == "http://127.0.0.1:8101/proposals"
+
+
+def test_the_development_sign_in_can_add_the_auditors_role() -> None:
+    for asked, shown in (("on", True), ("", False)):
+        with _client() as client:
+            token = _csrf(client.get("/sign-in").text)
+            client.post(
+                "/sign-in/development",
+                data={"csrf_token": token, "person_id": "ct.p0026", "auditor": asked},
+            )
+            home = client.get("/").text
+        assert ('href="/audit"' in home) is shown
