@@ -150,6 +150,23 @@ def test_a_service_logs_into_nats_and_checks_tokens_with_the_secrets_in_its_file
     nats.start()
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("D73_")}
+    # The admin provisions the streams (`d73 streams`), with its generated password, from a file.
+    provisioned = subprocess.run(
+        [sys.executable, "-m", "services.cli", "streams"],
+        env={
+            **env,
+            "D73_NATS_URL": nats.url,
+            "D73_NATS_USER": ADMIN_USER,
+            "D73_NATS_PASSWORD_FILE": str(root / "store" / password_variable(ADMIN_USER)),
+        },
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    if provisioned.returncode != 0:
+        nats.stop()
+    assert provisioned.returncode == 0, provisioned.stderr
     env.update(
         D73_NATS_URL=nats.url,
         D73_NATS_USER="registration",
