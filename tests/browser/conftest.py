@@ -1,8 +1,9 @@
 """Browser tests: Debian's Chromium driven by Playwright against the real suite.
 
-One nats-server, the three services and the portal run as processes for the whole session, as
-`d73 run` starts them. Each page visited is checked with axe-core; a failing test leaves a
-screenshot under `test-artifacts/browser/`.
+One nats-server, the three services and the portal run as processes for this package's tests,
+as `d73 run` starts them; all of it, and Playwright's event loop, stops when they are done, so
+the tests collected after them run as if these had not. Each page visited is checked with
+axe-core; a failing test leaves a screenshot under `test-artifacts/browser/`.
 """
 
 from __future__ import annotations
@@ -40,13 +41,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.browser)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser_nats() -> Iterator[NatsServer]:
     with native_nats() as server:
         yield server
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def portal_suite(
     browser_nats: NatsServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[PortalSuite]:
@@ -58,7 +59,7 @@ def portal_suite(
         suite.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def playwright(portal_suite: PortalSuite) -> Iterator[Playwright]:
     """Started after the suite: Playwright's sync API keeps an event loop running in this
     thread, and the suite's set-up runs its own (asyncio.run)."""
@@ -68,7 +69,7 @@ def playwright(portal_suite: PortalSuite) -> Iterator[Playwright]:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     yield launched
