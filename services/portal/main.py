@@ -25,7 +25,7 @@ STATIC = Path(__file__).parent / "static"
 SECURITY_HEADERS = {
     # Every script, style and image is served from here (vendored): nothing from elsewhere.
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; "
-    "form-action 'self' http: https:; base-uri 'none'",
+    "form-action 'self'; base-uri 'none'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",

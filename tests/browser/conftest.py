@@ -83,7 +83,6 @@ def context(browser: Browser) -> Iterator[BrowserContext]:
         viewport={"width": 390, "height": 844},
         locale="vi-VN",
         timezone_id="Asia/Ho_Chi_Minh",
-        bypass_csp=True,  # only so that axe-core can be injected; the pages load nothing else
     )
     made.set_default_timeout(15_000)
     yield made
