@@ -1,17 +1,19 @@
 """The auditor (inspector) in a browser: finds a file, reads its merged timeline with the legal
 basis of each event and its state at a moment, downloads the protection record and verifies it
-step by step — and sees a tampered copy fail."""
+step by step — and sees a tampered copy fail; then verifies an audit bundle of a service's log."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+import httpx
 from playwright.sync_api import Page, expect
 
 from tests.browser.journeys import reload_until
 from tests.browser.portal import AUDITOR_ID, PortalSuite, assert_accessible, sign_in
 from tests.browser.setup_cases import protected_case
+from tests.support.infra import auth, token_for
 
 TITLE = "Số hóa sổ hộ tịch"
 
@@ -71,3 +73,19 @@ def test_an_auditor_reads_a_files_history_and_verifies_its_protection_record(
     page.get_by_role("button", name="Kiểm tra").click()
     expect(page.get_by_role("heading", name="Không xác thực được", exact=False)).to_be_visible()
     expect(page.locator(".verify-steps li.step-fail").first).to_be_visible()
+
+    # An audit bundle of approval's log, as an auditor obtains it from the service.
+    bundle = httpx.get(
+        f"{portal_suite['approval'].url}/audit/bundle",
+        headers=auth(token_for(AUDITOR_ID, roles=["auditor"])),
+        timeout=30,
+    )
+    assert bundle.status_code == 200, bundle.text
+    (tmp_path / "bundle.json").write_bytes(bundle.content)
+    page.get_by_label("Giấy chứng nhận bảo vệ hoặc gói kiểm toán (JSON)").set_input_files(
+        tmp_path / "bundle.json"
+    )
+    page.get_by_role("button", name="Kiểm tra").click()
+    expect(page.get_by_role("heading", name="Đã xác thực: không phát hiện vấn đề")).to_be_visible()
+    expect(page.locator(".verify-steps li.step-pass")).to_have_count(4)
+    expect(page.locator(".verify-steps")).to_contain_text("Tệp là gói kiểm toán")
