@@ -1949,7 +1949,8 @@ class Case(Aggregate):
     # ------------------------------------------------------------------ closing
 
     def close(self, actor: Mapping[str, Any], at: datetime, *, summary: str = "") -> None:
-        """Lưu trữ — archive the file once recognition or protection is settled."""
+        """Lưu trữ — archive the file once recognition or protection is settled, or once it
+        was rejected or withdrawn."""
         who = self._admit(Command.CLOSE, Step.ARCHIVING, actor, at)
         self._case_closed(
             stamp=self._stamp(Command.CLOSE, who, at, legal_basis.CLOSING, CaseState.CLOSED),

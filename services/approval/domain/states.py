@@ -71,7 +71,7 @@ class Command(StrEnum):
 S = CaseState
 
 TERMINAL_STATES: frozenset[CaseState] = frozenset({S.REJECTED, S.WITHDRAWN, S.CLOSED})
-"""Nothing is accepted in these states."""
+"""No further work in these states; a rejected or withdrawn file may still be archived."""
 
 PRE_DECISION_STATES: frozenset[CaseState] = frozenset(
     {S.IN_INTAKE, S.NEEDS_SUPPLEMENT, S.UNDER_REVIEW, S.IN_CONSULTATION, S.COLLECTIVE_REJECTED}
@@ -79,6 +79,12 @@ PRE_DECISION_STATES: frozenset[CaseState] = frozenset(
 """Before the head's final decision on the plan; the proposer may still withdraw."""
 
 OPEN_STATES: frozenset[CaseState] = frozenset(CaseState) - TERMINAL_STATES
+
+ARCHIVABLE_STATES: frozenset[CaseState] = frozenset(
+    {S.RECOGNIZED, S.PROTECTION_DETERMINED, S.REJECTED, S.WITHDRAWN}
+)
+"""States whose file may be archived (CLOSED): the only command a rejected or withdrawn case
+still takes."""
 
 APPROVED_STATES: frozenset[CaseState] = frozenset(
     {
@@ -91,10 +97,10 @@ APPROVED_STATES: frozenset[CaseState] = frozenset(
         S.CONCLUDED,
         S.RECOGNIZED,
         S.PROTECTION_DETERMINED,
-        S.CLOSED,
     }
 )
-"""States that a case can only reach through an approval (vote or written override)."""
+"""States that a case can only reach through an approval (vote or written override). CLOSED is
+not one: a rejected or withdrawn file is archived too."""
 
 
 @dataclass(frozen=True)
@@ -147,5 +153,6 @@ TRANSITIONS: Mapping[Command, Transition] = {
     Command.RECORD_PROHIBITED_ACT_FINDING: _t(set(OPEN_STATES)),
     Command.NOTE_DEADLINE_APPROACHING: _t(set(OPEN_STATES)),
     Command.RECORD_DEADLINE_BREACH: _t(set(OPEN_STATES)),
-    Command.CLOSE: _t({S.RECOGNIZED, S.PROTECTION_DETERMINED}, S.CLOSED),
+    # Lưu trữ: a settled file, and also a rejected or withdrawn one (it is archived too).
+    Command.CLOSE: _t(set(ARCHIVABLE_STATES), S.CLOSED),
 }

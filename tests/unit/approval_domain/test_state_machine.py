@@ -120,7 +120,8 @@ class CaseMachine(RuleBasedStateMachine):
         except DomainError as error:
             refusal = error
         if refusal is None:
-            assert before_state not in TERMINAL_STATES
+            # A rejected or withdrawn file still takes one command: archiving.
+            assert before_state not in TERMINAL_STATES or command is Command.CLOSE
             assert before_state in TRANSITIONS[command].sources
             assert self.case.state in TRANSITIONS[command].targets
             return
@@ -583,7 +584,8 @@ class CaseMachine(RuleBasedStateMachine):
             assert approval is not None
         if approval is None:
             return
-        assert self.case.state in APPROVED_STATES
+        # An approved file ends archived (CLOSED), as a rejected or withdrawn one may.
+        assert self.case.state in APPROVED_STATES | {CaseState.CLOSED}
         passing = [v for v in self.case.vote_records() if v.stage == "APPROVAL" and v.passed]
         assert approval["by_override"] or passing
         if approval["by_override"]:

@@ -76,7 +76,8 @@ EXPECTED: dict[Command, tuple[set[CaseState], CaseState | None]] = {
     Command.RECORD_PROHIBITED_ACT_FINDING: (set(OPEN), None),
     Command.NOTE_DEADLINE_APPROACHING: (set(OPEN), None),
     Command.RECORD_DEADLINE_BREACH: (set(OPEN), None),
-    Command.CLOSE: ({S.RECOGNIZED, S.PROTECTION_DETERMINED}, S.CLOSED),
+    # A rejected or withdrawn file is archived too (it could not be, before).
+    Command.CLOSE: ({S.RECOGNIZED, S.PROTECTION_DETERMINED, S.REJECTED, S.WITHDRAWN}, S.CLOSED),
 }
 
 NOW = at(30)  # after every step of the journey helper
