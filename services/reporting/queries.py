@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from services.reporting.domain import metrics as m
@@ -173,10 +173,20 @@ class ReportQueries:
                 continue
             if level is not None and row.get("level") != level:
                 continue
+            due = date.fromisoformat(str(row["due"]))
+            if due >= today:
+                continue  # not yet late on the cut-off day (`as_of`)
             late = self.working_days.between(
                 row.get("rule_set_version"), str(row["due"]), today.isoformat()
             )
-            rows.append({**row, "working_days_overdue": max(late, 0)})
+            rows.append(
+                {
+                    **row,
+                    "working_days_overdue": max(late, 0),
+                    # Late from the day after the due date, whenever the breach was recorded.
+                    "late_since": (due + timedelta(days=1)).isoformat(),
+                }
+            )
         return rows
 
     def overdue_report(

@@ -94,7 +94,7 @@ def overdue_rows(rows: Sequence[Mapping[str, Any]], names: Names) -> list[dict[s
                 "deadline": row["deadline"],
                 "step": m.DEADLINES.get(row["deadline"], row["deadline"]),
                 "due": row["due"],
-                "late_since": row.get("breached_on"),
+                "late_since": row.get("late_since") or row.get("breached_on"),
                 "working_days_overdue": row.get("working_days_overdue"),
                 "responsible_user_id": row.get("responsible_user_id"),
                 "responsible_unit_id": row.get("responsible_unit_id"),

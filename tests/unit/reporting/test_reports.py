@@ -136,6 +136,14 @@ def test_overdue_list_says_what_is_late_by_whom_since_when_and_to_whom_escalated
     assert c4["level"] == "city"
 
 
+def test_overdue_list_as_of_an_earlier_day_moves_the_cut_off(queries: ReportQueries) -> None:
+    """`as_of` is the cut-off: on Thu 6 Nov C4's intake (due that day) is not yet late, and B4 is
+    late since the day after its due date, whenever the breach was recorded."""
+    rows = queries.overdue_report(date(2025, 11, 6)).data["rows"]
+    assert [(r["deadline"], r["late_since"]) for r in rows] == [("approval", "2025-10-18")]
+    assert queries.overdue_report(date(2025, 10, 17)).data["rows"] == []
+
+
 def test_overdue_list_by_level(queries: ReportQueries) -> None:
     city = queries.overdue_report(TODAY, level="city").data["rows"]
     agency = queries.overdue_report(TODAY, level="agency").data["rows"]
