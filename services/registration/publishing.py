@@ -61,7 +61,7 @@ def to_contract(domain_event: DomainEventProtocol[UUID], position: int) -> Integ
         return ProposalSupplemented(
             **common,
             occurred_at=data.supplemented_at,
-            actor=ActorRef(user_id=data.supplemented_by, roles=["proposer"]),
+            actor=_actor(data, data.supplemented_by),
             legal_basis="ND73 Art 7",
             request_id=data.request_id,
             changes=data.changes,
@@ -75,9 +75,17 @@ def to_contract(domain_event: DomainEventProtocol[UUID], position: int) -> Integ
         return ProposalWithdrawn(
             **common,
             occurred_at=data.withdrawn_at,
-            actor=ActorRef(user_id=data.withdrawn_by, roles=["proposer"]),
+            actor=_actor(data, data.withdrawn_by),
             legal_basis="ND73 Art 7",
             reason=data.reason,
             recipient_unit_id=data.recipient_unit_id,
         )
     return None
+
+
+def _actor(data: Any, user_id: str) -> ActorRef:
+    """The actor as the event recorded them (name, unit, position); older events hold the id."""
+    recorded = getattr(data, "actor", None)
+    if isinstance(recorded, dict):
+        return ActorRef.model_validate(recorded)
+    return ActorRef(user_id=user_id, roles=["proposer"])

@@ -285,6 +285,7 @@ class Proposal(Aggregate):
             supplemented_by=actor_id,
             supplemented_at=at,
             attachments_added=added,
+            actor=self._proposer_as_actor(),
         )
 
     def note_decision(
@@ -321,9 +322,21 @@ class Proposal(Aggregate):
             withdrawn_by=actor_id,
             recipient_unit_id=recipient,
             withdrawn_at=at,
+            actor=self._proposer_as_actor(),
         )
 
     # --- queries ----------------------------------------------------------------------------
+
+    def _proposer_as_actor(self) -> dict[str, Any]:
+        """Who supplements or withdraws (only the proposer may): name, unit and position, so that
+        every event names its actor the same way as the submission does."""
+        return {
+            "user_id": str(self.proposer["user_id"]),
+            "name": str(self.proposer.get("name") or ""),
+            "unit_id": str(self.proposer.get("unit_id") or ""),
+            "position": str(self.proposer.get("position") or ""),
+            "roles": ["proposer"],
+        }
 
     @property
     def proposer_id(self) -> str:
@@ -517,6 +530,7 @@ class Proposal(Aggregate):
         supplemented_by: str,
         supplemented_at: datetime,
         attachments_added: list[dict[str, Any]] | None = None,
+        actor: dict[str, Any] | None = None,
     ) -> None:
         self.title, self.plan = _applied(self.title, self.plan, changes)
         self.pending_attachments = []
@@ -558,6 +572,7 @@ class Proposal(Aggregate):
         withdrawn_by: str,
         recipient_unit_id: str | None,
         withdrawn_at: datetime,
+        actor: dict[str, Any] | None = None,
     ) -> None:
         self.status = ProposalStatus.WITHDRAWN
         self.supplement_request = None

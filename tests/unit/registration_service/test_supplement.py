@@ -63,6 +63,17 @@ def test_the_answer_carries_only_what_changed(app: RegistrationApplication) -> N
     assert answer.attachments_added == []
     assert answer.actor is not None
     assert answer.actor.user_id == DIRECTOR.user_id
+    # One actor shape on every event: the name and unit, as on the submission.
+    assert (answer.actor.name, answer.actor.unit_id) == (DIRECTOR.name, DIRECTOR.unit_id)
+    assert answer.actor.name
+
+
+def test_a_withdrawal_names_its_actor_and_unit(app: RegistrationApplication) -> None:
+    pid = submitted(app)
+    app.withdraw(DIRECTOR, pid, reason="Rút để hoàn thiện")
+    withdrawn = _last_published(app)
+    assert withdrawn.actor.user_id == DIRECTOR.user_id
+    assert (withdrawn.actor.name, withdrawn.actor.unit_id) == (DIRECTOR.name, DIRECTOR.unit_id)
 
 
 def test_without_a_request_id_the_open_request_is_answered(app: RegistrationApplication) -> None:
