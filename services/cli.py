@@ -6,7 +6,6 @@ import asyncio
 import importlib
 import json
 import os
-import secrets
 import signal
 import subprocess
 import sys
@@ -18,15 +17,23 @@ from typing import Annotated
 import httpx
 import typer
 from nats import connect as nats_connect
+from nats.js.errors import NotFoundError
 
+from services.agency_cli import app as agency_app
 from services.backup_cli import app as backup_app
 from services.portal.settings import PortalSettings
 from services.secrets_cli import app as secrets_app
 from services.verify_cli import app as verify_app
+from shared.agencies import PID_FILE, NatsUsers
 from shared.contracts.schemas import SCHEMA_DIR
 from shared.identity import Role, mint_token
 from shared.logs import configure_logging
-from shared.natsconfig import ADMIN_USER, render_nats_config
+from shared.natsconfig import (
+    ADMIN_USER,
+    AGENCIES_ADMIN_USER,
+    AGENCIES_STREAM,
+    agencies_public_stream,
+)
 from shared.natsserver import NatsServer, PortInUse, port_is_free
 from shared.runtime import provision_streams
 from shared.settings import InsecureSettings, Persistence, Settings
@@ -36,6 +43,7 @@ PORTAL = "portal"
 """The web portal: a fourth process that only calls the three services' APIs."""
 ServiceName = Annotated[str, typer.Argument(help="registration | approval | reporting | portal")]
 cli = typer.Typer(help="D73 — Decree 73 innovation proposals: operators' command line.")
+cli.add_typer(agency_app, name="agency")  # d73 agency add|remove|list
 cli.add_typer(verify_app)  # d73 verify, d73 verify-bundle
 cli.add_typer(secrets_app, name="secrets")  # d73 secrets init|show|rotate
 cli.add_typer(backup_app)  # d73 backup, d73 restore
@@ -129,15 +137,12 @@ def run() -> None:
     nats_passwords: dict[str, str] = {}
     if embedded:
         # One NATS user per service, allowed only its own subjects (shared/natsconfig.py);
-        # fresh passwords on every start, in a file only this user can read.
-        nats_passwords = {service: secrets.token_urlsafe(24) for service in SERVICES}
-        admin_password = secrets.token_urlsafe(24)
-        data.mkdir(parents=True, exist_ok=True)
-        config = data / "nats-server.conf"
-        text = render_nats_config(users=nats_passwords, admin=admin_password, sync_always=True)
-        descriptor = os.open(config, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "w", encoding="utf-8") as out:
-            out.write(text)
+        # fresh passwords on every start, the agencies' kept (`d73 agency add`), in files only
+        # this user can read.
+        users = NatsUsers.load(data)
+        users.fresh_start(SERVICES)
+        nats_passwords = users.services
+        config = users.save()
         nats = NatsServer(
             data / "nats",
             settings.nats_port,
@@ -150,9 +155,14 @@ def run() -> None:
         except PortInUse as error:
             typer.echo(f"{error}: set D73_NATS_PORT", err=True)
             raise typer.Exit(2) from None
+        assert nats.proc is not None
+        (data / PID_FILE).write_text(f"{nats.proc.pid}\n")
         typer.echo(f"nats-server  {nats.url} (JetStream store {data / 'nats'})")
-        # The operator's step, as the NATS admin: no service may create another's stream.
-        asyncio.run(_provision([nats.url], ADMIN_USER, admin_password, settings.stream_replicas))
+        # The operator's step, as the NATS admin: no service may create another's stream;
+        # then D73_PUBLIC, where agencies replay the public events (`d73 agency add`).
+        asyncio.run(_provision([nats.url], ADMIN_USER, users.admin, settings.stream_replicas))
+        asyncio.run(_public_stream([nats.url], users.agencies_admin, settings.stream_replicas))
+        typer.echo(f"agencies     {len(users.agencies)} (d73 agency add <name>)")
     env = dict(os.environ, D73_DATA_DIR=str(data))
     if nats is not None:
         env["D73_NATS_URL"] = nats.url
@@ -211,6 +221,7 @@ def run() -> None:
                 proc.kill()
         if nats is not None:
             nats.stop()
+            (data / PID_FILE).unlink(missing_ok=True)
         typer.echo("D73 stopped.")
 
 
@@ -220,6 +231,19 @@ async def _provision(
     nc = await nats_connect(servers, user=user, password=password, connect_timeout=5)
     try:
         return await provision_streams(nc.jetstream(timeout=10), replicas)
+    finally:
+        await nc.close()
+
+
+async def _public_stream(servers: list[str], password: str, replicas: int) -> None:
+    """D73_PUBLIC in the AGENCIES account, created once (it sources the history at once)."""
+    nc = await nats_connect(servers, user=AGENCIES_ADMIN_USER, password=password)
+    try:
+        js = nc.jetstream(timeout=10)
+        try:
+            await js.stream_info(AGENCIES_STREAM)
+        except NotFoundError:
+            await js.add_stream(agencies_public_stream(replicas))
     finally:
         await nc.close()
 

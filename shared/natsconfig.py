@@ -232,32 +232,43 @@ def _both_ack_formats(kind: str, stream: str) -> tuple[str, ...]:
     return (f"$JS.{kind}.{stream}.>", f"$JS.{kind}.*.*.{stream}.>")
 
 
-def agency_permissions() -> Permissions:
-    """Read the public subjects live, and consume (never change) the D73_PUBLIC stream."""
-    s = AGENCIES_STREAM
+AGENCY_CONSUMERS = 9
+"""How many consumers an agency may keep on D73_PUBLIC (names in `agency_consumer_names`)."""
+
+
+def agency_consumer_names(agency: str) -> tuple[str, ...]:
+    """The consumers agency `agency` may create: `<agency>`, `<agency>_1` … `<agency>_9`.
+
+    NATS permissions match whole subject tokens, so an agency's consumer-name prefix is this
+    list; `_` is not allowed in agency names, so no agency's names are another's."""
+    return (agency, *(f"{agency}_{n}" for n in range(1, AGENCY_CONSUMERS + 1)))
+
+
+def _consume(s: str, agency: str) -> tuple[str, ...]:
+    """The JetStream API calls with which `agency` reads stream `s` of the AGENCIES account:
+    its info and messages, and its own consumers only (never another's, never a list)."""
+    return (
+        f"$JS.API.STREAM.INFO.{s}",
+        f"$JS.API.STREAM.MSG.GET.{s}",
+        f"$JS.API.DIRECT.GET.{s}",
+        f"$JS.API.DIRECT.GET.{s}.>",
+        *(call for name in agency_consumer_names(agency) for call in _consumer_api(s, name)),
+    )
+
+
+def agency_permissions(agency: str) -> Permissions:
+    """Consume (never change) the D73_PUBLIC stream with its own consumers; replies and
+    deliveries only on its private inbox `_INBOX_<agency>` (issue #17.1).
+
+    Nothing else in the account can be subscribed to, so a push consumer delivering elsewhere
+    (a live subject, another agency's inbox subject) reaches nobody: only what is under the
+    agency's own inbox prefix can be received."""
     return Permissions(
         publish=Rule(
-            allow=(
-                "$JS.API.INFO",
-                "$JS.API.STREAM.NAMES",
-                f"$JS.API.STREAM.INFO.{s}",
-                f"$JS.API.STREAM.MSG.GET.{s}",
-                f"$JS.API.DIRECT.GET.{s}",
-                f"$JS.API.DIRECT.GET.{s}.>",
-                f"$JS.API.CONSUMER.CREATE.{s}",
-                f"$JS.API.CONSUMER.CREATE.{s}.>",
-                f"$JS.API.CONSUMER.DURABLE.CREATE.{s}.>",
-                f"$JS.API.CONSUMER.INFO.{s}.>",
-                f"$JS.API.CONSUMER.DELETE.{s}.>",
-                f"$JS.API.CONSUMER.NAMES.{s}",
-                f"$JS.API.CONSUMER.LIST.{s}",
-                f"$JS.API.CONSUMER.MSG.NEXT.{s}.>",
-                *_both_ack_formats("ACK", s),
-                *_both_ack_formats("FC", s),
-            ),
-            deny=("d73.>", f"{IMPORTED_API_PREFIX}.>", f"{DELIVER_PREFIX}.>"),
+            allow=("$JS.API.INFO", "$JS.API.STREAM.NAMES", *_consume(AGENCIES_STREAM, agency)),
+            deny=("d73.>", f"{IMPORTED_API_PREFIX}.>", f"{DELIVER_PREFIX}.>", *ERASING),
         ),
-        subscribe=Rule(allow=("_INBOX.>", *PUBLIC_SUBJECTS), deny=("d73.deadletter.>",)),
+        subscribe=Rule(allow=(f"{inbox_prefix(agency)}.>",)),
     )
 
 
@@ -268,7 +279,7 @@ def agencies_admin_permissions() -> Permissions:
             allow=("$JS.API.>", "$JS.ACK.>", "$JS.FC.>", "_INBOX.>"),
             deny=("d73.>", f"{IMPORTED_API_PREFIX}.>", f"{DELIVER_PREFIX}.>"),
         ),
-        subscribe=Rule(allow=("_INBOX.>", *PUBLIC_SUBJECTS), deny=("d73.deadletter.>",)),
+        subscribe=Rule(allow=("_INBOX.>",)),
     )
 
 
@@ -330,7 +341,7 @@ def security_model(
     ]
     if admin is not None:
         d73_users.append(User(ADMIN_USER, admin))
-    agency_users = [User(name, pw, agency_permissions()) for name, pw in agencies.items()]
+    agency_users = [User(name, pw, agency_permissions(name)) for name, pw in agencies.items()]
     if agencies_admin is not None:
         agency_users.append(User(AGENCIES_ADMIN_USER, agencies_admin, agencies_admin_permissions()))
     return SecurityModel(

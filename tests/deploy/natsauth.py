@@ -90,7 +90,7 @@ class SecuredNats:
             password=PASSWORDS[user],
             error_cb=on_error,
             allow_reconnect=False,
-            inbox_prefix=inbox_prefix(user) if user in SERVICE_PASSWORDS else "_INBOX",
+            inbox_prefix=inbox_prefix(user) if user in (*SERVICE_PASSWORDS, AGENCY) else "_INBOX",
         )
         try:
             yield session
