@@ -7,15 +7,18 @@ nats-server from its environment), so the two cannot drift.
 Accounts:
 
 - `D73`: one user per service. A service publishes only its own subjects (`d73.<service>.>`,
-  `d73.deadletter.<service>`, `d73.audit.checkpoint.<service>`) plus what a JetStream client
-  needs; no service may delete or purge a stream (event stores are append-only). An optional
-  `admin` user (backups, restores) may do everything.
-- `AGENCIES`: other agencies, read-only. They receive the public subjects live (stream imports)
-  and replay history from `D73_PUBLIC`, a stream in their own account that *sources* the public
-  streams of `D73` through a JetStream API import restricted to those streams and subjects. The
-  stream has no subjects of its own, so nothing can be published into it; agency users may only
-  create consumers on it. Dead letters are neither imported nor sourced. Agency users cannot use
-  the imported JetStream API directly: a consumer created that way could deliver into `d73.>`.
+  `d73.deadletter.<service>`, `d73.audit.checkpoint.<service>`), creates only its own streams
+  and consumers and receives on a private inbox (`service_permissions`); no service may update,
+  delete or purge a stream (event stores are append-only). An optional `admin` user (backups,
+  restores, `d73 streams`) may do everything.
+- `AGENCIES`: other agencies, read-only. They replay history and follow it live from `D73_PUBLIC`
+  with consumers named after themselves (`agency_consumer_names`), on a private inbox; they
+  cannot subscribe to the imported live subjects. `D73_PUBLIC` is a stream in their own
+  account that *sources* the public streams of `D73` through a JetStream API import restricted
+  to those streams and subjects. The stream has no subjects of its own, so nothing can be
+  published into it; agency users may only create consumers on it. Dead letters are neither
+  imported nor sourced. Agency users cannot use the imported JetStream API directly: a
+  consumer created that way could deliver into `d73.>`.
   `D73_PUBLIC` is created once by the `agencies-admin` user (see `agencies_public_stream`;
   deploy/nats/d73-public-stream.json for `nats stream add --config`).
 - `SYS`: the system account (server monitoring, `nats server report`).
