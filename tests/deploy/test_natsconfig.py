@@ -188,7 +188,7 @@ async def _replicated_history(nats_: SecuredNats) -> None:
         await admin.js(timeout=5).add_stream(agencies_public_stream(replicas=3))
     async with nats_.login(AGENCY) as agency:
         js = agency.js(timeout=5)
-        sub = await js.pull_subscribe("d73.registration.>", durable="r", stream=AGENCIES_STREAM)
+        sub = await js.pull_subscribe("d73.registration.>", durable=AGENCY, stream=AGENCIES_STREAM)
 
         got: list[Any] = []
 

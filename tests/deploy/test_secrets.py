@@ -25,7 +25,7 @@ from shared.natsserver import NatsServer, free_port
 from shared.secrets import NATS_INCLUDE, SECRET_BYTES, secret_variables
 from shared.settings import Settings
 from tests.deploy.compose import ROOT
-from tests.support.infra import TEST_JWT_SECRET, ServiceProcess
+from tests.support.infra import TEST_JWT_SECRET, ServiceProcess, provision
 
 SERVICES = ("registration", "approval", "reporting")
 
@@ -148,6 +148,9 @@ def test_a_service_logs_into_nats_and_checks_tokens_with_the_secrets_in_its_file
     )
     nats = NatsServer(tmp_path / "nats" / "store", free_port(), config_file=config)
     nats.start()
+    admin = (root / "store" / password_variable(ADMIN_USER)).read_text(encoding="utf-8").strip()
+    # The operator's step (d73 run, d73 streams): a service creates only its own stream.
+    provision(f"nats://{ADMIN_USER}:{admin}@127.0.0.1:{nats.port}")
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("D73_")}
     # The admin provisions the streams (`d73 streams`), with its generated password, from a file.
