@@ -33,7 +33,8 @@ def decision_from(event: IntegrationEvent, proposal: Proposal) -> NotedDecision 
     NEEDS_SUPPLEMENT → supplement_requested (request id = the event's id; items, due);
     APPROVED → approved; REJECTED → rejected; SUSPENDED → suspended;
     IN_IMPLEMENTATION after SUSPENDED → resumed; STOPPED → stopped;
-    EVALUATED or CONCLUDED → evaluated; PROTECTION_DETERMINED → protection_decided.
+    EVALUATED or CONCLUDED → evaluated; PROTECTION_DETERMINED → protection_decided;
+    COMPLETION_REPORTED while active → completion_reported; CLOSED → closed.
     A state the proposal already reflects (a consultation closing back into UNDER_REVIEW,
     progress reported while suspended…) notes nothing.
     """
@@ -78,6 +79,10 @@ def _kind(state: str, proposal: Proposal) -> DecisionKind | None:
         return None if evaluation.get("case_state") == state else DecisionKind.EVALUATED
     if state == "PROTECTION_DETERMINED":
         return DecisionKind.PROTECTION_DECIDED if proposal.protection is None else None
+    if state == "COMPLETION_REPORTED":
+        return DecisionKind.COMPLETION_REPORTED if implementation == "active" else None
+    if state == "CLOSED":
+        return DecisionKind.CLOSED if implementation != "closed" else None
     return None
 
 

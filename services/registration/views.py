@@ -175,6 +175,10 @@ def _fold_decision(row: Row, kind: DecisionKind, details: dict[str, Any]) -> Non
         row["evaluation_outcome"] = details.get("outcome", row["evaluation_outcome"])
     elif kind is DecisionKind.PROTECTION_DECIDED:
         row["protection_tier"] = details.get("tier")
+    elif kind is DecisionKind.COMPLETION_REPORTED:
+        row["implementation"] = "completed"
+    elif kind is DecisionKind.CLOSED:
+        row["implementation"] = "closed"
 
 
 class ProposalSummaries(CatchUpReadModel):

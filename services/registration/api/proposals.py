@@ -144,7 +144,10 @@ class ProposalSummary(BaseModel):
     title: str
     status: str = Field(description="DRAFT, SUBMITTED, UNDER_REVIEW, NEEDS_SUPPLEMENT, DECIDED…")
     decision: str | None = Field(description="approved | rejected, once decided")
-    implementation: str | None = Field(description="active | suspended | stopped")
+    implementation: str | None = Field(
+        description="active | suspended | stopped | completed (report received) | closed "
+        "(file archived)"
+    )
     drafted_at: datetime
     submitted_at: datetime | None
     updated_at: datetime

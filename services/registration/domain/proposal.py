@@ -76,12 +76,18 @@ class DecisionKind(StrEnum):
     STOPPED = "stopped"
     EVALUATED = "evaluated"
     PROTECTION_DECIDED = "protection_decided"
+    COMPLETION_REPORTED = "completion_reported"
+    CLOSED = "closed"
 
 
 class Implementation(StrEnum):
     ACTIVE = "active"
     SUSPENDED = "suspended"
     STOPPED = "stopped"
+    COMPLETED = "completed"
+    """The completion report reached the authority (Art 9 §1): no longer running."""
+    CLOSED = "closed"
+    """The authority archived the file (lưu trữ)."""
 
 
 AWAITING_DECISION = frozenset(
@@ -407,6 +413,8 @@ class Proposal(Aggregate):
             and self.protection is None,
             DecisionKind.PROTECTION_DECIDED: self.evaluation is not None
             and self.protection is None,
+            DecisionKind.COMPLETION_REPORTED: self.implementation == Implementation.ACTIVE,
+            DecisionKind.CLOSED: self.implementation != Implementation.CLOSED,
         }
         if not allowed[decision]:
             raise InvalidTransition(
@@ -563,6 +571,10 @@ class Proposal(Aggregate):
             self.evaluation = {**(self.evaluation or {}), **copy.deepcopy(details)}
         elif decision is DecisionKind.PROTECTION_DECIDED:
             self.protection = copy.deepcopy(details)
+        elif decision is DecisionKind.COMPLETION_REPORTED:
+            self.implementation = Implementation.COMPLETED.value
+        elif decision is DecisionKind.CLOSED:
+            self.implementation = Implementation.CLOSED.value
 
     @event("Withdrawn")
     def _withdraw(

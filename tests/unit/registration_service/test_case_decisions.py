@@ -18,7 +18,9 @@ from shared.contracts.approval import (
     APPROVAL_EVENTS,
     ApprovalMeetingHeld,
     ApprovedByOverride,
+    CaseClosed,
     CaseOpened,
+    CompletionReported,
     ConsultationClosed,
     DeadlineBreached,
     EvaluationConcluded,
@@ -313,6 +315,36 @@ def test_art11_protection_finding_notes_its_tier_and_basis(app: RegistrationAppl
     assert protection is not None
     assert (protection["tier"], protection["basis"]) == ("NO_LIABILITY", "ND73 Art 11 §1")
     assert app.status_for(DIRECTOR, pid)["protection_tier"] == "NO_LIABILITY"
+
+
+def test_the_proposer_sees_implementation_completed_then_the_file_closed(
+    app: RegistrationApplication,
+) -> None:
+    """After the completion report (Art 9 §1) implementation is no longer "active", and the
+    archived file (lưu trữ) shows as closed."""
+    pid = _approved(app)
+    _note(app, case_event(ImplementationStarted, pid, "IN_IMPLEMENTATION", start_date=DUE))
+    _note(
+        app,
+        case_event(
+            CompletionReported,
+            pid,
+            "COMPLETION_REPORTED",
+            completed_on=DUE,
+            reported_on=DUE,
+            report_due=DUE,
+            late=False,
+            after_stop=False,
+            results_vs_targets=[{"target": "t", "result": "r"}],
+            resources_used={},
+            damage={"occurred": False},
+            evaluation_due=DUE,
+        ),
+    )
+    assert app.status_for(DIRECTOR, pid)["implementation"] == "completed"
+    _note(app, case_event(CaseClosed, pid, "CLOSED", summary="Lưu trữ"))
+    assert app.status_for(DIRECTOR, pid)["implementation"] == "closed"
+    assert _kinds(app, pid)[-2:] == ["completion_reported", "closed"]
 
 
 def test_case_events_that_decide_nothing_only_record_the_upstream_position(
