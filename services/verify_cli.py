@@ -35,7 +35,9 @@ from shared.auditlog.verify import (
 from shared.certificate.verify import verify_certificate
 from shared.settings import Settings
 
-PUBLISHING_SERVICES = ("registration", "approval")
+PUBLISHING_SERVICES = ("registration", "approval", "reporting")
+"""The services that keep a verifiable log: the two that publish proposal events, and
+reporting, whose archive is one (issue #12 §6)."""
 PARALLEL_FROM = 100_000
 """Stores at least this large are hashed by worker processes (one per core, up to 4)."""
 

@@ -100,6 +100,7 @@ class OutboxRelay:
         halt: ServiceHalt | None = None,
         diverged_recheck_seconds: float = 30.0,
         journal: Journal | None = None,
+        log_heads: bool = True,
     ) -> None:
         self.app = app
         self.service = service
@@ -129,6 +130,9 @@ class OutboxRelay:
             self.halt.watch(HaltKind.LOG_TAMPERED, lambda: audit.tampered)
         self.diverged_recheck_seconds = diverged_recheck_seconds
         self.journal = journal
+        self.log_heads = log_heads
+        """Stamp each published event with its log head (`d73-log-*`), for a witness that
+        follows the log leaf by leaf; reporting's own log is checked by its checkpoints only."""
         """Where every stored event is also published as stored (`shared.journal`)."""
         self._failing: tuple[int, int] = (0, 0)
         """(position, failures in a row) of the event the relay could not publish."""
@@ -159,7 +163,7 @@ class OutboxRelay:
         while True:
             try:
                 if self.journal is not None:
-                    await self._recover(js)
+                    await self.recover(js)
                 last = await self.last_published_message(js)
                 self.position = position_of(last)
                 self._unpublished_leaves.clear()
@@ -201,8 +205,9 @@ class OutboxRelay:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
 
-    async def _recover(self, js: JetStreamContext) -> None:
-        """A store restored from a backup takes back, from the journal, what it lost."""
+    async def recover(self, js: JetStreamContext) -> None:
+        """A store restored from a backup takes back, from the journal, what it lost (the
+        runtime calls it before its consumers start; the relay again before it follows)."""
         journal = self.journal
         assert journal is not None
         max_id = await anyio.to_thread.run_sync(self.app.recorder.max_notification_id)
@@ -344,11 +349,11 @@ class OutboxRelay:
         domain_event = self.app.mapper.to_domain_event(notification)
         event = self.translate(domain_event, notification.id)
         if event is None:
-            if head is not None:
+            if head is not None and self.log_heads:
                 self._unpublished_leaves.append(head.leaf)
             return
         body, headers = encode(event, self.service)
-        if head is not None:
+        if head is not None and self.log_heads:
             headers.update(head.headers(self._unpublished_leaves))
         position, failures = self._failing
         self._failing = (notification.id, failures + 1 if position == notification.id else 1)

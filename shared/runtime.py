@@ -46,6 +46,7 @@ from shared.settings import Settings
 from shared.subjects import (
     AUDIT_STREAM,
     DEADLETTER_STREAM,
+    JOURNAL_OF_SERVICE,
     STREAM_OF_SERVICE,
     STREAMS,
     StreamSpec,
@@ -158,9 +159,12 @@ class ServiceRuntime:
         background: Sequence[Callable[[], Coroutine[Any, Any, None]]] = (),
         stream: StreamSpec | None = None,
         relay_topics: Sequence[str] = (),
+        audited: bool = False,
     ) -> None:
-        """`stream`: the stream the relay publishes to, for a service that keeps no audit log
-        (reporting); a service of `STREAM_OF_SERVICE` publishes to its own and keeps one."""
+        """`stream`: the stream the relay publishes to, for a service not of
+        `STREAM_OF_SERVICE` (reporting). A service of `STREAM_OF_SERVICE` publishes to its own
+        and keeps a verifiable log; another keeps one when `audited` (reporting's archive:
+        issue #12 §6), its relay then reading every stored event instead of `relay_topics`."""
         self.service = service
         self.settings = settings
         self.app = app
@@ -185,7 +189,8 @@ class ServiceRuntime:
         """Why the service refuses commands, if it does (`shared.halt`)."""
         self._announced: set[tuple[str, str]] = set()
         own = stream or STREAM_OF_SERVICE.get(service)
-        audited = service in STREAM_OF_SERVICE and translate is not None
+        publishing = service in STREAM_OF_SERVICE
+        audited = (publishing or audited) and translate is not None
         self.audit_log = ServiceLog.for_settings(service, app, settings) if audited else None
         """The service's verifiable log (issue #6): every service publishing proposal events
         keeps one."""
@@ -197,10 +202,11 @@ class ServiceRuntime:
                 own,
                 translate,
                 audit=self.audit_log,
-                topics=relay_topics,
+                topics=() if audited else relay_topics,
                 poll_seconds=settings.relay_poll_seconds,
                 halt=self.halt,
-                journal=Journal(service, app) if self.audit_log is not None else None,
+                journal=Journal(service, app) if service in JOURNAL_OF_SERVICE else None,
+                log_heads=publishing,
             )
             if own is not None and translate is not None
             else None
@@ -284,6 +290,12 @@ class ServiceRuntime:
             self.settings.stream_replicas,
             secured=self.settings.nats_user is not None,
         )
+        if self.relay is not None and self.relay.journal is not None:
+            # Before any consumer writes: a restored store takes back what it lost first.
+            try:
+                await self.relay.recover(self._js)
+            except Exception as error:  # the relay tries again, and halts if it must
+                log.error("%s could not recover from its journal yet: %s", self.service, error)
         await self.broker.start()
         if self.relay is not None:
             self.halt.halt(HaltKind.STARTING, "the relay has not checked the store yet")

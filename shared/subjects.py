@@ -83,7 +83,11 @@ def _journal(service: str) -> StreamSpec:
     )
 
 
-JOURNAL_OF_SERVICE = {service: _journal(service) for service in ("registration", "approval")}
+JOURNAL_OF_SERVICE = {
+    service: _journal(service) for service in ("registration", "approval", "reporting")
+}
+"""Every service that keeps a verifiable log journals its store: reporting's archive too, so
+that a reporting store restored or lost is taken back as it was signed (issue #12 §2, §6)."""
 STREAMS: tuple[StreamSpec, ...] = (
     REGISTRATION_STREAM,
     APPROVAL_STREAM,

@@ -165,6 +165,8 @@ class ReportingApplication(ServiceApplication):
                 "service": observed.service,
                 "position": observed.head.tree_size,
                 "root_hash": observed.head.root.hex(),
+                "leaf_index": observed.head.leaf_index,
+                "leaf_hash": observed.head.leaves[-1].hex(),
             }
         try:
             archive.archive(entry)
@@ -184,6 +186,11 @@ class ReportingApplication(ServiceApplication):
     def _witness_checkpoint(self, body: Mapping[str, Any], tracking: Tracking) -> bool:
         watch = self._gap_before(tracking, str(body.get("id")))
         service = str(body["service"])
+        if service == self.name:
+            # Its own archive's checkpoints: a witness does not witness itself; they stay on
+            # D73_AUDIT for `d73 verify reporting --witnessed` and other witnesses.
+            self.record(watch, tracking=tracking)
+            return False
         log = self._witness_record(WitnessedLog, service)
         leaves = self._witness_record(WitnessedLeaves, service)
         entry = {

@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from services.reporting.api import audit, history, reports
 from services.reporting.application import ReportingApplication, WitnessKeys
 from services.reporting.consumers import ArchivingConsumer, CheckpointWitness
-from services.reporting.publishing import WITNESS_TOPICS, translate
+from services.reporting.publishing import translate
 from services.reporting.queries import ReportQueries
 from shared.auditlog.keys import (
     ServiceKeys,
@@ -121,7 +121,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         consumers=list(consumers),
         background=[follow_archive(app), load_witness_key(witness_keys)],
         stream=REPORTING_STREAM,
-        relay_topics=WITNESS_TOPICS,
+        audited=True,  # its archive is a verifiable log too (issue #12 §6)
     )
     service = create_service_app(
         runtime=runtime,

@@ -561,15 +561,7 @@ class ServiceLog:
             latest = self._latest
             if latest is None:
                 raise LookupError(f"{self.service} has signed no checkpoint yet")
-            bundle: dict[str, Any] = {
-                "format": BUNDLE_FORMAT,
-                "service": self.service,
-                "public_keys": [
-                    {"key_id": key_id(key), "public_key": public_key_b64(key)}
-                    for key in self.keys.trusted.values()
-                ],
-                "witness_keys": [],
-            }
+            bundle = self._bundle_head()
             if full:
                 if latest.tree_size > MAX_BUNDLE_ENTRIES:
                     raise ValueError(
@@ -590,35 +582,65 @@ class ServiceLog:
                     f"positions {first}..{last} are not within 1..{latest.tree_size}, "
                     "the latest checkpoint"
                 )
-            if last - first + 1 > MAX_BUNDLE_ENTRIES:
-                raise ValueError(f"at most {MAX_BUNDLE_ENTRIES} positions per bundle")
-            chosen = [latest]
-            if since is not None:
-                chosen = [cp for cp in self._table_all() if since <= cp.tree_size] or chosen
-            bundle["checkpoints"] = [cp.to_dict() for cp in chosen]
-            selected = []
-            for position in range(first, last + 1):
-                path = self._tree.inclusion_proof(position - 1, latest.tree_size)
-                selected.append(
-                    {
-                        "entry": decode_entry(self._entry_at(position)),
-                        "leaf_index": position - 1,
-                        "tree_size": latest.tree_size,
-                        "inclusion_path": proof_to_hex(path),
-                    }
-                )
-            bundle["selected"] = selected
-            bundle["consistency_proofs"] = [
+            return self._selected_bundle(bundle, range(first, last + 1), since)
+
+    def bundle_of(self, positions: Sequence[int]) -> dict[str, Any]:
+        """An audit bundle of the entries at `positions` (any, not a range), each proved against
+        the latest checkpoint: what an auditor's export of one proposal carries."""
+        self._ensure_servable()
+        with self._lock, self._store_checked():
+            self._ensure_servable()
+            latest = self._latest
+            if latest is None:
+                raise LookupError(f"{self.service} has signed no checkpoint yet")
+            wanted = sorted({p for p in positions if 1 <= p <= latest.tree_size})
+            return self._selected_bundle(self._bundle_head(), wanted, None)
+
+    def _selected_bundle(
+        self, bundle: dict[str, Any], positions: Sequence[int], since: int | None
+    ) -> dict[str, Any]:
+        latest = self._latest
+        assert latest is not None
+        if len(positions) > MAX_BUNDLE_ENTRIES:
+            raise ValueError(f"at most {MAX_BUNDLE_ENTRIES} positions per bundle")
+        chosen = [latest]
+        if since is not None:
+            chosen = [cp for cp in self._table_all() if since <= cp.tree_size] or chosen
+        bundle["checkpoints"] = [cp.to_dict() for cp in chosen]
+        selected = []
+        for position in positions:
+            path = self._tree.inclusion_proof(position - 1, latest.tree_size)
+            selected.append(
                 {
-                    "first_size": older.tree_size,
-                    "second_size": newer.tree_size,
-                    "path": proof_to_hex(
-                        self._tree.consistency_proof(older.tree_size, newer.tree_size)
-                    ),
+                    "entry": decode_entry(self._entry_at(position)),
+                    "leaf_index": position - 1,
+                    "tree_size": latest.tree_size,
+                    "inclusion_path": proof_to_hex(path),
                 }
-                for older, newer in pairwise(chosen)
-            ]
-            return bundle
+            )
+        bundle["selected"] = selected
+        bundle["consistency_proofs"] = [
+            {
+                "first_size": older.tree_size,
+                "second_size": newer.tree_size,
+                "path": proof_to_hex(
+                    self._tree.consistency_proof(older.tree_size, newer.tree_size)
+                ),
+            }
+            for older, newer in pairwise(chosen)
+        ]
+        return bundle
+
+    def _bundle_head(self) -> dict[str, Any]:
+        return {
+            "format": BUNDLE_FORMAT,
+            "service": self.service,
+            "public_keys": [
+                {"key_id": key_id(key), "public_key": public_key_b64(key)}
+                for key in self.keys.trusted.values()
+            ],
+            "witness_keys": [],
+        }
 
     def _table_all(self) -> Iterator[Checkpoint]:
         size = -1

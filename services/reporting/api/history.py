@@ -6,9 +6,12 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from services.reporting.api.access import Reporting, may_read_history, not_allowed
+from services.reporting.domain.archive import ProposalArchive
+from shared.auditlog.api import log_unavailable
+from shared.auditlog.log import LogNotReady, LogTampered, ServiceLog
 from shared.contracts.bounds import MAX_NAME_CHARS
 from shared.identity import Actor
 from shared.web import CurrentActor, Problem
@@ -25,14 +28,54 @@ def _entries(reporting: Reporting, proposal_id: UUID, actor: Actor) -> list[dict
     return entries
 
 
+WithProof = Annotated[
+    bool,
+    Query(
+        description=(
+            "Also `proof`: an audit bundle proving each archived event in reporting's signed "
+            "log (its stored form, with an inclusion proof to the latest checkpoint); save it "
+            "and check it offline with `d73 verify-bundle`"
+        )
+    ),
+]
+
+
+def _proof(request: Request, reporting: Reporting, proposal_id: UUID) -> dict[str, Any]:
+    """The bundle of the proposal's archive in reporting's own log (issue #12 §6)."""
+    audit: ServiceLog | None = request.app.state.runtime.audit_log
+    if audit is None:
+        raise Problem(404, "No log", "This reporting keeps no verifiable log")
+    archive_id = ProposalArchive.create_id(proposal_id)
+    version: int = reporting.repository.get(archive_id).version
+    try:
+        positions = audit.positions_of(archive_id, range(1, version + 1))
+        return audit.bundle_of(list(positions.values()))
+    except (LogNotReady, LogTampered) as error:
+        raise log_unavailable(error) from None
+    except LookupError as error:
+        raise Problem(
+            409, "Nothing signed yet", str(error), type_="/problems/no-checkpoint"
+        ) from None
+
+
 @router.get(
     "/proposals/{proposal_id}/history",
     summary="The merged history of one proposal across services, in arrival order",
 )
 def proposal_history(
-    proposal_id: UUID, actor: CurrentActor, reporting: Reporting
+    request: Request,
+    proposal_id: UUID,
+    actor: CurrentActor,
+    reporting: Reporting,
+    proof: WithProof = False,
 ) -> dict[str, Any]:
-    return {"proposal_id": str(proposal_id), "events": _entries(reporting, proposal_id, actor)}
+    body: dict[str, Any] = {
+        "proposal_id": str(proposal_id),
+        "events": _entries(reporting, proposal_id, actor),
+    }
+    if proof:
+        body["proof"] = _proof(request, reporting, proposal_id)
+    return body
 
 
 @router.get(
@@ -40,10 +83,20 @@ def proposal_history(
     summary="Diễn biến hồ sơ: who did what, when, on which legal basis, with which documents",
 )
 def proposal_timeline(
-    proposal_id: UUID, actor: CurrentActor, reporting: Reporting
+    request: Request,
+    proposal_id: UUID,
+    actor: CurrentActor,
+    reporting: Reporting,
+    proof: WithProof = False,
 ) -> dict[str, Any]:
     _entries(reporting, proposal_id, actor)
-    return {"proposal_id": str(proposal_id), "timeline": reporting.timeline(proposal_id)}
+    body: dict[str, Any] = {
+        "proposal_id": str(proposal_id),
+        "timeline": reporting.timeline(proposal_id),
+    }
+    if proof:
+        body["proof"] = _proof(request, reporting, proposal_id)
+    return body
 
 
 @router.get(

@@ -360,6 +360,8 @@ class WitnessedLog(Aggregate):
 
     def service_halted(self, alarm: Mapping[str, Any], upstream_seq: int, at: str) -> None:
         """The service's own alarm: it refuses commands until an operator acts."""
+        if any(kept.get("event_id") == str(alarm.get("id")) for kept in self.alarms):
+            return  # the same alarm delivered again (a replay from the stream)
         detail = f"{alarm.get('kind')}: {alarm.get('detail')}"
         where = {
             "halt": str(alarm.get("kind")),
