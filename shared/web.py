@@ -96,9 +96,14 @@ def problem_response(
 
 
 def _title_of(error: Exception) -> str:
-    """The first line of the error class's docstring, without any "(HTTP nnn)" note."""
-    first = (type(error).__doc__ or "Refused").strip().splitlines()[0]
-    return re.sub(r"\s*\(HTTP \d{3}\)", "", first).strip()
+    """The first sentence of the error class's docstring, without any "(HTTP nnn)" note.
+
+    A docstring wraps at the line length, so its first line can stop mid-sentence: the first
+    paragraph is joined before the sentence is cut at its end (". " or a closing colon)."""
+    paragraph = (type(error).__doc__ or "Refused").strip().split("\n\n", 1)[0]
+    joined = " ".join(line.strip() for line in paragraph.splitlines())
+    sentence = re.split(r"(?<=[.:;])\s", joined, maxsplit=1)[0].rstrip(".:; ")
+    return re.sub(r"\s*\(HTTP \d{3}\)", "", sentence).strip()
 
 
 def _error_slug(error: Exception) -> str:

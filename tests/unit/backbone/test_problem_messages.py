@@ -152,3 +152,22 @@ def test_raised_problems_and_http_errors_are_translated_too() -> None:
     assert client.get("/nowhere", headers={"Accept-Language": "en"}).json()["title"] == (
         "Not Found"
     )
+
+
+def test_a_title_from_a_docstring_is_never_cut_mid_sentence() -> None:
+    """A docstring wraps at the line length: the title is its whole first sentence."""
+    from shared.web import _title_of
+
+    class LongRefusal(Exception):
+        """The competent authority's case refuses this command because the plan was not
+        received as complete (HTTP 409). Nothing else is said here.
+        """
+
+    class Short(Exception):
+        """Not allowed (HTTP 403)"""
+
+    assert _title_of(LongRefusal()) == (
+        "The competent authority's case refuses this command because the plan was not "
+        "received as complete"
+    )
+    assert _title_of(Short()) == "Not allowed"
