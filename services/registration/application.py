@@ -133,7 +133,12 @@ class RegistrationApplication(ServiceApplication):
         submit: bool = False,
         idempotency: Idempotency | None = None,
     ) -> Proposal:
-        """Start a draft; with `submit`, a finished plan is drafted and submitted in one commit."""
+        """Start a draft; with `submit`, a finished plan is drafted and submitted in one commit.
+
+        Only an official acting as a proposer drafts (issue #11.4): an auditor's or a clerk's
+        token cannot start a proposal in its holder's name."""
+        if not actor.has_role(Role.PROPOSER.value):
+            raise NotAllowed("drafting a proposal needs the proposer role")
 
         def command() -> Proposal:
             at = self.clock()
