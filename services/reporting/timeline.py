@@ -76,6 +76,21 @@ def document_refs(body: Mapping[str, Any]) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+_LEGAL_DATE_KEYS = ("received_on", "supplemented_on", "start_date", "completed_on")
+
+
+def legal_date(body: Mapping[str, Any]) -> str | None:
+    """The step's legal date (plan received, meeting held, start, completion…) when the event
+    records one apart from the moment it was entered; None otherwise."""
+    vote = body.get("vote")
+    if isinstance(vote, Mapping) and vote.get("held_on"):
+        return str(vote["held_on"])
+    for key in _LEGAL_DATE_KEYS:
+        if body.get(key):
+            return str(body[key])
+    return None
+
+
 def timeline_of(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Entries merged by when they happened; ties keep each stream's own order."""
     ordered = sorted(
@@ -90,10 +105,16 @@ def timeline_of(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for entry in ordered:
         body = entry["body"]
         actor = entry.get("actor") or {}
+        day = local_day(entry["occurred_at"])
+        legal = legal_date(body)
         lines.append(
             {
                 "occurred_at": entry["occurred_at"],
-                "local_day": local_day(entry["occurred_at"]),
+                "local_day": day,
+                # Entered after its legal date: allowed, and shown (never moves a deadline).
+                "legal_date": legal,
+                "entered_late": bool(body.get("entered_late"))
+                or (legal is not None and legal < str(day)),
                 "service": SERVICE_OF_STREAM.get(entry.get("upstream_stream", ""), "?"),
                 "type": entry["type"],
                 "what": EVENT_NAMES_VI.get(entry["type"], entry["type"]),

@@ -212,3 +212,28 @@ def test_events_of_unknown_kinds_only_move_the_state() -> None:
     facts, items, _ = run(submitted(), opened(), future)
     assert facts.case_state == "UNDER_REVIEW"
     assert items == [("2025-01-20", "submitted", 1), ("2025-01-20", "opened", 1)]
+
+
+def test_a_step_entered_after_its_legal_date_is_flagged_in_the_timeline() -> None:
+    """Legal dates: a meeting held on 3 June but entered on 10 June is shown as entered late,
+    with its legal date; a step entered on its own day is not."""
+    from services.reporting.timeline import timeline_of
+
+    def entry(at: str, body: dict[str, object], seq: int) -> dict[str, object]:
+        return {
+            "occurred_at": at,
+            "type": "d73.case.approval-meeting-held.v1",
+            "body": body,
+            "event_id": f"e{seq}",
+            "upstream_stream": "D73_APPROVAL",
+            "upstream_seq": seq,
+        }
+
+    late, timely = timeline_of(
+        [
+            entry("2024-06-10T03:00:00+00:00", {"vote": {"held_on": "2024-06-03"}}, 1),
+            entry("2024-06-11T03:00:00+00:00", {"start_date": "2024-06-11"}, 2),
+        ]
+    )
+    assert (late["legal_date"], late["entered_late"]) == ("2024-06-03", True)
+    assert (timely["legal_date"], timely["entered_late"]) == ("2024-06-11", False)
