@@ -51,12 +51,9 @@ REVIEWER_ROLES = (
     Role.AUDITOR.value,
     Role.ADMIN.value,
 )
-"""Who may download a submitted proposal's files besides its proposer.
-
-Registration does not know a case's parties (approval owns the authority rules), and approval
-officers and auditors need the files the submitted plan lists; so the gate is the role, and only
-files in the plan as submitted or supplemented — never a draft's, never one waiting for an answer.
-"""
+"""The roles that may download a submitted proposal's files besides its proposer, and only as
+parties of its routing (`is_party_reviewer`): files in the plan as submitted or supplemented —
+never a draft's, never one waiting for an answer."""
 
 
 class ProposalNotFound(Exception):
@@ -65,6 +62,17 @@ class ProposalNotFound(Exception):
 
 class AttachmentNotFound(Exception):
     """This proposal lists no file with that SHA-256, or its content is not stored here."""
+
+
+def is_party_reviewer(actor: Actor, routing: Mapping[str, Any] | None) -> bool:
+    """Auditors and admins, or a reviewer of the case's parties: the deciding authority (its
+    head, or an official of its unit) or the intake unit (issue #11.4) — not every unit head."""
+    if actor.has_role(Role.AUDITOR.value, Role.ADMIN.value):
+        return True
+    if not actor.has_role(*REVIEWER_ROLES) or not routing:
+        return False
+    parties = {routing.get("recipient_unit_id"), routing.get("intake_unit_id")}
+    return actor.user_id == routing.get("decider_id") or actor.unit_id in parties - {None}
 
 
 def utc_now() -> datetime:
@@ -271,7 +279,7 @@ class RegistrationApplication(ServiceApplication):
         proposal = self._get(proposal_id)
         if actor.user_id == proposal.proposer_id:
             metadata = proposal.attachment(sha256, include_pending=True)
-        elif actor.has_role(*REVIEWER_ROLES) and proposal.status != ProposalStatus.DRAFT:
+        elif is_party_reviewer(actor, proposal.routing) and proposal.status != ProposalStatus.DRAFT:
             metadata = proposal.attachment(sha256, include_pending=False)
         else:
             raise NotAllowed(

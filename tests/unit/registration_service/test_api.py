@@ -475,3 +475,20 @@ def test_422_no_competent_authority_can_be_named(client: TestClient) -> None:
     )
     _problem(r, 422, "/problems/unroutable")
     assert client.get("/proposals", headers=chairman).json() == []
+
+
+def test_a_head_of_an_unrelated_unit_cannot_download_but_the_deciding_authority_can(
+    client: TestClient,
+) -> None:
+    pid = _draft(client, complete_plan())
+    sha = _upload(client, pid).json()["sha256"]
+    assert client.post(f"/proposals/{pid}/submit", headers=PROPOSER).status_code == 200
+    stranger = auth(
+        token_for("ct.p0018", unit_id="ct.so-y-te", position="director", roles=["unit_head"])
+    )
+    _problem(client.get(f"/proposals/{pid}/attachments/{sha}", headers=stranger), 403)
+    chairman = auth(
+        token_for("ct.p0001", unit_id="ct.ubnd-tp", position="chairman", roles=["city_committee"])
+    )
+    got = client.get(f"/proposals/{pid}/attachments/{sha}", headers=chairman)
+    assert (got.status_code, got.content) == (200, PDF)
