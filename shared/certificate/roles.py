@@ -183,13 +183,35 @@ def chain_problems(roles: Sequence[Role]) -> list[str]:
     return problems
 
 
-def establishing(events: Sequence[tuple[str | None, Mapping[str, Any]]]) -> list[tuple[int, Role]]:
+def establishing(
+    events: Sequence[tuple[str | None, Mapping[str, Any]]], official_id: str | None = None
+) -> list[tuple[int, Role]]:
     """The events that establish protection, as (index, role), from a case's history in version
-    order (the name and state of each event), up to its last protection determination.
+    order (the name and state of each event), up to the last protection determination of one
+    official: `official_id`, by default the proposer the case was opened for. Each official who
+    proposed or implemented has their own determination (Art 11); the others' are left out.
 
     Raises `LookupError` when the history holds no determination, or no complete chain to it.
     """
-    roles = [role_of(name, state) for name, state in events]
+    if official_id is None:
+        official_id = next(
+            (
+                str(state["proposer"].get("user_id"))
+                for name, state in events
+                if name == "Opened" and isinstance(state.get("proposer"), Mapping)
+            ),
+            None,
+        )
+    roles = [
+        None
+        if role is Role.PROTECTION_DETERMINED
+        and official_id is not None
+        and state.get("official_id") not in (None, official_id)
+        else role
+        for role, (_, state) in zip(
+            (role_of(name, state) for name, state in events), events, strict=True
+        )
+    ]
     determinations = [i for i, role in enumerate(roles) if role is Role.PROTECTION_DETERMINED]
     if not determinations:
         raise LookupError("the case has no protection determination")

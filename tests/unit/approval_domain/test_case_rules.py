@@ -1066,3 +1066,19 @@ def test_every_event_is_self_contained() -> None:
         assert stamp["actor"]["user_id"]
         assert CaseState(stamp["state"])
     assert events[-1].stamp["state"] == "CLOSED"  # type: ignore[attr-defined]
+
+
+def test_art11_the_proposers_certificate_chain_leaves_out_an_implementers_determination() -> None:
+    """Each official's own determination: the proposer's certificate rests on the proposer's,
+    an implementer's on theirs."""
+    from shared.certificate.roles import Role, establishing
+
+    case = drive_to(CaseState.RECOGNIZED)
+    _determine(case)
+    _determine(case, official_id=CO_IMPLEMENTER)
+    history = [(type(e).__name__, vars(e)) for e in case.collect_events()]
+    for official in (None, CO_IMPLEMENTER):
+        chosen = establishing(history, official)
+        (index,) = [i for i, role in chosen if role is Role.PROTECTION_DETERMINED]
+        expected = PROPOSER if official is None else official
+        assert history[index][1]["official_id"] == expected
