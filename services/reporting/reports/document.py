@@ -108,6 +108,16 @@ def days(value: int | None) -> str:
     return "—" if value is None else f"{value} ngày làm việc"
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What makes a spreadsheet read a text cell as a formula (CSV injection, OWASP)."""
+
+
+def spreadsheet_text(text: str) -> str:
+    """`text` as a spreadsheet shows it and never runs it: a leading `'` where it would start a
+    formula (a title "=HYPERLINK(…)" stays text in Sở Nội vụ's spreadsheet)."""
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+
+
 def kind_of(column: Column, row: Mapping[str, Any]) -> str:
     """A `mixed` column (one indicator per row) takes each row's own `kind`."""
     return str(row.get("kind", "text")) if column.kind == "mixed" else column.kind

@@ -132,12 +132,23 @@ def _chart(sheet: Worksheet, table: Table) -> None:
     sheet.add_chart(chart, f"{get_column_letter(len(keys) + 2)}3")
 
 
+def _no_formulas(workbook: Workbook) -> None:
+    """Every text stays text: openpyxl takes a value starting with `=` for a formula, so a
+    title such as "=HYPERLINK(…)" would run in the reader's spreadsheet (issue #11 §6)."""
+    for sheet in workbook.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if cell.data_type == "f":
+                    cell.data_type = "s"
+
+
 def render_xlsx(document: Document) -> bytes:
     workbook = Workbook()
     _cover(workbook.active, document)
     used = {"báo cáo"}
     for table in document.tables():
         _table_sheet(workbook.create_sheet(_sheet_name(table, used)), table)
+    _no_formulas(workbook)
     workbook.properties.title = document.title
     workbook.properties.creator = "D73 – Sở Nội vụ thành phố Cần Thơ"
     out = io.BytesIO()

@@ -3,6 +3,7 @@ laid out by fpdf2, looked at as images (pdftoppm) and read back (pdftotext)."""
 
 from __future__ import annotations
 
+import csv
 import io
 from datetime import date
 from pathlib import Path
@@ -12,6 +13,13 @@ from openpyxl import load_workbook
 
 from services.reporting.domain.periods import Period
 from services.reporting.queries import ReportQueries
+from services.reporting.reports.document import (
+    FORMULA_STARTS,
+    Column,
+    Document,
+    Table,
+    Text,
+)
 from services.reporting.reports.names import number_line, signer_title
 from services.reporting.reports.render_csv import render_csv
 from services.reporting.reports.render_pdf import render_pdf
@@ -110,3 +118,36 @@ def test_pdf_overdue_list_is_an_unsigned_list_that_stays_inside_its_margins(
     assert "khoản 1 Điều 8 Nghị định số 73/2023/NĐ-CP" in text, "citations in legal form"
     for code in ("ND73", "Art 8", "§", "rule set"):
         assert code not in text, code
+
+
+HOSTILE = ('=HYPERLINK("http://x","bấm")', "+1+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1")
+
+
+def _hostile_document() -> Document:
+    columns = (Column("title", "Đề xuất"), Column("count", "Số", kind="int"))
+    rows = tuple({"title": text, "count": -5} for text in HOSTILE)
+    return Document(
+        kind="overdue",
+        file_stem="x",
+        title="=CMD()",
+        subtitle="",
+        superior="",
+        issuer="",
+        place_date="",
+        sections=(Text("@heading", ("- gạch đầu dòng",)), Table("+bảng", columns, rows)),
+    )
+
+
+def test_csv_cells_that_would_be_formulas_are_neutralised() -> None:
+    lines = render_csv(_hostile_document()).decode("utf-8-sig").splitlines()
+    cells = [cell for row in csv.reader(lines) for cell in row]
+    assert not [cell for cell in cells if cell.startswith(FORMULA_STARTS) and cell != "-5"]
+    assert '\'=HYPERLINK("http://x","bấm")' in cells
+    assert "-5" in cells, "numbers stay numbers"
+
+
+def test_xlsx_has_no_formula_cells_only_the_texts() -> None:
+    book = load_workbook(io.BytesIO(render_xlsx(_hostile_document())))
+    cells = [cell for sheet in book.worksheets for row in sheet.iter_rows() for cell in row]
+    assert not [cell.coordinate for cell in cells if cell.data_type == "f"]
+    assert {cell.value for cell in cells} >= set(HOSTILE[:-1])  # XML keeps CR as LF
