@@ -460,7 +460,14 @@ def show_legal_basis(
     typer.echo(legal_basis_markdown(), nl=False)
 
 
+OWNER_ONLY = 0o077
+"""The umask of every d73 command: stores, keys, attachments and logs it writes are readable by
+its own user only (0600 files, 0700 directories — issue #11 §6); nats-server, started from
+here, inherits it."""
+
+
 def main() -> None:
+    os.umask(OWNER_ONLY)
     cli()
 
 

@@ -54,7 +54,7 @@ def database_name(settings: Settings, service: str) -> str:
 def store_env(service: str, settings: Settings) -> dict[str, str]:
     """The eventsourcing environment for one service's own store."""
     if settings.persistence is Persistence.SQLITE:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         return {
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": str(settings.data_dir / f"{service}.sqlite"),

@@ -119,7 +119,7 @@ class FileAttachmentStore:
             return False
         finally:
             spool.discard()
-        os.chmod(final, 0o444)
+        os.chmod(final, 0o400)  # never changed again, and read by registration only
         directory = os.open(final.parent, os.O_RDONLY)
         try:
             os.fsync(directory)

@@ -129,3 +129,12 @@ def test_bad_inputs_are_refused_and_the_suite_keeps_serving(suite: Suite) -> Non
         timeline = client.get(f"{reporting}/proposals/{proposal_id}/timeline", headers=proposer)
         assert timeline.status_code == 200
         assert json.dumps(timeline.json(), ensure_ascii=False)
+
+    # What the services wrote (stores, keys, attachments, logs) is their user's alone.
+    harness_logs = {
+        suite.data_dir / f"{name}.log" for name in ("registration", "approval", "reporting")
+    }
+    written = [path for path in suite.data_dir.rglob("*") if path not in harness_logs]
+    assert written
+    shared = [str(path) for path in written if path.stat().st_mode & 0o077]
+    assert shared == []
