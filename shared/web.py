@@ -30,7 +30,7 @@ from shared import messages
 from shared import problem_texts as texts
 from shared.apidocs import install_offline_docs
 from shared.contracts.bounds import MAX_JSON_BODY_BYTES
-from shared.eventstore import ServiceApplication
+from shared.eventstore import ServiceApplication, check_store_writable
 from shared.halt import ServiceHalt
 from shared.idempotency import (
     Idempotency,
@@ -39,6 +39,7 @@ from shared.idempotency import (
 )
 from shared.identity import Actor, TokenError, TokenVerifier
 from shared.metrics import HttpMetrics, exposition
+from shared.openapi_problems import install_problem_openapi
 from shared.runtime import ServiceRuntime
 from shared.settings import Settings
 from shared.tracing import configure_tracing
@@ -358,11 +359,14 @@ def operations_router(runtime: ServiceRuntime) -> APIRouter:
             "development": runtime.settings.development,
         }
 
-    @router.get("/readyz", summary="Readiness: event store and NATS reachable")
+    @router.get(
+        "/readyz",
+        summary="Readiness: the event store takes a write, NATS is reachable, commands are taken",
+    )
     async def readyz() -> JSONResponse:
         checks: dict[str, str] = {}
         try:
-            await anyio.to_thread.run_sync(runtime.app.recorder.max_notification_id)
+            await anyio.to_thread.run_sync(check_store_writable, runtime.app)
             checks["store"] = "ok"
         except Exception as error:
             checks["store"] = f"failing: {type(error).__name__}"
@@ -428,12 +432,12 @@ SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
 """On every response (issue #11 §6): no sniffing, no framing, no referrer leaks."""
 API_CSP = b"default-src 'none'; frame-ancestors 'none'"
 HTML_CSP = (
-    b"default-src 'none'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    b"style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    b"img-src 'self' data: https://fastapi.tiangolo.com; connect-src 'self'; "
+    b"default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    b"img-src 'self' data:; connect-src 'self'; "
     b"frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 )
-"""The interactive API docs load Swagger UI from its CDN; nothing else may run."""
+"""The interactive API docs run Swagger UI from this service (its inline start script too);
+nothing from elsewhere may run."""
 
 
 def body_limit_of(app: FastAPI, scope: Scope) -> int:
@@ -548,6 +552,11 @@ def create_service_app(
     for router in routers:
         limited.append(router if isinstance(router, tuple) else (router, MAX_JSON_BODY_BYTES))
     app.state.body_limits = limited
+    operation_limits: dict[tuple[str, str], int] = {}
     for router, limit in limited:
         app.include_router(router, max_body_size=limit)
+        for route in router.routes:
+            for method in getattr(route, "methods", None) or ():
+                operation_limits[(method.lower(), getattr(route, "path", ""))] = limit
+    install_problem_openapi(app, lambda method, path: operation_limits.get((method, path)))
     return app

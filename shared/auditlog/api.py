@@ -63,7 +63,11 @@ def _require_auditor(actor: Actor) -> None:
 
 def audit_router(audit: ServiceLog) -> APIRouter:
     """`/audit/...` endpoints over one service's log."""
-    router = APIRouter(prefix="/audit", tags=["audit"])
+    router = APIRouter(
+        prefix="/audit",
+        tags=["audit"],
+        responses={503: {"description": "The log is being rebuilt, or failed its checks"}},
+    )
 
     @router.get("/public-key", summary="The Ed25519 keys that sign this service's checkpoints")
     def public_key() -> dict[str, Any]:
@@ -171,6 +175,7 @@ def audit_router(audit: ServiceLog) -> APIRouter:
     @router.get(
         "/bundle",
         summary="An audit bundle that `d73 verify-bundle` checks offline (auditors)",
+        responses={409: {"description": "The service has signed no checkpoint yet"}},
     )
     def bundle(
         actor: CurrentActor,

@@ -46,6 +46,20 @@ FILES: dict[str, tuple[str, str, Callable[[Document], bytes]]] = {
     ),
     "pdf": ("application/pdf", "pdf", render_pdf),
 }
+
+
+def file_responses(*formats: str) -> dict[int | str, dict[str, Any]]:
+    """The 200 of a report in JSON or as a file (`format`), and its 503 when no PDF font."""
+    content: dict[str, Any] = {"application/json": {"schema": {"type": "object"}}}
+    for output in formats:
+        media_type = FILES[output][0].split(";")[0]
+        content[media_type] = {"schema": {"type": "string", "format": "binary"}}
+    return {
+        200: {"description": "The report, in the asked `format`", "content": content},
+        503: {"description": "No Vietnamese font for PDF on this server"},
+    }
+
+
 AsOf = Annotated[
     date | None, Query(description="The day the report is dated (default: today in Vietnam)")
 ]
@@ -109,7 +123,11 @@ def statistics(
     return queries.statistics(_period(period), unit=unit, level=level)
 
 
-@router.get("/reports/overdue", summary="Danh sách quá hạn: what is late, by whom, since when")
+@router.get(
+    "/reports/overdue",
+    summary="Danh sách quá hạn: what is late, by whom, since when",
+    responses=file_responses("csv", "xlsx"),
+)
 def overdue_report(
     actor: CurrentActor,
     queries: Queries,
@@ -129,6 +147,7 @@ def overdue_report(
 @router.get(
     "/reports/annual-review/{unit_id}",
     summary="Báo cáo rà soát, tổng kết hằng năm of one agency (Plan 88 IV.1.d)",
+    responses=file_responses("csv", "xlsx", "pdf"),
 )
 def annual_review(
     unit_id: str,
@@ -150,6 +169,7 @@ def annual_review(
 @router.get(
     "/reports/city-summary",
     summary="Báo cáo của Sở Nội vụ gửi UBND thành phố for a quarter or a year (Plan 88 IV.2.a)",
+    responses=file_responses("csv", "xlsx", "pdf"),
 )
 def city_summary(
     actor: CurrentActor,
