@@ -6,10 +6,11 @@ tracking record of that message commit in one transaction (design.md §3).
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -35,6 +36,8 @@ from shared.tracing import CommitTraces, tracer
 
 A = TypeVar("A")
 
+log = logging.getLogger("d73.eventstore")
+
 
 class DateAsISO(Transcoding):
     type = date
@@ -45,6 +48,12 @@ class DateAsISO(Transcoding):
 
     def decode(self, data: str) -> date:
         return date.fromisoformat(data)
+
+
+LOCK_TIMEOUT_SECONDS = 10
+"""Longest a statement waits for a lock (SQLite's busy timeout, PostgreSQL's lock_timeout)."""
+READINESS_TIMEOUT_MS = 2000
+"""Longest /readyz waits for the store to take a write."""
 
 
 def database_name(settings: Settings, service: str) -> str:
@@ -58,7 +67,7 @@ def store_env(service: str, settings: Settings) -> dict[str, str]:
         return {
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": str(settings.data_dir / f"{service}.sqlite"),
-            "SQLITE_LOCK_TIMEOUT": "10",
+            "SQLITE_LOCK_TIMEOUT": str(LOCK_TIMEOUT_SECONDS),  # the busy timeout
         }
     return {
         "PERSISTENCE_MODULE": "eventsourcing.postgres",
@@ -70,7 +79,8 @@ def store_env(service: str, settings: Settings) -> dict[str, str]:
         "POSTGRES_POOL_SIZE": str(settings.postgres_pool_size),
         "POSTGRES_MAX_OVERFLOW": "4",
         "POSTGRES_CONNECT_TIMEOUT": "5",
-        "POSTGRES_LOCK_TIMEOUT": "10",
+        "POSTGRES_LOCK_TIMEOUT": str(LOCK_TIMEOUT_SECONDS),
+        "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "60",
         "POSTGRES_PRE_PING": "y",
     }
 
@@ -93,6 +103,22 @@ def ensure_postgres_database(settings: Settings, service: str) -> None:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
         if not exists:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        # Every session of the service's database carries timeouts (issue #11 §2): a statement
+        # that runs or waits too long fails, instead of holding the events table for minutes.
+        timeouts = {
+            "statement_timeout": f"{int(settings.postgres_statement_timeout_seconds * 1000)}ms",
+            "lock_timeout": f"{LOCK_TIMEOUT_SECONDS}s",
+            "idle_in_transaction_session_timeout": "60s",
+        }
+        for parameter, value in timeouts.items():
+            try:
+                conn.execute(
+                    sql.SQL("ALTER DATABASE {} SET {} = {}").format(
+                        sql.Identifier(name), sql.Identifier(parameter), sql.Literal(value)
+                    )
+                )
+            except psycopg.Error as error:  # not the database's owner: the operator sets them
+                log.warning("could not set %s on %s: %s", parameter, name, error)
 
 
 class ServiceApplication(Application[UUID]):
@@ -203,3 +229,36 @@ def events_table(app: Application[UUID]) -> EventsTable:
 
     name = sql.Identifier(recorder.datastore.schema, recorder.events_table_name).as_string()
     return EventsTable(name, "notification_id", "%s", ids_as_hex=False)
+
+
+def check_store_writable(app: Application[UUID]) -> None:
+    """Raise unless the store takes a write within `READINESS_TIMEOUT_MS` (issue #11 §2).
+
+    /readyz calls it: a store that answers reads while a writer holds its events table (or its
+    disk is full, or its file read-only) is not ready. On PostgreSQL the probe takes the events
+    table's insert lock for an instant, as every write does; on SQLite the write lock.
+    """
+    recorder: Any = app.recorder
+    table = events_table(app)
+    postgres = table.mark == "%s"
+    now = datetime.now(UTC).isoformat()
+    with recorder.datastore.transaction(commit=True) as cursor:
+        if postgres:
+            cursor.execute(f"SET LOCAL lock_timeout = '{READINESS_TIMEOUT_MS}ms'")
+            cursor.execute(f"SET LOCAL statement_timeout = '{READINESS_TIMEOUT_MS}ms'")
+            cursor.execute(f"LOCK TABLE {table.name} IN EXCLUSIVE MODE")
+        else:
+            cursor.execute(f"PRAGMA busy_timeout = {READINESS_TIMEOUT_MS}")
+        try:
+            cursor.execute(
+                "CREATE TABLE IF NOT EXISTS d73_readiness "
+                "(probe TEXT PRIMARY KEY, checked_at TEXT NOT NULL)"
+            )
+            cursor.execute(
+                f"INSERT INTO d73_readiness (probe, checked_at) VALUES ({table.mark}, "
+                f"{table.mark}) ON CONFLICT (probe) DO UPDATE SET checked_at = excluded.checked_at",
+                ("readyz", now),
+            )
+        finally:
+            if not postgres:
+                cursor.execute(f"PRAGMA busy_timeout = {LOCK_TIMEOUT_SECONDS * 1000}")

@@ -92,6 +92,11 @@ class Settings(BaseSettings):
     postgres_password: str = Field("", description="PostgreSQL password")
     postgres_db_prefix: str = Field("d73_", description="Database name = prefix + service name")
     postgres_pool_size: int = Field(2, description="Connections kept per service")
+    postgres_statement_timeout_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="Longest a PostgreSQL statement may run (lock waits: 10 s) before it fails",
+    )
     jwt_secret: str | None = Field(
         None,
         description=(

@@ -75,7 +75,8 @@ def test_unknown_proposal_is_404_and_someone_elses_is_403(registration: str) -> 
 def test_readyz_reports_nats_loss_as_503_and_recovers(
     registration: str, nats_server: NatsServer
 ) -> None:
-    assert httpx.get(f"{registration}/readyz").json()["checks"] == {"store": "ok", "nats": "ok"}
+    checks = httpx.get(f"{registration}/readyz").json()["checks"]
+    assert checks == {"store": "ok", "nats": "ok", "commands": "ok"}
     nats_server.stop()
     r = wait_until(
         lambda: (lambda x: x if x.status_code == 503 else None)(httpx.get(f"{registration}/readyz"))
