@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 from services.reporting.domain import metrics as m
 from services.reporting.domain.periods import local_day
+from shared.contracts.bounds import MAX_VND
 
 REGISTRATION_SUBMITTED = "d73.proposal.submitted.v1"
 REGISTRATION_WITHDRAWN = "d73.proposal.withdrawn.v1"
@@ -531,6 +532,10 @@ def _resources_allocated(
 ) -> None:
     funding = body.get("funding_vnd")
     amount = 0 if funding is None else int(Decimal(str(funding)))
+    if not 0 <= amount <= MAX_VND:
+        # An amount no command can give (issue #11): refused here, so the projection
+        # dead-letters this one event instead of failing on every save.
+        raise ValueError(f"funding_vnd {str(funding)[:40]} is outside 0..{MAX_VND}")
     if amount:
         items.append((day, m.FUNDING_VND, amount))
 

@@ -149,3 +149,32 @@ def test_a_year_is_the_sum_of_its_quarters(loaded: ReportingApplication, quarter
     quarters = [loaded.projections.metrics(year=2025, quarters=[q]) for q in (1, 2, 3, 4)]
     assert sum(quarters, start=type(year)()) == year
     assert loaded.projections.metrics(year=2025, quarters=[quarter]) == quarters[quarter - 1]
+
+
+def test_an_impossible_amount_is_dead_lettered_and_the_snapshot_still_saves(
+    app: ReportingApplication,
+) -> None:
+    """Issue #11: `funding_vnd: 1e308` once made every save fail ("Integer exceeds 64-bit
+    range") and reporting answer 500 for good; now that one event is dead-lettered."""
+    registration = [m for m in can_tho_2025() if m.stream == REGISTRATION][:3]
+    load(app, registration)
+    huge = {
+        "type": "d73.case.resources-allocated.v1",
+        "id": "0f0f0f0f-0000-4000-8000-0000000f00d5",
+        "proposal_id": registration[0].body["proposal_id"],
+        "case_id": registration[0].body["proposal_id"],
+        "state": "APPROVED",
+        "occurred_at": "2025-02-01T09:00:00+07:00",
+        "position": 9,
+        "equipment": [],
+        "staff": [],
+        "funding_vnd": "1e308",
+        "source_ref": "NS",
+    }
+    app.archive_body(huge, Tracking(APPROVAL, 1))
+    app.projections.catch_up()
+    app.projections.checkpoint()
+    (letter,) = app.projections.dead_letters()
+    assert letter["event_id"] == huge["id"]
+    assert "outside" in letter["reason"]
+    assert app.projections.state_counts()
