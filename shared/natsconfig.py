@@ -7,7 +7,8 @@ nats-server from its environment), so the two cannot drift.
 Accounts:
 
 - `D73`: one user per service. A service publishes only its own subjects (`d73.<service>.>`,
-  `d73.deadletter.<service>`, `d73.audit.checkpoint.<service>`), creates only its own streams
+  `d73.public.<service>.>`, `d73.deadletter.<service>`, `d73.audit.checkpoint.<service>`),
+  creates only its own streams
   and consumers and receives on a private inbox (`service_permissions`); no service may update,
   delete or purge a stream (event stores are append-only). An optional `admin` user (backups,
   restores, `d73 streams`) may do everything.
@@ -20,7 +21,10 @@ Accounts:
   imported nor sourced. Agency users cannot use the imported JetStream API directly: a
   consumer created that way could deliver into `d73.>`.
   `D73_PUBLIC` is created once by the `agencies-admin` user (see `agencies_public_stream`;
-  deploy/nats/d73-public-stream.json for `nats stream add --config`).
+  deploy/nats/d73-public-stream.json for `nats stream add --config`). It carries the public
+  view of the events (`shared.contracts.public`); the events as the services exchange them are
+  sourced into `D73_INSPECTION`, which only agencies with an inspection mandate may read
+  (`agencies_inspection_stream`; `<name> inspection` in deploy/nats/agencies.txt).
 - `SYS`: the system account (server monitoring, `nats server report`).
 
 User names are unique across accounts (nats-server identifies a user by name alone).
@@ -34,7 +38,7 @@ import argparse
 import json
 import re
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,6 +54,8 @@ from shared.subjects import (
     APPROVAL_STREAM,
     AUDIT_STREAM,
     JOURNAL_OF_SERVICE,
+    PUBLIC_APPROVAL_STREAM,
+    PUBLIC_REGISTRATION_STREAM,
     REGISTRATION_STREAM,
     REPORTING_STREAM,
     STREAMS,
@@ -65,16 +71,25 @@ AGENCIES_ADMIN_USER = "agencies-admin"
 SYSTEM_USER = "sys"
 
 PUBLIC_STREAMS: tuple[StreamSpec, ...] = (
-    REGISTRATION_STREAM,
-    APPROVAL_STREAM,
+    PUBLIC_REGISTRATION_STREAM,
+    PUBLIC_APPROVAL_STREAM,
     AUDIT_STREAM,
     REPORTING_STREAM,
 )
-"""What other agencies may read: every published event, audit checkpoint and the witness's
-cosignatures and alarms; never dead letters."""
+"""What every agency may read: the public view of every proposal event (shared.contracts.public),
+audit checkpoints and the witness's cosignatures and alarms; never dead letters."""
 PUBLIC_SUBJECTS: tuple[str, ...] = tuple(s for spec in PUBLIC_STREAMS for s in spec.subjects)
+INSPECTION_STREAMS: tuple[StreamSpec, ...] = (REGISTRATION_STREAM, APPROVAL_STREAM)
+"""The fuller tier, for agencies with an inspection mandate only: the events as the services
+exchange them (individual votes, personal identifiers, the plan's content)."""
+INSPECTION_SUBJECTS: tuple[str, ...] = tuple(
+    s for spec in INSPECTION_STREAMS for s in spec.subjects
+)
 AGENCIES_STREAM = "D73_PUBLIC"
 """The stream in the AGENCIES account that sources the public streams (history for replay)."""
+INSPECTION_STREAM = "D73_INSPECTION"
+"""The stream in the AGENCIES account that sources the inspection tier; only agencies with an
+inspection mandate may read it."""
 IMPORTED_API_PREFIX = "$JS.D73.API"
 """Where the AGENCIES account sees the part of D73's JetStream API that sourcing needs."""
 DELIVER_PREFIX = "agencies.deliver"
@@ -173,6 +188,7 @@ def service_subjects(service: str) -> tuple[str, ...]:
     """The only subjects a service may publish events to (design.md §2, §3, §4)."""
     return (
         f"d73.{service}.>",
+        f"d73.public.{service}.>",
         f"d73.deadletter.{service}",
         f"d73.audit.checkpoint.{service}",
         f"d73.audit.alarm.{service}",
@@ -259,16 +275,22 @@ def _consume(s: str, agency: str) -> tuple[str, ...]:
     )
 
 
-def agency_permissions(agency: str) -> Permissions:
+def agency_permissions(agency: str, *, inspection: bool = False) -> Permissions:
     """Consume (never change) the D73_PUBLIC stream with its own consumers; replies and
     deliveries only on its private inbox `_INBOX_<agency>` (issue #17.1).
 
     Nothing else in the account can be subscribed to, so a push consumer delivering elsewhere
     (a live subject, another agency's inbox subject) reaches nobody: only what is under the
-    agency's own inbox prefix can be received."""
+    agency's own inbox prefix can be received. With an inspection mandate it also consumes
+    D73_INSPECTION, the events as the services exchange them."""
     return Permissions(
         publish=Rule(
-            allow=("$JS.API.INFO", "$JS.API.STREAM.NAMES", *_consume(AGENCIES_STREAM, agency)),
+            allow=(
+                "$JS.API.INFO",
+                "$JS.API.STREAM.NAMES",
+                *_consume(AGENCIES_STREAM, agency),
+                *(_consume(INSPECTION_STREAM, agency) if inspection else ()),
+            ),
             deny=("d73.>", f"{IMPORTED_API_PREFIX}.>", f"{DELIVER_PREFIX}.>", *ERASING),
         ),
         subscribe=Rule(allow=(f"{inbox_prefix(agency)}.>",)),
@@ -288,8 +310,10 @@ def agencies_admin_permissions() -> Permissions:
 
 def _public_exports() -> tuple[Export, ...]:
     agencies = (AGENCIES_ACCOUNT,)
-    exports: list[Export] = [Export(subject, False, agencies) for subject in PUBLIC_SUBJECTS]
-    for spec in PUBLIC_STREAMS:
+    exports: list[Export] = [
+        Export(subject, False, agencies) for subject in (*PUBLIC_SUBJECTS, *INSPECTION_SUBJECTS)
+    ]
+    for spec in (*PUBLIC_STREAMS, *INSPECTION_STREAMS):
         for subject in spec.subjects:
             # Only the extended create with the stream's own subjects as filter: a consumer on
             # a public stream that sees only public subjects.
@@ -324,10 +348,12 @@ def security_model(
     admin: Secret | None = None,
     agencies_admin: Secret | None = None,
     system: Secret | None = None,
+    inspection: Collection[str] = (),
 ) -> SecurityModel:
     """The accounts, users and permissions of a D73 deployment.
 
-    `users` maps each service name to its password; `agencies` maps agency user names to theirs.
+    `users` maps each service name to its password; `agencies` maps agency user names to theirs;
+    `inspection` names the agencies with an inspection mandate (the fuller tier).
     Optional users (admin, agencies-admin, sys) are left out when their password is None.
     """
     agencies = agencies or {}
@@ -344,7 +370,13 @@ def security_model(
     ]
     if admin is not None:
         d73_users.append(User(ADMIN_USER, admin))
-    agency_users = [User(name, pw, agency_permissions(name)) for name, pw in agencies.items()]
+    unknown = sorted(set(inspection) - set(agencies))
+    if unknown:
+        raise ValueError(f"inspection mandate for agencies that are not users: {unknown}")
+    agency_users = [
+        User(name, pw, agency_permissions(name, inspection=name in inspection))
+        for name, pw in agencies.items()
+    ]
     if agencies_admin is not None:
         agency_users.append(User(AGENCIES_ADMIN_USER, agencies_admin, agencies_admin_permissions()))
     return SecurityModel(
@@ -380,6 +412,26 @@ def agencies_public_stream(replicas: int = 1) -> StreamConfig:
                 external=ExternalStream(api=IMPORTED_API_PREFIX, deliver=DELIVER_PREFIX),
             )
             for spec in PUBLIC_STREAMS
+        ],
+    )
+
+
+def agencies_inspection_stream(replicas: int = 1) -> StreamConfig:
+    """D73_INSPECTION in the AGENCIES account: the inspection tier, sourced (with history)."""
+    return StreamConfig(
+        name=INSPECTION_STREAM,
+        description="D73 events as the services exchange them: for inspection mandates only",
+        retention=RetentionPolicy.LIMITS,
+        storage=StorageType.FILE,
+        max_age=max(spec.max_age_seconds for spec in INSPECTION_STREAMS),
+        num_replicas=replicas,
+        sources=[
+            StreamSource(
+                name=spec.name,
+                filter_subject=spec.subjects[0],
+                external=ExternalStream(api=IMPORTED_API_PREFIX, deliver=DELIVER_PREFIX),
+            )
+            for spec in INSPECTION_STREAMS
         ],
     )
 
@@ -518,6 +570,7 @@ def render_nats_config(
     admin: Secret | None = None,
     agencies_admin: Secret | None = None,
     system: Secret | None = None,
+    inspection: Collection[str] = (),
     jetstream_store: Path | str | None = None,
     cluster: ClusterSpec | None = None,
     sync_always: bool = True,
@@ -532,7 +585,12 @@ def render_nats_config(
     a store given both ways. The compose cluster loads `compose_cluster_config()`.
     """
     model = security_model(
-        users=users, agencies=agencies, admin=admin, agencies_admin=agencies_admin, system=system
+        users=users,
+        agencies=agencies,
+        admin=admin,
+        agencies_admin=agencies_admin,
+        system=system,
+        inspection=inspection,
     )
     return render_model(
         model,
@@ -555,6 +613,9 @@ COMPOSE_AGENCIES = Path("deploy/nats/agencies.txt")
 COMPOSE_PUBLIC_STREAM = Path("deploy/nats/d73-public-stream.json")
 COMPOSE_SECRETS_INCLUDE = "secrets/passwords.conf"
 """The generated passwords (`d73 secrets init`), mounted next to the config in each node."""
+COMPOSE_INSPECTION_STREAM = Path("deploy/nats/d73-inspection-stream.json")
+INSPECTION_MANDATE = "inspection"
+"""The word after an agency's name in agencies.txt that grants it the inspection tier."""
 
 
 def password_variable(user: str, *, agency: bool = False) -> str:
@@ -563,17 +624,26 @@ def password_variable(user: str, *, agency: bool = False) -> str:
     return f"NATS_AGENCY_{stem}_PASSWORD" if agency else f"NATS_{stem}_PASSWORD"
 
 
+def _agency_lines(path: Path) -> list[list[str]]:
+    lines = (line.split("#", 1)[0].split() for line in path.read_text("utf-8").splitlines())
+    return [words for words in lines if words]
+
+
 def read_agencies(path: Path) -> list[str]:
-    """Agency user names, one a line; `#` starts a comment."""
-    names = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        name = line.split("#", 1)[0].strip()
-        if name:
-            names.append(name)
-    return names
+    """Agency user names, one a line (`<name> [inspection]`); `#` starts a comment."""
+    return [words[0] for words in _agency_lines(path)]
 
 
-def compose_cluster_config(agencies: Sequence[str] = ()) -> str:
+def read_inspection_agencies(path: Path) -> list[str]:
+    """The agencies of `path` whose line grants the inspection mandate (`<name> inspection`)."""
+    named = _agency_lines(path)
+    wrong = [" ".join(w) for w in named if w[1:] not in ([], [INSPECTION_MANDATE])]
+    if wrong:
+        raise ValueError(f"{path}: lines must read `<name>` or `<name> inspection`: {wrong}")
+    return [words[0] for words in named if words[1:] == [INSPECTION_MANDATE]]
+
+
+def compose_cluster_config(agencies: Sequence[str] = (), inspection: Sequence[str] = ()) -> str:
     """The configuration every node of the compose cluster loads (deploy/nats/cluster.conf)."""
     return render_nats_config(
         users={s: EnvVar(password_variable(s)) for s in SERVICES},
@@ -581,6 +651,7 @@ def compose_cluster_config(agencies: Sequence[str] = ()) -> str:
         admin=EnvVar(password_variable(ADMIN_USER)),
         agencies_admin=EnvVar(password_variable(AGENCIES_ADMIN_USER)),
         system=EnvVar(password_variable(SYSTEM_USER)),
+        inspection=inspection,
         jetstream_store="/data",
         cluster=ClusterSpec("d73", tuple(f"nats://{node}:6222" for node in COMPOSE_NODES)),
         sync_always=True,
@@ -592,10 +663,16 @@ def compose_cluster_config(agencies: Sequence[str] = ()) -> str:
 
 def compose_files(root: Path) -> dict[Path, str]:
     """The rendered files the compose deployment commits, by path under `root`."""
-    public = json.dumps(agencies_public_stream(len(COMPOSE_NODES)).as_dict(), indent=2)
+    replicas = len(COMPOSE_NODES)
+    public = json.dumps(agencies_public_stream(replicas).as_dict(), indent=2)
+    inspection = json.dumps(agencies_inspection_stream(replicas).as_dict(), indent=2)
+    listed = root / COMPOSE_AGENCIES
     return {
-        root / COMPOSE_CONFIG: compose_cluster_config(read_agencies(root / COMPOSE_AGENCIES)),
+        root / COMPOSE_CONFIG: compose_cluster_config(
+            read_agencies(listed), read_inspection_agencies(listed)
+        ),
         root / COMPOSE_PUBLIC_STREAM: public + "\n",
+        root / COMPOSE_INSPECTION_STREAM: inspection + "\n",
     }
 
 

@@ -13,9 +13,10 @@ import logging
 from collections.abc import Callable, Coroutine, Sequence
 from datetime import datetime
 from typing import Any
-from uuid import NAMESPACE_URL, uuid5
+from uuid import NAMESPACE_URL, UUID, uuid5
 
 import anyio.to_thread
+from eventsourcing.domain import DomainEventProtocol
 from faststream.nats import JStream, NatsBroker, NatsMessage, PullSub
 from faststream.security import SASLPlaintext
 from faststream.specification import AsyncAPI
@@ -27,6 +28,8 @@ from shared.auditlog.log import LogTampered, ServiceLog
 from shared.consumer import TrackedConsumer
 from shared.contracts import IntegrationEvent
 from shared.contracts.audit import Checkpoint, ServiceAlarm
+from shared.contracts.base import Published
+from shared.contracts.public import to_public
 from shared.contracts.witness import WitnessMessage
 from shared.envelope import encode_message
 from shared.eventstore import ServiceApplication
@@ -47,12 +50,23 @@ from shared.subjects import (
     AUDIT_STREAM,
     DEADLETTER_STREAM,
     JOURNAL_OF_SERVICE,
+    PUBLIC_STREAM_OF_SERVICE,
     STREAM_OF_SERVICE,
     STREAMS,
     StreamSpec,
 )
 
 log = logging.getLogger("d73.runtime")
+
+
+def public_view(translate: Translate) -> Translate:
+    """The translation of a stored event to its public contract (None when not public)."""
+
+    def to_public_contract(event: DomainEventProtocol[UUID], position: int) -> Published | None:
+        full = translate(event, position)
+        return to_public(full) if isinstance(full, IntegrationEvent) else None
+
+    return to_public_contract
 
 
 def _manual_ack() -> Any:
@@ -211,6 +225,20 @@ class ServiceRuntime:
             if own is not None and translate is not None
             else None
         )
+        public = PUBLIC_STREAM_OF_SERVICE.get(service)
+        self.public_relay = (
+            OutboxRelay(
+                app,
+                service,
+                public,
+                public_view(translate),
+                poll_seconds=settings.relay_poll_seconds,
+            )
+            if public is not None and translate is not None and self.relay is not None
+            else None
+        )
+        """Publishes the public view of the same events (`shared.contracts.public`) to the
+        service's public stream, which ordinary agencies read; it resumes from that stream."""
         self._tasks: list[asyncio.Task[None]] = []
         self.background = list(background)
         """Long-running jobs of the service (a deadline scheduler…), started after the broker."""
@@ -301,6 +329,8 @@ class ServiceRuntime:
             self.halt.halt(HaltKind.STARTING, "the relay has not checked the store yet")
             self._tasks.append(asyncio.create_task(self.relay.run(self._js)))
             await self._checked_at_start()
+        if self.public_relay is not None:
+            self._tasks.append(asyncio.create_task(self.public_relay.run(self._js)))
         self._tasks.append(asyncio.create_task(self._announce_halts(self._js)))
         for job in self.background:
             self._tasks.append(asyncio.create_task(job()))

@@ -51,6 +51,18 @@ APPROVAL_STREAM = StreamSpec(
     owner="approval",
     description="Case events published by approval",
 )
+PUBLIC_REGISTRATION_STREAM = StreamSpec(
+    "D73_PUBLIC_REGISTRATION",
+    ("d73.public.registration.>",),
+    owner="registration",
+    description="The public view of registration's proposal events (shared.contracts.public)",
+)
+PUBLIC_APPROVAL_STREAM = StreamSpec(
+    "D73_PUBLIC_APPROVAL",
+    ("d73.public.approval.>",),
+    owner="approval",
+    description="The public view of approval's case events (shared.contracts.public)",
+)
 AUDIT_STREAM = StreamSpec(
     "D73_AUDIT",
     ("d73.audit.>",),
@@ -91,12 +103,19 @@ that a reporting store restored or lost is taken back as it was signed (issue #1
 STREAMS: tuple[StreamSpec, ...] = (
     REGISTRATION_STREAM,
     APPROVAL_STREAM,
+    PUBLIC_REGISTRATION_STREAM,
+    PUBLIC_APPROVAL_STREAM,
     AUDIT_STREAM,
     REPORTING_STREAM,
     DEADLETTER_STREAM,
     *JOURNAL_OF_SERVICE.values(),
 )
 STREAM_OF_SERVICE = {"registration": REGISTRATION_STREAM, "approval": APPROVAL_STREAM}
+PUBLIC_STREAM_OF_SERVICE = {
+    "registration": PUBLIC_REGISTRATION_STREAM,
+    "approval": PUBLIC_APPROVAL_STREAM,
+}
+"""Where a service's relay publishes the public view of its events, for ordinary agencies."""
 
 
 def consumer_name(service: str, stream: StreamSpec) -> str:

@@ -28,9 +28,12 @@ from shared.natsserver import NatsServer, free_port
 SERVICE_PASSWORDS = {s: f"pw-{s}" for s in ("registration", "approval", "reporting")}
 AGENCY = "so-khcn-hau-giang"
 """An agency user (a neighbouring province's Department of Science and Technology)."""
+INSPECTOR = "thanh-tra-thanh-pho"
+"""An agency with an inspection mandate (the city inspectorate): the fuller tier too."""
 PASSWORDS = {
     **SERVICE_PASSWORDS,
     AGENCY: "pw-agency",
+    INSPECTOR: "pw-inspector",
     ADMIN_USER: "pw-admin",
     AGENCIES_ADMIN_USER: "pw-agencies-admin",
     SYSTEM_USER: "pw-sys",
@@ -40,7 +43,8 @@ PASSWORDS = {
 def render_test_config(cluster: ClusterSpec | None = None) -> str:
     return render_nats_config(
         users=SERVICE_PASSWORDS,
-        agencies={AGENCY: PASSWORDS[AGENCY]},
+        agencies={AGENCY: PASSWORDS[AGENCY], INSPECTOR: PASSWORDS[INSPECTOR]},
+        inspection=(INSPECTOR,),
         admin=PASSWORDS[ADMIN_USER],
         agencies_admin=PASSWORDS[AGENCIES_ADMIN_USER],
         system=PASSWORDS[SYSTEM_USER],
@@ -90,7 +94,9 @@ class SecuredNats:
             password=PASSWORDS[user],
             error_cb=on_error,
             allow_reconnect=False,
-            inbox_prefix=inbox_prefix(user) if user in (*SERVICE_PASSWORDS, AGENCY) else "_INBOX",
+            inbox_prefix=(
+                inbox_prefix(user) if user in (*SERVICE_PASSWORDS, AGENCY, INSPECTOR) else "_INBOX"
+            ),
         )
         try:
             yield session

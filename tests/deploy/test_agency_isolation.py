@@ -26,7 +26,7 @@ from shared.natsconfig import (
 )
 from shared.natsserver import NatsServer, free_port
 from shared.runtime import provision_streams
-from shared.subjects import REGISTRATION_STREAM
+from shared.subjects import PUBLIC_REGISTRATION_STREAM
 
 A, B = "so-khcn-hau-giang", "thanh-tra-bo-noi-vu"
 PASSWORDS = {
@@ -36,7 +36,8 @@ PASSWORDS = {
     A: "pw-A",
     B: "pw-B",
 }
-SUBMITTED = "d73.registration.proposal.submitted"
+SUBMITTED = "d73.public.registration.proposal.submitted"
+"""Agencies read the public view of the events (shared.contracts.public)."""
 
 
 @pytest.fixture
@@ -216,7 +217,7 @@ def test_a_push_consumer_aimed_at_a_live_subject_or_another_inbox_reaches_nobody
             # B's feed: exactly the genuine next event, nothing replayed into it.
             assert await _drain(b.nc.jetstream(timeout=3), B, 1) == [b"p-3"]
         async with login(server, ADMIN_USER) as admin:
-            info = await admin.nc.jetstream().stream_info(REGISTRATION_STREAM.name)
+            info = await admin.nc.jetstream().stream_info(PUBLIC_REGISTRATION_STREAM.name)
             assert info.state.messages == 4
 
     asyncio.run(scenario())
@@ -237,7 +238,7 @@ def test_an_agency_can_neither_publish_nor_read_dead_letters(server: NatsServer)
             assert b"poison" not in got
             assert len(got) == 3
         async with login(server, ADMIN_USER) as admin:
-            info = await admin.nc.jetstream().stream_info(REGISTRATION_STREAM.name)
+            info = await admin.nc.jetstream().stream_info(PUBLIC_REGISTRATION_STREAM.name)
             assert info.state.messages == 3
 
     asyncio.run(scenario())

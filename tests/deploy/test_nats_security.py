@@ -1,6 +1,7 @@
 """The NATS security model on a real nats-server: services publish only their own subjects;
 other agencies read the public events (live and from the beginning) but write nothing and never
-see dead letters (design.md §2, §6)."""
+see dead letters (design.md §2, §6); only an agency with an inspection mandate reads the fuller
+tier (the events as the services exchange them)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ from shared.natsconfig import (
     AGENCIES_STREAM,
     DELIVER_PREFIX,
     IMPORTED_API_PREFIX,
+    INSPECTION_STREAM,
+    agencies_inspection_stream,
     agencies_public_stream,
     inbox_prefix,
 )
@@ -33,6 +36,7 @@ from shared.subjects import (
     AUDIT_STREAM,
     DEADLETTER_STREAM,
     JOURNAL_OF_SERVICE,
+    PUBLIC_REGISTRATION_STREAM,
     REGISTRATION_STREAM,
     STREAMS,
     StreamSpec,
@@ -41,6 +45,7 @@ from shared.subjects import (
 )
 from tests.deploy.natsauth import (
     AGENCY,
+    INSPECTOR,
     SecuredNats,
     Session,
     eventually,
@@ -49,6 +54,7 @@ from tests.deploy.natsauth import (
 )
 
 SUBMITTED = "d73.registration.proposal.submitted"
+PUBLIC_SUBMITTED = "d73.public.registration.proposal.submitted"
 DENIED = 0.25
 """Seconds to wait for the reply a refused request never gets."""
 
@@ -63,18 +69,67 @@ async def _d73_with_history(nats_: SecuredNats) -> None:
     """Each owner creates its stream; registration publishes three events and a dead letter."""
     async with nats_.login("registration") as reg, nats_.login("reporting") as rep:
         await reg.js().add_stream(REGISTRATION_STREAM.config())
+        await reg.js().add_stream(PUBLIC_REGISTRATION_STREAM.config())
         await rep.js().add_stream(AUDIT_STREAM.config())
         await rep.js().add_stream(DEADLETTER_STREAM.config())
         async with nats_.login("approval") as appr:
             await appr.js().add_stream(APPROVAL_STREAM.config())
         for n in range(3):
             await reg.js().publish(SUBMITTED, f"proposal-{n}".encode())
+            await reg.js().publish(PUBLIC_SUBMITTED, f"public-{n}".encode())
         await reg.js().publish(deadletter_subject("registration"), b"poison: secret draft")
 
 
 async def _create_public_stream(nats_: SecuredNats) -> None:
     async with nats_.login(AGENCIES_ADMIN_USER) as admin:
         await admin.js(timeout=5).add_stream(agencies_public_stream())
+        await admin.js(timeout=5).add_stream(agencies_inspection_stream())
+
+
+def test_only_an_agency_with_an_inspection_mandate_reads_the_fuller_tier(
+    secured: tuple[NatsServer, SecuredNats],
+) -> None:
+    _, nats_ = secured
+
+    async def scenario() -> None:
+        await _d73_with_history(nats_)
+        await _create_public_stream(nats_)
+        async with nats_.login(INSPECTOR) as inspector:
+            js = inspector.js(timeout=5)
+            full = await js.pull_subscribe(
+                "d73.registration.>", durable=INSPECTOR, stream=INSPECTION_STREAM
+            )
+            got: list[Any] = []
+
+            async def three() -> list[Any] | None:
+                got.extend(await full.fetch(3 - len(got), timeout=1))
+                return got if len(got) == 3 else None
+
+            assert [m.data for m in await eventually(three)] == [
+                b"proposal-0",
+                b"proposal-1",
+                b"proposal-2",
+            ]
+            assert inspector.errors == []
+        async with nats_.login(AGENCY) as agency:
+            with pytest.raises(nats.errors.TimeoutError):
+                await agency.js(timeout=DENIED).pull_subscribe(
+                    "d73.registration.>", durable="peek", stream=INSPECTION_STREAM
+                )
+            await agency.violation(f"$JS.API.CONSUMER.INFO.{INSPECTION_STREAM}")
+            with pytest.raises(nats.errors.TimeoutError):
+                await agency.js(timeout=DENIED).add_consumer(
+                    INSPECTION_STREAM, ConsumerConfig(name="peek2")
+                )
+            await agency.violation(f"$JS.API.CONSUMER.CREATE.{INSPECTION_STREAM}")
+            with pytest.raises(nats.errors.TimeoutError):
+                await agency.js(timeout=DENIED).stream_info(INSPECTION_STREAM)
+            await agency.violation(f"$JS.API.STREAM.INFO.{INSPECTION_STREAM}")
+            await agency.nc.subscribe("d73.approval.>")
+            await agency.nc.flush()
+            await agency.violation("d73.approval.>")
+
+    asyncio.run(scenario())
 
 
 def test_agency_replays_registration_history_published_before_it_subscribed(
@@ -88,7 +143,7 @@ def test_agency_replays_registration_history_published_before_it_subscribed(
         async with nats_.login(AGENCY) as agency:
             js = agency.js(timeout=5)
             history = await js.pull_subscribe(
-                "d73.registration.>", durable=AGENCY, stream=AGENCIES_STREAM
+                "d73.public.registration.>", durable=AGENCY, stream=AGENCIES_STREAM
             )
 
             got: list[Any] = []
@@ -100,15 +155,15 @@ def test_agency_replays_registration_history_published_before_it_subscribed(
                 return got if len(got) == 3 else None
 
             messages = await eventually(three)
-            assert [m.data for m in messages] == [b"proposal-0", b"proposal-1", b"proposal-2"]
-            assert {m.subject for m in messages} == {SUBMITTED}
+            assert [m.data for m in messages] == [b"public-0", b"public-1", b"public-2"]
+            assert {m.subject for m in messages} == {PUBLIC_SUBMITTED}
             for m in messages:
                 await m.ack()
             # Live: the same consumer delivers what is published afterwards.
             async with nats_.login("registration") as reg:
-                await reg.js().publish(SUBMITTED, b"proposal-3")
+                await reg.js().publish(PUBLIC_SUBMITTED, b"public-3")
             [live] = await eventually(lambda: history.fetch(1, timeout=1))
-            assert live.data == b"proposal-3"
+            assert live.data == b"public-3"
             assert agency.errors == []
 
     asyncio.run(scenario())
@@ -130,7 +185,7 @@ def test_agency_public_stream_holds_no_dead_letters(
                 return info if info.state.messages == 3 else None
 
             info = await eventually(sourced)
-            assert set(info.state.subjects) == {SUBMITTED}
+            assert set(info.state.subjects) == {PUBLIC_SUBMITTED}, "nor the inspection tier"
 
     asyncio.run(scenario())
 
@@ -235,6 +290,7 @@ def test_agency_cannot_create_streams_in_the_d73_account(
             names = await admin.js().streams_info()
             assert {s.config.name for s in names} == {
                 REGISTRATION_STREAM.name,
+                PUBLIC_REGISTRATION_STREAM.name,
                 APPROVAL_STREAM.name,
                 AUDIT_STREAM.name,
                 DEADLETTER_STREAM.name,

@@ -18,21 +18,24 @@ from shared.natsconfig import (
     AGENCIES_STREAM,
     COMPOSE_AGENCIES,
     COMPOSE_CONFIG,
+    COMPOSE_INSPECTION_STREAM,
     COMPOSE_PUBLIC_STREAM,
     COMPOSE_SECRETS_INCLUDE,
     SERVICES,
     ClusterSpec,
     EnvVar,
+    agencies_inspection_stream,
     agencies_public_stream,
     compose_files,
     main,
     password_variable,
     read_agencies,
+    read_inspection_agencies,
     render_nats_config,
 )
 from shared.natsserver import free_port, nats_server_binary
 from shared.secrets import NATS_INCLUDE, SecretsDir
-from shared.subjects import REGISTRATION_STREAM
+from shared.subjects import PUBLIC_REGISTRATION_STREAM
 from tests.deploy.natsauth import (
     AGENCY,
     ClusterNode,
@@ -59,11 +62,30 @@ def test_committed_public_stream_is_the_replicated_d73_public_config() -> None:
     assert committed == agencies_public_stream(replicas=3).as_dict()
     assert "subjects" not in committed
     assert {s["name"] for s in committed["sources"]} == {
-        "D73_REGISTRATION",
-        "D73_APPROVAL",
+        "D73_PUBLIC_REGISTRATION",
+        "D73_PUBLIC_APPROVAL",
         "D73_AUDIT",
         "D73_REPORTING",
     }
+
+
+def test_committed_inspection_stream_sources_only_the_services_own_streams() -> None:
+    committed = json.loads((ROOT / COMPOSE_INSPECTION_STREAM).read_text(encoding="utf-8"))
+    assert committed == agencies_inspection_stream(replicas=3).as_dict()
+    assert "subjects" not in committed
+    assert {s["name"] for s in committed["sources"]} == {"D73_REGISTRATION", "D73_APPROVAL"}
+
+
+def test_agencies_txt_grants_the_inspection_mandate_by_name_and_refuses_anything_else(
+    tmp_path: Path,
+) -> None:
+    listed = tmp_path / "agencies.txt"
+    listed.write_text("# x\nso-khcn\nthanh-tra-tp inspection  # the city inspectorate\n")
+    assert read_agencies(listed) == ["so-khcn", "thanh-tra-tp"]
+    assert read_inspection_agencies(listed) == ["thanh-tra-tp"]
+    listed.write_text("so-khcn admin\n")
+    with pytest.raises(ValueError, match="inspection"):
+        read_inspection_agencies(listed)
 
 
 def test_check_mode_fails_on_stale_files_and_writing_fixes_them(tmp_path: Path) -> None:
@@ -177,18 +199,21 @@ def test_three_node_cluster_replicates_streams_and_serves_agencies(tmp_path: Pat
 async def _replicated_history(nats_: SecuredNats) -> None:
     async with nats_.login("registration") as reg:
         js = reg.js(timeout=5)
-        info = await eventually(lambda: js.add_stream(REGISTRATION_STREAM.config(replicas=3)))
+        spec = PUBLIC_REGISTRATION_STREAM
+        info = await eventually(lambda: js.add_stream(spec.config(replicas=3)))
         assert info.config.num_replicas == 3
         for n in range(2):
-            await js.publish("d73.registration.proposal.submitted", f"p{n}".encode())
-        info = await js.stream_info(REGISTRATION_STREAM.name)
+            await js.publish("d73.public.registration.proposal.submitted", f"p{n}".encode())
+        info = await js.stream_info(spec.name)
         assert info.cluster.leader is not None
         assert len(info.cluster.replicas) == 2
     async with nats_.login(AGENCIES_ADMIN_USER) as admin:
         await admin.js(timeout=5).add_stream(agencies_public_stream(replicas=3))
     async with nats_.login(AGENCY) as agency:
         js = agency.js(timeout=5)
-        sub = await js.pull_subscribe("d73.registration.>", durable=AGENCY, stream=AGENCIES_STREAM)
+        sub = await js.pull_subscribe(
+            "d73.public.registration.>", durable=AGENCY, stream=AGENCIES_STREAM
+        )
 
         got: list[Any] = []
 
