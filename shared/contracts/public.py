@@ -213,12 +213,33 @@ def _view(
             nested = inner
 
             def project(cls: type[BaseModel], nested: Projection = nested) -> Any:
-                doc = f"The public part of {cls.__name__}: {(cls.__doc__ or '').strip()}"
-                return _view(cls, nested, f"Public{cls.__name__}", Contract, doc)
+                return _nested_view(cls, nested)
 
             annotation = _rebuilt(annotation, project)
         fields[field_name] = (annotation, info)
     return create_model(name, __base__=base, __doc__=doc, **fields)
+
+
+_NESTED: dict[tuple[type[BaseModel], str], Any] = {}
+
+
+def _nested_view(cls: type[BaseModel], projection: Projection) -> Any:
+    """One public class per part and projection (`PublicVoteMinutes` serves both meetings)."""
+    key = (cls, repr(sorted(projection.items(), key=lambda item: item[0])))
+    if key not in _NESTED:
+        taken = sum(1 for other, _ in _NESTED if other is cls)
+        name = f"Public{cls.__name__}{taken + 1 if taken else ''}"
+        doc = f"The public part of {cls.__name__}: {(cls.__doc__ or '').strip()}"
+        _NESTED[key] = _view(cls, projection, name, Contract, doc)
+    return _NESTED[key]
+
+
+def _class_name(full: type[IntegrationEvent]) -> str:
+    """`PublicCaseOpened`, `PublicProposalWithdrawn`, `PublicCaseProposalWithdrawn`: unique."""
+    words = [full.AGGREGATE, *full.EVENT.split("-")]
+    if words[1] == words[0]:
+        words = words[1:]
+    return "Public" + "".join(word.title() for word in words)
 
 
 def _literal(value: str) -> Any:
@@ -229,11 +250,7 @@ def _public_class(full: type[IntegrationEvent], projection: Projection) -> type[
     name = public_type(full.TYPE)
     envelope = CASE_ENVELOPE if "case_id" in full.model_fields else {}
     cls: type[PublicEvent] = _view(
-        full,
-        {**envelope, **projection},
-        f"Public{full.__name__}",
-        PublicEvent,
-        None,
+        full, {**envelope, **projection}, _class_name(full), PublicEvent, None
     )
     cls = create_model(  # the `type` field: a Literal of its own name, as every contract
         cls.__name__,
