@@ -19,15 +19,15 @@ import anyio.to_thread
 from eventsourcing.domain import DomainEventProtocol
 from faststream.nats import JStream, NatsBroker, NatsMessage, PullSub
 from faststream.security import SASLPlaintext
-from faststream.specification import AsyncAPI
 from nats.js import JetStreamContext
 from nats.js.api import StreamConfig
 from nats.js.errors import NotFoundError
 
+from shared.asyncapi import asyncapi_document
 from shared.auditlog.log import LogTampered, ServiceLog
 from shared.consumer import TrackedConsumer
 from shared.contracts import IntegrationEvent
-from shared.contracts.audit import Checkpoint, ServiceAlarm
+from shared.contracts.audit import ServiceAlarm
 from shared.contracts.base import Published
 from shared.contracts.public import to_public
 from shared.contracts.witness import WitnessMessage
@@ -243,34 +243,10 @@ class ServiceRuntime:
         self.background = list(background)
         """Long-running jobs of the service (a deadline scheduler…), started after the broker."""
         self._js: JetStreamContext | None = None
-        for contract in published:
-            assert own is not None
-            self.broker.publisher(
-                contract.subject(),
-                stream=JStream(own.name, declare=False),
-                schema=contract,
-                title=f"{contract.subject()}:{contract.TYPE}",
-                description=(contract.__doc__ or "").strip() or None,
-            )
-        audited_messages: list[type[Checkpoint] | type[ServiceAlarm]] = [ServiceAlarm]
-        if self.audit_log is not None:
-            audited_messages.append(Checkpoint)
-        for message in audited_messages:
-            self.broker.publisher(
-                message.subject_of(service),
-                stream=JStream(AUDIT_STREAM.name, declare=False),
-                schema=message,
-                title=f"{message.subject_of(service)}:{message.TYPE}",
-                description=(message.__doc__ or "").strip() or None,
-            )
         for consumer in consumers:
             self._subscribe(consumer)
-        self.specification = AsyncAPI(
-            self.broker,
-            title=f"D73 {service}",
-            version=version,
-            description=f"Events D73 {service} publishes and consumes (CloudEvents binary mode).",
-        )
+        self.version = version
+        self.published = published
 
     def _subscribe(self, consumer: TrackedConsumer) -> None:
         async def on_message(msg: NatsMessage) -> None:
@@ -424,5 +400,12 @@ class ServiceRuntime:
             return False
 
     def asyncapi(self) -> dict[str, Any]:
-        document: dict[str, Any] = self.specification.to_specification().to_jsonable()
-        return document
+        """The service's AsyncAPI 3 document (`shared.asyncapi`), the same wherever it runs."""
+        return asyncapi_document(
+            service=self.service,
+            version=self.version,
+            published=self.published,
+            stream=self.own_stream,
+            audited=self.audit_log is not None,
+            consumed=[consumer.upstream for consumer in self.consumers],
+        )

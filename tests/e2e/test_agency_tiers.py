@@ -27,6 +27,7 @@ from shared.natsserver import NatsServer
 from tests.deploy.natsauth import AGENCY, INSPECTOR, PASSWORDS
 from tests.support.flows import CityCaseJourney, proposer_headers, submit_proposal, wait_for_case
 from tests.support.infra import Suite, wait_until
+from tests.unit.contracts.test_asyncapi import document as asyncapi_document_of
 
 
 def _schema_paths(model: type[BaseModel]) -> set[str]:
@@ -70,6 +71,17 @@ def _inspection_only(full_type: str) -> set[str]:
 
 
 Message = tuple[dict[str, str], bytes]
+DOCUMENTS = {service: asyncapi_document_of(service) for service in ("registration", "approval")}
+
+
+def _assert_headers_as_documented(headers: dict[str, str]) -> None:
+    """The headers a message arrives with are those its AsyncAPI message declares: none
+    undocumented, none required missing."""
+    service = headers["ce-source"].removeprefix("/d73/")
+    declared = DOCUMENTS[service]["components"]["messages"][headers["ce-type"]]["headers"]
+    assert set(headers) <= set(declared["properties"]), headers["ce-type"]
+    assert set(declared["required"]) <= set(headers), headers["ce-type"]
+    assert headers["Nats-Msg-Id"] == headers["ce-id"]
 
 
 async def _read_all(port: int, user: str, stream: str) -> list[Message]:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import httpx
 import pytest
+from typer.testing import CliRunner
 
+from services.cli import cli
 from shared.natsserver import NatsServer
 from tests.support.flows import proposer_headers
 from tests.support.infra import Suite, auth, token_for, wait_until
@@ -103,6 +106,11 @@ def test_openapi_and_asyncapi_are_served(registration: str) -> None:
     spec = httpx.get(f"{registration}/asyncapi").json()
     assert spec["asyncapi"].startswith("3.")
     channels = spec["channels"]
-    assert any(c.startswith("d73.registration.proposal.submitted") for c in channels)
+    assert channels["d73.registration.proposal.submitted"]["address"] == (
+        "d73.registration.proposal.submitted"
+    )
     schemas = spec["components"]["schemas"]
-    assert "plan" in schemas["ProposalSubmitted"]["properties"]
+    assert "necessity" in str(schemas["ProposalSubmitted"]["properties"]["plan"])
+    exported = CliRunner().invoke(cli, ["asyncapi", "registration"])
+    assert exported.exit_code == 0, exported.output
+    assert json.loads(exported.stdout) == spec, "d73 asyncapi and /asyncapi are one document"
