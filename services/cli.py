@@ -326,11 +326,13 @@ def schemas(
         bool, typer.Option(help="Write nothing; fail if a schema is missing, stale or broken")
     ] = False,
 ) -> None:
-    """Export the JSON Schema of every public message type, one file per type.
+    """Export the JSON Schema of every public message type, one file per type, and the table of
+    what each tier carries into agencies.md next to the schemas' directory.
 
     Refuses to overwrite a committed schema with a breaking change (a removed field, a narrowed
     type, a newly required field): raise the type's `.vN` instead."""
     from shared.contracts import MESSAGES
+    from shared.contracts.public import with_tier_table
     from shared.contracts.schemas import (
         compatibility_report,
         dump,
@@ -340,6 +342,7 @@ def schemas(
     )
 
     current = schemas_of(MESSAGES)
+    guide = directory.parent / "agencies.md"
     if check:
         committed = read_committed(directory) if directory.exists() else {}
         problems = compatibility_report(committed, current)
@@ -348,6 +351,8 @@ def schemas(
             for name, schema in current.items()
             if name not in committed or dump(committed[name]) != dump(schema)
         ]
+        if guide.exists() and with_tier_table(text := guide.read_text("utf-8")) != text:
+            problems.append(f"{guide}: the tier table is out of date; run d73 schemas")
         for line in problems:
             typer.echo(line, err=True)
         raise typer.Exit(1 if problems else 0)
@@ -357,9 +362,12 @@ def schemas(
     if refusals:
         typer.echo("nothing written: give the changed types a new .vN", err=True)
         raise typer.Exit(1)
+    if guide.exists() and with_tier_table(text := guide.read_text("utf-8")) != text:
+        guide.write_text(with_tier_table(text), encoding="utf-8")
+        written.append(guide)
     for path in written:
         typer.echo(f"wrote {path}")
-    typer.echo(f"{len(current)} message types, {len(written)} schema(s) changed")
+    typer.echo(f"{len(current)} message types, {len(written)} file(s) written")
 
 
 @cli.command()

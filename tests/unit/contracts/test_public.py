@@ -82,6 +82,8 @@ def test_a_public_meeting_keeps_the_result_and_drops_each_members_vote() -> None
         "votes_for": 4,
         "votes_against": 0,
         "abstentions": 0,
+        "votes_cast": None,
+        "abstention_rule": "NOT_A_VOTE_CAST",
         "tie_decided_by_head": False,
         "outcome": "PASSED",
     }
