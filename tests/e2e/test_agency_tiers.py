@@ -25,7 +25,13 @@ from shared.natsconfig import (
 )
 from shared.natsserver import NatsServer
 from tests.deploy.natsauth import AGENCY, INSPECTOR, PASSWORDS
-from tests.support.flows import CityCaseJourney, proposer_headers, submit_proposal, wait_for_case
+from tests.support.flows import (
+    VOTERS,
+    CityCaseJourney,
+    proposer_headers,
+    submit_proposal,
+    wait_for_case,
+)
 from tests.support.infra import Suite, wait_until
 from tests.unit.contracts.test_asyncapi import document as asyncapi_document_of
 
@@ -152,7 +158,7 @@ def test_an_ordinary_agency_never_receives_a_field_of_the_inspection_tier(
     meeting = next(
         json.loads(b) for _, b in public if "approval-meeting-held" in json.loads(b)["type"]
     )
-    assert meeting["vote"]["votes_for"] == 4
+    assert meeting["vote"]["votes_for"] == len(VOTERS)
     assert meeting["vote"]["outcome"] == "PASSED"
 
     inspected = wait_until(lambda: case_events(INSPECTION_STREAM, INSPECTOR), timeout=60)
@@ -161,8 +167,10 @@ def test_an_ordinary_agency_never_receives_a_field_of_the_inspection_tier(
         for _, b in inspected
         if json.loads(b)["type"] == "d73.case.approval-meeting-held.v1"
     )
-    assert len(full_meeting["vote"]["ballots"]) == 4, "the fuller tier keeps each member's vote"
+    assert len(full_meeting["vote"]["ballots"]) == len(VOTERS), "each member's vote is kept"
     assert full_meeting["actor"]["user_id"]
+    for headers, _ in [*public, *inspected]:
+        _assert_headers_as_documented(headers)
     shown_fields = set().union(*(_body_paths(json.loads(b)) for _, b in inspected))
     withheld = set().union(*(_inspection_only(t) for t in seen_types))
     assert {
