@@ -45,6 +45,7 @@ from shared.subjects import (
     StreamSpec,
     deadletter_subject,
 )
+from shared.tracing import CE_TRACEPARENT, TRACEPARENT, TRACESTATE
 
 ASYNCAPI_VERSION = "3.1.0"
 AGENCIES_SERVER = "agencies"
@@ -124,14 +125,27 @@ def _headers(
             "event, this one's last: entries never published are in the log too",
             pattern="^[0-9a-f]{64}(,[0-9a-f]{64})*$",
         )
+    properties |= _trace_headers()
     if sourced:
         properties[STREAM_SOURCE] = _string(
             "Added by JetStream to a message read from a stream that sources another "
             "(D73_PUBLIC, D73_INSPECTION, a hub): the origin stream and sequence. Absent on "
             "live subscriptions"
         )
-    required = [name for name in properties if name != STREAM_SOURCE]
+    optional = {STREAM_SOURCE, *_trace_headers()}
+    required = [name for name in properties if name not in optional]
     return {"type": "object", "properties": properties, "required": required}
+
+
+def _trace_headers() -> dict[str, Any]:
+    """The trace the message continues (`shared.tracing`), when the publisher had one."""
+    return {
+        TRACEPARENT: _string("W3C Trace Context: the trace of the command that caused it"),
+        CE_TRACEPARENT: _string(
+            "The same, as the CloudEvents distributed tracing extension's attribute"
+        ),
+        TRACESTATE: _string("W3C Trace Context vendor state, when there is any"),
+    }
 
 
 def _dead_letter_headers() -> dict[str, Any]:
@@ -140,6 +154,7 @@ def _dead_letter_headers() -> dict[str, Any]:
         for name in (CE_SPECVERSION, CE_ID, CE_SOURCE, CE_TYPE, CE_TIME, CE_SUBJECT)
     }
     properties[MSG_ID] = _string("`<consumer's service>-<origin stream>-<origin sequence>`")
+    properties |= _trace_headers()
     properties |= {name: _string(meaning) for name, meaning in DEAD_LETTER_HEADERS.items()}
     return {"type": "object", "properties": properties, "required": [MSG_ID, *DEAD_LETTER_HEADERS]}
 
