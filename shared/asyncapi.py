@@ -371,10 +371,11 @@ def asyncapi_document(
                     "type": "userPassword",
                     "description": (
                         "An agency user of the AGENCIES account: `d73 agency add <name>` creates "
-                        "it and writes its credentials file. It may read the public tier (live "
-                        f"`d73.public.>`, `d73.audit.>`, `d73.reporting.>`; history in stream "
-                        f"{AGENCIES_STREAM}); with an inspection mandate also the full events "
-                        f"({INSPECTION_STREAM}). It can publish nothing."
+                        "it and writes its credentials file. It reads the public tier with its "
+                        f"own consumers on stream {AGENCIES_STREAM} (named `<name>`, `<name>_1` "
+                        "… `<name>_9`) on its private inbox `_INBOX_<name>` (nats-py "
+                        "`inbox_prefix`); with an inspection mandate also on "
+                        f"{INSPECTION_STREAM}. It can publish nothing."
                     ),
                 },
                 "servicePassword": {

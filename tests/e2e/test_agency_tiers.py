@@ -22,6 +22,7 @@ from shared.natsconfig import (
     INSPECTION_STREAM,
     agencies_inspection_stream,
     agencies_public_stream,
+    inbox_prefix,
 )
 from shared.natsserver import NatsServer
 from tests.deploy.natsauth import AGENCY, INSPECTOR, PASSWORDS
@@ -92,7 +93,12 @@ def _assert_headers_as_documented(headers: dict[str, str]) -> None:
 
 async def _read_all(port: int, user: str, stream: str) -> list[Message]:
     """Every message of an AGENCIES stream, read as `user` (headers and body)."""
-    nc = await nats.connect(f"nats://127.0.0.1:{port}", user=user, password=PASSWORDS[user])
+    nc = await nats.connect(
+        f"nats://127.0.0.1:{port}",
+        user=user,
+        password=PASSWORDS[user],
+        inbox_prefix=inbox_prefix(user),
+    )
     try:
         js = nc.jetstream(timeout=5)
         info = await js.stream_info(stream)
