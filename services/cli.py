@@ -31,7 +31,7 @@ from shared.logs import configure_logging
 from shared.natsconfig import (
     ADMIN_USER,
     AGENCIES_ADMIN_USER,
-    AGENCIES_STREAM,
+    agencies_inspection_stream,
     agencies_public_stream,
 )
 from shared.natsserver import NatsServer, PortInUse, port_is_free
@@ -236,14 +236,16 @@ async def _provision(
 
 
 async def _public_stream(servers: list[str], password: str, replicas: int) -> None:
-    """D73_PUBLIC in the AGENCIES account, created once (it sources the history at once)."""
+    """D73_PUBLIC and D73_INSPECTION in the AGENCIES account, each created once (each sources
+    the history at once): the public tier, and the inspection tier for mandated agencies."""
     nc = await nats_connect(servers, user=AGENCIES_ADMIN_USER, password=password)
     try:
         js = nc.jetstream(timeout=10)
-        try:
-            await js.stream_info(AGENCIES_STREAM)
-        except NotFoundError:
-            await js.add_stream(agencies_public_stream(replicas))
+        for config in (agencies_public_stream(replicas), agencies_inspection_stream(replicas)):
+            try:
+                await js.stream_info(config.name or "")
+            except NotFoundError:
+                await js.add_stream(config)
     finally:
         await nc.close()
 

@@ -87,7 +87,7 @@ def test_agency_added_to_a_running_suite_replays_and_follows_then_is_removed(
         creds = credentials(path)
         assert creds["NATS_URL"] == f"nats://127.0.0.1:{env['D73_NATS_PORT']}"
         history = asyncio.run(replay(creds, 2))
-        assert "d73.registration.proposal.submitted" in history
+        assert "d73.public.registration.proposal.submitted" in history
         assert all(not s.startswith("d73.deadletter") for s in history)
         assert d73(env, "agency", "list").stdout.split() == [AGENCY]
         assert d73(env, "agency", "add", AGENCY).returncode == 2  # not twice
