@@ -392,18 +392,20 @@ def security_model(
     )
 
 
-def agencies_public_stream(replicas: int = 1) -> StreamConfig:
-    """D73_PUBLIC in the AGENCIES account: the public streams of D73, sourced (with history).
+def _sourced_stream(
+    name: str, description: str, specs: tuple[StreamSpec, ...], replicas: int
+) -> StreamConfig:
+    """A stream of the AGENCIES account that only sources (with history) D73 streams.
 
     No subjects of its own, so nothing can be published into it. Deleting and re-creating it
     sources everything again from D73.
     """
     return StreamConfig(
-        name=AGENCIES_STREAM,
-        description="D73 public events and audit checkpoints, sourced from the D73 account",
+        name=name,
+        description=description,
         retention=RetentionPolicy.LIMITS,
         storage=StorageType.FILE,
-        max_age=max(spec.max_age_seconds for spec in PUBLIC_STREAMS),
+        max_age=max(spec.max_age_seconds for spec in specs),
         num_replicas=replicas,
         sources=[
             StreamSource(
@@ -411,28 +413,28 @@ def agencies_public_stream(replicas: int = 1) -> StreamConfig:
                 filter_subject=spec.subjects[0],
                 external=ExternalStream(api=IMPORTED_API_PREFIX, deliver=DELIVER_PREFIX),
             )
-            for spec in PUBLIC_STREAMS
+            for spec in specs
         ],
     )
 
 
+def agencies_public_stream(replicas: int = 1) -> StreamConfig:
+    """D73_PUBLIC in the AGENCIES account: the public streams of D73."""
+    return _sourced_stream(
+        AGENCIES_STREAM,
+        "D73 public events and audit checkpoints, sourced from the D73 account",
+        PUBLIC_STREAMS,
+        replicas,
+    )
+
+
 def agencies_inspection_stream(replicas: int = 1) -> StreamConfig:
-    """D73_INSPECTION in the AGENCIES account: the inspection tier, sourced (with history)."""
-    return StreamConfig(
-        name=INSPECTION_STREAM,
-        description="D73 events as the services exchange them: for inspection mandates only",
-        retention=RetentionPolicy.LIMITS,
-        storage=StorageType.FILE,
-        max_age=max(spec.max_age_seconds for spec in INSPECTION_STREAMS),
-        num_replicas=replicas,
-        sources=[
-            StreamSource(
-                name=spec.name,
-                filter_subject=spec.subjects[0],
-                external=ExternalStream(api=IMPORTED_API_PREFIX, deliver=DELIVER_PREFIX),
-            )
-            for spec in INSPECTION_STREAMS
-        ],
+    """D73_INSPECTION in the AGENCIES account: the inspection tier."""
+    return _sourced_stream(
+        INSPECTION_STREAM,
+        "D73 events as the services exchange them: for inspection mandates only",
+        INSPECTION_STREAMS,
+        replicas,
     )
 
 
