@@ -10,7 +10,9 @@ import functools
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -65,7 +67,9 @@ def test_approval_commands_retried_with_one_key_are_recorded_once(suite: Suite) 
         assert r.status_code == 201, r.text
         case = wait_for_case(client, approval, r.json()["id"], director)
         case_id = case["case_id"] if "case_id" in case else case["id"]
-        journey = CityCaseJourney(client, approval, case_id, director, "2026-11-20")
+        # The meeting's legal date may not precede the plan's receipt (today): hold it today.
+        today = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date().isoformat()
+        journey = CityCaseJourney(client, approval, case_id, director, today)
         before = journey.run(until="allocate-resources")["hold-approval-meeting"]
         allocate = f"{approval}/cases/{case_id}/allocate-resources"
 
