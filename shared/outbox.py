@@ -357,7 +357,7 @@ class OutboxRelay:
             headers.update(head.headers(self._unpublished_leaves))
         position, failures = self._failing
         self._failing = (notification.id, failures + 1 if position == notification.id else 1)
-        parent = self.app.commit_traces.take(notification.id)
+        parent = self.app.commit_traces.context_of(notification.id)
         with tracing.publishing(
             parent,
             f"publish {event.subject()}",

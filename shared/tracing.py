@@ -92,7 +92,12 @@ def tracer() -> trace.Tracer:
 
 
 class CommitTraces:
-    """The span context each recent store position was committed under, for the relay."""
+    """The span context each recent store position was committed under, for the relays.
+
+    Looking one up leaves it in place: a service has more than one relay over the same positions
+    (its own stream and the public projection), and each publication continues the commit's trace.
+    The oldest are forgotten past `size`.
+    """
 
     def __init__(self, size: int = REMEMBERED) -> None:
         self._contexts: OrderedDict[int, SpanContext] = OrderedDict()
@@ -109,9 +114,9 @@ class CommitTraces:
             while len(self._contexts) > self._size:
                 self._contexts.popitem(last=False)
 
-    def take(self, position: int) -> SpanContext | None:
+    def context_of(self, position: int) -> SpanContext | None:
         with self._lock:
-            return self._contexts.pop(position, None)
+            return self._contexts.get(position)
 
 
 def inject(headers: MutableMapping[str, str]) -> None:
