@@ -4,8 +4,10 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.d73-installed
+# Two pytest-xdist workers (one per core of the reference machine); each test file runs whole on one.
+TEST_WORKERS ?= 2
 
-.PHONY: run test browser-deps pdf-deps lint lint-deploy nats-config fmt bench clean-data
+.PHONY: run test browser-deps pdf-deps bench-deps lint lint-deploy nats-config fmt bench clean-data
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "D73 needs Python 3.11 or newer")'
@@ -19,7 +21,7 @@ run: $(STAMP)
 	D73_DEVELOPMENT=$${D73_DEVELOPMENT:-true} $(BIN)/d73 run
 
 test: $(STAMP) browser-deps pdf-deps
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # poppler-utils (apt) for tests/unit/printing: every printed document is looked at as an image.
 pdf-deps:
@@ -38,15 +40,19 @@ lint: $(STAMP)
 lint-deploy: $(STAMP)
 	deploy/lint/run.sh
 
-# Re-render deploy/nats/ from shared/natsconfig.py (after editing deploy/nats/agencies.txt).
+# Re-render deploy/nats/ from services/cli/natsconfig.py (after editing deploy/nats/agencies.txt).
 nats-config: $(STAMP)
-	$(BIN)/python -m shared.natsconfig
+	$(BIN)/python -m services.cli.natsconfig
 
 fmt: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-bench: $(STAMP)
+# wrk and taskset (apt) for the benchmarks' load generator: quick when present.
+bench-deps:
+	bench/setup.sh
+
+bench: $(STAMP) bench-deps
 	$(BIN)/python -m bench.submissions
 
 clean-data:

@@ -3,7 +3,9 @@
 The shape of performance.md's "FastAPI + uvicorn, POST saving to SQLite" ceiling: wrk with 16
 connections pinned to CPU 1, the service pinned to CPU 0 (nats-server unpinned). Each request
 drafts and submits a complete Cần Thơ plan in one commit; the relay publishes it to JetStream.
-Afterwards it checks that every committed submission reached the stream.
+Afterwards it checks that every committed submission reached the stream. First, in the same
+run, it measures the ceiling it compares with (`bench.ceilings.http_save`: the bare stack's POST
+saving to SQLite, same connections, same pinning) and prints the ratio (target >= 0.8).
 
     .venv/bin/python -m bench.http_submit --seconds 15 --connections 16
 """
@@ -14,14 +16,15 @@ import argparse
 import asyncio
 import json
 import os
-import shutil
-import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 import nats
 
+from bench import ceilings
+from bench.ceilings import need_wrk
 from tests.support.flows import proposer_headers
 from tests.support.infra import Suite, native_nats
 from tests.support.samples import sample_plan
@@ -42,11 +45,19 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--postgres", action="store_true")
+    parser.add_argument("--service-cpus", default="0", help="taskset list for the service")
+    parser.add_argument("--wrk-cpus", default="1", help="taskset list for wrk")
     args = parser.parse_args()
-    if shutil.which("wrk") is None:
-        raise SystemExit("wrk is needed: apt-get install wrk")
+    need_wrk()
     body = json.dumps({"title": "Đề xuất", "plan": sample_plan(), "submit": True})
     token = proposer_headers()["Authorization"].removeprefix("Bearer ")
+    print("ceiling: bare FastAPI + uvicorn POST saving to SQLite ...", file=sys.stderr, flush=True)
+    ceiling = ceilings.http_save(
+        connections=args.connections,
+        seconds=args.seconds,
+        server_cpus=args.service_cpus,
+        wrk_cpus=args.wrk_cpus,
+    )
     with native_nats() as server, tempfile.TemporaryDirectory(prefix="d73-bench-") as data:
         suite = Suite(
             nats_url=server.url,
@@ -60,38 +71,26 @@ def main() -> None:
             suite.start("registration")
             registration = suite["registration"]
             assert registration.proc is not None
-            os.sched_setaffinity(registration.proc.pid, {0})
-            env = dict(os.environ, BODY_FILE=str(body_file), TOKEN=token)
+            os.sched_setaffinity(
+                registration.proc.pid, {int(cpu) for cpu in args.service_cpus.split(",")}
+            )
+            env = {"BODY_FILE": str(body_file), "TOKEN": token}
             url = f"{registration.url}/proposals"
-
-            def wrk(seconds: int) -> dict[str, float]:
-                out = subprocess.run(
-                    [
-                        "taskset",
-                        "-c",
-                        "1",
-                        "wrk",
-                        "-t2",
-                        f"-c{args.connections}",
-                        f"-d{seconds}s",
-                        "--timeout",
-                        "5s",
-                        "-s",
-                        str(HERE / "wrk_submit.lua"),
-                        url,
-                    ],
-                    env=env,
-                    capture_output=True,
-                    text=True,
-                    check=True,
-                ).stdout
-                line = next(x for x in out.splitlines() if x.startswith("WRKJSON "))
-                return dict(json.loads(line.removeprefix("WRKJSON ")))
-
-            warm = wrk(3)
-            result = wrk(args.seconds)
-            accepted = result["requests"] - result["err_status"] - result["err_other"]
-            expected = accepted + warm["requests"] - warm["err_status"] - warm["err_other"]
+            script = HERE / "wrk_submit.lua"
+            print("D73: registration POST /proposals ...", file=sys.stderr, flush=True)
+            warm = ceilings.run_wrk(
+                url, script, connections=args.connections, seconds=3, cpus=args.wrk_cpus, env=env
+            )
+            result = ceilings.run_wrk(
+                url,
+                script,
+                connections=args.connections,
+                seconds=args.seconds,
+                cpus=args.wrk_cpus,
+                env=env,
+            )
+            accepted = result.requests - result.errors
+            expected = accepted + warm.requests - warm.errors
             deadline = time.monotonic() + 60
             published = 0
             while time.monotonic() < deadline:
@@ -105,24 +104,38 @@ def main() -> None:
                 from tests.support.infra import drop_postgres_databases
 
                 drop_postgres_databases(suite.db_prefix)
-    rate = accepted / (result["duration_us"] / 1e6)
+    rate = result.ok_per_s
     summary = {
+        "bench": "http_submit",
         "store": "postgres" if args.postgres else "sqlite",
         "connections": args.connections,
         "submissions_per_s": round(rate, 1),
-        "p50_ms": result["p50_us"] / 1000,
-        "p99_ms": result["p99_us"] / 1000,
-        "errors": result["err_status"] + result["err_other"],
+        "p50_ms": result.p50_ms,
+        "p99_ms": result.p99_ms,
+        "errors": result.errors,
         "published_to_jetstream": published,
         "committed": int(expected),
+        "ceiling_http_save_per_s": round(ceiling.ok_per_s, 1),
+        "ceiling_p50_ms": ceiling.p50_ms,
+        "ceiling_p99_ms": ceiling.p99_ms,
+        "ratio": round(rate / ceiling.ok_per_s, 3) if ceiling.ok_per_s else None,
+        "target_ratio": 0.8,
+        "pinning": f"service/ceiling server on CPU {args.service_cpus}, wrk on {args.wrk_cpus}",
     }
+    print(f"\n## http_submit ({summary['store']}, {args.connections} connections, wrk pinned)\n")
+    print("| what | per s | p50 ms | p99 ms | errors |")
+    print("|---|---:|---:|---:|---:|")
     print(
-        f"registration POST /proposals (draft+submit, {args.connections} conns): "
-        f"{summary['submissions_per_s']}/s, p50 {summary['p50_ms']} ms, "
-        f"p99 {summary['p99_ms']} ms, errors {summary['errors']}"
+        f"| ceiling: bare POST saving to SQLite | {ceiling.ok_per_s:,.1f} | "
+        f"{ceiling.p50_ms} | {ceiling.p99_ms} | {ceiling.errors} |"
     )
+    print(
+        f"| D73 registration POST /proposals (draft+submit, outbox) | {rate:,.1f} | "
+        f"{result.p50_ms} | {result.p99_ms} | {result.errors} |"
+    )
+    ratio = summary["ratio"]
+    print(f"\nratio {ratio if ratio is not None else 'n/a'} (target >= 0.8)")
     print(f"published {published} of {int(expected)} committed submissions")
-    print("compare: ../shared/bench-ceiling/run.sh --only http ('POST saving to SQLite')")
     print(json.dumps(summary))
 
 

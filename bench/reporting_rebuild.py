@@ -75,8 +75,8 @@ def build_archive(folder: Path, size: int, templates: int = 400) -> dict[str, An
     """Write `size` archived events (plus one `Started` per proposal) into a reporting store."""
     from services.reporting.application import ReportingApplication
     from services.reporting.domain.archive import ProposalArchive
-    from shared.eventstore import store_env
-    from shared.settings import Settings
+    from shared.platform.eventstore import store_env
+    from shared.platform.settings import Settings
     from tests.support.reporting_data import arrivals, publish, random_journeys
 
     class Writer(ReportingApplication):
@@ -148,8 +148,8 @@ def _entry(body: dict[str, Any], stream: str, seq: int) -> dict[str, Any]:
 def measure_ceiling(folder: Path) -> dict[str, Any]:
     """Sequential read, and read + decode to domain events, of the whole archive."""
     from services.reporting.application import ReportingApplication
-    from shared.eventstore import store_env
-    from shared.settings import Settings
+    from shared.platform.eventstore import store_env
+    from shared.platform.settings import Settings
 
     app = ReportingApplication(env=store_env("reporting", Settings(data_dir=folder)))
     recorder: Any = app.recorder
@@ -174,7 +174,7 @@ def measure_service(folder: Path) -> dict[str, Any]:
     """The service as deployed: rebuild, then report and auditor queries; its peak RSS."""
     from services.reporting.domain.periods import Period
     from services.reporting.main import create_app
-    from shared.settings import Settings
+    from shared.platform.settings import Settings
 
     peak = PeakRss()
     web = create_app(Settings(data_dir=folder, log_json=False, log_level="WARNING"))

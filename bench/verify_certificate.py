@@ -13,7 +13,7 @@ import json
 import time
 from collections.abc import Sequence
 
-from shared.certificate import verify_certificate
+from shared.records.certificate import verify_certificate
 from tests.unit.certificate.sample import certificate
 
 

@@ -39,11 +39,11 @@ from typing import Any
 import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from shared.audit.bundle import BUNDLE_FORMAT
-from shared.audit.canonical import canonical_json
-from shared.audit.checkpoint import Checkpoint, sign_checkpoint
-from shared.audit.keys import generate_signing_key, key_id, public_key_b64
-from shared.audit.merkle import (
+from shared.records.merkle.bundle import BUNDLE_FORMAT
+from shared.records.merkle.canonical import canonical_json
+from shared.records.merkle.checkpoint import Checkpoint, sign_checkpoint
+from shared.records.merkle.keys import generate_signing_key, key_id, public_key_b64
+from shared.records.merkle.tree import (
     MerkleTree,
     hash_leaves,
     leaf_hash,
@@ -51,7 +51,7 @@ from shared.audit.merkle import (
     verify_consistency,
     verify_inclusion,
 )
-from shared.audit.verify import verify_bundle, verify_log
+from shared.records.merkle.verify import verify_bundle, verify_log
 
 SERVICE = "registration"
 TOPIC = "services.registration.domain.proposal:Proposal.Submitted"
@@ -249,7 +249,7 @@ def pymerkle_append_rate(entries: Sequence[bytes]) -> float:
 def witness_rates(tree: MerkleTree, sample: int, rounds: int) -> dict[str, float]:
     """D. `WitnessedLeaves.observe` over heads of one and of two leaves (a draft before it)."""
     from services.reporting.domain.witness import WitnessedLeaves
-    from shared.auditlog.heads import PublishedHead
+    from shared.records.servicelog.heads import PublishedHead
 
     def heads(per_event: int) -> list[PublishedHead]:
         return [

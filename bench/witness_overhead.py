@@ -16,11 +16,12 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from services.reporting.application import LogObservation, ReportingApplication
-from shared.audit.merkle import MerkleTree
-from shared.auditlog.heads import PublishedHead
-from shared.eventstore import store_env
-from shared.settings import Settings
+from services.reporting.application import ReportingApplication
+from services.reporting.commands import LogObservation
+from shared.platform.eventstore import store_env
+from shared.platform.settings import Settings
+from shared.records.merkle.tree import MerkleTree
+from shared.records.servicelog.heads import PublishedHead
 from tests.support.reporting_data import CAN_THO_2025, Message, publish
 
 

@@ -3,7 +3,7 @@
 The image serves any of the three services or the portal (`d73 serve <service>`), each on its
 own port, so the check finds the service in the running command line and its port in the D73_*
 settings. Exit 0 when healthy, 1 otherwise (Docker's HEALTHCHECK contract). Standard library
-plus shared.settings.
+plus shared.platform.settings.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ def healthy(url: str, timeout: float = 3.0) -> bool:
 
 
 def main(proc: Path = Path("/proc")) -> int:
-    from shared.settings import Settings
+    from shared.platform.settings import Settings
 
     service = served_service(proc)
     if service is None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.natsserver import NatsServer
+from services.cli.natsserver import NatsServer
 from tests.support.infra import (
     Suite,
     docker_available,

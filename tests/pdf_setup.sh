@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # What the printed-document tests need that pip does not bring: poppler-utils (pdftoppm,
 # pdftotext), to look at every page as an image. Idempotent and quick when present; `make test`
-# runs it first, so a clean CI machine gets it too. The fonts are vendored (shared/pdf/fonts).
+# runs it first, so a clean CI machine gets it too. The fonts are vendored (shared/records/pdf/fonts).
 set -euo pipefail
 if command -v pdftoppm >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1; then
     exit 0

@@ -77,6 +77,7 @@ def apply(state: dict[str, Any], city: str, kind: str, data: dict[str, Any]) -> 
     if event == "case.approval-meeting-held":
         p["approval_vote"] = {k: data["vote"][k] for k in ("votes_for", "votes_against", "outcome")}
     p["status"] = status_of(p)
+    p["events"] = p.get("events", 0) + 1  # how many events it was built from: none twice
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -123,9 +124,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     js = nc.jetstream(timeout=10)
     sub = await js.pull_subscribe(
         args.filter, durable=args.durable or args.user, stream=args.stream,
-        config=ConsumerConfig(max_ack_pending=1, ack_wait=30),
+        config=ConsumerConfig(max_ack_pending=1, ack_wait=args.ack_wait),
     )  # fmt: skip
-    idle_since = time.monotonic()
+    idle_since, saved = time.monotonic(), 0
     try:
         while args.idle_exit is None or time.monotonic() - idle_since < args.idle_exit:
             try:
@@ -135,6 +136,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             outcome = handle(state, msg.subject, dict(msg.headers or {}), msg.data)
             if outcome == "applied":
                 save(path, state)  # first the state, then the ack: a crash between redelivers
+                saved += 1
+                if saved == args.crash_after_saving:
+                    os._exit(9)  # a kill between saving and acking (for the recovery test)
             await msg.ack_sync()
             idle_since = time.monotonic()
             if args.verbose:
@@ -153,8 +157,11 @@ def main() -> None:
     parser.add_argument("--filter", default=">", help="subjects to read (default: all)")
     parser.add_argument("--durable", help="consumer name: <user> (default) or <user>_1…_9")
     parser.add_argument("--state", default="state.json", help="where the rebuilt state lives")
+    parser.add_argument("--ack-wait", type=float, default=30,
+                        help="seconds before a message not acknowledged comes again")  # fmt: skip
     parser.add_argument("--idle-exit", type=float, help="exit after this many idle seconds")
     parser.add_argument("--verbose", action="store_true")
+    parser.add_argument("--crash-after-saving", type=int, help=argparse.SUPPRESS)
     state = asyncio.run(run(parser.parse_args()))
     print(json.dumps({k: p["status"] for k, p in state["proposals"].items()}, indent=1))
 

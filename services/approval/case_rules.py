@@ -1,39 +1,29 @@
 """A case's own rule set applied: due dates in working days, reminders, and escalation.
 
-The domain names its running clocks (`services.approval.domain.deadlines.DeadlineName`) after
-what is awaited; the rule sets (`shared.rulesets.DeadlineName`) after the step that ends them.
-`CLOCK_RULE` is the one place that pairs them. A case is judged to the end by the rule-set
-version it opened under, whatever version is in force today.
+The case's running clocks and the rule sets' deadlines share one name each
+(`shared.contracts.vocabulary.DeadlineName`). The two report deadlines are not clocks: they give
+the report's due date, recorded on the report (late or not). Art 4 §3 (the Party committee's
+opinion) and Art 8 §1 ¶2 (the head's written decision after a failed vote) give no period, so the
+rule sets carry none: a head who held the meeting in time is never late for the decision after it.
+A case is judged to the end by the rule-set version it opened under, whatever is in force today.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from services.approval.domain.deadlines import DeadlineName as Clock
-from services.approval.domain.deadlines import EscalationTarget as Escalated
-from shared.directory import OrganisationDirectory
-from shared.rulesets import AbstentionRule, EscalationTarget, RuleSet, rule_set
-from shared.rulesets import DeadlineName as Rule
-
-CLOCK_RULE: Mapping[Clock, Rule] = {
-    Clock.INTAKE: Rule.INTAKE_CHECK,
-    Clock.SUPPLEMENT: Rule.SUPPLEMENT_ANSWER,
-    Clock.CONSULTATION: Rule.CONSULTATION_ANSWER,
-    Clock.APPROVAL: Rule.APPROVAL_MEETING,
-    Clock.EVALUATION: Rule.EVALUATION_MEETING,
-    Clock.CONCLUSION: Rule.EVALUATION_CONCLUSION,
-}
-"""Each clock the case keeps → the rule-set deadline that sets its length.
-
-Rules without a clock of their own: `completion_report` and `final_report_after_stop` give the
-report's due date, recorded on the report (late or not). Art 4 §3 (the Party committee's opinion)
-and Art 8 §1 ¶2 (the head's written decision after a failed vote) give no period, so the rule
-sets carry none: a head who held the meeting in time is never late for the decision after it.
-"""
+from shared.contracts.vocabulary import DeadlineName
+from shared.contracts.vocabulary import EscalationTarget as Escalated
+from shared.kernel.directory import OrganisationDirectory
+from shared.kernel.rulesets import (
+    AbstentionRule,
+    EscalationTarget,
+    RetiredVersion,
+    RuleSet,
+    rule_set_for_case,
+)
 
 
 @dataclass(frozen=True)
@@ -41,22 +31,31 @@ class CaseRules:
     """The rule set a case opened under, with the jurisdiction's calendar."""
 
     rules: RuleSet
+    replaces: RetiredVersion | None = None
+    """The retired version the case recorded, when `rules` stand in for it."""
 
     @classmethod
     def of(cls, jurisdiction: str, version: str, extra_dir: Path | None = None) -> CaseRules:
-        return cls(rule_set(jurisdiction, version, extra_dir=extra_dir))
+        return cls(*rule_set_for_case(jurisdiction, version, extra_dir=extra_dir))
+
+    @property
+    def note(self) -> str | None:
+        """What the case's reader is told when its recorded version was withdrawn."""
+        return None if self.replaces is None else self.replaces.note(self.rules.version)
 
     @property
     def version(self) -> str:
         return self.rules.version
 
-    def due(self, clock: Clock, start: date) -> date:
+    def due(self, clock: DeadlineName, start: date) -> date:
         """The last day of `clock` when its triggering event happened on `start` (Art 147 BLDS)."""
-        return self.rules.due_date(CLOCK_RULE[clock], start)
+        return self.rules.due_date(clock, start)
 
     def report_due(self, start: date, *, after_stop: bool) -> date:
         """The completion report (Art 9 §1), or the final report after a stop decision."""
-        rule = Rule.FINAL_REPORT_AFTER_STOP if after_stop else Rule.COMPLETION_REPORT
+        rule = (
+            DeadlineName.FINAL_REPORT_AFTER_STOP if after_stop else DeadlineName.COMPLETION_REPORT
+        )
         return self.rules.due_date(rule, start)
 
     @property

@@ -1,8 +1,8 @@
 """Giấy chứng nhận bảo vệ of one case (issue #6): the events that establish the official's
 protection, each with its inclusion proof against a checkpoint of approval's signed log.
 
-Which events: `shared.certificate.roles` (the same rule the offline verifier applies). They are
-proved against the *first* checkpoint that covers them all, which never changes: every download
+Which events: `shared.records.certificate.roles` (the same rule the offline verifier applies). They
+are proved against the *first* checkpoint that covers them all, which never changes: every download
 of a determination's certificate, JSON or PDF, today or in ten years, is the same document with
 the same verification code (Ed25519 signatures are deterministic), and that checkpoint is the one
 witnesses have held the longest. The log may lag a commit by a moment (the relay appends each
@@ -18,12 +18,12 @@ from typing import Any
 from uuid import UUID
 
 from services.approval.application import ApprovalApplication
-from shared.audit.checkpoint import Checkpoint
-from shared.auditlog.log import InclusionProof, ServiceLog
-from shared.certificate.document import ProvenEntry, issue_certificate
-from shared.certificate.facts import NO_PROTECTION
-from shared.certificate.roles import establishing
-from shared.identity import Actor
+from shared.kernel.actor import Actor
+from shared.records.certificate.document import ProvenEntry, issue_certificate
+from shared.records.certificate.facts import NO_PROTECTION
+from shared.records.certificate.roles import establishing
+from shared.records.merkle.checkpoint import Checkpoint
+from shared.records.servicelog.log import InclusionProof, ServiceLog
 
 
 class NoProtectionDetermination(Exception):
@@ -50,11 +50,13 @@ class ProtectionCertificates:
         self.wait_seconds = wait_seconds
         self.poll_seconds = poll_seconds
 
-    def issue(self, actor: Actor, case_id: UUID) -> dict[str, Any]:
-        """The certificate of the case's protection determination, for whoever may read the
-        case (the official, the competent authority, Sở Nội vụ, auditors, administrators)."""
+    def issue(self, actor: Actor, case_id: UUID, official_id: str | None = None) -> dict[str, Any]:
+        """The certificate of the case's protection determination of `official_id` (the
+        proposer by default, or an implementer with their own determination, Art 11), for
+        whoever may read the case (the officials, the competent authority, Sở Nội vụ,
+        auditors, administrators)."""
         case = self.approval.case_for(actor, case_id)
-        protection = case.protection
+        protection = case.protection if official_id is None else case.protection_of(official_id)
         if protection is None:
             raise NoProtectionDetermination(
                 f"case {case_id} has no protection determination yet (it is {case.state})"
@@ -66,7 +68,9 @@ class ProtectionCertificates:
                 + (f" (revoked by the finding on report {revoked}, Art 6)" if revoked else "")
             )
         history = list(self.approval.repository.event_store.get(case.id))
-        chosen = establishing([(type(event).__name__, vars(event)) for event in history])
+        chosen = establishing(
+            [(type(event).__name__, vars(event)) for event in history], official_id
+        )
         versions = [history[index].originator_version for index, _ in chosen]
         checkpoint, proofs = self._prove(case.id, versions)
         return issue_certificate(

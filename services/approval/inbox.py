@@ -1,48 +1,22 @@
 """Hồ sơ chờ xử lý — who a case waits for in each state, from the domain's authority rules.
 
-Each state waits on the parties who may give its next commands (domain `authority.Step`):
-the office (the head or a listed delegate), the collective (the head and the deputies who may
-vote), the head alone, the implementers, or the proposer (who answers through registration).
+Each state waits on the parties who may give its next commands: the transition table says
+which (`services.approval.domain.states.WAITING_ON`); this module finds the people.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from services.approval.domain.states import CaseState
+from services.approval.domain.states import WAITING_ON, Party
 from services.approval.read_models import DueClock
-
-
-class Party(StrEnum):
-    OFFICE = "OFFICE"
-    COLLECTIVE = "COLLECTIVE"
-    HEAD = "HEAD"
-    IMPLEMENTERS = "IMPLEMENTERS"
-    PROPOSER = "PROPOSER"
-
-
-S = CaseState
-WAITING_ON: Mapping[CaseState, frozenset[Party]] = {
-    S.IN_INTAKE: frozenset({Party.OFFICE}),  # receive, or ask for a supplement
-    S.NEEDS_SUPPLEMENT: frozenset({Party.PROPOSER}),
-    S.UNDER_REVIEW: frozenset({Party.OFFICE, Party.COLLECTIVE}),  # Party opinion, meeting
-    S.IN_CONSULTATION: frozenset({Party.OFFICE}),
-    S.COLLECTIVE_REJECTED: frozenset({Party.HEAD}),  # override or confirm the rejection
-    S.APPROVED: frozenset({Party.HEAD, Party.IMPLEMENTERS}),  # resources, start
-    S.IN_IMPLEMENTATION: frozenset({Party.IMPLEMENTERS}),
-    S.SUSPENDED: frozenset({Party.HEAD}),  # resume or stop
-    S.STOPPED: frozenset({Party.IMPLEMENTERS}),  # the final report
-    S.COMPLETION_REPORTED: frozenset({Party.OFFICE, Party.COLLECTIVE}),
-    S.EVALUATED: frozenset({Party.HEAD}),  # the written conclusion
-    S.CONCLUDED: frozenset({Party.HEAD}),  # recognition, protection
-    S.RECOGNIZED: frozenset({Party.HEAD}),
-    S.PROTECTION_DETERMINED: frozenset({Party.OFFICE}),  # close the file
-}
+from shared.contracts.vocabulary import CaseState
 
 
 def capacities_of(person_id: str, case: Mapping[str, Any]) -> tuple[str, ...]:
@@ -82,3 +56,31 @@ class InboxItem:
         """Oldest due date first; cases without a running clock last, oldest case first."""
         due = self.next_due.due if self.next_due is not None else date.max
         return (self.next_due is None, due, self.opened_at_position)
+
+
+class InboxMemo:
+    """The inboxes last worked out, each under the read models' positions it was worked out at.
+
+    A director's inbox spans every open case of the city and is read far more often than cases
+    change: an inbox asked again before any new event (and on the same day) is the same list, so
+    it is kept, at most `size` of them, the least recently asked dropped first. A new event moves
+    the positions, so an answer never outlives the events it was made from.
+    """
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self._kept: OrderedDict[Hashable, tuple[InboxItem, ...]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, work_out: Callable[[], list[InboxItem]]) -> tuple[InboxItem, ...]:
+        with self._lock:
+            kept = self._kept.get(key)
+            if kept is not None:
+                self._kept.move_to_end(key)
+                return kept
+        made = tuple(work_out())
+        with self._lock:
+            self._kept[key] = made
+            while len(self._kept) > self.size:
+                self._kept.popitem(last=False)
+        return made

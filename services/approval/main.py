@@ -16,24 +16,22 @@ from services.approval.application import (
     NotPartyToCase,
     utc_now,
 )
+from services.approval.consumers import upstream_handlers
 from services.approval.domain.case import Case
 from services.approval.domain.errors import Conflict, Invalid, InvalidTransition, NotAllowed
+from services.approval.jobs import DeadlineScheduler
 from services.approval.publishing import to_contract
-from services.approval.scheduler import DeadlineScheduler
-from shared.consumer import TrackedConsumer
 from shared.contracts.approval import APPROVAL_EVENTS
-from shared.contracts.registration import (
-    ProposalSubmitted,
-    ProposalSupplemented,
-    ProposalWithdrawn,
-)
-from shared.directory import load_directory
-from shared.eventstore import ensure_postgres_database, store_env
-from shared.logs import configure_logging
-from shared.runtime import ServiceRuntime
-from shared.settings import Persistence, Settings
-from shared.subjects import REGISTRATION_STREAM
-from shared.web import create_service_app
+from shared.kernel.directory import load_directory
+from shared.platform.consumer import TrackedConsumer
+from shared.platform.eventstore import ensure_postgres_database, store_env
+from shared.platform.logs import configure_logging
+from shared.platform.runtime import ServiceRuntime
+from shared.platform.settings import Persistence, Settings
+from shared.platform.subjects import REGISTRATION_STREAM
+from shared.platform.web import create_service_app
+from shared.records.keeping import RECORDS
+from shared.records.servicelog.api import log_routers
 
 SERVICE = "approval"
 VERSION = "0.2.0"
@@ -73,11 +71,7 @@ def create_app(
         service=SERVICE,
         app=app,
         upstream=REGISTRATION_STREAM,
-        handlers={
-            ProposalSubmitted.TYPE: app.on_submitted,
-            ProposalSupplemented.TYPE: app.on_supplemented,
-            ProposalWithdrawn.TYPE: app.on_withdrawn,
-        },
+        handlers=upstream_handlers(app),
         max_deliver=settings.consumer_max_deliver,
         ack_wait=settings.consumer_ack_wait_seconds,
     )
@@ -91,23 +85,21 @@ def create_app(
         published=APPROVAL_EVENTS,
         consumers=[consumer],
         background=[scheduler.run],
+        records=RECORDS,
     )
     return create_service_app(
         runtime=runtime,
         version=VERSION,
         description=__doc__ or "",
-        routers=[cases.router, commands.router, certificates.router],
+        routers=[*log_routers(runtime), cases.router, commands.router, certificates.router],
         domain_errors=DOMAIN_ERRORS,
+        directory=app.directory,
+        clock=clock,
     )
 
 
-def upgrade_problems(app: ApprovalApplication, settings: Settings) -> list[str]:
-    """What this release cannot serve in a store an older one wrote (`d73 migrate` lists it):
-    a case keeps the rule-set version it was opened under (its deadlines follow it), so every
-    such version must still load, from the project's rule sets or D73_RULE_SETS_DIR."""
-    from shared.rulesets.errors import RuleSetError
-    from shared.rulesets.loader import rule_set
-
+def _opened_versions(app: ApprovalApplication) -> set[str]:
+    """The rule-set versions the store's cases were opened under."""
     opened = get_topic(Case) + ".Opened"
     versions: set[str] = set()
     start: int | None = None
@@ -118,11 +110,49 @@ def upgrade_problems(app: ApprovalApplication, settings: Settings) -> list[str]:
             stamp: dict[str, Any] = getattr(app.mapper.to_domain_event(notification), "stamp")  # noqa: B009
             versions.add(str(stamp["rule_set_version"]))
         start = batch[-1].id
+    return versions
+
+
+def upgrade_notices(app: ApprovalApplication, settings: Settings) -> list[str]:
+    """What an operator should know but need not fix (`d73 migrate` prints it): cases opened
+    under a withdrawn version (the 2025.1 demo set) are served by the adopted version that
+    was in force, and flagged on the case (`rule_set_note`); giving the file back through
+    D73_RULE_SETS_DIR keeps them on the withdrawn values instead."""
+    from shared.kernel.rulesets.errors import RuleSetError
+    from shared.kernel.rulesets.loader import rule_set_for_case
+
+    notices = []
+    for version in sorted(_opened_versions(app)):
+        try:
+            rules, retired = rule_set_for_case(
+                settings.jurisdiction, version, extra_dir=settings.rule_sets_dir
+            )
+        except RuleSetError:
+            continue  # a problem, listed by upgrade_problems
+        if retired is not None:
+            notices.append(
+                f"cases opened under rule set {settings.jurisdiction} {version} ({retired.reason})"
+                f" are judged by the adopted version {rules.version} from now on, and flagged; "
+                "their recorded due dates stay. To keep the withdrawn values, put its file in "
+                f"D73_RULE_SETS_DIR (<dir>/{settings.jurisdiction}/{version}.json)"
+            )
+    return notices
+
+
+def upgrade_problems(app: ApprovalApplication, settings: Settings) -> list[str]:
+    """What this release cannot serve in a store an older one wrote (`d73 migrate` lists it):
+    a case keeps the rule-set version it was opened under (its deadlines follow it), so every
+    such version must still load, from the project's rule sets or D73_RULE_SETS_DIR."""
+    from shared.kernel.rulesets.errors import RuleSetError
+    from shared.kernel.rulesets.loader import retired_version, rule_set
+
     problems = []
-    for version in sorted(versions):
+    for version in sorted(_opened_versions(app)):
         try:
             rule_set(settings.jurisdiction, version, extra_dir=settings.rule_sets_dir)
         except RuleSetError:
+            if retired_version(settings.jurisdiction, version) is not None:
+                continue  # served by the adopted version: `upgrade_notices` says so
             problems.append(
                 f"cases were opened under rule set {settings.jurisdiction} {version}, which this "
                 "release does not ship: put its file in D73_RULE_SETS_DIR "

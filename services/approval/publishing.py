@@ -15,7 +15,7 @@ from eventsourcing.domain import DomainEventProtocol
 from services.approval.domain.case import Case
 from shared.contracts import ActorRef, IntegrationEvent
 from shared.contracts.approval import CONTRACT_OF_CASE_EVENT, CaseOpened
-from shared.outbox import event_id
+from shared.platform.outbox import event_id
 
 SERVICE = "approval"
 

@@ -20,10 +20,9 @@ from eventsourcing.domain import DomainEventProtocol
 
 from services.approval.case_rules import CaseRules
 from services.approval.domain.case import Case
-from services.approval.domain.deadlines import DeadlineName
-from services.approval.domain.states import TERMINAL_STATES, CaseState
-from shared.eventstore import ServiceApplication
-from shared.readmodel import CatchUpReadModel
+from shared.contracts.vocabulary import TERMINAL_STATES, CaseState, DeadlineName
+from shared.platform.eventstore import ServiceApplication
+from shared.platform.readmodel import CatchUpReadModel
 
 Fold = Callable[[str, Any], None]
 
@@ -154,6 +153,10 @@ class OpenDeadlines(CatchUpReadModel):
         )
 
     def _evaluation_meeting_held(self, case_id: str, event: Any) -> None:
+        # As for approval: holding the meeting meets Art 9 §2 whatever the vote (older events
+        # without `held_in_time` kept the clock open on a failed vote, as the case did).
+        if getattr(event, "held_in_time", None) is not None:
+            self._close(case_id, DeadlineName.EVALUATION)
         if event.vote["outcome"] == "PASSED":
             self._close(case_id, DeadlineName.EVALUATION)
             self._open(

@@ -9,10 +9,14 @@ from __future__ import annotations
 
 from services.approval.application import ApprovalApplication
 from services.approval.main import SERVICE, create_application
-from shared.readmodel import CatchUpReadModel
-from shared.rebuild import Progress, RebuildReport
-from shared.rebuild import rebuild_read_models as shared_rebuild
-from shared.settings import Settings
+from shared.platform.readmodel import CatchUpReadModel
+from shared.platform.rebuild import (
+    Progress,
+    RebuildReport,
+    rebuild_application,
+    rebuild_service,
+)
+from shared.platform.settings import Settings
 
 
 def read_models(app: ApprovalApplication) -> dict[str, CatchUpReadModel]:
@@ -21,13 +25,8 @@ def read_models(app: ApprovalApplication) -> dict[str, CatchUpReadModel]:
 
 
 def rebuild(settings: Settings, progress: Progress) -> RebuildReport:
-    app = create_application(settings)
-    try:
-        return rebuild_read_models(app, progress)
-    finally:
-        app.close()
+    return rebuild_service(SERVICE, lambda: create_application(settings), read_models, progress)
 
 
 def rebuild_read_models(app: ApprovalApplication, progress: Progress) -> RebuildReport:
-    total = app.recorder.max_notification_id() or 0
-    return shared_rebuild(SERVICE, total, read_models(app), progress)
+    return rebuild_application(SERVICE, app, read_models(app), progress)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-from dataclasses import replace
 from typing import Any
 
 from authlib.integrations.starlette_client import OAuth, OAuthError
@@ -21,8 +20,8 @@ from services.portal.i18n import LOCALES
 from services.portal.people import Person, UnknownPerson, people, person
 from services.portal.settings import PortalSettings
 from services.portal.web import CheckedForm, render, see_other
-from shared.directory import OrganisationDirectory
-from shared.identity import Role, mint_token
+from shared.kernel.directory import OrganisationDirectory
+from shared.platform.identity import mint_token, today_in_vietnam
 
 log = logging.getLogger("d73.portal")
 router = APIRouter(tags=["sign-in"])
@@ -55,10 +54,7 @@ def sign_in_as(request: Request, who: Person) -> None:
     token = mint_token(
         settings,
         user_id=who.person_id,
-        name=who.name,
-        unit_id=who.unit_id,
-        position=who.position,
-        roles=list(who.roles),
+        roles=who.roles,
         ttl_seconds=settings.portal_session_hours * 3600,
     )
     locale = request.session.get("locale")
@@ -78,11 +74,16 @@ def sign_in_as(request: Request, who: Person) -> None:
     log.info("signed in", extra={"person_id": who.person_id, "roles": list(who.roles)})
 
 
+def directory_in_force(request: Request) -> OrganisationDirectory:
+    """The directory version in force today: the one the services find people in."""
+    directory: OrganisationDirectory = request.app.state.directory
+    return directory.in_force(today_in_vietnam())
+
+
 @router.get("/sign-in", summary="The sign-in page")
 def sign_in_page(request: Request, next: str = "/") -> Response:
     settings: PortalSettings = request.app.state.settings
-    directory: OrganisationDirectory = request.app.state.directory
-    everyone = people(directory, settings.auditor_ids) if settings.portal_dev_sign_in else []
+    everyone = people(directory_in_force(request)) if settings.portal_dev_sign_in else []
     return render(
         request,
         "sign_in.html",
@@ -98,14 +99,9 @@ def development_sign_in(request: Request, form: CheckedForm) -> Response:
     if not settings.portal_dev_sign_in:
         return render(request, "sign_in.html", status_code=404, next_url="/", oidc=False, people=[])
     try:
-        who = person(
-            request.app.state.directory, str(form.get("person_id", "")), settings.auditor_ids
-        )
+        who = person(directory_in_force(request), str(form.get("person_id", "")))
     except UnknownPerson:
         return see_other("/sign-in")
-    if form.get("auditor") == "on" and Role.AUDITOR.value not in who.roles:
-        # Development only: try the auditor's pages without naming auditors in a setting.
-        who = replace(who, roles=(*who.roles, Role.AUDITOR.value))
     sign_in_as(request, who)
     return see_other(_safe_next(form.get("next")))
 
@@ -129,7 +125,6 @@ async def oidc_callback(request: Request) -> Response:
     oauth: OAuth | None = request.app.state.oidc
     if oauth is None:
         return see_other("/sign-in")
-    settings: PortalSettings = request.app.state.settings
     try:
         answer = await oauth.create_client(OIDC_CLIENT).authorize_access_token(request)
     except OAuthError as error:
@@ -145,7 +140,7 @@ async def oidc_callback(request: Request) -> Response:
         )
     claims = answer.get("userinfo") or {}
     try:
-        who = person(request.app.state.directory, str(claims.get("sub", "")), settings.auditor_ids)
+        who = person(directory_in_force(request), str(claims.get("sub", "")))
     except UnknownPerson:
         return render(
             request,
@@ -163,7 +158,11 @@ async def oidc_callback(request: Request) -> Response:
 
 @router.post("/sign-out", summary="Sign out: the session is forgotten")
 def sign_out(request: Request, form: CheckedForm) -> Response:
+    """The person is forgotten; the language they chose stays for the sign-in page."""
+    locale = request.session.get("locale")
     request.session.clear()
+    if locale in LOCALES:
+        request.session["locale"] = locale
     return see_other("/sign-in")
 
 

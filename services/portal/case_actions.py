@@ -39,6 +39,8 @@ class ActionForm:
 
 
 BALLOTS = (("FOR", N_("For")), ("AGAINST", N_("Against")), ("ABSTAIN", N_("Abstain")))
+FINDINGS = (("true", N_("Yes")), ("false", N_("No")))
+"""The collective's good-faith finding: left unchosen, the meeting records none."""
 OUTCOMES = (
     ("COMPLETED", N_("Completed")),
     ("PARTIAL", N_("Partly completed")),
@@ -267,6 +269,12 @@ FORMS: Mapping[str, ActionForm] = {
                 Field("ballots", N_("Votes"), "ballots", True),
                 Field("minutes_ref", N_("Number of the minutes"), required=True),
                 Field("assessed_outcome", N_("Assessed outcome"), "choice", True, OUTCOMES),
+                Field(
+                    "good_faith_finding",
+                    N_("Correct policy, pure motive, for the common interest (Art 5 §2b)"),
+                    "choice",
+                    options=FINDINGS,
+                ),
             ),
         ),
         ActionForm(

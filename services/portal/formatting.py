@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from shared.calendar import VIETNAM_TIME, WorkingDayCalendar, local_date
+from shared.kernel.calendar import VIETNAM_TIME, WorkingDayCalendar, local_date
 
 CALENDAR = WorkingDayCalendar()
 

@@ -33,6 +33,40 @@ STATES: Mapping[str, str] = {
     "RECOGNIZED": N_("Result recognised"),
     "PROTECTION_DETERMINED": N_("Protection determined"),
     "CLOSED": N_("Archived"),
+    # reporting's, for a file whose opening it has not archived yet
+    "UNKNOWN": N_("Not known yet"),
+}
+
+DECISIONS: Mapping[str, str] = {
+    # registration's `decision` of a proposal, noted from approval's events
+    "approved": N_("Approved"),
+    "rejected": N_("Not approved"),
+}
+
+IMPLEMENTATION: Mapping[str, str] = {
+    # registration's `implementation` of an approved proposal (Art 9)
+    "active": N_("Being implemented"),
+    "suspended": N_("Suspended"),
+    "stopped": N_("Stopped"),
+    "completed": N_("Results reported"),
+    "closed": N_("Archived"),
+}
+
+IMPLEMENTATION_NEXT_STEPS: Mapping[str, str] = {
+    "active": N_("Implement the plan and report the results when done."),
+    "suspended": N_("Implementation is suspended; wait for the written direction to resume."),
+    "stopped": N_("Implementation was stopped in writing."),
+    "completed": N_("The collective evaluates the results."),
+    "closed": N_("The file is archived."),
+}
+
+PROTECTION_TIERS: Mapping[str, str] = {
+    "NO_LIABILITY": N_("No liability (Art 11 §1)"),
+    "LIABILITY_EXCLUDED": N_("Liability excluded (Art 11 §2)"),
+    "EXCLUSION_EXEMPTION_OR_MITIGATION": N_(
+        "Exclusion, exemption or mitigation considered (Art 11 §3)"
+    ),
+    "NONE": N_("Not a case for protection"),
 }
 
 NEXT_STEPS: Mapping[str, str] = {
@@ -82,3 +116,21 @@ CAPACITIES: Mapping[str, str] = {
     "PROPOSER": N_("Proposer"),
     "HOME_AFFAIRS": N_("Department of Home Affairs (overdue)"),
 }
+
+
+def proposal_standing(row: Mapping[str, object]) -> tuple[str, str]:
+    """(state, next step) message ids of a proposal as registration lists it: once decided, its
+    implementation (completed, closed…) and protection say more than "decided" does."""
+    status = str(row.get("status") or "")
+    implementation = str(row.get("implementation") or "")
+    if status == "DECIDED":
+        if row.get("protection_tier") and implementation != "closed":
+            return STATES["PROTECTION_DETERMINED"], NEXT_STEPS["PROTECTION_DETERMINED"]
+        if implementation == "completed" and row.get("evaluation_outcome"):
+            return STATES["EVALUATED"], NEXT_STEPS["EVALUATED"]
+        if implementation in IMPLEMENTATION:
+            return IMPLEMENTATION[implementation], IMPLEMENTATION_NEXT_STEPS[implementation]
+        decision = str(row.get("decision") or "").upper()
+        if decision in ("APPROVED", "REJECTED"):
+            return STATES[decision], NEXT_STEPS[decision]
+    return STATES.get(status, status), NEXT_STEPS.get(status, "")

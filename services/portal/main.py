@@ -9,16 +9,27 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from services.portal import auth
-from services.portal.pages import audit, cases, monitoring, proposals
+from services.portal.i18n import gettext_for
+from services.portal.pages import audit, cases, monitoring, notifications, proposals
 from services.portal.services_api import ServiceClient, ServiceRefused
 from services.portal.settings import PortalSettings
-from services.portal.web import CsrfRejected, SignInRequired, refused, render, see_other
-from shared.directory import load_directory
+from services.portal.web import (
+    REFUSALS,
+    CsrfRejected,
+    SignInRequired,
+    locale_of,
+    refused,
+    render,
+    see_other,
+)
+from shared.kernel.directory import load_directory
 
 log = logging.getLogger("d73.portal")
 STATIC = Path(__file__).parent / "static"
@@ -87,6 +98,33 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
         assert isinstance(error, ServiceRefused)
         return refused(request, error, "error.html")
 
+    async def on_http_error(request: Request, error: Exception) -> Response:
+        """An address that does not exist, or a method a page does not take: a page that says
+        so in the person's language, never FastAPI's JSON."""
+        assert isinstance(error, HTTPException)
+        if error.status_code == 404:
+            return render(request, "error.html", status_code=404, problem="not-found")
+        message = REFUSALS.get(error.status_code, REFUSALS[400])
+        page = render(
+            request,
+            "error.html",
+            status_code=error.status_code,
+            error_message=gettext_for(locale_of(request))(message),
+        )
+        page.headers.update(error.headers or {})
+        return page
+
+    async def on_bad_address(request: Request, error: Exception) -> Response:
+        """A path or query that is not of its type (`/cases/abc`, `?page=x`)."""
+        return render(
+            request,
+            "error.html",
+            status_code=400,
+            error_message=gettext_for(locale_of(request))(REFUSALS[400]),
+        )
+
+    app.add_exception_handler(HTTPException, on_http_error)
+    app.add_exception_handler(RequestValidationError, on_bad_address)
     app.add_exception_handler(SignInRequired, on_sign_in_required)
     app.add_exception_handler(CsrfRejected, on_csrf)
     app.add_exception_handler(ServiceRefused, on_refused)
@@ -101,6 +139,6 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(auth.router)
-    for pages in (proposals, cases, monitoring, audit):
+    for pages in (proposals, cases, monitoring, audit, notifications):
         app.include_router(pages.router)
     return app

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from shared.settings import Settings, is_known_secret
+from shared.platform.settings import Settings, is_known_secret
 
 
 class PortalSettings(Settings):
@@ -22,13 +22,6 @@ class PortalSettings(Settings):
         False, description="Send cookies over HTTPS only (set behind a TLS proxy)"
     )
     portal_session_hours: int = Field(8, ge=1, le=24, description="How long a sign-in lasts")
-    portal_public_url: str | None = Field(
-        None, description="The portal's URL as browsers see it (OIDC redirect); default host:port"
-    )
-    portal_auditors: str = Field(
-        "",
-        description="Person ids (comma separated) who act as auditors/inspectors in the portal",
-    )
     registration_url: str | None = Field(None, description="Registration's URL for the portal")
     approval_url: str | None = Field(None, description="Approval's URL for the portal")
     reporting_url: str | None = Field(None, description="Reporting's URL for the portal")
@@ -48,11 +41,6 @@ class PortalSettings(Settings):
         host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host
         return (explicit or f"http://{host}:{self.port_of(service)}").rstrip("/")
 
-    @property
-    def public_url(self) -> str:
-        host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host
-        return (self.portal_public_url or f"http://{host}:{self.portal_port}").rstrip("/")
-
     def secret_problems(self) -> list[str]:
         """The services' checks, and the portal's own keys (issue #11.5)."""
         problems = super().secret_problems()
@@ -63,7 +51,3 @@ class PortalSettings(Settings):
             if value and is_known_secret(value):
                 problems.append(f"D73_{name.upper()} is a published value (e.g. change-me)")
         return problems
-
-    @property
-    def auditor_ids(self) -> frozenset[str]:
-        return frozenset(p.strip() for p in self.portal_auditors.split(",") if p.strip())

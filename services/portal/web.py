@@ -18,7 +18,7 @@ from starlette.datastructures import FormData
 from services.portal import case_actions, formatting, labels
 from services.portal.i18n import DEFAULT_LOCALE, LOCALES, N_, gettext_for
 from services.portal.services_api import ServiceClient, ServiceRefused
-from shared.identity import Role
+from shared.platform.identity import Role
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 TEMPLATES.env.filters.update(
@@ -33,6 +33,8 @@ TEMPLATES.env.globals.update(
     routing_targets=labels.ROUTING_TARGETS,
     legal_gap_labels=labels.LEGAL_GAP_LEVELS,
     capacity_labels=labels.CAPACITIES,
+    protection_tiers=labels.PROTECTION_TIERS,
+    proposal_standing=labels.proposal_standing,
     ballot_options=case_actions.BALLOTS,
 )
 

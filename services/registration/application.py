@@ -1,13 +1,15 @@
 """Registration: officials draft, submit, supplement and withdraw proposal plans (Art 7), attach
 files to them, and see what approval decided.
 
-Each command loads one Proposal, calls one domain method and commits; the outbox relay
-publishes what the world may see. A command sent with an Idempotency-Key commits a
-`CommandReceipt` in the same transaction, and a retry is answered from it (`shared/idempotency.py`).
+Every command is an object (`commands.py`) given to `handle(command, actor)`, which finds one
+Proposal, has the command apply itself and commits; the outbox relay publishes what the world
+may see. A command sent with an Idempotency-Key commits a `CommandReceipt` in the same
+transaction, and a retry is answered from it (`shared/platform/idempotency.py`).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -20,40 +22,33 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import Tracking
 
 from services.registration.attachment_store import AttachmentStore, Spool
-from services.registration.case_events import decision_from
-from services.registration.domain import DomainError, NotAllowed, Proposal, ProposalStatus
-from services.registration.domain.attachments import (
-    check_container,
-    check_content,
-    file_name,
-    media_type_of,
+from services.registration.commands import (
+    Attach,
+    Draft,
+    Edit,
+    ProposalCommand,
+    Submit,
+    Supplement,
+    Withdraw,
 )
-from services.registration.domain.errors import Incomplete
-from services.registration.domain.plan import FieldProblem, ProblemCode
+from services.registration.domain import NotAllowed, Proposal, ProposalStatus
 from services.registration.domain.proposal import directory_on, where_it_goes
+from services.registration.read_models import ProposalSummaries, Row
 from services.registration.tables import Tables
-from services.registration.views import ProposalSummaries, Row
-from shared.calendar import local_date
-from shared.consumer import Rejected
-from shared.contracts import IntegrationEvent
-from shared.directory import OrganisationDirectory
-from shared.eventstore import ServiceApplication
-from shared.idempotency import Idempotency
-from shared.identity import Actor, Role
-from shared.routing import Official
+from shared.kernel.actor import Actor
+from shared.kernel.calendar import local_date
+from shared.kernel.directory import CaseAuthority, DirectoryLookupError, OrganisationDirectory
+from shared.platform.eventstore import ServiceApplication
+from shared.platform.idempotency import Idempotency
+from shared.platform.identity import Role
 
 log = logging.getLogger("d73.registration")
 
-REVIEWER_ROLES = (
-    Role.UNIT_HEAD.value,
-    Role.HOME_AFFAIRS.value,
-    Role.CITY_COMMITTEE.value,
-    Role.AUDITOR.value,
-    Role.ADMIN.value,
-)
-"""The roles that may download a submitted proposal's files besides its proposer, and only as
-parties of its routing (`is_party_reviewer`): files in the plan as submitted or supplemented —
-never a draft's, never one waiting for an answer."""
+MONITOR_ROLES = (Role.HOME_AFFAIRS.value, Role.AUDITOR.value, Role.ADMIN.value)
+"""Who reads the files of every submitted proposal besides the people holding a post on its
+case (`is_party_reviewer`): Sở Nội vụ, which monitors (Plan 88 IV.2), auditors and admins —
+files in the plan as submitted or supplemented, never a draft's, never one waiting for an
+answer."""
 
 
 class ProposalNotFound(Exception):
@@ -64,25 +59,18 @@ class AttachmentNotFound(Exception):
     """This proposal lists no file with that SHA-256, or its content is not stored here."""
 
 
-def is_party_reviewer(actor: Actor, routing: Mapping[str, Any] | None) -> bool:
-    """Auditors and admins, or a reviewer of the case's parties: the deciding authority (its
-    head, or an official of its unit) or the intake unit (issue #11.4) — not every unit head."""
-    if actor.has_role(Role.AUDITOR.value, Role.ADMIN.value):
+def is_party_reviewer(actor: Actor, authority: CaseAuthority | None) -> bool:
+    """Auditors and admins; Sở Nội vụ, which monitors every case (Plan 88 IV.2); or someone
+    holding a post on the case — its head, deputies and intake delegates as the directory
+    version it was routed with names them (issue #11.4, #14 point 7) — not every unit head,
+    and not whoever heads that unit in a later version."""
+    if actor.has_role(*MONITOR_ROLES):
         return True
-    if not actor.has_role(*REVIEWER_ROLES) or not routing:
-        return False
-    parties = {routing.get("recipient_unit_id"), routing.get("intake_unit_id")}
-    return actor.user_id == routing.get("decider_id") or actor.unit_id in parties - {None}
+    return authority is not None and actor.user_id in authority.people
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-def official(actor: Actor) -> Official:
-    return Official(
-        user_id=actor.user_id, name=actor.name, unit_id=actor.unit_id, position=actor.position
-    )
 
 
 @dataclass(frozen=True)
@@ -132,6 +120,32 @@ class RegistrationApplication(ServiceApplication):
 
     # commands
 
+    def handle(
+        self,
+        command: ProposalCommand,
+        actor: Actor,
+        *,
+        idempotency: Idempotency | None = None,
+        tracking: Tracking | None = None,
+    ) -> Proposal:
+        """The one way a command changes a proposal: find it (or start it, for a draft), have
+        the command apply itself at this instant, commit (with a received file, and with the
+        upstream position when it comes from a message). Under an Idempotency-Key a retry is
+        answered from the first commit. Refusals propagate unchanged."""
+        command.check(actor)
+
+        def run() -> Proposal:
+            context = _Context(self)
+            proposal = command.target(actor, context)
+            command.apply(proposal, actor, context)
+            self._commit(proposal, context.kept, tracking)
+            return proposal
+
+        return self.keyed(actor.user_id, idempotency, run)
+
+    # In-process callers (the tests, the tools) name a command by its method; each builds the
+    # command object and hands it to `handle`.
+
     def draft(
         self,
         actor: Actor,
@@ -141,21 +155,8 @@ class RegistrationApplication(ServiceApplication):
         submit: bool = False,
         idempotency: Idempotency | None = None,
     ) -> Proposal:
-        """Start a draft; with `submit`, a finished plan is drafted and submitted in one commit.
-
-        Only an official acting as a proposer drafts (issue #11.4): an auditor's or a clerk's
-        token cannot start a proposal in its holder's name."""
-        if not actor.has_role(Role.PROPOSER.value):
-            raise NotAllowed("drafting a proposal needs the proposer role")
-
-        def command() -> Proposal:
-            at = self.clock()
-            proposal = Proposal.draft(proposer=official(actor), title=title, plan=plan, at=at)
-            if submit:
-                proposal.submit(actor=official(actor), at=at, directory=self.directory)
-            return self._commit(proposal)
-
-        return self.keyed(actor.user_id, idempotency, command)
+        command = Draft(title=title, plan=plan, submit=submit)
+        return self.handle(command, actor, idempotency=idempotency)
 
     def edit(
         self,
@@ -165,22 +166,13 @@ class RegistrationApplication(ServiceApplication):
         *,
         idempotency: Idempotency | None = None,
     ) -> Proposal:
-        def command() -> Proposal:
-            proposal = self._get(proposal_id)
-            proposal.edit(actor_id=actor.user_id, changes=changes, at=self.clock())
-            return self._commit(proposal)
-
-        return self.keyed(actor.user_id, idempotency, command)
+        command = Edit(proposal_id=proposal_id, changes=changes)
+        return self.handle(command, actor, idempotency=idempotency)
 
     def submit(
         self, actor: Actor, proposal_id: UUID, *, idempotency: Idempotency | None = None
     ) -> Proposal:
-        def command() -> Proposal:
-            proposal = self._get(proposal_id)
-            proposal.submit(actor=official(actor), at=self.clock(), directory=self.directory)
-            return self._commit(proposal)
-
-        return self.keyed(actor.user_id, idempotency, command)
+        return self.handle(Submit(proposal_id=proposal_id), actor, idempotency=idempotency)
 
     def supplement(
         self,
@@ -191,19 +183,8 @@ class RegistrationApplication(ServiceApplication):
         *,
         idempotency: Idempotency | None = None,
     ) -> Proposal:
-        """Answer the open supplement request (`request_id` None: whichever is open)."""
-
-        def command() -> Proposal:
-            proposal = self._get(proposal_id)
-            answered = request_id
-            if answered is None:
-                answered = (proposal.supplement_request or {}).get("request_id", "")
-            proposal.supplement(
-                actor_id=actor.user_id, request_id=answered, changes=changes, at=self.clock()
-            )
-            return self._commit(proposal)
-
-        return self.keyed(actor.user_id, idempotency, command)
+        command = Supplement(proposal_id=proposal_id, request_id=request_id, changes=changes)
+        return self.handle(command, actor, idempotency=idempotency)
 
     def withdraw(
         self,
@@ -213,12 +194,8 @@ class RegistrationApplication(ServiceApplication):
         *,
         idempotency: Idempotency | None = None,
     ) -> Proposal:
-        def command() -> Proposal:
-            proposal = self._get(proposal_id)
-            proposal.withdraw(actor_id=actor.user_id, reason=reason, at=self.clock())
-            return self._commit(proposal)
-
-        return self.keyed(actor.user_id, idempotency, command)
+        command = Withdraw(proposal_id=proposal_id, reason=reason)
+        return self.handle(command, actor, idempotency=idempotency)
 
     # attachments
 
@@ -232,42 +209,13 @@ class RegistrationApplication(ServiceApplication):
     def attach(
         self, actor: Actor, proposal_id: UUID, upload: Upload, *, idempotency_key: str | None = None
     ) -> Attached:
-        """Keep a received file by its hash and add its metadata to the proposal, or neither.
-
-        The spool is always consumed: kept, or discarded on any refusal.
-        """
+        """`Attach` the received file, under the key `idempotency_key` with the file's metadata
+        as the fingerprint. The spool is always consumed: kept, or discarded on any refusal."""
         spool = upload.spool
+        command = Attach.received(proposal_id, upload.raw_name, upload.declared_type, spool)
+        idempotency = Idempotency.of(idempotency_key, "attach", str(proposal_id), command.metadata)
         try:
-            name = file_name(upload.raw_name)
-            if not name:
-                raise Incomplete([FieldProblem("file", ProblemCode.MISSING, "a file name")])
-            media_type = media_type_of(upload.declared_type, name)
-            if spool.size == 0:
-                raise Incomplete([FieldProblem("file", ProblemCode.MISSING, "the file is empty")])
-            check_content(media_type, spool.head)
-            check_container(media_type, spool.path)
-            metadata = {"name": name, "media_type": media_type, "sha256": spool.sha256}
-        except BaseException:
-            spool.discard()
-            raise
-        idempotency = Idempotency.of(idempotency_key, "attach", str(proposal_id), metadata)
-
-        def command() -> Proposal:
-            proposal = self._get(proposal_id)
-            proposal.attach(actor_id=actor.user_id, size=spool.size, at=self.clock(), **metadata)
-            with self._keeping:
-                created = self.attachment_store.keep(spool)
-                try:
-                    self._commit(proposal)
-                except BaseException:
-                    if created:
-                        self.attachment_store.discard(spool.sha256)
-                    raise
-            log.info("attached %s to %s", spool.sha256, proposal_id, extra={"new_file": created})
-            return proposal
-
-        try:
-            proposal = self.keyed(actor.user_id, idempotency, command)
+            proposal = self.handle(command, actor, idempotency=idempotency)
         finally:
             spool.discard()  # kept by now, or refused: either way the spool is done with
         return self._attached(proposal, spool.sha256)
@@ -279,11 +227,16 @@ class RegistrationApplication(ServiceApplication):
         proposal = self._get(proposal_id)
         if actor.user_id == proposal.proposer_id:
             metadata = proposal.attachment(sha256, include_pending=True)
-        elif is_party_reviewer(actor, proposal.routing) and proposal.status != ProposalStatus.DRAFT:
+        elif proposal.status != ProposalStatus.DRAFT and is_party_reviewer(
+            actor, self.authority_of(proposal)
+        ):
             metadata = proposal.attachment(sha256, include_pending=False)
         else:
             raise NotAllowed(
-                "only the proposer, or a reviewer once it is submitted, reads its files"
+                "only the proposer, or a reviewer once it is submitted, reads its files",
+                "Chỉ người đề xuất tải được tài liệu của kế hoạch; khi kế hoạch đã được gửi, "
+                "còn có người có thẩm quyền của hồ sơ và người được giao tiếp nhận (theo danh bạ "
+                "tổ chức tại thời điểm gửi), Sở Nội vụ và người kiểm tra.",
             )
         if metadata is None:
             raise AttachmentNotFound(f"proposal {proposal_id} lists no file {sha256}")
@@ -293,46 +246,23 @@ class RegistrationApplication(ServiceApplication):
             )
         return metadata, self.attachment_store.chunks(metadata["sha256"])
 
-    # upstream: approval's case events
-
-    def note_case_event(self, event: IntegrationEvent, tracking: Tracking) -> None:
-        """Approval's decision noted for the proposer, with the upstream position, in one commit.
-
-        An event about a proposal this service never had, or one the proposal cannot take (a
-        decision after withdrawal…), is dead-lettered with the reason.
-        """
-        try:
-            proposal = self._get(event.proposal_id)
-        except ProposalNotFound:
-            raise Rejected(
-                f"{event.type} {event.id}: registration has no proposal {event.proposal_id}"
-            ) from None
-        noted = decision_from(event, proposal)
-        if noted is None:
-            self.record(tracking=tracking)
-            return
-        try:
-            proposal.note_decision(noted.kind.value, noted.at, noted.details)
-        except DomainError as error:
-            raise Rejected(
-                f"{event.type} {event.id}: proposal {event.proposal_id} cannot note "
-                f"{noted.kind.value}: {error}"
-            ) from error
-        self.record(proposal, tracking=tracking)
-
     # queries
 
     def preview(self, actor: Actor) -> dict[str, Any]:
         """Before drafting: where the actor's plan would go and whether Art 2 protects them."""
         today = directory_on(self.directory, local_date(self.clock()))
-        routing, eligible = where_it_goes(official(actor), today)
+        routing, eligible = where_it_goes(actor, today)
         return {"protection_eligible": eligible, "routing": routing.as_dict()}
 
     def proposal_for(self, actor: Actor, proposal_id: UUID) -> Proposal:
         """Drafts are private: only the proposer reads their proposals here."""
         proposal = self._get(proposal_id)
         if proposal.proposer_id != actor.user_id:
-            raise NotAllowed("only the proposer reads a proposal in registration")
+            raise NotAllowed(
+                "only the proposer reads a proposal in registration",
+                "Chỉ người đề xuất xem kế hoạch đề xuất của mình tại đây; người có thẩm quyền "
+                "xem hồ sơ tại mục hồ sơ xử lý.",
+            )
         return proposal
 
     def proposals_of(self, actor: Actor) -> list[Row]:
@@ -344,8 +274,26 @@ class RegistrationApplication(ServiceApplication):
         if row is None:
             raise ProposalNotFound(str(proposal_id))
         if row["proposer_id"] != actor.user_id:
-            raise NotAllowed("only the proposer reads a proposal's status in registration")
+            raise NotAllowed(
+                "only the proposer reads a proposal's status in registration",
+                "Chỉ người đề xuất xem tình trạng đề xuất của mình tại đây.",
+            )
         return row
+
+    def authority_of(self, proposal: Proposal) -> CaseAuthority | None:
+        """Who holds a post on the submitted proposal's case, in the directory version it was
+        routed with (the rule approval records the case's authority by); None before routing."""
+        routing, submitted_at = proposal.routing, proposal.submitted_at
+        if not routing or submitted_at is None:
+            return None
+        submitted_on = local_date(submitted_at)
+        try:
+            version = self.directory.routed_version(routing.get("directory_version"), submitted_on)
+            return version.case_authority(
+                routing["recipient_unit_id"], routing["intake_unit_id"], submitted_on
+            )
+        except (DirectoryLookupError, KeyError):
+            return None
 
     # internals
 
@@ -358,9 +306,21 @@ class RegistrationApplication(ServiceApplication):
             raise ProposalNotFound(str(proposal_id))
         return proposal
 
-    def _commit(self, proposal: Proposal) -> Proposal:
-        self.record(proposal)
-        return proposal
+    def _commit(self, proposal: Proposal, kept: Spool | None, tracking: Tracking | None) -> None:
+        """Record the proposal's new events; with a received file, store it first, and forget
+        it again if the commit fails."""
+        if kept is None:
+            self.record(proposal, tracking=tracking)
+            return
+        with self._keeping:
+            created = self.attachment_store.keep(kept)
+            try:
+                self.record(proposal, tracking=tracking)
+            except BaseException:
+                if created:
+                    self.attachment_store.discard(kept.sha256)
+                raise
+        log.info("attached %s to %s", kept.sha256, proposal.id, extra={"new_file": created})
 
     def _attached(self, proposal: Proposal, sha256: str) -> Attached:
         in_plan = proposal.attachment(sha256, include_pending=False)
@@ -368,3 +328,28 @@ class RegistrationApplication(ServiceApplication):
         if found is None:
             raise AttachmentNotFound(sha256)
         return Attached(proposal, found, pending=in_plan is None)
+
+
+class _Context:
+    """`commands.ProposalContext` for one command: its instant is read from the clock when the
+    command first asks for it."""
+
+    def __init__(self, app: RegistrationApplication) -> None:
+        self._app = app
+        self.kept: Spool | None = None
+
+    @functools.cached_property
+    def at(self) -> datetime:
+        return self._app.clock()
+
+    @property
+    def directory(self) -> OrganisationDirectory:
+        return self._app.directory
+
+    def proposal(self, proposal_id: UUID) -> Proposal:
+        return self._app._get(proposal_id)
+
+    def keep_with_commit(self, spool: Spool) -> None:
+        if self.kept is not None:
+            raise ValueError("a command keeps at most one file")
+        self.kept = spool

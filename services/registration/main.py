@@ -3,12 +3,10 @@ files, and what approval decided about them."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime
 
-import anyio.to_thread
 from fastapi import FastAPI
 
 from services.registration.api import attachments, proposals
@@ -24,6 +22,7 @@ from services.registration.attachment_store import (
     FileAttachmentStore,
     PostgresAttachmentStore,
 )
+from services.registration.consumers import upstream_handlers
 from services.registration.domain import (
     AttachmentTooLarge,
     Conflict,
@@ -34,22 +33,23 @@ from services.registration.domain import (
     UnsupportedMediaType,
 )
 from services.registration.domain.plan import FIELD_LABELS
+from services.registration.jobs import follow_read_models
 from services.registration.publishing import to_contract
 from services.registration.tables import Tables, open_tables
-from shared.consumer import TrackedConsumer
-from shared.contracts.approval import APPROVAL_EVENTS
 from shared.contracts.registration import REGISTRATION_EVENTS
-from shared.directory import load_directory
-from shared.eventstore import ensure_postgres_database, store_env
-from shared.logs import configure_logging
-from shared.runtime import ServiceRuntime
-from shared.settings import Persistence, Settings
-from shared.subjects import APPROVAL_STREAM
-from shared.web import create_service_app
+from shared.kernel.directory import load_directory
+from shared.platform.consumer import TrackedConsumer
+from shared.platform.eventstore import ensure_postgres_database, store_env
+from shared.platform.logs import configure_logging
+from shared.platform.runtime import ServiceRuntime
+from shared.platform.settings import Persistence, Settings
+from shared.platform.subjects import APPROVAL_STREAM
+from shared.platform.web import create_service_app
+from shared.records.keeping import RECORDS
+from shared.records.servicelog.api import log_routers
 
 SERVICE = "registration"
 VERSION = "0.2.0"
-READ_MODEL_REFRESH_SECONDS = 5.0
 
 log = logging.getLogger("d73.registration")
 
@@ -104,22 +104,10 @@ def create_app(
         service=SERVICE,
         app=app,
         upstream=APPROVAL_STREAM,
-        # Every case event carries the case state after it; the mapping reads only that, so
-        # a contract approval adds later is handled without a change here.
-        handlers={contract.TYPE: app.note_case_event for contract in APPROVAL_EVENTS},
+        handlers=upstream_handlers(app),
         max_deliver=settings.consumer_max_deliver,
         ack_wait=settings.consumer_ack_wait_seconds,
     )
-
-    async def follow_read_models() -> None:
-        """Keep the read model warm (after a restart, and after consumed decisions), so that
-        queries seldom fold anything themselves."""
-        while True:
-            try:
-                await anyio.to_thread.run_sync(app.summaries.catch_up)
-            except Exception as error:  # a query catches up anyway; try again later
-                log.warning("read model catch-up failed: %s", error)
-            await asyncio.sleep(READ_MODEL_REFRESH_SECONDS)
 
     runtime = ServiceRuntime(
         service=SERVICE,
@@ -129,16 +117,20 @@ def create_app(
         translate=to_contract,
         published=REGISTRATION_EVENTS,
         consumers=[decisions],
-        background=[follow_read_models],
+        background=[follow_read_models(app)],
+        records=RECORDS,
     )
     return create_service_app(
         runtime=runtime,
         version=VERSION,
         description=__doc__ or "",
         routers=[
+            *log_routers(runtime),
             proposals.router,
             (attachments.router, settings.attachment_max_bytes + attachments.MULTIPART_OVERHEAD),
         ],
         domain_errors=DOMAIN_ERRORS,
         field_labels=FIELD_LABELS,
+        directory=app.directory,
+        clock=clock,
     )

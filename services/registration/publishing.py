@@ -21,7 +21,7 @@ from shared.contracts.registration import (
     ProposalWithdrawn,
     Routing,
 )
-from shared.outbox import event_id
+from shared.platform.outbox import event_id
 
 SERVICE = "registration"
 SUBMITTED: type = getattr(Proposal, "Submitted")  # noqa: B009 — classes made by @event
@@ -66,6 +66,7 @@ def to_contract(domain_event: DomainEventProtocol[UUID], position: int) -> Integ
             request_id=data.request_id,
             changes=data.changes,
             changed_fields=sorted(data.changes),
+            plan=getattr(data, "plan", None),
             attachments_added=[
                 Attachment.model_validate(item)
                 for item in getattr(data, "attachments_added", None) or []

@@ -9,10 +9,14 @@ from __future__ import annotations
 
 from services.registration.application import RegistrationApplication
 from services.registration.main import SERVICE, create_application
-from services.registration.views import ProposalSummaries
-from shared.rebuild import Progress, RebuildReport
-from shared.rebuild import rebuild_read_models as shared_rebuild
-from shared.settings import Settings
+from services.registration.read_models import ProposalSummaries
+from shared.platform.rebuild import (
+    Progress,
+    RebuildReport,
+    rebuild_application,
+    rebuild_service,
+)
+from shared.platform.settings import Settings
 
 
 def read_models(app: RegistrationApplication) -> dict[str, ProposalSummaries]:
@@ -21,13 +25,8 @@ def read_models(app: RegistrationApplication) -> dict[str, ProposalSummaries]:
 
 
 def rebuild(settings: Settings, progress: Progress) -> RebuildReport:
-    app = create_application(settings)
-    try:
-        return rebuild_read_models(app, progress)
-    finally:
-        app.close()
+    return rebuild_service(SERVICE, lambda: create_application(settings), read_models, progress)
 
 
 def rebuild_read_models(app: RegistrationApplication, progress: Progress) -> RebuildReport:
-    total = app.recorder.max_notification_id() or 0
-    return shared_rebuild(SERVICE, total, read_models(app), progress)
+    return rebuild_application(SERVICE, app, read_models(app), progress)

@@ -17,8 +17,9 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
-from shared.eventstore import database_name
-from shared.settings import Persistence, Settings
+from shared.platform.dialect import POSTGRES
+from shared.platform.eventstore import database_name
+from shared.platform.settings import Persistence, Settings
 
 Row = tuple[Any, ...]
 
@@ -84,19 +85,15 @@ class SqliteTables:
             self._connection.close()
 
 
-def _pg(sql: str) -> str:
-    return sql.replace("?", "%s")
-
-
 class _PostgresTransaction:
     def __init__(self, connection: Any) -> None:
         self.connection = connection
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
-        self.connection.execute(_pg(sql), tuple(params))
+        self.connection.execute(POSTGRES.sql(sql), tuple(params))
 
     def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        return list(self.connection.execute(_pg(sql), tuple(params)).fetchall())
+        return list(self.connection.execute(POSTGRES.sql(sql), tuple(params)).fetchall())
 
 
 class PostgresTables:
@@ -128,7 +125,7 @@ class PostgresTables:
 
     def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         with self._pool.connection() as connection:
-            return list(connection.execute(_pg(sql), tuple(params)).fetchall())
+            return list(connection.execute(POSTGRES.sql(sql), tuple(params)).fetchall())
 
     def close(self) -> None:
         self._pool.close()

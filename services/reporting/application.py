@@ -1,8 +1,9 @@
 """Reporting: the archive of every integration event and the read models built from it.
 
-Commands come from the consumers (archive one event, quarantine one poison message); queries
-serve auditors and reports. Each command records the archive entry, any alarm it raised and the
-upstream position in one transaction.
+Commands come from the consumers (archive one event, witness a checkpoint, quarantine one
+poison message: `commands.py`) and go through `handle`; queries serve auditors and reports.
+Each command records the archive entry, any alarm it raised and the upstream position in one
+transaction.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import hashlib
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 from uuid import UUID
@@ -22,21 +23,29 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder, Tracking, Transcoding
 
-from services.reporting.domain.archive import AlreadyArchived, ProposalArchive, UpstreamWatch
-from services.reporting.domain.facts import ProposalFacts, fold
+from services.reporting.commands import (
+    Archive,
+    ArchiveCommand,
+    LogObservation,
+    Quarantine,
+    WitnessCheckpoint,
+    WitnessHeartbeat,
+    WitnessServiceAlarm,
+    utc_now,
+)
+from services.reporting.domain.archive import ProposalArchive, UpstreamWatch
+from services.reporting.domain.facts import Folding, ProposalFacts, fold
 from services.reporting.domain.periods import local_day
-from services.reporting.domain.witness import WitnessedLeaves, WitnessedLog
-from services.reporting.projections import ARCHIVED_TOPIC, Projections
+from services.reporting.domain.witness import STALL_GRACE_SECONDS, WitnessedLeaves, WitnessedLog
+from services.reporting.read_models import ARCHIVED_TOPIC, Projections
 from services.reporting.timeline import timeline_of
 from services.reporting.workdays import WorkingDays
-from shared.audit.checkpoint import cosign_checkpoint
-from shared.auditlog.heads import PublishedHead
-from shared.auditlog.keys import ServiceKeys, TrustedKeys
 from shared.contracts import IntegrationEvent
-from shared.eventstore import ServiceApplication
-from shared.metrics import CHECKPOINTS_WITNESSED
-from shared.rulesets import DEFAULT_JURISDICTION
-from shared.subjects import APPROVAL_STREAM, AUDIT_STREAM, REGISTRATION_STREAM
+from shared.kernel.rulesets import DEFAULT_JURISDICTION
+from shared.platform.eventstore import ServiceApplication
+from shared.platform.subjects import APPROVAL_STREAM, AUDIT_STREAM, REGISTRATION_STREAM
+from shared.records.merkle.checkpoint import Checkpoint, cosign_checkpoint
+from shared.records.servicelog.keys import ServiceKeys, TrustedKeys
 
 ARCHIVED: type = getattr(ProposalArchive, "Archived")  # noqa: B009 — made by @event
 WITNESSED: type = getattr(WitnessedLog, "CheckpointWitnessed")  # noqa: B009
@@ -57,19 +66,6 @@ class SetAsList(Transcoding):
 
     def decode(self, data: list[Any]) -> set[Any]:
         return set(data)
-
-
-def utc_now() -> str:
-    return datetime.now(UTC).isoformat()
-
-
-@dataclass(frozen=True, slots=True)
-class LogObservation:
-    """What a received event showed of its service's log: its head, or why there is none."""
-
-    service: str
-    head: PublishedHead | None
-    malformed: str | None = None
 
 
 class WitnessKeys:
@@ -105,9 +101,12 @@ class ReportingApplication(ServiceApplication):
         cache_size: int = 5_000,
         witness_keys: WitnessKeys | None = None,
         rule_sets_dir: Path | None = None,
+        stall_grace_seconds: float = STALL_GRACE_SECONDS,
     ) -> None:
         super().__init__(env)
         self.witness_keys = witness_keys
+        self.stall_grace_seconds = stall_grace_seconds
+        """How long past a service's checkpoint interval its log may owe one (`log-stalled`)."""
         self._witness_records: dict[UUID, Aggregate] = {}
         """The witness's records, kept loaded: one is touched by every received event, and
         only this application (under the consumer lock) writes them."""
@@ -121,11 +120,25 @@ class ReportingApplication(ServiceApplication):
 
     # ------------------------------------------------------------------ commands
 
+    def handle(self, command: ArchiveCommand, tracking: Tracking) -> bool:
+        """The one way a message changes the archive: note a jump in the stream's sequence (an
+        alarm), have the command apply itself to the records it names, and commit what it
+        changed with the upstream position. False when it kept nothing new (the position is
+        recorded all the same, so the redelivery is acked and never re-read). Refusals
+        propagate unchanged, and the witness records loaded for the command are forgotten."""
+        with self._witnessing():
+            gap = self._gap_before(tracking, command.event_id)
+            outcome = command.apply(_Context(self, tracking, gap))
+            self.record(*outcome.changed, tracking=tracking)
+            return outcome.kept
+
+    # The consumers and the tests name a message by its method; each builds the command.
+
     def archive(
         self, event: IntegrationEvent, tracking: Tracking, observed: LogObservation | None = None
     ) -> None:
         """Consumer handler: keep one received event with where it came from."""
-        self.archive_body(event.model_dump(mode="json"), tracking, observed)
+        self.handle(Archive(event.model_dump(mode="json"), observed), tracking)
 
     def archive_body(
         self,
@@ -133,116 +146,36 @@ class ReportingApplication(ServiceApplication):
         tracking: Tracking,
         observed: LogObservation | None = None,
     ) -> bool:
-        """Archive a contract's JSON body; False when its event id was already archived (the
-        position is recorded all the same, so the redelivery is acked and never re-read).
-
-        With `observed`, the witness also follows the service's log through the event."""
-        with self._witnessing():
-            return self._archive_and_witness(body, tracking, observed)
-
-    def _archive_and_witness(
-        self, body: Mapping[str, Any], tracking: Tracking, observed: LogObservation | None
-    ) -> bool:
-        watch = self._gap_before(tracking, str(body["id"]))
-        witnessing = self._follow_leaves(observed, str(body["id"]), tracking)
-        proposal_id = UUID(str(body["proposal_id"]))
-        archive = self._archive_of(proposal_id)
-        entry = {
-            "event_id": str(body["id"]),
-            "type": str(body["type"]),
-            "upstream_stream": tracking.application_name,
-            "upstream_seq": tracking.notification_id,
-            "upstream_position": body.get("position"),
-            "occurred_at": body["occurred_at"],
-            "actor": body.get("actor"),
-            "legal_basis": body.get("legal_basis"),
-            "rule_set_version": body.get("rule_set_version"),
-            "archived_at": utc_now(),
-            "body": dict(body),
-        }
-        if observed is not None and observed.head is not None:
-            entry["log"] = {
-                "service": observed.service,
-                "position": observed.head.tree_size,
-                "root_hash": observed.head.root.hex(),
-                "leaf_index": observed.head.leaf_index,
-                "leaf_hash": observed.head.leaves[-1].hex(),
-            }
-        try:
-            archive.archive(entry)
-        except AlreadyArchived:
-            # The same event re-published under a new stream sequence: keep the position only.
-            self.record(watch, *witnessing, tracking=tracking)
-            return False
-        self.record(archive, watch, *witnessing, tracking=tracking)
-        return True
+        """Archive a contract's JSON body; False when its event id was already archived."""
+        return self.handle(Archive(body, observed), tracking)
 
     def witness_checkpoint(self, body: Mapping[str, Any], tracking: Tracking) -> bool:
-        """Check and keep a service's signed checkpoint, and cosign it if it verifies; False if
-        that exact checkpoint is already held."""
-        with self._witnessing():
-            return self._witness_checkpoint(body, tracking)
-
-    def _witness_checkpoint(self, body: Mapping[str, Any], tracking: Tracking) -> bool:
-        watch = self._gap_before(tracking, str(body.get("id")))
-        service = str(body["service"])
-        if service == self.name:
-            # Its own archive's checkpoints: a witness does not witness itself; they stay on
-            # D73_AUDIT for `d73 verify reporting --witnessed` and other witnesses.
-            self.record(watch, tracking=tracking)
-            return False
-        log = self._witness_record(WitnessedLog, service)
-        leaves = self._witness_record(WitnessedLeaves, service)
-        entry = {
-            **dict(body),
-            "upstream_stream": tracking.application_name,
-            "upstream_seq": tracking.notification_id,
-            "witnessed_at": utc_now(),
-        }
-        keys = self.witness_keys
-        trusted = keys.trusted.of(service, str(body.get("key_id"))) if keys is not None else {}
-        at = entry["witnessed_at"]
-        verified = log.witness(entry, keys=trusted, leaves=leaves, at=at)
-        result = "verified" if verified is not None else "alarm"
-        CHECKPOINTS_WITNESSED.labels(self.name, service, result).inc()
-        if verified is not None and keys is not None:
-            cosignature = cosign_checkpoint(keys.own.private_key, verified, witness_id=self.name)
-            log.cosign(verified, cosignature.to_dict())
-        if verified is not None and body.get("frontier"):
-            frontier = [str(node) for node in body["frontier"]]
-            roots = leaves.offer_anchor(verified.tree_size, frontier, verified.root_hash, at)
-            if roots:
-                log.leaves_reached(roots, at)
-        kept = bool(log.pending_events)
-        self.record(log, leaves, watch, tracking=tracking)
-        return kept
+        return self.handle(WitnessCheckpoint(body), tracking)
 
     def witness_service_alarm(self, body: Mapping[str, Any], tracking: Tracking) -> bool:
-        """Keep a service's own alarm (it halted: `shared.halt`) with its log's record, so that
-        `/audit/alarms` shows it with the witness's and the relay publishes it on."""
-        with self._witnessing():
-            watch = self._gap_before(tracking, str(body.get("id")))
-            log = self._witness_record(WitnessedLog, str(body["service"]))
-            log.service_halted(body, tracking.notification_id, utc_now())
-            self.record(log, watch, tracking=tracking)
-            return True
+        return self.handle(WitnessServiceAlarm(body), tracking)
 
-    def _follow_leaves(
-        self, observed: LogObservation | None, event_id: str, tracking: Tracking
-    ) -> tuple[Aggregate, ...]:
-        """The witness's records changed by one event's log head (checked, not yet saved)."""
-        if observed is None:
-            return ()
-        leaves = self._witness_record(WitnessedLeaves, observed.service)
-        where = {"event_id": event_id, "upstream_seq": tracking.notification_id, "at": utc_now()}
-        if observed.malformed is not None:
-            leaves.malformed(observed.malformed, **where)
-            return (leaves,)
-        roots = leaves.observe(observed.head, **where)
-        log = self._witness_record(WitnessedLog, observed.service)
-        if roots and log.pending:
-            log.leaves_reached(roots, where["at"])
-        return leaves, log
+    def witness_heartbeat(self, body: Mapping[str, Any], tracking: Tracking) -> bool:
+        return self.handle(WitnessHeartbeat(body), tracking)
+
+    def quarantine(
+        self,
+        *,
+        stream: str,
+        seq: int,
+        subject: str,
+        headers: Mapping[str, str],
+        data: bytes,
+        reason: str,
+        deliveries: int,
+    ) -> bool:
+        """Keep a message that no contract accepts at its stream position, once (False if
+        already recorded): the dead-letter path, outside the consumer's own processing."""
+        tracking = Tracking(stream, seq)
+        with self.consumer_lock:
+            if self.has_processed(stream, seq):
+                return False
+            return self.handle(Quarantine(subject, headers, data, reason, deliveries), tracking)
 
     def _witness_record(self, kind: Callable[[str], Any], service: str) -> Any:
         record_id = kind.create_id(service)  # type: ignore[attr-defined]
@@ -261,43 +194,6 @@ class ReportingApplication(ServiceApplication):
         except BaseException:
             self._witness_records.clear()
             raise
-
-    def quarantine(
-        self,
-        *,
-        stream: str,
-        seq: int,
-        subject: str,
-        headers: Mapping[str, str],
-        data: bytes,
-        reason: str,
-        deliveries: int,
-    ) -> bool:
-        """Keep a message that no contract accepts, with its reason, at its stream position —
-        so the archive still accounts for every sequence number. False if already recorded."""
-        tracking = Tracking(stream, seq)
-        with self.consumer_lock:
-            if self.has_processed(stream, seq):
-                return False
-            watch = self._gap_before(tracking, headers.get("ce-id")) or self._watch(stream)
-            try:
-                text = data.decode("utf-8")
-            except UnicodeDecodeError:
-                text = None
-            watch.quarantine(
-                {
-                    "seq": seq,
-                    "subject": subject,
-                    "reason": reason,
-                    "deliveries": deliveries,
-                    "headers": dict(headers),
-                    "body_text": text,
-                    "body_hex": None if text is not None else data.hex(),
-                    "quarantined_at": utc_now(),
-                }
-            )
-            self.record(watch, tracking=tracking)
-            return True
 
     def _gap_before(self, tracking: Tracking, event_id: str | None) -> UpstreamWatch | None:
         """The consumer reads every sequence in order; a jump means lost messages (an alarm)."""
@@ -355,7 +251,7 @@ class ReportingApplication(ServiceApplication):
             chosen = entries
         facts = ProposalFacts(str(proposal_id))
         for entry in chosen:
-            fold(facts, entry, self.working_days, [], [])
+            fold(Folding(facts, self.working_days), entry)
         return {
             "proposal_id": str(proposal_id),
             "as_of": {
@@ -483,7 +379,15 @@ class ReportingApplication(ServiceApplication):
     def export_events(
         self, first: date, last: date, *, proposals: set[str] | None = None
     ) -> Iterator[bytes]:
-        """JSON Lines: every archived event whose local day is in first..last, in archive order.
+        """JSON Lines: every archived event whose local day is in first..last, in archive order."""
+        for _, _, entry in self.exported(first, last, proposals=proposals):
+            yield orjson.dumps(entry) + b"\n"
+
+    def exported(
+        self, first: date, last: date, *, proposals: set[str] | None = None
+    ) -> Iterator[tuple[UUID, int, dict[str, Any]]]:
+        """Every archived event whose local day is in first..last, in archive order, with its
+        archive record and version there (where reporting's log proves it).
 
         Reads only the archive positions the timeline index names for those days.
         """
@@ -499,10 +403,60 @@ class ReportingApplication(ServiceApplication):
                 if not page:
                     break
                 for notification in page:
-                    entry = self.mapper.to_domain_event(notification).entry  # type: ignore[attr-defined]
+                    archived = self.mapper.to_domain_event(notification)
+                    entry = archived.entry  # type: ignore[attr-defined]
                     day = local_day(entry["occurred_at"])
                     if first_day <= day <= last_day and (
                         proposals is None or str(entry["body"].get("proposal_id")) in proposals
                     ):
-                        yield orjson.dumps(entry) + b"\n"
+                        yield archived.originator_id, archived.originator_version, entry
                 position = page[-1].id + 1
+
+
+@dataclass(frozen=True)
+class _Context:
+    """`commands.ArchiveContext` for one message."""
+
+    app: ReportingApplication
+    tracking: Tracking
+    gap: UpstreamWatch | None
+
+    @property
+    def upstream_stream(self) -> str:
+        return self.tracking.application_name
+
+    @property
+    def upstream_seq(self) -> int:
+        return self.tracking.notification_id
+
+    @property
+    def service(self) -> str:
+        return self.app.name
+
+    @property
+    def stall_grace_seconds(self) -> float:
+        return self.app.stall_grace_seconds
+
+    def watch(self, stream: str) -> UpstreamWatch:
+        return self.app._watch(stream)
+
+    def archive_of(self, proposal_id: UUID) -> ProposalArchive:
+        return self.app._archive_of(proposal_id)
+
+    def witnessed_log(self, service: str) -> WitnessedLog:
+        log: WitnessedLog = self.app._witness_record(WitnessedLog, service)
+        return log
+
+    def witnessed_leaves(self, service: str) -> WitnessedLeaves:
+        leaves: WitnessedLeaves = self.app._witness_record(WitnessedLeaves, service)
+        return leaves
+
+    def trusted_keys(self, service: str, key_id: str) -> Mapping[str, Any]:
+        keys = self.app.witness_keys
+        return keys.trusted.of(service, key_id) if keys is not None else {}
+
+    def cosign(self, verified: Checkpoint) -> Mapping[str, Any] | None:
+        keys = self.app.witness_keys
+        if keys is None:
+            return None
+        return cosign_checkpoint(keys.own.private_key, verified, witness_id=self.app.name).to_dict()

@@ -9,7 +9,6 @@ As it archives, reporting witnesses the publishing service's log through each ev
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from typing import Any
 
 import anyio.to_thread
@@ -18,14 +17,23 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from pydantic import ValidationError
 
-from services.reporting.application import LogObservation, ReportingApplication
-from shared.auditlog.heads import MalformedLogHead, read_log_headers
-from shared.auditlog.publishing import read_checkpoint_message
-from shared.consumer import TrackedConsumer
+from services.reporting.application import ReportingApplication
+from services.reporting.commands import (
+    Archive,
+    ArchiveCommand,
+    LogObservation,
+    WitnessCheckpoint,
+    WitnessHeartbeat,
+    WitnessServiceAlarm,
+)
 from shared.contracts import IntegrationEvent
-from shared.contracts.audit import ServiceAlarm
-from shared.envelope import CE_TYPE, PoisonMessage, decode
-from shared.subjects import AUDIT_STREAM, StreamSpec
+from shared.contracts.audit import LogHeartbeat, ServiceAlarm
+from shared.contracts.base import Message
+from shared.platform.consumer import TrackedConsumer
+from shared.platform.envelope import CE_TYPE, PoisonMessage, decode
+from shared.platform.subjects import AUDIT_STREAM, StreamSpec
+from shared.records.servicelog.heads import MalformedLogHead, read_log_headers
+from shared.records.servicelog.publishing import read_checkpoint_message
 
 log = logging.getLogger("d73.reporting.consumers")
 
@@ -58,7 +66,7 @@ class ArchivingConsumer(TrackedConsumer):
         observed = self._observation(msg)
 
         def archive(event: IntegrationEvent, tracking: Tracking) -> None:
-            self.reporting.archive(event, tracking, observed)
+            self.reporting.handle(Archive(event.model_dump(mode="json"), observed), tracking)
 
         outcome: str = await anyio.to_thread.run_sync(self._process, archive, event, tracking)
         return outcome
@@ -106,35 +114,31 @@ class CheckpointWitness(ArchivingConsumer):
         super().__init__(app=app, upstream=AUDIT_STREAM, max_deliver=max_deliver, ack_wait=ack_wait)
 
     async def consume(self, msg: Msg, tracking: Tracking) -> str:
-        if (msg.headers or {}).get(CE_TYPE) == ServiceAlarm.TYPE:
-            alarm = read_service_alarm(msg.data)
-            kept = await anyio.to_thread.run_sync(
-                self._once, self.reporting.witness_service_alarm, alarm, tracking
-            )
-            return "processed" if kept else "duplicate"
-        checkpoint = read_checkpoint_message(msg.headers, msg.data)
-        body = checkpoint.model_dump(mode="json")
-        kept = await anyio.to_thread.run_sync(self._witness, body, tracking)
+        kept = await anyio.to_thread.run_sync(self._once, witnessing(msg), tracking)
         return "processed" if kept else "duplicate"
 
-    def _witness(self, body: dict[str, Any], tracking: Tracking) -> bool:
-        return self._once(self.reporting.witness_checkpoint, body, tracking)
-
-    def _once(
-        self,
-        keep: Callable[[dict[str, Any], Tracking], bool],
-        body: dict[str, Any],
-        tracking: Tracking,
-    ) -> bool:
+    def _once(self, command: ArchiveCommand, tracking: Tracking) -> bool:
         with self.app.consumer_lock:
             if self.app.has_processed(tracking.application_name, tracking.notification_id):
                 return False
-            return keep(body, tracking)
+            return self.reporting.handle(command, tracking)
 
 
-def read_service_alarm(data: bytes | None) -> dict[str, Any]:
-    """A service's alarm as a dict, or `PoisonMessage` saying why not."""
+def witnessing(msg: Msg) -> ArchiveCommand:
+    """A D73_AUDIT message as the witness's command: a service's alarm, its heartbeat, or else
+    its signed checkpoint (`PoisonMessage` if it is none of them)."""
+    kind = (msg.headers or {}).get(CE_TYPE)
+    if kind == ServiceAlarm.TYPE:
+        return WitnessServiceAlarm(read_audit_message(ServiceAlarm, msg.data))
+    if kind == LogHeartbeat.TYPE:
+        return WitnessHeartbeat(read_audit_message(LogHeartbeat, msg.data))
+    checkpoint = read_checkpoint_message(msg.headers, msg.data)
+    return WitnessCheckpoint(checkpoint.model_dump(mode="json"))
+
+
+def read_audit_message(contract: type[Message], data: bytes | None) -> dict[str, Any]:
+    """A service's alarm or heartbeat as a dict, or `PoisonMessage` saying why not."""
     try:
-        return ServiceAlarm.model_validate_json(data or b"").model_dump(mode="json")
+        return contract.model_validate_json(data or b"").model_dump(mode="json")
     except ValidationError as error:
-        raise PoisonMessage(f"invalid {ServiceAlarm.TYPE}: {error.errors()[0]['msg']}") from None
+        raise PoisonMessage(f"invalid {contract.TYPE}: {error.errors()[0]['msg']}") from None

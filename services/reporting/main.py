@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import logging
-from collections.abc import Callable, Coroutine
-from typing import Any
 
-import anyio.to_thread
 from fastapi import FastAPI
 
 from services.reporting.api import audit, history, reports
 from services.reporting.application import ReportingApplication, WitnessKeys
 from services.reporting.consumers import ArchivingConsumer, CheckpointWitness
+from services.reporting.jobs import follow_archive, load_witness_key
+from services.reporting.notifications import api as notifications_api
+from services.reporting.notifications.component import create_notifications
 from services.reporting.publishing import translate
 from services.reporting.queries import ReportQueries
-from shared.auditlog.keys import (
+from shared.contracts.witness import WITNESS_MESSAGES
+from shared.kernel.directory import load_directory
+from shared.platform.consumer import TrackedConsumer
+from shared.platform.eventstore import ensure_postgres_database, store_env
+from shared.platform.logs import configure_logging
+from shared.platform.runtime import ServiceRuntime
+from shared.platform.settings import Persistence, Settings
+from shared.platform.subjects import REPORTING_STREAM, STREAM_OF_SERVICE
+from shared.platform.web import create_service_app
+from shared.records.keeping import RECORDS
+from shared.records.servicelog.api import log_routers
+from shared.records.servicelog.keys import (
     ServiceKeys,
     TrustedKeys,
     export_dir_of,
@@ -24,52 +34,11 @@ from shared.auditlog.keys import (
     key_dir_of,
     trusted_key_dir_of,
 )
-from shared.contracts.witness import WITNESS_MESSAGES
-from shared.directory import load_directory
-from shared.eventstore import ensure_postgres_database, store_env
-from shared.logs import configure_logging
-from shared.runtime import ServiceRuntime
-from shared.settings import Persistence, Settings
-from shared.subjects import REPORTING_STREAM, STREAM_OF_SERVICE
-from shared.web import create_service_app
 
 SERVICE = "reporting"
 VERSION = "0.2.0"
-FOLLOW_SECONDS = 0.5
 
 log = logging.getLogger("d73.reporting")
-
-
-def follow_archive(app: ReportingApplication) -> Callable[[], Coroutine[Any, Any, None]]:
-    """Keeps the read models caught up with the archive and saved now and then; saves on stop."""
-
-    def step() -> None:
-        app.projections.catch_up()
-        app.projections.maybe_checkpoint()
-
-    async def job() -> None:
-        try:
-            while True:
-                try:
-                    await anyio.to_thread.run_sync(step)
-                except Exception as error:  # the store may be unreachable for a while
-                    log.warning("projections could not catch up: %s", error)
-                await asyncio.sleep(FOLLOW_SECONDS)
-        except asyncio.CancelledError:
-            app.projections.checkpoint()
-            raise
-
-    return job
-
-
-def load_witness_key(keys: WitnessKeys) -> Callable[[], Coroutine[Any, Any, None]]:
-    """Loads reporting's cosigning key as the service starts (made and announced on a first
-    run), before the first checkpoint needs it."""
-
-    async def job() -> None:
-        await anyio.to_thread.run_sync(lambda: keys.own)
-
-    return job
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -92,9 +61,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         jurisdiction=settings.jurisdiction,
         witness_keys=witness_keys,
         rule_sets_dir=settings.rule_sets_dir,
+        stall_grace_seconds=settings.witness_stall_grace_seconds,
     )
     directory = load_directory(settings.jurisdiction, extra_dir=settings.directory_dir)
-    consumers = [
+    consumers: list[TrackedConsumer] = [
         ArchivingConsumer(
             app=app,
             upstream=upstream,
@@ -111,6 +81,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ack_wait=settings.consumer_ack_wait_seconds,
         )
     )
+    # Notifications: a component of its own in this process, with its own store and consumer.
+    notifications = create_notifications(settings, directory, app.working_days)
+    consumers.append(notifications.consumer)
     runtime = ServiceRuntime(
         service=SERVICE,
         version=VERSION,
@@ -119,16 +92,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         translate=translate,
         published=WITNESS_MESSAGES,
         consumers=list(consumers),
-        background=[follow_archive(app), load_witness_key(witness_keys)],
+        background=[follow_archive(app), load_witness_key(witness_keys), *notifications.jobs],
         stream=REPORTING_STREAM,
         audited=True,  # its archive is a verifiable log too (issue #12 §6)
+        records=RECORDS,
     )
+    app.projections.notices = runtime.notices  # an event a read model sets aside: an alarm
     service = create_service_app(
         runtime=runtime,
         version=VERSION,
         description=__doc__ or "",
-        routers=[history.router, audit.router, reports.router],
+        routers=[
+            *log_routers(runtime),
+            history.router,
+            audit.router,
+            reports.router,
+            notifications_api.router,
+        ],
         domain_errors={},
+        directory=directory,
     )
     service.state.queries = ReportQueries(app.projections, app.working_days, directory)
+    service.state.notifications = notifications
     return service

@@ -12,7 +12,7 @@ from eventsourcing.utils import get_topic
 from services.reporting.domain.witness import WitnessedLeaves, WitnessedLog
 from shared.contracts.audit import Cosignature
 from shared.contracts.witness import CheckpointCosigned, LogAlarm, SignedCheckpoint, WitnessMessage
-from shared.outbox import event_id
+from shared.platform.outbox import event_id
 
 SERVICE = "reporting"
 COSIGNED: type = getattr(WitnessedLog, "CheckpointCosigned")  # noqa: B009 — made by @event

@@ -15,15 +15,15 @@ from typing import Any
 from services.reporting.domain import metrics as m
 from services.reporting.domain.indicators import late_people, summarize
 from services.reporting.domain.periods import Period
-from services.reporting.projections import LATE, Projections
+from services.reporting.read_models import LATE, Projections
 from services.reporting.reports.annual_review import build_annual_review
 from services.reporting.reports.city_summary import build_city_summary
 from services.reporting.reports.document import Report
 from services.reporting.reports.names import Names
 from services.reporting.reports.overdue import build_overdue_list, overdue_rows
 from services.reporting.workdays import WorkingDays
-from shared.calendar import VIETNAM_TIME
-from shared.directory import DirectoryLookupError, OrganisationDirectory
+from shared.kernel.calendar import VIETNAM_TIME
+from shared.kernel.directory import DirectoryLookupError, OrganisationDirectory
 
 Scope = tuple[int, str, str, int]
 
@@ -185,6 +185,7 @@ class ReportQueries:
                     "working_days_overdue": max(late, 0),
                     # Late from the day after the due date, whenever the breach was recorded.
                     "late_since": (due + timedelta(days=1)).isoformat(),
+                    "rule_set_note": self.working_days.withdrawn_note(row.get("rule_set_version")),
                 }
             )
         return rows
@@ -201,11 +202,13 @@ class ReportQueries:
             )
             if part
         )
+        year = self._summary(self._scopes(Period(today.year)), units=units, level=level)
         return build_overdue_list(
             self.overdue(today, units=units, level=level),
             today=today,
             names=self.names,
             scope=scope,
+            entered_late=year["deadlines"]["entered_late"],
         )
 
     def _overdue_view(self, rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:

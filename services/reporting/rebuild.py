@@ -7,9 +7,9 @@ equal digests show that the incremental read models and a rebuild agree exactly.
 from __future__ import annotations
 
 from services.reporting.application import ReportingApplication
-from shared.eventstore import store_env
-from shared.rebuild import Progress, RebuildReport
-from shared.settings import Settings
+from shared.platform.eventstore import store_env
+from shared.platform.rebuild import Progress, RebuildReport
+from shared.platform.settings import Settings
 
 SERVICE = "reporting"
 

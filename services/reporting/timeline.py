@@ -76,12 +76,22 @@ def document_refs(body: Mapping[str, Any]) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-_LEGAL_DATE_KEYS = ("received_on", "supplemented_on", "start_date", "completed_on")
+_LEGAL_DATE_KEYS = (
+    "signed_on",
+    "issued_on",
+    "reported_on",
+    "received_on",
+    "supplemented_on",
+    "start_date",
+)
+"""The fields that hold a step's legal date: a decision's signature, the conclusion's issue,
+the completion report's receipt (not the completion it reports), the plan's receipt…"""
 
 
 def legal_date(body: Mapping[str, Any]) -> str | None:
-    """The step's legal date (plan received, meeting held, start, completion…) when the event
-    records one apart from the moment it was entered; None otherwise."""
+    """The step's legal date (plan received, meeting held, decision signed, start, report
+    received, conclusion issued) when the event records one apart from the moment it was
+    entered; None otherwise."""
     vote = body.get("vote")
     if isinstance(vote, Mapping) and vote.get("held_on"):
         return str(vote["held_on"])

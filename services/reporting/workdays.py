@@ -1,9 +1,9 @@
 """Ngày làm việc between two dates, by the rule set a case was decided under.
 
 Each case records its rule-set version; the days a step took are counted in that version's
-working-day calendar (`shared.calendar` through `shared.rulesets`). A rebuild counts hundreds of
-thousands of steps, so each calendar year is turned once into a running count of working days and
-every later question is two lookups.
+working-day calendar (`shared.kernel.calendar` through `shared.kernel.rulesets`). A rebuild counts
+hundreds of thousands of steps, so each calendar year is turned once into a running count of working
+days and every later question is two lookups.
 """
 
 from __future__ import annotations
@@ -12,8 +12,14 @@ import threading
 from datetime import date, timedelta
 from pathlib import Path
 
-from shared.calendar import WorkingDayCalendar
-from shared.rulesets import RuleSet, RuleSetError, rule_set, rule_set_in_force
+from shared.kernel.calendar import WorkingDayCalendar
+from shared.kernel.rulesets import (
+    RuleSet,
+    RuleSetError,
+    rule_set_for_case,
+    rule_set_in_force,
+    withdrawn_note,
+)
 
 _ONE_DAY = timedelta(days=1)
 
@@ -79,6 +85,7 @@ class WorkingDays:
         self.jurisdiction = jurisdiction
         self.extra_dir = extra_dir
         self._by_version: dict[str, WorkdayCounter] = {}
+        self._notes: dict[str, str | None] = {}
         self._lock = threading.Lock()
 
     def counter(self, version: str | None, on: str) -> WorkdayCounter:
@@ -104,13 +111,29 @@ class WorkingDays:
             counter = self.counter(version, start)
         return counter.between_iso(start, end)
 
+    def withdrawn_note(self, version: str | None) -> str | None:
+        """The note a case carries when the rule-set version it recorded was withdrawn
+        (`shared.kernel.rulesets.withdrawn_note`, the words approval's case view uses)."""
+        if not version:
+            return None
+        if version not in self._notes:
+            jurisdiction, _, bare = version.rpartition("/")
+            self._notes[version] = withdrawn_note(
+                jurisdiction or self.jurisdiction, bare, extra_dir=self.extra_dir
+            )
+        return self._notes[version]
+
     def _resolve(self, version: str | None, on: str) -> RuleSet | None:
         """The version the event names (`<version>` or `<jurisdiction>/<version>`); an unknown or
         missing one falls back to the rules in force on that day."""
         if version:
             jurisdiction, _, bare = version.rpartition("/")
             try:
-                return rule_set(jurisdiction or self.jurisdiction, bare, extra_dir=self.extra_dir)
+                # A withdrawn version stands for the adopted one, as approval judges the case.
+                rules, _retired = rule_set_for_case(
+                    jurisdiction or self.jurisdiction, bare, extra_dir=self.extra_dir
+                )
+                return rules
             except RuleSetError:
                 pass
         try:

@@ -11,7 +11,8 @@ from shared.contracts.witness import WITNESS_MESSAGES
 CONTRACTS: dict[str, type[IntegrationEvent]] = {
     cls.TYPE: cls for cls in (*REGISTRATION_EVENTS, *APPROVAL_EVENTS)
 }
-"""Proposal events, by `type`: what `shared.envelope.decode` and tracked consumers handle."""
+"""Proposal events, by `type`: what `shared.platform.envelope.decode` and tracked consumers
+handle."""
 
 from shared.contracts.public import PUBLIC_EVENTS  # noqa: E402 — built from the contracts above
 

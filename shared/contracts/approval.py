@@ -6,14 +6,16 @@ under the same names: `d73.case.supplement-requested.v1` has `items`, `reason` a
 `Case.SupplementRequested` has them. The `id` of a supplement request is the id the proposer's
 answer (registration's `d73.proposal.supplemented.v1`) quotes as `request_id`.
 
-Closed sets are `Literal`s spelled here once; a unit test keeps them equal to the domain's enums.
+Closed sets are `Literal`s (the wire schema); states, deadlines and targets are checked at import
+against the published vocabulary (`shared.contracts.vocabulary`), which everyone else imports.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, get_args
 from uuid import UUID
 
 from pydantic import ConfigDict, Field
@@ -21,6 +23,12 @@ from pydantic import ConfigDict, Field
 from shared.contracts.base import Contract, IntegrationEvent
 from shared.contracts.plan import PlanDocument
 from shared.contracts.registration import Official
+from shared.contracts.vocabulary import (
+    CASE_CLOCKS,
+    CaseState,
+    EscalationTarget,
+    RoutingTarget,
+)
 
 CaseStateName = Literal[
     "IN_INTAKE",
@@ -65,6 +73,18 @@ DeadlineNameValue = Literal[
     "intake", "supplement", "consultation", "approval", "evaluation", "conclusion"
 ]
 EscalationTargetName = Literal["SUPERIOR_UNIT", "HOME_AFFAIRS"]
+
+
+def _spelled_as(literal: object, vocabulary: Iterable[str]) -> None:
+    """The wire schema's `Literal` and the vocabulary's enum name the same values."""
+    if set(get_args(literal)) != {str(v) for v in vocabulary}:
+        raise TypeError(f"{literal} does not spell {sorted(vocabulary)}")
+
+
+_spelled_as(CaseStateName, CaseState)
+_spelled_as(RoutingTargetName, RoutingTarget)
+_spelled_as(DeadlineNameValue, CASE_CLOCKS)
+_spelled_as(EscalationTargetName, EscalationTarget)
 
 
 # ---------------------------------------------------------------- parts of several events
@@ -354,6 +374,11 @@ class ApprovalMeetingHeld(_CaseEvent):
     plan_hash: str | None = Field(
         None, description="SHA-256 of the approved plan's canonical JSON (protection certificate)"
     )
+    decision_signed_on: date | None = Field(
+        None,
+        description="Legal date of the written approval decision when signed after the meeting "
+        "(the approval dates from it; else from the meeting)",
+    )
 
 
 class ApprovedByOverride(_CaseEvent):
@@ -372,6 +397,10 @@ class ApprovedByOverride(_CaseEvent):
     plan_hash: str | None = Field(
         None, description="SHA-256 of the approved plan's canonical JSON (protection certificate)"
     )
+    signed_on: date | None = Field(
+        None, description="Legal date the head signed the decision (absent on older events)"
+    )
+    entered_late: bool = Field(False, description="Recorded after its legal date")
 
 
 class ProposalRejected(_CaseEvent):
@@ -382,6 +411,10 @@ class ProposalRejected(_CaseEvent):
     type: Literal["d73.case.proposal-rejected.v1"] = "d73.case.proposal-rejected.v1"
     reasons: list[str]
     decision_ref: str
+    signed_on: date | None = Field(
+        None, description="Legal date the head signed the decision (absent on older events)"
+    )
+    entered_late: bool = Field(False, description="Recorded after its legal date")
 
 
 class ProposalWithdrawn(_CaseEvent):
@@ -410,6 +443,7 @@ class ImplementationStarted(_CaseEvent):
     TYPE: ClassVar[str] = "d73.case.implementation-started.v1"
     type: Literal["d73.case.implementation-started.v1"] = "d73.case.implementation-started.v1"
     start_date: date
+    entered_late: bool = Field(False, description="Recorded after its legal date")
 
 
 class ProgressReported(_CaseEvent):
@@ -451,7 +485,10 @@ class ImplementationStopped(_CaseEvent):
 
 
 class CompletionReported(_CaseEvent):
-    """Báo cáo kết quả (form M5); `late` when reported after `report_due` (5 working days)."""
+    """Báo cáo kết quả (form M5); `late` when received after `report_due` (5 working days).
+
+    `reported_on` is the legal date the authority received the report; the evaluation clock
+    (`evaluation_due`, 7 working days) counts from it."""
 
     EVENT: ClassVar[str] = "completion-reported"
     TYPE: ClassVar[str] = "d73.case.completion-reported.v1"
@@ -465,6 +502,7 @@ class CompletionReported(_CaseEvent):
     resources_used: dict[str, Any]
     damage: Damage
     evaluation_due: date
+    entered_late: bool = Field(False, description="Recorded after its legal date")
 
 
 class EvaluationMeetingHeld(_CaseEvent):
@@ -476,6 +514,17 @@ class EvaluationMeetingHeld(_CaseEvent):
     vote: VoteMinutes
     assessed_outcome: EvaluationOutcomeName
     conclusion_due: date
+    held_in_time: bool | None = Field(
+        None,
+        description="Held within the 7 working days from the completion report's receipt; "
+        "absent on older events",
+    )
+    entered_late: bool = Field(False, description="Recorded after the meeting's legal date")
+    good_faith_finding: bool | None = Field(
+        None,
+        description="The collective's good-faith finding (Art 5 §2b, Art 11 §2-3), when it "
+        "voted one; absent on older events",
+    )
 
 
 class EvaluationConcluded(_CaseEvent):
@@ -491,6 +540,12 @@ class EvaluationConcluded(_CaseEvent):
     conclusion_ref: str
     meeting_minutes_ref: str
     issued_late: bool
+    issued_on: date | None = Field(
+        None,
+        description="Legal date the conclusion was signed: `issued_late` when after the 3 working "
+        "days from the meeting (absent on older events)",
+    )
+    entered_late: bool = Field(False, description="Recorded after its legal date")
 
 
 class ResultRecognized(_CaseEvent):

@@ -1,8 +1,8 @@
 """The base of every integration event D73 publishes (design.md §2).
 
 A contract is the JSON body of a NATS message; its CloudEvents attributes travel in headers
-(`shared.envelope`). Readers are tolerant: unknown fields are ignored, so a publisher may add
-optional fields to a version; anything else is a new `.vN` type.
+(`shared.platform.envelope`). Readers are tolerant: unknown fields are ignored, so a publisher may
+add optional fields to a version; anything else is a new `.vN` type.
 """
 
 from __future__ import annotations

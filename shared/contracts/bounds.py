@@ -11,11 +11,16 @@ show the same limits the services enforce; the domain uses the plain constants a
 
 from __future__ import annotations
 
+import copy
 import json
 import math
+import re
+from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar, cast
+from uuid import UUID
 
+import orjson
 from pydantic import AfterValidator, Field
 
 NATS_MAX_PAYLOAD = 1024 * 1024
@@ -47,6 +52,10 @@ MAX_SEQUENCE = 2**63 - 1
 
 ALLOWED_CONTROLS = frozenset("\t\n\r")
 """Control characters a multi-line text may hold; every other one (NUL first) is refused."""
+_REFUSED_IN_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+_REFUSED_IN_LINE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+"""The characters `text_problem` refuses, as one scan in C rather than a loop per character
+(every text of every command passes here, twice: at the HTTP edge and in the domain)."""
 
 
 def text_problem(value: str, *, max_chars: int, multiline: bool = True) -> str | None:
@@ -58,14 +67,13 @@ def text_problem(value: str, *, max_chars: int, multiline: bool = True) -> str |
     """
     if len(value) > max_chars:
         return f"dài quá {max_chars} ký tự"
-    allowed = ALLOWED_CONTROLS if multiline else frozenset()
-    for char in value:
-        code = ord(char)
-        if (code < 0x20 or 0x7F <= code < 0xA0) and char not in allowed:
-            return f"chứa ký tự điều khiển U+{code:04X}"
-        if 0xD800 <= code <= 0xDFFF:
-            return f"chứa ký tự thay thế đơn lẻ U+{code:04X} (không phải Unicode hợp lệ)"
-    return None
+    found = (_REFUSED_IN_TEXT if multiline else _REFUSED_IN_LINE).search(value)
+    if found is None:
+        return None
+    code = ord(found.group())
+    if 0xD800 <= code <= 0xDFFF:
+        return f"chứa ký tự thay thế đơn lẻ U+{code:04X} (không phải Unicode hợp lệ)"
+    return f"chứa ký tự điều khiển U+{code:04X}"
 
 
 def json_problem(value: Any, *, max_depth: int = MAX_JSON_DEPTH) -> str | None:
@@ -110,7 +118,36 @@ def json_problem(value: Any, *, max_depth: int = MAX_JSON_DEPTH) -> str | None:
 
 def json_size(value: Any) -> int:
     """Bytes of `value` as compact UTF-8 JSON: what it weighs in an event."""
-    return len(json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str).encode())
+    try:
+        return len(orjson.dumps(value, default=str))
+    except TypeError:  # a lone surrogate, an integer beyond 64 bits: the exact (slower) count
+        return len(
+            json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str).encode(
+                errors="surrogatepass"
+            )
+        )
+
+
+J = TypeVar("J")
+_SHARED_SCALARS = (str, int, float, bool, type(None), Decimal, date, UUID)
+"""Values `copy_json` may share between copies: none of them can change in place."""
+
+
+def copy_json(value: J) -> J:
+    """A copy of JSON-shaped `value` that shares nothing mutable with it.
+
+    What `copy.deepcopy` gives event data (objects, lists, scalars), several times faster: no
+    memo and no reduction protocol, since JSON has no cycles and its scalars never change. Any
+    other object inside is deep-copied as before.
+    """
+    copied: Any = value
+    if isinstance(value, dict):
+        copied = {key: copy_json(item) for key, item in value.items()}
+    elif isinstance(value, list):
+        copied = [copy_json(item) for item in value]
+    elif not isinstance(value, _SHARED_SCALARS):
+        copied = copy.deepcopy(value)
+    return cast(J, copied)
 
 
 def _line(value: str) -> str:

@@ -9,6 +9,7 @@ from pydantic import Field
 
 from shared.contracts.base import Contract, IntegrationEvent
 from shared.contracts.plan import PlanDocument
+from shared.contracts.vocabulary import RoutingTarget
 
 
 class Official(Contract):
@@ -26,7 +27,7 @@ class Official(Contract):
 class Routing(Contract):
     """Where the plan goes (Art 7 §3–4, Plan 88 II.3) and which directory version decided it."""
 
-    target: str = Field(description="CITY_PC_VIA_DOHA | AGENCY_HEAD | SUPERIOR_HEAD")
+    target: str = Field(description=" | ".join(RoutingTarget))
     recipient_unit_id: str
     intake_unit_id: str
     decider_id: str
@@ -85,6 +86,11 @@ class ProposalSupplemented(_ProposalEvent):
     )
     attachments_added: list[Attachment] = Field(
         default_factory=list, description="Files uploaded for this answer (also in `changes`)"
+    )
+    plan: PlanDocument | None = Field(
+        None,
+        description="The whole plan after this answer, so the competent authority never "
+        "re-applies `changes`; absent from answers recorded before it was carried",
     )
 
 

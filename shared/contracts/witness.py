@@ -34,7 +34,7 @@ class WitnessMessage(Message):
 
 
 class SignedCheckpoint(Contract):
-    """The signed part of a checkpoint (`shared.audit.checkpoint.Checkpoint`)."""
+    """The signed part of a checkpoint (`shared.records.merkle.checkpoint.Checkpoint`)."""
 
     service: str
     tree_size: int = Field(ge=0)
@@ -59,8 +59,9 @@ class CheckpointCosigned(WitnessMessage):
 class LogAlarm(WitnessMessage):
     """Báo động nhật ký — the witness found a service's log not as it should be: `log-gap`,
     `missing-log-head`, `malformed-log-head`, `root-mismatch`, `unknown-key`, `bad-signature`,
-    `malformed-checkpoint`, `inconsistent-checkpoint`, `checkpoint-mismatch`, `fork` or
-    `service-halted` (the service itself stopped taking commands)
+    `malformed-checkpoint`, `inconsistent-checkpoint`, `checkpoint-mismatch`, `fork`,
+    `log-stalled` (the service takes commands but its log stopped growing) or `service-halted`
+    (the service itself stopped taking commands)
     (docs/operators.md says what each means)."""
 
     SUBJECT: ClassVar[str] = "d73.reporting.witness.alarm"

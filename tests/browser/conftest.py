@@ -14,9 +14,16 @@ from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    Playwright,
+    ViewportSize,
+    sync_playwright,
+)
 
-from shared.natsserver import NatsServer
+from services.cli.natsserver import NatsServer
 from tests.browser.portal import PortalSuite
 from tests.support.infra import native_nats
 
@@ -30,6 +37,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--lang=vi-VN",  # the browser's own controls (date fields) in Vietnamese, as at a desk there
 ]
+PHONE: ViewportSize = {"width": 375, "height": 667}
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
 
 
@@ -78,9 +86,10 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
 
 @pytest.fixture
 def context(browser: Browser) -> Iterator[BrowserContext]:
-    """A fresh browser profile per test, phone-sized (every journey must work on a phone)."""
+    """A fresh browser profile per test, phone-sized (every journey must work on a phone):
+    375×667 CSS pixels, a small phone's screen."""
     made = browser.new_context(
-        viewport={"width": 390, "height": 844},
+        viewport=PHONE,
         locale="vi-VN",
         timezone_id="Asia/Ho_Chi_Minh",
     )

@@ -10,13 +10,13 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
-from shared.natsserver import free_port
+from services.cli.natsserver import free_port
 from tests.support.infra import ServiceProcess, Suite
 
 NODE_MODULES = Path(__file__).parent / "node_modules"
 AXE = NODE_MODULES / "axe-core" / "axe.min.js"
-AUDITOR_ID = "ct.p0060"
-"""A person of Sở Nội vụ's emulation and commendation board, named auditor for the tests."""
+AUDITOR_ID = "ct.p0901"
+"""An auditor of the organisation directory (`system_staff`)."""
 
 
 @dataclass
@@ -33,7 +33,6 @@ class PortalSuite(Suite):
         env = self.env_for("portal", port)
         env.update(
             {
-                "D73_PORTAL_AUDITORS": AUDITOR_ID,
                 "D73_PORTAL_SESSION_SECRET": "browser-tests-session-secret-0123456789",
                 **{
                     f"D73_{service.upper()}_URL": self[service].url
@@ -83,6 +82,30 @@ def axe_violations(page: Page) -> list[dict[str, Any]]:
     ]
 
 
+OVERFLOW = """() => {
+    const root = document.documentElement, width = root.clientWidth;
+    if (root.scrollWidth <= width) return [];
+    const scrolls = e => ["auto", "scroll", "hidden"].includes(getComputedStyle(e).overflowX);
+    const culprits = [...document.querySelectorAll("body *")]
+        .filter(e => e.getBoundingClientRect().left + Math.max(
+            e.getBoundingClientRect().width, scrolls(e) ? 0 : e.scrollWidth) > width + 1)
+        .filter(e => !(e.parentElement && e.parentElement.closest(".table-wrap")))
+        .slice(-8)
+        .map(e => e.tagName.toLowerCase() + (e.id ? "#" + e.id : "")
+                  + (e.className ? "." + String(e.className).split(" ").join(".") : ""));
+    return [`page ${root.scrollWidth}px wide on a ${width}px screen`, ...culprits];
+}"""
+"""What sticks out sideways: a page must fit a phone's width (tables scroll inside their own
+region, which is allowed); empty when the page does not scroll horizontally."""
+
+
+def wider_than_the_screen(page: Page) -> list[str]:
+    return list(page.evaluate(OVERFLOW))
+
+
 def assert_accessible(page: Page) -> None:
+    """No serious or critical axe-core violation, and nothing wider than the (phone) screen."""
     found = axe_violations(page)
     assert not found, f"{page.url}: " + json.dumps(found, ensure_ascii=False, indent=1)
+    wide = wider_than_the_screen(page)
+    assert not wide, f"{page.url} is wider than the screen: {wide}"

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, Request, expect
 
-from shared.natsserver import free_port
+from services.cli.natsserver import free_port
 from tests.browser.portal import NODE_MODULES, PortalSuite, assert_accessible
 from tests.support.infra import wait_until
 
@@ -104,3 +104,16 @@ def test_someone_the_directory_does_not_list_is_told_so(page: Page, oidc_portal:
     page.goto(f"{oidc_portal}/sign-in")
     _provider_sign_in(page, "nobody.outside")
     expect(page.get_by_role("alert")).to_contain_text("danh bạ tổ chức chưa có tên bạn")
+    assert_accessible(page)
+
+
+def test_an_answer_the_portal_did_not_ask_for_is_refused_readably(
+    page: Page, oidc_portal: str
+) -> None:
+    """A callback without the state this browser's sign-in started (replayed, or forged)."""
+    answer = page.goto(f"{oidc_portal}/sign-in/oidc/callback?code=forged&state=forged")
+    assert answer is not None
+    assert answer.status == 401
+    expect(page.get_by_role("alert")).to_contain_text("Hệ thống xác thực không cho đăng nhập")
+    expect(page.get_by_role("link", name="Đăng nhập qua hệ thống xác thực")).to_be_visible()
+    assert_accessible(page)

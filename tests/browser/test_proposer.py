@@ -52,7 +52,7 @@ def test_a_proposer_drafts_completes_and_submits_a_plan(
     sign_out(page)
 
 
-def _tab_to(page: Page, target: Locator, presses: int = 15) -> None:
+def _tab_to(page: Page, target: Locator, presses: int = 40) -> None:
     """Presses Tab until `target` has the keyboard focus, as a person without a mouse does."""
     for _ in range(presses):
         page.keyboard.press("Tab")
@@ -61,21 +61,46 @@ def _tab_to(page: Page, target: Locator, presses: int = 15) -> None:
     raise AssertionError(f"{target} cannot be reached with the Tab key")
 
 
-def test_sign_in_and_the_language_switch_work_with_the_keyboard_alone(
+def _arrow_to(page: Page, select: Locator, value: str, presses: int = 400) -> None:
+    """Moves a focused list's choice with the Down arrow until `value` is chosen."""
+    for _ in range(presses):
+        if select.input_value() == value:
+            return
+        page.keyboard.press("ArrowDown")
+    raise AssertionError(f"{value} cannot be chosen with the arrow keys")
+
+
+def test_a_proposer_signs_in_and_saves_a_draft_with_the_keyboard_alone(
     page: Page, portal_suite: PortalSuite
 ) -> None:
+    """Tab, the arrow keys, Space and Enter only: no click, no `fill` or `select_option`."""
     base = portal_suite.portal_url
     page.goto(f"{base}/sign-in?next=/proposals")
     page.keyboard.press("Tab")
     expect(page.get_by_role("link", name="Bỏ qua, đến nội dung chính")).to_be_focused()
     person = page.get_by_label("Người")
     _tab_to(page, person)
-    person.select_option(DIRECTOR_TU_PHAP)  # a select changes with the arrow keys; same event
+    _arrow_to(page, person, DIRECTOR_TU_PHAP)
     _tab_to(page, page.get_by_role("button", name="Đăng nhập với người này"))
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="Đề xuất của tôi")).to_be_visible()
-    _tab_to(page, page.get_by_role("button", name="English"))
+    expect(page.get_by_role("link", name="Thông báo")).to_be_visible()
+
+    _tab_to(page, page.get_by_role("link", name="Đề xuất mới"))
     page.keyboard.press("Enter")
-    expect(page.get_by_role("heading", name="My proposals")).to_be_visible()
-    expect(page.locator("html")).to_have_attribute("lang", "en")
+    title = page.get_by_label("Tên đề xuất")
+    _tab_to(page, title)
+    page.keyboard.type("Tra cứu văn bản bằng bàn phím")
+    _tab_to(page, page.get_by_role("button", name="Lưu nháp"), presses=120)
+    page.keyboard.press("Space")
+    expect(page.get_by_text("Đã lưu bản nháp.")).to_be_visible()
+    expect(page.get_by_label("Tên đề xuất")).to_have_value("Tra cứu văn bản bằng bàn phím")
     assert_accessible(page)
+
+    _tab_to(page, page.get_by_role("button", name="English"), presses=200)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("button", name="Save draft")).to_be_visible()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    _tab_to(page, page.get_by_role("button", name="Sign out"), presses=200)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Sign in", exact=True)).to_be_visible()

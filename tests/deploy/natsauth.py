@@ -15,15 +15,15 @@ from typing import Any
 
 import nats
 
-from shared.natsconfig import (
+from services.cli.natsconfig import (
     ADMIN_USER,
     AGENCIES_ADMIN_USER,
     SYSTEM_USER,
     ClusterSpec,
-    inbox_prefix,
     render_nats_config,
 )
-from shared.natsserver import NatsServer, free_port
+from services.cli.natsserver import NatsServer, free_port
+from shared.platform.subjects import inbox_prefix
 
 SERVICE_PASSWORDS = {s: f"pw-{s}" for s in ("registration", "approval", "reporting")}
 AGENCY = "so-khcn-hau-giang"

@@ -20,18 +20,18 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from typer.testing import CliRunner
 
-from services.cli import PORTAL, SERVICES, cli
-from services.portal.settings import PortalSettings
-from shared.natsconfig import (
+from services.cli.deployment_secrets import secret_variables
+from services.cli.main import PORTAL, SERVICES, cli
+from services.cli.natsconfig import (
     COMPOSE_AGENCIES,
     COMPOSE_CONFIG,
     COMPOSE_NODES,
     COMPOSE_SECRETS_INCLUDE,
     read_agencies,
 )
-from shared.natsserver import NatsServer, free_port, nats_server_binary
-from shared.secrets import secret_variables
-from shared.settings import Persistence, Settings
+from services.cli.natsserver import NatsServer, free_port, nats_server_binary
+from services.portal.settings import PortalSettings
+from shared.platform.settings import Persistence, Settings
 from tests.deploy.compose import (
     DOCKERIGNORE,
     ENV_EXAMPLE,
@@ -48,7 +48,7 @@ from tests.deploy.compose import (
 from tests.deploy.natsauth import varz
 
 PROPOSED_SETTINGS = {"stream_replicas"}
-"""Settings the compose file already uses and the lead is adding to shared/settings.py."""
+"""Settings the compose file already uses and the lead is adding to shared/platform/settings.py."""
 CONFIG_IN_CONTAINER = "/etc/nats/cluster.conf"
 INIT_SCRIPT = "deploy/postgres/10-d73-databases.sh"
 INIT = "init-secrets"
@@ -89,7 +89,7 @@ def volumes(tmp_path_factory: pytest.TempPathFactory, services: dict[str, Any]) 
     env.pop("D73_SECRETS_OWNERS")  # chown needs root; ownership is tested in test_secrets.py
     assert init["entrypoint"] == ["d73"]
     done = subprocess.run(
-        [sys.executable, "-m", "services.cli", *init["command"]],
+        [sys.executable, "-m", "services.cli.main", *init["command"]],
         env=env,
         cwd=ROOT,
         capture_output=True,
@@ -110,9 +110,19 @@ def _resolved_settings(
     for key, value in _environment(service).items():
         value = interpolate(value, {})
         if key.endswith("_FILE"):
-            value = str(host_path(service, value, volumes))
+            value = str(_compose_secret(service, value) or host_path(service, value, volumes))
         monkeypatch.setenv(key, value)
     return Settings()
+
+
+def _compose_secret(service: dict[str, Any], path: str) -> Path | None:
+    """The file of a compose secret the service mounts at `/run/secrets/<name>` (the mail
+    relay's password, which the operator keeps), as compose would pick it without .env."""
+    name = path.removeprefix("/run/secrets/")
+    if name == path or name not in service.get("secrets", []):
+        return None
+    top = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))["secrets"]
+    return ROOT / interpolate(top[name]["file"], {})
 
 
 def test_compose_runs_exactly_the_three_services_and_the_portal_of_the_native_runner(
@@ -166,7 +176,7 @@ def test_each_service_container_runs_d73_serve_name(services: dict[str, Any], na
     assert service["command"] == ["serve", name]
     # The same console script the native runner installs, and a command it really has.
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    assert pyproject["project"]["scripts"]["d73"] == "services.cli:main"
+    assert pyproject["project"]["scripts"]["d73"] == "services.cli.main:main"
     assert CliRunner().invoke(cli, ["serve", "--help"]).exit_code == 0
 
 
@@ -185,7 +195,7 @@ def test_every_variable_a_service_sets_is_a_real_setting(
     known = _settings_variables()
     pending = {f"D73_{p.upper()}" for p in PROPOSED_SETTINGS} - known
     unknown = set(_environment(services[name])) - known - pending
-    assert unknown == set(), f"not fields of shared.settings.Settings: {sorted(unknown)}"
+    assert unknown == set(), f"not fields of shared.platform.settings.Settings: {sorted(unknown)}"
 
 
 @pytest.mark.parametrize("name", SERVICES)
@@ -374,7 +384,7 @@ def test_streams_are_replicated_on_every_node(
         assert _environment(services[name])["D73_STREAM_REPLICAS"] == str(len(COMPOSE_NODES))
     if "stream_replicas" not in Settings.model_fields:
         pytest.skip(
-            "waiting for Settings.stream_replicas (D73_STREAM_REPLICAS) in shared/settings.py"
+            "waiting for Settings.stream_replicas (D73_STREAM_REPLICAS) in shared/platform/settings.py"  # noqa: E501 — rendered text
         )
     settings = _resolved_settings(services["registration"], monkeypatch, volumes)
     assert getattr(settings, "stream_replicas") == 3  # noqa: B009 (field added by the lead)
@@ -559,10 +569,10 @@ def test_prometheus_scrapes_each_service_metrics_on_its_port(services: dict[str,
 
 def test_grafana_dashboard_queries_only_metrics_the_services_serve() -> None:
     """deploy/grafana/d73-dashboard.json (import it into Grafana): every family a panel queries
-    is one shared/metrics.py defines (with the suffix Prometheus gives it) or a process metric."""
+    is one shared/platform/metrics.py defines (with the suffix Prometheus gives it) or a process metric."""  # noqa: E501 — rendered text
     from prometheus_client import REGISTRY
 
-    import shared.metrics  # noqa: F401 (registers the families)
+    import shared.platform.metrics  # noqa: F401 (registers the families)
 
     served = {
         sample_name

@@ -11,7 +11,7 @@ from types import ModuleType
 
 import pytest
 
-from shared.natsserver import free_port
+from services.cli.natsserver import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 

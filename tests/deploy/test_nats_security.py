@@ -18,23 +18,22 @@ import nats
 import pytest
 from nats.js.api import ConsumerConfig, StreamConfig
 
-from shared.natsconfig import (
+from services.cli.natsconfig import (
     ADMIN_USER,
     AGENCIES_ADMIN_USER,
-    AGENCIES_STREAM,
     DELIVER_PREFIX,
     IMPORTED_API_PREFIX,
-    INSPECTION_STREAM,
     agencies_inspection_stream,
     agencies_public_stream,
-    inbox_prefix,
 )
-from shared.natsserver import NatsServer
-from shared.runtime import provision_streams
-from shared.subjects import (
+from services.cli.natsserver import NatsServer
+from shared.platform.runtime import provision_streams
+from shared.platform.subjects import (
+    AGENCIES_STREAM,
     APPROVAL_STREAM,
     AUDIT_STREAM,
     DEADLETTER_STREAM,
+    INSPECTION_STREAM,
     JOURNAL_OF_SERVICE,
     PUBLIC_REGISTRATION_STREAM,
     REGISTRATION_STREAM,
@@ -42,6 +41,7 @@ from shared.subjects import (
     StreamSpec,
     consumer_name,
     deadletter_subject,
+    inbox_prefix,
 )
 from tests.deploy.natsauth import (
     AGENCY,
@@ -541,7 +541,7 @@ def test_d73_streams_is_the_admins_step_that_creates_and_mends_every_stream(
         env = {k: v for k, v in os.environ.items() if not k.startswith("D73_")}
         env.update(D73_NATS_URL=server.url, D73_NATS_USER=ADMIN_USER, D73_NATS_PASSWORD="pw-admin")
         done = subprocess.run(
-            [sys.executable, "-m", "services.cli", "streams"],
+            [sys.executable, "-m", "services.cli.main", "streams"],
             env=env,
             capture_output=True,
             text=True,

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from services.cli import SERVICES as CLI_SERVICES
-from shared.natsconfig import (
+from services.cli.deployment_secrets import NATS_INCLUDE, SecretsDir
+from services.cli.main import SERVICES as CLI_SERVICES
+from services.cli.natsconfig import (
     AGENCIES_ADMIN_USER,
-    AGENCIES_STREAM,
     COMPOSE_AGENCIES,
     COMPOSE_CONFIG,
     COMPOSE_INSPECTION_STREAM,
@@ -33,9 +33,8 @@ from shared.natsconfig import (
     read_inspection_agencies,
     render_nats_config,
 )
-from shared.natsserver import free_port, nats_server_binary
-from shared.secrets import NATS_INCLUDE, SecretsDir
-from shared.subjects import PUBLIC_REGISTRATION_STREAM
+from services.cli.natsserver import free_port, nats_server_binary
+from shared.platform.subjects import AGENCIES_STREAM, PUBLIC_REGISTRATION_STREAM
 from tests.deploy.natsauth import (
     AGENCY,
     ClusterNode,
@@ -51,8 +50,8 @@ ENV_REFERENCE = re.compile(r"password:\s*\$([A-Z_][A-Z0-9_]*)")
 def test_committed_nats_files_are_what_the_model_renders() -> None:
     for path, rendered in compose_files(ROOT).items():
         assert path.read_text(encoding="utf-8") == rendered, (
-            f"{path.relative_to(ROOT)} drifted from shared/natsconfig.py: "
-            "run `.venv/bin/python -m shared.natsconfig`"
+            f"{path.relative_to(ROOT)} drifted from services/cli/natsconfig.py: "
+            "run `.venv/bin/python -m services.cli.natsconfig`"
         )
     assert main(["--check", "--root", str(ROOT)]) == 0
 
@@ -202,10 +201,18 @@ async def _replicated_history(nats_: SecuredNats) -> None:
         spec = PUBLIC_REGISTRATION_STREAM
         info = await eventually(lambda: js.add_stream(spec.config(replicas=3)))
         assert info.config.num_replicas == 3
+        # A new R3 stream answers only once its replicas elected a leader; a publish before that
+        # finds no responder. Each message carries its id, so a retried publish is stored once.
         for n in range(2):
-            await js.publish("d73.public.registration.proposal.submitted", f"p{n}".encode())
+
+            async def publish(n: int = n) -> Any:
+                subject = "d73.public.registration.proposal.submitted"
+                return await js.publish(subject, f"p{n}".encode(), headers={"Nats-Msg-Id": f"p{n}"})
+
+            await eventually(publish, within=20)
         info = await js.stream_info(spec.name)
         assert info.cluster.leader is not None
+        assert info.state.messages == 2
         assert len(info.cluster.replicas) == 2
     async with nats_.login(AGENCIES_ADMIN_USER) as admin:
         await admin.js(timeout=5).add_stream(agencies_public_stream(replicas=3))
@@ -229,7 +236,7 @@ async def _replicated_history(nats_: SecuredNats) -> None:
 def test_publishing_services_may_read_the_witness_cosignatures_their_relay_checks() -> None:
     """At start a relay compares its checkpoints with the witness's cosignatures in D73_REPORTING
     (issue #12 §4): without the read, the broker drops the service's connection."""
-    from shared.natsconfig import service_permissions
+    from services.cli.natsconfig import service_permissions
 
     for service in ("registration", "approval"):
         allowed = service_permissions(service).publish.allow

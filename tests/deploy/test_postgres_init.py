@@ -113,7 +113,7 @@ def _scram_matches(stored: str, password: str) -> bool:
 def test_passwords_are_read_from_the_generated_files(prefix: str, tmp_path: Path) -> None:
     """As in docker-compose.yml: PG_<SERVICE>_PASSWORD_FILE names what `d73 secrets init` wrote;
     each role gets exactly that password (checked against PostgreSQL's stored verifier)."""
-    from shared.secrets import SecretsDir
+    from services.cli.deployment_secrets import SecretsDir
 
     SecretsDir(tmp_path / "secrets").init({})
     files = {s: tmp_path / "secrets" / "postgres" / f"pg_{s}_password" for s in SERVICES}

@@ -12,8 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from shared.identity import mint_token
-from shared.natsconfig import (
+from services.cli.deployment_secrets import NATS_INCLUDE, SECRET_BYTES, secret_variables
+from services.cli.natsconfig import (
     ADMIN_USER,
     AGENCIES_ADMIN_USER,
     SYSTEM_USER,
@@ -21,9 +21,9 @@ from shared.natsconfig import (
     password_variable,
     render_nats_config,
 )
-from shared.natsserver import NatsServer, free_port
-from shared.secrets import NATS_INCLUDE, SECRET_BYTES, secret_variables
-from shared.settings import Settings
+from services.cli.natsserver import NatsServer, free_port
+from shared.platform.identity import mint_token
+from shared.platform.settings import Settings
 from tests.deploy.compose import ROOT
 from tests.support.infra import TEST_JWT_SECRET, ServiceProcess, provision
 
@@ -34,7 +34,7 @@ def d73_secrets(*args: str, env: dict[str, str] | None = None) -> subprocess.Com
     clean = {k: v for k, v in os.environ.items() if k not in secret_variables()}
     clean = {k: v for k, v in clean.items() if not k.startswith("D73_")}
     return subprocess.run(
-        [sys.executable, "-m", "services.cli", "secrets", *args],
+        [sys.executable, "-m", "services.cli.main", "secrets", *args],
         env={**clean, **(env or {})},
         cwd=ROOT,
         capture_output=True,
@@ -155,7 +155,7 @@ def test_a_service_logs_into_nats_and_checks_tokens_with_the_secrets_in_its_file
     env = {k: v for k, v in os.environ.items() if not k.startswith("D73_")}
     # The admin provisions the streams (`d73 streams`), with its generated password, from a file.
     provisioned = subprocess.run(
-        [sys.executable, "-m", "services.cli", "streams"],
+        [sys.executable, "-m", "services.cli.main", "streams"],
         env={
             **env,
             "D73_NATS_URL": nats.url,
@@ -183,14 +183,7 @@ def test_a_service_logs_into_nats_and_checks_tokens_with_the_secrets_in_its_file
         service.start()
         secret = (root / "registration" / "jwt_secret").read_text(encoding="utf-8")
         for key, status in ((secret, 200), (TEST_JWT_SECRET, 401)):
-            token = mint_token(
-                Settings(jwt_secret=key),
-                user_id="ct.p0026",
-                name="x",
-                unit_id="",
-                position="",
-                roles=["proposer"],
-            )
+            token = mint_token(Settings(jwt_secret=key), user_id="ct.p0026", roles=["proposer"])
             r = httpx.get(f"{service.url}/proposals", headers={"Authorization": f"Bearer {token}"})
             assert r.status_code == status, r.text
     finally:
@@ -201,7 +194,7 @@ def test_a_service_logs_into_nats_and_checks_tokens_with_the_secrets_in_its_file
 def test_a_setting_read_from_a_file_cannot_be_given_twice_or_unreadable(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from shared.settings import SettingsFileError
+    from shared.platform.settings import SettingsFileError
 
     secret = tmp_path / "jwt"
     secret.write_text("a-key-from-a-file-0123456789abcdef\n", encoding="utf-8")

@@ -15,7 +15,7 @@ import httpx
 import nats
 import pytest
 
-from shared.natsconfig import COMPOSE_AGENCIES, COMPOSE_CONFIG, read_agencies
+from services.cli.natsconfig import COMPOSE_AGENCIES, COMPOSE_CONFIG, read_agencies
 from tests.e2e.test_runner import runner_env, start_runner, stop_runner
 from tests.support.flows import proposer_headers, submit_proposal
 from tests.support.infra import wait_until
@@ -28,7 +28,7 @@ def d73(
     env: dict[str, str], *args: str, cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "services.cli", *args],
+        [sys.executable, "-m", "services.cli.main", *args],
         env={**env, "PYTHONPATH": str(Path.cwd())},
         capture_output=True,
         text=True,

@@ -18,12 +18,14 @@ from zoneinfo import ZoneInfo
 import httpx
 import nats
 
-from shared.natsconfig import AGENCIES_ADMIN_USER, agencies_public_stream
-from shared.natsserver import NatsServer
+from services.cli.natsconfig import AGENCIES_ADMIN_USER, agencies_public_stream
+from services.cli.natsserver import NatsServer
 from tests.deploy.natsauth import AGENCY, PASSWORDS
 from tests.support.flows import CityCaseJourney, proposer_headers, submit_proposal, wait_for_case
 from tests.support.infra import Suite, wait_until
 
+QUICK = ("--ack-wait", "2")
+"""A short ack wait: the message a crash left unacknowledged comes again after 2 s, not 30."""
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "agency-subscriber" / "subscriber.py"
 
 
@@ -98,3 +100,45 @@ def test_the_example_subscriber_rebuilds_every_proposal_and_survives_a_kill(
             return rebuilt if rebuilt == expected else None
 
         assert wait_until(caught_up, timeout=120) == expected
+
+
+def test_killed_between_saving_and_acking_it_loses_nothing_and_doubles_nothing(
+    suite: Suite, nats_server: NatsServer, tmp_path: Path
+) -> None:
+    """The subscriber dies right after writing its state and before acknowledging: the message
+    comes again (after the consumer's ack wait, 2 s here), is recognised by its position, and the
+    state is the one a run without a crash builds — every proposal from as many events."""
+    suite.start("registration", "approval")
+    asyncio.run(_public_stream(nats_server.port))
+    director = proposer_headers()
+    today = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date().isoformat()
+    with httpx.Client(timeout=30) as client:
+        registration, approval = suite["registration"].url, suite["approval"].url
+        first = submit_proposal(client, registration, director, "Một cửa số")
+        case = wait_for_case(client, approval, first, director)
+        CityCaseJourney(client, approval, case["id"], director, today).run(
+            until="start-implementation"
+        )
+        wait_for_case(
+            client, approval, submit_proposal(client, registration, director, "Hai"), director
+        )
+        expected = _views(client, suite, [first])
+
+    crashed = tmp_path / "crashed.json"
+    for saves in (1, 3, 5):  # killed three times, each time between a save and its ack
+        dying = _subscriber(nats_server.port, crashed, "--crash-after-saving", str(saves), *QUICK)
+        output, _ = dying.communicate(timeout=120)
+        assert dying.returncode == 9, output
+    resumed = _subscriber(nats_server.port, crashed, "--idle-exit", "5", "--verbose", *QUICK)
+    output, _ = resumed.communicate(timeout=120)
+    assert resumed.returncode == 0, output
+    assert output.startswith("redelivery "), "the message not acknowledged came again"
+
+    clean = tmp_path / "clean.json"
+    straight = _subscriber(nats_server.port, clean, "--idle-exit", "3", "--durable", f"{AGENCY}_1")
+    output, _ = straight.communicate(timeout=120)
+    assert straight.returncode == 0, output
+    after_crashes, without = json.loads(crashed.read_text()), json.loads(clean.read_text())
+    assert after_crashes == without
+    assert {pid: _rebuilt(crashed)[pid] for pid in expected} == expected
+    assert len(without["proposals"]) == 2

@@ -14,17 +14,15 @@ import httpx
 import nats
 from pydantic import BaseModel
 
-from shared.contracts import CONTRACTS, PUBLIC_MESSAGES
-from shared.contracts.public import PUBLIC_EVENTS, public_type
-from shared.natsconfig import (
+from services.cli.natsconfig import (
     AGENCIES_ADMIN_USER,
-    AGENCIES_STREAM,
-    INSPECTION_STREAM,
     agencies_inspection_stream,
     agencies_public_stream,
-    inbox_prefix,
 )
-from shared.natsserver import NatsServer
+from services.cli.natsserver import NatsServer
+from shared.contracts import CONTRACTS, PUBLIC_MESSAGES
+from shared.contracts.public import PUBLIC_EVENTS, public_type
+from shared.platform.subjects import AGENCIES_STREAM, INSPECTION_STREAM, inbox_prefix
 from tests.deploy.natsauth import AGENCY, INSPECTOR, PASSWORDS
 from tests.support.flows import (
     VOTERS,

@@ -7,26 +7,29 @@ an auditor's history export carries an audit bundle that `d73 verify-bundle` che
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from shared.audit.keys import public_key_from_b64, save_public_key
-from shared.settings import Persistence, Settings
+from shared.platform.settings import Persistence, Settings
+from shared.records.merkle.keys import public_key_from_b64, save_public_key
 from tests.support.flows import AUDITOR, proposer_headers, submit_proposal
 from tests.support.infra import POSTGRES_HOST, POSTGRES_PORT, POSTGRES_USER, Suite, wait_until
-from tests.unit.auditlog.tampering import StoreSurgery
+from tests.unit.records.servicelog.tampering import StoreSurgery
 
 pytestmark = pytest.mark.e2e
+VIETNAM = timezone(timedelta(hours=7))
 
 
 def d73(suite: Suite, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "services.cli", *args],
+        [sys.executable, "-m", "services.cli.main", *args],
         env=suite.env_for("reporting", 0),
         capture_output=True,
         text=True,
@@ -49,6 +52,22 @@ def history(suite: Suite, proposal_id: str) -> dict[str, Any] | None:
     return body if proved == len(body["events"]) + 1 and proved >= 3 else None
 
 
+def proved_export(suite: Suite) -> dict[str, Any] | None:
+    """Today's export with its proof, once the proof covers every exported event."""
+    today = datetime.now(VIETNAM).date().isoformat()
+    r = httpx.get(
+        f"{suite['reporting'].url}/audit/export",
+        params={"from": today, "to": today, "proof": "true"},
+        headers=AUDITOR,
+        timeout=30,
+    )
+    if r.status_code != 200:
+        return None
+    body: dict[str, Any] = r.json()
+    archived = [s for s in body["proof"]["selected"] if "entry" in s["entry"]["state"]]
+    return body if len(body["events"]) >= 2 and len(archived) == len(body["events"]) else None
+
+
 def test_the_archive_is_proved_offline_and_an_edited_row_is_found(
     suite: Suite, tmp_path: Path
 ) -> None:
@@ -68,9 +87,26 @@ def test_the_archive_is_proved_offline_and_an_edited_row_is_found(
     offline = d73(suite, "verify-bundle", str(bundle), "--key", str(pem))
     assert offline.returncode == 0, offline.stdout + offline.stderr
 
+    # The auditor's export with its proof: verified offline, and an edited copy is not.
+    document = wait_until(lambda: proved_export(suite), timeout=30)
+    export = tmp_path / "export.json"
+    export.write_text(json.dumps(document))
+    offline = d73(suite, "verify-bundle", str(export), "--key", str(pem))
+    assert offline.returncode == 0, offline.stdout + offline.stderr
+    assert f"{len(document['events'])} event(s) compared" in offline.stdout
+    document["events"][0]["body"]["title"] = "Forged #1"
+    export.write_text(json.dumps(document))
+    edited = d73(suite, "verify-bundle", str(export), "--key", str(pem))
+    assert edited.returncode == 1, edited.stdout + edited.stderr
+    assert "event_mismatch" in edited.stdout
+
     suite["reporting"].stop()
     clean = d73(suite, "verify", "reporting")
     assert clean.returncode == 0, clean.stdout + clean.stderr
+    for source in ("registration", "approval"):  # each archived event under its source's log
+        proved = re.search(rf"(\d+) archived event\(s\) of {source} are leaves", clean.stdout)
+        assert proved is not None, clean.stdout
+        assert int(proved.group(1)) >= 1, clean.stdout
 
     settings = Settings(
         data_dir=suite.data_dir,

@@ -10,7 +10,7 @@ from collections import Counter
 import httpx
 import pytest
 
-from shared.natsserver import NatsServer
+from services.cli.natsserver import NatsServer
 from tests.support.flows import (
     AUDITOR,
     proposer_headers,

@@ -12,8 +12,8 @@ import httpx
 import jwt
 import pytest
 
-from shared.calendar import VIETNAM_TIME
 from shared.contracts.bounds import MAX_JSON_BODY_BYTES
+from shared.kernel.calendar import VIETNAM_TIME
 from tests.support.flows import AUDITOR, DOHA_DIRECTOR, proposer_headers, submit_proposal
 from tests.support.infra import TEST_JWT_SECRET, Suite, auth, wait_until
 
@@ -37,9 +37,9 @@ def _nested(depth: int) -> str:
     return '{"necessity":' + "[" * depth + "]" * depth + "}"
 
 
-def _token(roles: Any) -> dict[str, str]:
+def _token(roles: Any, sub: str = "ct.p0026", **claims: Any) -> dict[str, str]:
     now = int(datetime.now().timestamp())
-    claims = {"sub": "ct.p0026", "iss": "d73", "exp": now + 600, "roles": roles}
+    claims |= {"sub": sub, "iss": "d73", "exp": now + 600, "roles": roles}
     return auth(jwt.encode(claims, TEST_JWT_SECRET, algorithm="HS256"))
 
 
@@ -81,6 +81,23 @@ def test_bad_inputs_are_refused_and_the_suite_keeps_serving(suite: Suite) -> Non
         # A token whose `roles` claim is not a list of role names: 401, never 500.
         for roles in ("admin", [["admin"]], 5, {"admin": True}, [None]):
             _problem(client.get(f"{registration}/proposals", headers=_token(roles)), 401)
+        # A genuine token the directory does not back (issue #11 §4): an unlisted person
+        # claiming a director's title, or Sở Tư pháp's director claiming Sở Nội vụ's or an
+        # auditor's role: 403 with a Vietnamese body, on every service.
+        unbacked = (
+            _token(["proposer"], "ct.p9999", name="Giám đốc", unit="ct.so-tu-phap"),
+            _token(["home_affairs"], unit="ct.so-noi-vu"),
+            _token(["auditor"]),
+        )
+        for headers in unbacked:
+            for url in (
+                f"{registration}/proposals",
+                f"{approval}/inbox",
+                f"{reporting}/audit/alarms",
+            ):
+                body = _problem(client.get(url, headers=headers), 403)
+                assert body["type"] == "/problems/identity-refused", body
+                assert "danh bạ tổ chức" in body["detail"].lower(), body
         # A position beyond BIGINT: 422 on the services' audit APIs; so is a 10,000-letter cursor.
         for service in (registration, approval):
             r = client.get(f"{service}/audit/checkpoints", params={"after": 2**63})

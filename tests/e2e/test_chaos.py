@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.natsserver import NatsServer
+from services.cli.natsserver import NatsServer
 from tests.support import chaos
 from tests.support.infra import Suite
 

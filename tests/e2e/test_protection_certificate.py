@@ -22,6 +22,7 @@ import pytest
 
 from tests.support.flows import (
     AUDITOR,
+    CHAIRMAN,
     CityCaseJourney,
     proposer_headers,
     submit_proposal,
@@ -31,14 +32,14 @@ from tests.support.infra import Suite, auth, token_for, wait_until
 
 pytestmark = pytest.mark.e2e
 
-STRANGER = auth(token_for("ct.p0099", unit_id="ct.so-xay-dung", roles=["proposer"]))
+STRANGER = auth(token_for("ct.p0097", roles=["proposer"]))
 
 
 def verify_offline(*args: str) -> subprocess.CompletedProcess[str]:
     """`d73 verify-certificate` as an auditor runs it: its own process, no D73 settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("D73_")}
     return subprocess.run(
-        [sys.executable, "-m", "services.cli", "verify-certificate", *args],
+        [sys.executable, "-m", "services.cli.main", "verify-certificate", *args],
         capture_output=True,
         text=True,
         env=env,
@@ -131,3 +132,56 @@ def test_a_certificate_verifies_after_the_services_are_gone(suite: Suite, tmp_pa
     assert invalid.returncode == 1, invalid.stdout + invalid.stderr
     codes = {problem["code"] for problem in json.loads(invalid.stdout)["problems"]}
     assert {"determination_mismatch", "certificate_signature_invalid"} <= codes
+
+
+def test_an_implementers_own_record_is_downloaded_and_verifies_offline(
+    suite: Suite, tmp_path: Path
+) -> None:
+    """Điều 11, "cán bộ đề xuất, thực hiện": an implementer within Art 2 named in the approval
+    gets their own determination, and downloads their own record (JSON and PDF) with
+    `official_id`; it names them, and `d73 verify-certificate` accepts it offline."""
+    suite.start("registration", "approval")
+    registration, approval = suite["registration"].url, suite["approval"].url
+    director = proposer_headers()
+    implementer = auth(token_for("ct.p0027", roles=["proposer"]))  # Sở Tư pháp's deputy
+    today = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date().isoformat()
+    with httpx.Client(timeout=30) as client:
+        proposal_id = submit_proposal(client, registration, director, "Số hóa sổ hộ tịch")
+        case_id = wait_for_case(client, approval, proposal_id, director)["id"]
+        journey = CityCaseJourney(client, approval, case_id, director, today)
+        journey.run(until="hold-approval-meeting")
+        journey.meeting(
+            "hold-approval-meeting", "BB-UBND-01", implementer_ids=["ct.p0026", "ct.p0027"]
+        )
+        journey.run(since="allocate-resources")
+        case = journey.command(
+            CHAIRMAN,
+            "determine-protection",
+            {
+                "art5_conditions_met": True,
+                "implemented_as_decided": True,
+                "directions_followed": True,
+                "decision_ref": "QD-BV-02",
+                "official_id": "ct.p0027",
+            },
+        )
+        assert case["protections"]["ct.p0027"]["tier"] == "NO_LIABILITY"
+        url = f"{approval}/cases/{case_id}/protection-certificate"
+        r = client.get(url, params={"official_id": "ct.p0027"}, headers=implementer)
+        assert r.status_code == 200, r.text
+        assert "ctp0027" in r.headers["content-disposition"]
+        document: dict[str, Any] = r.json()
+        assert document["official"]["user_id"] == "ct.p0027"
+        assert document["determination"]["decision_ref"] == "QD-BV-02"
+        pdf = client.get(f"{url}.pdf", params={"official_id": "ct.p0027"}, headers=implementer)
+        assert pdf.status_code == 200, pdf.text
+        assert document["verification_code"].encode() in pdf.content
+        nobody = client.get(url, params={"official_id": "ct.p0099"}, headers=AUDITOR)
+        assert nobody.status_code == 409
+    suite.stop()
+    public_key = tmp_path / "approval.ed25519.pub.pem"
+    shutil.copy(suite.data_dir / "keys" / "approval.ed25519.pub.pem", public_key)
+    certificate = tmp_path / "implementer.json"
+    certificate.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
+    valid = verify_offline(str(certificate), "--public-key", str(public_key))
+    assert valid.returncode == 0, valid.stdout + valid.stderr

@@ -16,15 +16,16 @@ import httpx
 import nats
 import pytest
 
-from shared.calendar import VIETNAM_TIME
-from shared.subjects import APPROVAL_STREAM, AUDIT_STREAM, REGISTRATION_STREAM
+from shared.kernel.calendar import VIETNAM_TIME
+from shared.platform.subjects import APPROVAL_STREAM, AUDIT_STREAM, REGISTRATION_STREAM
 from tests.support.flows import proposer_headers, submit_proposal
 from tests.support.infra import Suite, auth, token_for, wait_until
+from tests.support.samples import AUDITOR_ID
 
 pytestmark = pytest.mark.e2e
 
-AUDITOR = auth(token_for("ct.thanh-tra.01", roles=["auditor"]))
-HOME_AFFAIRS = auth(token_for("ct.p0009", unit_id="ct.so-noi-vu", roles=["home_affairs"]))
+AUDITOR = auth(token_for(AUDITOR_ID, roles=["auditor"]))
+HOME_AFFAIRS = auth(token_for("ct.p0009", roles=["home_affairs"]))
 
 
 async def _delete_consumers(url: str) -> None:
@@ -111,7 +112,7 @@ def test_reporting_follows_the_suite_and_is_rebuilt_from_jetstream(suite: Suite)
             [
                 sys.executable,
                 "-m",
-                "services.verify_cli",
+                "services.cli.verify",
                 "verify",
                 "registration",
                 "--json",

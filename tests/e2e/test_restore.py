@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from shared.subjects import REGISTRATION_STREAM
+from shared.platform.subjects import REGISTRATION_STREAM
 from tests.support.flows import (
     AUDITOR,
     proposer_headers,
@@ -30,7 +30,7 @@ SUBMITTED = "d73.proposal.submitted.v1"
 
 def d73(suite: Suite, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "services.cli", *args],
+        [sys.executable, "-m", "services.cli.main", *args],
         env=suite.env_for("registration", 0),
         capture_output=True,
         text=True,

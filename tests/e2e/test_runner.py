@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from shared.natsserver import free_port
+from services.cli.natsserver import free_port
 from tests.support.flows import proposer_headers
 from tests.support.infra import TEST_JWT_SECRET, wait_until
 
@@ -38,7 +38,7 @@ def runner_env(data: Path) -> dict[str, str]:
 
 def start_runner(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "services.cli", "run"],
+        [sys.executable, "-m", "services.cli.main", "run"],
         env=env,
         stdout=log.open("ab"),
         stderr=subprocess.STDOUT,
@@ -87,7 +87,7 @@ def test_run_names_a_busy_port_and_how_to_change_it(tmp_path: Path) -> None:
         taken.bind(("127.0.0.1", int(env["D73_APPROVAL_PORT"])))
         taken.listen()
         out = subprocess.run(
-            [sys.executable, "-m", "services.cli", "run"],
+            [sys.executable, "-m", "services.cli.main", "run"],
             env=env,
             capture_output=True,
             text=True,

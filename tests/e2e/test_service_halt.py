@@ -9,11 +9,11 @@ from typing import Any
 import httpx
 import pytest
 
-from shared.settings import Persistence, Settings
+from shared.platform.settings import Persistence, Settings
 from tests.support.flows import AUDITOR, proposer_headers, submit_proposal
 from tests.support.infra import POSTGRES_HOST, POSTGRES_PORT, POSTGRES_USER, Suite, wait_until
 from tests.support.samples import sample_plan
-from tests.unit.auditlog.tampering import StoreSurgery
+from tests.unit.records.servicelog.tampering import StoreSurgery
 
 pytestmark = pytest.mark.e2e
 

@@ -8,9 +8,9 @@ import nats
 import pytest
 from nats.js import JetStreamContext
 
-from shared.natsserver import NatsServer
-from shared.runtime import ensure_streams
-from shared.subjects import AUDIT_STREAM, JOURNAL_OF_SERVICE, REGISTRATION_STREAM
+from services.cli.natsserver import NatsServer
+from shared.platform.runtime import ensure_streams
+from shared.platform.subjects import AUDIT_STREAM, JOURNAL_OF_SERVICE, REGISTRATION_STREAM
 
 
 @pytest.fixture

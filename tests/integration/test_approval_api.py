@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import warnings
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
@@ -22,12 +22,12 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 from services.approval.main import create_app
+from services.cli.natsserver import NatsServer
 from shared.contracts.approval import APPROVAL_EVENTS
 from shared.contracts.base import IntegrationEvent
-from shared.envelope import encode
-from shared.natsserver import NatsServer
-from shared.settings import Settings
-from shared.subjects import DEADLETTER_STREAM
+from shared.platform.envelope import encode
+from shared.platform.settings import Settings
+from shared.platform.subjects import DEADLETTER_STREAM
 from tests.support.flows import stream_bodies
 from tests.support.infra import TEST_JWT_SECRET, auth, token_for, wait_until
 from tests.unit.approval_service.builders import (
@@ -44,15 +44,7 @@ CITY = city_case_authority()
 
 
 def headers_of(person: Any) -> dict[str, str]:
-    return auth(
-        token_for(
-            person.user_id,
-            unit_id=person.unit_id,
-            position=person.position,
-            roles=sorted(person.roles),
-            name=person.name,
-        )
-    )
+    return auth(token_for(person.user_id, roles=sorted(person.roles)))
 
 
 PROPOSER, HEAD, VICE, DOHA = (
@@ -61,7 +53,7 @@ PROPOSER, HEAD, VICE, DOHA = (
     headers_of(CITY.deputies[0]),
     headers_of(CITY.office),
 )
-STRANGER = auth(token_for("ct.p0035", unit_id="ct.so-tai-nguyen-moi-truong", roles=["proposer"]))
+STRANGER = auth(token_for("ct.p0035", roles=["proposer"]))
 
 
 async def _publish(url: str, events: list[IntegrationEvent]) -> None:
@@ -235,6 +227,30 @@ def test_commands_move_the_case_and_the_inbox_follows(
     assert entry["next_due"]["due"] == case["open_deadlines"]["approval"]["due"]
 
 
+def test_the_inbox_comes_a_page_at_a_time_with_its_total(
+    client: TestClient, nats_server: NatsServer
+) -> None:
+    """Every city case waits on Sở Nội vụ's office: the portal asks one page of twenty, so only
+    that page travels, and `X-Total-Count` gives the number of pages."""
+    now = datetime.now(VIETNAM)
+    publish(nats_server.url, *[submitted(CITY.proposer, now, position=n) for n in range(1, 6)])
+
+    def everything() -> list[dict[str, Any]] | None:
+        found: list[dict[str, Any]] = client.get("/inbox", headers=DOHA).json()
+        return found if len(found) == 5 else None
+
+    whole = wait_until(everything)
+    r = client.get("/inbox", params={"limit": 2, "offset": 1}, headers=DOHA)
+    assert r.status_code == 200, r.text
+    assert r.headers["X-Total-Count"] == "5"
+    assert r.json() == whole[1:3]
+    past_the_end = client.get("/inbox", params={"limit": 2, "offset": 5}, headers=DOHA)
+    assert past_the_end.json() == []
+    assert past_the_end.headers["X-Total-Count"] == "5"
+    for bad in ({"limit": 0}, {"limit": 501}, {"offset": -1}, {"limit": "1e308"}):
+        assert_problem(client.get("/inbox", params=bad, headers=DOHA), 422)
+
+
 def test_supplement_and_withdrawal_arrive_from_registration_through_jetstream(
     client: TestClient, nats_server: NatsServer
 ) -> None:
@@ -290,3 +306,47 @@ def test_asyncapi_lists_a_channel_for_every_case_event(client: TestClient) -> No
         assert spec["channels"][contract.subject()]["address"] == contract.subject()
         assert contract.TYPE in spec["components"]["messages"]
     assert "ApprovalMeetingHeld" in spec["components"]["schemas"]
+
+
+def test_a_refused_legal_date_states_the_rule_in_vietnamese(
+    client: TestClient, nats_server: NatsServer
+) -> None:
+    """Legal dates ("ngày pháp lý"): a meeting dated before the plan's receipt, or in the
+    future, is refused with 422, a code per rule and a Vietnamese message that says the rule
+    (English on request); nothing is recorded."""
+    flow = Flow(client, nats_server.url)
+    assert flow.post("receive-plan", DOHA).status_code == 200
+    opinion = {"stage": "APPROVAL", "committee_id": "dang-uy-tp"}
+    assert flow.post("request-party-opinion", DOHA, opinion).status_code == 200
+    opinion = {"stage": "APPROVAL", "opinion": "Đồng ý", "doc_ref": "CV-01"}
+    assert flow.post("receive-party-opinion", DOHA, opinion).status_code == 200
+    received = flow.case()["received_on"]
+    ballots = [{"member_id": m.user_id, "ballot": "FOR"} for m in (CITY.head, *CITY.deputies)]
+    day_before = (datetime.fromisoformat(received) - timedelta(days=1)).date().isoformat()
+    meeting = {"held_on": day_before, "ballots": ballots, "minutes_ref": "BB-01"}
+    body = assert_problem(flow.post("hold-approval-meeting", HEAD, meeting), 422)
+    (error,) = body["errors"]
+    y, m, d = received.split("-")
+    assert error["code"] == "legal_date_before_previous_step"
+    assert error["message"] == (
+        f"Ngày họp: không được trước ngày nhận được kế hoạch đề xuất đầy đủ ({d}/{m}/{y}): "
+        "ngày pháp lý của một bước không được trước ngày pháp lý của bước liền trước"
+    )
+    assert error["message_en"] == f"must not be before the plan's receipt ({received})"
+    english = flow.client.post(
+        f"/cases/{flow.case_id}/hold-approval-meeting",
+        json=meeting,
+        headers={**HEAD, "Accept-Language": "en"},
+    ).json()
+    assert english["errors"][0]["message"] == (
+        f"Meeting date: must not be before the plan's receipt ({received})"
+    )
+    tomorrow = (datetime.now(VIETNAM) + timedelta(days=1)).date().isoformat()
+    future = assert_problem(
+        flow.post("hold-approval-meeting", HEAD, {**meeting, "held_on": tomorrow}), 422
+    )
+    (error,) = future["errors"]
+    assert error["code"] == "legal_date_in_future"
+    assert error["message"].startswith("Ngày họp: không được sau ngày nhập vào hồ sơ")
+    assert "không thể là ngày trong tương lai" in error["message"]
+    assert flow.case()["state"] == "UNDER_REVIEW"

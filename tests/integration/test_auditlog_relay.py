@@ -14,31 +14,34 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from nats.js import JetStreamContext
 
-from shared.audit.bundle import proof_from_hex
-from shared.audit.canonical import canonical_json
-from shared.audit.checkpoint import verify_checkpoint
-from shared.audit.keys import public_key_from_b64
-from shared.audit.merkle import CompactRange, leaf_hash, verify_consistency, verify_inclusion
-from shared.auditlog.api import audit_router
-from shared.auditlog.heads import LOG_INDEX, TREE_ROOT, TREE_SIZE, read_log_headers
-from shared.auditlog.log import NewCheckpoint, ServiceLog
-from shared.auditlog.publishing import (
+from shared.contracts.audit import Checkpoint as CheckpointMessage
+from shared.contracts.registration import ProposalWithdrawn
+from shared.platform.envelope import CE_ID, LOG_INDEX, MSG_ID, POSITION, TREE_ROOT, TREE_SIZE
+from shared.platform.halt import HaltKind, ServiceHalt
+from shared.platform.identity import TokenVerifier
+from shared.platform.outbox import OutboxRelay, event_id
+from shared.platform.runtime import ensure_streams, public_view
+from shared.platform.settings import Settings
+from shared.platform.subjects import AUDIT_STREAM, PUBLIC_REGISTRATION_STREAM, REGISTRATION_STREAM
+from shared.platform.web import install_problem_handlers
+from shared.records.merkle.bundle import proof_from_hex
+from shared.records.merkle.canonical import canonical_json
+from shared.records.merkle.checkpoint import verify_checkpoint
+from shared.records.merkle.keys import public_key_from_b64
+from shared.records.merkle.tree import CompactRange, leaf_hash, verify_consistency, verify_inclusion
+from shared.records.servicelog.api import audit_router
+from shared.records.servicelog.heads import read_log_headers
+from shared.records.servicelog.log import ServiceLog
+from shared.records.servicelog.publishing import (
+    NewCheckpoint,
     checkpoint_event_id,
     read_checkpoint_message,
     signed_checkpoint,
 )
-from shared.contracts.audit import Checkpoint as CheckpointMessage
-from shared.contracts.registration import ProposalWithdrawn
-from shared.envelope import CE_ID, MSG_ID, POSITION
-from shared.identity import TokenVerifier
-from shared.outbox import OutboxRelay, event_id
-from shared.runtime import ensure_streams
-from shared.settings import Settings
-from shared.subjects import AUDIT_STREAM, REGISTRATION_STREAM
-from shared.web import install_problem_handlers
 from tests.support.infra import TEST_JWT_SECRET, auth, token_for
 from tests.support.relay import running
-from tests.unit.auditlog.support import (
+from tests.support.samples import AUDITOR_ID
+from tests.unit.records.servicelog.support import (
     SERVICE,
     Memo,
     MemoApp,
@@ -46,10 +49,10 @@ from tests.unit.auditlog.support import (
     memo_app,
     reference_tree,
 )
-from tests.unit.auditlog.tampering import StoreSurgery
+from tests.unit.records.servicelog.tampering import StoreSurgery
 
 pytestmark = pytest.mark.anyio
-AUDITOR = auth(token_for("ct.auditor.01", roles=["auditor"]))
+AUDITOR = auth(token_for(AUDITOR_ID, roles=["auditor"]))
 
 
 def translate(domain_event: DomainEventProtocol[UUID], position: int) -> ProposalWithdrawn | None:
@@ -65,7 +68,9 @@ def translate(domain_event: DomainEventProtocol[UUID], position: int) -> Proposa
     )
 
 
-def audit_log(app: MemoApp, tmp_path: Path, every_events: int = 4) -> ServiceLog:
+def audit_log(
+    app: MemoApp, tmp_path: Path, every_events: int = 4, *, full_rebuild: bool = False
+) -> ServiceLog:
     return ServiceLog(
         SERVICE,
         app,
@@ -73,6 +78,7 @@ def audit_log(app: MemoApp, tmp_path: Path, every_events: int = 4) -> ServiceLog
         every_events=every_events,
         every_seconds=3600,
         chunk_bits=2,
+        full_rebuild=full_rebuild,
     )
 
 
@@ -290,7 +296,9 @@ async def test_a_store_edited_while_the_service_was_down_stops_the_relay(
         3, lambda payload: payload.update(title="Sửa khi dịch vụ dừng")
     )
     await asyncio.to_thread(file_memos, app, 4)
-    again = audit_log(app, tmp_path)
+    # A full rebuild (`d73 rebuild-log`): a start that resumes from the kept chunk roots reads
+    # none of the events they cover, and finds this edit when a proof reloads the chunk.
+    again = audit_log(app, tmp_path, full_rebuild=True)
     async with running(relay_for(app, again), js):
         await asyncio.sleep(1.0)
     assert again.tampered is not None
@@ -299,6 +307,72 @@ async def test_a_store_edited_while_the_service_was_down_stops_the_relay(
     assert (await js.stream_info(AUDIT_STREAM.name)).state.messages == 2
     head = api(again).get("/audit/head").json()
     assert head["status"] == "tampered"
+
+
+async def test_the_heartbeat_counts_what_the_log_owes_even_when_the_relay_stands_still(
+    js: JetStreamContext, tmp_path: Path
+) -> None:
+    """What a service's heartbeat tells the witness (issue #12 §3): the entries its log must
+    reach, stored events the relay never read included, and the checkpoint on the stream."""
+    app = memo_app(tmp_path)
+    relay = relay_for(app, audit_log(app, tmp_path))
+    async with running(relay, js):
+        await asyncio.to_thread(file_memos, app, 4)  # eight events: memos and drafts
+        await settled(js, events=4, checkpoints=2)
+        assert (relay.log_due(), relay.checkpoint_size) == (8, 8)
+    await asyncio.to_thread(file_memos, app, 3)  # taken while the relay stands still
+    assert (relay.log_due(), relay.checkpoint_size) == (14, 8)
+
+
+async def test_the_public_relay_stops_while_its_service_is_halted(
+    js: JetStreamContext, tmp_path: Path
+) -> None:
+    """Agencies' public stream gets nothing from a store found tampered (issue #12 §3): the
+    public relay, wired as the runtime wires it, obeys the service's halt."""
+    await ensure_streams(js, SERVICE, [PUBLIC_REGISTRATION_STREAM])
+    app = memo_app(tmp_path)
+
+    def relays(audit: ServiceLog) -> tuple[ServiceHalt, OutboxRelay, OutboxRelay]:
+        halt = ServiceHalt(SERVICE)
+        halt.halt(HaltKind.STARTING, "the relay has not checked the store yet")
+        main = OutboxRelay(
+            app, SERVICE, REGISTRATION_STREAM, translate, audit=audit, halt=halt, poll_seconds=0.1
+        )
+        public = OutboxRelay(
+            app,
+            SERVICE,
+            PUBLIC_REGISTRATION_STREAM,
+            public_view(translate),
+            poll_seconds=0.1,
+            gate=halt,
+        )
+        return halt, main, public
+
+    async def public_messages() -> int:
+        return (await js.stream_info(PUBLIC_REGISTRATION_STREAM.name)).state.messages
+
+    halt, main, public = relays(audit_log(app, tmp_path))
+    async with running(main, js), running(public, js):
+        await asyncio.to_thread(file_memos, app, 4)
+        await settled(js, events=4, checkpoints=2)
+        for _ in range(200):
+            if await public_messages() == 4:
+                break
+            await asyncio.sleep(0.05)
+    assert await public_messages() == 4, "the public view of each filed memo"
+    assert not halt.halted
+
+    await asyncio.to_thread(file_memos, app, 4)  # committed; both relays down (a crash)
+    StoreSurgery(Settings(data_dir=tmp_path), SERVICE).edit(
+        3, lambda payload: payload.update(title="Sửa khi dịch vụ dừng")
+    )
+    # A full rebuild finds the edit on start (a resumed log would at the first proof of it).
+    halt, main, public = relays(audit_log(app, tmp_path, full_rebuild=True))
+    async with running(main, js), running(public, js):
+        await asyncio.sleep(1.0)
+        assert halt.holds(HaltKind.LOG_TAMPERED)
+    assert (await js.stream_info(REGISTRATION_STREAM.name)).state.messages == 4
+    assert await public_messages() == 4, "nothing of the tampered store went public"
 
 
 async def test_a_checkpoint_the_store_lost_is_taken_back_from_the_stream(

@@ -15,15 +15,14 @@ import httpx
 import nats
 import pytest
 
-from shared.audit.bundle import proof_from_hex
-from shared.audit.canonical import canonical_json
-from shared.audit.checkpoint import Checkpoint
-from shared.audit.keys import public_key_from_b64, save_public_key
-from shared.audit.verify import verify_entry_inclusion
-from shared.auditlog.heads import LOG_INDEX, TREE_SIZE
-from shared.auditlog.publishing import checkpoint_event_id
-from shared.envelope import CE_ID, MSG_ID
-from shared.subjects import AUDIT_STREAM, REGISTRATION_STREAM
+from shared.platform.envelope import CE_ID, LOG_INDEX, MSG_ID, TREE_SIZE
+from shared.platform.subjects import AUDIT_STREAM, REGISTRATION_STREAM
+from shared.records.merkle.bundle import proof_from_hex
+from shared.records.merkle.canonical import canonical_json
+from shared.records.merkle.checkpoint import Checkpoint
+from shared.records.merkle.keys import public_key_from_b64, save_public_key
+from shared.records.merkle.verify import verify_entry_inclusion
+from shared.records.servicelog.publishing import checkpoint_event_id
 from tests.support.flows import AUDITOR, proposer_headers, submit_proposal
 from tests.support.infra import Suite, wait_until
 
@@ -44,7 +43,7 @@ async def _last_message(url: str, stream: str) -> tuple[dict[str, str], bytes]:
 def verify_cli(suite: Suite, *args: str) -> subprocess.CompletedProcess[str]:
     env = suite.env_for("registration", 0)
     return subprocess.run(
-        [sys.executable, "-m", "services.verify_cli", *args],
+        [sys.executable, "-m", "services.cli.verify", *args],
         env=env,
         capture_output=True,
         text=True,

@@ -20,18 +20,25 @@ import pytest
 from eventsourcing.persistence import IntegrityError
 from typer.testing import CliRunner, Result
 
-from services import verify_cli
-from shared.auditlog.log import ServiceLog
-from shared.eventstore import ensure_postgres_database, store_env
-from shared.settings import Persistence, Settings
+from services.cli import verify as verify_cli
+from shared.platform.eventstore import ensure_postgres_database, store_env
+from shared.platform.settings import Persistence, Settings
+from shared.records.servicelog.log import ServiceLog
 from tests.support.infra import (
     POSTGRES_HOST,
     POSTGRES_PORT,
     POSTGRES_USER,
     drop_postgres_databases,
 )
-from tests.unit.auditlog.support import SERVICE, Memo, MemoApp, file_memos, last_id, service_log
-from tests.unit.auditlog.tampering import StoreSurgery
+from tests.unit.records.servicelog.support import (
+    SERVICE,
+    Memo,
+    MemoApp,
+    file_memos,
+    last_id,
+    service_log,
+)
+from tests.unit.records.servicelog.tampering import StoreSurgery
 
 runner = CliRunner()
 

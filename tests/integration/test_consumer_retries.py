@@ -11,15 +11,15 @@ import nats
 import pytest
 from eventsourcing.persistence import Tracking
 
-from shared.consumer import TrackedConsumer
+from services.cli.natsserver import NatsServer
 from shared.contracts import IntegrationEvent
 from shared.contracts.registration import ProposalWithdrawn
-from shared.envelope import encode
-from shared.eventstore import ServiceApplication, store_env
-from shared.natsserver import NatsServer
-from shared.runtime import ensure_streams
-from shared.settings import Settings
-from shared.subjects import DEADLETTER_STREAM, REGISTRATION_STREAM
+from shared.platform.consumer import TrackedConsumer
+from shared.platform.envelope import encode
+from shared.platform.eventstore import ServiceApplication, store_env
+from shared.platform.runtime import ensure_streams
+from shared.platform.settings import Settings
+from shared.platform.subjects import DEADLETTER_STREAM, REGISTRATION_STREAM
 
 pytestmark = pytest.mark.anyio
 

@@ -10,9 +10,10 @@ import httpx
 import nats
 
 from shared.contracts.registration import ProposalWithdrawn
-from shared.envelope import CE_TYPE, encode
-from shared.subjects import DEADLETTER_STREAM
+from shared.platform.envelope import CE_TYPE, encode
+from shared.platform.subjects import DEADLETTER_STREAM
 from tests.support.infra import Suite, auth, token_for, wait_until
+from tests.support.samples import AUDITOR_ID
 
 
 def withdrawn(position: int) -> ProposalWithdrawn:
@@ -68,7 +69,7 @@ def test_poison_messages_are_dead_lettered_and_the_next_good_one_is_processed(
         )
     )
     url = suite["reporting"].url
-    headers = auth(token_for("aud", roles=["auditor"]))
+    headers = auth(token_for(AUDITOR_ID, roles=["auditor"]))
 
     def archived(event: ProposalWithdrawn) -> bool:
         r = httpx.get(f"{url}/proposals/{event.proposal_id}/history", headers=headers)
@@ -86,3 +87,26 @@ def test_poison_messages_are_dead_lettered_and_the_next_good_one_is_processed(
     assert [h["d73-origin-seq"] for h, _ in letters_list] == ["2", "3", "4"]
     assert all(h["d73-origin-stream"] == "D73_REGISTRATION" for h, _ in letters_list)
     assert letters_list[1][1] == b"\xff not json", "the original body is kept byte for byte"
+
+
+def test_a_dead_letter_raises_an_alarm_that_reporting_shows(suite: Suite) -> None:
+    """Issue #11 §2: nothing is set aside silently. Reporting's consumer dead-letters (and
+    quarantines) a message, publishes an alarm on `d73.audit.alarm.reporting`, and its witness
+    shows it on `/audit/alarms`."""
+    suite.start("reporting")
+    poison = {CE_TYPE: ProposalWithdrawn.TYPE, "Nats-Msg-Id": "poison-1"}
+    asyncio.run(publish_raw(suite.nats_url, [(b"\xff not json", poison)]))
+    headers = auth(token_for(AUDITOR_ID, roles=["auditor"]))
+
+    def raised() -> dict[str, object] | None:
+        r = httpx.get(f"{suite['reporting'].url}/audit/alarms", headers=headers)
+        assert r.status_code == 200, r.text
+        found = [a for a in r.json()["log_alarms"] if a["kind"] == "service-alarm"]
+        return found[0] if found and r.json()["alarm"] else None
+
+    alarm = wait_until(raised, timeout=30)
+    assert alarm["service"] == "reporting"
+    assert alarm["reported"] == "dead-lettered"
+    assert "D73_REGISTRATION seq 1" in str(alarm["detail"])
+    assert "Invalid JSON" in str(alarm["detail"])
+    assert "D73_DEADLETTER" in str(alarm["action"])

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import httpx
 
-from shared.identity import mint_token
-from shared.settings import Settings
+from shared.platform.identity import mint_token
+from shared.platform.settings import Settings
 from tests.support.infra import Suite, auth
 
 
@@ -16,14 +16,7 @@ def test_development_mode_is_logged_and_shown_and_off_by_default(suite: Suite) -
     health = httpx.get(f"{registration.url}/healthz").json()
     assert health["development"] is True
     assert "DEVELOPMENT MODE" in registration.log_tail(200)
-    dev_token = mint_token(
-        Settings(development=True),
-        user_id="ct.p0026",
-        name="",
-        unit_id="ct.so-tu-phap",
-        position="director",
-        roles=["proposer"],
-    )
+    dev_token = mint_token(Settings(development=True), user_id="ct.p0026", roles=["proposer"])
     assert httpx.get(f"{registration.url}/proposals", headers=auth(dev_token)).status_code != 401
     registration.stop()
     suite.extra_env.clear()

@@ -15,15 +15,15 @@ from pathlib import Path
 import pytest
 from nats.js import JetStreamContext
 
-from shared.envelope import POSITION
-from shared.halt import HaltKind
-from shared.journal import Journal
-from shared.outbox import OutboxRelay
-from shared.subjects import REGISTRATION_STREAM
+from shared.platform.envelope import POSITION
+from shared.platform.halt import HaltKind
+from shared.platform.outbox import OutboxRelay
+from shared.platform.subjects import REGISTRATION_STREAM
+from shared.records.journal import Journal
 from tests.integration.test_auditlog_relay import audit_log, translate
 from tests.integration.test_outbox_relay import eventually_count, stream_messages
 from tests.support.relay import running
-from tests.unit.auditlog.support import SERVICE, Memo, MemoApp, memo_app
+from tests.unit.records.servicelog.support import SERVICE, Memo, MemoApp, memo_app
 
 pytestmark = pytest.mark.anyio
 

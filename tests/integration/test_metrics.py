@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from shared.natsserver import NatsServer
+from services.cli.natsserver import NatsServer
 from tests.support.flows import proposer_headers, submit_proposal, wait_for_case
 from tests.support.infra import Suite, wait_until
 

@@ -11,11 +11,11 @@ from eventsourcing.domain import Aggregate, DomainEventProtocol, event
 from nats.js import JetStreamContext
 
 from shared.contracts.registration import ProposalWithdrawn
-from shared.envelope import MSG_ID, POSITION
-from shared.eventstore import ServiceApplication, store_env
-from shared.outbox import OutboxRelay, event_id
-from shared.settings import Settings
-from shared.subjects import REGISTRATION_STREAM
+from shared.platform.envelope import MSG_ID, POSITION
+from shared.platform.eventstore import ServiceApplication, store_env
+from shared.platform.outbox import OutboxRelay, event_id
+from shared.platform.settings import Settings
+from shared.platform.subjects import REGISTRATION_STREAM
 from tests.support.relay import running
 
 pytestmark = pytest.mark.anyio

@@ -14,7 +14,7 @@ from services.registration.application import RegistrationApplication
 from services.registration.attachment_store import PostgresAttachmentStore
 from services.registration.main import create_application
 from services.registration.rebuild import rebuild
-from shared.settings import Persistence, Settings
+from shared.platform.settings import Persistence, Settings
 from tests.support.infra import (
     POSTGRES_HOST,
     POSTGRES_PORT,

@@ -61,13 +61,7 @@ def test_a_submission_and_a_supplement_reach_approval(suite: Suite) -> None:
 
         # Sở Nội vụ's intake office asks for more, through approval's own command
         authority = opened["authority"]
-        office = auth(
-            token_for(
-                authority["delegate_ids"][0],
-                unit_id=authority["intake_unit_id"],
-                roles=["home_affairs"],
-            )
-        )
+        office = auth(token_for(authority["delegate_ids"][0], roles=["home_affairs"]))
         r = client.post(
             f"{approval}/cases/{opened['id']}/request-supplement",
             json={"items": ["Dự toán kinh phí", "Sơ đồ quy trình"], "reason": "Chưa đủ"},

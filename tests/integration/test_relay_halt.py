@@ -20,12 +20,12 @@ from eventsourcing.domain import DomainEventProtocol
 from nats.js import JetStreamContext
 
 from shared.contracts.registration import ProposalWithdrawn
-from shared.envelope import POSITION
-from shared.eventstore import store_env
-from shared.halt import HaltKind
-from shared.outbox import OutboxRelay, event_id
-from shared.settings import Settings
-from shared.subjects import REGISTRATION_STREAM
+from shared.platform.envelope import POSITION
+from shared.platform.eventstore import store_env
+from shared.platform.halt import HaltKind
+from shared.platform.outbox import OutboxRelay, event_id
+from shared.platform.settings import Settings
+from shared.platform.subjects import REGISTRATION_STREAM
 from tests.integration.test_outbox_relay import (
     Memo,
     MemoApp,

@@ -15,22 +15,21 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from nats.js.errors import NotFoundError
 
-from shared.audit.checkpoint import Checkpoint, sign_checkpoint, verify_cosignature
-from shared.audit.keys import public_key_from_b64, save_public_key
-from shared.audit.merkle import MerkleTree
-from shared.auditlog.heads import log_headers
-from shared.auditlog.log import NewCheckpoint
-from shared.auditlog.publishing import checkpoint_message
 from shared.contracts import CONTRACTS
 from shared.contracts.witness import CheckpointCosigned, LogAlarm
-from shared.envelope import CE_TYPE, MSG_ID, encode
-from shared.subjects import (
+from shared.platform.envelope import CE_TYPE, MSG_ID, encode
+from shared.platform.subjects import (
     APPROVAL_STREAM,
     AUDIT_STREAM,
     DEADLETTER_STREAM,
     REGISTRATION_STREAM,
     REPORTING_STREAM,
 )
+from shared.records.merkle.checkpoint import Checkpoint, sign_checkpoint, verify_cosignature
+from shared.records.merkle.keys import public_key_from_b64, save_public_key
+from shared.records.merkle.tree import MerkleTree
+from shared.records.servicelog.heads import log_headers
+from shared.records.servicelog.publishing import NewCheckpoint, checkpoint_message
 from tests.support.flows import stream_messages
 from tests.support.infra import (
     POSTGRES_HOST,
@@ -42,8 +41,9 @@ from tests.support.infra import (
     wait_until,
 )
 from tests.support.reporting_data import CAN_THO_2025, REGISTRATION, Message, publish
+from tests.support.samples import AUDITOR_ID
 
-AUDITOR = auth(token_for("ct.thanh-tra.01", roles=["auditor"]))
+AUDITOR = auth(token_for(AUDITOR_ID, roles=["auditor"]))
 SERVICE_OF_STREAM = {"D73_REGISTRATION": "registration", "D73_APPROVAL": "approval"}
 
 

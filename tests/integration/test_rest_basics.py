@@ -9,8 +9,8 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from services.cli import cli
-from shared.natsserver import NatsServer
+from services.cli.main import cli
+from services.cli.natsserver import NatsServer
 from tests.support.flows import proposer_headers
 from tests.support.infra import Suite, auth, token_for, wait_until
 from tests.support.samples import sample_plan
@@ -69,7 +69,7 @@ def test_unknown_proposal_is_404_and_someone_elses_is_403(registration: str) -> 
     created = httpx.post(
         f"{registration}/proposals", json={"title": "Của tôi"}, headers=headers
     ).json()
-    stranger = auth(token_for("ct.p0099", unit_id="ct.cai-rang", roles=["proposer"]))
+    stranger = auth(token_for("ct.p0097", roles=["proposer"]))
     r = httpx.post(f"{registration}/proposals/{created['id']}/submit", headers=stranger)
     assert r.status_code == 403
     assert r.json()["type"] == "/problems/not-allowed"

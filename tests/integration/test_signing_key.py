@@ -18,22 +18,22 @@ from pathlib import Path
 import pytest
 from nats.js import JetStreamContext
 
-from shared.audit.checkpoint import cosign_checkpoint, sign_checkpoint, verify_checkpoint
-from shared.audit.keys import generate_signing_key, save_private_key
-from shared.auditlog.keys import given_key_of, key_dir_of
-from shared.auditlog.log import ServiceLog
 from shared.contracts.audit import Cosignature
 from shared.contracts.witness import CheckpointCosigned, SignedCheckpoint
-from shared.envelope import encode
-from shared.halt import HaltKind
-from shared.outbox import OutboxRelay
-from shared.runtime import ensure_streams
-from shared.settings import Settings
-from shared.subjects import REGISTRATION_STREAM, REPORTING_STREAM
+from shared.platform.envelope import encode
+from shared.platform.halt import HaltKind
+from shared.platform.outbox import OutboxRelay
+from shared.platform.runtime import ensure_streams
+from shared.platform.settings import Settings
+from shared.platform.subjects import REGISTRATION_STREAM, REPORTING_STREAM
+from shared.records.merkle.checkpoint import cosign_checkpoint, sign_checkpoint, verify_checkpoint
+from shared.records.merkle.keys import generate_signing_key, save_private_key
+from shared.records.servicelog.keys import given_key_of, key_dir_of
+from shared.records.servicelog.log import ServiceLog
 from tests.integration.test_auditlog_relay import translate
 from tests.integration.test_outbox_relay import eventually_count
 from tests.support.relay import running
-from tests.unit.auditlog.support import SERVICE, Memo, memo_app
+from tests.unit.records.servicelog.support import SERVICE, Memo, memo_app
 
 pytestmark = pytest.mark.anyio
 

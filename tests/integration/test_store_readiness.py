@@ -16,8 +16,8 @@ import pytest
 from fastapi import FastAPI
 
 from services.registration.main import create_app
-from shared.eventstore import database_name, events_table
-from shared.settings import Persistence, Settings
+from shared.platform.eventstore import database_name, events_table
+from shared.platform.settings import Persistence, Settings
 from tests.support.infra import (
     POSTGRES_HOST,
     POSTGRES_PORT,

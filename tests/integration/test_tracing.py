@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from shared.natsserver import NatsServer
+from services.cli.natsserver import NatsServer
 from tests.support.flows import proposer_headers, stream_messages, submit_proposal
 from tests.support.infra import Suite, wait_until
 

@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 
-from shared.natsserver import NatsServer
+from services.cli.natsserver import NatsServer
 from tests.support.flows import AUDITOR, proposer_headers, stream_bodies
 from tests.support.infra import Suite, wait_until
 from tests.support.samples import sample_plan
@@ -174,7 +174,7 @@ def _converge(suite: Suite, nats_server: NatsServer, campaign: Campaign) -> None
     for service in ("registration", "approval"):
         suite[service].stop()
         verified = subprocess.run(
-            [sys.executable, "-m", "services.cli", "verify", service],
+            [sys.executable, "-m", "services.cli.main", "verify", service],
             env=suite.env_for(service, 0),
             capture_output=True,
             text=True,

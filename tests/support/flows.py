@@ -12,37 +12,27 @@ import httpx
 import nats
 import orjson
 
-from shared.directory import load_directory
+from shared.kernel.directory import load_directory
 from tests.support.infra import auth, token_for, wait_until
-from tests.support.samples import DIRECTOR_TU_PHAP, sample_plan
+from tests.support.samples import AUDITOR_ID, DIRECTOR_TU_PHAP, sample_plan
 
 DIRECTORY = load_directory()
 CITY_PC, DOHA = DIRECTORY.city_pc, DIRECTORY.home_affairs
 
 
-def proposer_headers(claims: dict[str, str] = DIRECTOR_TU_PHAP) -> dict[str, str]:
-    return auth(
-        token_for(
-            claims["user_id"],
-            unit_id=claims["unit_id"],
-            position=claims["position"],
-            name=claims["name"],
-            roles=["proposer"],
-        )
-    )
+def proposer_headers(person_id: str = DIRECTOR_TU_PHAP["user_id"]) -> dict[str, str]:
+    return auth(token_for(person_id, roles=["proposer"]))
 
 
-AUDITOR = auth(token_for("ct.auditor.01", roles=["auditor"]))
+AUDITOR = auth(token_for(AUDITOR_ID, roles=["auditor"]))
 
 
-def official_headers(person_id: str, unit_id: str, position: str, role: str) -> dict[str, str]:
-    return auth(token_for(person_id, unit_id=unit_id, position=position, roles=[role]))
+def official_headers(person_id: str, role: str) -> dict[str, str]:
+    return auth(token_for(person_id, roles=[role]))
 
 
-CHAIRMAN = official_headers(
-    CITY_PC.head.person_id, CITY_PC.id, CITY_PC.head.position, "city_committee"
-)
-DOHA_DIRECTOR = official_headers(DOHA.head.person_id, DOHA.id, DOHA.head.position, "home_affairs")
+CHAIRMAN = official_headers(CITY_PC.head.person_id, "city_committee")
+DOHA_DIRECTOR = official_headers(DOHA.head.person_id, "home_affairs")
 VOTERS = [CITY_PC.head.person_id, *(d.person_id for d in CITY_PC.deputies)]
 """The city People's Committee's collective: the chairman and the vice-chairmen."""
 

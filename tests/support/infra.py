@@ -12,20 +12,22 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+import jwt
 import nats
 
-from shared.identity import mint_token
-from shared.natsconfig import ADMIN_USER
-from shared.natsserver import NatsServer, free_port
-from shared.runtime import provision_streams
-from shared.settings import Settings
+from services.cli.natsconfig import ADMIN_USER
+from services.cli.natsserver import NatsServer, free_port
+from shared.kernel.directory import load_directory
+from shared.platform.identity import directory_people, mint_token
+from shared.platform.runtime import provision_streams
+from shared.platform.settings import Settings
 from tests.deploy.natsauth import PASSWORDS, SERVICE_PASSWORDS, render_test_config
 
 
@@ -115,7 +117,7 @@ class ServiceProcess:
     def launch(self) -> None:
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "services.cli", "serve", self.service],
+            [sys.executable, "-m", "services.cli.main", "serve", self.service],
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -189,6 +191,7 @@ class Suite:
                 f"D73_{service.upper()}_PORT": str(port),
                 "D73_CONSUMER_ACK_WAIT_SECONDS": "3",
                 "D73_RELAY_POLL_SECONDS": "0.5",
+                "D73_HEARTBEAT_SECONDS": "1",
                 "D73_LOG_LEVEL": "INFO",
             }
         )
@@ -220,17 +223,37 @@ class Suite:
 TEST_JWT_SECRET = "test-secret-for-d73-suite-0123456789abcdef"
 
 
-def token_for(
-    user_id: str, *, unit_id: str = "", position: str = "", roles: list[str], name: str = ""
-) -> str:
-    return mint_token(
-        Settings(jwt_secret=TEST_JWT_SECRET),
-        user_id=user_id,
-        name=name or user_id,
-        unit_id=unit_id,
-        position=position,
-        roles=roles,
-    )
+def token_for(user_id: str, *, roles: Iterable[str] | None = None) -> str:
+    """A token naming a person of the shipped directory and the roles they act with: by
+    default every role the newest version that holds them gives (their name, unit and position
+    are the directory's, never the token's). Explicit `roles` mint any token, for refusals."""
+    if roles is None:
+        roles = directory_roles(user_id)
+    return mint_token(Settings(jwt_secret=TEST_JWT_SECRET), user_id=user_id, roles=roles)
+
+
+def forged_token(user_id: str, roles: Iterable[str], **claims: Any) -> str:
+    """A token signed with the right key but carrying claims of its maker's choosing (a name,
+    a unit, a position): what the services must not believe (issue #11 §4)."""
+    now = int(time.time())
+    body = {
+        "sub": user_id,
+        "roles": list(roles),
+        "iss": Settings().jwt_issuer,
+        "iat": now,
+        "exp": now + 600,
+        **claims,
+    }
+    return jwt.encode(body, TEST_JWT_SECRET, algorithm="HS256")
+
+
+def directory_roles(person_id: str) -> frozenset[str]:
+    """Every role the newest directory version holding `person_id` gives them."""
+    for version in reversed(load_directory().versions):
+        person = directory_people(version).get(person_id)
+        if person is not None:
+            return person.roles
+    raise LookupError(f"no directory version holds {person_id!r}: a test names a stranger")
 
 
 def auth(token: str) -> dict[str, str]:
@@ -249,8 +272,8 @@ def wait_until(predicate: Any, timeout: float = 20.0, interval: float = 0.1) -> 
 
 
 class SecuredNatsServer(NatsServer):
-    """nats-server with D73's accounts and permissions (shared/natsconfig.py), as `d73 run` and
-    the containers start it. `url` logs in as the admin user (tests read and forge messages);
+    """nats-server with D73's accounts and permissions (services/cli/natsconfig.py), as `d73 run`
+    and the containers start it. `url` logs in as the admin user (tests read and forge messages);
     each service logs in as its own user (see Suite)."""
 
     @property

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 from nats.js import JetStreamContext
 
-from shared.outbox import OutboxRelay
+from shared.platform.outbox import OutboxRelay
 
 
 @contextlib.asynccontextmanager

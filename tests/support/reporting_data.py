@@ -23,14 +23,18 @@ import orjson
 from eventsourcing.persistence import Tracking
 
 from services.approval.domain.case import Case
-from shared.calendar import VIETNAM_TIME, WorkingDayCalendar
+from services.registration.domain.routing import (
+    is_protection_eligible,
+    route_to_competent_authority,
+)
 from shared.contracts import CONTRACTS, ActorRef
 from shared.contracts.registration import Official as OfficialContract
 from shared.contracts.registration import ProposalSubmitted, ProposalWithdrawn, Routing
-from shared.directory import OrganisationDirectory, load_directory
-from shared.outbox import event_id
-from shared.routing import Official, is_protection_eligible, route_to_competent_authority
-from shared.rulesets import DEFAULT_JURISDICTION, DeadlineName, RuleSet, rule_set_in_force
+from shared.kernel.actor import Actor
+from shared.kernel.calendar import VIETNAM_TIME, WorkingDayCalendar
+from shared.kernel.directory import OrganisationDirectory, load_directory
+from shared.kernel.rulesets import DEFAULT_JURISDICTION, DeadlineName, RuleSet, rule_set_in_force
+from shared.platform.outbox import event_id
 from tests.support.samples import sample_plan
 
 REGISTRATION = "D73_REGISTRATION"
@@ -177,7 +181,7 @@ class _Driver:
         self._submitted(submitted_at)
         case = Case.open(
             proposal_id=self.proposal_id,
-            proposer={**self.official.as_dict()},
+            proposer={**self.official.person()},
             title=self._title(),
             protection_eligible=self.eligible,
             routing=self.routing.as_dict(),
@@ -192,7 +196,7 @@ class _Driver:
             submitted_at=submitted_at,
             opened_at=submitted_at + timedelta(minutes=2),
             rule_set_version=self.rules.version,
-            intake_due=self.due(DeadlineName.INTAKE_CHECK, j.submitted_on),
+            intake_due=self.due(DeadlineName.INTAKE, j.submitted_on),
         )
         day = j.submitted_on
         if j.decision == "withdrawn":
@@ -209,24 +213,24 @@ class _Driver:
                 c.at(asked),
                 items=["Mô tả điểm nghẽn", "Dự toán kinh phí"],
                 reason="Kế hoạch chưa đủ nội dung theo Điều 7 khoản 2",
-                due=self.due(DeadlineName.SUPPLEMENT_ANSWER, asked),
+                due=self.due(DeadlineName.SUPPLEMENT, asked),
             )
             day = c.add(asked, 3)
             case.provide_supplement(
                 SYSTEM,
                 c.at(day),
                 changed_fields=["bottleneck", "resources"],
-                intake_due=self.due(DeadlineName.INTAKE_CHECK, day),
+                intake_due=self.due(DeadlineName.INTAKE, day),
             )
         received = c.add(day, j.intake_days)
         case.receive_plan(
             self.office_actor,
             c.at(received),
-            approval_due=self.due(DeadlineName.APPROVAL_MEETING, received),
+            approval_due=self.due(DeadlineName.APPROVAL, received),
         )
         decided = c.add(received, j.review_days)
-        if j.review_days > self.rules.deadline(DeadlineName.APPROVAL_MEETING).working_days:
-            due = self.due(DeadlineName.APPROVAL_MEETING, received)
+        if j.review_days > self.rules.deadline(DeadlineName.APPROVAL).working_days:
+            due = self.due(DeadlineName.APPROVAL, received)
             warn = self.rules.warning_date(due)
             case.note_deadline_approaching(
                 SYSTEM, datetime.combine(warn, time(7, 30), VIETNAM_TIME), deadline="approval"
@@ -261,7 +265,7 @@ class _Driver:
             legal_basis=self.routing.legal_basis,
             title=self._title(),
             proposer=OfficialContract(
-                **self.official.as_dict(),
+                **self.official.person(),
                 unit_name=self.directory.unit(self.official.unit_id).name_vi,
                 position_name=self.directory.position(self.official.position).name_vi,
                 leader_manager=self.directory.position(self.official.position).leader_manager,
@@ -404,7 +408,7 @@ class _Driver:
                 DeadlineName.FINAL_REPORT_AFTER_STOP if j.stop else DeadlineName.COMPLETION_REPORT,
                 completed,
             ),
-            evaluation_due=self.due(DeadlineName.EVALUATION_MEETING, reported),
+            evaluation_due=self.due(DeadlineName.EVALUATION, reported),
         )
         self._party_opinion(case, "EVALUATION", c.add(reported, 1))
         evaluated = c.add(reported, j.evaluation_days)
@@ -415,7 +419,7 @@ class _Driver:
             ballots=[{"member_id": m, "ballot": "FOR"} for m in case.competent_authority.voters],
             minutes_ref=f"BB-DG-{j.key}",
             assessed_outcome=j.outcome,
-            conclusion_due=self.due(DeadlineName.EVALUATION_CONCLUSION, evaluated),
+            conclusion_due=self.due(DeadlineName.CONCLUSION, evaluated),
         )
         concluded = c.add(evaluated, j.conclusion_days)
         causes = [] if j.outcome == "COMPLETED" else ["Thiếu kinh phí đối ứng"]
@@ -474,7 +478,7 @@ class _Driver:
         return f"Đề xuất {self.j.key}: một cửa liên thông trực tuyến"
 
 
-def _official(journey: Journey, directory: OrganisationDirectory) -> Official:
+def _official(journey: Journey, directory: OrganisationDirectory) -> Actor:
     unit = directory.unit(journey.unit_id)
     if journey.who == "head":
         member = unit.head
@@ -482,13 +486,13 @@ def _official(journey: Journey, directory: OrganisationDirectory) -> Official:
         member = unit.deputies[int(journey.who[6:] or 0)]
     else:
         n = int(journey.who[5:] or 0)
-        return Official(
+        return Actor(
             f"{journey.unit_id}.staff{n}",
             STAFF_NAMES[n % len(STAFF_NAMES)],
             journey.unit_id,
             "specialist",
         )
-    return Official(member.person_id, member.name, journey.unit_id, member.position)
+    return Actor(member.person_id, member.name, journey.unit_id, member.position)
 
 
 def case_bodies(case: Case) -> list[tuple[datetime, dict[str, Any]]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.directory import load_directory
+from shared.kernel.directory import load_directory
 from tests.unit.registration_domain.builders import complete_plan
 
 
@@ -31,7 +31,13 @@ def directory_leaders() -> list[dict[str, str]]:
 
 DIRECTOR_TU_PHAP = {
     "user_id": "ct.p0026",
-    "name": "Giám đốc Sở Tư pháp",
+    "name": "Đoàn Thanh Thắng",
     "unit_id": "ct.so-tu-phap",
     "position": "director",
 }
+"""Giám đốc Sở Tư pháp, as the directory names him: a city-managed leader (Plan 88 II.3.a)."""
+
+AUDITOR_ID = "ct.p0901"
+"""An auditor (inspector) of the directory's `system_staff`."""
+ADMIN_ID = "ct.p0951"
+"""The administrator of the directory's `system_staff`."""

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from shared.migrations import LATEST
+from shared.records.keeping import LATEST
 from tests.support.flows import proposer_headers, submit_proposal, wait_for_case
 from tests.support.infra import Suite, native_nats, wait_until
 from tests.upgrade.make_fixture import read_models
@@ -46,7 +46,7 @@ def d73(data: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("D73_")}
     clean.update(D73_DATA_DIR=str(data), D73_LOG_JSON="false", **env)
     return subprocess.run(
-        [sys.executable, "-m", "services.cli", *args],
+        [sys.executable, "-m", "services.cli.main", *args],
         env=clean,
         cwd=ROOT,
         capture_output=True,
@@ -63,10 +63,14 @@ def recorded_versions(data: Path, service: str) -> list[int]:
 def test_migrate_records_the_schema_version_and_names_what_the_release_lacks(
     store: Path,
 ) -> None:
-    lacking = d73(store, "migrate")
-    assert lacking.returncode == 1
-    assert "rule set can-tho 2025.1" in lacking.stderr
-    assert "D73_RULE_SETS_DIR" in lacking.stderr
+    """The store holds cases opened under the withdrawn demo set can-tho 2025.1: migrate
+    succeeds and says they are judged by the adopted 2024.1 from now on (and how to keep the
+    withdrawn values); a version that was never shipped nor withdrawn stays a failure."""
+    served = d73(store, "migrate")
+    assert served.returncode == 0, served.stderr
+    assert "rule set can-tho 2025.1" in served.stdout
+    assert "judged by the adopted version 2024.1" in served.stdout
+    assert "D73_RULE_SETS_DIR" in served.stdout
     done = d73(store, "migrate", D73_RULE_SETS_DIR=str(RULE_SETS))
     assert done.returncode == 0, done.stderr
     for service in ("registration", "approval", "reporting"):
@@ -158,5 +162,6 @@ def test_migrate_records_the_version_in_each_postgres_database(
                 rows = db.execute("SELECT version FROM d73_schema_version").fetchall()
                 assert [r[0] for r in rows] == list(range(1, LATEST + 1))
                 assert db.execute("SELECT to_regclass('audit_checkpoints')").fetchone() != (None,)
+                assert db.execute("SELECT to_regclass('audit_log_chunks')").fetchone() != (None,)
     finally:
         drop_postgres_databases(prefix)

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import orjson
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from services.approval.certificates import (
@@ -19,12 +19,13 @@ from services.approval.certificates import (
     NoProtectionDetermination,
     ProtectionCertificates,
 )
-from shared.auditlog.api import log_unavailable
-from shared.auditlog.log import LogNotReady, LogTampered
-from shared.certificate.printable import render_certificate_pdf
-from shared.identity import Actor
-from shared.pdf.printing import PdfUnavailable
-from shared.web import CurrentActor, Problem
+from shared.kernel.actor import Actor
+from shared.platform.ports import LogTampered
+from shared.platform.web import CurrentActor, Problem
+from shared.records.certificate.printable import render_certificate_pdf
+from shared.records.pdf.printing import PdfUnavailable
+from shared.records.servicelog.api import log_unavailable
+from shared.records.servicelog.log import LogNotReady
 
 PROBLEMS: dict[int | str, dict[str, Any]] = {
     403: {"description": "Not a party to the case, nor Sở Nội vụ, an auditor or an admin"},
@@ -43,11 +44,21 @@ def protection_certificates(request: Request) -> ProtectionCertificates:
 
 
 Certificates = Annotated[ProtectionCertificates, Depends(protection_certificates)]
+OfficialId = Annotated[
+    str | None,
+    Query(
+        max_length=200,
+        description="Whose record: the proposer (default) or an implementer within Art 2, who "
+        "has their own determination (Art 11: cán bộ đề xuất, thực hiện)",
+    ),
+]
 
 
-def _issue(certificates: ProtectionCertificates, actor: Actor, case_id: UUID) -> dict[str, Any]:
+def _issue(
+    certificates: ProtectionCertificates, actor: Actor, case_id: UUID, official_id: str | None
+) -> dict[str, Any]:
     try:
-        return certificates.issue(actor, case_id)
+        return certificates.issue(actor, case_id, official_id)
     except NoProtectionDetermination as error:
         raise Problem(
             409,
@@ -66,15 +77,19 @@ def _issue(certificates: ProtectionCertificates, actor: Actor, case_id: UUID) ->
     responses={200: {"content": {"application/json": {}}}},
 )
 def protection_certificate(
-    case_id: UUID, actor: CurrentActor, certificates: Certificates
+    case_id: UUID, actor: CurrentActor, certificates: Certificates, official_id: OfficialId = None
 ) -> Response:
     return Response(
-        orjson.dumps(_issue(certificates, actor, case_id)),
+        orjson.dumps(_issue(certificates, actor, case_id, official_id)),
         media_type="application/json",
-        headers={
-            "Content-Disposition": f'attachment; filename="protection-certificate-{case_id}.json"'
-        },
+        headers={"Content-Disposition": _attachment(case_id, official_id, "json")},
     )
+
+
+def _attachment(case_id: UUID, official_id: str | None, suffix: str) -> str:
+    """The file's name: the case, and the official when it is an implementer's record."""
+    who = "" if official_id is None else "-" + "".join(c for c in official_id if c.isalnum())
+    return f'attachment; filename="protection-certificate-{case_id}{who[:60]}.{suffix}"'
 
 
 @router.get(
@@ -84,9 +99,13 @@ def protection_certificate(
     responses={200: {"content": {"application/pdf": {}}}},
 )
 def protection_certificate_pdf(
-    case_id: UUID, request: Request, actor: CurrentActor, certificates: Certificates
+    case_id: UUID,
+    request: Request,
+    actor: CurrentActor,
+    certificates: Certificates,
+    official_id: OfficialId = None,
 ) -> Response:
-    document = _issue(certificates, actor, case_id)
+    document = _issue(certificates, actor, case_id, official_id)
     directory = request.app.state.runtime.app.directory
     try:
         pdf = render_certificate_pdf(document, directory.unit_name)
@@ -97,7 +116,5 @@ def protection_certificate_pdf(
     return Response(
         pdf,
         media_type="application/pdf",
-        headers={
-            "Content-Disposition": f'attachment; filename="protection-certificate-{case_id}.pdf"'
-        },
+        headers={"Content-Disposition": _attachment(case_id, official_id, "pdf")},
     )

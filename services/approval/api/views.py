@@ -8,14 +8,16 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
+from services.approval.application import ApprovalApplication
+from services.approval.case_rules import CaseRules
 from services.approval.domain.case import Case
-from services.approval.domain.deadlines import DeadlineName
 from services.approval.domain.evaluation import EvaluationOutcome
-from services.approval.domain.states import TRANSITIONS, CaseState
+from services.approval.domain.states import TRANSITIONS
 from services.approval.domain.vote import VoteStage
 from services.approval.inbox import InboxItem
 from services.approval.read_models import DueClock
 from shared.contracts.plan import PlanDocument
+from shared.contracts.vocabulary import CaseState, DeadlineName
 
 
 class DeadlineView(BaseModel):
@@ -53,9 +55,18 @@ class CaseView(BaseModel):
     authority: AuthorityView
     plan: PlanDocument
     rule_set_version: str
+    rule_set_note: str | None = Field(
+        None,
+        description="When the case's rule-set version was withdrawn (the 2025.1 demo set): why, "
+        "and which adopted version its new deadlines follow (in every answer that shows the "
+        "case; reporting's timeline and overdue list say it too)",
+    )
     submitted_at: datetime
     opened_at: datetime
     received_at: datetime | None
+    received_on: date | None = Field(
+        description="Legal date the complete plan was received: the Art 8 §1 clock counts from it"
+    )
     open_deadlines: dict[DeadlineName, DeadlineView]
     consultations: dict[str, dict[str, Any]]
     party_opinions: dict[str, dict[str, Any] | None]
@@ -70,6 +81,11 @@ class CaseView(BaseModel):
     result_recognized: bool
     encouragements: list[dict[str, Any]]
     protection: dict[str, Any] | None
+    protections: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Every official's own determination by user id: the proposer's and each "
+        "implementer's (Art 11); `protection` is the proposer's",
+    )
     prohibited_act_reports: list[dict[str, Any]]
     next_commands: list[str] = Field(
         description="The commands the case accepts in its state (domain.md §12); who may give "
@@ -77,7 +93,7 @@ class CaseView(BaseModel):
     )
 
     @classmethod
-    def of(cls, case: Case) -> CaseView:
+    def of(cls, case: Case, rules: CaseRules) -> CaseView:
         authority = case.competent_authority
         return cls(
             id=case.id,
@@ -99,9 +115,11 @@ class CaseView(BaseModel):
             ),
             plan=case.plan,
             rule_set_version=case.rule_set_version,
+            rule_set_note=rules.note,
             submitted_at=case.submitted_at,
             opened_at=case.opened_at,
             received_at=case.received_at,
+            received_on=case.received_on,
             open_deadlines={
                 name: DeadlineView(
                     due=d.due,
@@ -126,6 +144,7 @@ class CaseView(BaseModel):
             result_recognized=case.result_recognized,
             encouragements=case.encouragements,
             protection=case.protection,
+            protections=case.protections,
             prohibited_act_reports=case.prohibited_act_reports,
             next_commands=[
                 command.value
@@ -175,3 +194,8 @@ class InboxEntry(BaseModel):
             next_due=None if item.next_due is None else NextDue.of(item.next_due),
             overdue=item.overdue,
         )
+
+
+def case_view(approval: ApprovalApplication, case: Case) -> CaseView:
+    """The case as every answer shows it, read with its own rule set (`rule_set_note`)."""
+    return CaseView.of(case, approval.rules_for(case))

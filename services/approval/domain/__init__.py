@@ -7,7 +7,7 @@ Art 10–11 encouragement and protection rules.
 
 from services.approval.domain.authority import Actor, CompetentAuthority
 from services.approval.domain.case import Case
-from services.approval.domain.deadlines import DeadlineName, EscalationTarget, OpenDeadline
+from services.approval.domain.deadlines import OpenDeadline
 from services.approval.domain.encouragement import Beneficiary, EncouragementForm
 from services.approval.domain.errors import (
     Conflict,
@@ -20,8 +20,9 @@ from services.approval.domain.errors import (
 from services.approval.domain.evaluation import EvaluationOutcome
 from services.approval.domain.prohibited_acts import ProhibitedAct
 from services.approval.domain.protection import ProtectionTier
-from services.approval.domain.states import TRANSITIONS, CaseState, Command
+from services.approval.domain.states import TRANSITIONS, Command
 from services.approval.domain.vote import Ballot, VoteRecord, VoteStage
+from shared.contracts.vocabulary import CaseState, DeadlineName, EscalationTarget
 
 __all__ = [
     "TRANSITIONS",

@@ -2,6 +2,9 @@
 
 - Người đứng đầu (the head) of the routed unit decides (Art 7 §3–4, Art 8 §1); a listed delegate
   may only do intake and office steps.
+- Who they are is fixed when the case opens, by person id, in the directory version the case was
+  routed with (`shared.kernel.directory.CaseAuthority`): the post a later version gives them, or
+  the person it puts at the head of that unit, does not change who acts on the case.
 - The proposer never votes, evaluates or decides on their own proposal.
 - Sở Nội vụ (role `home_affairs`) monitors and escalates but does not decide for an agency.
 - Auditors (role `auditor`) only read.
@@ -16,6 +19,12 @@ from enum import StrEnum
 from typing import Any
 
 from services.approval.domain.errors import FieldProblems, NotAllowed
+
+_ROUTED_VI = (
+    "người có thẩm quyền được xác định theo danh bạ tổ chức tại thời điểm hồ sơ được gửi và "
+    "không thay đổi khi cơ cấu tổ chức thay đổi sau đó."
+)
+"""Why someone who holds the post today may still not act (issue #14 point 7)."""
 
 SYSTEM = "system"
 HOME_AFFAIRS = "home_affairs"
@@ -114,34 +123,41 @@ class CompetentAuthority:
             self.check_archivist(actor, command)
 
     def check_decider(self, actor: Actor, command: str) -> None:
-        """Decisions belong to the head of the routed unit alone."""
+        """Decisions belong to the head of the routed unit alone, as the routed version named
+        him: wherever the directory in force places him today (issue #14 point 7)."""
         self._refuse_readers_and_proposer(actor, command)
-        if actor.user_id == self.head_id and actor.unit_id == self.recipient_unit_id:
+        if actor.user_id == self.head_id:
             return
         if actor.has_role(HOME_AFFAIRS):
             raise NotAllowed(
-                f"{command}: Sở Nội vụ monitors and escalates; it does not decide for the agency"
+                f"{command}: Sở Nội vụ monitors and escalates; it does not decide for the agency",
+                "Sở Nội vụ theo dõi, đôn đốc và báo cáo; không quyết định thay cơ quan có thẩm "
+                "quyền.",
             )
-        raise NotAllowed(f"{command}: only the head of unit {self.recipient_unit_id} decides")
+        raise NotAllowed(
+            f"{command}: only the head of unit {self.recipient_unit_id} decides",
+            f"Chỉ người đứng đầu cơ quan có thẩm quyền của hồ sơ quyết định bước này: {_ROUTED_VI}",
+        )
 
     def check_office(self, actor: Actor, command: str) -> None:
-        """Intake and office steps: the head or a listed delegate of the intake/recipient unit."""
+        """Intake and office steps: the head, or a delegate the case listed when it opened."""
         self._refuse_readers_and_proposer(actor, command)
-        if actor.user_id == self.head_id and actor.unit_id == self.recipient_unit_id:
+        if actor.user_id == self.head_id or actor.user_id in self.delegate_ids:
             return
-        if actor.user_id in self.delegate_ids and actor.unit_id in (
-            self.intake_unit_id,
-            self.recipient_unit_id,
-        ):
-            return
-        raise NotAllowed(f"{command}: only the head or a listed delegate may do this step")
+        raise NotAllowed(
+            f"{command}: only the head or a listed delegate may do this step",
+            "Chỉ người đứng đầu cơ quan có thẩm quyền của hồ sơ hoặc người được giao tiếp nhận "
+            f"hồ sơ thực hiện bước này: {_ROUTED_VI}",
+        )
 
     def check_proposer_side(self, actor: Actor, command: str) -> None:
         """Facts that come from the proposer through registration (supplement, withdrawal)."""
         self._refuse_readers(actor, command)
         if actor.user_id == self.proposer_id or actor.has_role(SYSTEM):
             return
-        raise NotAllowed(f"{command}: only the proposer may do this")
+        raise NotAllowed(
+            f"{command}: only the proposer may do this", "Chỉ người đề xuất thực hiện bước này."
+        )
 
     def check_implementer_side(self, actor: Actor, command: str) -> None:
         """Implementation reports: an implementer, or the office recording on their behalf."""
@@ -155,7 +171,10 @@ class CompetentAuthority:
         self._refuse_readers(actor, command)
         if actor.has_role(SYSTEM) or actor.has_role(HOME_AFFAIRS):
             return
-        raise NotAllowed(f"{command}: only the scheduler or Sở Nội vụ records deadline notices")
+        raise NotAllowed(
+            f"{command}: only the scheduler or Sở Nội vụ records deadline notices",
+            "Chỉ hệ thống theo dõi thời hạn hoặc Sở Nội vụ ghi nhận việc quá hạn.",
+        )
 
     def check_party_to_case(self, actor: Actor, command: str) -> None:
         """Anyone involved in the case, or Sở Nội vụ, may report a prohibited act (Art 6)."""
@@ -168,7 +187,10 @@ class CompetentAuthority:
         }
         if actor.user_id in involved or actor.has_role(HOME_AFFAIRS) or actor.has_role(SYSTEM):
             return
-        raise NotAllowed(f"{command}: only a party to the case or Sở Nội vụ may report")
+        raise NotAllowed(
+            f"{command}: only a party to the case or Sở Nội vụ may report",
+            "Chỉ người có liên quan đến hồ sơ hoặc Sở Nội vụ báo cáo hành vi bị nghiêm cấm.",
+        )
 
     def check_archivist(self, actor: Actor, command: str) -> None:
         """Closing the file: the system, or the head or a delegate."""
@@ -179,9 +201,15 @@ class CompetentAuthority:
 
     def _refuse_readers(self, actor: Actor, command: str) -> None:
         if actor.has_role(AUDITOR):
-            raise NotAllowed(f"{command}: auditors have read-only access")
+            raise NotAllowed(
+                f"{command}: auditors have read-only access",
+                "Người kiểm tra chỉ được xem hồ sơ, không thực hiện các bước xử lý.",
+            )
 
     def _refuse_readers_and_proposer(self, actor: Actor, command: str) -> None:
         self._refuse_readers(actor, command)
         if actor.user_id == self.proposer_id:
-            raise NotAllowed(f"{command}: the proposer cannot act on their own proposal")
+            raise NotAllowed(
+                f"{command}: the proposer cannot act on their own proposal",
+                "Người đề xuất không xử lý, biểu quyết hay quyết định đề xuất của chính mình.",
+            )

@@ -7,35 +7,14 @@ Vietnam (UTC+7, no daylight saving) with a due date.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from enum import StrEnum
 from typing import Any
 
-from shared.calendar import local_date
+from eventsourcing.persistence import Transcoding
 
-
-class DeadlineName(StrEnum):
-    INTAKE = "intake"
-    """Receipt and completeness check — rule set (not in the decree)."""
-    SUPPLEMENT = "supplement"
-    """The proposer's supplement — rule set."""
-    CONSULTATION = "consultation"
-    """Opinions on a broad or complex proposal — Art 8 §2 (time not found; rule set)."""
-    APPROVAL = "approval"
-    """7 working days from receipt of the plan to the collective's decision — Art 8 §1."""
-    EVALUATION = "evaluation"
-    """7 working days from the completion report to the evaluation meeting."""
-    CONCLUSION = "conclusion"
-    """The written evaluation conclusion, 3 working days [I]."""
-
-
-class EscalationTarget(StrEnum):
-    """Where an overdue approval goes: the superior agency or Sở Nội vụ (domain.md §5 step 10)."""
-
-    SUPERIOR_UNIT = "SUPERIOR_UNIT"
-    HOME_AFFAIRS = "HOME_AFFAIRS"
+from shared.contracts.vocabulary import DeadlineName
+from shared.kernel.calendar import local_date
 
 
 @dataclass(frozen=True)
@@ -53,22 +32,29 @@ class OpenDeadline:
     def is_overdue(self, at: datetime) -> bool:
         return local_date(at) > self.due
 
-    def as_dict(self) -> dict[str, Any]:
+
+class OpenDeadlineAsDict(Transcoding):
+    """How a snapshot of a case stores one running clock (the eventsourcing library's
+    transcodings, as its cargoshipping example registers one per value type)."""
+
+    type = OpenDeadline
+    name = "open_deadline"
+
+    def encode(self, obj: OpenDeadline) -> dict[str, object]:
         return {
-            "name": self.name.value,
-            "due": self.due,
-            "responsible_user_id": self.responsible_user_id,
-            "responsible_unit_id": self.responsible_unit_id,
-            "legal_basis": self.legal_basis,
-            "approaching_noted": self.approaching_noted,
-            "breached": self.breached,
+            "name": obj.name.value,
+            "due": obj.due.isoformat(),
+            "responsible_user_id": obj.responsible_user_id,
+            "responsible_unit_id": obj.responsible_unit_id,
+            "legal_basis": obj.legal_basis,
+            "approaching_noted": obj.approaching_noted,
+            "breached": obj.breached,
         }
 
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> OpenDeadline:
-        return cls(
+    def decode(self, data: dict[str, Any]) -> OpenDeadline:
+        return OpenDeadline(
             name=DeadlineName(data["name"]),
-            due=data["due"],
+            due=date.fromisoformat(data["due"]),
             responsible_user_id=data["responsible_user_id"],
             responsible_unit_id=data["responsible_unit_id"],
             legal_basis=data["legal_basis"],

@@ -6,10 +6,47 @@ and `code` are hints for that handler (the domain itself imports no web framewor
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import dataclasses
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from enum import StrEnum
 from typing import ClassVar
+
+LEGAL_DATE_IN_FUTURE = "legal_date_in_future"
+LEGAL_DATE_BEFORE_PREVIOUS_STEP = "legal_date_before_previous_step"
+IMPLEMENTATION_BEFORE_APPROVAL = "implementation_before_approval"
+COMPLETION_BEFORE_START = "completion_before_start"
+"""Codes of the legal-date rules (domain.md §5 "Legal dates"): a refusal names its rule, and
+the message catalogue (`shared.platform.messages`) states it in Vietnamese."""
+
+
+class LegalStep(StrEnum):
+    """The steps whose legal date (the day it happened in law) a later step may not precede."""
+
+    PLAN_RECEIVED = "plan_received"
+    APPROVAL_MEETING = "approval_meeting"
+    APPROVAL = "approval"
+    IMPLEMENTATION_STARTED = "implementation_started"
+    COMPLETED = "completed"
+    REPORT_RECEIVED = "report_received"
+    EVALUATION_MEETING = "evaluation_meeting"
+
+    @property
+    def english(self) -> str:
+        """How an English problem message names the step."""
+        return _ENGLISH_STEPS[self]
+
+
+_ENGLISH_STEPS = {
+    LegalStep.PLAN_RECEIVED: "the plan's receipt",
+    LegalStep.APPROVAL_MEETING: "the approval meeting",
+    LegalStep.APPROVAL: "the approval",
+    LegalStep.IMPLEMENTATION_STARTED: "the implementation start",
+    LegalStep.COMPLETED: "the completion",
+    LegalStep.REPORT_RECEIVED: "the completion report's receipt",
+    LegalStep.EVALUATION_MEETING: "the evaluation meeting",
+}
 
 
 class DomainError(Exception):
@@ -20,10 +57,17 @@ class DomainError(Exception):
 
 
 class NotAllowed(DomainError):
-    """The actor has no authority for this step (e.g. the proposer voting on their own plan)."""
+    """The actor has no authority for this step (e.g. the proposer voting on their own plan).
+
+    `message_vi` says in Vietnamese who may take the step, for the problem body (the English
+    message, with ids, stays for logs and `Accept-Language: en`)."""
 
     status = 403
     code = "not-allowed"
+
+    def __init__(self, message: str, message_vi: str = "") -> None:
+        super().__init__(message)
+        self.message_vi = message_vi
 
 
 class InvalidTransition(DomainError):
@@ -47,14 +91,26 @@ class Conflict(DomainError):
 
 @dataclass(frozen=True)
 class FieldProblem:
-    """One problem with one input field, e.g. `("reasons", "must not be empty")`."""
+    """One problem with one input field, e.g. `("reasons", "must not be empty")`.
+
+    A broken rule (rather than a malformed value) has a `code` and the facts it names in
+    `params`, e.g. `legal_date_before_previous_step` with the previous step and its day: the
+    message catalogue states the rule from them in the user's language.
+    """
 
     field: str
     problem: str
+    code: str = ""
+    params: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
-    def as_dict(self) -> dict[str, str]:
+    def as_dict(self) -> dict[str, object]:
         """As a problem body lists it: keyed `path` like every other field problem."""
-        return {"path": self.field, "message": self.problem}
+        shown: dict[str, object] = {"path": self.field, "message": self.problem}
+        if self.code:
+            shown["code"] = self.code
+        if self.params:
+            shown["params"] = dict(self.params)
+        return shown
 
 
 class Invalid(DomainError):
@@ -74,8 +130,10 @@ class FieldProblems:
     def __init__(self) -> None:
         self._problems: list[FieldProblem] = []
 
-    def add(self, field: str, problem: str) -> None:
-        self._problems.append(FieldProblem(field, problem))
+    def add(
+        self, field: str, problem: str, *, code: str = "", params: Mapping[str, str] | None = None
+    ) -> None:
+        self._problems.append(FieldProblem(field, problem, code, dict(params or {})))
 
     def require_text(self, field: str, value: object) -> None:
         if not isinstance(value, str) or not value.strip():

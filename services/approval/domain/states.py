@@ -1,4 +1,5 @@
-"""States of the competent authority's case and the transition table of domain.md §12.
+"""The transition table of the competent authority's case (domain.md §12); the states
+themselves are the published `shared.contracts.vocabulary.CaseState`.
 
 The case starts in IN_INTAKE: registration's SUBMITTED is turned into IN_INTAKE on receipt, so
 the case never rests in SUBMITTED. The evaluation meeting is one recorded fact, so the transient
@@ -11,25 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-
-class CaseState(StrEnum):
-    IN_INTAKE = "IN_INTAKE"
-    NEEDS_SUPPLEMENT = "NEEDS_SUPPLEMENT"
-    UNDER_REVIEW = "UNDER_REVIEW"
-    IN_CONSULTATION = "IN_CONSULTATION"
-    COLLECTIVE_REJECTED = "COLLECTIVE_REJECTED"
-    APPROVED = "APPROVED"
-    REJECTED = "REJECTED"
-    WITHDRAWN = "WITHDRAWN"
-    IN_IMPLEMENTATION = "IN_IMPLEMENTATION"
-    SUSPENDED = "SUSPENDED"
-    STOPPED = "STOPPED"
-    COMPLETION_REPORTED = "COMPLETION_REPORTED"
-    EVALUATED = "EVALUATED"
-    CONCLUDED = "CONCLUDED"
-    RECOGNIZED = "RECOGNIZED"
-    PROTECTION_DETERMINED = "PROTECTION_DETERMINED"
-    CLOSED = "CLOSED"
+from services.approval.domain.authority import Step
+from shared.contracts.vocabulary import TERMINAL_STATES, CaseState
 
 
 class Command(StrEnum):
@@ -68,10 +52,19 @@ class Command(StrEnum):
     CLOSE = "close"
 
 
-S = CaseState
+class Party(StrEnum):
+    """Who a case waits on: the office (the head or a listed delegate), the collective (the
+    head and the deputies who may vote), the head alone, the implementers, or the proposer (who
+    answers through registration)."""
 
-TERMINAL_STATES: frozenset[CaseState] = frozenset({S.REJECTED, S.WITHDRAWN, S.CLOSED})
-"""No further work in these states; a rejected or withdrawn file may still be archived."""
+    OFFICE = "OFFICE"
+    COLLECTIVE = "COLLECTIVE"
+    HEAD = "HEAD"
+    IMPLEMENTERS = "IMPLEMENTERS"
+    PROPOSER = "PROPOSER"
+
+
+S = CaseState
 
 PRE_DECISION_STATES: frozenset[CaseState] = frozenset(
     {S.IN_INTAKE, S.NEEDS_SUPPLEMENT, S.UNDER_REVIEW, S.IN_CONSULTATION, S.COLLECTIVE_REJECTED}
@@ -105,54 +98,157 @@ not one: a rejected or withdrawn file is archived too."""
 
 @dataclass(frozen=True)
 class Transition:
-    """Where a command may start and the states it may leave the case in."""
+    """Who gives a command (the kind of step, which `authority` maps to the people who may),
+    where it may start and the states it may leave the case in."""
 
+    step: Step
     sources: frozenset[CaseState]
     targets: frozenset[CaseState]
+    awaits: Party | None = None
+    """Who the case waits on for this command (the inbox), in the states of `awaited_in`."""
+    awaited_in: frozenset[CaseState] = frozenset()
 
 
-def _t(sources: set[CaseState], *targets: CaseState) -> Transition:
-    """No targets: the command records a fact and the state stays as it was."""
-    return Transition(frozenset(sources), frozenset(targets) if targets else frozenset(sources))
+def _t(
+    step: Step,
+    sources: set[CaseState],
+    *targets: CaseState,
+    awaits: Party | None = None,
+    only_in: set[CaseState] | None = None,
+) -> Transition:
+    """No targets: the command records a fact and the state stays as it was. `awaits`: the
+    case waits on that party for this command in all its `sources`, or `only_in` some."""
+    return Transition(
+        step,
+        frozenset(sources),
+        frozenset(targets) if targets else frozenset(sources),
+        awaits,
+        frozenset(only_in if only_in is not None else sources) if awaits else frozenset(),
+    )
 
 
 TRANSITIONS: Mapping[Command, Transition] = {
-    Command.REQUEST_SUPPLEMENT: _t({S.IN_INTAKE}, S.NEEDS_SUPPLEMENT),
-    Command.PROVIDE_SUPPLEMENT: _t({S.NEEDS_SUPPLEMENT}, S.IN_INTAKE),
-    Command.RECEIVE_PLAN: _t({S.IN_INTAKE}, S.UNDER_REVIEW),
-    Command.REQUEST_CONSULTATION: _t({S.UNDER_REVIEW}, S.IN_CONSULTATION),
-    Command.RECEIVE_CONSULTATION_OPINION: _t({S.IN_CONSULTATION}),
-    Command.CLOSE_CONSULTATION: _t({S.IN_CONSULTATION}, S.UNDER_REVIEW),
-    Command.REQUEST_PARTY_OPINION_ON_APPROVAL: _t({S.UNDER_REVIEW, S.IN_CONSULTATION}),
-    Command.RECEIVE_PARTY_OPINION_ON_APPROVAL: _t({S.UNDER_REVIEW, S.IN_CONSULTATION}),
-    Command.HOLD_APPROVAL_MEETING: _t({S.UNDER_REVIEW}, S.APPROVED, S.COLLECTIVE_REJECTED),
-    Command.OVERRIDE_COLLECTIVE_REJECTION: _t({S.COLLECTIVE_REJECTED}, S.APPROVED),
-    Command.CONFIRM_REJECTION: _t({S.COLLECTIVE_REJECTED}, S.REJECTED),
-    Command.WITHDRAW: _t(set(PRE_DECISION_STATES), S.WITHDRAWN),
-    Command.ALLOCATE_RESOURCES: _t({S.APPROVED, S.IN_IMPLEMENTATION, S.SUSPENDED}),
-    Command.START_IMPLEMENTATION: _t({S.APPROVED}, S.IN_IMPLEMENTATION),
-    Command.REPORT_PROGRESS: _t({S.IN_IMPLEMENTATION, S.SUSPENDED}),
-    Command.SUSPEND: _t({S.IN_IMPLEMENTATION}, S.SUSPENDED),
-    Command.RESUME: _t({S.SUSPENDED}, S.IN_IMPLEMENTATION),
-    Command.STOP: _t({S.IN_IMPLEMENTATION, S.SUSPENDED}, S.STOPPED),
-    Command.REPORT_COMPLETION: _t({S.IN_IMPLEMENTATION, S.STOPPED}, S.COMPLETION_REPORTED),
-    Command.REQUEST_PARTY_OPINION_ON_EVALUATION: _t({S.COMPLETION_REPORTED}),
-    Command.RECEIVE_PARTY_OPINION_ON_EVALUATION: _t({S.COMPLETION_REPORTED}),
+    Command.REQUEST_SUPPLEMENT: _t(
+        Step.OFFICE, {S.IN_INTAKE}, S.NEEDS_SUPPLEMENT, awaits=Party.OFFICE
+    ),
+    Command.PROVIDE_SUPPLEMENT: _t(
+        Step.PROPOSER, {S.NEEDS_SUPPLEMENT}, S.IN_INTAKE, awaits=Party.PROPOSER
+    ),
+    Command.RECEIVE_PLAN: _t(
+        Step.OFFICE,
+        {S.IN_INTAKE},
+        S.UNDER_REVIEW,
+        awaits=Party.OFFICE,
+    ),
+    Command.REQUEST_CONSULTATION: _t(
+        Step.OFFICE, {S.UNDER_REVIEW}, S.IN_CONSULTATION, awaits=Party.OFFICE
+    ),
+    Command.RECEIVE_CONSULTATION_OPINION: _t(
+        Step.OFFICE,
+        {S.IN_CONSULTATION},
+        awaits=Party.OFFICE,
+    ),
+    Command.CLOSE_CONSULTATION: _t(
+        Step.OFFICE, {S.IN_CONSULTATION}, S.UNDER_REVIEW, awaits=Party.OFFICE
+    ),
+    Command.REQUEST_PARTY_OPINION_ON_APPROVAL: _t(
+        Step.OFFICE, {S.UNDER_REVIEW, S.IN_CONSULTATION}, awaits=Party.OFFICE
+    ),
+    Command.RECEIVE_PARTY_OPINION_ON_APPROVAL: _t(Step.OFFICE, {S.UNDER_REVIEW, S.IN_CONSULTATION}),
+    Command.HOLD_APPROVAL_MEETING: _t(
+        Step.DECISION, {S.UNDER_REVIEW}, S.APPROVED, S.COLLECTIVE_REJECTED, awaits=Party.COLLECTIVE
+    ),
+    Command.OVERRIDE_COLLECTIVE_REJECTION: _t(
+        Step.DECISION, {S.COLLECTIVE_REJECTED}, S.APPROVED, awaits=Party.HEAD
+    ),
+    Command.CONFIRM_REJECTION: _t(
+        Step.DECISION, {S.COLLECTIVE_REJECTED}, S.REJECTED, awaits=Party.HEAD
+    ),
+    Command.WITHDRAW: _t(Step.PROPOSER, set(PRE_DECISION_STATES), S.WITHDRAWN),
+    Command.ALLOCATE_RESOURCES: _t(
+        Step.DECISION,
+        {S.APPROVED, S.IN_IMPLEMENTATION, S.SUSPENDED},
+        awaits=Party.HEAD,
+        only_in={S.APPROVED},
+    ),
+    Command.START_IMPLEMENTATION: _t(
+        Step.IMPLEMENTATION, {S.APPROVED}, S.IN_IMPLEMENTATION, awaits=Party.IMPLEMENTERS
+    ),
+    Command.REPORT_PROGRESS: _t(
+        Step.IMPLEMENTATION,
+        {S.IN_IMPLEMENTATION, S.SUSPENDED},
+        awaits=Party.IMPLEMENTERS,
+        only_in={S.IN_IMPLEMENTATION},
+    ),
+    Command.SUSPEND: _t(Step.DECISION, {S.IN_IMPLEMENTATION}, S.SUSPENDED),
+    Command.RESUME: _t(
+        Step.DECISION,
+        {S.SUSPENDED},
+        S.IN_IMPLEMENTATION,
+        awaits=Party.HEAD,
+    ),
+    Command.STOP: _t(Step.DECISION, {S.IN_IMPLEMENTATION, S.SUSPENDED}, S.STOPPED),
+    Command.REPORT_COMPLETION: _t(
+        Step.IMPLEMENTATION,
+        {S.IN_IMPLEMENTATION, S.STOPPED},
+        S.COMPLETION_REPORTED,
+        awaits=Party.IMPLEMENTERS,
+    ),
+    Command.REQUEST_PARTY_OPINION_ON_EVALUATION: _t(
+        Step.OFFICE, {S.COMPLETION_REPORTED}, awaits=Party.OFFICE
+    ),
+    Command.RECEIVE_PARTY_OPINION_ON_EVALUATION: _t(Step.OFFICE, {S.COMPLETION_REPORTED}),
     # A failed evaluation vote leaves the case waiting for another meeting.
     Command.HOLD_EVALUATION_MEETING: _t(
-        {S.COMPLETION_REPORTED}, S.EVALUATED, S.COMPLETION_REPORTED
+        Step.DECISION,
+        {S.COMPLETION_REPORTED},
+        S.EVALUATED,
+        S.COMPLETION_REPORTED,
+        awaits=Party.COLLECTIVE,
     ),
-    Command.ISSUE_CONCLUSION: _t({S.EVALUATED}, S.CONCLUDED),
-    Command.RECOGNIZE_RESULT: _t({S.CONCLUDED}, S.RECOGNIZED),
-    Command.GRANT_ENCOURAGEMENT: _t({S.CONCLUDED, S.RECOGNIZED, S.PROTECTION_DETERMINED}),
+    Command.ISSUE_CONCLUSION: _t(
+        Step.DECISION,
+        {S.EVALUATED},
+        S.CONCLUDED,
+        awaits=Party.HEAD,
+    ),
+    Command.RECOGNIZE_RESULT: _t(
+        Step.DECISION,
+        {S.CONCLUDED},
+        S.RECOGNIZED,
+        awaits=Party.HEAD,
+    ),
+    Command.GRANT_ENCOURAGEMENT: _t(
+        Step.DECISION, {S.CONCLUDED, S.RECOGNIZED, S.PROTECTION_DETERMINED}
+    ),
     # One determination per official: the proposer's and each implementer's (Art 11).
     Command.DETERMINE_PROTECTION: _t(
-        {S.CONCLUDED, S.RECOGNIZED, S.PROTECTION_DETERMINED}, S.PROTECTION_DETERMINED
+        Step.DECISION,
+        {S.CONCLUDED, S.RECOGNIZED, S.PROTECTION_DETERMINED},
+        S.PROTECTION_DETERMINED,
+        awaits=Party.HEAD,
+        only_in={S.CONCLUDED, S.RECOGNIZED},
     ),
-    Command.REPORT_PROHIBITED_ACT: _t(set(OPEN_STATES)),
-    Command.RECORD_PROHIBITED_ACT_FINDING: _t(set(OPEN_STATES)),
-    Command.NOTE_DEADLINE_APPROACHING: _t(set(OPEN_STATES)),
-    Command.RECORD_DEADLINE_BREACH: _t(set(OPEN_STATES)),
+    Command.REPORT_PROHIBITED_ACT: _t(Step.REPORTING, set(OPEN_STATES)),
+    Command.RECORD_PROHIBITED_ACT_FINDING: _t(Step.DECISION, set(OPEN_STATES)),
+    Command.NOTE_DEADLINE_APPROACHING: _t(Step.MONITORING, set(OPEN_STATES)),
+    Command.RECORD_DEADLINE_BREACH: _t(Step.MONITORING, set(OPEN_STATES)),
     # Lưu trữ: a settled file, and also a rejected or withdrawn one (it is archived too).
-    Command.CLOSE: _t(set(ARCHIVABLE_STATES), S.CLOSED),
+    Command.CLOSE: _t(
+        Step.ARCHIVING,
+        set(ARCHIVABLE_STATES),
+        S.CLOSED,
+        awaits=Party.OFFICE,
+        only_in={S.PROTECTION_DETERMINED},
+    ),
 }
+
+
+WAITING_ON: Mapping[CaseState, frozenset[Party]] = {
+    state: frozenset(
+        t.awaits for t in TRANSITIONS.values() if t.awaits is not None and state in t.awaited_in
+    )
+    for state in CaseState
+    if any(t.awaits is not None and state in t.awaited_in for t in TRANSITIONS.values())
+}
+"""Hồ sơ chờ xử lý: who each state waits on, derived from the table (the inbox reads it)."""

@@ -26,7 +26,7 @@ from enum import StrEnum
 from typing import Any
 
 from services.approval.domain.errors import Conflict, FieldProblems, NotAllowed
-from shared.rulesets.model import AbstentionRule
+from shared.kernel.rulesets.model import AbstentionRule
 
 
 class Ballot(StrEnum):

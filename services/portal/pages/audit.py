@@ -19,13 +19,13 @@ from services.portal.i18n import N_
 from services.portal.pages.proposals import passed_on
 from services.portal.services_api import ServiceRefused
 from services.portal.web import CheckedForm, CurrentViewer, Services, Viewer, render
-from shared.audit.bundle import BUNDLE_FORMAT
-from shared.audit.errors import KeyFileError
-from shared.audit.keys import public_key_from_b64
-from shared.audit.verify import VerificationReport, verify_bundle
-from shared.calendar import VIETNAM_TIME
-from shared.certificate.document import FORMAT as CERTIFICATE_FORMAT
-from shared.certificate.verify import verify_certificate
+from shared.kernel.calendar import VIETNAM_TIME
+from shared.records.certificate.document import FORMAT as CERTIFICATE_FORMAT
+from shared.records.certificate.verify import verify_certificate
+from shared.records.merkle.bundle import BUNDLE_FORMAT
+from shared.records.merkle.errors import KeyFileError
+from shared.records.merkle.keys import public_key_from_b64
+from shared.records.merkle.verify import VerificationReport, verify_bundle
 
 router = APIRouter(tags=["audit"])
 MAX_UPLOAD = 32 * 2**20
@@ -130,25 +130,21 @@ async def search(
         "state": state,
         "from": submitted_from,
         "to": submitted_to,
+        "title": words,
         "after": after,
     }
-    found: dict[str, Any] = {"proposals": [], "next": None}
+    found: dict[str, Any] = {"proposals": [], "next": None, "count": 0}
     error = None
-    if any(query.values()) or words or request.query_params.get("search"):
+    if any(query.values()) or request.query_params.get("search"):
         try:
             found = await api.get("reporting", "/audit/proposals", who.token, params=query)
         except ServiceRefused as refused:
             error = refused
-    wanted = words.lower().split()
-    rows = [
-        row
-        for row in found.get("proposals", [])
-        if all(word in str(row.get("title", "")).lower() for word in wanted)
-    ]
     return render(
         request,
         "audit/search.html",
-        rows=rows,
+        rows=found.get("proposals", []),
+        total=found.get("count", 0),
         next_cursor=found.get("next"),
         query={
             **query,

@@ -263,12 +263,25 @@ async def download(
     summary="The protection record (certificate) as PDF or JSON",
 )
 async def protection_record(
-    request: Request, case_id: UUID, extension: str, who: CurrentViewer, api: Services
+    request: Request,
+    case_id: UUID,
+    extension: str,
+    who: CurrentViewer,
+    api: Services,
+    official_id: str | None = None,
 ) -> Response:
+    """The proposer's record, or with `official_id` an implementer's own (Art 11)."""
     suffix = {"pdf": ".pdf", "json": ""}.get(extension)
     if suffix is None:
         return render(request, "error.html", status_code=404, problem="not-found")
     answer = await api.send(
-        "approval", "GET", f"/cases/{case_id}/protection-certificate{suffix}", who.token
+        "approval",
+        "GET",
+        f"/cases/{case_id}/protection-certificate{suffix}",
+        who.token,
+        params={"official_id": official_id},
     )
-    return passed_on(answer, f"protection-certificate-{case_id}.{extension}")
+    name = f"protection-certificate-{case_id}"
+    if official_id:
+        name += "-" + "".join(c for c in official_id if c.isalnum())[:60]
+    return passed_on(answer, f"{name}.{extension}")

@@ -10,3 +10,14 @@ document.addEventListener("DOMContentLoaded", function () {
   var alert = document.querySelector(".alert.error");
   if (alert) { alert.setAttribute("tabindex", "-1"); alert.focus(); }
 });
+// The bell: how many notifications wait unread (the link works without it).
+document.addEventListener("DOMContentLoaded", function () {
+  var badge = document.querySelector("[data-unread-count]");
+  if (!badge || !window.fetch) { return; }
+  fetch("/notifications/unread.json", { credentials: "same-origin" })
+    .then(function (r) { return r.ok ? r.json() : null; })
+    .then(function (body) {
+      if (body && body.unread > 0) { badge.textContent = String(body.unread); badge.hidden = false; }
+    })
+    .catch(function () {});
+});

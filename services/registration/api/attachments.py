@@ -1,5 +1,5 @@
 """Files of a proposal plan (tài liệu kèm theo): upload by the proposer, download by the proposer
-and, once submitted, by reviewers and auditors (see `REVIEWER_ROLES`)."""
+and, once submitted, by reviewers and auditors (see `is_party_reviewer`)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from services.registration.api.proposals import Registration
 from services.registration.application import Upload
 from services.registration.domain import AttachmentTooLarge
 from services.registration.domain.attachments import allowed_list
-from shared.web import CurrentActor, IdempotencyKey
+from shared.platform.web import CurrentActor, IdempotencyKey
 
 router = APIRouter(prefix="/proposals/{proposal_id}/attachments", tags=["attachments"])
 

@@ -1,4 +1,5 @@
-"""HTTP commands and queries on proposal plans (kế hoạch đề xuất).
+"""HTTP commands and queries on proposal plans (kế hoạch đề xuất): each POST builds one command
+(`commands.py`, where its body is too) and hands it to `RegistrationApplication.handle`.
 
 Every POST accepts an `Idempotency-Key` (design.md §5): a retry with the same key and body gets
 the first answer and records nothing; the same key with another body is a 422 problem.
@@ -11,14 +12,24 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request, status
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from services.registration.application import RegistrationApplication
+from services.registration.commands import (
+    Draft,
+    DraftRequest,
+    Edit,
+    EditRequest,
+    Submit,
+    Supplement,
+    SupplementRequest,
+    Withdraw,
+    WithdrawRequest,
+)
 from services.registration.domain import Proposal
-from shared.contracts.bounds import Line, PlanJson, Text, Title, bounded_plan
 from shared.contracts.plan import PlanDocument
-from shared.idempotency import Idempotency
-from shared.web import CurrentActor, IdempotencyKey
+from shared.platform.idempotency import Idempotency
+from shared.platform.web import CurrentActor, IdempotencyKey
 
 PROBLEMS: dict[int | str, dict[str, Any]] = {
     401: {"description": "No valid bearer token"},
@@ -43,39 +54,6 @@ def registration_app(request: Request) -> RegistrationApplication:
 
 
 Registration = Annotated[RegistrationApplication, Depends(registration_app)]
-
-
-class DraftRequest(BaseModel):
-    title: Title = Field(description="Tên đề xuất — the proposal's title")
-    plan: Annotated[PlanDocument, AfterValidator(bounded_plan)] | None = Field(
-        None, description="Any part of the plan (Art 7 §2); completeness is checked on submit"
-    )
-    submit: bool = Field(
-        False,
-        description="Submit at once (a finished plan prepared elsewhere): one commit, or nothing",
-    )
-
-
-class EditRequest(BaseModel):
-    changes: PlanJson = Field(
-        description="Top-level plan fields and/or `title` to replace; null clears a field"
-    )
-
-
-class SupplementRequest(BaseModel):
-    request_id: Line | None = Field(
-        None,
-        min_length=1,
-        description="The supplement request being answered (default: the open one)",
-    )
-    changes: PlanJson = Field(
-        default_factory=dict,
-        description="Only the fields that change; files uploaded for this answer join on their own",
-    )
-
-
-class WithdrawRequest(BaseModel):
-    reason: Text = Field(min_length=1, description="Lý do rút đề xuất")
 
 
 class ProposalView(BaseModel):
@@ -179,10 +157,8 @@ def draft(
     body: DraftRequest, actor: CurrentActor, registration: Registration, key: IdempotencyKey = None
 ) -> ProposalView:
     idempotency = Idempotency.of(key, "draft", "", body.model_dump(mode="json"))
-    proposal = registration.draft(
-        actor, body.title, body.plan, submit=body.submit, idempotency=idempotency
-    )
-    return ProposalView.of(proposal)
+    command = Draft(title=body.title, plan=body.plan, submit=body.submit)
+    return ProposalView.of(registration.handle(command, actor, idempotency=idempotency))
 
 
 @router.get("", summary="My proposals, oldest first, with where each stands")
@@ -235,9 +211,8 @@ def edit(
     key: IdempotencyKey = None,
 ) -> ProposalView:
     idempotency = Idempotency.of(key, "edit", str(proposal_id), body.model_dump(mode="json"))
-    return ProposalView.of(
-        registration.edit(actor, proposal_id, body.changes, idempotency=idempotency)
-    )
+    command = Edit(proposal_id=proposal_id, changes=body.changes)
+    return ProposalView.of(registration.handle(command, actor, idempotency=idempotency))
 
 
 @router.post(
@@ -249,7 +224,8 @@ def submit(
     proposal_id: UUID, actor: CurrentActor, registration: Registration, key: IdempotencyKey = None
 ) -> ProposalView:
     idempotency = Idempotency.of(key, "submit", str(proposal_id), None)
-    return ProposalView.of(registration.submit(actor, proposal_id, idempotency=idempotency))
+    command = Submit(proposal_id=proposal_id)
+    return ProposalView.of(registration.handle(command, actor, idempotency=idempotency))
 
 
 @router.post(
@@ -264,11 +240,8 @@ def supplement(
     key: IdempotencyKey = None,
 ) -> ProposalView:
     idempotency = Idempotency.of(key, "supplement", str(proposal_id), body.model_dump(mode="json"))
-    return ProposalView.of(
-        registration.supplement(
-            actor, proposal_id, body.request_id, body.changes, idempotency=idempotency
-        )
-    )
+    command = Supplement(proposal_id=proposal_id, request_id=body.request_id, changes=body.changes)
+    return ProposalView.of(registration.handle(command, actor, idempotency=idempotency))
 
 
 @router.post("/{proposal_id}/withdraw", summary="Withdraw before a decision")
@@ -280,6 +253,5 @@ def withdraw(
     key: IdempotencyKey = None,
 ) -> ProposalView:
     idempotency = Idempotency.of(key, "withdraw", str(proposal_id), body.model_dump(mode="json"))
-    return ProposalView.of(
-        registration.withdraw(actor, proposal_id, body.reason, idempotency=idempotency)
-    )
+    command = Withdraw(proposal_id=proposal_id, reason=body.reason)
+    return ProposalView.of(registration.handle(command, actor, idempotency=idempotency))

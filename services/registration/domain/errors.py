@@ -12,7 +12,13 @@ class DomainError(Exception):
 
 
 class NotAllowed(DomainError):
-    """This actor may not do this (HTTP 403), e.g. someone other than the proposer edits."""
+    """This actor may not do this (HTTP 403), e.g. someone other than the proposer edits.
+
+    `message_vi` says in Vietnamese who may, for the problem body."""
+
+    def __init__(self, message: str, message_vi: str = "") -> None:
+        super().__init__(message)
+        self.message_vi = message_vi
 
 
 class Conflict(DomainError):

@@ -8,7 +8,6 @@ offers a typed read-only view (`ProposalPlan`).
 
 from __future__ import annotations
 
-import copy
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from shared.contracts.bounds import (
     MAX_SAFE_INTEGER,
     MAX_TEXT_CHARS,
     MAX_VND,
+    copy_json,
     json_size,
     text_problem,
 )
@@ -439,7 +439,7 @@ def parse_vnd(value: str | int | Decimal) -> Decimal | None:
 
 def canonical(name: str, value: Any) -> Any:
     """A deep copy of top-level field `name` in the form events carry (ISO dates, VND as text)."""
-    value = copy.deepcopy(value)
+    value = copy_json(value)
     if name == "timeline" and isinstance(value, dict):
         for key in ("start", "end"):
             if isinstance(value.get(key), date):

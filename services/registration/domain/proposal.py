@@ -8,7 +8,6 @@ subscriber needs (proposer as of that moment, eligibility, routing, the full pla
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from datetime import date, datetime
 from enum import StrEnum
@@ -38,16 +37,16 @@ from services.registration.domain.plan import (
     shape_problems,
     size_problems,
 )
-from shared.calendar import local_date
-from shared.contracts.bounds import MAX_TITLE_CHARS, text_problem
-from shared.directory import DirectoryLookupError, OrganisationDirectory
-from shared.routing import (
-    Official,
+from services.registration.domain.routing import (
     RoutingDecision,
     RoutingError,
     is_protection_eligible,
     route_to_competent_authority,
 )
+from shared.contracts.bounds import MAX_TITLE_CHARS, copy_json, text_problem
+from shared.kernel.actor import Actor
+from shared.kernel.calendar import local_date
+from shared.kernel.directory import DirectoryLookupError, OrganisationDirectory
 
 TITLE = "title"
 EDITABLE_FIELDS: frozenset[str] = PLAN_FIELDS | {TITLE}
@@ -109,7 +108,7 @@ class Proposal(Aggregate):
     def draft(
         cls,
         *,
-        proposer: Official,
+        proposer: Actor,
         title: str,
         plan: Mapping[str, Any] | None,
         at: datetime,
@@ -125,7 +124,7 @@ class Proposal(Aggregate):
         problems = shape_problems(initial)
         if problems:
             raise InvalidChange(problems)
-        return cls(proposer=proposer.as_dict(), title=title.strip(), plan=initial, drafted_at=at)
+        return cls(proposer=proposer.person(), title=title.strip(), plan=initial, drafted_at=at)
 
     def edit(self, *, actor_id: str, changes: Mapping[str, Any], at: datetime) -> None:
         """Change top-level plan fields and/or the title of a draft; `None` clears a field."""
@@ -191,7 +190,7 @@ class Proposal(Aggregate):
     def submit(
         self,
         *,
-        actor: Official,
+        actor: Actor,
         at: datetime,
         directory: OrganisationDirectory,
         rules: CompletenessRules = DEFAULT_COMPLETENESS,
@@ -215,14 +214,14 @@ class Proposal(Aggregate):
         self._submit(
             title=self.title,
             proposer={
-                **actor.as_dict(),
+                **actor.person(),
                 "unit_name": unit.name_vi,
                 "position_name": position.name_vi,
                 "leader_manager": position.leader_manager,
             },
             protection_eligible=eligible,
             routing=routing.as_dict(),
-            plan=copy.deepcopy(self.plan),
+            plan=copy_json(self.plan),
             completeness_rules=rules.ref,
             submitted_at=at,
         )
@@ -276,7 +275,7 @@ class Proposal(Aggregate):
         added = self._pending_not_in(delta)
         if added:
             base = delta[ATTACHMENTS] if ATTACHMENTS in delta else self.plan.get(ATTACHMENTS)
-            delta[ATTACHMENTS] = [*copy.deepcopy(base or []), *copy.deepcopy(added)]
+            delta[ATTACHMENTS] = [*copy_json(base or []), *copy_json(added)]
         if not delta:
             raise InvalidChange(
                 [FieldProblem("changes", ProblemCode.MISSING, "a supplement must change something")]
@@ -292,6 +291,7 @@ class Proposal(Aggregate):
             supplemented_at=at,
             attachments_added=added,
             actor=self._proposer_as_actor(),
+            plan=plan,
         )
 
     def note_decision(
@@ -310,7 +310,7 @@ class Proposal(Aggregate):
             self._note_supplement_from(details, at)
             return
         self._check_decision_applies(decision)
-        self._note_decision(kind=decision.value, details=copy.deepcopy(dict(details)), noted_at=at)
+        self._note_decision(kind=decision.value, details=copy_json(dict(details)), noted_at=at)
 
     def withdraw(self, *, actor_id: str, reason: str, at: datetime) -> None:
         """Rút đề xuất: the proposer takes back a submitted plan before it is decided."""
@@ -351,7 +351,7 @@ class Proposal(Aggregate):
     @property
     def attachments(self) -> list[dict[str, Any]]:
         """Files in the plan, then files waiting for the supplement answer."""
-        return [*copy.deepcopy(self.plan.get(ATTACHMENTS, [])), *self.pending_attachments]
+        return [*copy_json(self.plan.get(ATTACHMENTS, [])), *self.pending_attachments]
 
     def attachment(self, sha256: str, *, include_pending: bool) -> dict[str, Any] | None:
         """The metadata of this proposal's file with that hash, or None."""
@@ -373,7 +373,10 @@ class Proposal(Aggregate):
 
     def _check_is_proposer(self, actor_id: str, action: str) -> None:
         if actor_id != self.proposer_id:
-            raise NotAllowed(f"only the proposer may {action} this proposal")
+            raise NotAllowed(
+                f"only the proposer may {action} this proposal",
+                "Chỉ người đề xuất thực hiện thao tác này trên kế hoạch đề xuất của mình.",
+            )
 
     def _delta(self, changes: Mapping[str, Any]) -> dict[str, Any]:
         """The canonical changes that differ from what is recorded; raises on bad changes."""
@@ -396,7 +399,7 @@ class Proposal(Aggregate):
         """Files uploaded for the open request that the answer does not already list."""
         listed = delta.get(ATTACHMENTS) if ATTACHMENTS in delta else self.plan.get(ATTACHMENTS)
         hashes = {item.get("sha256", "").lower() for item in listed or [] if item}
-        return [copy.deepcopy(a) for a in self.pending_attachments if a["sha256"] not in hashes]
+        return [copy_json(a) for a in self.pending_attachments if a["sha256"] not in hashes]
 
     def _check_decision_applies(self, decision: DecisionKind) -> None:
         allowed = {
@@ -452,9 +455,9 @@ class Proposal(Aggregate):
         plan: dict[str, Any],
         drafted_at: datetime,
     ) -> None:
-        self.proposer: dict[str, Any] = copy.deepcopy(proposer)
+        self.proposer: dict[str, Any] = copy_json(proposer)
         self.title: str = title
-        self.plan: dict[str, Any] = copy.deepcopy(plan)
+        self.plan: dict[str, Any] = copy_json(plan)
         self.status: ProposalStatus = ProposalStatus.DRAFT
         self.drafted_at: datetime = drafted_at
         self.submitted_at: datetime | None = None
@@ -485,10 +488,10 @@ class Proposal(Aggregate):
         added_at: datetime,
     ) -> None:
         if for_request_id is None:
-            listed = [*self.plan.get(ATTACHMENTS, []), copy.deepcopy(attachment)]
+            listed = [*self.plan.get(ATTACHMENTS, []), copy_json(attachment)]
             self.plan = {**self.plan, ATTACHMENTS: listed}
         else:
-            self.pending_attachments = [*self.pending_attachments, copy.deepcopy(attachment)]
+            self.pending_attachments = [*self.pending_attachments, copy_json(attachment)]
 
     @event("Submitted")
     def _submit(
@@ -502,9 +505,9 @@ class Proposal(Aggregate):
         completeness_rules: str,
         submitted_at: datetime,
     ) -> None:
-        self.proposer = copy.deepcopy(proposer)
+        self.proposer = copy_json(proposer)
         self.protection_eligible = protection_eligible
-        self.routing = copy.deepcopy(routing)
+        self.routing = copy_json(routing)
         self.status = ProposalStatus.SUBMITTED
         self.submitted_at = submitted_at
 
@@ -539,7 +542,10 @@ class Proposal(Aggregate):
         supplemented_at: datetime,
         attachments_added: list[dict[str, Any]] | None = None,
         actor: dict[str, Any] | None = None,
+        plan: dict[str, Any] | None = None,
     ) -> None:
+        """`plan`: the whole plan after the answer, carried so the competent authority takes it
+        as it is and never re-applies the changes (absent from events recorded before)."""
         self.title, self.plan = _applied(self.title, self.plan, changes)
         self.pending_attachments = []
         resume = (self.supplement_request or {}).get("resume_status", ProposalStatus.SUBMITTED)
@@ -550,7 +556,7 @@ class Proposal(Aggregate):
     @event("DecisionNoted")
     def _note_decision(self, *, kind: str, details: dict[str, Any], noted_at: datetime) -> None:
         decision = DecisionKind(kind)
-        self.history.append({"kind": kind, "at": noted_at, "details": copy.deepcopy(details)})
+        self.history.append({"kind": kind, "at": noted_at, "details": copy_json(details)})
         if decision is DecisionKind.RECEIVED:
             self.status = ProposalStatus.UNDER_REVIEW
             self.received_at = self.received_at or noted_at
@@ -568,9 +574,9 @@ class Proposal(Aggregate):
         elif decision is DecisionKind.STOPPED:
             self.implementation = Implementation.STOPPED.value
         elif decision is DecisionKind.EVALUATED:
-            self.evaluation = {**(self.evaluation or {}), **copy.deepcopy(details)}
+            self.evaluation = {**(self.evaluation or {}), **copy_json(details)}
         elif decision is DecisionKind.PROTECTION_DECIDED:
-            self.protection = copy.deepcopy(details)
+            self.protection = copy_json(details)
         elif decision is DecisionKind.COMPLETION_REPORTED:
             self.implementation = Implementation.COMPLETED.value
         elif decision is DecisionKind.CLOSED:
@@ -592,9 +598,7 @@ class Proposal(Aggregate):
         self.withdrawal = {"reason": reason, "at": withdrawn_at}
 
 
-def where_it_goes(
-    actor: Official, directory: OrganisationDirectory
-) -> tuple[RoutingDecision, bool]:
+def where_it_goes(actor: Actor, directory: OrganisationDirectory) -> tuple[RoutingDecision, bool]:
     """The competent authority for `actor`'s plan now (Art 7 §3–4, Plan 88 II.3), and whether
     `actor` is a subject of the decree's protection (Art 2); Unroutable if none can be named."""
     try:
@@ -659,12 +663,12 @@ def _applied(
     title: str, plan: Mapping[str, Any], changes: Mapping[str, Any]
 ) -> tuple[str, dict[str, Any]]:
     """`title` and a copy of `plan` with `changes` applied; a `None` value clears the field."""
-    new_plan = copy.deepcopy(dict(plan))
+    new_plan = copy_json(dict(plan))
     for name, value in changes.items():
         if name == TITLE:
             title = value
         elif value is None:
             new_plan.pop(name, None)
         else:
-            new_plan[name] = copy.deepcopy(value)
+            new_plan[name] = copy_json(value)
     return title, new_plan

@@ -11,8 +11,9 @@ from fastapi import Depends, Request
 
 from services.reporting.application import ReportingApplication
 from services.reporting.queries import ReportQueries
-from shared.identity import Actor, Role
-from shared.web import Problem
+from shared.kernel.actor import Actor
+from shared.platform.identity import Role
+from shared.platform.web import Problem
 
 READERS_OF_ALL = (Role.AUDITOR, Role.ADMIN)
 MONITORS = (Role.HOME_AFFAIRS, Role.CITY_COMMITTEE, Role.AUDITOR, Role.ADMIN)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Any
+from uuid import UUID
 
-from fastapi import APIRouter, Query
-from fastapi.responses import StreamingResponse
+import orjson
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response, StreamingResponse
 
 from services.reporting.api.access import (
     READERS_OF_ALL,
@@ -16,19 +18,21 @@ from services.reporting.api.access import (
     reads_everything,
     require,
 )
+from services.reporting.api.history import archive_proof
 from services.reporting.domain import metrics as m
 from services.reporting.domain.facts import ProposalFacts
-from shared.audit.keys import public_key_b64
 from shared.contracts.bounds import MAX_NAME_CHARS
-from shared.subjects import STREAM_OF_SERVICE
-from shared.web import CurrentActor, Problem
+from shared.platform.subjects import STREAM_OF_SERVICE
+from shared.platform.web import CurrentActor, Problem
+from shared.records.merkle.keys import public_key_b64
+from shared.records.servicelog.log import MAX_BUNDLE_ENTRIES
 
 router = APIRouter(tags=["audit"])
 
 
 @router.get(
     "/audit/proposals",
-    summary="Search proposals by official, unit, state, level and submission period",
+    summary="Search proposals by official, unit, state, level, submission period and title words",
 )
 def search_proposals(
     actor: CurrentActor,
@@ -47,6 +51,14 @@ def search_proposals(
     level: Annotated[str | None, Query(pattern="^(city|agency)$")] = None,
     submitted_from: Annotated[date | None, Query(alias="from")] = None,
     submitted_to: Annotated[date | None, Query(alias="to")] = None,
+    title: Annotated[
+        str,
+        Query(
+            max_length=MAX_NAME_CHARS,
+            description="Words of the title, each beginning a word of it; case and Vietnamese "
+            'marks aside ("ho tich" finds "Số hóa sổ hộ tịch")',
+        ),
+    ] = "",
     after: Annotated[
         str | None, Query(max_length=MAX_NAME_CHARS, description="`next` of the previous page")
     ] = None,
@@ -71,6 +83,7 @@ def search_proposals(
         level=level,
         submitted_from=submitted_from,
         submitted_to=submitted_to,
+        title_words=title,
         after=cursor,
         limit=limit,
     )
@@ -83,6 +96,7 @@ def search_proposals(
         level=level,
         submitted_from=submitted_from,
         submitted_to=submitted_to,
+        title_words=title,
     )
     return {
         "count": total,
@@ -117,13 +131,31 @@ def _search_row(facts: dict[str, Any], queries: Queries) -> dict[str, Any]:
     "/audit/export",
     summary="Every archived event of a period as JSON Lines (streamed)",
     response_class=StreamingResponse,
+    responses={
+        404: {"description": "With `proof=true`: this reporting keeps no verifiable log"},
+        409: {"description": "With `proof=true`: reporting has signed no checkpoint yet"},
+        422: {"description": "An empty period, or more events than one proof may carry"},
+        503: {"description": "With `proof=true`: the log is not ready, or found tampered"},
+    },
 )
 def export_events(
+    request: Request,
     actor: CurrentActor,
     reporting: Reporting,
     first: Annotated[date, Query(alias="from", description="First local day (Vietnam)")],
     last: Annotated[date, Query(alias="to", description="Last local day, included")],
-) -> StreamingResponse:
+    proof: Annotated[
+        bool,
+        Query(
+            description=(
+                "Instead of JSON Lines, one JSON document: `events` and `proof`, an audit "
+                "bundle proving each of them in reporting's signed log (at most 10,000; events "
+                "archived after the latest checkpoint are not proved yet). Save it and check it "
+                "offline with `d73 verify-bundle`, which also compares `events` with the proof"
+            )
+        ),
+    ] = False,
+) -> Response:
     """Auditors and administrators export everything; others the events of their own proposals."""
     if last < first:
         raise Problem(422, "Empty period", "`to` is before `from`")
@@ -133,6 +165,30 @@ def export_events(
         own = reporting.projections.search(proposer_id=actor.user_id, limit=100_000)
         proposals = {facts["proposal_id"] for facts in own}
     filename = f"d73-events-{first.isoformat()}-{last.isoformat()}.jsonl"
+    if proof:
+        rows = list(reporting.exported(first, last, proposals=proposals))
+        if len(rows) > MAX_BUNDLE_ENTRIES:
+            raise Problem(
+                422,
+                "Too many events to prove at once",
+                f"{len(rows)} events in this period; a proof carries at most "
+                f"{MAX_BUNDLE_ENTRIES}: export a shorter period",
+            )
+        wanted: dict[UUID, list[int]] = {}
+        for archive_id, version, _ in rows:
+            wanted.setdefault(archive_id, []).append(version)
+        proved = f"d73-events-{first.isoformat()}-{last.isoformat()}.json"
+        document = {
+            "from": first.isoformat(),
+            "to": last.isoformat(),
+            "events": [entry for _, _, entry in rows],
+            "proof": archive_proof(request, wanted),
+        }
+        return Response(
+            orjson.dumps(document),
+            media_type="application/json",
+            headers={"Content-Disposition": f'attachment; filename="{proved}"'},
+        )
     return StreamingResponse(
         reporting.export_events(first, last, proposals=proposals),
         media_type="application/x-ndjson",
@@ -146,7 +202,10 @@ def export_events(
     description=(
         "`log_alarms`: what the witness found while following each service's Merkle log — a "
         "gap in its leaves, a root that differs from the leaves, a checkpoint with an unknown "
-        "key or a bad signature, one that does not extend the previous one, or a fork."
+        "key or a bad signature, one that does not extend the previous one, or a fork; and "
+        "each service's own alarms, reporting's included: `service-halted` (it stopped taking "
+        "commands) or `service-alarm` (it set something aside and went on: a message "
+        "dead-lettered, an archived event a read model could not apply)."
     ),
 )
 def alarms(actor: CurrentActor, reporting: Reporting) -> dict[str, Any]:
@@ -154,7 +213,7 @@ def alarms(actor: CurrentActor, reporting: Reporting) -> dict[str, Any]:
     streams = reporting.alarms()
     services = tuple(STREAM_OF_SERVICE)
     conflicts = reporting.checkpoint_conflicts(services)
-    log_alarms = reporting.log_alarms(services)
+    log_alarms = reporting.log_alarms((*services, reporting.name))
     return {
         "alarm": any(s["gaps"] for s in streams) or bool(conflicts) or bool(log_alarms),
         "log_alarms": log_alarms,

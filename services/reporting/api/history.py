@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
@@ -10,11 +11,11 @@ from fastapi import APIRouter, Query, Request
 
 from services.reporting.api.access import Reporting, may_read_history, not_allowed
 from services.reporting.domain.archive import ProposalArchive
-from shared.auditlog.api import log_unavailable
-from shared.auditlog.log import LogNotReady, LogTampered, ServiceLog
 from shared.contracts.bounds import MAX_NAME_CHARS
-from shared.identity import Actor
-from shared.web import CurrentActor, Problem
+from shared.kernel.actor import Actor
+from shared.platform.web import CurrentActor, Problem
+from shared.records.servicelog.api import bundle_refusals
+from shared.records.servicelog.log import ServiceLog
 
 router = APIRouter(tags=["audit"])
 
@@ -42,20 +43,24 @@ WithProof = Annotated[
 
 def _proof(request: Request, reporting: Reporting, proposal_id: UUID) -> dict[str, Any]:
     """The bundle of the proposal's archive in reporting's own log (issue #12 §6)."""
+    archive_id = ProposalArchive.create_id(proposal_id)
+    version: int = reporting.repository.get(archive_id).version
+    return archive_proof(request, {archive_id: range(1, version + 1)})
+
+
+def archive_proof(request: Request, wanted: Mapping[UUID, Iterable[int]]) -> dict[str, Any]:
+    """An audit bundle proving the given versions of archive records in reporting's own log,
+    each against its latest checkpoint (what is not under one yet is left out)."""
     audit: ServiceLog | None = request.app.state.runtime.audit_log
     if audit is None:
         raise Problem(404, "No log", "This reporting keeps no verifiable log")
-    archive_id = ProposalArchive.create_id(proposal_id)
-    version: int = reporting.repository.get(archive_id).version
-    try:
-        positions = audit.positions_of(archive_id, range(1, version + 1))
-        return audit.bundle_of(list(positions.values()))
-    except (LogNotReady, LogTampered) as error:
-        raise log_unavailable(error) from None
-    except LookupError as error:
-        raise Problem(
-            409, "Nothing signed yet", str(error), type_="/problems/no-checkpoint"
-        ) from None
+    with bundle_refusals():
+        positions = [
+            position
+            for archive_id, versions in wanted.items()
+            for position in audit.positions_of(archive_id, list(versions)).values()
+        ]
+        return audit.bundle_of(positions)
 
 
 @router.get(
@@ -90,9 +95,19 @@ def proposal_timeline(
     proof: WithProof = False,
 ) -> dict[str, Any]:
     _entries(reporting, proposal_id, actor)
+    timeline = reporting.timeline(proposal_id)
     body: dict[str, Any] = {
         "proposal_id": str(proposal_id),
-        "timeline": reporting.timeline(proposal_id),
+        "timeline": timeline,
+        # The case's rule set was withdrawn: why, and which adopted one its deadlines follow.
+        "rule_set_note": next(
+            (
+                note
+                for entry in timeline or ()
+                if (note := reporting.working_days.withdrawn_note(entry.get("rule_set_version")))
+            ),
+            None,
+        ),
     }
     if proof:
         body["proof"] = _proof(request, reporting, proposal_id)

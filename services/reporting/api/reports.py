@@ -30,8 +30,8 @@ from services.reporting.reports.render_csv import render_csv
 from services.reporting.reports.render_pdf import render_pdf
 from services.reporting.reports.render_xlsx import render_xlsx
 from shared.contracts.bounds import MAX_NAME_CHARS
-from shared.pdf.printing import PdfUnavailable
-from shared.web import CurrentActor, Problem
+from shared.platform.web import CurrentActor, Problem
+from shared.records.pdf.printing import PdfUnavailable
 
 router = APIRouter(tags=["reports"])
 

@@ -17,6 +17,7 @@ fails to parse leaves the facts as they were (it is dead-lettered by the project
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from sys import intern
@@ -25,12 +26,17 @@ from typing import Any, Protocol
 from services.reporting.domain import metrics as m
 from services.reporting.domain.periods import local_day
 from shared.contracts.bounds import MAX_VND
+from shared.contracts.vocabulary import (
+    TERMINAL_STATES,
+    CaseState,
+    DeadlineName,
+    RoutingTarget,
+)
 
 REGISTRATION_SUBMITTED = "d73.proposal.submitted.v1"
 REGISTRATION_WITHDRAWN = "d73.proposal.withdrawn.v1"
 REGISTRATION_SUPPLEMENTED = "d73.proposal.supplemented.v1"
 CASE_PREFIX = "d73.case."
-CITY_ROUTE = "CITY_PC_VIA_DOHA"
 
 Item = tuple[str, str, int]
 """(ISO local day, metric, delta): what one event adds to its proposal's statistics."""
@@ -153,7 +159,7 @@ class ProposalFacts:
     @property
     def state(self) -> str:
         """Registration's withdrawal wins; then the case's state; then registration's."""
-        if self.reg_state == "WITHDRAWN" or self.case_state == "WITHDRAWN":
+        if self.reg_state == "WITHDRAWN" or self.case_state == CaseState.WITHDRAWN:
             return "WITHDRAWN"
         if self.case_state:
             return self.case_state
@@ -161,7 +167,7 @@ class ProposalFacts:
 
     def overdue(self) -> list[dict[str, Any]]:
         """Breached deadlines still open, while the proposal is not finished."""
-        if self.state in m.TERMINAL_STATES:
+        if self.state in TERMINAL_STATES:
             return []
         return [
             {
@@ -213,17 +219,23 @@ class ProposalFacts:
 # ---------------------------------------------------------------------- folding
 
 
-def fold(
-    facts: ProposalFacts,
-    entry: Mapping[str, Any],
-    days: DaysCounter,
-    items: list[Item],
-    lateness: list[Lateness],
-    day: str | None = None,
-) -> None:
-    """Fold one archive entry into `facts`, appending what it adds to the statistics.
+@dataclass(slots=True)
+class Folding:
+    """One proposal's facts as archive entries are folded into them: the calendar its working
+    days are counted in, and where each entry puts what it adds to the statistics (`items`) and
+    to the late units' (`lateness`); the caller empties or keeps those between entries."""
+
+    facts: ProposalFacts
+    days: DaysCounter
+    items: list[Item] = field(default_factory=list)
+    lateness: list[Lateness] = field(default_factory=list)
+
+
+def fold(f: Folding, entry: Mapping[str, Any], day: str | None = None) -> None:
+    """Fold one archive entry into `f.facts`, appending what it adds to the statistics.
 
     `day` is the entry's local day when the caller already knows it."""
+    facts, items = f.facts, f.items
     event_type: str = entry["type"]
     body: Mapping[str, Any] = entry["body"]
     occurred: str = entry["occurred_at"]
@@ -238,15 +250,19 @@ def fold(
             raise ValueError(f"state is not a name: {state!r}")
         handler = kind[1]
         if handler is not None:
-            handler(facts, body, day, days, items, lateness)
+            handler(f, body, day)
+        if body.get("entered_late") is True:
+            # Entered after its legal date: allowed, counted and shown (never a breach).
+            name = event_type[len(CASE_PREFIX) : event_type.rindex(".")]
+            items.append((day, m.ENTERED_LATE + name, 1))
         facts.case_state = intern(state)
         if facts.case_id is None:
             facts.case_id = body.get("case_id")
         version = entry.get("rule_set_version")
         if version and version != facts.rule_set_version:
             facts.rule_set_version = intern(version)
-        if state in m.TERMINAL_STATES:
-            _close_all(facts, day, days, items)
+        if state in TERMINAL_STATES:
+            _close_all(f, day)
     elif event_type == REGISTRATION_SUBMITTED:
         _submitted(facts, body, items)
     elif event_type == REGISTRATION_WITHDRAWN:
@@ -265,7 +281,7 @@ def _attribution(
     proposer: Mapping[str, Any], routing: Mapping[str, Any], leader: object, submitted_at: str
 ) -> Attribution:
     """Unit, level (Plan 88 II.3.a/b), leader or staff (Art 2) and submission day."""
-    level = "city" if routing.get("target") == CITY_ROUTE else "agency"
+    level = "city" if routing.get("target") == RoutingTarget.CITY_PC_VIA_DOHA else "agency"
     return str(proposer["unit_id"]), level, bool(leader), local_day(submitted_at), proposer
 
 
@@ -316,7 +332,7 @@ def _optional_date(value: object) -> str | None:
 
 
 def _open(facts: ProposalFacts, name: str, due: str | None, user: object, unit: object) -> None:
-    facts.deadlines[name] = [
+    facts.deadlines[str(name)] = [  # a plain str key: the facts are stored as JSON
         due,
         None if user is None else str(user),
         None if unit is None else str(unit),
@@ -327,57 +343,65 @@ def _open(facts: ProposalFacts, name: str, due: str | None, user: object, unit: 
     ]
 
 
-def _close(facts: ProposalFacts, name: str, day: str, days: DaysCounter, items: list[Item]) -> None:
-    """A step was done: a breached deadline says how many working days late it was."""
-    deadline = facts.deadlines.pop(name, None)
-    if deadline is not None and deadline[BREACHED_ON] is not None and deadline[DUE]:
-        late = _working_days(facts, deadline[DUE], day, days)
-        if late is not None:
-            items.append((day, f"{m.DAYS_LATE}{name}:{max(late, 0)}", 1))
+def _close(f: Folding, name: str, day: str, legal: str | None = None) -> None:
+    """A step was done on its legal date `legal` (else on `day`, when it was entered).
+
+    A breached deadline says how many working days late the step was, counted to its legal
+    date. A breach recorded while the step was not yet entered, for a step whose legal date
+    met the deadline, is withdrawn: the head complied and is never counted as late."""
+    deadline = f.facts.deadlines.pop(name, None)
+    if deadline is None or deadline[BREACHED_ON] is None or not deadline[DUE]:
+        return
+    done = legal or day
+    if done <= deadline[DUE]:
+        _withdraw_breach(f, name, deadline, day)
+        return
+    late = _working_days(f, deadline[DUE], done)
+    if late is not None:
+        f.items.append((day, f"{m.DAYS_LATE}{name}:{max(late, 0)}", 1))
 
 
-def _close_all(facts: ProposalFacts, day: str, days: DaysCounter, items: list[Item]) -> None:
-    for name in list(facts.deadlines):
-        _close(facts, name, day, days, items)
+def _withdraw_breach(f: Folding, name: str, deadline: list[Any], day: str) -> None:
+    """Takes back what `_deadline_breached` counted, on the day it counted it."""
+    breached_on = deadline[BREACHED_ON]
+    f.items.append((breached_on, m.BREACH + name, -1))
+    escalation = deadline[ESCALATED_TO]
+    if escalation:
+        f.items.append((breached_on, m.ESCALATED + str(escalation["target"]), -1))
+    f.items.append((day, m.BREACH_WITHDRAWN + name, 1))
+    late_unit = str(deadline[UNIT] or f.facts.recipient_unit_id or "?")
+    f.lateness.append((breached_on, late_unit, m.BREACH + name, -1))
+    if deadline[USER]:
+        f.lateness.append((breached_on, late_unit, f"{m.LATE_BY}{deadline[USER]}", -1))
 
 
-def _step(
-    facts: ProposalFacts,
-    step: str,
-    start: str | None,
-    end: str,
-    days: DaysCounter,
-    items: list[Item],
-) -> None:
+def _close_all(f: Folding, day: str, legal: str | None = None) -> None:
+    for name in list(f.facts.deadlines):
+        _close(f, name, day, legal)
+
+
+def _step(f: Folding, step: str, start: str | None, end: str) -> None:
     if start:
-        took = _working_days(facts, start, end, days)
+        took = _working_days(f, start, end)
         if took is not None:
-            items.append((end, f"{m.DAYS}{step}:{took}", 1))
+            f.items.append((end, f"{m.DAYS}{step}:{took}", 1))
 
 
-def _working_days(facts: ProposalFacts, start: str, end: str, days: DaysCounter) -> int | None:
+def _working_days(f: Folding, start: str, end: str) -> int | None:
     """None when the calendar cannot say (a year the holidays package does not cover)."""
     try:
-        return days.between(facts.rule_set_version, start, end)
+        return f.days.between(f.facts.rule_set_version, start, end)
     except ValueError:
         return None
 
 
 # ---------------------------------------------------------------------- case events
 
-CaseHandler = Callable[
-    [ProposalFacts, Mapping[str, Any], str, DaysCounter, list[Item], list[Lateness]], None
-]
+CaseHandler = Callable[[Folding, Mapping[str, Any], str], None]
+"""What one case event (its body, on its local day) does to the facts being folded."""
 
 
-def _opened(
-    facts: ProposalFacts,
-    body: Mapping[str, Any],
-    day: str,
-    days: DaysCounter,
-    items: list[Item],
-    lateness: list[Lateness],
-) -> None:
+def _opened(f: Folding, body: Mapping[str, Any], day: str) -> None:
     routing = body.get("routing") or {}
     proposer = body.get("proposer")
     submitted_at = body.get("submitted_at")
@@ -392,144 +416,90 @@ def _opened(
         else None
     )
     if attribution is not None:
-        _attribute(facts, "approval", attribution)
-    facts.title = facts.title or str(title or "")
-    facts.recipient_unit_id, facts.intake_unit_id = recipient, intake
-    facts.head_id = head_id or facts.head_id
-    facts.opened_on = day
-    facts.case_started_on = attribution[3] if attribution is not None else day
-    _open(facts, "intake", intake_due, None, intake)
-    items.append((day, m.OPENED, 1))
+        _attribute(f.facts, "approval", attribution)
+    f.facts.title = f.facts.title or str(title or "")
+    f.facts.recipient_unit_id, f.facts.intake_unit_id = recipient, intake
+    f.facts.head_id = head_id or f.facts.head_id
+    f.facts.opened_on = day
+    f.facts.case_started_on = attribution[3] if attribution is not None else day
+    _open(f.facts, DeadlineName.INTAKE, intake_due, None, intake)
+    f.items.append((day, m.OPENED, 1))
 
 
-def _supplement_requested(
-    facts: ProposalFacts,
-    body: Mapping[str, Any],
-    day: str,
-    days: DaysCounter,
-    items: list[Item],
-    lateness: list[Lateness],
-) -> None:
+def _supplement_requested(f: Folding, body: Mapping[str, Any], day: str) -> None:
     due, user, unit = _date(body["due"]), body["responsible_user_id"], body["responsible_unit_id"]
-    _close(facts, "intake", day, days, items)
-    _open(facts, "supplement", due, user, unit)
-    facts.supplement_requested_on = day
-    items.append((day, m.SUPPLEMENT_REQUESTED, 1))
+    _close(f, DeadlineName.INTAKE, day)
+    _open(f.facts, DeadlineName.SUPPLEMENT, due, user, unit)
+    f.facts.supplement_requested_on = day
+    f.items.append((day, m.SUPPLEMENT_REQUESTED, 1))
 
 
-def _supplement_provided(
-    facts: ProposalFacts,
-    body: Mapping[str, Any],
-    day: str,
-    days: DaysCounter,
-    items: list[Item],
-    lateness: list[Lateness],
-) -> None:
+def _supplement_provided(f: Folding, body: Mapping[str, Any], day: str) -> None:
     intake_due = _date(body["intake_due"])
-    _close(facts, "supplement", day, days, items)
-    _open(facts, "intake", intake_due, None, facts.intake_unit_id or None)
-    _step(facts, "supplement_answer", facts.supplement_requested_on, day, days, items)
-    items.append((day, m.SUPPLEMENT_PROVIDED, 1))
+    _close(f, "supplement", day, _optional_date(body.get("supplemented_on")))
+    _open(f.facts, DeadlineName.INTAKE, intake_due, None, f.facts.intake_unit_id or None)
+    _step(f, "supplement_answer", f.facts.supplement_requested_on, day)
+    f.items.append((day, m.SUPPLEMENT_PROVIDED, 1))
 
 
-def _plan_received(
-    facts: ProposalFacts,
-    body: Mapping[str, Any],
-    day: str,
-    days: DaysCounter,
-    items: list[Item],
-    lateness: list[Lateness],
-) -> None:
+def _plan_received(f: Folding, body: Mapping[str, Any], day: str) -> None:
     due, head_id = _date(body["approval_due"]), str(body["head_id"])
-    recipient = body.get("recipient_unit_id") or facts.recipient_unit_id
-    _close(facts, "intake", day, days, items)
-    facts.head_id = head_id
-    _open(facts, "approval", due, head_id, recipient)
-    facts.received_on = day
-    _step(facts, "intake", facts.case_started_on, day, days, items)
-    items.append((day, m.RECEIVED, 1))
+    received_on = _optional_date(body.get("received_on")) or day
+    recipient = body.get("recipient_unit_id") or f.facts.recipient_unit_id
+    _close(f, DeadlineName.INTAKE, day)
+    f.facts.head_id = head_id
+    _open(f.facts, DeadlineName.APPROVAL, due, head_id, recipient)
+    f.facts.received_on = received_on
+    _step(f, "intake", f.facts.case_started_on, day)
+    f.items.append((day, m.RECEIVED, 1))
 
 
-def _consultation_requested(
-    facts: ProposalFacts,
-    body: Mapping[str, Any],
-    day: str,
-    days: DaysCounter,
-    items: list[Item],
-    lateness: list[Lateness],
-) -> None:
+def _consultation_requested(f: Folding, body: Mapping[str, Any], day: str) -> None:
     due = _date(body["due"])
-    _open(facts, "consultation", due, facts.head_id, facts.recipient_unit_id or None)
-    items.append((day, m.CONSULTATION_REQUESTED, 1))
+    _open(
+        f.facts, DeadlineName.CONSULTATION, due, f.facts.head_id, f.facts.recipient_unit_id or None
+    )
+    f.items.append((day, m.CONSULTATION_REQUESTED, 1))
 
 
-def _consultation_closed(
-    facts: ProposalFacts,
-    body: Mapping[str, Any],
-    day: str,
-    days: DaysCounter,
-    items: list[Item],
-    lateness: list[Lateness],
-) -> None:
-    _close(facts, "consultation", day, days, items)
+def _consultation_closed(f: Folding, body: Mapping[str, Any], day: str) -> None:
+    _close(f, DeadlineName.CONSULTATION, day)
 
 
-def _decided(
-    facts: ProposalFacts, decision: str, metric: str, day: str, days: DaysCounter, items: list[Item]
-) -> None:
-    facts.decision, facts.decided_on = decision, day
-    _step(facts, "review", facts.received_on, day, days, items)
-    items.append((day, metric, 1))
+def _decided(f: Folding, decision: str, metric: str, day: str, legal: str | None = None) -> None:
+    """The head's decision, dated by its legal date (signed or voted) when the event has one."""
+    decided_on = legal or day
+    f.facts.decision, f.facts.decided_on = decision, decided_on
+    _step(f, "review", f.facts.received_on, decided_on)
+    f.items.append((day, metric, 1))
 
 
-def _approval_meeting_held(
-    facts: ProposalFacts,
-    body: Mapping[str, Any],
-    day: str,
-    days: DaysCounter,
-    items: list[Item],
-    lateness: list[Lateness],
-) -> None:
+def _approval_meeting_held(f: Folding, body: Mapping[str, Any], day: str) -> None:
     passed = body["vote"]["outcome"] == "PASSED"
+    held_on = _optional_date(body["vote"].get("held_on")) or day
+    decided_on = _optional_date(body.get("decision_signed_on")) or held_on
+    if passed or body.get("held_in_time") is not None:
+        # Art 8 §1 is met by holding the meeting, whatever its outcome (older events: passing).
+        _close(f, DeadlineName.APPROVAL, day, held_on)
     if passed:
-        _close(facts, "approval", day, days, items)
-        _decided(facts, "APPROVED", m.APPROVED_VOTE, day, days, items)
+        _decided(f, "APPROVED", m.APPROVED_VOTE, day, decided_on)
     else:
-        items.append((day, m.COLLECTIVE_REJECTED, 1))
+        f.items.append((day, m.COLLECTIVE_REJECTED, 1))
 
 
-def _approved_by_override(
-    facts: ProposalFacts,
-    body: Mapping[str, Any],
-    day: str,
-    days: DaysCounter,
-    items: list[Item],
-    lateness: list[Lateness],
-) -> None:
-    _close(facts, "approval", day, days, items)
-    _decided(facts, "APPROVED_BY_OVERRIDE", m.APPROVED_OVERRIDE, day, days, items)
+def _approved_by_override(f: Folding, body: Mapping[str, Any], day: str) -> None:
+    signed_on = _optional_date(body.get("signed_on"))
+    _close(f, DeadlineName.APPROVAL, day, signed_on)
+    _decided(f, "APPROVED_BY_OVERRIDE", m.APPROVED_OVERRIDE, day, signed_on)
 
 
-def _proposal_rejected(
-    facts: ProposalFacts,
-    body: Mapping[str, Any],
-    day: str,
-    days: DaysCounter,
-    items: list[Item],
-    lateness: list[Lateness],
-) -> None:
-    _close_all(facts, day, days, items)
-    _decided(facts, "REJECTED", m.REJECTED, day, days, items)
+def _proposal_rejected(f: Folding, body: Mapping[str, Any], day: str) -> None:
+    signed_on = _optional_date(body.get("signed_on"))
+    _close_all(f, day, signed_on)
+    _decided(f, "REJECTED", m.REJECTED, day, signed_on)
 
 
-def _resources_allocated(
-    facts: ProposalFacts,
-    body: Mapping[str, Any],
-    day: str,
-    days: DaysCounter,
-    items: list[Item],
-    lateness: list[Lateness],
-) -> None:
+def _resources_allocated(f: Folding, body: Mapping[str, Any], day: str) -> None:
     funding = body.get("funding_vnd")
     amount = 0 if funding is None else int(Decimal(str(funding)))
     if not 0 <= amount <= MAX_VND:
@@ -537,228 +507,140 @@ def _resources_allocated(
         # dead-letters this one event instead of failing on every save.
         raise ValueError(f"funding_vnd {str(funding)[:40]} is outside 0..{MAX_VND}")
     if amount:
-        items.append((day, m.FUNDING_VND, amount))
+        f.items.append((day, m.FUNDING_VND, amount))
 
 
-def _implementation_started(
-    facts: ProposalFacts,
-    body: Mapping[str, Any],
-    day: str,
-    days: DaysCounter,
-    items: list[Item],
-    lateness: list[Lateness],
-) -> None:
-    facts.implementation_started_on = _date(body["start_date"])
-    items.append((day, m.IMPLEMENTATION_STARTED, 1))
+def _implementation_started(f: Folding, body: Mapping[str, Any], day: str) -> None:
+    f.facts.implementation_started_on = _date(body["start_date"])
+    f.items.append((day, m.IMPLEMENTATION_STARTED, 1))
 
 
-def _progress_reported(
-    facts: ProposalFacts,
-    body: Mapping[str, Any],
-    day: str,
-    days: DaysCounter,
-    items: list[Item],
-    lateness: list[Lateness],
-) -> None:
+def _progress_reported(f: Folding, body: Mapping[str, Any], day: str) -> None:
     risk = bool(body.get("risk_of_damage"))
-    items.append((day, m.PROGRESS_REPORTED, 1))
+    f.items.append((day, m.PROGRESS_REPORTED, 1))
     if risk:
-        items.append((day, m.RISK_OF_DAMAGE, 1))
+        f.items.append((day, m.RISK_OF_DAMAGE, 1))
 
 
-def _suspended(
-    facts: ProposalFacts,
-    body: Mapping[str, Any],
-    day: str,
-    days: DaysCounter,
-    items: list[Item],
-    lateness: list[Lateness],
-) -> None:
-    facts.suspensions += 1
-    items.append((day, m.SUSPENDED, 1))
+def _suspended(f: Folding, body: Mapping[str, Any], day: str) -> None:
+    f.facts.suspensions += 1
+    f.items.append((day, m.SUSPENDED, 1))
 
 
-def _resumed(
-    facts: ProposalFacts,
-    body: Mapping[str, Any],
-    day: str,
-    days: DaysCounter,
-    items: list[Item],
-    lateness: list[Lateness],
-) -> None:
-    items.append((day, m.RESUMED, 1))
+def _resumed(f: Folding, body: Mapping[str, Any], day: str) -> None:
+    f.items.append((day, m.RESUMED, 1))
 
 
-def _stopped(
-    facts: ProposalFacts,
-    body: Mapping[str, Any],
-    day: str,
-    days: DaysCounter,
-    items: list[Item],
-    lateness: list[Lateness],
-) -> None:
-    facts.stops += 1
-    items.append((day, m.STOPPED, 1))
+def _stopped(f: Folding, body: Mapping[str, Any], day: str) -> None:
+    f.facts.stops += 1
+    f.items.append((day, m.STOPPED, 1))
 
 
-def _completion_reported(
-    facts: ProposalFacts,
-    body: Mapping[str, Any],
-    day: str,
-    days: DaysCounter,
-    items: list[Item],
-    lateness: list[Lateness],
-) -> None:
+def _completion_reported(f: Folding, body: Mapping[str, Any], day: str) -> None:
     completed_on, reported_on = _date(body["completed_on"]), _date(body["reported_on"])
     late, after_stop = bool(body["late"]), bool(body["after_stop"])
     damage = bool(body["damage"]["occurred"])
     evaluation_due = _date(body["evaluation_due"])
-    facts.completed_on, facts.completion_reported_on = completed_on, day
-    _open(facts, "evaluation", evaluation_due, facts.head_id, facts.recipient_unit_id or None)
-    _step(facts, "implementation", facts.implementation_started_on, completed_on, days, items)
-    _step(facts, "report", completed_on, reported_on, days, items)
-    items.append((day, m.COMPLETION_REPORTED, 1))
+    f.facts.completed_on, f.facts.completion_reported_on = completed_on, reported_on
+    _open(
+        f.facts,
+        DeadlineName.EVALUATION,
+        evaluation_due,
+        f.facts.head_id,
+        f.facts.recipient_unit_id or None,
+    )
+    _step(f, "implementation", f.facts.implementation_started_on, completed_on)
+    _step(f, "report", completed_on, reported_on)
+    f.items.append((day, m.COMPLETION_REPORTED, 1))
     if late:
-        items.append((day, m.COMPLETION_REPORT_LATE, 1))
+        f.items.append((day, m.COMPLETION_REPORT_LATE, 1))
     if after_stop:
-        items.append((day, m.COMPLETION_AFTER_STOP, 1))
+        f.items.append((day, m.COMPLETION_AFTER_STOP, 1))
     if damage:
-        items.append((day, m.DAMAGE_REPORTED, 1))
+        f.items.append((day, m.DAMAGE_REPORTED, 1))
 
 
-def _evaluation_meeting_held(
-    facts: ProposalFacts,
-    body: Mapping[str, Any],
-    day: str,
-    days: DaysCounter,
-    items: list[Item],
-    lateness: list[Lateness],
-) -> None:
+def _evaluation_meeting_held(f: Folding, body: Mapping[str, Any], day: str) -> None:
     passed = body["vote"]["outcome"] == "PASSED"
+    held_on = _optional_date(body["vote"].get("held_on")) or day
     conclusion_due = _date(body["conclusion_due"])
+    if body.get("held_in_time") is not None:
+        # Holding the meeting meets Art 9 §2 whatever the vote (older events: passing only).
+        _close(f, DeadlineName.EVALUATION, day, held_on)
     if not passed:
-        items.append((day, m.EVALUATION_VOTE_FAILED, 1))
+        f.items.append((day, m.EVALUATION_VOTE_FAILED, 1))
         return
-    _close(facts, "evaluation", day, days, items)
-    _open(facts, "conclusion", conclusion_due, facts.head_id, facts.recipient_unit_id or None)
-    facts.evaluated_on = day
-    _step(facts, "evaluation", facts.completion_reported_on, day, days, items)
-    items.append((day, m.EVALUATED, 1))
+    _close(f, DeadlineName.EVALUATION, day, held_on)
+    _open(
+        f.facts,
+        DeadlineName.CONCLUSION,
+        conclusion_due,
+        f.facts.head_id,
+        f.facts.recipient_unit_id or None,
+    )
+    f.facts.evaluated_on = held_on
+    _step(f, "evaluation", f.facts.completion_reported_on, held_on)
+    f.items.append((day, m.EVALUATED, 1))
 
 
-def _evaluation_concluded(
-    facts: ProposalFacts,
-    body: Mapping[str, Any],
-    day: str,
-    days: DaysCounter,
-    items: list[Item],
-    lateness: list[Lateness],
-) -> None:
+def _evaluation_concluded(f: Folding, body: Mapping[str, Any], day: str) -> None:
     outcome = str(body["outcome"])
     damage, good_faith = bool(body["caused_damage"]), bool(body["good_faith_finding"])
     late = bool(body.get("issued_late"))
-    _close(facts, "conclusion", day, days, items)
-    facts.outcome, facts.caused_damage, facts.concluded_on = outcome, damage, day
-    _step(facts, "conclusion", facts.evaluated_on, day, days, items)
-    _step(facts, "total", facts.case_started_on, day, days, items)
-    items.append((day, m.OUTCOME + outcome, 1))
+    issued_on = _optional_date(body.get("issued_on")) or day
+    _close(f, DeadlineName.CONCLUSION, day, issued_on)
+    f.facts.outcome, f.facts.caused_damage, f.facts.concluded_on = outcome, damage, issued_on
+    _step(f, "conclusion", f.facts.evaluated_on, issued_on)
+    _step(f, "total", f.facts.case_started_on, issued_on)
+    f.items.append((day, m.OUTCOME + outcome, 1))
     if damage:
-        items.append((day, m.OUTCOME_CAUSED_DAMAGE, 1))
+        f.items.append((day, m.OUTCOME_CAUSED_DAMAGE, 1))
     if good_faith and outcome != "COMPLETED":
-        items.append((day, m.GOOD_FAITH, 1))
+        f.items.append((day, m.GOOD_FAITH, 1))
     if late:
-        items.append((day, m.CONCLUSION_LATE, 1))
+        f.items.append((day, m.CONCLUSION_LATE, 1))
 
 
-def _result_recognized(
-    facts: ProposalFacts,
-    body: Mapping[str, Any],
-    day: str,
-    days: DaysCounter,
-    items: list[Item],
-    lateness: list[Lateness],
-) -> None:
-    facts.recognized = True
-    items.append((day, m.RECOGNIZED, 1))
+def _result_recognized(f: Folding, body: Mapping[str, Any], day: str) -> None:
+    f.facts.recognized = True
+    f.items.append((day, m.RECOGNIZED, 1))
 
 
-def _encouragement_granted(
-    facts: ProposalFacts,
-    body: Mapping[str, Any],
-    day: str,
-    days: DaysCounter,
-    items: list[Item],
-    lateness: list[Lateness],
-) -> None:
+def _encouragement_granted(f: Folding, body: Mapping[str, Any], day: str) -> None:
     form, kind = str(body["form"]), str(body["beneficiary"]["kind"])
-    facts.encouragements = [*facts.encouragements, form]
-    items.append((day, m.ENCOURAGEMENT + form, 1))
-    items.append((day, m.BENEFICIARY + kind, 1))
+    f.facts.encouragements = [*f.facts.encouragements, form]
+    f.items.append((day, m.ENCOURAGEMENT + form, 1))
+    f.items.append((day, m.BENEFICIARY + kind, 1))
 
 
-def _protection_determined(
-    facts: ProposalFacts,
-    body: Mapping[str, Any],
-    day: str,
-    days: DaysCounter,
-    items: list[Item],
-    lateness: list[Lateness],
-) -> None:
+def _protection_determined(f: Folding, body: Mapping[str, Any], day: str) -> None:
     tier = str(body["tier"])
-    facts.tier = tier
-    items.append((day, m.PROTECTION + tier, 1))
+    f.facts.tier = tier
+    f.items.append((day, m.PROTECTION + tier, 1))
 
 
-def _prohibited_act_reported(
-    facts: ProposalFacts,
-    body: Mapping[str, Any],
-    day: str,
-    days: DaysCounter,
-    items: list[Item],
-    lateness: list[Lateness],
-) -> None:
-    items.append((day, m.PROHIBITED_ACT + str(body["act"]), 1))
+def _prohibited_act_reported(f: Folding, body: Mapping[str, Any], day: str) -> None:
+    f.items.append((day, m.PROHIBITED_ACT + str(body["act"]), 1))
 
 
-def _prohibited_act_finding(
-    facts: ProposalFacts,
-    body: Mapping[str, Any],
-    day: str,
-    days: DaysCounter,
-    items: list[Item],
-    lateness: list[Lateness],
-) -> None:
+def _prohibited_act_finding(f: Folding, body: Mapping[str, Any], day: str) -> None:
     substantiated, revoked = bool(body["substantiated"]), bool(body["protection_revoked"])
     if substantiated:
-        items.append((day, m.PROHIBITED_ACT_SUBSTANTIATED, 1))
+        f.items.append((day, m.PROHIBITED_ACT_SUBSTANTIATED, 1))
     if revoked:
-        facts.tier = "NONE"
-        items.append((day, m.PROTECTION_REVOKED, 1))
+        f.facts.tier = "NONE"
+        f.items.append((day, m.PROTECTION_REVOKED, 1))
 
 
-def _deadline_approaching(
-    facts: ProposalFacts,
-    body: Mapping[str, Any],
-    day: str,
-    days: DaysCounter,
-    items: list[Item],
-    lateness: list[Lateness],
-) -> None:
+def _deadline_approaching(f: Folding, body: Mapping[str, Any], day: str) -> None:
     name = str(body["deadline"])
-    deadline = facts.deadlines.get(name)
+    deadline = f.facts.deadlines.get(name)
     if deadline is not None:
         deadline[NOTED] = True
-    items.append((day, m.DEADLINE_WARNING + name, 1))
+    f.items.append((day, m.DEADLINE_WARNING + name, 1))
 
 
-def _deadline_breached(
-    facts: ProposalFacts,
-    body: Mapping[str, Any],
-    day: str,
-    days: DaysCounter,
-    items: list[Item],
-    lateness: list[Lateness],
-) -> None:
+def _deadline_breached(f: Folding, body: Mapping[str, Any], day: str) -> None:
     """Quá hạn: who answers for it, escalated to whom — counted for the late unit too."""
     name, due = str(body["deadline"]), _date(body["due"])
     user, unit = body.get("responsible_user_id"), body.get("responsible_unit_id")
@@ -766,32 +648,25 @@ def _deadline_breached(
     target = None if escalation is None else str(escalation["target"])
     escalated = None if escalation is None else {"target": target, "unit_id": escalation["unit_id"]}
     basis = body.get("legal_basis")
-    if name not in facts.deadlines:  # the opening event was not received: keep the breach anyway
-        _open(facts, name, due, user, unit)
-    deadline = facts.deadlines[name]
+    if name not in f.facts.deadlines:  # the opening event was not received: keep the breach anyway
+        _open(f.facts, name, due, user, unit)
+    deadline = f.facts.deadlines[name]
     deadline[DUE] = due
     deadline[USER] = None if user is None else str(user)
     deadline[UNIT] = None if unit is None else str(unit)
     deadline[BREACHED_ON], deadline[ESCALATED_TO] = day, escalated
     deadline[BASIS] = basis
-    items.append((day, m.BREACH + name, 1))
+    f.items.append((day, m.BREACH + name, 1))
     if target is not None:
-        items.append((day, m.ESCALATED + target, 1))
-    late_unit = str(unit or facts.recipient_unit_id or "?")
-    lateness.append((day, late_unit, m.BREACH + name, 1))
+        f.items.append((day, m.ESCALATED + target, 1))
+    late_unit = str(unit or f.facts.recipient_unit_id or "?")
+    f.lateness.append((day, late_unit, m.BREACH + name, 1))
     if user:
-        lateness.append((day, late_unit, f"{m.LATE_BY}{user}", 1))
+        f.lateness.append((day, late_unit, f"{m.LATE_BY}{user}", 1))
 
 
-def _case_closed(
-    facts: ProposalFacts,
-    body: Mapping[str, Any],
-    day: str,
-    days: DaysCounter,
-    items: list[Item],
-    lateness: list[Lateness],
-) -> None:
-    items.append((day, m.CLOSED, 1))
+def _case_closed(f: Folding, body: Mapping[str, Any], day: str) -> None:
+    f.items.append((day, m.CLOSED, 1))
 
 
 _CASE_HANDLERS: dict[str, CaseHandler] = {
@@ -822,7 +697,7 @@ _CASE_HANDLERS: dict[str, CaseHandler] = {
     "deadline-breached": _deadline_breached,
     "case-closed": _case_closed,
 }
-"""`d73.case.<name>.v1` → what it does to the facts. Events not listed change only the state."""
+"""`d73.case.<name>.v1` → what it does to the f.facts. Events not listed change only the state."""
 
 _KINDS: dict[str, tuple[bool, CaseHandler | None]] = {}
 """Event type → (is a case event, its handler): resolved once per type."""

@@ -7,6 +7,8 @@ proposal submitted in the bucket's period that stands in IN_INTAKE now).
 
 from __future__ import annotations
 
+from shared.contracts.vocabulary import CaseState, DeadlineName
+
 SUBMITTED = "submitted"
 WITHDRAWN = "withdrawn"
 OPENED = "opened"
@@ -46,6 +48,10 @@ PROTECTION = "protection:"
 PROHIBITED_ACT = "prohibited_act:"
 DEADLINE_WARNING = "deadline_warning:"
 BREACH = "breach:"
+BREACH_WITHDRAWN = "breach_withdrawn:"
+"""A breach recorded before the step was entered, whose legal date met the deadline."""
+ENTERED_LATE = "entered_late:"
+"""A step entered after its legal date (by event name): allowed, shown, never a breach."""
 ESCALATED = "escalated:"
 LATE_BY = "late_by:"
 DAYS = "days:"
@@ -64,38 +70,49 @@ STEPS: dict[str, str] = {
 }
 """Steps whose duration in working days is counted (median, p90)."""
 
+LATE_ENTRIES: dict[str, str] = {
+    "plan-received": "Tiếp nhận kế hoạch đề xuất",
+    "approval-meeting-held": "Họp tập thể lãnh đạo xem xét kế hoạch",
+    "approved-by-override": "Quyết định cho phép thực hiện của người đứng đầu",
+    "proposal-rejected": "Quyết định không phê duyệt",
+    "implementation-started": "Bắt đầu thực hiện",
+    "completion-reported": "Nhận báo cáo kết quả",
+    "evaluation-meeting-held": "Họp đánh giá kết quả",
+    "evaluation-concluded": "Ban hành kết luận đánh giá",
+}
+"""Steps with a legal date that may be entered after it (event name → how reports name it)."""
+
 DEADLINES: dict[str, str] = {
-    "intake": "Tiếp nhận, kiểm tra hồ sơ",
-    "supplement": "Bổ sung hồ sơ",
-    "consultation": "Lấy ý kiến (khoản 2 Điều 8)",
-    "approval": "Họp xem xét, phê duyệt (7 ngày làm việc, khoản 1 Điều 8)",
-    "evaluation": "Họp đánh giá kết quả (7 ngày làm việc)",
-    "conclusion": "Ban hành kết luận đánh giá (3 ngày làm việc)",
+    DeadlineName.INTAKE.value: "Tiếp nhận, kiểm tra hồ sơ",
+    DeadlineName.SUPPLEMENT.value: "Bổ sung hồ sơ",
+    DeadlineName.CONSULTATION.value: "Lấy ý kiến (khoản 2 Điều 8)",
+    DeadlineName.APPROVAL.value: "Họp xem xét, phê duyệt (7 ngày làm việc, khoản 1 Điều 8)",
+    DeadlineName.EVALUATION.value: "Họp đánh giá kết quả (7 ngày làm việc)",
+    DeadlineName.CONCLUSION.value: "Ban hành kết luận đánh giá (3 ngày làm việc)",
 }
 
 STATES: dict[str, str] = {
     "SUBMITTED": "Đã gửi",
-    "IN_INTAKE": "Đang tiếp nhận",
-    "NEEDS_SUPPLEMENT": "Chờ bổ sung",
-    "UNDER_REVIEW": "Đang xem xét",
-    "IN_CONSULTATION": "Đang lấy ý kiến",
-    "COLLECTIVE_REJECTED": "Tập thể không thông qua",
-    "APPROVED": "Đã phê duyệt",
-    "REJECTED": "Không phê duyệt",
-    "WITHDRAWN": "Đã rút",
-    "IN_IMPLEMENTATION": "Đang thực hiện",
-    "SUSPENDED": "Tạm dừng",
-    "STOPPED": "Dừng thực hiện",
-    "COMPLETION_REPORTED": "Đã báo cáo kết quả",
-    "EVALUATED": "Đã đánh giá",
-    "CONCLUDED": "Đã kết luận",
-    "RECOGNIZED": "Đã công nhận kết quả",
-    "PROTECTION_DETERMINED": "Đã xác định bảo vệ",
-    "CLOSED": "Đã lưu trữ",
+    CaseState.IN_INTAKE.value: "Đang tiếp nhận",
+    CaseState.NEEDS_SUPPLEMENT.value: "Chờ bổ sung",
+    CaseState.UNDER_REVIEW.value: "Đang xem xét",
+    CaseState.IN_CONSULTATION.value: "Đang lấy ý kiến",
+    CaseState.COLLECTIVE_REJECTED.value: "Tập thể không thông qua",
+    CaseState.APPROVED.value: "Đã phê duyệt",
+    CaseState.REJECTED.value: "Không phê duyệt",
+    CaseState.WITHDRAWN.value: "Đã rút",
+    CaseState.IN_IMPLEMENTATION.value: "Đang thực hiện",
+    CaseState.SUSPENDED.value: "Tạm dừng",
+    CaseState.STOPPED.value: "Dừng thực hiện",
+    CaseState.COMPLETION_REPORTED.value: "Đã báo cáo kết quả",
+    CaseState.EVALUATED.value: "Đã đánh giá",
+    CaseState.CONCLUDED.value: "Đã kết luận",
+    CaseState.RECOGNIZED.value: "Đã công nhận kết quả",
+    CaseState.PROTECTION_DETERMINED.value: "Đã xác định bảo vệ",
+    CaseState.CLOSED.value: "Đã lưu trữ",
     "UNKNOWN": "Chưa rõ",
 }
 
-TERMINAL_STATES = frozenset({"REJECTED", "WITHDRAWN", "CLOSED"})
 
 OUTCOMES: dict[str, str] = {
     "COMPLETED": "Hoàn thành",

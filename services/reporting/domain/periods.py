@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from sys import intern
 
-from shared.calendar import VIETNAM_TIME
+from shared.kernel.calendar import VIETNAM_TIME
 
 _ONE_DAY = timedelta(days=1)
 _PERIOD = re.compile(r"(?P<year>\d{4})(?:-Q(?P<quarter>[1-4]))?")

@@ -14,12 +14,21 @@ Two records per service:
   root must equal the root the witness computed from the leaves at that size. A checkpoint that
   passes the first two is cosigned; a second root for one size is a fork (equivocation).
 
+`WitnessedLog` also hears the service's heartbeats (`d73.audit.heartbeat.<service>`, on the same
+stream as its checkpoints, so in the order they were sent): whether it takes commands and how
+many stored events its log must cover. A service that takes commands while its log owes a
+checkpoint beyond the largest one the witness holds, and sends none within its own checkpoint
+interval plus a grace, has a log that stopped growing (`log-stalled`): a hung relay, a blocked
+publisher, or checkpoints withheld from the witness. Times are the heartbeats' own, so the same
+stream replayed gives the same alarms.
+
 Every alarm is an event (`AlarmRaised`) of these records, kept for the auditor API.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -27,10 +36,11 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from eventsourcing.domain import Aggregate, event
 
-from shared.audit.checkpoint import Checkpoint, verify_checkpoint
-from shared.audit.errors import AuditError
-from shared.audit.merkle import CompactRange, verify_consistency
-from shared.auditlog.heads import PublishedHead
+from shared.platform.halt import ALARMING as HALTS
+from shared.records.merkle.checkpoint import Checkpoint, verify_checkpoint
+from shared.records.merkle.errors import AuditError
+from shared.records.merkle.tree import CompactRange, verify_consistency
+from shared.records.servicelog.heads import PublishedHead
 
 RECENT_ROOTS = 1024
 """Roots kept for the latest leaf sizes: a checkpoint that arrives after the events it covers
@@ -39,6 +49,9 @@ HELD_HEADS = 256
 """Heads kept while stopped, to resume from a checkpoint that falls among them."""
 HELD_ANCHORS = 16
 """Verified checkpoints with a frontier kept ahead of the leaves, to resume at after a stop."""
+STALL_GRACE_SECONDS = 60.0
+"""How long past its own checkpoint interval a service that takes commands may leave its log
+without a new checkpoint before the witness says the log stalled."""
 
 
 class AlarmKind(StrEnum):
@@ -58,9 +71,15 @@ class AlarmKind(StrEnum):
     """A signed root differs from the root of the leaves the witness followed."""
     FORK = "fork"
     """Two signed roots for one tree size: the service showed two histories."""
+    LOG_STALLED = "log-stalled"
+    """The service takes commands and its log owes a checkpoint, but none came within its
+    checkpoint interval plus the witness's grace: the log stopped growing for the witness."""
     SERVICE_HALTED = "service-halted"
-    """The service itself stopped taking commands (`shared.halt`: relay blocked or diverged,
-    its own log found tampered) and said so on `d73.audit.alarm.<service>`."""
+    """The service itself stopped taking commands (`shared.platform.halt`: relay blocked or
+    diverged, its own log found tampered) and said so on `d73.audit.alarm.<service>`."""
+    SERVICE_ALARM = "service-alarm"
+    """The service set something aside and went on (issue #11 §2): a message dead-lettered by
+    one of its consumers, an archived event a read model could not apply."""
 
 
 def _alarm(kind: AlarmKind, service: str, detail: str, at: str, **where: Any) -> dict[str, Any]:
@@ -267,6 +286,52 @@ class WitnessedLog(Aggregate):
         """Checkpoints larger than the leaves followed so far: compared when the leaves arrive."""
         self.alarms: list[dict[str, Any]] = []
         self.cosigned = 0
+        self.largest = 0
+
+    largest: int | None = None
+    """The largest tree size of a checkpoint held: how far the witness knows the log grew (None
+    in a record stored before it was kept: worked out from `roots` when first needed)."""
+    owed: dict[str, Any] | None = None
+    """Since when (the service's heartbeat time) the log owes a checkpoint beyond `largest`,
+    and whether the stall alarm was raised."""
+
+    @property
+    def signed_size(self) -> int:
+        """The largest tree size held (worked out once for a record stored without it)."""
+        if self.largest is None:
+            self.largest = max(map(int, self.roots), default=0)
+        return self.largest
+
+    def heartbeat(self, beat: Mapping[str, Any], *, grace_seconds: float, at: str) -> None:
+        """A heartbeat of the service: `log-stalled` when it takes commands, its log owes a
+        checkpoint beyond the largest held, and none came within its interval plus the grace
+        (measured from the first heartbeat that found the log owing, or from when the service
+        reached NATS again if that is later: nothing could leave before)."""
+        said_at = datetime.fromisoformat(str(beat["occurred_at"]))
+        held, due = self.signed_size, int(beat["log_due"])
+        if not beat["accepting"] or due <= held:
+            if self.owed is not None:
+                self._settled(held)  # caught up, or halted (its own alarm says so)
+            return
+        owed = self.owed
+        if owed is None or owed["held"] != held:
+            self._owed(said_at.isoformat(), held, due)  # owing anew: the log grew meanwhile
+            return
+        bound = float(beat["checkpoint_every_seconds"]) + grace_seconds
+        since = datetime.fromisoformat(owed["since"])
+        if beat.get("connected_since"):  # NATS was away: the wait counts from its return
+            since = max(since, datetime.fromisoformat(str(beat["connected_since"])))
+        waited = (said_at - since).total_seconds()
+        if waited <= bound or owed["alarmed"]:
+            return
+        detail = (
+            f"{self.service} takes commands and its log holds at least {due} entries since "
+            f"{owed['since']}, but the largest checkpoint the witness holds is of size {held}: "
+            f"none came for {waited:.0f} s (its interval "
+            f"{float(beat['checkpoint_every_seconds']):g} s + {grace_seconds:g} s)"
+        )
+        where = {"tree_size": held, "log_due": due, "since": owed["since"]}
+        self._raise(AlarmKind.LOG_STALLED, detail, at, where)
 
     def witness(
         self,
@@ -359,18 +424,23 @@ class WitnessedLog(Aggregate):
         self._cosigned(checkpoint.tree_size, dict(cosignature), signed)
 
     def service_halted(self, alarm: Mapping[str, Any], upstream_seq: int, at: str) -> None:
-        """The service's own alarm: it refuses commands until an operator acts."""
+        """The service's own alarm: it refuses commands until an operator acts (a halt), or
+        it set something aside and went on (a dead letter: `service-alarm`)."""
         if any(kept.get("event_id") == str(alarm.get("id")) for kept in self.alarms):
             return  # the same alarm delivered again (a replay from the stream)
-        detail = f"{alarm.get('kind')}: {alarm.get('detail')}"
+        kind = str(alarm.get("kind"))
+        detail = f"{kind}: {alarm.get('detail')}"
+        halted = kind in set(HALTS)
         where = {
-            "halt": str(alarm.get("kind")),
+            "halt" if halted else "reported": kind,
             "since": str(alarm.get("since")),
             "action": str(alarm.get("action")),
             "event_id": str(alarm.get("id")),
             "upstream_seq": upstream_seq,
         }
-        self._raise(AlarmKind.SERVICE_HALTED, detail, at, where)
+        self._raise(
+            AlarmKind.SERVICE_HALTED if halted else AlarmKind.SERVICE_ALARM, detail, at, where
+        )
 
     def _mismatch(self, size: int, root: str, computed: str | None, at: str) -> None:
         detail = f"size {size} was signed with root {root}; the published leaves make {computed}"
@@ -383,6 +453,7 @@ class WitnessedLog(Aggregate):
     def _witnessed(self, checkpoint: dict[str, Any]) -> None:
         size = str(checkpoint["tree_size"])
         self.roots[size] = str(checkpoint["root_hash"])
+        self.largest = max(self.signed_size, int(size))
         if checkpoint.get("verification", {}).get("leaves") == "pending":
             self.pending[size] = self.roots[size]
 
@@ -400,11 +471,21 @@ class WitnessedLog(Aggregate):
     def _conflicting(self, conflict: dict[str, Any]) -> None:
         self.conflicts.append(conflict)
 
+    @event("CheckpointOwed")
+    def _owed(self, since: str, held: int, due: int) -> None:
+        self.owed = {"since": since, "held": held, "due": due, "alarmed": False}
+
+    @event("CheckpointOwedSettled")
+    def _settled(self, held: int) -> None:
+        self.owed = None
+
     @event("AlarmRaised")
     def _alarm_raised(self, alarm: dict[str, Any]) -> None:
         self.alarms.append(alarm)
         if alarm["kind"] == AlarmKind.CHECKPOINT_MISMATCH:
             self.pending.pop(str(alarm["tree_size"]), None)
+        if alarm["kind"] == AlarmKind.LOG_STALLED and self.owed is not None:
+            self.owed = {**self.owed, "alarmed": True}
 
 
 _SIGNED = frozenset({"service", "tree_size", "root_hash", "time", "key_id", "signature"})

@@ -95,6 +95,7 @@ def build_annual_review(
         ),
         common.steps_table(this_year),
         common.breaches_table(this_year),
+        common.late_entries_table(this_year),
         Table(
             "Người chịu trách nhiệm các lượt quá hạn",
             (
@@ -105,7 +106,7 @@ def build_annual_review(
             tuple(late_rows),
             sheet="Người quá hạn",
         ),
-        common.overdue_table(overdue, "Việc đang quá hạn tại thời điểm báo cáo"),
+        *common.overdue_sections(overdue, "Việc đang quá hạn tại thời điểm báo cáo"),
         common.encouragement_table(this_year),
         common.protection_table(this_year),
         Text("V. BÀI HỌC KINH NGHIỆM, BIỆN PHÁP KHẮC PHỤC", tuple(measures)),

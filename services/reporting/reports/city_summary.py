@@ -132,7 +132,7 @@ def build_city_summary(
             tuple(late_rows),
             sheet="Đơn vị quá hạn",
         ),
-        common.overdue_table(overdue, "VI. VIỆC ĐANG QUÁ HẠN"),
+        *common.overdue_sections(overdue, "VI. VIỆC ĐANG QUÁ HẠN"),
         common.encouragement_table(totals),
         common.protection_table(totals),
         Text("VII. HẠN CHẾ, TỒN TẠI", tuple(shortcomings)),

@@ -6,8 +6,18 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from services.reporting.domain import metrics as m
-from services.reporting.reports.document import Chart, Column, Table, count, days, percent
+from services.reporting.reports.document import (
+    Chart,
+    Column,
+    Section,
+    Table,
+    Text,
+    count,
+    days,
+    percent,
+)
 from services.reporting.reports.overdue import COLUMNS as OVERDUE_COLUMNS
+from services.reporting.reports.overdue import withdrawn_rule_set_lines
 
 Summary = Mapping[str, Any]
 
@@ -221,8 +231,33 @@ def breaches_table(summary: Summary) -> Table:
     )
 
 
-def overdue_table(rows: Sequence[Mapping[str, Any]], title: str) -> Table:
-    return Table(title, OVERDUE_COLUMNS, tuple(dict(r) for r in rows), sheet="Đang quá hạn")
+def late_entries_table(summary: Summary) -> Table:
+    """Steps entered after their legal date: allowed and counted by that date (a head who
+    complied is never late), but shown, so that late record-keeping is seen and mended."""
+    entered = summary["deadlines"]["entered_late"]
+    withdrawn = summary["deadlines"]["breaches_withdrawn"]
+    rows = [
+        {"no": n, "step": label, "entered_late": entered.get(code, 0)}
+        for n, (code, label) in enumerate(m.LATE_ENTRIES.items(), start=1)
+    ]
+    return Table(
+        "Các bước nhập vào hệ thống sau ngày thực hiện (tính thời hạn theo ngày thực hiện; "
+        f"{sum(withdrawn.values())} lượt quá hạn được rút lại vì thực tế đã làm đúng hạn)",
+        (
+            Column("no", "STT", "int", 0.55),
+            Column("step", "Bước", "text", 4.0),
+            Column("entered_late", "Số lượt nhập muộn", "int"),
+        ),
+        tuple(rows),
+        sheet="Nhập muộn",
+    )
+
+
+def overdue_sections(rows: Sequence[Mapping[str, Any]], title: str) -> tuple[Section, ...]:
+    """The open overdue items, and under them the note of any withdrawn rule set they follow."""
+    table = Table(title, OVERDUE_COLUMNS, tuple(dict(r) for r in rows), sheet="Đang quá hạn")
+    notes = withdrawn_rule_set_lines(rows)
+    return (table, Text("Ghi chú", notes)) if notes else (table,)
 
 
 def flows_table(

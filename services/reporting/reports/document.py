@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from shared import citations
+from shared.kernel import citations
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
 
 from services.reporting.reports.document import Document, Table, Text, cell_text, kind_of
-from shared.pdf.layout import NATIONAL_MOTTO
-from shared.pdf.printing import GRAY, PrintedDocument
+from shared.records.pdf.layout import NATIONAL_MOTTO
+from shared.records.pdf.printing import GRAY, PrintedDocument
 
 SERIES_COLOURS = ((51, 102, 178), (77, 158, 89), (230, 140, 38))
 

@@ -15,7 +15,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from services.reporting.reports.document import Document, Table, Text, kind_of
-from shared.pdf.layout import NATIONAL_MOTTO
+from shared.records.pdf.layout import NATIONAL_MOTTO
 
 BOLD = Font(name="Times New Roman", bold=True, size=12)
 PLAIN = Font(name="Times New Roman", size=12)

@@ -11,8 +11,8 @@ from uuid import UUID
 
 from services.approval.domain.case import Case
 from services.approval.domain.errors import DomainError
-from services.approval.domain.states import CaseState
-from shared.calendar import VIETNAM_TIME
+from shared.contracts.vocabulary import CaseState
+from shared.kernel.calendar import VIETNAM_TIME
 
 E = TypeVar("E", bound=DomainError)
 

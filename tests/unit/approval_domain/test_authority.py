@@ -7,8 +7,9 @@ from functools import partial
 import pytest
 
 from services.approval.domain.errors import Invalid, NotAllowed
-from services.approval.domain.states import CaseState
+from shared.contracts.vocabulary import CaseState
 from tests.unit.approval_domain.journey import (
+    AGENCY,
     ALL_FOR,
     CO_IMPLEMENTER,
     DOHA,
@@ -130,12 +131,18 @@ def test_proposer_never_handles_their_own_case_even_as_a_delegate() -> None:
     assert "own proposal" in str(refusal)
 
 
-def test_head_acts_only_from_the_routed_unit() -> None:
+def test_art7_the_routed_head_acts_wherever_a_later_directory_places_him() -> None:
+    """Khoản 3 Điều 7: the plan goes to "người đứng đầu cơ quan sử dụng cán bộ" as the case was
+    routed. A later directory version that seats him in another unit does not take the case
+    from him, and whoever it seats at the head of the routed unit does not take it over."""
     case = drive_to(CaseState.IN_IMPLEMENTATION)
-    elsewhere = actor(HEAD, "unit_head", unit_id="so-khac")
-    refuse(
-        case, NotAllowed, partial(case.suspend, elsewhere, at(9), decision_ref="QD", reasons=["x"])
-    )
+    successor = actor("giam-doc-moi", "unit_head", unit_id=AGENCY)
+    suspend = partial(case.suspend, at=at(9), decision_ref="QD", reasons=["x"])
+    refusal = refuse(case, NotAllowed, partial(suspend, successor))
+    assert "only the head" in str(refusal)
+    moved = actor(HEAD, "unit_head", unit_id="so-khac")
+    suspend(moved)
+    assert case.state is CaseState.SUSPENDED
 
 
 def test_city_managed_proposal_has_home_affairs_intake_but_the_city_decides() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 from functools import partial
@@ -11,13 +12,18 @@ from uuid import UUID
 import pytest
 
 from services.approval.domain.case import Case
-from services.approval.domain.deadlines import DeadlineName
 from services.approval.domain.encouragement import EncouragementForm
-from services.approval.domain.errors import Conflict, Invalid, InvalidTransition, NotAllowed
+from services.approval.domain.errors import (
+    Conflict,
+    DomainError,
+    Invalid,
+    InvalidTransition,
+    NotAllowed,
+)
 from services.approval.domain.evaluation import EvaluationOutcome
 from services.approval.domain.protection import ProtectionTier
-from services.approval.domain.states import CaseState
 from services.approval.domain.vote import VoteStage
+from shared.contracts.vocabulary import CaseState, DeadlineName
 from tests.unit.approval_domain.journey import (
     ALL_AGAINST,
     ALL_FOR,
@@ -283,40 +289,31 @@ def test_art8_passing_vote_approves_and_closes_the_clock() -> None:
     assert case.open_deadlines() == {}
 
 
-def test_art8_tie_goes_to_heads_side() -> None:
-    # Four members: head + three deputies. Two in favour including the head: the head's side.
+@pytest.mark.parametrize(
+    ("head_side", "state"),
+    [("FOR", CaseState.APPROVED), ("AGAINST", CaseState.COLLECTIVE_REJECTED)],
+)
+def test_art8_tie_goes_to_heads_side(head_side: str, state: CaseState) -> None:
+    """Khoản 1 Điều 8, "ý kiến biểu quyết ngang nhau thì quyết định theo ý kiến mà người đứng
+    đầu đã biểu quyết": four members, two on each side; the head's side decides."""
+    other = "AGAINST" if head_side == "FOR" else "FOR"
     case = _reviewed_with_party_opinion()
     case.hold_approval_meeting(
         head(),
         at(3),
         held_on=day(3),
         ballots=[
-            {"member_id": HEAD, "ballot": "FOR"},
-            {"member_id": DEPUTIES[0], "ballot": "FOR"},
-            {"member_id": DEPUTIES[1], "ballot": "AGAINST"},
-            {"member_id": DEPUTIES[2], "ballot": "AGAINST"},
+            {"member_id": HEAD, "ballot": head_side},
+            {"member_id": DEPUTIES[0], "ballot": head_side},
+            {"member_id": DEPUTIES[1], "ballot": other},
+            {"member_id": DEPUTIES[2], "ballot": other},
         ],
         minutes_ref="BB-01",
     )
-    assert case.state is CaseState.APPROVED
-
-    against = _reviewed_with_party_opinion()
-    against.hold_approval_meeting(
-        head(),
-        at(3),
-        held_on=day(3),
-        ballots=[
-            {"member_id": HEAD, "ballot": "AGAINST"},
-            {"member_id": DEPUTIES[0], "ballot": "AGAINST"},
-            {"member_id": DEPUTIES[1], "ballot": "FOR"},
-            {"member_id": DEPUTIES[2], "ballot": "FOR"},
-        ],
-        minutes_ref="BB-01",
-    )
-    assert against.state is CaseState.COLLECTIVE_REJECTED
-    (record,) = against.vote_records()
+    assert case.state is state
+    (record,) = case.vote_records()
     assert record.is_tie
-    assert not record.passed
+    assert record.passed is (head_side == "FOR")
 
 
 def test_art8_deputy_proposer_excluded_from_vote() -> None:
@@ -396,37 +393,248 @@ def test_art9_a_late_entered_meeting_does_not_move_the_conclusion_deadline() -> 
     assert conclusion.is_overdue(at(20))
 
 
-def test_legal_dates_are_refused_in_the_future_or_before_the_previous_step() -> None:
-    """A legal date is never in the future and never before the previous step's legal date
-    (implementation before approval, completion before the start)."""
+def _rules(refusal: Invalid) -> list[tuple[str, str, dict[str, str]]]:
+    return [(p.field, p.code, dict(p.params)) for p in refusal.problems]
+
+
+Refusal = tuple[Case, Callable[[], object], tuple[str, str, dict[str, str] | None]]
+
+
+def _meeting_held(before_receipt: bool) -> Refusal:
+    reviewed = _reviewed_with_party_opinion()
+    received = reviewed.received_on
+    assert received is not None
+    meeting = partial(
+        reviewed.hold_approval_meeting, head(), at(20), ballots=ALL_FOR, minutes_ref="BB-01"
+    )
+    if before_receipt:
+        held_on, rule = received - timedelta(days=1), "legal_date_before_previous_step"
+        params = {"step": "plan_received", "day": received.isoformat()}
+    else:
+        held_on, rule, params = day(21), "legal_date_in_future", {"recorded": day(20).isoformat()}
+    return reviewed, partial(meeting, held_on=held_on), ("held_on", rule, params)
+
+
+def _implementation_started(in_future: bool) -> Refusal:
     approved = drive_to(CaseState.APPROVED)
     approved_on = approved.vote_records()[-1].held_on
-    for bad in (approved_on - timedelta(days=1), day(99)):
-        refusal = refuse(
-            approved,
-            Invalid,
-            partial(approved.start_implementation, proposer(), at(30), start_date=bad),
-        )
-        assert [p.field for p in refusal.problems] == ["start_date"]
+    start_date = day(99) if in_future else approved_on - timedelta(days=1)
+    rule = "legal_date_in_future" if in_future else "implementation_before_approval"
+    start = partial(approved.start_implementation, proposer(), at(30), start_date=start_date)
+    return approved, start, ("start_date", rule, None)
+
+
+def _completed_before_start() -> Refusal:
     started = drive_to(CaseState.IN_IMPLEMENTATION)
-    started_on = started.started_on
-    assert started_on is not None
+    assert started.started_on is not None
+    report = partial(
+        started.report_completion,
+        proposer(),
+        at(30),
+        completed_on=started.started_on - timedelta(days=1),
+        results_vs_targets=[{"target": "t", "result": "r"}],
+        resources_used={},
+        damage={"occurred": False},
+        report_due=day(40),
+        evaluation_due=day(40),
+    )
+    return started, report, ("completed_on", "completion_before_start", None)
+
+
+@pytest.mark.parametrize(
+    "scenario",
+    [
+        partial(_meeting_held, before_receipt=True),
+        partial(_meeting_held, before_receipt=False),
+        partial(_implementation_started, in_future=False),
+        partial(_implementation_started, in_future=True),
+        _completed_before_start,
+    ],
+    ids=[
+        "meeting-before-receipt",
+        "meeting-in-future",
+        "implementation-before-approval",
+        "implementation-in-future",
+        "completion-before-start",
+    ],
+)
+def test_legal_date_refusals_name_the_rule_they_break(scenario: Callable[[], Refusal]) -> None:
+    """Legal dates ("ngày pháp lý"): a legal date is never in the future and never before the
+    previous step's legal date (implementation before approval, completion before the start).
+    Each refusal names the one field and carries its rule's code and the previous step with its
+    day, from which the message catalogue states the rule in Vietnamese."""
+    case, give, (field, rule, params) = scenario()
+    refusal = refuse(case, Invalid, give)
+    ((refused_field, code, given),) = _rules(refusal)
+    assert (refused_field, code) == (field, rule)
+    if params is not None:
+        assert given == params
+
+
+def test_art8_1_a_decision_signed_after_the_meeting_dates_the_approval() -> None:
+    """Khoản 1 Điều 8, "quyết định cho phép thực hiện": the written decision's legal date, when
+    signed after the meeting, is the approval's; implementation cannot start before it."""
+    case = _reviewed_with_party_opinion()
+    held = day(9)
+    case.hold_approval_meeting(
+        head(),
+        at(12),
+        held_on=held,
+        ballots=ALL_FOR,
+        minutes_ref="BB-01",
+        decision_ref="QD-01",
+        decision_signed_on=day(11),
+    )
     refusal = refuse(
-        started,
+        case, Invalid, partial(case.start_implementation, proposer(), at(12), start_date=day(10))
+    )
+    assert _rules(refusal) == [
+        (
+            "start_date",
+            "implementation_before_approval",
+            {"step": "approval", "day": day(11).isoformat()},
+        )
+    ]
+    case.start_implementation(proposer(), at(13), start_date=day(11))
+    assert case.started_on == day(11)
+
+
+def test_art8_1_the_heads_written_decisions_have_their_own_legal_date() -> None:
+    """Khoản 1 Điều 8, "bằng văn bản": the override and the rejection record the day the head
+    signed them, separately from when they are entered (entered later: flagged)."""
+    rejected = drive_to(CaseState.COLLECTIVE_REJECTED)
+    met = rejected.vote_records()[-1].held_on
+    refusal = refuse(
+        rejected,
         Invalid,
         partial(
-            started.report_completion,
-            proposer(),
+            rejected.override_collective_rejection,
+            head(),
             at(30),
-            completed_on=started_on - timedelta(days=1),
-            results_vs_targets=[{"target": "t", "result": "r"}],
-            resources_used={},
-            damage={"occurred": False},
-            report_due=day(40),
-            evaluation_due=day(40),
+            justification="cần thiết",
+            decision_ref="QD-02",
+            signed_on=met - timedelta(days=1),
         ),
     )
-    assert [p.field for p in refusal.problems] == ["completed_on"]
+    assert [code for _, code, _ in _rules(refusal)] == ["legal_date_before_previous_step"]
+    signed = met + timedelta(days=2)
+    rejected.override_collective_rejection(
+        head(),
+        at(30),
+        justification="cần thiết",
+        decision_ref="QD-02",
+        signed_on=signed,
+    )
+    override = rejected.collect_events()[-1]
+    assert (override.signed_on, override.entered_late) == (signed, True)  # type: ignore[attr-defined]
+    refuse(
+        rejected,
+        Invalid,
+        partial(rejected.start_implementation, proposer(), at(30), start_date=met),
+    )
+    confirmed = drive_to(CaseState.COLLECTIVE_REJECTED)
+    confirmed.confirm_rejection(
+        head(), at(20), reasons=["chưa khả thi"], decision_ref="QD-TC", signed_on=day(19)
+    )
+    rejection = confirmed.collect_events()[-1]
+    assert (rejection.signed_on, rejection.entered_late) == (day(19), True)  # type: ignore[attr-defined]
+
+
+def test_art9_the_evaluation_clock_counts_from_the_reports_legal_date() -> None:
+    """Khoản 1 Điều 9, "trong thời hạn 05 ngày làm việc": the report is on time when the
+    authority received it in time, even if a clerk enters it days later (flagged)."""
+    case = drive_to(CaseState.IN_IMPLEMENTATION)
+    case.report_completion(
+        clerk(),
+        at(25),
+        completed_on=day(10),
+        reported_on=day(12),
+        results_vs_targets=[{"target": "50%", "result": "50%"}],
+        resources_used={},
+        damage={"occurred": False},
+        report_due=day(15),
+        evaluation_due=day(21),  # 7 working days from the 12th, computed by the application
+    )
+    completion = case.completion
+    assert completion is not None
+    assert (completion["reported_on"], completion["late"]) == (day(12), False)
+    assert case.collect_events()[-1].entered_late is True  # type: ignore[attr-defined]
+    assert case.open_deadlines()[DeadlineName.EVALUATION].due == day(21)
+
+
+def test_art9_a_report_received_before_completion_is_refused() -> None:
+    case = drive_to(CaseState.IN_IMPLEMENTATION)
+    refusal = refuse(
+        case,
+        Invalid,
+        partial(
+            case.report_completion,
+            clerk(),
+            at(25),
+            completed_on=day(10),
+            reported_on=day(9),
+            results_vs_targets=[{"target": "50%", "result": "50%"}],
+            resources_used={},
+            damage={"occurred": False},
+            report_due=day(15),
+            evaluation_due=day(21),
+        ),
+    )
+    assert _rules(refusal) == [
+        (
+            "reported_on",
+            "legal_date_before_previous_step",
+            {"step": "completed", "day": day(10).isoformat()},
+        )
+    ]
+
+
+def test_art9_2_an_evaluation_meeting_entered_late_is_flagged_not_late() -> None:
+    """Khoản 2 Điều 9, "trong thời hạn 07 ngày làm việc": held in time, entered late."""
+    case = _reported_with_party_opinion()
+    due = case.open_deadlines()[DeadlineName.EVALUATION].due
+    case.hold_evaluation_meeting(
+        head(),
+        at(40),
+        held_on=due,
+        ballots=ALL_FOR,
+        minutes_ref="BB-DG",
+        assessed_outcome="COMPLETED",
+        conclusion_due=due + timedelta(days=3),
+    )
+    meeting = case.collect_events()[-1]
+    assert (meeting.held_in_time, meeting.entered_late) == (True, True)  # type: ignore[attr-defined]
+
+
+def test_art9_3_a_conclusion_is_late_by_its_legal_date_not_its_entry() -> None:
+    """Khoản 3 Điều 9, "trong thời hạn 03 ngày làm việc": a conclusion signed in time but
+    entered later is not late (flagged as entered late); one signed after the due day is late."""
+    case = drive_to(CaseState.EVALUATED)
+    due = case.open_deadlines()[DeadlineName.CONCLUSION].due
+    held = case.vote_records()[-1].held_on
+    issue = partial(
+        case.issue_conclusion,
+        head(),
+        at(40),
+        outcome="COMPLETED",
+        caused_damage=False,
+        good_faith_finding=True,
+        causes_objective=[],
+        causes_subjective=[],
+        conclusion_ref="KL-01",
+    )
+    refusal = refuse(case, Invalid, partial(issue, issued_on=held - timedelta(days=1)))
+    assert _rules(refusal) == [
+        (
+            "issued_on",
+            "legal_date_before_previous_step",
+            {"step": "evaluation_meeting", "day": held.isoformat()},
+        )
+    ]
+    issue(issued_on=due)
+    assert case.conclusion is not None
+    assert (case.conclusion["issued_on"], case.conclusion["issued_late"]) == (due, False)
+    assert case.collect_events()[-1].entered_late is True  # type: ignore[attr-defined]
 
 
 def test_art8_override_requires_written_justification() -> None:
@@ -450,29 +658,27 @@ def test_art8_override_requires_written_justification() -> None:
     assert case.implementer_ids == (PROPOSER,)
 
 
-def test_art8_override_only_after_a_failed_vote() -> None:
-    case = _reviewed_with_party_opinion()
-    refuse(
-        case,
-        InvalidTransition,
-        lambda: case.override_collective_rejection(
-            head(), at(3), justification="x", decision_ref="QD"
-        ),
+@pytest.mark.parametrize(
+    ("before_a_failed_vote", "by", "error"),
+    [
+        (True, head(), InvalidTransition),  # only after the collective rejected it
+        (False, {"user_id": DEPUTIES[0], "roles": ["unit_head"], "unit_id": "so-tnmt"}, NotAllowed),
+    ],
+    ids=["before-a-failed-vote", "by-a-deputy"],
+)
+def test_art8_override_is_the_heads_alone_after_a_failed_vote(
+    before_a_failed_vote: bool, by: dict[str, Any], error: type[DomainError]
+) -> None:
+    """Khoản 1 Điều 8: when the collective does not pass the plan, "người đứng đầu" alone may
+    still decide in writing to implement it."""
+    if before_a_failed_vote:
+        case = _reviewed_with_party_opinion()
+    else:
+        case = drive_to(CaseState.COLLECTIVE_REJECTED)
+    override = partial(
+        case.override_collective_rejection, by, at(6), justification="x", decision_ref="QD"
     )
-
-
-def test_art8_override_is_the_heads_alone() -> None:
-    case = drive_to(CaseState.COLLECTIVE_REJECTED)
-    refuse(
-        case,
-        NotAllowed,
-        lambda: case.override_collective_rejection(
-            {"user_id": DEPUTIES[0], "roles": ["unit_head"], "unit_id": "so-tnmt"},
-            at(6),
-            justification="x",
-            decision_ref="QD",
-        ),
-    )
+    refuse(case, error, override)
 
 
 def test_art8_rejection_needs_reasons_and_ends_the_case() -> None:
@@ -611,6 +817,9 @@ def _reported_with_party_opinion(proposer_id: str = PROPOSER) -> Case:
 
 
 def test_evaluation_failed_vote_keeps_the_case_waiting_for_another_meeting() -> None:
+    """Khoản 2 Điều 9, "trong thời hạn 07 ngày làm việc": the head held the meeting in time, so
+    the clock is met even though the vote failed; another meeting follows, with no period of its
+    own (the clock used to stay open and the head was reported late)."""
     case = _reported_with_party_opinion()
     record = case.hold_evaluation_meeting(
         head(),
@@ -623,7 +832,7 @@ def test_evaluation_failed_vote_keeps_the_case_waiting_for_another_meeting() -> 
     )
     assert not record.passed
     assert case.state is CaseState.COMPLETION_REPORTED
-    assert DeadlineName.EVALUATION in case.open_deadlines()
+    assert DeadlineName.EVALUATION not in case.open_deadlines()
     case.hold_evaluation_meeting(
         head(),
         at(10),
@@ -636,6 +845,37 @@ def test_evaluation_failed_vote_keeps_the_case_waiting_for_another_meeting() -> 
     assert state_of(case) is CaseState.EVALUATED
     assert case.evaluated_outcome is EvaluationOutcome.PARTIAL
     assert set(case.open_deadlines()) == {DeadlineName.CONCLUSION}
+
+
+@pytest.mark.parametrize(
+    "ballots",
+    [
+        # The head absent: two of the three votes cast are in favour.
+        [("pho-gd-1", "FOR"), ("pho-gd-2", "FOR"), ("pho-gd-3", "AGAINST")],
+        # Two for, two against: the head's side wins.
+        [(HEAD, "FOR"), ("pho-gd-1", "FOR"), ("pho-gd-2", "AGAINST"), ("pho-gd-3", "AGAINST")],
+        # An abstention is not a vote cast (the rule set's default).
+        [(HEAD, "FOR"), ("pho-gd-1", "ABSTAIN"), ("pho-gd-2", "ABSTAIN")],
+    ],
+    ids=["head-absent", "tie-head-for", "abstentions"],
+)
+def test_art9_2_the_evaluation_meeting_votes_by_the_rule_of_art8_1(
+    ballots: list[tuple[str, str]],
+) -> None:
+    """Khoản 1 Điều 8, "trên 50% ý kiến biểu quyết tán thành … ngang nhau thì quyết định theo ý
+    kiến mà người đứng đầu đã biểu quyết", serves the collective's evaluation meeting too."""
+    case = _reported_with_party_opinion()
+    record = case.hold_evaluation_meeting(
+        head(),
+        at(9),
+        held_on=day(9),
+        ballots=[{"member_id": m, "ballot": b} for m, b in ballots],
+        minutes_ref="BB-DG",
+        assessed_outcome="COMPLETED",
+        conclusion_due=day(12),
+    )
+    assert record.passed
+    assert state_of(case) is CaseState.EVALUATED
 
 
 def test_evaluation_proposer_deputy_excluded() -> None:
@@ -677,6 +917,43 @@ def test_art11_4_non_completion_conclusion_names_its_causes() -> None:
 def test_conclusion_must_match_the_collectives_assessment() -> None:
     case = drive_to(CaseState.EVALUATED, outcome="PARTIAL")
     refuse(case, Conflict, lambda: conclude(case, 12, outcome="COMPLETED"))
+
+
+@pytest.mark.parametrize(
+    ("outcome", "collective", "conclusion", "accepted"),
+    [
+        ("PARTIAL", True, False, False),  # the head cannot take back the collective's finding
+        ("NOT_COMPLETED", False, True, False),  # …nor make one it did not
+        ("PARTIAL", True, True, True),
+        ("COMPLETED", False, True, True),  # tier 1 does not turn on good faith
+        ("PARTIAL", None, False, True),  # a meeting that voted no finding (older records)
+    ],
+)
+def test_art11_2_the_good_faith_finding_is_the_collectives(
+    outcome: str, collective: bool | None, conclusion: bool, accepted: bool
+) -> None:
+    """Khoản 2 Điều 11, "đúng chủ trương, có động cơ trong sáng, vì lợi ích chung": the finding
+    that separates liability excluded (tier 2) from no protection belongs to the collective's
+    evaluation; the written conclusion of a result not completed must say what it found."""
+    case = _reported_with_party_opinion()
+    case.hold_evaluation_meeting(
+        head(),
+        at(9),
+        held_on=day(9),
+        ballots=ALL_FOR,
+        minutes_ref="BB-DG",
+        assessed_outcome=outcome,
+        conclusion_due=day(12),
+        good_faith_finding=collective,
+    )
+    issue = partial(conclude, case, 10, outcome=outcome, good_faith=conclusion)
+    if not accepted:
+        refusal = refuse(case, Conflict, issue)
+        assert "the collective found good faith" in str(refusal)
+        return
+    issue()
+    assert case.conclusion is not None
+    assert case.conclusion["good_faith_finding"] is conclusion
 
 
 def test_conclusion_records_whether_it_was_issued_late() -> None:
@@ -797,48 +1074,38 @@ def test_art10_forms_b_and_d_do_not_need_a_completed_result() -> None:
     assert case.state is CaseState.CONCLUDED
 
 
-def test_art10_career_forms_are_for_persons_not_agencies() -> None:
+@pytest.mark.parametrize(
+    ("granted_before", "form", "beneficiary", "error"),
+    [
+        # Point c (salary step, rank promotion) rewards a person, never an agency.
+        ((), "EARLY_SALARY_STEP_12M", {"kind": "AGENCY"}, Invalid),
+        # The same form is granted once per beneficiary.
+        (("PRAISE",), "PRAISE", {"kind": "AGENCY"}, Conflict),
+        # An implementer beneficiary must be one the approval named.
+        ((), "PRAISE", {"kind": "IMPLEMENTER", "id": "nguoi-la"}, Invalid),
+    ],
+    ids=["career-form-for-an-agency", "same-form-twice", "implementer-not-named"],
+)
+def test_art10_grants_the_decree_does_not_allow_are_refused(
+    granted_before: tuple[str, ...],
+    form: str,
+    beneficiary: dict[str, str],
+    error: type[DomainError],
+) -> None:
     case = drive_to(CaseState.RECOGNIZED)
-    refuse(
-        case,
-        Invalid,
-        lambda: case.grant_encouragement(
-            head(),
-            at(15),
-            form="EARLY_SALARY_STEP_12M",
-            beneficiary={"kind": "AGENCY"},
-            decision_ref="QD",
-        ),
+    for n, earlier in enumerate(granted_before, start=1):
+        case.grant_encouragement(
+            head(), at(15), form=earlier, beneficiary=beneficiary, decision_ref=f"QD-{n}"
+        )
+    grant = partial(
+        case.grant_encouragement,
+        head(),
+        at(16),
+        form=form,
+        beneficiary=beneficiary,
+        decision_ref="QD",
     )
-
-
-def test_art10_same_form_is_granted_once_per_beneficiary() -> None:
-    case = drive_to(CaseState.RECOGNIZED)
-    case.grant_encouragement(
-        head(), at(15), form="PRAISE", beneficiary={"kind": "AGENCY"}, decision_ref="QD-1"
-    )
-    refuse(
-        case,
-        Conflict,
-        lambda: case.grant_encouragement(
-            head(), at(16), form="PRAISE", beneficiary={"kind": "AGENCY"}, decision_ref="QD-2"
-        ),
-    )
-
-
-def test_art10_implementer_beneficiary_must_be_named_in_the_approval() -> None:
-    case = drive_to(CaseState.RECOGNIZED)
-    refuse(
-        case,
-        Invalid,
-        lambda: case.grant_encouragement(
-            head(),
-            at(15),
-            form="PRAISE",
-            beneficiary={"kind": "IMPLEMENTER", "id": "nguoi-la"},
-            decision_ref="QD",
-        ),
-    )
+    refuse(case, error, grant)
 
 
 # ------------------------------------------------------------------ Art 11 protection
@@ -1071,7 +1338,7 @@ def test_every_event_is_self_contained() -> None:
 def test_art11_the_proposers_certificate_chain_leaves_out_an_implementers_determination() -> None:
     """Each official's own determination: the proposer's certificate rests on the proposer's,
     an implementer's on theirs."""
-    from shared.certificate.roles import Role, establishing
+    from shared.records.certificate.roles import Role, establishing
 
     case = drive_to(CaseState.RECOGNIZED)
     _determine(case)

@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
-from services.approval.domain.deadlines import DeadlineName
 from services.approval.domain.errors import Conflict, Invalid, NotAllowed
-from services.approval.domain.states import CaseState
-from shared.calendar import local_date
+from shared.contracts.vocabulary import CaseState, DeadlineName
+from shared.kernel.calendar import local_date
 from tests.unit.approval_domain.journey import (
     AGENCY,
     DOHA,

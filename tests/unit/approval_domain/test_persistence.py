@@ -10,7 +10,8 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 from services.approval.domain.case import Case
-from services.approval.domain.states import CaseState
+from services.approval.domain.case_values import CASE_TRANSCODINGS
+from shared.contracts.vocabulary import CaseState
 from tests.unit.approval_domain.journey import drive_to
 
 
@@ -35,6 +36,8 @@ class Cases(Application[UUID]):
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(DateAsISO())
+        for transcoding in CASE_TRANSCODINGS:
+            transcoder.register(transcoding)
 
 
 def test_stored_case_replays_and_snapshots_to_the_same_state() -> None:
@@ -49,3 +52,14 @@ def test_stored_case_replays_and_snapshots_to_the_same_state() -> None:
     assert restored == case
     assert restored.state is CaseState.CLOSED
     assert restored.vote_records() == case.vote_records()
+
+
+def test_a_case_with_running_clocks_snapshots_its_typed_deadlines() -> None:
+    app = Cases()
+    case = drive_to(CaseState.IN_CONSULTATION)
+    assert case.open_deadlines()
+    app.save(case)
+    app.take_snapshot(case.id)
+    restored: Case = app.repository.get(case.id)
+    assert restored.open_deadlines() == case.open_deadlines()
+    assert restored == case

@@ -21,13 +21,8 @@ from services.approval.domain.case import Case
 from services.approval.domain.errors import DomainError, InvalidTransition, NotAllowed
 from services.approval.domain.evaluation import EvaluationOutcome
 from services.approval.domain.protection import ProtectionTier
-from services.approval.domain.states import (
-    APPROVED_STATES,
-    TERMINAL_STATES,
-    TRANSITIONS,
-    CaseState,
-    Command,
-)
+from services.approval.domain.states import APPROVED_STATES, TRANSITIONS, Command
+from shared.contracts.vocabulary import TERMINAL_STATES, CaseState
 from tests.unit.approval_domain.journey import (
     CO_IMPLEMENTER,
     DEPUTIES,

@@ -15,7 +15,8 @@ import pytest
 
 from services.approval.domain.case import Case
 from services.approval.domain.errors import InvalidTransition
-from services.approval.domain.states import TRANSITIONS, CaseState, Command
+from services.approval.domain.states import TRANSITIONS, Command
+from shared.contracts.vocabulary import CaseState
 from tests.unit.approval_domain.journey import (
     ALL_FOR,
     CO_IMPLEMENTER,

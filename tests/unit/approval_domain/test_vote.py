@@ -10,7 +10,7 @@ import pytest
 
 from services.approval.domain.errors import Conflict, Invalid, NotAllowed
 from services.approval.domain.vote import Ballot, VoteRecord, VoteStage, count_vote
-from shared.rulesets import AbstentionRule
+from shared.kernel.rulesets import AbstentionRule
 from tests.unit.approval_domain.journey import day
 
 HEAD = "H"

@@ -15,10 +15,9 @@ from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Tracking
 
 from services.approval.application import ApprovalApplication
+from services.approval.consumers import on_submitted, on_supplemented, on_withdrawn
 from services.approval.domain.case import Case
-from services.approval.domain.deadlines import DeadlineName
-from services.approval.domain.states import CaseState
-from shared.calendar import VIETNAM_TIME, local_date
+from services.registration.domain.routing import route_to_competent_authority
 from shared.contracts import ActorRef
 from shared.contracts.registration import (
     Official as OfficialContract,
@@ -29,11 +28,13 @@ from shared.contracts.registration import (
     ProposalWithdrawn,
     Routing,
 )
-from shared.directory import load_directory
-from shared.eventstore import store_env
-from shared.identity import Actor
-from shared.routing import Official, route_to_competent_authority
-from shared.settings import Settings
+from shared.contracts.vocabulary import CaseState, DeadlineName
+from shared.kernel.actor import Actor
+from shared.kernel.calendar import VIETNAM_TIME, local_date
+from shared.kernel.directory import load_directory
+from shared.platform.eventstore import store_env
+from shared.platform.identity import directory_people, resolve
+from shared.platform.settings import Settings
 
 DIRECTORY = load_directory("can-tho", "2024.1")
 
@@ -134,7 +135,7 @@ def plan() -> dict[str, Any]:
 def submitted(
     proposer: Actor, at: datetime, proposal_id: UUID | None = None, position: int = 1
 ) -> ProposalSubmitted:
-    official = Official(
+    official = Actor(
         user_id=proposer.user_id,
         name=proposer.name,
         unit_id=proposer.unit_id,
@@ -149,7 +150,7 @@ def submitted(
         position=position,
         actor=ActorRef(user_id=proposer.user_id, roles=["proposer"]),
         title="Một cửa liên thông",
-        proposer=OfficialContract(**official.as_dict()),
+        proposer=OfficialContract(**official.person()),
         protection_eligible=True,
         routing=Routing.model_validate(routing.as_dict()),
         plan=plan(),
@@ -212,7 +213,7 @@ def open_case(
 ) -> Case:
     tracking = upstream.next()
     event = submitted(authority.proposer, clock(), position=tracking.notification_id)
-    app.on_submitted(event, tracking)
+    on_submitted(app, event, tracking)
     case: Case = app.repository.get(Case.create_id(event.proposal_id))
     return case
 
@@ -345,7 +346,8 @@ def every_kind_of_event(app: ApprovalApplication, upstream: Upstream, clock: Clo
     case: Case = app.repository.get(cid)
     request_id = app.open_supplement_request_id(case)
     clock.tick()
-    app.on_supplemented(
+    on_supplemented(
+        app,
         supplemented(case, str(request_id), {"purpose": "Rõ hơn"}, clock(), upstream.position + 1),
         upstream.next(),
     )
@@ -459,7 +461,34 @@ def every_kind_of_event(app: ApprovalApplication, upstream: Upstream, clock: Clo
     app.confirm_rejection(b.head, rejected, reasons=["Chưa khả thi"], decision_ref="QD-TC-01")
 
     gone = open_case(app, upstream, b, clock)
-    app.on_withdrawn(withdrawn(gone, clock(), upstream.position + 1), upstream.next())
+    on_withdrawn(app, withdrawn(gone, clock(), upstream.position + 1), upstream.next())
 
     recognized = drive(app, open_case(app, upstream, b, clock), b, clock, CaseState.RECOGNIZED)
     return [cid, rejected, gone.id, recognized.id]
+
+
+def signed_in(person_id: str, on: date) -> Actor:
+    """Who a token naming `person_id` is on `on`: the directory version in force that day
+    places them and gives their roles, as the services' token verifier does."""
+    directory = DIRECTORY.in_force(on)
+    return resolve(directory, person_id, directory_people(directory)[person_id].roles)
+
+
+def routed_authority(proposer_id: str, on: date) -> Authority:
+    """The people of a plan submitted on `on`, as the version in force that day places them."""
+    directory = DIRECTORY.in_force(on)
+    proposer = signed_in(proposer_id, on)
+    routing = route_to_competent_authority(
+        Actor(
+            user_id=proposer.user_id,
+            name=proposer.name,
+            unit_id=proposer.unit_id,
+            position=proposer.position,
+        ),
+        directory,
+    )
+    head = signed_in(routing.decider_id, on)
+    deputies = tuple(
+        signed_in(m.person_id, on) for m in directory.deputies_of(routing.recipient_unit_id)
+    )
+    return Authority(proposer=proposer, head=head, deputies=deputies, office=head)

@@ -16,10 +16,10 @@ from services.approval.application import (
     NotPartyToCase,
     domain_actor,
 )
+from services.approval.consumers import on_submitted
 from services.approval.domain.case import Case
-from services.approval.domain.deadlines import DeadlineName
 from services.approval.domain.errors import Conflict, Invalid, InvalidTransition, NotAllowed
-from services.approval.domain.states import CaseState
+from shared.contracts.vocabulary import CaseState, DeadlineName
 from tests.unit.approval_service.builders import (
     COMPLETION,
     Clock,
@@ -60,7 +60,7 @@ def test_a_repeated_submission_opens_nothing_more(
 ) -> None:
     case = open_case(app, upstream, city_case_authority(), clock)
     again = submitted(city_case_authority().proposer, clock(), proposal_id=case.proposal_id)
-    app.on_submitted(again, upstream.next())
+    on_submitted(app, again, upstream.next())
     assert event_names(app, case.id) == ["Opened"]
 
 
@@ -269,6 +269,24 @@ def test_art9_completion_report_is_due_five_working_days_after_completion(
     assert completion["late"] is True
     # Art 9 §2: the evaluation meeting within 7 working days of receiving the report
     assert due(case, DeadlineName.EVALUATION) == date(2024, 6, 25)
+
+
+def test_art9_2_the_evaluation_clock_counts_from_the_reports_legal_date(
+    app: ApprovalApplication, upstream: Upstream, clock: Clock
+) -> None:
+    """Khoản 2 Điều 9, "kể từ ngày nhận được báo cáo": a report received on Mon 10 June but
+    entered on Fri 14 June is on time, and the evaluation meeting is due Wed 19 June (7 working
+    days from the 10th), not 7 working days from the day it was entered."""
+    a = agency_case_authority()
+    case = drive(app, open_case(app, upstream, a, clock), a, clock, CaseState.IN_IMPLEMENTATION)
+    clock.set(date(2024, 6, 14))
+    case = app.report_completion(
+        a.proposer, case.id, completed_on=TUE, reported_on=date(2024, 6, 10), **COMPLETION
+    )
+    completion = case.completion
+    assert completion is not None
+    assert (completion["reported_on"], completion["late"]) == (date(2024, 6, 10), False)
+    assert due(case, DeadlineName.EVALUATION) == date(2024, 6, 19)
 
 
 def test_final_report_after_a_stop_counts_from_the_stop_decision(

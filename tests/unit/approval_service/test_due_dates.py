@@ -8,9 +8,11 @@ from pathlib import Path
 
 from eventsourcing.persistence import Tracking
 
+from services.approval.api.views import case_view
 from services.approval.application import ApprovalApplication
+from services.approval.consumers import on_submitted
 from services.approval.domain.case import Case
-from services.approval.domain.deadlines import DeadlineName
+from shared.contracts.vocabulary import DeadlineName
 from tests.support.data import TEST_RULE_SETS
 from tests.unit.approval_service.builders import (
     Clock,
@@ -60,7 +62,7 @@ def test_days_are_counted_in_vietnam_not_in_utc(app: ApprovalApplication) -> Non
     # Sunday 18:00 UTC is Monday 01:00 in Cần Thơ: intake counts from Monday.
     at = datetime(2024, 6, 2, 18, 0, tzinfo=UTC)
     event = submitted(city_case_authority().proposer, at)
-    app.on_submitted(event, Tracking("D73_REGISTRATION", 1))
+    on_submitted(app, event, Tracking("D73_REGISTRATION", 1))
     case: Case = app.repository.get(Case.create_id(event.proposal_id))
     assert case.open_deadlines()[DeadlineName.INTAKE].due == date(2024, 6, 6)
 
@@ -81,3 +83,44 @@ def test_a_case_keeps_the_rule_set_it_opened_under(
     assert old.open_deadlines()[DeadlineName.SUPPLEMENT].due == date(2025, 7, 16)  # 10 days
     assert new.open_deadlines()[DeadlineName.SUPPLEMENT].due == date(2025, 7, 23)  # 15 days
     app.close()
+
+
+def test_a_case_under_the_withdrawn_demo_rule_set_stays_readable_judged_by_the_adopted_one(
+    tmp_path: Path, upstream: Upstream, clock: Clock
+) -> None:
+    """Issue #14 point 7: a store an earlier release wrote holds a case opened under the demo
+    set can-tho 2025.1, which this release no longer ships. Without its file the case is read,
+    flagged, and its new clocks follow the adopted 2024.1 (a 10-day supplement, not 15); its
+    recorded due dates stay; it still records the version it was opened under."""
+    a = city_case_authority()
+    with_demo = make_app(tmp_path, clock, rule_sets_dir=TEST_RULE_SETS)
+    clock.set(date(2025, 7, 2))
+    case = open_case(with_demo, upstream, a, clock)
+    intake_due = case.open_deadlines()[DeadlineName.INTAKE].due
+    with_demo.close()
+    released = make_app(tmp_path, clock)
+    try:
+        case = released.case_for(a.office, case.id)
+        assert case.rule_set_version == "2025.1"
+        assert case.open_deadlines()[DeadlineName.INTAKE].due == intake_due
+        rules = released.rules_for(case)
+        assert rules.version == "2024.1"
+        assert rules.note is not None
+        assert "2025.1" in rules.note
+        assert "2024.1" in rules.note
+        assert case_view(released, case).rule_set_note == rules.note
+        case = released.request_supplement(a.office, case.id, items=["budget"], reason="Thiếu")
+        assert case.open_deadlines()[DeadlineName.SUPPLEMENT].due == date(2025, 7, 16)  # 10 days
+        assert case.rule_set_version == "2025.1"
+        # A command's answer shows the case as a read does: the note with it.
+        assert case_view(released, case).rule_set_note == rules.note
+    finally:
+        released.close()
+    given_back = make_app(tmp_path, clock, rule_sets_dir=TEST_RULE_SETS)
+    try:
+        kept_case = given_back.case_for(a.office, case.id)
+        kept = given_back.rules_for(kept_case)
+        assert (kept.version, kept.note) == ("2025.1", None)
+        assert case_view(given_back, kept_case).rule_set_note is None
+    finally:
+        given_back.close()

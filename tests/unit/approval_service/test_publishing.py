@@ -16,8 +16,8 @@ from shared.contracts.approval import (
     SupplementRequested,
 )
 from shared.contracts.base import IntegrationEvent
-from shared.envelope import decode, encode
-from shared.outbox import event_id
+from shared.platform.envelope import decode, encode
+from shared.platform.outbox import event_id
 from tests.unit.approval_service.builders import Clock, Upstream, every_kind_of_event
 
 

@@ -11,9 +11,9 @@ import pytest
 
 from services.approval.application import ApprovalApplication
 from services.approval.domain.case import Case
-from services.approval.domain.states import CaseState
 from services.approval.rebuild import read_models, rebuild, rebuild_read_models
-from shared.settings import Settings
+from shared.contracts.vocabulary import CaseState
+from shared.platform.settings import Settings
 from tests.unit.approval_service.builders import (
     Clock,
     Upstream,
@@ -120,6 +120,35 @@ def test_inbox_lists_the_oldest_due_date_first(
         date(2024, 6, 7),
         date(2024, 6, 10),
     ]
+
+
+def test_an_inbox_asked_again_before_anything_changed_is_not_worked_out_again(
+    app: ApprovalApplication, upstream: Upstream, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A director's inbox spans the city's open cases and is read far more often than they
+    change: it is kept until a new event, or a new day, could change it."""
+    a = city_case_authority()
+    clock.set(date(2024, 6, 3))
+    case = open_case(app, upstream, a, clock)
+    worked_out: list[Any] = []
+    work_out = app._work_out_inbox
+
+    def counted(*args: Any) -> Any:
+        worked_out.append(args)
+        return work_out(*args)
+
+    monkeypatch.setattr(app, "_work_out_inbox", counted)
+    (first,) = app.inbox(a.office)
+    assert app.inbox(a.office) == [first]
+    assert len(worked_out) == 1
+    assert first.overdue is False
+    clock.set(date(2024, 6, 20))  # the intake clock (due 4/6) has run out since
+    (late,) = app.inbox(a.office)
+    assert late.overdue is True
+    assert len(worked_out) == 2
+    app.request_supplement(a.office, case.id, items=["Dự toán"], reason="Thiếu dự toán")
+    assert app.inbox(a.office) == []  # a new event: worked out again
+    assert len(worked_out) == 3
 
 
 def test_home_affairs_sees_every_overdue_case_and_only_those(

@@ -13,9 +13,8 @@ import anyio.to_thread
 import pytest
 
 from services.approval.application import ApprovalApplication
-from services.approval.domain.deadlines import DeadlineName
-from services.approval.domain.states import CaseState
-from services.approval.scheduler import DeadlineScheduler, ScanReport
+from services.approval.jobs import DeadlineScheduler, ScanReport
+from shared.contracts.vocabulary import CaseState, DeadlineName
 from tests.unit.approval_service.builders import (
     Clock,
     Upstream,

@@ -9,11 +9,11 @@ from uuid import uuid4
 import pytest
 
 from services.approval.application import ApprovalApplication
+from services.approval.consumers import on_supplemented, on_withdrawn
 from services.approval.domain.case import Case
-from services.approval.domain.deadlines import DeadlineName
-from services.approval.domain.states import CaseState
-from shared.consumer import Rejected
 from shared.contracts.registration import Attachment
+from shared.contracts.vocabulary import CaseState, DeadlineName
+from shared.platform.consumer import Rejected
 from tests.unit.approval_service.builders import (
     Clock,
     Upstream,
@@ -53,7 +53,7 @@ def test_a_supplement_answering_the_open_request_brings_the_plan_back_to_intake(
     }
     tracking = upstream.next()
     event = supplemented(case, request_id, changes, clock(), tracking.notification_id)
-    app.on_supplemented(event, tracking)
+    on_supplemented(app, event, tracking)
     case = app.repository.get(case.id)
     assert case.state is CaseState.IN_INTAKE
     # the intake clock restarts: 3 working days from Wed 5 June
@@ -69,6 +69,26 @@ def test_a_supplement_answering_the_open_request_brings_the_plan_back_to_intake(
     assert app.has_processed("D73_REGISTRATION", tracking.notification_id)
 
 
+def test_a_supplement_carrying_the_resulting_plan_is_taken_as_it_is(
+    app: ApprovalApplication, upstream: Upstream, clock: Clock
+) -> None:
+    """Registration's answer carries the whole plan after it: approval records that plan and
+    never re-applies `changes` (the fallback above is for answers recorded before)."""
+    case, request_id = awaiting_supplement(app, upstream, clock)
+    clock.set(date(2024, 6, 5))
+    carried = {**case.plan, "purpose": "Mục đích theo bản của đăng ký"}
+    tracking = upstream.next()
+    event = supplemented(
+        case, request_id, {"purpose": "Mục đích rõ ràng"}, clock(), tracking.notification_id
+    ).model_copy(update={"plan": carried})
+    on_supplemented(app, event, tracking)
+    case = app.repository.get(case.id)
+    assert case.state is CaseState.IN_INTAKE
+    assert case.plan == carried
+    stored: Any = list(app.repository.event_store.get(case.id))[-1]
+    assert stored.plan == carried
+
+
 def test_a_supplement_to_another_request_is_dead_lettered_and_changes_nothing(
     app: ApprovalApplication, upstream: Upstream, clock: Clock
 ) -> None:
@@ -77,7 +97,7 @@ def test_a_supplement_to_another_request_is_dead_lettered_and_changes_nothing(
     tracking = upstream.next()
     event = supplemented(case, str(uuid4()), {"purpose": "x"}, clock(), tracking.notification_id)
     with pytest.raises(Rejected, match="answers no open request"):
-        app.on_supplemented(event, tracking)
+        on_supplemented(app, event, tracking)
     assert app.recorder.max_notification_id() == before
     assert not app.has_processed("D73_REGISTRATION", tracking.notification_id)
 
@@ -89,7 +109,7 @@ def test_a_supplement_nobody_asked_for_is_dead_lettered(
     tracking = upstream.next()
     event = supplemented(case, str(uuid4()), {"purpose": "x"}, clock(), tracking.notification_id)
     with pytest.raises(Rejected, match="IN_INTAKE"):
-        app.on_supplemented(event, tracking)
+        on_supplemented(app, event, tracking)
 
 
 def test_withdrawal_before_the_decision_closes_the_case(
@@ -98,7 +118,7 @@ def test_withdrawal_before_the_decision_closes_the_case(
     a = city_case_authority()
     case = drive(app, open_case(app, upstream, a, clock), a, clock, CaseState.UNDER_REVIEW)
     tracking = upstream.next()
-    app.on_withdrawn(withdrawn(case, clock(), tracking.notification_id), tracking)
+    on_withdrawn(app, withdrawn(case, clock(), tracking.notification_id), tracking)
     case = app.repository.get(case.id)
     assert case.state is CaseState.WITHDRAWN
     assert case.open_deadlines() == {}
@@ -112,7 +132,7 @@ def test_withdrawal_after_the_decision_is_refused_with_the_domains_reason(
     case = drive(app, open_case(app, upstream, a, clock), a, clock, CaseState.APPROVED)
     tracking = upstream.next()
     with pytest.raises(Rejected, match="withdraw is not allowed while the case is APPROVED"):
-        app.on_withdrawn(withdrawn(case, clock(), tracking.notification_id), tracking)
+        on_withdrawn(app, withdrawn(case, clock(), tracking.notification_id), tracking)
     assert event_names(app, case.id)[-1] == "ApprovalMeetingHeld"
 
 
@@ -122,7 +142,7 @@ def test_withdrawal_of_an_unknown_proposal_is_dead_lettered(
     case = open_case(app, upstream, city_case_authority(), clock)
     stranger = withdrawn(case, clock(), 9).model_copy(update={"proposal_id": uuid4()})
     with pytest.raises(Rejected, match="CaseNotFound"):
-        app.on_withdrawn(stranger, upstream.next())
+        on_withdrawn(app, stranger, upstream.next())
 
 
 def test_attachments_registration_names_as_added_are_recorded_by_their_hash(
@@ -134,7 +154,7 @@ def test_attachments_registration_names_as_added_are_recorded_by_their_hash(
     event = supplemented(
         case, request_id, {"attachments": [upload.model_dump()]}, clock(), tracking.notification_id
     ).model_copy(update={"attachments_added": [upload], "changed_fields": ["attachments"]})
-    app.on_supplemented(event, tracking)
+    on_supplemented(app, event, tracking)
     stored: Any = list(app.repository.event_store.get(case.id))[-1]
     assert stored.attachments == ["c" * 64]
     assert stored.changed_fields == ["attachments"]

@@ -7,7 +7,7 @@ import pytest
 
 from shared.contracts import CONTRACTS
 from shared.contracts.registration import Official, ProposalSubmitted, ProposalWithdrawn, Routing
-from shared.envelope import CE_TYPE, MSG_ID, POSITION, PoisonMessage, decode, encode
+from shared.platform.envelope import CE_TYPE, MSG_ID, POSITION, PoisonMessage, decode, encode
 
 
 def submitted() -> ProposalSubmitted:

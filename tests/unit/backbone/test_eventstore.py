@@ -7,8 +7,8 @@ import pytest
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import IntegrityError, Tracking
 
-from shared.eventstore import ServiceApplication, store_env
-from shared.settings import Persistence, Settings
+from shared.platform.eventstore import ServiceApplication, store_env
+from shared.platform.settings import Persistence, Settings
 
 
 class Note(Aggregate):

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from services.registration.main import create_app
-from shared.contracts.bounds import MAX_JSON_BODY_BYTES, json_problem, text_problem
+from shared.contracts.bounds import MAX_JSON_BODY_BYTES, copy_json, json_problem, text_problem
 from tests.support.flows import proposer_headers
 from tests.unit.registration_service.builders import settings_for
 
@@ -107,6 +109,10 @@ def test_text_and_json_bounds() -> None:
     assert text_problem("a\x85", max_chars=20) is not None  # C1 control
     assert text_problem("\ud800", max_chars=20) is not None
     assert text_problem("đ" * 21, max_chars=20) is not None
+    # The problem names the first refused character, whichever kind it is.
+    assert text_problem("ok\x7f\x00", max_chars=20) == "chứa ký tự điều khiển U+007F"
+    assert "U+DC00" in (text_problem("x\udc00", max_chars=20, multiline=False) or "")
+    assert text_problem("\t", max_chars=20, multiline=False) == "chứa ký tự điều khiển U+0009"
     assert json_problem({"a": [{"b": "c"}], "n": 2**53 - 1, "f": 1.5}) is None
     assert json_problem({"n": 2**53}) is not None
     assert json_problem({"f": float("inf")}) is not None
@@ -118,3 +124,20 @@ def test_text_and_json_bounds() -> None:
         cursor = cursor["a"]  # type: ignore[assignment]
     assert json_problem(deep) is not None
     assert json_problem({"k\x00": 1}) is not None
+
+
+def test_copy_json_shares_nothing_that_can_change() -> None:
+    """Event data is copied into and out of aggregates: a later change to either side must not
+    reach the other, whatever the data holds."""
+    original: dict[str, Any] = {
+        "tasks": [{"description": "Số hoá", "tags": ["a"]}],
+        "when": date(2026, 1, 2),
+        "budget": Decimal("150000000"),
+        "flags": {True, False},
+    }
+    copied = copy_json(original)
+    assert copied == original
+    copied["tasks"][0]["tags"].append("b")
+    copied["flags"].add(None)
+    assert original["tasks"] == [{"description": "Số hoá", "tags": ["a"]}]
+    assert original["flags"] == {True, False}

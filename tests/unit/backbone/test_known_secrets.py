@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from shared.identity import TokenError, TokenVerifier, mint_token
-from shared.settings import DEV_JWT_SECRET, InsecureSettings, Settings
+from shared.platform.identity import TokenError, TokenVerifier, mint_token
+from shared.platform.settings import DEV_JWT_SECRET, InsecureSettings, Settings
 
 STRONG = "k3Jq9-VwTz0pXr5Lm2Yb8Nc4Hd7Fs1Ga6Ue0Oi3Pw"
 
@@ -57,26 +57,22 @@ def test_development_mode_accepts_the_development_key_and_says_why() -> None:
     settings.require_safe_secrets()
     assert settings.hs256_key() == DEV_JWT_SECRET
     assert any("not set" in p for p in settings.secret_problems())
-    token = mint_token(settings, user_id="x", name="", unit_id="", position="", roles=[])
-    assert TokenVerifier(settings).verify(token).user_id == "x"
+    token = mint_token(settings, user_id="ct.p0026", roles=[])
+    assert TokenVerifier(settings).verify(token).user_id == "ct.p0026"
 
 
 def test_without_a_key_no_token_is_minted_or_believed() -> None:
     settings = Settings()
     assert settings.hs256_key() is None
     with pytest.raises(TokenError, match="D73_JWT_SECRET"):
-        mint_token(settings, user_id="x", name="", unit_id="", position="", roles=[])
-    forged = mint_token(
-        Settings(development=True), user_id="x", name="", unit_id="", position="", roles=[]
-    )
+        mint_token(settings, user_id="ct.p0026", roles=[])
+    forged = mint_token(Settings(development=True), user_id="ct.p0026", roles=[])
     with pytest.raises(TokenError):
         TokenVerifier(settings).verify(forged)
 
 
 def test_the_development_key_is_refused_by_a_production_service() -> None:
-    forged = mint_token(
-        Settings(development=True), user_id="x", name="", unit_id="", position="", roles=[]
-    )
+    forged = mint_token(Settings(development=True), user_id="ct.p0026", roles=[])
     with pytest.raises(TokenError):
         TokenVerifier(Settings(jwt_secret=STRONG)).verify(forged)
 
@@ -85,7 +81,7 @@ def test_d73_serve_refuses_to_start_with_change_me(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("D73_")}
     env.update(D73_JWT_SECRET="change-me", D73_DATA_DIR=str(tmp_path), D73_LOG_JSON="false")
     done = subprocess.run(
-        [sys.executable, "-m", "services.cli", "serve", "registration"],
+        [sys.executable, "-m", "services.cli.main", "serve", "registration"],
         env=env,
         capture_output=True,
         text=True,

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from services.cli import cli
-from shared.citations import legal_form, long_date, short_date
-from shared.legal_basis import all_rules, dangling_references, legal_basis_markdown
+from services.cli.main import cli
+from shared.kernel.citations import legal_form, long_date, short_date
+from shared.kernel.legal_basis import all_rules, dangling_references, legal_basis_markdown
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "legal-basis.md"
 
@@ -32,6 +32,26 @@ def test_every_rule_has_a_phrase_or_a_reason_and_every_confirmed_one_a_source() 
         assert rule.phrase_or_reason.strip(), rule
         if rule.mark == "C":
             assert rule.source, rule
+
+
+def test_every_version_in_force_cites_the_decision_that_puts_it_in_force() -> None:
+    """Issue #14 point 7: each rule-set and directory version says, in the table's companion
+    list, from when it is in force and by which decision (or that the number is unknown); the
+    withdrawn demo rule set is listed as withdrawn."""
+    from shared.kernel.directory import load_directory
+    from shared.kernel.rulesets import load_rule_sets
+
+    doc = legal_basis_markdown()
+    versions = [
+        (v.version, v.effective_from, v.effective_from_basis) for v in load_rule_sets("can-tho")
+    ] + [
+        (v.version, v.effective_from, v.effective_from_basis)
+        for v in load_directory("can-tho").versions
+    ]
+    for version, effective_from, basis in versions:
+        assert basis.strip(), version
+        assert f"- `{version}`, in force from {short_date(effective_from)}: {basis}" in doc
+    assert "- `2025.1` (from 01/7/2025): withdrawn — " in doc
 
 
 def test_the_command_prints_the_table_and_checks_it() -> None:

@@ -1,5 +1,5 @@
 """Problem bodies in Vietnamese by default, English when Accept-Language asks: one catalogue
-(shared.messages) serves every handler of shared/web.py, naming fields by the plan's labels."""
+(shared.platform.messages) serves every handler of shared/platform/web.py, naming fields by the plan's labels."""  # noqa: E501 — rendered text
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
 from services.registration.domain.plan import FIELD_LABELS
-from shared.messages import negotiate
-from shared.web import Problem, install_problem_handlers
+from shared.platform.messages import negotiate
+from shared.platform.web import Problem, install_problem_handlers
 
 
 class Refused(Exception):
@@ -156,7 +156,7 @@ def test_raised_problems_and_http_errors_are_translated_too() -> None:
 
 def test_a_title_from_a_docstring_is_never_cut_mid_sentence() -> None:
     """A docstring wraps at the line length: the title is its whole first sentence."""
-    from shared.web import _title_of
+    from shared.platform.web import _title_of
 
     class LongRefusal(Exception):
         """The competent authority's case refuses this command because the plan was not

@@ -3,7 +3,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from services.cli import settings_table
+from services.cli.main import settings_table
 
 ROOT = Path(__file__).resolve().parents[3]
 

@@ -12,14 +12,14 @@ from uuid import UUID, uuid5
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from shared.audit.canonical import decode_entry, encode_entry
-from shared.audit.checkpoint import Checkpoint, sign_checkpoint
-from shared.audit.keys import generate_signing_key
-from shared.audit.merkle import MerkleTree
-from shared.certificate.document import ProvenEntry, issue_certificate, signed_bytes
-from shared.certificate.document import verification_code as code_of
-from shared.certificate.plan import plan_hash
-from shared.certificate.roles import Role
+from shared.records.certificate.document import ProvenEntry, issue_certificate, signed_bytes
+from shared.records.certificate.document import verification_code as code_of
+from shared.records.certificate.roles import Role
+from shared.records.merkle.canonical import decode_entry, encode_entry
+from shared.records.merkle.checkpoint import Checkpoint, sign_checkpoint
+from shared.records.merkle.keys import generate_signing_key
+from shared.records.merkle.tree import MerkleTree
+from shared.records.plan_hash import plan_hash
 
 CASE = UUID("5f0c3c8e-2a55-5d38-9a1e-6f6c1b0a7d11")
 OTHER_CASE = UUID("0d1e2f30-4a5b-5c6d-8e7f-8091a2b3c4d5")
@@ -165,7 +165,7 @@ def sample_log(history: list[tuple[str, Any]] | None = None) -> SampleLog:
 
 
 def establishing_of(log: SampleLog, history: list[tuple[str, Any]], size: int) -> list[ProvenEntry]:
-    from shared.certificate.roles import establishing
+    from shared.records.certificate.roles import establishing
 
     return [log.proven(role, CASE, index + 1, size) for index, role in establishing(history)]
 

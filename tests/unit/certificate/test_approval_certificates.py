@@ -19,19 +19,20 @@ from services.approval.certificates import (
     ProtectionCertificates,
 )
 from services.approval.domain.case import Case
-from services.approval.domain.states import CaseState
-from services.verify_cli import app as verify_cli
-from shared.audit.canonical import decode_entry
-from shared.auditlog.keys import public_key_path
-from shared.auditlog.log import ServiceLog
-from shared.certificate import Role, verify_certificate
-from shared.certificate.printable import render_certificate_pdf
-from shared.pdf.printing import BOTTOM, LEFT, RIGHT, TOP, PrintedDocument
+from services.cli.verify import app as verify_cli
+from shared.contracts.vocabulary import CaseState
+from shared.records.certificate import Role, verify_certificate
+from shared.records.certificate.printable import render_certificate_pdf
+from shared.records.merkle.canonical import decode_entry
+from shared.records.pdf.printing import BOTTOM, LEFT, RIGHT, TOP, PrintedDocument
+from shared.records.servicelog.keys import public_key_path
+from shared.records.servicelog.log import ServiceLog
 from tests.support.printing import dark_pixels, ink_outside, pages_of, text_of
 from tests.unit.approval_service.builders import (
     DIRECTORY,
     Clock,
     Upstream,
+    ballots_for,
     city_case_authority,
     drive,
     every_kind_of_event,
@@ -278,3 +279,86 @@ def test_verify_certificate_exits_0_when_valid_1_when_tampered_2_when_unreadable
     assert run(str(good), "--public-key", str(public_key), "--code", "AAAA").exit_code == 1
     assert run(str(tmp_path / "missing.json"), "--key-dir", str(key_dir)).exit_code == 2
     assert run(str(good), "--key-dir", str(tmp_path / "no-keys")).exit_code == 2
+
+
+def test_art11_an_implementers_own_record_names_them_and_verifies(
+    app: ApprovalApplication, clock: Clock, tmp_path: Path
+) -> None:
+    """Điều 11, "cán bộ đề xuất, thực hiện": an implementer within Art 2 downloads their own
+    record, which names them (as the approval placed them), proves their determination only,
+    and verifies offline; the proposer's record stays the proposer's."""
+    case = drive(
+        app, open_case(app, Upstream(), AUTHORITY, clock), AUTHORITY, clock, CaseState.UNDER_REVIEW
+    )
+    for step in ("request", "receive"):
+        clock.tick()
+        if step == "request":
+            app.request_party_opinion(
+                AUTHORITY.office, case.id, stage="APPROVAL", committee_id="dang-uy"
+            )
+        else:
+            app.receive_party_opinion(
+                AUTHORITY.office, case.id, stage="APPROVAL", opinion="Đồng ý", doc_ref="CV"
+            )
+    clock.tick()
+    app.hold_approval_meeting(
+        AUTHORITY.head,
+        case.id,
+        held_on=clock.today,
+        ballots=ballots_for(AUTHORITY.head, *AUTHORITY.deputies),
+        minutes_ref="BB-01",
+        implementer_ids=[AUTHORITY.proposer.user_id, "ct.p0027"],
+    )
+    case = drive(
+        app, app.repository.get(case.id), AUTHORITY, clock, CaseState.PROTECTION_DETERMINED
+    )
+    clock.tick()
+    app.determine_protection(
+        AUTHORITY.head,
+        case.id,
+        art5_conditions_met=True,
+        implemented_as_decided=True,
+        directions_followed=True,
+        decision_ref="QD-BV-02",
+        official_id="ct.p0027",
+    )
+    audit = synced_log(app, tmp_path / "keys")
+    certificates = ProtectionCertificates(app, audit)
+    implementer = person("ct.p0027", "ct.so-tu-phap")
+    document = certificates.issue(implementer, case.id, "ct.p0027")
+    assert document["official"]["user_id"] == "ct.p0027"
+    assert document["determination"]["official_id"] == "ct.p0027"
+    assert document["determination"]["decision_ref"] == "QD-BV-02"
+    report = verify_certificate(
+        json.loads(json.dumps(document)), trusted_keys=[audit.keys.public_key]
+    )
+    assert report.ok, report.problems
+    proposers = certificates.issue(AUTHORITY.proposer, case.id)
+    assert proposers["official"]["user_id"] == AUTHORITY.proposer.user_id
+    assert proposers["certificate_id"] != document["certificate_id"]
+    # Swapping the implementer's name for the proposer's is caught offline.
+    forged = json.loads(json.dumps(document))
+    forged["official"] = proposers["official"]
+    assert not verify_certificate(forged, trusted_keys=[audit.keys.public_key]).ok
+    with pytest.raises(NoProtectionDetermination):
+        certificates.issue(AUTHORITY.head, case.id, "ct.nobody")
+    text = " ".join(text_of(render_certificate_pdf(document, DIRECTORY.unit_name)).split())
+    assert "TRÍCH LỤC HỒ SƠ" in text
+
+
+def test_the_printed_record_shows_each_steps_legal_date_and_a_late_entry(
+    issued: tuple[dict[str, Any], Path], tmp_path: Path
+) -> None:
+    """Legal dates ("ngày pháp lý"): the record dates each step by the day it happened; a step
+    entered on a later day also says when it was entered, and the page keeps its margins."""
+    document, _ = issued
+    late = json.loads(json.dumps(document))
+    started = next(e for e in late["establishing_events"] if e["role"] == "implementation_started")
+    started["entry"]["state"]["start_date"] = "2024-05-20"
+    pdf = render_certificate_pdf(late, DIRECTORY.unit_name)
+    text = " ".join(text_of(pdf).split())
+    assert "20/05/2024 (nhập vào hồ sơ" in text
+    on_time = " ".join(text_of(render_certificate_pdf(document, DIRECTORY.unit_name)).split())
+    assert "nhập vào hồ sơ" not in on_time
+    for page in pages_of(pdf, keep=tmp_path / "late"):
+        assert ink_outside(page, left=LEFT, top=TOP - 2, right=RIGHT, bottom=BOTTOM - 2) == 0

@@ -8,10 +8,7 @@ from typing import Any
 
 import pytest
 
-from shared.audit.checkpoint import Checkpoint, cosign_checkpoint
-from shared.audit.keys import generate_signing_key, key_id, public_key_b64
-from shared.audit.verify import ProblemCode, VerificationReport
-from shared.certificate import (
+from shared.records.certificate import (
     FORMAT,
     CertificateError,
     Role,
@@ -19,7 +16,10 @@ from shared.certificate import (
     plan_hash,
     verify_certificate,
 )
-from shared.certificate.roles import chain_problems, establishing
+from shared.records.certificate.roles import chain_problems, establishing
+from shared.records.merkle.checkpoint import Checkpoint, cosign_checkpoint
+from shared.records.merkle.keys import generate_signing_key, key_id, public_key_b64
+from shared.records.merkle.verify import ProblemCode, VerificationReport
 from tests.unit.certificate.sample import (
     CASE,
     EXPECTED_ROLES,

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from services.cli import cli
+from services.cli.main import cli
 from shared.contracts.public import PUBLIC_EVENTS
 from shared.contracts.registration import ProposalSubmitted
 

@@ -8,7 +8,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from services.approval.api.views import CaseView
-from services.registration.api.proposals import DraftRequest, ProposalView
+from services.registration.api.proposals import ProposalView
+from services.registration.commands import DraftRequest
 from services.registration.domain.plan import PLAN_SCHEMA, schema_paths
 from shared.contracts.approval import CaseOpened
 from shared.contracts.plan import PLAN_JSON_SCHEMA, Plan

@@ -19,7 +19,7 @@ from shared.contracts.public import (
     to_public,
 )
 from shared.contracts.registration import Official, ProposalSubmitted, Routing
-from shared.envelope import encode
+from shared.platform.envelope import encode
 
 ROOT = Path(__file__).resolve().parents[3]
 AT = datetime(2025, 3, 4, 5, 6, 7, tzinfo=UTC)

@@ -11,7 +11,7 @@ import pytest
 from pydantic import BaseModel
 from typer.testing import CliRunner
 
-from services.cli import cli
+from services.cli.main import cli
 from shared.contracts import MESSAGES
 from shared.contracts.schemas import (
     breaking_changes,

@@ -74,3 +74,21 @@ def test_a_value_that_cannot_be_read_names_its_field() -> None:
     assert raised.value.name == "results_vs_targets"
     with pytest.raises(FormProblem):
         command_body(FORMS["report_progress"], {"progress_percent": "ba mươi"}, [])
+
+
+@pytest.mark.parametrize(("chosen", "sent"), [("", None), ("true", "true"), ("false", "false")])
+def test_the_collectives_good_faith_finding_is_sent_only_when_chosen(
+    chosen: str, sent: str | None
+) -> None:
+    """Khoản 2 Điều 11: the evaluation meeting records the collective's finding only when the
+    clerk chooses one; an untouched form records none (never a silent "no")."""
+    posted = {
+        "held_on": "2026-12-04",
+        "minutes_ref": "BB-DG-01",
+        "assessed_outcome": "PARTIAL",
+        "good_faith_finding": chosen,
+        "ballot.ct.p0001": "FOR",
+    }
+    body = command_body(FORMS["hold_evaluation_meeting"], posted, ["ct.p0001"])
+    assert body.get("good_faith_finding") == sent
+    assert ("good_faith_finding" in body) is (sent is not None)

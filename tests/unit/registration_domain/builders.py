@@ -7,8 +7,8 @@ import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
-from shared.directory import OrganisationDirectory
-from shared.routing import Official
+from shared.kernel.actor import Actor
+from shared.kernel.directory import OrganisationDirectory
 
 T0 = datetime(2024, 6, 3, 8, 0, tzinfo=UTC)
 
@@ -77,15 +77,15 @@ def complete_plan() -> dict[str, Any]:
     return copy.deepcopy(_COMPLETE_PLAN)
 
 
-def official(directory: OrganisationDirectory, unit_id: str, position: str) -> Official:
+def official(directory: OrganisationDirectory, unit_id: str, position: str) -> Actor:
     """The directory's holder of `position` in `unit_id` (head or deputy)."""
     unit = directory.unit(unit_id)
     for member in (unit.head, *unit.deputies):
         if member.position == position:
-            return Official(member.person_id, member.name, unit_id, position)
+            return Actor(member.person_id, member.name, unit_id, position)
     raise LookupError(f"nobody holds {position} in {unit_id}")
 
 
-def staff(unit_id: str, position: str = "specialist", user_id: str = "ct.staff.01") -> Official:
+def staff(unit_id: str, position: str = "specialist", user_id: str = "ct.staff.01") -> Actor:
     """A non-leader (not in the directory's leadership lists)."""
-    return Official(user_id, "Trần Thị Bé Ba", unit_id, position)
+    return Actor(user_id, "Trần Thị Bé Ba", unit_id, position)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.directory import OrganisationDirectory, load_directory
+from shared.kernel.directory import OrganisationDirectory, load_directory
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from shared.directory import (
+from shared.kernel.directory import (
     DirectoryError,
     ManagerLevel,
     NoManagementRule,
@@ -421,3 +421,35 @@ def test_division_needs_a_superior(tmp_path: Path) -> None:
         }
     )
     assert "a division needs a superior" in _load_error(tmp_path, document)
+
+
+def test_people_carry_the_e_mail_address_notifications_go_to(
+    directory: OrganisationDirectory,
+) -> None:
+    for version in directory.versions:
+        for _, member in version.members():
+            assert member.email.endswith("@cantho.example"), member
+    home_affairs = directory.in_force(date(2025, 7, 1)).home_affairs
+    assert (
+        home_affairs.head.email
+        == f"{home_affairs.head.person_id.removeprefix('ct.')}@cantho.example"
+    )
+    person = directory.person(home_affairs.head.person_id)
+    assert person is not None
+    assert person.email == home_affairs.head.email
+    assert directory.person("ct.nobody") is None
+
+
+def test_an_e_mail_address_must_be_one_plain_address(tmp_path: Path) -> None:
+    document = _document()
+    document["units"][0]["head"]["email"] = "chu.tich@example.vn\r\nBcc: all@example.vn"
+    assert "email" in _load_error(tmp_path, document)
+
+
+def test_a_person_keeps_one_e_mail_address_across_units(tmp_path: Path) -> None:
+    document = _document()
+    document["units"][0]["head"]["email"] = "p1@example.vn"
+    document["units"][1]["deputies"] = [
+        {"person_id": "p1", "name": "Người p1", "position": "director", "email": "x@example.vn"}
+    ]
+    assert "has e-mail" in _load_error(tmp_path, document)

@@ -11,7 +11,13 @@ from typing import Any
 
 import pytest
 
-from shared.directory import (
+from services.registration.domain.routing import (
+    NoCompetentAuthority,
+    UnknownOfficial,
+    route_to_competent_authority,
+)
+from shared.contracts.vocabulary import RoutingTarget
+from shared.kernel.directory import (
     DelegatedStep,
     DirectoryError,
     DirectoryLookupError,
@@ -20,12 +26,6 @@ from shared.directory import (
     StaffDuty,
     UnitKind,
     load_directory,
-)
-from shared.routing import (
-    NoCompetentAuthority,
-    RoutingTarget,
-    UnknownOfficial,
-    route_to_competent_authority,
 )
 from tests.unit.registration_domain.builders import official
 
@@ -150,7 +150,7 @@ def test_the_head_of_home_affairs_delegates_intake_with_dates() -> None:
 
 
 def _packaged_2025() -> dict[str, Any]:
-    path = Path(__file__).parents[3] / "shared/directory/data/can-tho/2025.1.json"
+    path = Path(__file__).parents[3] / "shared/kernel/directory/data/can-tho/2025.1.json"
     document: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return copy.deepcopy(document)
 

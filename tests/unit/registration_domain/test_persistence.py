@@ -10,7 +10,7 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 from services.registration.domain.proposal import Proposal, ProposalStatus
-from shared.directory import OrganisationDirectory
+from shared.kernel.directory import OrganisationDirectory
 from tests.unit.registration_domain.builders import T0, complete_plan, official
 
 

@@ -18,8 +18,8 @@ from services.registration.domain.errors import (
 )
 from services.registration.domain.plan import CompletenessRules, ProblemCode
 from services.registration.domain.proposal import Proposal, ProposalStatus
-from shared.directory import OrganisationDirectory
-from shared.routing import Official
+from shared.kernel.actor import Actor
+from shared.kernel.directory import OrganisationDirectory
 from tests.unit.registration_domain.builders import T0, complete_plan, official, staff
 
 LATER = T0 + timedelta(days=1)
@@ -27,11 +27,11 @@ DUE = date(2024, 6, 14)
 
 
 @pytest.fixture
-def director(directory: OrganisationDirectory) -> Official:
+def director(directory: OrganisationDirectory) -> Actor:
     return official(directory, "ct.so-tai-chinh", "director")
 
 
-def _draft(proposer: Official, plan: dict[str, Any] | None = None) -> Proposal:
+def _draft(proposer: Actor, plan: dict[str, Any] | None = None) -> Proposal:
     return Proposal.draft(
         proposer=proposer,
         title="Cấp phép xây dựng liên thông",
@@ -40,7 +40,7 @@ def _draft(proposer: Official, plan: dict[str, Any] | None = None) -> Proposal:
     )
 
 
-def _submitted(proposer: Official, directory: OrganisationDirectory) -> Proposal:
+def _submitted(proposer: Actor, directory: OrganisationDirectory) -> Proposal:
     proposal = _draft(proposer)
     proposal.submit(actor=proposer, at=T0, directory=directory)
     return proposal
@@ -57,18 +57,18 @@ def _last(proposal: Proposal) -> Any:
 # --- draft and edit -------------------------------------------------------------------------
 
 
-def test_art7_draft_records_proposer_title_and_plan(director: Official) -> None:
+def test_art7_draft_records_proposer_title_and_plan(director: Actor) -> None:
     proposal = _draft(director)
     drafted = _last(proposal)
     assert type(drafted).__name__ == "Drafted"
-    assert drafted.proposer == director.as_dict()
+    assert drafted.proposer == director.person()
     assert drafted.plan == complete_plan()
     assert drafted.drafted_at == T0
     assert proposal.status is ProposalStatus.DRAFT
     assert proposal.proposer_id == director.user_id
 
 
-def test_draft_may_be_partial_but_never_malformed(director: Official) -> None:
+def test_draft_may_be_partial_but_never_malformed(director: Actor) -> None:
     partial = _draft(director, {"necessity": "cần thiết"})
     assert partial.problems()[0].path == "plan.purpose"
     with pytest.raises(InvalidChange) as caught:
@@ -76,23 +76,23 @@ def test_draft_may_be_partial_but_never_malformed(director: Official) -> None:
     assert [p.path for p in caught.value.problems] == ["plan.timeline.start", "plan.colour"]
 
 
-def test_draft_refuses_a_blank_title(director: Official) -> None:
+def test_draft_refuses_a_blank_title(director: Actor) -> None:
     with pytest.raises(InvalidChange, match="title"):
         Proposal.draft(proposer=director, title="  ", plan=None, at=T0)
 
 
-def test_draft_ids_are_random_uuids(director: Official) -> None:
+def test_draft_ids_are_random_uuids(director: Actor) -> None:
     assert _draft(director).id != _draft(director).id
 
 
-def test_only_proposer_may_edit(director: Official) -> None:
+def test_only_proposer_may_edit(director: Actor) -> None:
     proposal = _draft(director)
     with pytest.raises(NotAllowed):
         proposal.edit(actor_id="ct.someone.else", changes={"purpose": "khác"}, at=LATER)
     assert len(_events(proposal)) == 1
 
 
-def test_edit_records_only_the_fields_that_change(director: Official) -> None:
+def test_edit_records_only_the_fields_that_change(director: Actor) -> None:
     proposal = _draft(director)
     same_purpose = complete_plan()["purpose"]
     proposal.edit(
@@ -108,13 +108,13 @@ def test_edit_records_only_the_fields_that_change(director: Official) -> None:
     assert proposal.title == "Tên mới"
 
 
-def test_edit_with_nothing_new_records_nothing(director: Official) -> None:
+def test_edit_with_nothing_new_records_nothing(director: Actor) -> None:
     proposal = _draft(director)
     proposal.edit(actor_id=director.user_id, changes={"purpose": complete_plan()["purpose"]}, at=T0)
     assert len(_events(proposal)) == 1
 
 
-def test_edit_with_none_or_blank_clears_a_field(director: Official) -> None:
+def test_edit_with_none_or_blank_clears_a_field(director: Actor) -> None:
     proposal = _draft(director)
     proposal.edit(
         actor_id=director.user_id, changes={"risks": None, "impact_negative": ""}, at=LATER
@@ -124,7 +124,7 @@ def test_edit_with_none_or_blank_clears_a_field(director: Official) -> None:
     assert _last(proposal).changes == {"risks": None, "impact_negative": None}
 
 
-def test_edit_refuses_unknown_fields(director: Official) -> None:
+def test_edit_refuses_unknown_fields(director: Actor) -> None:
     proposal = _draft(director)
     with pytest.raises(InvalidChange) as caught:
         proposal.edit(actor_id=director.user_id, changes={"status": "APPROVED"}, at=LATER)
@@ -133,7 +133,7 @@ def test_edit_refuses_unknown_fields(director: Official) -> None:
 
 
 def test_edit_stores_canonical_dates_and_does_not_alias_the_callers_dict(
-    director: Official,
+    director: Actor,
 ) -> None:
     proposal = _draft(director)
     timeline = {"start": date(2024, 8, 1), "end": date(2024, 9, 1)}
@@ -143,7 +143,7 @@ def test_edit_stores_canonical_dates_and_does_not_alias_the_callers_dict(
 
 
 def test_edit_after_submission_is_refused(
-    director: Official, directory: OrganisationDirectory
+    director: Actor, directory: OrganisationDirectory
 ) -> None:
     proposal = _submitted(director, directory)
     with pytest.raises(InvalidTransition):
@@ -155,7 +155,7 @@ def test_edit_after_submission_is_refused(
 
 
 def test_submit_names_every_missing_field(
-    director: Official, directory: OrganisationDirectory
+    director: Actor, directory: OrganisationDirectory
 ) -> None:
     plan = complete_plan()
     del plan["necessity"], plan["timeline"]["end"]
@@ -175,7 +175,7 @@ def test_submit_names_every_missing_field(
 
 
 def test_submit_with_an_empty_plan_lists_all_required_parts(
-    director: Official, directory: OrganisationDirectory
+    director: Actor, directory: OrganisationDirectory
 ) -> None:
     proposal = _draft(director, {})
     with pytest.raises(Incomplete) as caught:
@@ -185,7 +185,7 @@ def test_submit_with_an_empty_plan_lists_all_required_parts(
 
 
 def test_submit_uses_the_given_completeness_rules(
-    director: Official, directory: OrganisationDirectory
+    director: Actor, directory: OrganisationDirectory
 ) -> None:
     plan = complete_plan()
     del plan["feasibility"]
@@ -195,7 +195,7 @@ def test_submit_uses_the_given_completeness_rules(
     assert _last(proposal).completeness_rules == "test/1"
 
 
-def test_only_proposer_may_submit(director: Official, directory: OrganisationDirectory) -> None:
+def test_only_proposer_may_submit(director: Actor, directory: OrganisationDirectory) -> None:
     proposal = _draft(director)
     other = official(directory, "ct.so-tai-chinh", "deputy_director")
     with pytest.raises(NotAllowed):
@@ -203,7 +203,7 @@ def test_only_proposer_may_submit(director: Official, directory: OrganisationDir
 
 
 def test_submit_records_full_plan_snapshot_routing_and_eligibility(
-    director: Official, directory: OrganisationDirectory
+    director: Actor, directory: OrganisationDirectory
 ) -> None:
     proposal = _submitted(director, directory)
     submitted = _last(proposal)
@@ -222,7 +222,7 @@ def test_submit_records_full_plan_snapshot_routing_and_eligibility(
 
 
 def test_submitted_plan_snapshot_is_not_aliased_to_the_aggregate(
-    director: Official, directory: OrganisationDirectory
+    director: Actor, directory: OrganisationDirectory
 ) -> None:
     proposal = _submitted(director, directory)
     proposal.plan["necessity"] = "changed behind the event's back"
@@ -232,7 +232,7 @@ def test_submitted_plan_snapshot_is_not_aliased_to_the_aggregate(
 def test_submit_records_position_at_submission_time(directory: OrganisationDirectory) -> None:
     as_specialist = staff("ct.so-noi-vu.phong-xdcq", user_id="ct.staff.42")
     proposal = _draft(as_specialist)
-    promoted = Official(
+    promoted = Actor(
         as_specialist.user_id, as_specialist.name, "ct.so-noi-vu.phong-xdcq", "head_of_division"
     )
     proposal.submit(actor=promoted, at=LATER, directory=directory)
@@ -276,7 +276,7 @@ def test_art7_head_proposal_is_recorded_as_going_to_superior_head(
     assert proposal.routing["decider_id"] == directory.head_of("ct.phong-dien").person_id
 
 
-def test_submit_twice_is_refused(director: Official, directory: OrganisationDirectory) -> None:
+def test_submit_twice_is_refused(director: Actor, directory: OrganisationDirectory) -> None:
     proposal = _submitted(director, directory)
     with pytest.raises(InvalidTransition):
         proposal.submit(actor=director, at=LATER, directory=directory)
@@ -289,7 +289,7 @@ def test_submit_without_competent_authority_is_refused_and_records_nothing(
     proposal = _draft(city_chairman)
     with pytest.raises(Unroutable):
         proposal.submit(actor=city_chairman, at=LATER, directory=directory)
-    unknown = Official(city_chairman.user_id, "A", "ct.nowhere", "director")
+    unknown = Actor(city_chairman.user_id, "A", "ct.nowhere", "director")
     with pytest.raises(Unroutable):
         proposal.submit(actor=unknown, at=LATER, directory=directory)
     assert proposal.status is ProposalStatus.DRAFT
@@ -299,7 +299,7 @@ def test_submit_without_competent_authority_is_refused_and_records_nothing(
 # --- supplement -----------------------------------------------------------------------------
 
 
-def _awaiting_supplement(proposer: Official, directory: OrganisationDirectory) -> Proposal:
+def _awaiting_supplement(proposer: Actor, directory: OrganisationDirectory) -> Proposal:
     proposal = _submitted(proposer, directory)
     proposal.note_supplement_requested(
         request_id="req-1", items=["Bổ sung dự toán kinh phí"], due_date=DUE, at=LATER
@@ -308,7 +308,7 @@ def _awaiting_supplement(proposer: Official, directory: OrganisationDirectory) -
 
 
 def test_supplement_request_is_noted_for_the_proposer(
-    director: Official, directory: OrganisationDirectory
+    director: Actor, directory: OrganisationDirectory
 ) -> None:
     proposal = _awaiting_supplement(director, directory)
     assert proposal.status is ProposalStatus.NEEDS_SUPPLEMENT
@@ -318,7 +318,7 @@ def test_supplement_request_is_noted_for_the_proposer(
 
 
 def test_supplement_records_only_changes_and_the_answered_request(
-    director: Official, directory: OrganisationDirectory
+    director: Actor, directory: OrganisationDirectory
 ) -> None:
     proposal = _awaiting_supplement(director, directory)
     resources = {**complete_plan()["resources"], "budget_vnd": 420_000_000}
@@ -338,7 +338,7 @@ def test_supplement_records_only_changes_and_the_answered_request(
 
 
 def test_supplement_returns_to_review_when_requested_during_review(
-    director: Official, directory: OrganisationDirectory
+    director: Actor, directory: OrganisationDirectory
 ) -> None:
     proposal = _submitted(director, directory)
     proposal.note_decision(kind="received", at=LATER, details={"received_by": "ct.p0010"})
@@ -350,7 +350,7 @@ def test_supplement_returns_to_review_when_requested_during_review(
 
 
 def test_supplement_requires_an_open_request(
-    director: Official, directory: OrganisationDirectory
+    director: Actor, directory: OrganisationDirectory
 ) -> None:
     proposal = _submitted(director, directory)
     with pytest.raises(InvalidTransition):
@@ -359,7 +359,7 @@ def test_supplement_requires_an_open_request(
         )
 
 
-def test_only_proposer_may_supplement(director: Official, directory: OrganisationDirectory) -> None:
+def test_only_proposer_may_supplement(director: Actor, directory: OrganisationDirectory) -> None:
     proposal = _awaiting_supplement(director, directory)
     with pytest.raises(NotAllowed):
         proposal.supplement(
@@ -368,7 +368,7 @@ def test_only_proposer_may_supplement(director: Official, directory: Organisatio
 
 
 def test_supplement_must_answer_the_open_request(
-    director: Official, directory: OrganisationDirectory
+    director: Actor, directory: OrganisationDirectory
 ) -> None:
     proposal = _awaiting_supplement(director, directory)
     with pytest.raises(Conflict, match="req-1"):
@@ -378,7 +378,7 @@ def test_supplement_must_answer_the_open_request(
 
 
 def test_supplement_request_is_answered_only_once(
-    director: Official, directory: OrganisationDirectory
+    director: Actor, directory: OrganisationDirectory
 ) -> None:
     proposal = _awaiting_supplement(director, directory)
     proposal.supplement(
@@ -393,7 +393,7 @@ def test_supplement_request_is_answered_only_once(
 
 
 def test_supplement_must_change_something(
-    director: Official, directory: OrganisationDirectory
+    director: Actor, directory: OrganisationDirectory
 ) -> None:
     proposal = _awaiting_supplement(director, directory)
     with pytest.raises(InvalidChange, match="changes"):
@@ -406,7 +406,7 @@ def test_supplement_must_change_something(
 
 
 def test_supplement_must_leave_the_plan_complete(
-    director: Official, directory: OrganisationDirectory
+    director: Actor, directory: OrganisationDirectory
 ) -> None:
     proposal = _awaiting_supplement(director, directory)
     with pytest.raises(Incomplete) as caught:
@@ -418,7 +418,7 @@ def test_supplement_must_leave_the_plan_complete(
 
 
 def test_supplement_request_needs_items_and_a_due_date(
-    director: Official, directory: OrganisationDirectory
+    director: Actor, directory: OrganisationDirectory
 ) -> None:
     proposal = _submitted(director, directory)
     with pytest.raises(InvalidChange) as caught:
@@ -426,7 +426,7 @@ def test_supplement_request_needs_items_and_a_due_date(
     assert [problem.path for problem in caught.value.problems] == ["request_id", "items"]
 
 
-def test_supplement_request_refused_on_a_draft(director: Official) -> None:
+def test_supplement_request_refused_on_a_draft(director: Actor) -> None:
     with pytest.raises(InvalidTransition):
         _draft(director).note_supplement_requested(
             request_id="r", items=["x"], due_date=DUE, at=LATER
@@ -434,7 +434,7 @@ def test_supplement_request_refused_on_a_draft(director: Official) -> None:
 
 
 def test_supplement_request_may_come_through_note_decision(
-    director: Official, directory: OrganisationDirectory
+    director: Actor, directory: OrganisationDirectory
 ) -> None:
     proposal = _submitted(director, directory)
     proposal.note_decision(
@@ -456,7 +456,7 @@ def test_supplement_request_may_come_through_note_decision(
 
 
 def test_received_puts_the_proposal_under_review(
-    director: Official, directory: OrganisationDirectory
+    director: Actor, directory: OrganisationDirectory
 ) -> None:
     proposal = _submitted(director, directory)
     proposal.note_decision(kind="received", at=LATER, details={"approval_due": "2024-06-12"})
@@ -468,7 +468,7 @@ def test_received_puts_the_proposal_under_review(
 
 @pytest.mark.parametrize("kind", ["approved", "rejected"])
 def test_art8_approval_or_rejection_makes_the_proposal_decided(
-    kind: str, director: Official, directory: OrganisationDirectory
+    kind: str, director: Actor, directory: OrganisationDirectory
 ) -> None:
     proposal = _awaiting_supplement(director, directory)
     proposal.note_decision(kind=kind, at=LATER, details={"decision_ref": "123/QĐ-UBND"})
@@ -477,7 +477,7 @@ def test_art8_approval_or_rejection_makes_the_proposal_decided(
     assert proposal.supplement_request is None
 
 
-def _approved(proposer: Official, directory: OrganisationDirectory) -> Proposal:
+def _approved(proposer: Actor, directory: OrganisationDirectory) -> Proposal:
     proposal = _submitted(proposer, directory)
     proposal.note_decision(kind="received", at=LATER, details={})
     proposal.note_decision(kind="approved", at=LATER, details={})
@@ -485,7 +485,7 @@ def _approved(proposer: Official, directory: OrganisationDirectory) -> Proposal:
 
 
 def test_art6_suspend_resume_and_stop_follow_the_implementation(
-    director: Official, directory: OrganisationDirectory
+    director: Actor, directory: OrganisationDirectory
 ) -> None:
     proposal = _approved(director, directory)
     assert proposal.implementation == "active"
@@ -503,7 +503,7 @@ def test_art6_suspend_resume_and_stop_follow_the_implementation(
 
 
 def test_implementation_decisions_need_an_approved_proposal(
-    director: Official, directory: OrganisationDirectory
+    director: Actor, directory: OrganisationDirectory
 ) -> None:
     proposal = _submitted(director, directory)
     proposal.note_decision(kind="rejected", at=LATER, details={"reasons": "Chưa khả thi"})
@@ -513,7 +513,7 @@ def test_implementation_decisions_need_an_approved_proposal(
 
 
 def test_art11_protection_is_decided_after_evaluation(
-    director: Official, directory: OrganisationDirectory
+    director: Actor, directory: OrganisationDirectory
 ) -> None:
     proposal = _approved(director, directory)
     with pytest.raises(InvalidTransition):
@@ -531,13 +531,13 @@ def test_art11_protection_is_decided_after_evaluation(
 
 
 def test_unknown_decision_kind_is_refused(
-    director: Official, directory: OrganisationDirectory
+    director: Actor, directory: OrganisationDirectory
 ) -> None:
     with pytest.raises(InvalidChange, match="kind"):
         _submitted(director, directory).note_decision(kind="blessed", at=LATER, details={})
 
 
-def test_decisions_are_not_noted_on_drafts(director: Official) -> None:
+def test_decisions_are_not_noted_on_drafts(director: Actor) -> None:
     with pytest.raises(InvalidTransition):
         _draft(director).note_decision(kind="approved", at=LATER, details={})
 
@@ -546,7 +546,7 @@ def test_decisions_are_not_noted_on_drafts(director: Official) -> None:
 
 
 def test_withdraw_while_awaiting_decision(
-    director: Official, directory: OrganisationDirectory
+    director: Actor, directory: OrganisationDirectory
 ) -> None:
     proposal = _awaiting_supplement(director, directory)
     proposal.withdraw(actor_id=director.user_id, reason="  Đã có văn bản mới  ", at=LATER)
@@ -558,29 +558,27 @@ def test_withdraw_while_awaiting_decision(
     assert proposal.supplement_request is None
 
 
-def test_withdraw_refused_after_decision(
-    director: Official, directory: OrganisationDirectory
-) -> None:
+def test_withdraw_refused_after_decision(director: Actor, directory: OrganisationDirectory) -> None:
     proposal = _approved(director, directory)
     with pytest.raises(Conflict):
         proposal.withdraw(actor_id=director.user_id, reason="Đổi ý", at=LATER)
     assert proposal.status is ProposalStatus.DECIDED
 
 
-def test_withdraw_requires_a_reason(director: Official, directory: OrganisationDirectory) -> None:
+def test_withdraw_requires_a_reason(director: Actor, directory: OrganisationDirectory) -> None:
     proposal = _submitted(director, directory)
     with pytest.raises(Incomplete, match="reason"):
         proposal.withdraw(actor_id=director.user_id, reason=" ", at=LATER)
 
 
-def test_only_proposer_may_withdraw(director: Official, directory: OrganisationDirectory) -> None:
+def test_only_proposer_may_withdraw(director: Actor, directory: OrganisationDirectory) -> None:
     proposal = _submitted(director, directory)
     with pytest.raises(NotAllowed):
         proposal.withdraw(actor_id="ct.p0001", reason="Không cần", at=LATER)
 
 
 def test_withdraw_applies_only_to_submitted_proposals(
-    director: Official, directory: OrganisationDirectory
+    director: Actor, directory: OrganisationDirectory
 ) -> None:
     with pytest.raises(InvalidTransition):
         _draft(director).withdraw(actor_id=director.user_id, reason="x", at=LATER)
@@ -595,7 +593,7 @@ def test_withdraw_applies_only_to_submitted_proposals(
 # --- general --------------------------------------------------------------------------------
 
 
-def test_commands_require_timezone_aware_times(director: Official) -> None:
+def test_commands_require_timezone_aware_times(director: Actor) -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         Proposal.draft(proposer=director, title="T", plan=None, at=datetime(2024, 6, 3))
 
@@ -606,7 +604,7 @@ def test_every_refusal_is_a_domain_error() -> None:
 
 
 def test_note_decision_accepts_positional_kind_and_no_details(
-    director: Official, directory: OrganisationDirectory
+    director: Actor, directory: OrganisationDirectory
 ) -> None:
     proposal = _submitted(director, directory)
     proposal.note_decision("received", LATER)

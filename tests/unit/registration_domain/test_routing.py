@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from shared.directory import ManagerLevel, OrganisationDirectory
-from shared.routing import (
+from services.registration.domain.routing import (
     NoCompetentAuthority,
-    Official,
     RoutingDecision,
-    RoutingTarget,
     UnknownOfficial,
     is_protection_eligible,
     route_to_competent_authority,
 )
+from shared.contracts.vocabulary import RoutingTarget
+from shared.kernel.actor import Actor
+from shared.kernel.directory import ManagerLevel, OrganisationDirectory
 from tests.unit.registration_domain.builders import official, staff
 
 CITY, DOHA = "ct.ubnd-tp", "ct.so-noi-vu"
@@ -179,9 +179,9 @@ def test_art7_city_pc_chairman_has_no_superior_on_record(directory: Organisation
 
 def test_unknown_unit_or_position_is_refused(directory: OrganisationDirectory) -> None:
     with pytest.raises(UnknownOfficial, match=r"ct\.nowhere"):
-        route_to_competent_authority(Official("u", "A", "ct.nowhere", "director"), directory)
+        route_to_competent_authority(Actor("u", "A", "ct.nowhere", "director"), directory)
     with pytest.raises(UnknownOfficial, match="astronaut"):
-        is_protection_eligible(Official("u", "A", "ct.so-tai-chinh", "astronaut"), directory)
+        is_protection_eligible(Actor("u", "A", "ct.so-tai-chinh", "astronaut"), directory)
 
 
 def test_art8_directory_head_is_never_routed_to_themself(
@@ -189,7 +189,7 @@ def test_art8_directory_head_is_never_routed_to_themself(
 ) -> None:
     head = directory.head_of("ct.ninh-kieu.an-hoa")
     # the token lags behind (still says vice-chairman), the directory knows they head the ward
-    lagging = Official(head.person_id, head.name, "ct.ninh-kieu.an-hoa", "vice_chairman")
+    lagging = Actor(head.person_id, head.name, "ct.ninh-kieu.an-hoa", "vice_chairman")
     decision = route_to_competent_authority(lagging, directory)
     assert decision.target is RoutingTarget.SUPERIOR_HEAD
     assert decision.decider_id != head.person_id
@@ -198,7 +198,7 @@ def test_art8_directory_head_is_never_routed_to_themself(
 def test_promotion_not_yet_in_directory_routes_by_token_position(
     directory: OrganisationDirectory,
 ) -> None:
-    promoted = Official("ct.new.01", "Lâm Thị Mới", "ct.phong-dien.nhon-ai", "chairman")
+    promoted = Actor("ct.new.01", "Lâm Thị Mới", "ct.phong-dien.nhon-ai", "chairman")
     decision = route_to_competent_authority(promoted, directory)
     assert decision.target is RoutingTarget.SUPERIOR_HEAD
     assert decision.recipient_unit_id == "ct.phong-dien"
@@ -226,5 +226,5 @@ def test_routing_reason_is_vietnamese_first_with_english(
 
 
 def test_official_round_trips_through_dict() -> None:
-    person = Official("u1", "Nguyễn Văn A", "ct.so-tai-chinh", "director")
-    assert Official.from_dict(person.as_dict()) == person
+    person = Actor("u1", "Nguyễn Văn A", "ct.so-tai-chinh", "director")
+    assert Actor.from_dict(person.as_dict()) == person

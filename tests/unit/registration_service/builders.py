@@ -15,8 +15,8 @@ from services.registration.application import Attached, RegistrationApplication,
 from services.registration.main import create_application
 from shared.contracts import ActorRef
 from shared.contracts.approval import _CaseEvent
-from shared.identity import Actor
-from shared.settings import Settings
+from shared.kernel.actor import Actor
+from shared.platform.settings import Settings
 from tests.support.infra import TEST_JWT_SECRET
 from tests.support.samples import DIRECTOR_TU_PHAP
 from tests.unit.registration_domain.builders import complete_plan

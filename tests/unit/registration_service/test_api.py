@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import warnings
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,10 +15,12 @@ import pytest
 from fastapi import FastAPI
 
 from services.registration.application import RegistrationApplication
+from services.registration.consumers import on_case_event
 from services.registration.main import create_app
 from shared.contracts.approval import ApprovalMeetingHeld, SupplementRequested
-from tests.support.infra import auth, token_for
-from tests.support.samples import DIRECTOR_TU_PHAP
+from shared.kernel.calendar import VIETNAM_TIME
+from tests.support.infra import auth, forged_token, token_for
+from tests.support.samples import AUDITOR_ID, DIRECTOR_TU_PHAP
 from tests.unit.registration_domain.builders import complete_plan
 from tests.unit.registration_service.builders import (
     PDF,
@@ -36,19 +38,9 @@ PROBLEM = "application/problem+json"
 LIMIT = 16 * 1024
 NOBODY = "00000000-0000-4000-8000-000000000000"
 
-PROPOSER = auth(
-    token_for(
-        DIRECTOR_TU_PHAP["user_id"],
-        unit_id=DIRECTOR_TU_PHAP["unit_id"],
-        position=DIRECTOR_TU_PHAP["position"],
-        name=DIRECTOR_TU_PHAP["name"],
-        roles=["proposer"],
-    )
-)
-STRANGER = auth(
-    token_for("ct.p0099", unit_id="ct.cai-rang", position="chairman", roles=["proposer"])
-)
-REVIEWER = auth(token_for("ct.p0008", unit_id="ct.so-noi-vu", roles=["home_affairs"]))
+PROPOSER = auth(token_for(DIRECTOR_TU_PHAP["user_id"], roles=["proposer"]))
+STRANGER = auth(token_for("ct.p0097", roles=["proposer"]))  # Cái Răng's chairman
+REVIEWER = auth(token_for("ct.p0008", roles=["home_affairs"]))  # Giám đốc Sở Nội vụ
 
 
 @pytest.fixture
@@ -222,7 +214,8 @@ def test_409_no_supplement_without_an_open_request(client: TestClient) -> None:
 
 def test_409_no_withdrawal_after_a_decision(client: TestClient, web: FastAPI) -> None:
     pid = _submitted(client)
-    _app(web).note_case_event(
+    on_case_event(
+        _app(web),
         case_event(
             ApprovalMeetingHeld,
             pid,
@@ -414,7 +407,7 @@ def test_reviewers_download_the_files_of_a_submitted_plan(client: TestClient) ->
     pid = _draft(client, complete_plan())
     sha = _upload(client, pid).json()["sha256"]
     assert client.post(f"/proposals/{pid}/submit", headers=PROPOSER).status_code == 200
-    auditor = auth(token_for("ct.auditor.01", roles=["auditor"]))
+    auditor = auth(token_for(AUDITOR_ID, roles=["auditor"]))
     for headers in (REVIEWER, auditor):
         r = client.get(f"/proposals/{pid}/attachments/{sha}", headers=headers)
         assert (r.status_code, r.content) == (200, PDF)
@@ -434,7 +427,7 @@ def test_the_status_route_shows_a_supplement_request_and_the_answer_clears_it(
         responsible_user_id=DIRECTOR_TU_PHAP["user_id"],
         responsible_unit_id=DIRECTOR_TU_PHAP["unit_id"],
     )
-    _app(web).note_case_event(request, tracking())
+    on_case_event(_app(web), request, tracking())
     status = client.get(f"/proposals/{pid}/status", headers=PROPOSER).json()
     assert status["status"] == "NEEDS_SUPPLEMENT"
     assert status["supplement_request"]["request_id"] == str(request.id)
@@ -457,18 +450,14 @@ def test_art2_eligibility_and_routing_are_visible_before_drafting(client: TestCl
     assert mine["protection_eligible"] is True
     assert mine["routing"]["target"] == "CITY_PC_VIA_DOHA"
     assert mine["routing"]["directory_version"]
-    staff = auth(
-        token_for("ct.staff.01", unit_id="ct.so-tu-phap", position="specialist", roles=["proposer"])
-    )
+    staff = auth(token_for("ct.p0143", roles=["proposer"]))  # a specialist of Sở Tư pháp
     theirs = client.get("/proposals/preview", headers=staff).json()
     assert theirs["protection_eligible"] is False
     assert theirs["routing"]["target"] == "AGENCY_HEAD"
 
 
 def test_422_no_competent_authority_can_be_named(client: TestClient) -> None:
-    chairman = auth(
-        token_for("ct.p0001", unit_id="ct.ubnd-tp", position="chairman", roles=["proposer"])
-    )
+    chairman = auth(token_for("ct.p0001", roles=["proposer"]))
     _problem(client.get("/proposals/preview", headers=chairman), 422, "/problems/unroutable")
     r = client.post(
         "/proposals", json={"title": "x", "plan": complete_plan(), "submit": True}, headers=chairman
@@ -483,12 +472,83 @@ def test_a_head_of_an_unrelated_unit_cannot_download_but_the_deciding_authority_
     pid = _draft(client, complete_plan())
     sha = _upload(client, pid).json()["sha256"]
     assert client.post(f"/proposals/{pid}/submit", headers=PROPOSER).status_code == 200
-    stranger = auth(
-        token_for("ct.p0018", unit_id="ct.so-y-te", position="director", roles=["unit_head"])
-    )
+    stranger = auth(token_for("ct.p0018", roles=["unit_head"]))  # Giám đốc Sở Y tế
     _problem(client.get(f"/proposals/{pid}/attachments/{sha}", headers=stranger), 403)
-    chairman = auth(
-        token_for("ct.p0001", unit_id="ct.ubnd-tp", position="chairman", roles=["city_committee"])
-    )
+    chairman = auth(token_for("ct.p0001", roles=["city_committee"]))
     got = client.get(f"/proposals/{pid}/attachments/{sha}", headers=chairman)
     assert (got.status_code, got.content) == (200, PDF)
+
+
+def test_art7_after_1_july_2025_the_routed_head_still_reads_the_files_not_the_merged_head(
+    tmp_path: Path,
+) -> None:
+    """Khoản 3 Điều 7: a plan of June 2025 in Sở Thông tin và Truyền thông went to its director.
+    After the departments merged (1/7/2025) he is a deputy director of Sở Khoa học và Công
+    nghệ: he still reads the plan's files, while that department's director, who heads the
+    merged department only in the new version, does not."""
+    now = [datetime(2025, 6, 16, 9, 0, tzinfo=VIETNAM_TIME)]
+    web = create_app(settings_for(tmp_path), clock=lambda: now[0])
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient`")
+            from fastapi.testclient import TestClient
+        client = TestClient(web)
+        proposer = auth(token_for("ct.p0067"))  # phó trưởng phòng CNTT, Sở TT&TT (2024.1)
+        r = client.post(
+            "/proposals", json={"title": "Một cửa số", "plan": complete_plan()}, headers=proposer
+        )
+        assert r.status_code == 201, r.text
+        pid = r.json()["id"]
+        sha = _upload(client, pid, headers=proposer).json()["sha256"]
+        submitted = client.post(f"/proposals/{pid}/submit", headers=proposer)
+        assert submitted.status_code == 200, submitted.text
+        assert submitted.json()["routing"]["decider_id"] == "ct.p0041"
+
+        now[0] = datetime(2025, 7, 14, 9, 0, tzinfo=VIETNAM_TIME)
+        merged_director = auth(token_for("ct.p0029", roles=["unit_head"]))
+        refused = _problem(
+            client.get(f"/proposals/{pid}/attachments/{sha}", headers=merged_director), 403
+        )
+        assert "theo danh bạ tổ chức tại thời điểm gửi" in refused["detail"]
+        old_director = auth(token_for("ct.p0041", roles=["proposer"]))
+        got = client.get(f"/proposals/{pid}/attachments/{sha}", headers=old_director)
+        assert (got.status_code, got.content) == (200, PDF)
+    finally:
+        web.state.runtime.app.close()
+
+
+def test_a_token_naming_someone_the_directory_does_not_hold_is_refused(
+    client: TestClient,
+) -> None:
+    """Issue #11 §4: an unlisted person claiming a director's post gets nothing."""
+    unlisted = auth(token_for("ct.p9999", roles=["proposer"]))
+    r = client.get("/proposals/preview", headers=unlisted)
+    body = _problem(r, 403, "/problems/identity-refused")
+    assert "ct.p9999" in body["detail"]
+    assert "danh bạ tổ chức" in body["detail"]
+    assert body["title"] == "Danh bạ tổ chức không xác nhận người dùng"
+
+
+def test_a_role_the_directory_does_not_give_is_refused(client: TestClient) -> None:
+    """Giám đốc Sở Tư pháp is no Sở Nội vụ official, and an auditor does not propose."""
+    for person_id, role in (("ct.p0026", "home_affairs"), (AUDITOR_ID, "proposer")):
+        r = client.get("/proposals", headers=auth(token_for(person_id, roles=[role])))
+        assert role in _problem(r, 403, "/problems/identity-refused")["detail"]
+
+
+def test_drafting_needs_the_proposer_role(client: TestClient) -> None:
+    auditor = auth(token_for(AUDITOR_ID, roles=["auditor"]))
+    r = client.post("/proposals", json={"title": "x"}, headers=auditor)
+    _problem(r, 403, "/problems/not-allowed")
+
+
+def test_a_forged_unit_claim_does_not_open_another_cases_files(client: TestClient) -> None:
+    """The attachment check uses the directory's unit: Sở Y tế's director claiming to be of
+    Sở Nội vụ (the intake unit of this case) is still no party to it."""
+    pid = _draft(client, complete_plan())
+    sha = _upload(client, pid).json()["sha256"]
+    assert client.post(f"/proposals/{pid}/submit", headers=PROPOSER).status_code == 200
+    forged = auth(
+        forged_token("ct.p0018", ["unit_head"], unit="ct.so-noi-vu", name="Giám đốc Sở Nội vụ")
+    )
+    _problem(client.get(f"/proposals/{pid}/attachments/{sha}", headers=forged), 403)

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from services.registration.application import AttachmentNotFound, RegistrationApplication
+from services.registration.consumers import on_case_event
 from services.registration.domain import (
     AttachmentTooLarge,
     InvalidTransition,
@@ -64,7 +65,7 @@ def _awaiting_supplement(app: RegistrationApplication) -> tuple[Any, str]:
         responsible_user_id=DIRECTOR.user_id,
         responsible_unit_id=DIRECTOR.unit_id,
     )
-    app.note_case_event(request, tracking())
+    on_case_event(app, request, tracking())
     return pid, str(request.id)
 
 

@@ -11,9 +11,9 @@ from uuid import uuid4
 import pytest
 
 from services.registration.application import RegistrationApplication
+from services.registration.consumers import on_case_event, upstream_handlers
 from services.registration.domain import ProposalStatus
 from services.registration.main import create_app
-from shared.consumer import Rejected, TrackedConsumer
 from shared.contracts.approval import (
     APPROVAL_EVENTS,
     ApprovalMeetingHeld,
@@ -36,7 +36,8 @@ from shared.contracts.approval import (
     ResourcesAllocated,
     SupplementRequested,
 )
-from shared.subjects import APPROVAL_STREAM
+from shared.platform.consumer import Rejected, TrackedConsumer
+from shared.platform.subjects import APPROVAL_STREAM
 from tests.unit.registration_service.builders import (
     DIRECTOR,
     case_event,
@@ -50,7 +51,7 @@ DUE = date(2024, 6, 14)
 
 
 def _note(app: RegistrationApplication, event: Any) -> None:
-    app.note_case_event(event, tracking())
+    on_case_event(app, event, tracking())
 
 
 def _received(app: RegistrationApplication) -> Any:
@@ -377,7 +378,7 @@ def test_case_events_that_decide_nothing_only_record_the_upstream_position(
     ]
     for event in quiet:
         position = tracking()
-        app.note_case_event(event, position)
+        on_case_event(app, event, position)
         assert app.has_processed(position.application_name, position.notification_id)
     assert app.proposal_for(DIRECTOR, pid).version == version
 
@@ -390,7 +391,7 @@ def test_a_redelivered_case_event_is_recognised_and_noted_once(
         service="registration",
         app=app,
         upstream=APPROVAL_STREAM,
-        handlers={SupplementRequested.TYPE: app.note_case_event},
+        handlers=upstream_handlers(app),
     )
     request = _supplement_request(pid)
     position = tracking()
@@ -405,7 +406,7 @@ def test_a_case_event_about_an_unknown_proposal_is_dead_lettered_with_the_reason
 ) -> None:
     stray = uuid4()
     with pytest.raises(Rejected, match=f"registration has no proposal {stray}"):
-        app.note_case_event(_supplement_request(stray), tracking())
+        on_case_event(app, _supplement_request(stray), tracking())
 
 
 def test_a_decision_the_proposal_cannot_take_is_dead_lettered_not_retried(
@@ -414,7 +415,8 @@ def test_a_decision_the_proposal_cannot_take_is_dead_lettered_not_retried(
     pid = submitted(app)
     app.withdraw(DIRECTOR, pid, "Đổi hướng")
     with pytest.raises(Rejected, match="cannot note approved"):
-        app.note_case_event(
+        on_case_event(
+            app,
             case_event(
                 ApprovalMeetingHeld,
                 pid,

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from services.registration.application import RegistrationApplication
-from shared.idempotency import (
+from shared.platform.idempotency import (
     CommandReceipt,
     Idempotency,
     IdempotencyKeyReused,
@@ -180,7 +180,9 @@ def test_receipts_recorded_before_they_were_shared_are_still_read(
     )
     (issued,) = receipt.collect_events()
     stored = app.mapper.to_stored_event(issued)
-    state = bytes(stored.state).replace(b"shared.idempotency:ProposalReceipt", old_topic.encode())
+    state = bytes(stored.state).replace(
+        b"shared.platform.idempotency:ProposalReceipt", old_topic.encode()
+    )
     app.recorder.insert_events(
         [replace(stored, topic=f"{old_topic}.Issued", state=state)]  # as 0.2 stored it
     )

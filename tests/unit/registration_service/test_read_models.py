@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from services.cli import cli
+from services.cli.main import cli
 from services.registration.application import RegistrationApplication
+from services.registration.consumers import on_case_event
 from services.registration.rebuild import rebuild
 from shared.contracts.approval import (
     ApprovalMeetingHeld,
@@ -49,7 +50,7 @@ def _live(app: RegistrationApplication) -> list[Any]:
         responsible_user_id=DIRECTOR.user_id,
         responsible_unit_id=DIRECTOR.unit_id,
     )
-    app.note_case_event(request, tracking())
+    on_case_event(app, request, tracking())
     answered = submitted(app)
     request = case_event(
         SupplementRequested,
@@ -61,7 +62,7 @@ def _live(app: RegistrationApplication) -> list[Any]:
         responsible_user_id=DIRECTOR.user_id,
         responsible_unit_id=DIRECTOR.unit_id,
     )
-    app.note_case_event(request, tracking())
+    on_case_event(app, request, tracking())
     app.supplement(DIRECTOR, answered, None, {"title": "Đã bổ sung", "feasibility": "Khả thi"})
     decided = submitted(app)
     for event in (
@@ -85,7 +86,7 @@ def _live(app: RegistrationApplication) -> list[Any]:
             ImplementationSuspended, decided, "SUSPENDED", decision_ref="TD", reasons=["Rủi ro"]
         ),
     ):
-        app.note_case_event(event, tracking())
+        on_case_event(app, event, tracking())
     withdrawn = submitted(app)
     app.withdraw(DIRECTOR, withdrawn, "Đổi hướng")
     theirs = app.draft(STRANGER, "Của người khác", complete_plan()).id

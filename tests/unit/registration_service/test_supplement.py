@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from services.registration.application import RegistrationApplication
+from services.registration.consumers import on_case_event
 from services.registration.domain import Conflict, InvalidTransition, NotAllowed, ProposalStatus
 from services.registration.domain.errors import Incomplete, InvalidChange
 from services.registration.publishing import to_contract
@@ -35,7 +36,7 @@ def _request(app: RegistrationApplication, pid: Any) -> str:
         responsible_user_id=DIRECTOR.user_id,
         responsible_unit_id=DIRECTOR.unit_id,
     )
-    app.note_case_event(event, tracking())
+    on_case_event(app, event, tracking())
     return str(event.id)
 
 
@@ -68,6 +69,21 @@ def test_the_answer_carries_only_what_changed(app: RegistrationApplication) -> N
     assert answer.actor.name
 
 
+def test_the_answer_carries_the_whole_plan_after_it(app: RegistrationApplication) -> None:
+    """So the competent authority takes the plan as registration holds it and never re-applies
+    the changes (issue #13 point 1)."""
+    pid = submitted(app)
+    request_id = _request(app, pid)
+    resources = {**complete_plan()["resources"], "budget_vnd": "420000000"}
+    app.supplement(DIRECTOR, pid, request_id, {"resources": resources, "title": "Một cửa"})
+    answer = _last_published(app)
+    assert isinstance(answer, ProposalSupplemented)
+    assert answer.plan == app.repository.get(pid).plan
+    assert answer.plan is not None
+    assert answer.plan["resources"] == resources
+    assert "title" not in answer.plan  # the title is registration's own field, not the plan's
+
+
 def test_a_withdrawal_names_its_actor_and_unit(app: RegistrationApplication) -> None:
     pid = submitted(app)
     app.withdraw(DIRECTOR, pid, reason="Rút để hoàn thiện")
@@ -92,7 +108,8 @@ def test_approval_taking_the_answer_back_to_intake_changes_nothing_here(
     _request(app, pid)
     app.supplement(DIRECTOR, pid, None, {"feasibility": "Đã khảo sát"})
     version = app._get(pid).version
-    app.note_case_event(
+    on_case_event(
+        app,
         case_event(
             SupplementProvided,
             pid,
@@ -105,7 +122,8 @@ def test_approval_taking_the_answer_back_to_intake_changes_nothing_here(
         tracking(),
     )
     assert app._get(pid).version == version
-    app.note_case_event(
+    on_case_event(
+        app,
         case_event(
             PlanReceived,
             pid,

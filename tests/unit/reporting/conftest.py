@@ -11,9 +11,9 @@ from fastapi import FastAPI
 
 from services.reporting.application import ReportingApplication
 from services.reporting.queries import ReportQueries
-from shared.directory import load_directory
-from shared.eventstore import store_env
-from shared.settings import Settings
+from shared.kernel.directory import load_directory
+from shared.platform.eventstore import store_env
+from shared.platform.settings import Settings
 from tests.support.reporting_data import CAN_THO_2025, Message, arrivals, load, publish
 
 
@@ -72,15 +72,9 @@ def client(web: FastAPI) -> Any:
 SECRET = "reporting-unit-tests-secret-0123456789abcdef"
 
 
-def headers(user_id: str, *roles: str, unit_id: str = "") -> dict[str, str]:
-    from shared.identity import mint_token
+def headers(user_id: str, *roles: str) -> dict[str, str]:
+    """A token for a person of the directory, acting with `roles` (which it must give them)."""
+    from shared.platform.identity import mint_token
 
-    token = mint_token(
-        Settings(jwt_secret=SECRET),
-        user_id=user_id,
-        name=user_id,
-        unit_id=unit_id,
-        position="",
-        roles=list(roles),
-    )
+    token = mint_token(Settings(jwt_secret=SECRET), user_id=user_id, roles=roles)
     return {"Authorization": f"Bearer {token}"}

@@ -2,25 +2,28 @@
 
 from __future__ import annotations
 
+import warnings
+from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 
-from tests.support.reporting_data import proposal_id_of
+from tests.support.reporting_data import arrivals, load, proposal_id_of
+from tests.support.samples import ADMIN_ID, AUDITOR_ID
 from tests.unit.reporting.conftest import headers
 
-AUDITOR = headers("ct.thanh-tra.01", "auditor")
-HOME_AFFAIRS = headers("ct.snv.01", "home_affairs", unit_id="ct.so-noi-vu")
+AUDITOR = headers(AUDITOR_ID, "auditor")
+HOME_AFFAIRS = headers("ct.p0132", "home_affairs")  # Sở Nội vụ's intake specialist
 A1 = str(proposal_id_of("A1"))
-A1_PROPOSER = headers("ct.p0026", "proposer", unit_id="ct.so-tu-phap")  # Sở Tư pháp's director
-SOMEONE_ELSE = headers("ct.p0091", "proposer", unit_id="ct.ninh-kieu")
+A1_PROPOSER = headers("ct.p0026", "proposer")  # Sở Tư pháp's director
+SOMEONE_ELSE = headers("ct.p0091", "proposer")  # Ninh Kiều's chairman
 
 
 def test_only_auditors_and_admins_read_other_peoples_history(client: Any) -> None:
     assert client.get(f"/proposals/{A1}/history", headers=A1_PROPOSER).status_code == 200
     assert client.get(f"/proposals/{A1}/history", headers=AUDITOR).status_code == 200
-    admin = headers("ct.admin", "admin")
+    admin = headers(ADMIN_ID, "admin")
     assert client.get(f"/proposals/{A1}/timeline", headers=admin).status_code == 200
     refused = client.get(f"/proposals/{A1}/history", headers=SOMEONE_ELSE)
     assert refused.status_code == 403
@@ -95,6 +98,38 @@ def test_search_by_unit_state_level_and_period(client: Any) -> None:
     assert few.json()["count"] == 9
 
 
+def test_search_by_words_of_the_title_counts_every_match_over_all_pages(client: Any) -> None:
+    everything = client.get("/audit/proposals", params={"limit": 500}, headers=AUDITOR).json()
+
+    def titled(words: str, **params: Any) -> dict[str, Any]:
+        found = client.get("/audit/proposals", params={"title": words, **params}, headers=AUDITOR)
+        assert found.status_code == 200, found.text
+        return dict(found.json())
+
+    # Every title is "Đề xuất <key>: một cửa liên thông trực tuyến": typed without Vietnamese
+    # marks and in capitals, the words still find them all.
+    assert titled("LIEN THONG", limit=500)["count"] == everything["count"] > 5
+    one = titled("b1 đề xuất")
+    assert [p["title"][:10] for p in one["proposals"]] == ["Đề xuất B1"]
+    assert one["count"] == 1
+    # Each word begins a word of the title ("b" matches B1, B2, …), and the count is over every
+    # page, not the page's rows.
+    bs = [p for p in everything["proposals"] if p["title"].split()[2].startswith("B")]
+    page = titled("b", limit=2)
+    assert page["returned"] == 2
+    assert page["count"] == len(bs) > 2
+    rest = titled("b", limit=500, after=page["next"])
+    assert [p["proposal_id"] for p in page["proposals"] + rest["proposals"]] == [
+        p["proposal_id"] for p in bs
+    ]
+    # The words narrow the other filters, and a word found in no title finds nothing.
+    assert titled("trực tuyến", unit="ct.so-noi-vu", to="2025-12-31")["count"] == 4
+    assert titled("hộ tịch")["count"] == 0
+    assert titled("%")["count"] == everything["count"], "a wildcard is not a word"
+    too_long = client.get("/audit/proposals", params={"title": "x" * 201}, headers=AUDITOR)
+    assert too_long.status_code == 422
+
+
 def test_others_search_only_their_own_proposals(client: Any) -> None:
     own = client.get("/audit/proposals", headers=A1_PROPOSER).json()["proposals"]
     assert {p["proposer_id"] for p in own} == {"ct.p0026"}
@@ -122,12 +157,12 @@ def test_export_streams_the_events_of_a_period_as_json_lines(client: Any) -> Non
 def test_reports_are_for_monitors_and_a_unit_head_reads_their_own_agency(client: Any) -> None:
     assert client.get("/reports/overdue", headers=HOME_AFFAIRS).status_code == 200
     assert client.get("/reports/overdue", headers=A1_PROPOSER).status_code == 403
-    head = headers("ct.p0026", "unit_head", unit_id="ct.so-tu-phap")
+    head = headers("ct.p0026", "unit_head")
     url = "/reports/annual-review/ct.so-tu-phap"
     assert client.get(url, params={"year": 2025}, headers=head).status_code == 200
     other = client.get("/reports/annual-review/ct.ninh-kieu", params={"year": 2025}, headers=head)
     assert other.status_code == 403
-    division_head = headers("ct.p0057", "unit_head", unit_id="ct.so-noi-vu.phong-xdcq")
+    division_head = headers("ct.p0057", "unit_head")  # of Sở Nội vụ's phòng XDCQ
     agency = client.get(
         "/reports/annual-review/ct.so-noi-vu", params={"year": 2025}, headers=division_head
     )
@@ -184,3 +219,61 @@ def test_digests_alarms_and_dead_letters_are_for_auditors(client: Any) -> None:
     assert alarms["gaps"] == 0
     assert client.get("/audit/dead-letters", headers=AUDITOR).json()["count"] == 0
     assert client.get("/audit/alarms", headers=HOME_AFFAIRS).status_code == 403
+
+
+def test_a_case_opened_under_the_withdrawn_rule_set_is_flagged_on_every_report_that_shows_it(
+    tmp_path: Path,
+) -> None:
+    """Issue #14 point 7: a store an earlier release wrote holds case B4 opened under the demo set
+    can-tho 2025.1 (never adopted). Reporting says so wherever B4 appears — its timeline, the
+    overdue list (JSON and file), the city summary — in approval's words, and says nothing of
+    the cases opened under the adopted 2024.1."""
+    from services.reporting.main import create_app
+    from shared.kernel.rulesets import withdrawn_note
+    from shared.platform.settings import Settings
+    from tests.unit.reporting.conftest import SECRET, can_tho_2025
+
+    b4 = str(proposal_id_of("B4"))
+    messages = [
+        m._replace(body={**m.body, "rule_set_version": "2025.1"})
+        if m.body.get("proposal_id") == b4 and m.body.get("rule_set_version")
+        else m
+        for m in can_tho_2025()
+    ]
+    note = withdrawn_note("can-tho", "2025.1")
+    assert note is not None
+    assert "2024.1" in note
+    service = create_app(Settings(data_dir=tmp_path, jwt_secret=SECRET, log_json=False))
+    try:
+        load(service.state.runtime.app, arrivals(messages, "time"))
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient`")
+            from fastapi.testclient import TestClient
+        client = TestClient(service)
+
+        timeline = client.get(f"/proposals/{b4}/timeline", headers=AUDITOR).json()
+        assert timeline["rule_set_note"] == note
+        assert (
+            client.get(f"/proposals/{A1}/timeline", headers=AUDITOR).json()["rule_set_note"] is None
+        )
+
+        as_of = {"as_of": "2025-11-10"}
+        rows = client.get("/reports/overdue", params=as_of, headers=AUDITOR).json()["rows"]
+        flagged = {r["proposal_id"]: (r["rule_set_note"], r["note"]) for r in rows}
+        assert flagged[b4] == (note, "Mở theo bộ quy tắc 2025.1 đã rút")
+        assert {k: v for k, v in flagged.items() if k != b4} == {
+            k: (None, "") for k in flagged if k != b4
+        }
+        csv = client.get("/reports/overdue", params={**as_of, "format": "csv"}, headers=AUDITOR)
+        text = csv.content.decode("utf-8-sig")
+        assert "Ghi chú" in text
+        assert "Mở theo bộ quy tắc 2025.1 đã rút" in text
+        assert f"Ghi chú (STT 1): {note}" in text  # B4 is the most overdue row
+        summary = client.get(
+            "/reports/city-summary",
+            params={"period": "2025-Q4", "as_of": "2025-11-10", "format": "csv"},
+            headers=AUDITOR,
+        )
+        assert note in summary.content.decode("utf-8-sig")
+    finally:
+        service.state.runtime.app.close()

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from services.reporting.domain.facts import Item, Lateness, ProposalFacts, fold
+from services.reporting.domain.facts import Folding, Item, Lateness, ProposalFacts, fold
 from services.reporting.workdays import WorkingDays
-from shared.rulesets import rule_set
+from shared.kernel.rulesets import rule_set
 
 DAYS = WorkingDays("can-tho")
 PROPOSAL = "9b2f9d0e-0000-4000-8000-000000000001"
@@ -96,7 +96,7 @@ def run(*entries: dict[str, Any]) -> tuple[ProposalFacts, list[Item], list[Laten
     items: list[Item] = []
     lateness: list[Lateness] = []
     for e in entries:
-        fold(facts, e, DAYS, items, lateness)
+        fold(Folding(facts, DAYS, items, lateness), e)
     return facts, items, lateness
 
 
@@ -141,8 +141,9 @@ def test_art8_review_days_are_working_days_of_the_case_rule_set_across_tet() -> 
     assert facts.state == "APPROVED"
 
 
-def test_a_breached_approval_deadline_is_overdue_until_decided_then_counts_how_late() -> None:
-    breach = entry(
+def approval_breached(escalated: bool = True) -> dict[str, Any]:
+    """The scheduler's record that the Art 8 §1 clock (due Tue 4 Feb 2025) ran out."""
+    return entry(
         "deadline-breached",
         "2025-02-05T07:30:00+07:00",
         state="UNDER_REVIEW",
@@ -150,12 +151,24 @@ def test_a_breached_approval_deadline_is_overdue_until_decided_then_counts_how_l
         due="2025-02-04",
         responsible_user_id="ct.p0001",
         responsible_unit_id="ct.ubnd-tp",
-        escalated_to={"target": "HOME_AFFAIRS", "unit_id": "ct.so-noi-vu"},
-        legal_basis="ND73 Art 8 §1",
+        **(
+            {
+                "escalated_to": {"target": "HOME_AFFAIRS", "unit_id": "ct.so-noi-vu"},
+                "legal_basis": "ND73 Art 8 §1",
+            }
+            if escalated
+            else {}
+        ),
     )
-    facts, items, lateness = run(
-        submitted(), opened(), received("2025-01-22T09:00:00+07:00", "2025-02-04"), breach
-    )
+
+
+def reviewed() -> tuple[dict[str, Any], ...]:
+    """Submitted on 20 Jan, received on 22 Jan with the approval due on 4 Feb."""
+    return submitted(), opened(), received("2025-01-22T09:00:00+07:00", "2025-02-04")
+
+
+def test_a_breached_approval_deadline_is_overdue_until_decided_then_counts_how_late() -> None:
+    facts, items, lateness = run(*reviewed(), approval_breached())
     (row,) = facts.overdue()
     assert row["deadline"] == "approval"
     assert row["due"] == "2025-02-04"
@@ -167,9 +180,61 @@ def test_a_breached_approval_deadline_is_overdue_until_decided_then_counts_how_l
         ("2025-02-05", "ct.ubnd-tp", "breach:approval", 1),
         ("2025-02-05", "ct.ubnd-tp", "late_by:ct.p0001", 1),
     ]
-    fold(facts, approved("2025-02-07T09:00:00+07:00"), DAYS, items, lateness)
+    fold(Folding(facts, DAYS, items, lateness), approved("2025-02-07T09:00:00+07:00"))
     assert facts.overdue() == []
     assert ("2025-02-07", "days_late:approval:3", 1) in items  # Wed 5, Thu 6, Fri 7
+
+
+@pytest.mark.parametrize(
+    ("held_on", "entered", "escalated", "breaches", "withdrawn", "days_late", "late_people"),
+    [
+        # Held on the due day, entered on Fri 7: the head complied; the breach, its escalation
+        # and the person's lateness are taken back.
+        ("2025-02-04", "2025-02-07", 1, 0, 1, None, {0}),
+        # Held on Thu 6, entered on Wed 12: late by Wed 5 and Thu 6, counted to the legal date.
+        ("2025-02-06", "2025-02-12", 1, 1, 0, 2, {1}),
+        # The same late meeting after a breach the scheduler did not escalate.
+        ("2025-02-06", "2025-02-12", 0, 1, 0, 2, {1}),
+    ],
+)
+def test_art8_1_a_meeting_entered_late_is_judged_by_its_legal_date(
+    held_on: str,
+    entered: str,
+    escalated: int,
+    breaches: int,
+    withdrawn: int,
+    days_late: int | None,
+    late_people: set[int],
+) -> None:
+    """Khoản 1 Điều 8, "trong thời hạn 07 ngày làm việc": the scheduler recorded a breach
+    because the meeting was not yet entered. Entered later, the meeting is judged by its legal
+    date: held within the due date, the head complied (the breach, its escalation and the
+    person's lateness are taken back); held after it, the days late count to the legal date,
+    not to the entry. Either way the late entry is counted and the review ends on the
+    meeting's legal date."""
+    meeting = approved(f"{entered}T09:00:00+07:00")
+    meeting["body"].update(held_in_time=days_late is None, entered_late=True)
+    meeting["body"]["vote"]["held_on"] = held_on
+    facts, items, lateness = run(*reviewed(), approval_breached(bool(escalated)), meeting)
+    assert facts.overdue() == []
+    assert ("2025-02-05", "breach:approval", 1) in items
+    totals: dict[str, int] = {}
+    for _day, metric, delta in items:
+        totals[metric] = totals.get(metric, 0) + delta
+    assert totals["breach:approval"] == breaches
+    assert totals.get("escalated:HOME_AFFAIRS", 0) == escalated * breaches
+    assert totals.get("breach_withdrawn:approval", 0) == withdrawn
+    assert totals["entered_late:approval-meeting-held"] == 1
+    late_metrics = [k for k in totals if k.startswith("days_late:")]
+    if days_late is None:
+        assert late_metrics == []
+    else:
+        assert (entered, f"days_late:approval:{days_late}", 1) in items
+    by_person: dict[tuple[str, str], int] = {}
+    for _day, unit, metric, delta in lateness:
+        by_person[unit, metric] = by_person.get((unit, metric), 0) + delta
+    assert set(by_person.values()) == late_people
+    assert facts.decided_on == held_on
 
 
 def test_a_final_decision_closes_every_open_deadline() -> None:
@@ -180,16 +245,14 @@ def test_a_final_decision_closes_every_open_deadline() -> None:
         reasons=["chưa khả thi"],
         decision_ref="QD-2",
     )
-    facts, items, _ = run(
-        submitted(), opened(), received("2025-01-22T09:00:00+07:00", "2025-02-04"), rejected
-    )
+    facts, items, _ = run(*reviewed(), rejected)
     assert facts.deadlines == {}
     assert facts.state == "REJECTED"
     assert ("2025-02-10", "rejected", 1) in items
 
 
 def test_an_event_that_fails_to_parse_changes_nothing() -> None:
-    facts, _, _ = run(submitted(), opened(), received("2025-01-22T09:00:00+07:00", "2025-02-04"))
+    facts, _, _ = run(*reviewed())
     before = copy.deepcopy(facts.as_dict())
     broken = entry(
         "completion-reported",
@@ -203,7 +266,7 @@ def test_an_event_that_fails_to_parse_changes_nothing() -> None:
         evaluation_due="2025-03-12",
     )
     with pytest.raises(ValueError, match="not a date"):
-        fold(facts, broken, DAYS, [], [])
+        fold(Folding(facts, DAYS), broken)
     assert facts.as_dict() == before
 
 
@@ -229,11 +292,24 @@ def test_a_step_entered_after_its_legal_date_is_flagged_in_the_timeline() -> Non
             "upstream_seq": seq,
         }
 
-    late, timely = timeline_of(
+    late, timely, report, conclusion = timeline_of(
         [
             entry("2024-06-10T03:00:00+00:00", {"vote": {"held_on": "2024-06-03"}}, 1),
             entry("2024-06-11T03:00:00+00:00", {"start_date": "2024-06-11"}, 2),
+            # A report received the day it is entered is on time, whenever the work ended.
+            entry(
+                "2024-06-20T03:00:00+00:00",
+                {"completed_on": "2024-06-14", "reported_on": "2024-06-20"},
+                3,
+            ),
+            entry(
+                "2024-06-25T03:00:00+00:00",
+                {"issued_on": "2024-06-21", "entered_late": True},
+                4,
+            ),
         ]
     )
     assert (late["legal_date"], late["entered_late"]) == ("2024-06-03", True)
     assert (timely["legal_date"], timely["entered_late"]) == ("2024-06-11", False)
+    assert (report["legal_date"], report["entered_late"]) == ("2024-06-20", False)
+    assert (conclusion["legal_date"], conclusion["entered_late"]) == ("2024-06-21", True)

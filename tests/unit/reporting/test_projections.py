@@ -5,6 +5,7 @@ dead-lettered."""
 from __future__ import annotations
 
 import copy
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import pytest
 from eventsourcing.persistence import Tracking
 
 from services.reporting.application import ReportingApplication
+from shared.platform.halt import NoticeKind, ServiceNotices
 from tests.support.reporting_data import APPROVAL, REGISTRATION, Message, arrivals, load
 from tests.unit.reporting.conftest import can_tho_2025, new_app
 
@@ -72,6 +74,28 @@ def test_a_restart_loads_the_saved_read_models_instead_of_rereading_the_archive(
     again.close()
 
 
+def test_read_models_saved_before_the_title_search_gain_its_words_on_start(
+    tmp_path: Path,
+) -> None:
+    app = _loaded(tmp_path, "time")
+    app.projections.checkpoint()
+    expected = app.projections.search_total(title_words="lien thong")
+    assert expected > 5
+    app.close()
+    (database,) = [p for p in tmp_path.rglob("*") if p.is_file() and _is_sqlite(p)]
+    with sqlite3.connect(database) as old:  # the table as the earlier version made it
+        old.execute("ALTER TABLE reporting_proj_proposals DROP COLUMN title_words")
+    again = new_app(tmp_path)
+    assert again.projections.search_total(title_words="lien thong") == expected
+    assert [f["title"][:10] for f in again.projections.search(title_words="A1")] == ["Đề xuất A1"]
+    again.close()
+
+
+def _is_sqlite(path: Path) -> bool:
+    with path.open("rb") as file:
+        return file.read(16) == b"SQLite format 3\x00"
+
+
 def test_the_facts_cache_bound_changes_nothing_but_memory(
     tmp_path: Path, loaded: ReportingApplication
 ) -> None:
@@ -122,7 +146,12 @@ def test_a_projection_failure_is_dead_lettered_with_its_reason_and_the_rest_goes
     later = [m for m in can_tho_2025() if m.stream == REGISTRATION][3]
     assert later.body["type"] == "d73.proposal.withdrawn.v1"
     app.archive_body(later.body, Tracking(REGISTRATION, 4))
+    app.projections.notices = ServiceNotices("reporting")
     app.projections.catch_up()
+    (alarm,) = app.projections.notices.due(now=0.0)
+    assert (alarm.kind, alarm.source) == (NoticeKind.PROJECTION_DEAD_LETTERED, "statistics")
+    assert broken["id"] in alarm.detail
+    assert "KeyError" in alarm.detail
     (letter,) = app.projections.dead_letters()
     assert letter["projection"] == "statistics"
     assert letter["event_id"] == broken["id"]

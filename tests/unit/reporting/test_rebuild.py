@@ -1,11 +1,12 @@
-"""`d73 rebuild reporting` (shared/rebuild.py's contract): from the archive only, same digests."""
+"""`d73 rebuild reporting` (shared/platform/rebuild.py's contract): from the archive only, same
+digests."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from services.reporting.rebuild import rebuild
-from shared.settings import Settings
+from shared.platform.settings import Settings
 from tests.support.reporting_data import arrivals, load
 from tests.unit.reporting.conftest import can_tho_2025, new_app
 

@@ -24,7 +24,7 @@ from services.reporting.reports.names import number_line, signer_title
 from services.reporting.reports.render_csv import render_csv
 from services.reporting.reports.render_pdf import render_pdf
 from services.reporting.reports.render_xlsx import render_xlsx
-from shared.pdf.printing import BOTTOM, LEFT, RIGHT, TOP
+from shared.records.pdf.printing import BOTTOM, LEFT, RIGHT, TOP
 from tests.support.printing import ink_outside, pages_of, text_of
 
 TODAY = date(2025, 11, 10)
@@ -151,3 +151,26 @@ def test_xlsx_has_no_formula_cells_only_the_texts() -> None:
     cells = [cell for sheet in book.worksheets for row in sheet.iter_rows() for cell in row]
     assert not [cell.coordinate for cell in cells if cell.data_type == "f"]
     assert {cell.value for cell in cells} >= set(HOSTILE[:-1])  # XML keeps CR as LF
+
+
+def test_pdf_reports_show_steps_entered_after_their_legal_date(
+    queries: ReportQueries, tmp_path: Path
+) -> None:
+    """Legal dates ("ngày pháp lý"): a step entered late is allowed and never a breach, but
+    the overdue list and the annual review say how many there were, by step, on paper."""
+    from services.reporting.reports.overdue import build_overdue_list
+
+    report = build_overdue_list(
+        [],
+        today=TODAY,
+        names=queries.names,
+        entered_late={"approval-meeting-held": 2, "evaluation-concluded": 1},
+    )
+    assert report.data["entered_late"] == {"approval-meeting-held": 2, "evaluation-concluded": 1}
+    text = " ".join(text_of(render_pdf(report.document)).split())
+    assert "Từ đầu năm 2025 có 3 lượt nhập muộn so với ngày thực hiện" in text
+    assert "Họp tập thể lãnh đạo xem xét kế hoạch: 2" in text
+    assert "không bị tính là quá hạn" in text
+    annual = render_pdf(queries.annual_review("ct.so-tu-phap", 2025, TODAY).document)
+    pages_of(annual, keep=tmp_path / "annual")
+    assert "Các bước nhập vào hệ thống sau ngày thực hiện" in " ".join(text_of(annual).split())

@@ -49,7 +49,9 @@ def test_city_summary_2025_for_the_city_peoples_committee(queries: ReportQueries
     assert i["funding_vnd"] == 12 * 150_000_000
     assert s["deadlines"]["breaches"] == {"approval": 2, "intake": 1}
     assert s["deadlines"]["escalated"] == {"HOME_AFFAIRS": 1, "SUPERIOR_UNIT": 1}
-    assert s["days"]["review"] == {"count": 14, "median": 4, "p90": 7, "max": 10}
+    # Review runs from the legal date the complete plan was received (the submission here),
+    # not from the clerk's acceptance two days later: Art 8 §1 "kể từ ngày nhận được kế hoạch".
+    assert s["days"]["review"] == {"count": 14, "median": 6, "p90": 9, "max": 12}
     assert s["days"]["intake"]["median"] == 2
     assert s["prohibited_acts"] == {"reported": {"ART6_2": 1}, "substantiated": 1}
     assert s["states"] == {
@@ -93,7 +95,7 @@ def test_annual_review_of_so_tu_phap_2025(queries: ReportQueries) -> None:
     assert (v["approved"], v["approved_by_override"], v["rejected"], v["withdrawn"]) == (4, 1, 1, 1)
     assert (v["approval_rate"], v["override_rate"]) == (0.8, 0.25)
     assert (v["completed"], v["partial"], v["not_completed"]) == (3, 1, 0)  # A0, A1, A3; A2
-    assert (v["review_median"], v["review_p90"]) == (6, 10)  # 4 5 6 7 10
+    assert (v["review_median"], v["review_p90"]) == (8, 12)  # 6 7 8 9 12, from the legal receipt
     assert v["breaches"] == 1  # A6: the City PC was late deciding on it
     assert data["late_people"] == [], "Sở Tư pháp answered for no breached deadline"
     assert data["overdue"] == []

@@ -15,13 +15,13 @@ from eventsourcing.persistence import Tracking
 
 from services.reporting.application import ReportingApplication, WitnessKeys
 from services.reporting.domain.witness import RECENT_ROOTS, WitnessedLeaves, WitnessedLog
-from shared.audit.bundle import proof_to_hex
-from shared.audit.checkpoint import Checkpoint, sign_checkpoint, verify_cosignature
-from shared.audit.keys import key_id, save_public_key
-from shared.audit.merkle import MerkleTree
-from shared.auditlog.heads import PublishedHead
-from shared.auditlog.keys import ServiceKeys, TrustedKeys
 from shared.contracts.audit import Checkpoint as CheckpointMessage
+from shared.records.merkle.bundle import proof_to_hex
+from shared.records.merkle.checkpoint import Checkpoint, sign_checkpoint, verify_cosignature
+from shared.records.merkle.keys import key_id, save_public_key
+from shared.records.merkle.tree import MerkleTree
+from shared.records.servicelog.heads import PublishedHead
+from shared.records.servicelog.keys import ServiceKeys, TrustedKeys
 from tests.unit.reporting.conftest import new_app
 
 AUDIT = "D73_AUDIT"
@@ -356,3 +356,31 @@ def test_a_lost_checkpoint_message_is_a_gap_in_the_audit_stream(
     app.witness_checkpoint(service.checkpoint(), Tracking(AUDIT, 3))
     audit = next(s for s in app.alarms() if s["stream"] == AUDIT)
     assert [(g["first_missing"], g["last_missing"]) for g in audit["gaps"]] == [(2, 2)]
+
+
+def test_a_services_own_alarm_is_kept_as_a_halt_or_as_something_set_aside(
+    tmp_path: Path,
+) -> None:
+    """`d73.audit.alarm.<service>` carries halts and, since issue #11 §2, dead letters; the
+    witness keeps both, each under its own kind, and reporting's own among them."""
+    app = new_app(tmp_path)
+
+    def alarm(kind: str, seq: int) -> dict[str, Any]:
+        return {
+            "id": str(uuid4()),
+            "service": "reporting",
+            "kind": kind,
+            "title": "…",
+            "action": "…",
+            "detail": f"reporting-d73_registration: D73_REGISTRATION seq {seq}: bad JSON",
+            "since": "2026-01-05T02:00:00+00:00",
+        }
+
+    app.witness_service_alarm(alarm("dead-lettered", 2), Tracking("D73_AUDIT", 1))
+    app.witness_service_alarm(alarm("relay-blocked", 3), Tracking("D73_AUDIT", 2))
+    kept = app.log_alarms(("registration", "approval", "reporting"))
+    assert [(a["kind"], a.get("reported"), a.get("halt")) for a in kept] == [
+        ("service-alarm", "dead-lettered", None),
+        ("service-halted", None, "relay-blocked"),
+    ]
+    assert "seq 2" in kept[0]["detail"]

@@ -1,4 +1,4 @@
-"""Working days per step come from `shared.calendar` through the case's rule set."""
+"""Working days per step come from `shared.kernel.calendar` through the case's rule set."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.reporting.workdays import WorkdayCounter, WorkingDays
-from shared.calendar import WorkingDayCalendar
-from shared.rulesets import rule_set
+from shared.kernel.calendar import WorkingDayCalendar
+from shared.kernel.rulesets import rule_set
 from tests.support.data import TEST_RULE_SETS
 
 CALENDAR = rule_set("can-tho", "2024.1").calendar()

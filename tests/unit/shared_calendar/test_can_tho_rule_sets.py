@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 import pytest
 
-from shared.rulesets import (
+from shared.kernel.rulesets import (
     DEFAULT_JURISDICTION,
     ROUTING_TARGETS,
     AbstentionRule,
@@ -51,8 +51,8 @@ def test_a_case_started_before_a_new_version_keeps_the_old_one() -> None:
     after = rule_set_in_force("can-tho", date(2025, 7, 1), extra_dir=TEST_RULE_SETS)
     assert before.version == "2024.1"
     assert after.version == "2025.1"
-    assert before.deadline(DeadlineName.SUPPLEMENT_ANSWER).working_days == 10
-    assert after.deadline(DeadlineName.SUPPLEMENT_ANSWER).working_days == 15
+    assert before.deadline(DeadlineName.SUPPLEMENT).working_days == 10
+    assert after.deadline(DeadlineName.SUPPLEMENT).working_days == 15
     # The case reloads the version it recorded, whatever is in force today.
     assert rule_set("can-tho", "2024.1") == before
 
@@ -80,7 +80,7 @@ def test_the_2025_test_version_changes_only_the_supplement_answer() -> None:
         for name in DeadlineName
         if old.deadline(name).working_days != demo.deadline(name).working_days
     ]
-    assert changed == [DeadlineName.SUPPLEMENT_ANSWER]
+    assert changed == [DeadlineName.SUPPLEMENT]
     assert "TEST DATA" in demo.source
 
 
@@ -88,15 +88,15 @@ def test_art8_approval_meeting_due_7_working_days_after_receipt_across_tet_2026(
     rules = rule_set_in_force("can-tho", date(2026, 2, 13))
     # Received Fri 13/2/2026; Tết 14–22/2 is off: Mon 23/2 (1) … Fri 27/2 (5), Mon 2/3 (6),
     # Tue 3/3 (7).
-    assert rules.due_date(DeadlineName.APPROVAL_MEETING, date(2026, 2, 13)) == date(2026, 3, 3)
-    assert rules.deadline(DeadlineName.APPROVAL_MEETING).legal_basis == "ND73 Art 8 §1"
+    assert rules.due_date(DeadlineName.APPROVAL, date(2026, 2, 13)) == date(2026, 3, 3)
+    assert rules.deadline(DeadlineName.APPROVAL).legal_basis == "ND73 Art 8 §1"
 
 
 def test_art8_approval_meeting_across_tet_2025() -> None:
     rules = rule_set_in_force("can-tho", date(2025, 1, 22))
     # Received Wed 22/1/2025: Thu 23 (1), Fri 24 (2); Tết 25/1–2/2 off; Mon 3/2 (3) … Thu 6/2 (6),
     # Fri 7/2 (7).
-    assert rules.due_date(DeadlineName.APPROVAL_MEETING, date(2025, 1, 22)) == date(2025, 2, 7)
+    assert rules.due_date(DeadlineName.APPROVAL, date(2025, 1, 22)) == date(2025, 2, 7)
 
 
 def test_completion_report_counts_the_swapped_saturday_of_april_2025() -> None:
@@ -109,7 +109,7 @@ def test_completion_report_counts_the_swapped_saturday_of_april_2025() -> None:
 def test_evaluation_meeting_across_national_day_2026() -> None:
     rules = rule_set_in_force("can-tho", date(2026, 8, 28))
     # Report received Fri 28/8/2026; 29/8–2/9 off: Thu 3/9 (1) … Fri 11/9 (7).
-    assert rules.due_date(DeadlineName.EVALUATION_MEETING, date(2026, 8, 28)) == date(2026, 9, 11)
+    assert rules.due_date(DeadlineName.EVALUATION, date(2026, 8, 28)) == date(2026, 9, 11)
 
 
 def test_warning_comes_two_working_days_before_the_due_date() -> None:
@@ -141,12 +141,12 @@ def test_decree_fixed_deadlines_are_the_decrees_numbers() -> None:
     rules = CAN_THO[0]
     confirmed = {d.name: d.working_days for d in rules.deadlines if d.mark is Mark.CONFIRMED}
     assert confirmed == {
-        DeadlineName.APPROVAL_MEETING: 7,  # ND73 Art 8 §1
+        DeadlineName.APPROVAL: 7,  # ND73 Art 8 §1
         DeadlineName.COMPLETION_REPORT: 5,
-        DeadlineName.EVALUATION_MEETING: 7,
+        DeadlineName.EVALUATION: 7,
     }
-    assert rules.deadline(DeadlineName.EVALUATION_CONCLUSION).working_days == 3
-    assert rules.deadline(DeadlineName.EVALUATION_CONCLUSION).mark is Mark.INFERRED
+    assert rules.deadline(DeadlineName.CONCLUSION).working_days == 3
+    assert rules.deadline(DeadlineName.CONCLUSION).mark is Mark.INFERRED
     # Art 8 §1 fixes the share and the tie; how an abstention counts is an inference.
     assert rules.vote_rule.mark is Mark.INFERRED
     assert rules.vote_rule.abstention is AbstentionRule.NOT_A_VOTE_CAST
@@ -177,7 +177,7 @@ def test_a_missed_approval_deadline_escalates_by_routing() -> None:
 
 def test_a_deadline_is_looked_up_by_its_enum_and_a_typo_fails() -> None:
     rules = CAN_THO[0]
-    assert rules.deadline(DeadlineName("intake_check")).working_days == 3
+    assert rules.deadline(DeadlineName("intake")).working_days == 3
     with pytest.raises(ValueError, match="approval_meting"):
         rules.deadline("approval_meting")  # type: ignore[arg-type]
 

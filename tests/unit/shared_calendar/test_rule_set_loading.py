@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from shared.rulesets import (
+from shared.kernel.rulesets import (
     AbstentionRule,
     DeadlineName,
     RuleSetError,
@@ -21,7 +21,9 @@ from shared.rulesets import (
 )
 
 PACKAGED_2024_1: dict[str, Any] = json.loads(
-    (files("shared.rulesets") / "data" / "can-tho" / "2024.1.json").read_text(encoding="utf-8")
+    (files("shared.kernel.rulesets") / "data" / "can-tho" / "2024.1.json").read_text(
+        encoding="utf-8"
+    )
 )
 
 
@@ -55,7 +57,7 @@ def test_an_operator_ships_a_province_in_an_extra_directory(tmp_path: Path) -> N
     _write(tmp_path, _province())
     (loaded,) = load_rule_sets("hau-giang", extra_dir=tmp_path)
     assert loaded.jurisdiction_name_en == "Hau Giang Province (test)"
-    assert loaded.deadline(DeadlineName.APPROVAL_MEETING).working_days == 7
+    assert loaded.deadline(DeadlineName.APPROVAL).working_days == 7
     assert "hau-giang" in available_jurisdictions(extra_dir=tmp_path)
     assert "hau-giang" not in available_jurisdictions()
 
@@ -69,45 +71,45 @@ def test_a_missing_field_is_named(tmp_path: Path) -> None:
 
 def test_a_missing_field_inside_a_deadline_is_named_with_its_path(tmp_path: Path) -> None:
     document = _province()
-    del document["deadlines"]["approval_meeting"]["legal_basis"]
+    del document["deadlines"]["approval"]["legal_basis"]
     _write(tmp_path, document)
     message = _load_error(tmp_path)
-    assert "deadlines.approval_meeting" in message
+    assert "deadlines.approval" in message
     assert "missing field 'legal_basis'" in message
 
 
 def test_an_unknown_deadline_name_is_refused(tmp_path: Path) -> None:
     document = _province()
-    document["deadlines"]["approval_meting"] = document["deadlines"].pop("approval_meeting")
+    document["deadlines"]["approval_meting"] = document["deadlines"].pop("approval")
     _write(tmp_path, document)
     assert "unknown deadline name(s) approval_meting" in _load_error(tmp_path)
 
 
 def test_every_deadline_name_must_be_defined(tmp_path: Path) -> None:
     document = _province()
-    del document["deadlines"]["evaluation_conclusion"]
+    del document["deadlines"]["conclusion"]
     _write(tmp_path, document)
-    assert "missing deadline(s) evaluation_conclusion" in _load_error(tmp_path)
+    assert "missing deadline(s) conclusion" in _load_error(tmp_path)
 
 
 def test_negative_working_days_are_refused(tmp_path: Path) -> None:
     document = _province()
-    document["deadlines"]["supplement_answer"]["working_days"] = -1
+    document["deadlines"]["supplement"]["working_days"] = -1
     _write(tmp_path, document)
-    assert "supplement_answer.working_days: negative working days" in _load_error(tmp_path)
+    assert "supplement.working_days: negative working days" in _load_error(tmp_path)
 
 
 @pytest.mark.parametrize("value", [7.5, "7", True, None])
 def test_working_days_must_be_a_whole_number(tmp_path: Path, value: object) -> None:
     document = _province()
-    document["deadlines"]["approval_meeting"]["working_days"] = value
+    document["deadlines"]["approval"]["working_days"] = value
     _write(tmp_path, document)
     assert "expected a whole number of working days" in _load_error(tmp_path)
 
 
 def test_an_unknown_mark_is_refused(tmp_path: Path) -> None:
     document = _province()
-    document["deadlines"]["approval_meeting"]["mark"] = "confirmed"
+    document["deadlines"]["approval"]["mark"] = "confirmed"
     _write(tmp_path, document)
     assert "'confirmed' is not one of C, I, NF" in _load_error(tmp_path)
 
@@ -127,7 +129,7 @@ def test_a_duplicate_version_is_refused(tmp_path: Path) -> None:
 
 def test_an_extra_directory_cannot_replace_a_packaged_version(tmp_path: Path) -> None:
     document = copy.deepcopy(PACKAGED_2024_1)
-    document["deadlines"]["supplement_answer"]["working_days"] = 30
+    document["deadlines"]["supplement"]["working_days"] = 30
     _write(tmp_path, document)
     assert "duplicate rule-set version 2024.1" in _load_error(tmp_path, "can-tho")
 
@@ -236,3 +238,20 @@ def test_the_retired_vote_and_consultation_fields_are_refused(tmp_path: Path) ->
     document["vote_rule"]["pass_threshold"] = "MORE_THAN_HALF"
     _write(tmp_path, document)
     assert "vote_rule: unknown field(s) pass_threshold" in _load_error(tmp_path)
+
+
+def test_a_withdrawn_version_stands_for_the_adopted_one_unless_its_file_is_given_back() -> None:
+    """The demo set can-tho 2025.1 left production data (issue #14 point 7): a case that
+    recorded it is judged by the adopted version in force on its date, with the reason; an
+    operator who gives the file back keeps it; an unknown version is still an error."""
+    from shared.kernel.rulesets import rule_set_for_case
+    from tests.support.data import TEST_RULE_SETS
+
+    rules, retired = rule_set_for_case("can-tho", "2025.1")
+    assert rules.version == "2024.1"
+    assert retired is not None
+    assert "chưa từng được cơ quan có thẩm quyền ban hành" in retired.reason
+    kept, none = rule_set_for_case("can-tho", "2025.1", extra_dir=TEST_RULE_SETS)
+    assert (kept.version, none) == ("2025.1", None)
+    with pytest.raises(RuleSetError):
+        rule_set_for_case("can-tho", "2031.7")

@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from shared.calendar import WorkingDayCalendar
+from shared.kernel.calendar import WorkingDayCalendar
 
 CALENDAR = WorkingDayCalendar()
 

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.calendar import WorkingDayCalendar
+from shared.kernel.calendar import WorkingDayCalendar
 
 CALENDAR = WorkingDayCalendar()
 

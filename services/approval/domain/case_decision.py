@@ -1,0 +1,322 @@
+"""Decision: the collective's approval meeting (họp tập thể lãnh đạo, Art 8 §1), the head's
+written override of a failed vote (Art 8 §1 ¶2) or confirmed rejection, and withdrawal."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from typing import Any, TypedDict
+
+from services.approval.domain import legal_basis
+from services.approval.domain.case_values import (
+    Approval,
+    HeldVote,
+    Implementer,
+    ImplementerEntry,
+    VoteMinutes,
+)
+from services.approval.domain.errors import FieldProblems, LegalStep
+from services.approval.domain.record import CaseEvent, CaseRecord, check_legal_date, texts
+from services.approval.domain.states import Command
+from services.approval.domain.vote import VoteRecord, VoteStage, count_vote
+from shared.contracts.bounds import copy_json
+from shared.contracts.vocabulary import CaseState, DeadlineName
+from shared.kernel.calendar import local_date
+from shared.kernel.rulesets.model import AbstentionRule
+from shared.records.plan_hash import plan_hash as hash_of_plan
+
+
+class ApprovedPlan(TypedDict):
+    """The plan an approval approves and its hash (`shared.records.plan_hash`)."""
+
+    plan: dict[str, Any]
+    plan_hash: str
+
+
+class ApprovalMeetingHeld(CaseEvent):
+    vote: VoteMinutes
+    decision_ref: str
+    implementer_ids: list[str]
+    plan: dict[str, Any] | None = None
+    plan_hash: str | None = None
+    implementers: list[ImplementerEntry] | None = None
+    held_in_time: bool | None = None
+    entered_late: bool = False
+    decision_signed_on: date | None = None
+
+    def record_in(self, case: CaseRecord) -> None:
+        vote = HeldVote.of(self.vote)
+        case._votes.append(vote)
+        if self.held_in_time is not None:
+            # Art 8 §1 asks for the meeting within 7 working days, whatever its outcome: holding
+            # it ends the clock; the head's written decision after a failed vote is not late.
+            case._close_deadline(DeadlineName.APPROVAL)
+        if vote.passed:
+            case._approved_on = self.decision_signed_on or vote.held_on
+            case._implementers = {i["user_id"]: Implementer.of(i) for i in self.implementers or ()}
+            case._approved_plan_hash = self.plan_hash
+            case._approval = Approval(
+                by_override=False,
+                decision_ref=self.decision_ref,
+                minutes_ref=vote.minutes_ref,
+                justification="",
+                approved_at=self.stamp["at"],
+            )
+            case._implementer_ids = list(self.implementer_ids)
+            case._close_deadline(DeadlineName.APPROVAL)
+
+
+class ApprovedByOverride(CaseEvent):
+    justification: str
+    decision_ref: str
+    failed_vote_minutes_ref: str
+    implementer_ids: list[str]
+    plan: dict[str, Any] | None = None
+    plan_hash: str | None = None
+    implementers: list[ImplementerEntry] | None = None
+    signed_on: date | None = None
+    entered_late: bool = False
+
+    def record_in(self, case: CaseRecord) -> None:
+        case._approved_on = self.signed_on or local_date(self.stamp["at"])
+        case._implementers = {i["user_id"]: Implementer.of(i) for i in self.implementers or ()}
+        case._approved_plan_hash = self.plan_hash
+        case._approval = Approval(
+            by_override=True,
+            decision_ref=self.decision_ref,
+            minutes_ref=self.failed_vote_minutes_ref,
+            justification=self.justification,
+            approved_at=self.stamp["at"],
+        )
+        case._implementer_ids = list(self.implementer_ids)
+        case._close_deadline(DeadlineName.APPROVAL)
+
+
+class ProposalRejected(CaseEvent):
+    reasons: list[str]
+    decision_ref: str
+    signed_on: date | None = None
+    entered_late: bool = False
+
+    def record_in(self, case: CaseRecord) -> None:
+        case._deadlines.clear()
+
+
+class ProposalWithdrawn(CaseEvent):
+    reason: str
+
+    def record_in(self, case: CaseRecord) -> None:
+        case._deadlines.clear()
+
+
+class Decision(CaseRecord):
+    """The commands of the decision on the plan."""
+
+    def hold_approval_meeting(
+        self,
+        actor: Mapping[str, Any],
+        at: datetime,
+        *,
+        held_on: date,
+        ballots: Sequence[Mapping[str, str]],
+        minutes_ref: str,
+        implementer_ids: Sequence[str] | None = None,
+        decision_ref: str = "",
+        party_opinion_required: bool = True,
+        abstention: AbstentionRule = AbstentionRule.NOT_A_VOTE_CAST,
+        implementers: Sequence[Mapping[str, Any]] | None = None,
+        decision_signed_on: date | None = None,
+    ) -> VoteRecord:
+        """Họp tập thể lãnh đạo (Art 8 §1): passes → APPROVED, fails → COLLECTIVE_REJECTED.
+
+        `decision_signed_on` is the legal date of the written approval decision
+        (`decision_ref`) when it was signed after the meeting; the approval dates from it."""
+        command = Command.HOLD_APPROVAL_MEETING
+        who = self._admit(command, actor, at)
+        problems = FieldProblems()
+        if (
+            check_legal_date(
+                problems,
+                "held_on",
+                held_on,
+                at,
+                after=LegalStep.PLAN_RECEIVED,
+                earlier=self._received_on,
+            )
+            and decision_signed_on is not None
+        ):
+            check_legal_date(
+                problems,
+                "decision_signed_on",
+                decision_signed_on,
+                at,
+                after=LegalStep.APPROVAL_MEETING,
+                earlier=held_on,
+            )
+        named = self._implementers_or_proposer(problems, implementer_ids, implementers)
+        problems.raise_if_any()
+        self._require_party_opinion(VoteStage.APPROVAL, party_opinion_required)
+        authority = self.competent_authority
+        record = count_vote(
+            stage=VoteStage.APPROVAL,
+            held_on=held_on,
+            minutes_ref=minutes_ref,
+            head_id=authority.head_id,
+            voters=authority.voters,
+            excluded=authority.excluded_from_vote,
+            ballots=ballots,
+            motion="approve the proposal plan",
+            abstention=abstention,
+        )
+        target = CaseState.APPROVED if record.passed else CaseState.COLLECTIVE_REJECTED
+        clock = self._deadlines.get(DeadlineName.APPROVAL)
+        approved = self._plan_as_approved() if record.passed else None
+        self.trigger_event(
+            ApprovalMeetingHeld,
+            stamp=self._stamp(command, who, at, legal_basis.APPROVAL_MEETING, target),
+            held_in_time=clock is None or held_on <= clock.due,
+            entered_late=local_date(at) > held_on,
+            vote=record.as_dict(),
+            decision_ref=decision_ref,
+            implementer_ids=[i["user_id"] for i in named],
+            implementers=named,
+            plan=None if approved is None else approved["plan"],
+            plan_hash=None if approved is None else approved["plan_hash"],
+            decision_signed_on=decision_signed_on,
+        )
+        return record
+
+    def override_collective_rejection(
+        self,
+        actor: Mapping[str, Any],
+        at: datetime,
+        *,
+        justification: str,
+        decision_ref: str,
+        implementer_ids: Sequence[str] | None = None,
+        party_opinion_required: bool = True,
+        implementers: Sequence[Mapping[str, Any]] | None = None,
+        signed_on: date | None = None,
+    ) -> None:
+        """Art 8 §1 ¶2: the head may still authorise it, in writing, answering for it.
+
+        `signed_on` is the decision's legal date (default: the day it is entered); the
+        approval, and so the earliest implementation start, dates from it."""
+        command = Command.OVERRIDE_COLLECTIVE_REJECTION
+        who = self._admit(command, actor, at)
+        problems = FieldProblems()
+        problems.require_text("justification", justification)
+        problems.require_text("decision_ref", decision_ref)
+        failed = self._last_vote(VoteStage.APPROVAL)
+        signed = local_date(at) if signed_on is None else signed_on
+        check_legal_date(
+            problems,
+            "signed_on",
+            signed,
+            at,
+            after=LegalStep.APPROVAL_MEETING,
+            earlier=failed.held_on,
+        )
+        named = self._implementers_or_proposer(problems, implementer_ids, implementers)
+        problems.raise_if_any()
+        self._require_party_opinion(VoteStage.APPROVAL, party_opinion_required)
+        self.trigger_event(
+            ApprovedByOverride,
+            stamp=self._stamp(command, who, at, legal_basis.OVERRIDE, CaseState.APPROVED),
+            justification=justification,
+            decision_ref=decision_ref,
+            failed_vote_minutes_ref=failed.minutes_ref,
+            implementer_ids=[i["user_id"] for i in named],
+            implementers=named,
+            signed_on=signed,
+            entered_late=local_date(at) > signed,
+            **self._plan_as_approved(),
+        )
+
+    def confirm_rejection(
+        self,
+        actor: Mapping[str, Any],
+        at: datetime,
+        *,
+        reasons: Sequence[str],
+        decision_ref: str,
+        signed_on: date | None = None,
+    ) -> None:
+        """The head's written decision not to approve, with reasons (terminal); `signed_on` is
+        its legal date (default: the day it is entered)."""
+        who = self._admit(Command.CONFIRM_REJECTION, actor, at)
+        problems = FieldProblems()
+        problems.require_texts("reasons", reasons)
+        problems.require_text("decision_ref", decision_ref)
+        signed = local_date(at) if signed_on is None else signed_on
+        check_legal_date(
+            problems,
+            "signed_on",
+            signed,
+            at,
+            after=LegalStep.APPROVAL_MEETING,
+            earlier=self._last_vote(VoteStage.APPROVAL).held_on,
+        )
+        problems.raise_if_any()
+        self.trigger_event(
+            ProposalRejected,
+            stamp=self._stamp(
+                Command.CONFIRM_REJECTION, who, at, legal_basis.REJECTION, CaseState.REJECTED
+            ),
+            reasons=texts(reasons),
+            decision_ref=decision_ref,
+            signed_on=signed,
+            entered_late=local_date(at) > signed,
+        )
+
+    def withdraw(self, actor: Mapping[str, Any], at: datetime, *, reason: str = "") -> None:
+        """From registration's `withdrawn`, before the head's final decision (terminal)."""
+        who = self._admit(Command.WITHDRAW, actor, at)
+        self.trigger_event(
+            ProposalWithdrawn,
+            stamp=self._stamp(
+                Command.WITHDRAW, who, at, legal_basis.WITHDRAWAL, CaseState.WITHDRAWN
+            ),
+            reason=reason,
+        )
+
+    def _plan_as_approved(self) -> ApprovedPlan:
+        """The plan that an approval approves, and its hash: recorded in the approval event so
+        that the signed log shows what was approved (Art 8 §1; the protection certificate)."""
+        return {"plan": copy_json(self._plan), "plan_hash": hash_of_plan(self._plan)}
+
+    def _implementers_or_proposer(
+        self,
+        problems: FieldProblems,
+        implementer_ids: Sequence[str] | None,
+        implementers: Sequence[Mapping[str, Any]] | None = None,
+    ) -> list[ImplementerEntry]:
+        """Who implements the plan (Art 10, Art 11: "cán bộ đề xuất, thực hiện"), each with
+        whether they are within Art 2; by default the proposer alone."""
+        if implementers is not None:
+            named: list[ImplementerEntry] = []
+            if not implementers:
+                problems.add("implementers", "must list at least one implementer")
+            for i, entry in enumerate(implementers):
+                problems.require_text(f"implementers[{i}].user_id", entry.get("user_id"))
+                if not isinstance(entry.get("within_art2"), bool):
+                    problems.add(f"implementers[{i}].within_art2", "must be true or false")
+                named.append(
+                    {
+                        "user_id": str(entry.get("user_id") or ""),
+                        "name": str(entry.get("name") or ""),
+                        "unit_id": str(entry.get("unit_id") or ""),
+                        "position": str(entry.get("position") or ""),
+                        "within_art2": entry.get("within_art2") is True,
+                    }
+                )
+            ids = [n["user_id"] for n in named]
+            if len(set(ids)) != len(ids):
+                problems.add("implementers", "must not repeat an implementer")
+            return named
+        if implementer_ids is None:
+            implementer_ids = [self._proposer["user_id"]]
+        if not implementer_ids or any(not isinstance(i, str) or not i for i in implementer_ids):
+            problems.add("implementer_ids", "must list the user ids of the implementers")
+            return []
+        return [self._implementer(i).as_entry() for i in implementer_ids]

@@ -1,0 +1,273 @@
+"""Evaluation: the collective's evaluation meeting (Art 9 §2), the head's written conclusion
+(form M6; Art 11 §2–4) and the recognition of a completed result."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from services.approval.domain import legal_basis
+from services.approval.domain.case_values import (
+    Causes,
+    Conclusion,
+    HeldVote,
+    Recognition,
+    VoteMinutes,
+)
+from services.approval.domain.errors import Conflict, FieldProblems, LegalStep
+from services.approval.domain.evaluation import EvaluationOutcome
+from services.approval.domain.record import (
+    CaseEvent,
+    CaseRecord,
+    check_legal_date,
+    member_of,
+    texts,
+)
+from services.approval.domain.states import Command
+from services.approval.domain.vote import VoteRecord, VoteStage, count_vote
+from shared.contracts.vocabulary import CaseState, DeadlineName
+from shared.kernel.calendar import local_date
+from shared.kernel.rulesets.model import AbstentionRule
+
+
+class EvaluationMeetingHeld(CaseEvent):
+    vote: VoteMinutes
+    assessed_outcome: str
+    conclusion_due: date
+    held_in_time: bool | None = None
+    entered_late: bool = False
+    good_faith_finding: bool | None = None
+
+    def record_in(self, case: CaseRecord) -> None:
+        vote = HeldVote.of(self.vote)
+        case._votes.append(vote)
+        if self.held_in_time is not None:
+            # Art 9 §2 asks the head to hold the meeting within 7 working days: holding it
+            # meets the clock whatever the vote; a further meeting has no period of its own.
+            case._close_deadline(DeadlineName.EVALUATION)
+        if vote.passed:
+            case._evaluated_outcome = self.assessed_outcome
+            case._evaluated_good_faith = self.good_faith_finding
+            case._close_deadline(DeadlineName.EVALUATION)
+            case._open_deadline(
+                DeadlineName.CONCLUSION,
+                self.conclusion_due,
+                case._head_id,
+                case._routing["recipient_unit_id"],
+                legal_basis.CONCLUSION,
+            )
+
+
+class EvaluationConcluded(CaseEvent):
+    outcome: str
+    caused_damage: bool
+    good_faith_finding: bool
+    causes: dict[str, list[str]]
+    conclusion_ref: str
+    meeting_minutes_ref: str
+    issued_late: bool
+    issued_on: date | None = None
+    entered_late: bool = False
+
+    def record_in(self, case: CaseRecord) -> None:
+        case._conclusion = Conclusion(
+            outcome=self.outcome,
+            caused_damage=self.caused_damage,
+            good_faith_finding=self.good_faith_finding,
+            causes=Causes(
+                objective=tuple(self.causes["objective"]),
+                subjective=tuple(self.causes["subjective"]),
+            ),
+            conclusion_ref=self.conclusion_ref,
+            meeting_minutes_ref=self.meeting_minutes_ref,
+            issued_at=self.stamp["at"],
+            issued_on=self.issued_on or local_date(self.stamp["at"]),
+            issued_late=self.issued_late,
+        )
+        case._close_deadline(DeadlineName.CONCLUSION)
+
+
+class ResultRecognized(CaseEvent):
+    conclusion_ref: str
+    publication_ref: str
+
+    def record_in(self, case: CaseRecord) -> None:
+        case._recognition = Recognition(
+            conclusion_ref=self.conclusion_ref,
+            publication_ref=self.publication_ref,
+            recognized_at=self.stamp["at"],
+        )
+
+
+class Evaluation(CaseRecord):
+    """The commands of evaluation."""
+
+    def hold_evaluation_meeting(
+        self,
+        actor: Mapping[str, Any],
+        at: datetime,
+        *,
+        held_on: date,
+        ballots: Sequence[Mapping[str, str]],
+        minutes_ref: str,
+        assessed_outcome: EvaluationOutcome | str,
+        conclusion_due: date,
+        party_opinion_required: bool = True,
+        abstention: AbstentionRule = AbstentionRule.NOT_A_VOTE_CAST,
+        good_faith_finding: bool | None = None,
+    ) -> VoteRecord:
+        """The collective votes on an assessed outcome; if it fails, another meeting follows.
+
+        `good_faith_finding` (đúng chủ trương, động cơ trong sáng, vì lợi ích chung) is the
+        collective's own finding, voted with the outcome: the written conclusion of a result not
+        completed must then say the same (Art 11 §2–3; domain §9.1, not the head's alone)."""
+        command = Command.HOLD_EVALUATION_MEETING
+        who = self._admit(command, actor, at)
+        problems = FieldProblems()
+        valid_held_on = check_legal_date(
+            problems,
+            "held_on",
+            held_on,
+            at,
+            after=LegalStep.REPORT_RECEIVED,
+            earlier=None if self._completion is None else self._completion.reported_on,
+        )
+        outcome = member_of(EvaluationOutcome, assessed_outcome)
+        if outcome is None:
+            problems.add("assessed_outcome", f"must be one of {', '.join(EvaluationOutcome)}")
+        if good_faith_finding is not None and not isinstance(good_faith_finding, bool):
+            problems.add("good_faith_finding", "must be true or false")
+        # Counted from the meeting's legal date: a meeting entered late never moves it.
+        problems.require_date(
+            "conclusion_due", conclusion_due, not_before=held_on if valid_held_on else None
+        )
+        problems.raise_if_any()
+        assert outcome is not None
+        self._require_party_opinion(VoteStage.EVALUATION, party_opinion_required)
+        authority = self.competent_authority
+        record = count_vote(
+            stage=VoteStage.EVALUATION,
+            held_on=held_on,
+            minutes_ref=minutes_ref,
+            head_id=authority.head_id,
+            voters=authority.voters,
+            excluded=authority.excluded_from_vote,
+            ballots=ballots,
+            motion=outcome.value,
+            abstention=abstention,
+        )
+        target = CaseState.EVALUATED if record.passed else CaseState.COMPLETION_REPORTED
+        clock = self._deadlines.get(DeadlineName.EVALUATION)
+        self.trigger_event(
+            EvaluationMeetingHeld,
+            stamp=self._stamp(command, who, at, legal_basis.EVALUATION_MEETING, target),
+            vote=record.as_dict(),
+            assessed_outcome=outcome.value,
+            conclusion_due=conclusion_due,
+            held_in_time=clock is None or held_on <= clock.due,
+            entered_late=local_date(at) > held_on,
+            good_faith_finding=good_faith_finding,
+        )
+        return record
+
+    def issue_conclusion(
+        self,
+        actor: Mapping[str, Any],
+        at: datetime,
+        *,
+        outcome: EvaluationOutcome | str,
+        caused_damage: bool,
+        good_faith_finding: bool,
+        causes_objective: Sequence[str],
+        causes_subjective: Sequence[str],
+        conclusion_ref: str,
+        issued_on: date | None = None,
+    ) -> None:
+        """Kết luận đánh giá in writing (form M6); non-completion needs its causes (Art 11 §4).
+
+        `issued_on` is the conclusion's legal date (default: the day it is entered): it is late
+        when that day is after the 3 working days counted from the evaluation meeting."""
+        command = Command.ISSUE_CONCLUSION
+        who = self._admit(command, actor, at)
+        problems = FieldProblems()
+        issued = local_date(at) if issued_on is None else issued_on
+        check_legal_date(
+            problems,
+            "issued_on",
+            issued,
+            at,
+            after=LegalStep.EVALUATION_MEETING,
+            earlier=self._last_vote(VoteStage.EVALUATION).held_on,
+        )
+        parsed = member_of(EvaluationOutcome, outcome)
+        if parsed is None:
+            problems.add("outcome", f"must be one of {', '.join(EvaluationOutcome)}")
+        if not isinstance(caused_damage, bool):
+            problems.add("caused_damage", "must be true or false")
+        if not isinstance(good_faith_finding, bool):
+            problems.add("good_faith_finding", "must be true or false")
+        problems.require_text("conclusion_ref", conclusion_ref)
+        for field, causes in (
+            ("causes_objective", causes_objective),
+            ("causes_subjective", causes_subjective),
+        ):
+            if any(not isinstance(c, str) or not c.strip() for c in causes):
+                problems.add(field, "must be non-empty text")
+        if (
+            parsed is not None
+            and parsed is not EvaluationOutcome.COMPLETED
+            and not causes_objective
+            and not causes_subjective
+        ):
+            problems.add("causes", "name the objective or subjective causes (Art 11 §4)")
+        problems.raise_if_any()
+        assert parsed is not None
+        if parsed.value != self._evaluated_outcome:
+            raise Conflict(
+                f"the collective assessed {self._evaluated_outcome}; the conclusion says {parsed}"
+            )
+        found = getattr(self, "_evaluated_good_faith", None)  # None before it was recorded
+        if (
+            parsed is not EvaluationOutcome.COMPLETED
+            and found is not None
+            and good_faith_finding is not found
+        ):
+            raise Conflict(
+                f"the collective found good faith {found}; the conclusion says "
+                f"{good_faith_finding} (Art 11 §2-3: the finding is the collective's)"
+            )
+        deadline = self._deadlines.get(DeadlineName.CONCLUSION)
+        self.trigger_event(
+            EvaluationConcluded,
+            stamp=self._stamp(command, who, at, legal_basis.CONCLUSION, CaseState.CONCLUDED),
+            outcome=parsed.value,
+            caused_damage=caused_damage,
+            good_faith_finding=good_faith_finding,
+            causes={
+                "objective": texts(causes_objective),
+                "subjective": texts(causes_subjective),
+            },
+            conclusion_ref=conclusion_ref,
+            meeting_minutes_ref=self._last_vote(VoteStage.EVALUATION).minutes_ref,
+            issued_late=deadline is not None and issued > deadline.due,
+            issued_on=issued,
+            entered_late=local_date(at) > issued,
+        )
+
+    def recognize_result(
+        self, actor: Mapping[str, Any], at: datetime, *, publication_ref: str = ""
+    ) -> None:
+        """Công nhận kết quả — only a result concluded as COMPLETED."""
+        who = self._admit(Command.RECOGNIZE_RESULT, actor, at)
+        conclusion = self._require_conclusion()
+        if conclusion.outcome != EvaluationOutcome.COMPLETED.value:
+            raise Conflict(f"only a completed result is recognised; it was {conclusion.outcome}")
+        self.trigger_event(
+            ResultRecognized,
+            stamp=self._stamp(
+                Command.RECOGNIZE_RESULT, who, at, legal_basis.RECOGNITION, CaseState.RECOGNIZED
+            ),
+            conclusion_ref=conclusion.conclusion_ref,
+            publication_ref=publication_ref,
+        )

@@ -1,0 +1,400 @@
+"""Implementation: resources (Art 10 §2), the start (never before the approval, Art 8 §1),
+progress, the head's written directions (suspend, resume, stop) and the completion report."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from services.approval.domain import legal_basis
+from services.approval.domain.case_values import (
+    Completion,
+    DamageReport,
+    Direction,
+    ProgressReport,
+    ResourceAllocation,
+)
+from services.approval.domain.errors import (
+    COMPLETION_BEFORE_START,
+    IMPLEMENTATION_BEFORE_APPROVAL,
+    FieldProblems,
+    LegalStep,
+)
+from services.approval.domain.record import (
+    CaseEvent,
+    CaseRecord,
+    Stamp,
+    check_legal_date,
+    texts,
+)
+from services.approval.domain.states import Command
+from shared.contracts.bounds import copy_json
+from shared.contracts.vocabulary import CaseState, DeadlineName
+from shared.kernel.calendar import local_date
+
+
+class ResourcesAllocated(CaseEvent):
+    equipment: list[str]
+    staff: list[str]
+    funding_vnd: Decimal | None
+    source_ref: str
+
+    def record_in(self, case: CaseRecord) -> None:
+        case._resources.append(
+            ResourceAllocation(
+                equipment=tuple(self.equipment),
+                staff=tuple(self.staff),
+                funding_vnd=self.funding_vnd,
+                source_ref=self.source_ref,
+                allocated_at=self.stamp["at"],
+            )
+        )
+
+
+class ImplementationStarted(CaseEvent):
+    start_date: date
+    entered_late: bool = False
+
+    def record_in(self, case: CaseRecord) -> None:
+        case._started_on = self.start_date
+
+
+class ProgressReported(CaseEvent):
+    period: str
+    progress_percent: int
+    issues: str
+    risk_of_damage: bool
+
+    def record_in(self, case: CaseRecord) -> None:
+        case._progress.append(
+            ProgressReport(
+                period=self.period,
+                progress_percent=self.progress_percent,
+                issues=self.issues,
+                risk_of_damage=self.risk_of_damage,
+                reported_at=self.stamp["at"],
+            )
+        )
+
+
+def _record_direction(
+    case: CaseRecord, kind: str, stamp: Stamp, decision_ref: str, grounds: list[str]
+) -> None:
+    case._directions.append(
+        Direction(
+            kind=kind,
+            decision_ref=decision_ref,
+            grounds=tuple(grounds),
+            decided_by=stamp["actor"]["user_id"],
+            decided_at=stamp["at"],
+        )
+    )
+
+
+class ImplementationSuspended(CaseEvent):
+    decision_ref: str
+    reasons: list[str]
+
+    def record_in(self, case: CaseRecord) -> None:
+        _record_direction(case, "SUSPEND", self.stamp, self.decision_ref, self.reasons)
+
+
+class ImplementationResumed(CaseEvent):
+    decision_ref: str
+    conditions: list[str]
+
+    def record_in(self, case: CaseRecord) -> None:
+        _record_direction(case, "RESUME", self.stamp, self.decision_ref, self.conditions)
+
+
+class ImplementationStopped(CaseEvent):
+    decision_ref: str
+    reasons: list[str]
+
+    def record_in(self, case: CaseRecord) -> None:
+        _record_direction(case, "STOP", self.stamp, self.decision_ref, self.reasons)
+
+
+class CompletionReported(CaseEvent):
+    completed_on: date
+    reported_on: date
+    report_due: date
+    late: bool
+    after_stop: bool
+    results_vs_targets: list[dict[str, Any]]
+    resources_used: dict[str, Any]
+    damage: DamageReport
+    evaluation_due: date
+    entered_late: bool = False
+
+    def record_in(self, case: CaseRecord) -> None:
+        case._completion = Completion(
+            completed_on=self.completed_on,
+            reported_on=self.reported_on,
+            report_due=self.report_due,
+            late=self.late,
+            after_stop=self.after_stop,
+            results_vs_targets=tuple(self.results_vs_targets),
+            resources_used=self.resources_used,
+            damage=self.damage,
+        )
+        case._open_deadline(
+            DeadlineName.EVALUATION,
+            self.evaluation_due,
+            case._head_id,
+            case._routing["recipient_unit_id"],
+            legal_basis.EVALUATION_MEETING,
+        )
+
+
+class Implementation(CaseRecord):
+    """The commands of implementation."""
+
+    def allocate_resources(
+        self,
+        actor: Mapping[str, Any],
+        at: datetime,
+        *,
+        source_ref: str,
+        equipment: Sequence[str] = (),
+        staff: Sequence[str] = (),
+        funding_vnd: Decimal | None = None,
+    ) -> None:
+        """Bảo đảm nguồn lực: equipment, people and funding, case by case (Art 10 §2)."""
+        who = self._admit(Command.ALLOCATE_RESOURCES, actor, at)
+        problems = FieldProblems()
+        problems.require_text("source_ref", source_ref)
+        if not equipment and not staff and funding_vnd is None:
+            problems.add("resources", "allocate equipment, staff or funding")
+        if funding_vnd is not None and (
+            not isinstance(funding_vnd, Decimal) or not funding_vnd.is_finite() or funding_vnd < 0
+        ):
+            problems.add("funding_vnd", "must be a non-negative decimal amount")
+        problems.raise_if_any()
+        self.trigger_event(
+            ResourcesAllocated,
+            stamp=self._stamp(Command.ALLOCATE_RESOURCES, who, at, legal_basis.RESOURCES),
+            equipment=texts(equipment),
+            staff=texts(staff),
+            funding_vnd=funding_vnd,
+            source_ref=source_ref,
+        )
+
+    def start_implementation(
+        self, actor: Mapping[str, Any], at: datetime, *, start_date: date
+    ) -> None:
+        """Bắt đầu thực hiện, never before the approval's legal date (Art 8 §1: implemented
+        only once the competent authority authorised it)."""
+        who = self._admit(Command.START_IMPLEMENTATION, actor, at)
+        problems = FieldProblems()
+        check_legal_date(
+            problems,
+            "start_date",
+            start_date,
+            at,
+            after=LegalStep.APPROVAL,
+            earlier=self._approved_on,
+            rule=IMPLEMENTATION_BEFORE_APPROVAL,
+        )
+        problems.raise_if_any()
+        self.trigger_event(
+            ImplementationStarted,
+            stamp=self._stamp(
+                Command.START_IMPLEMENTATION,
+                who,
+                at,
+                legal_basis.IMPLEMENTATION,
+                CaseState.IN_IMPLEMENTATION,
+            ),
+            start_date=start_date,
+            entered_late=local_date(at) > start_date,
+        )
+
+    def report_progress(
+        self,
+        actor: Mapping[str, Any],
+        at: datetime,
+        *,
+        period: str,
+        progress_percent: int,
+        issues: str = "",
+        risk_of_damage: bool = False,
+    ) -> None:
+        who = self._admit(Command.REPORT_PROGRESS, actor, at)
+        problems = FieldProblems()
+        problems.require_text("period", period)
+        if (
+            not isinstance(progress_percent, int)
+            or isinstance(progress_percent, bool)
+            or not 0 <= progress_percent <= 100
+        ):
+            problems.add("progress_percent", "must be a whole number from 0 to 100")
+        problems.raise_if_any()
+        self.trigger_event(
+            ProgressReported,
+            stamp=self._stamp(Command.REPORT_PROGRESS, who, at, legal_basis.PROGRESS),
+            period=period,
+            progress_percent=progress_percent,
+            issues=issues,
+            risk_of_damage=bool(risk_of_damage),
+        )
+
+    def suspend(
+        self,
+        actor: Mapping[str, Any],
+        at: datetime,
+        *,
+        decision_ref: str,
+        reasons: Sequence[str],
+    ) -> None:
+        """Tạm dừng — a written, reasoned decision of the approving head (form M4)."""
+        self._direct(Command.SUSPEND, CaseState.SUSPENDED, actor, at, decision_ref, reasons)
+
+    def resume(
+        self,
+        actor: Mapping[str, Any],
+        at: datetime,
+        *,
+        decision_ref: str,
+        conditions: Sequence[str] = (),
+    ) -> None:
+        """Tiếp tục — the written decision to continue, with any conditions."""
+        self._direct(
+            Command.RESUME, CaseState.IN_IMPLEMENTATION, actor, at, decision_ref, conditions
+        )
+
+    def stop(
+        self,
+        actor: Mapping[str, Any],
+        at: datetime,
+        *,
+        decision_ref: str,
+        reasons: Sequence[str],
+    ) -> None:
+        """Dừng — a written, reasoned decision; a final report of partial results follows."""
+        self._direct(Command.STOP, CaseState.STOPPED, actor, at, decision_ref, reasons)
+
+    def _direct(
+        self,
+        command: Command,
+        target: CaseState,
+        actor: Mapping[str, Any],
+        at: datetime,
+        decision_ref: str,
+        grounds: Sequence[str],
+    ) -> None:
+        who = self._admit(command, actor, at)
+        problems = FieldProblems()
+        problems.require_text("decision_ref", decision_ref)
+        if command is Command.RESUME:
+            if any(not isinstance(g, str) or not g.strip() for g in grounds):
+                problems.add("conditions", "must be non-empty text")
+        else:
+            problems.require_texts("reasons", grounds)
+        problems.raise_if_any()
+        stamp = self._stamp(command, who, at, legal_basis.DIRECTIONS, target)
+        if command is Command.SUSPEND:
+            self.trigger_event(
+                ImplementationSuspended,
+                stamp=stamp,
+                decision_ref=decision_ref,
+                reasons=texts(grounds),
+            )
+        elif command is Command.RESUME:
+            self.trigger_event(
+                ImplementationResumed,
+                stamp=stamp,
+                decision_ref=decision_ref,
+                conditions=texts(grounds),
+            )
+        else:
+            self.trigger_event(
+                ImplementationStopped,
+                stamp=stamp,
+                decision_ref=decision_ref,
+                reasons=texts(grounds),
+            )
+
+    def report_completion(
+        self,
+        actor: Mapping[str, Any],
+        at: datetime,
+        *,
+        completed_on: date,
+        results_vs_targets: Sequence[Mapping[str, Any]],
+        resources_used: Mapping[str, Any],
+        damage: Mapping[str, Any],
+        report_due: date,
+        evaluation_due: date,
+        reported_on: date | None = None,
+    ) -> None:
+        """Báo cáo kết quả in writing, due 5 working days after completion (form M5).
+
+        After a stop this is the final report of partial results. `reported_on` is the legal
+        date the authority received the report (default: the day it is entered): the report is
+        late when that day is after `report_due`, and `evaluation_due` (7 working days) counts
+        from it, so a report entered late never moves the evaluation meeting's deadline.
+        """
+        command = Command.REPORT_COMPLETION
+        who = self._admit(command, actor, at)
+        problems = FieldProblems()
+        valid_completion = check_legal_date(
+            problems,
+            "completed_on",
+            completed_on,
+            at,
+            after=LegalStep.IMPLEMENTATION_STARTED,
+            earlier=self._started_on,
+            rule=COMPLETION_BEFORE_START,
+        )
+        received = local_date(at) if reported_on is None else reported_on
+        valid_receipt = check_legal_date(
+            problems,
+            "reported_on",
+            received,
+            at,
+            after=LegalStep.COMPLETED,
+            earlier=completed_on if valid_completion else None,
+        )
+        problems.require_date(
+            "report_due", report_due, not_before=completed_on if valid_completion else None
+        )
+        problems.require_date(
+            "evaluation_due", evaluation_due, not_before=received if valid_receipt else None
+        )
+        if not results_vs_targets:
+            problems.add("results_vs_targets", "must compare at least one result with its target")
+        for i, row in enumerate(results_vs_targets):
+            problems.require_text(f"results_vs_targets[{i}].target", row.get("target"))
+            problems.require_text(f"results_vs_targets[{i}].result", row.get("result"))
+        occurred = damage.get("occurred")
+        if not isinstance(occurred, bool):
+            problems.add("damage.occurred", "must be true or false")
+        elif occurred:
+            problems.require_text("damage.description", damage.get("description"))
+        estimate = damage.get("estimate")
+        if estimate is not None and (not isinstance(estimate, Decimal) or estimate < 0):
+            problems.add("damage.estimate", "must be a non-negative decimal amount")
+        problems.raise_if_any()
+        self.trigger_event(
+            CompletionReported,
+            stamp=self._stamp(
+                command, who, at, legal_basis.COMPLETION_REPORT, CaseState.COMPLETION_REPORTED
+            ),
+            completed_on=completed_on,
+            reported_on=received,
+            report_due=report_due,
+            late=received > report_due,
+            entered_late=local_date(at) > received,
+            after_stop=self.state is CaseState.STOPPED,
+            results_vs_targets=[copy_json(dict(r)) for r in results_vs_targets],
+            resources_used=copy_json(dict(resources_used)),
+            damage={
+                "occurred": occurred,
+                "description": str(damage.get("description") or ""),
+                "estimate": estimate,
+            },
+            evaluation_due=evaluation_due,
+        )

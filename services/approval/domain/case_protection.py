@@ -1,0 +1,380 @@
+"""Encouragement (Art 10 §1), protection (Art 11) and reports of prohibited acts (Art 6)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from services.approval.domain import legal_basis
+from services.approval.domain.case_values import (
+    Accused,
+    Encouragement,
+    Finding,
+    ProhibitedActReport,
+    ProtectionFactsEntry,
+    ProtectionRecord,
+)
+from services.approval.domain.case_values import Beneficiary as BeneficiaryOf
+from services.approval.domain.encouragement import (
+    PERSONAL_FORMS,
+    Beneficiary,
+    EncouragementForm,
+)
+from services.approval.domain.errors import Conflict, FieldProblems, NotAllowed
+from services.approval.domain.evaluation import EvaluationOutcome
+from services.approval.domain.prohibited_acts import ProhibitedAct
+from services.approval.domain.protection import (
+    ProtectionFacts,
+    ProtectionTier,
+    determine_protection,
+)
+from services.approval.domain.record import CaseEvent, CaseRecord, member_of, texts
+from services.approval.domain.states import Command
+from shared.contracts.vocabulary import CaseState
+
+
+class EncouragementGranted(CaseEvent):
+    form: str
+    beneficiary: dict[str, str]
+    decision_ref: str
+    description: str
+
+    def record_in(self, case: CaseRecord) -> None:
+        case._encouragements.append(
+            Encouragement(
+                form=self.form,
+                beneficiary=BeneficiaryOf(**self.beneficiary),
+                decision_ref=self.decision_ref,
+                description=self.description,
+                granted_at=self.stamp["at"],
+            )
+        )
+
+
+class ProtectionDetermined(CaseEvent):
+    official_id: str
+    tier: str
+    reasons: list[str]
+    facts: ProtectionFactsEntry
+    decision_ref: str
+    referred_to: str
+
+    def record_in(self, case: CaseRecord) -> None:
+        is_proposer = self.official_id == case._proposer["user_id"]
+        case._protections[self.official_id] = ProtectionRecord(
+            official_id=self.official_id,
+            role="PROPOSER" if is_proposer else "IMPLEMENTER",
+            tier=self.tier,
+            legal_basis=self.stamp["legal_basis"],
+            reasons=tuple(self.reasons),
+            facts=self.facts,
+            decision_ref=self.decision_ref,
+            referred_to=self.referred_to,
+            determined_at=self.stamp["at"],
+        )
+
+
+class ProhibitedActReported(CaseEvent):
+    report_number: int
+    act: str
+    accused: dict[str, str]
+    description: str
+    evidence_refs: list[str]
+
+    def record_in(self, case: CaseRecord) -> None:
+        case._prohibited_acts.append(
+            ProhibitedActReport(
+                report_number=self.report_number,
+                act=self.act,
+                accused=Accused(**self.accused),
+                description=self.description,
+                evidence_refs=tuple(self.evidence_refs),
+                reported_by=self.stamp["actor"]["user_id"],
+                reported_at=self.stamp["at"],
+            )
+        )
+
+
+class ProhibitedActFindingRecorded(CaseEvent):
+    report_number: int
+    act: str
+    accused: dict[str, str]
+    substantiated: bool
+    against_official: bool
+    finding_ref: str
+    notes: str
+    protection_revoked: bool
+
+    def record_in(self, case: CaseRecord) -> None:
+        finding = Finding(
+            substantiated=self.substantiated,
+            against_official=self.against_official,
+            finding_ref=self.finding_ref,
+            notes=self.notes,
+            found_at=self.stamp["at"],
+        )
+        case._prohibited_acts = [
+            replace(report, finding=finding)
+            if report.report_number == self.report_number
+            else report
+            for report in case._prohibited_acts
+        ]
+        if self.protection_revoked:
+            accused_id = self.accused["user_id"]
+            case._protections[accused_id] = case._protections[accused_id].revoked(
+                ProtectionTier.NONE.value, self.report_number
+            )
+
+
+class Protection(CaseRecord):
+    """The commands of encouragement, protection and Art 6 reports."""
+
+    def grant_encouragement(
+        self,
+        actor: Mapping[str, Any],
+        at: datetime,
+        *,
+        form: EncouragementForm | str,
+        beneficiary: Mapping[str, str],
+        decision_ref: str,
+        description: str = "",
+    ) -> None:
+        """Art 10 §1 forms, to the proposer, an implementer, the agency or its head.
+
+        Praise (biểu dương, §1a) needs no completed result; commendation (khen thưởng, §1a) and
+        the §1c forms need a result recognised as completed. The career forms (§1b, §1c) are
+        for officials within Art 2 only. Nobody grants encouragement to himself: the head's own
+        is for the superior agency to decide.
+        """
+        command = Command.GRANT_ENCOURAGEMENT
+        who = self._admit(command, actor, at)
+        problems = FieldProblems()
+        chosen = member_of(EncouragementForm, form)
+        if chosen is None:
+            problems.add("form", f"must be one of {', '.join(EncouragementForm)}")
+        kind = member_of(Beneficiary, beneficiary.get("kind"))
+        if kind is None:
+            problems.add("beneficiary.kind", f"must be one of {', '.join(Beneficiary)}")
+        problems.require_text("decision_ref", decision_ref)
+        if chosen is EncouragementForm.OTHER:
+            problems.require_text("description", description)
+        if kind is Beneficiary.AGENCY and chosen in PERSONAL_FORMS:
+            problems.add("form", "career forms (Art 10 §1b, §1c) are for persons, not agencies")
+        beneficiary_id = self._beneficiary_id(problems, kind, beneficiary.get("id"))
+        problems.raise_if_any()
+        assert chosen is not None
+        assert kind is not None
+        if beneficiary_id == who.user_id:
+            raise NotAllowed(
+                "a head cannot grant encouragement to himself (Art 10 §1); "
+                "the superior agency decides it"
+            )
+        if (
+            chosen in PERSONAL_FORMS
+            and kind is not Beneficiary.AGENCY
+            and not self.within_art2(beneficiary_id)
+        ):
+            raise Conflict(
+                f"{chosen} (Art 10 §1{chosen.point}) is for officials within Art 2 "
+                f"(leaders and managers); {beneficiary_id} is not one"
+            )
+        if chosen.requires_completed_result and not self.result_recognized:
+            raise Conflict(
+                f"{chosen} (Art 10 §1{chosen.point}) needs a result recognised as completed"
+            )
+        if any(
+            e.form == chosen.value and e.beneficiary.id == beneficiary_id
+            for e in self._encouragements
+        ):
+            raise Conflict(f"{chosen} was already granted to {beneficiary_id}")
+        self.trigger_event(
+            EncouragementGranted,
+            stamp=self._stamp(command, who, at, chosen.legal_basis),
+            form=chosen.value,
+            beneficiary={
+                "kind": kind.value,
+                "id": beneficiary_id,
+                "name": str(beneficiary.get("name") or ""),
+            },
+            decision_ref=decision_ref,
+            description=description,
+        )
+
+    def determine_protection(
+        self,
+        actor: Mapping[str, Any],
+        at: datetime,
+        *,
+        art5_conditions_met: bool,
+        implemented_as_decided: bool,
+        directions_followed: bool,
+        decision_ref: str,
+        referred_to: str = "",
+        official_id: str | None = None,
+    ) -> ProtectionTier:
+        """The Art 11 finding for one official — the proposer (by default) or an implementer
+        ("cán bộ đề xuất, thực hiện"): each has a determination of their own, resting on the
+        collective's conclusion (outcome, damage, good faith) and on their own record."""
+        command = Command.DETERMINE_PROTECTION
+        who = self._admit(command, actor, at)
+        problems = FieldProblems()
+        official = self._proposer["user_id"] if official_id is None else official_id
+        if official != self._proposer["user_id"] and official not in self._implementer_ids:
+            problems.add("official_id", "must be the proposer or an implementer of the approval")
+        for field, value in (
+            ("art5_conditions_met", art5_conditions_met),
+            ("implemented_as_decided", implemented_as_decided),
+            ("directions_followed", directions_followed),
+        ):
+            if not isinstance(value, bool):
+                problems.add(field, "must be true or false")
+        problems.require_text("decision_ref", decision_ref)
+        problems.raise_if_any()
+        if official in self._protections:
+            raise Conflict(f"the protection of {official} has already been determined")
+        conclusion = self._require_conclusion()
+        facts = ProtectionFacts(
+            official_is_eligible=self.within_art2(official),
+            art5_conditions_met=art5_conditions_met,
+            approved_under_art8=self.is_approved,
+            implemented_as_decided=implemented_as_decided,
+            directions_followed=directions_followed,
+            prohibited_act_found=self._committed_prohibited_act(official),
+            outcome=EvaluationOutcome(conclusion.outcome),
+            good_faith=conclusion.good_faith_finding,
+            caused_damage=conclusion.caused_damage,
+        )
+        finding = determine_protection(facts)
+        self.trigger_event(
+            ProtectionDetermined,
+            stamp=self._stamp(
+                command, who, at, finding.legal_basis, CaseState.PROTECTION_DETERMINED
+            ),
+            official_id=official,
+            tier=finding.tier.value,
+            reasons=list(finding.reasons),
+            facts={
+                "official_is_eligible": facts.official_is_eligible,
+                "art5_conditions_met": facts.art5_conditions_met,
+                "approved_under_art8": facts.approved_under_art8,
+                "implemented_as_decided": facts.implemented_as_decided,
+                "directions_followed": facts.directions_followed,
+                "prohibited_act_found": facts.prohibited_act_found,
+                "outcome": facts.outcome.value,
+                "good_faith": facts.good_faith,
+                "caused_damage": facts.caused_damage,
+            },
+            decision_ref=decision_ref,
+            referred_to=referred_to,
+        )
+        return finding.tier
+
+    def report_prohibited_act(
+        self,
+        actor: Mapping[str, Any],
+        at: datetime,
+        *,
+        act: ProhibitedAct | str,
+        accused: Mapping[str, str],
+        description: str,
+        evidence_refs: Sequence[str] = (),
+    ) -> int:
+        """Records a report of an Art 6 act (incl. §2 retaliation); returns its number."""
+        command = Command.REPORT_PROHIBITED_ACT
+        who = self._admit(command, actor, at)
+        problems = FieldProblems()
+        kind = member_of(ProhibitedAct, act)
+        if kind is None:
+            problems.add("act", f"must be one of {', '.join(ProhibitedAct)}")
+        if not accused.get("user_id") and not accused.get("unit_id"):
+            problems.add("accused", "name the person (user_id) or the unit (unit_id)")
+        problems.require_text("description", description)
+        problems.raise_if_any()
+        assert kind is not None
+        number = len(self._prohibited_acts) + 1
+        self.trigger_event(
+            ProhibitedActReported,
+            stamp=self._stamp(command, who, at, f"{legal_basis.PROHIBITED_ACTS} §{kind.clause}"),
+            report_number=number,
+            act=kind.value,
+            accused={
+                "user_id": str(accused.get("user_id") or ""),
+                "unit_id": str(accused.get("unit_id") or ""),
+                "name": str(accused.get("name") or ""),
+            },
+            description=description,
+            evidence_refs=texts(evidence_refs),
+        )
+        return number
+
+    def record_prohibited_act_finding(
+        self,
+        actor: Mapping[str, Any],
+        at: datetime,
+        *,
+        report_number: int,
+        substantiated: bool,
+        finding_ref: str,
+        notes: str = "",
+    ) -> None:
+        """A finding on a report. One against the official removes protection (Art 6, 11).
+
+        A finding that someone retaliated against the official (§2) does not touch the
+        official's own protection: only acts the official committed do.
+        """
+        command = Command.RECORD_PROHIBITED_ACT_FINDING
+        who = self._admit(command, actor, at)
+        problems = FieldProblems()
+        if not isinstance(substantiated, bool):
+            problems.add("substantiated", "must be true or false")
+        problems.require_text("finding_ref", finding_ref)
+        problems.raise_if_any()
+        report = next((r for r in self._prohibited_acts if r.report_number == report_number), None)
+        if report is None:
+            raise Conflict(f"there is no report number {report_number} on this case")
+        if report.accused.user_id == who.user_id:
+            raise NotAllowed("the accused cannot rule on a report against themselves")
+        if report.finding is not None:
+            raise Conflict(f"report {report_number} already has a finding")
+        against_official = report.accused.user_id == self._proposer["user_id"]
+        accused_record = self._protections.get(report.accused.user_id)
+        revokes = bool(
+            substantiated
+            and accused_record is not None
+            and accused_record.tier != ProtectionTier.NONE.value
+        )
+        act = ProhibitedAct(report.act)
+        self.trigger_event(
+            ProhibitedActFindingRecorded,
+            stamp=self._stamp(command, who, at, f"{legal_basis.PROHIBITED_ACTS} §{act.clause}"),
+            report_number=report_number,
+            act=act.value,
+            accused=report.accused.as_dict(),
+            substantiated=substantiated,
+            against_official=against_official,
+            finding_ref=finding_ref,
+            notes=notes,
+            protection_revoked=revokes,
+        )
+
+    def _beneficiary_id(
+        self, problems: FieldProblems, kind: Beneficiary | None, given: str | None
+    ) -> str:
+        """The official, the head and the agency are known to the case; implementers are named."""
+        if kind is Beneficiary.OFFICIAL:
+            return str(self._proposer["user_id"])
+        if kind is Beneficiary.HEAD:
+            return self._head_id
+        if kind is Beneficiary.AGENCY:
+            return str(self._routing["recipient_unit_id"])
+        if kind is Beneficiary.IMPLEMENTER and given not in self._implementer_ids:
+            problems.add("beneficiary.id", "must be an implementer named in the approval")
+        return str(given or "")
+
+    def _committed_prohibited_act(self, official_id: str) -> bool:
+        return any(
+            r.finding is not None and r.finding.substantiated and r.accused.user_id == official_id
+            for r in self._prohibited_acts
+        )

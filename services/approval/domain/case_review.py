@@ -1,0 +1,294 @@
+"""Review: consultation of agencies and experts (lấy ý kiến, Art 8 §2) and the same-level Party
+committee's opinion (Art 4 §3), before approval and before evaluation."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from datetime import date, datetime
+from typing import Any, TypedDict
+
+from services.approval.domain import legal_basis
+from services.approval.domain.case_values import Consultation, PartyOpinion, PausedApproval
+from services.approval.domain.errors import Conflict, FieldProblems
+from services.approval.domain.record import CaseEvent, CaseRecord, member_of
+from services.approval.domain.states import Command
+from services.approval.domain.vote import VoteStage
+from shared.contracts.vocabulary import CaseState, DeadlineName
+from shared.kernel.calendar import local_date
+
+_PARTY_OPINION_COMMANDS = {
+    VoteStage.APPROVAL: (
+        Command.REQUEST_PARTY_OPINION_ON_APPROVAL,
+        Command.RECEIVE_PARTY_OPINION_ON_APPROVAL,
+    ),
+    VoteStage.EVALUATION: (
+        Command.REQUEST_PARTY_OPINION_ON_EVALUATION,
+        Command.RECEIVE_PARTY_OPINION_ON_EVALUATION,
+    ),
+}
+
+
+class PausedClock(TypedDict):
+    """The Art 8 §1 clock a consultation pauses: the working days it had left."""
+
+    remaining_working_days: int
+    due_was: date
+
+
+class ConsultationRequested(CaseEvent):
+    consultees: list[dict[str, str]]
+    questions: str
+    due: date
+    approval_paused: PausedClock | None = None
+
+    def record_in(self, case: CaseRecord) -> None:
+        if self.approval_paused is not None:
+            case._paused_approval = PausedApproval(**self.approval_paused)
+            case._close_deadline(DeadlineName.APPROVAL)
+        case._consultees = {
+            c["id"]: Consultation(id=c["id"], kind=c["kind"], name=c.get("name", ""))
+            for c in self.consultees
+        }
+        case._open_deadline(
+            DeadlineName.CONSULTATION,
+            self.due,
+            case._head_id,
+            case._routing["recipient_unit_id"],
+            legal_basis.CONSULTATION,
+        )
+
+
+class ConsultationOpinionReceived(CaseEvent):
+    consultee_id: str
+    opinion: str
+    doc_ref: str
+
+    def record_in(self, case: CaseRecord) -> None:
+        case._consultees[self.consultee_id] = replace(
+            case._consultees[self.consultee_id],
+            opinion=self.opinion,
+            doc_ref=self.doc_ref,
+            received_at=self.stamp["at"],
+        )
+
+
+class ConsultationClosed(CaseEvent):
+    summary: str
+    missing_opinions: list[str]
+    approval_due: date | None = None
+
+    def record_in(self, case: CaseRecord) -> None:
+        case._close_deadline(DeadlineName.CONSULTATION)
+        if self.approval_due is not None:
+            case._paused_approval = None
+            case._open_deadline(
+                DeadlineName.APPROVAL,
+                self.approval_due,
+                case._head_id,
+                case._routing["recipient_unit_id"],
+                legal_basis.APPROVAL_MEETING,
+            )
+
+
+class PartyCommitteeOpinionRequested(CaseEvent):
+    stage: str
+    committee_id: str
+
+    def record_in(self, case: CaseRecord) -> None:
+        case._party_opinions[self.stage] = PartyOpinion(
+            stage=self.stage, committee_id=self.committee_id, requested_at=self.stamp["at"]
+        )
+
+
+class PartyCommitteeOpinionReceived(CaseEvent):
+    stage: str
+    committee_id: str
+    opinion: str
+    doc_ref: str
+
+    def record_in(self, case: CaseRecord) -> None:
+        case._party_opinions[self.stage] = replace(
+            case._party_opinions[self.stage],
+            opinion=self.opinion,
+            doc_ref=self.doc_ref,
+            received_at=self.stamp["at"],
+        )
+
+
+class Review(CaseRecord):
+    """The commands of review: consultation and the Party committee's opinion."""
+
+    def request_consultation(
+        self,
+        actor: Mapping[str, Any],
+        at: datetime,
+        *,
+        consultees: Sequence[Mapping[str, str]],
+        questions: str,
+        due: date,
+        approval_days_left: int | None = None,
+    ) -> None:
+        """Lấy ý kiến for a broad or complex proposal (Art 8 §2).
+
+        `approval_days_left`: when the rule set pauses the Art 8 §1 clock during a consultation
+        (an inference: the decree does not say), the working days it had left; None keeps it
+        running."""
+        who = self._admit(Command.REQUEST_CONSULTATION, actor, at)
+        problems = FieldProblems()
+        if not consultees:
+            problems.add("consultees", "must list at least one agency or expert")
+        ids = [c.get("id") for c in consultees]
+        for i, consultee in enumerate(consultees):
+            problems.require_text(f"consultees[{i}].id", consultee.get("id"))
+            if consultee.get("kind") not in ("AGENCY", "EXPERT"):
+                problems.add(f"consultees[{i}].kind", "must be AGENCY or EXPERT")
+        if len(set(ids)) != len(ids):
+            problems.add("consultees", "must not repeat a consultee")
+        problems.require_text("questions", questions)
+        problems.require_date("due", due, not_before=local_date(at))
+        problems.raise_if_any()
+        self.trigger_event(
+            ConsultationRequested,
+            stamp=self._stamp(
+                Command.REQUEST_CONSULTATION,
+                who,
+                at,
+                legal_basis.CONSULTATION,
+                CaseState.IN_CONSULTATION,
+            ),
+            consultees=[
+                {"id": c["id"], "kind": c["kind"], "name": str(c.get("name") or "")}
+                for c in consultees
+            ],
+            questions=questions,
+            due=due,
+            approval_paused=None
+            if approval_days_left is None or DeadlineName.APPROVAL not in self._deadlines
+            else {
+                "remaining_working_days": approval_days_left,
+                "due_was": self._deadlines[DeadlineName.APPROVAL].due,
+            },
+        )
+
+    def receive_consultation_opinion(
+        self,
+        actor: Mapping[str, Any],
+        at: datetime,
+        *,
+        consultee_id: str,
+        opinion: str,
+        doc_ref: str,
+    ) -> None:
+        who = self._admit(Command.RECEIVE_CONSULTATION_OPINION, actor, at)
+        problems = FieldProblems()
+        problems.require_text("consultee_id", consultee_id)
+        problems.require_text("opinion", opinion)
+        problems.require_text("doc_ref", doc_ref)
+        problems.raise_if_any()
+        if consultee_id not in self._consultees:
+            raise Conflict(f"{consultee_id} was not consulted on this proposal")
+        if self._consultees[consultee_id].opinion is not None:
+            raise Conflict(f"the opinion of {consultee_id} has already been received")
+        self.trigger_event(
+            ConsultationOpinionReceived,
+            stamp=self._stamp(
+                Command.RECEIVE_CONSULTATION_OPINION, who, at, legal_basis.CONSULTATION
+            ),
+            consultee_id=consultee_id,
+            opinion=opinion,
+            doc_ref=doc_ref,
+        )
+
+    def close_consultation(
+        self,
+        actor: Mapping[str, Any],
+        at: datetime,
+        *,
+        summary: str = "",
+        approval_due: date | None = None,
+    ) -> None:
+        """Back to review; opinions still missing are listed in the event. A paused Art 8 §1
+        clock runs again with the days it had left (`approval_due`, from the case's rules)."""
+        who = self._admit(Command.CLOSE_CONSULTATION, actor, at)
+        if self._paused_approval is not None:
+            problems = FieldProblems()
+            problems.require_date("approval_due", approval_due, not_before=local_date(at))
+            problems.raise_if_any()
+        missing = [cid for cid, c in self._consultees.items() if c.opinion is None]
+        self.trigger_event(
+            ConsultationClosed,
+            stamp=self._stamp(
+                Command.CLOSE_CONSULTATION,
+                who,
+                at,
+                legal_basis.CONSULTATION,
+                CaseState.UNDER_REVIEW,
+            ),
+            summary=summary,
+            missing_opinions=missing,
+            approval_due=approval_due if self._paused_approval is not None else None,
+        )
+
+    def request_party_opinion(
+        self,
+        actor: Mapping[str, Any],
+        at: datetime,
+        *,
+        stage: VoteStage | str,
+        committee_id: str,
+    ) -> None:
+        """Xin ý kiến cấp ủy đảng cùng cấp — before approval and before evaluation (Art 4 §3)."""
+        phase = _parse_stage(stage)
+        command = _PARTY_OPINION_COMMANDS[phase][0]
+        who = self._admit(command, actor, at)
+        problems = FieldProblems()
+        problems.require_text("committee_id", committee_id)
+        problems.raise_if_any()
+        if phase.value in self._party_opinions:
+            raise Conflict(f"the Party committee's opinion on {phase.value} was already sought")
+        self.trigger_event(
+            PartyCommitteeOpinionRequested,
+            stamp=self._stamp(command, who, at, legal_basis.PARTY_OPINION),
+            stage=phase.value,
+            committee_id=committee_id,
+        )
+
+    def receive_party_opinion(
+        self,
+        actor: Mapping[str, Any],
+        at: datetime,
+        *,
+        stage: VoteStage | str,
+        opinion: str,
+        doc_ref: str,
+    ) -> None:
+        phase = _parse_stage(stage)
+        command = _PARTY_OPINION_COMMANDS[phase][1]
+        who = self._admit(command, actor, at)
+        problems = FieldProblems()
+        problems.require_text("opinion", opinion)
+        problems.require_text("doc_ref", doc_ref)
+        problems.raise_if_any()
+        sought = self._party_opinions.get(phase.value)
+        if sought is None:
+            raise Conflict(f"the Party committee's opinion on {phase.value} was not sought")
+        if sought.received_at is not None:
+            raise Conflict(f"the Party committee's opinion on {phase.value} was already received")
+        self.trigger_event(
+            PartyCommitteeOpinionReceived,
+            stamp=self._stamp(command, who, at, legal_basis.PARTY_OPINION),
+            stage=phase.value,
+            committee_id=sought.committee_id,
+            opinion=opinion,
+            doc_ref=doc_ref,
+        )
+
+
+def _parse_stage(stage: VoteStage | str) -> VoteStage:
+    phase = member_of(VoteStage, stage)
+    if phase is None:
+        problems = FieldProblems()
+        problems.add("stage", f"must be one of {', '.join(VoteStage)}")
+        problems.raise_if_any()
+    return VoteStage(stage)

@@ -1,0 +1,356 @@
+"""The case's own records as value objects: frozen, typed, shared without copying.
+
+Each is made by one event's `record_in` from that event's attributes and read by the queries
+as the plain data the API shows (`as_dict`, the shape the case has always given). A snapshot
+stores them through `CASE_TRANSCODINGS` (the eventsourcing library's transcodings, one per
+value type, as its cargoshipping example registers them); stored events never hold them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, TypedDict
+
+from eventsourcing.persistence import Transcoding
+
+from services.approval.domain.deadlines import OpenDeadlineAsDict
+
+
+class PlainValue:
+    """A value object whose fields are JSON-friendly (or other values): `as_dict` gives the
+    fields with tuples as lists and values as dicts."""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}  # type: ignore[arg-type]
+
+
+def _plain(value: object) -> Any:
+    if isinstance(value, PlainValue):
+        return value.as_dict()
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+@dataclass(frozen=True)
+class PausedApproval(PlainValue):
+    """The Art 8 §1 clock paused by a consultation: the working days it had left."""
+
+    remaining_working_days: int
+    due_was: date
+
+
+@dataclass(frozen=True)
+class Consultation(PlainValue):
+    """One agency or expert consulted (Art 8 §2) and their opinion once received."""
+
+    id: str
+    kind: str
+    name: str
+    opinion: str | None = None
+    doc_ref: str | None = None
+    received_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class PartyOpinion(PlainValue):
+    """The same-level Party committee's opinion sought on one stage (Art 4 §3)."""
+
+    stage: str
+    committee_id: str
+    requested_at: datetime
+    opinion: str | None = None
+    doc_ref: str | None = None
+    received_at: datetime | None = None
+
+
+class VoteMinutes(TypedDict):
+    """A meeting's vote as `VoteRecord.as_dict` gives it and the meeting events store it (the
+    keys the case reads; the minutes carry the whole count)."""
+
+    stage: str
+    held_on: date
+    minutes_ref: str
+    outcome: str
+
+
+class ImplementerEntry(TypedDict):
+    """An implementer as the approval events store them."""
+
+    user_id: str
+    name: str
+    unit_id: str
+    position: str
+    within_art2: bool
+
+
+class DamageReport(TypedDict):
+    """The damage a completion report declares (form M5)."""
+
+    occurred: bool
+    description: str
+    estimate: Decimal | None
+
+
+class ProtectionFactsEntry(TypedDict):
+    """What one official's Art 11 determination rested on (`protection.ProtectionFacts`)."""
+
+    official_is_eligible: bool
+    art5_conditions_met: bool
+    approved_under_art8: bool
+    implemented_as_decided: bool
+    directions_followed: bool
+    prohibited_act_found: bool
+    outcome: str
+    good_faith: bool
+    caused_damage: bool
+
+
+@dataclass(frozen=True)
+class HeldVote(PlainValue):
+    """A collective meeting's vote as the case recorded it (its minutes, outcome included)."""
+
+    stage: str
+    held_on: date
+    minutes_ref: str
+    passed: bool
+    minutes: Mapping[str, object]
+
+    @classmethod
+    def of(cls, minutes: VoteMinutes) -> HeldVote:
+        return cls(
+            stage=str(minutes["stage"]),
+            held_on=minutes["held_on"],
+            minutes_ref=str(minutes["minutes_ref"]),
+            passed=minutes["outcome"] == "PASSED",
+            minutes=dict(minutes),
+        )
+
+
+@dataclass(frozen=True)
+class Approval(PlainValue):
+    """How the plan was approved: the collective's vote, or the head's written override."""
+
+    by_override: bool
+    decision_ref: str
+    minutes_ref: str
+    justification: str
+    approved_at: datetime
+
+
+@dataclass(frozen=True)
+class Implementer(PlainValue):
+    """Who implements the approved plan, and whether they are within Art 2."""
+
+    user_id: str
+    name: str
+    unit_id: str
+    position: str
+    within_art2: bool
+
+    @classmethod
+    def of(cls, entry: Mapping[str, Any]) -> Implementer:
+        return cls(
+            user_id=str(entry["user_id"]),
+            name=str(entry.get("name") or ""),
+            unit_id=str(entry.get("unit_id") or ""),
+            position=str(entry.get("position") or ""),
+            within_art2=bool(entry.get("within_art2")),
+        )
+
+    def as_entry(self) -> ImplementerEntry:
+        return {
+            "user_id": self.user_id,
+            "name": self.name,
+            "unit_id": self.unit_id,
+            "position": self.position,
+            "within_art2": self.within_art2,
+        }
+
+
+@dataclass(frozen=True)
+class ResourceAllocation(PlainValue):
+    """Equipment, staff and funding allocated (Art 10 §2)."""
+
+    equipment: tuple[str, ...]
+    staff: tuple[str, ...]
+    funding_vnd: Decimal | None
+    source_ref: str
+    allocated_at: datetime
+
+
+@dataclass(frozen=True)
+class ProgressReport(PlainValue):
+    period: str
+    progress_percent: int
+    issues: str
+    risk_of_damage: bool
+    reported_at: datetime
+
+
+@dataclass(frozen=True)
+class Direction(PlainValue):
+    """A written suspend / resume / stop decision."""
+
+    kind: str
+    decision_ref: str
+    grounds: tuple[str, ...]
+    decided_by: str
+    decided_at: datetime
+
+
+@dataclass(frozen=True)
+class Completion(PlainValue):
+    """The completion report (form M5): results against targets, resources used, damage."""
+
+    completed_on: date
+    reported_on: date
+    report_due: date
+    late: bool
+    after_stop: bool
+    results_vs_targets: tuple[Mapping[str, object], ...]
+    resources_used: Mapping[str, object]
+    damage: Mapping[str, object]
+
+
+@dataclass(frozen=True)
+class Causes(PlainValue):
+    objective: tuple[str, ...]
+    subjective: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Conclusion(PlainValue):
+    """The head's written conclusion of the evaluation (form M6)."""
+
+    outcome: str
+    caused_damage: bool
+    good_faith_finding: bool
+    causes: Causes
+    conclusion_ref: str
+    meeting_minutes_ref: str
+    issued_at: datetime
+    issued_on: date
+    issued_late: bool
+
+
+@dataclass(frozen=True)
+class Recognition(PlainValue):
+    conclusion_ref: str
+    publication_ref: str
+    recognized_at: datetime
+
+
+@dataclass(frozen=True)
+class Beneficiary(PlainValue):
+    kind: str
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Encouragement(PlainValue):
+    """A form of Art 10 §1 granted to one beneficiary."""
+
+    form: str
+    beneficiary: Beneficiary
+    decision_ref: str
+    description: str
+    granted_at: datetime
+
+
+@dataclass(frozen=True)
+class ProtectionRecord(PlainValue):
+    """One official's Art 11 determination, and the report that revoked it, if one did."""
+
+    official_id: str
+    role: str
+    tier: str
+    legal_basis: str
+    reasons: tuple[str, ...]
+    facts: Mapping[str, object]
+    decision_ref: str
+    referred_to: str
+    determined_at: datetime
+    revoked_by_report: int | None = None
+
+    def revoked(self, tier: str, report_number: int) -> ProtectionRecord:
+        return replace(self, tier=tier, revoked_by_report=report_number)
+
+
+@dataclass(frozen=True)
+class Accused(PlainValue):
+    user_id: str
+    unit_id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Finding(PlainValue):
+    substantiated: bool
+    against_official: bool
+    finding_ref: str
+    notes: str
+    found_at: datetime
+
+
+@dataclass(frozen=True)
+class ProhibitedActReport(PlainValue):
+    """A report of an Art 6 act and, once made, the finding on it."""
+
+    report_number: int
+    act: str
+    accused: Accused
+    description: str
+    evidence_refs: tuple[str, ...]
+    reported_by: str
+    reported_at: datetime
+    finding: Finding | None = None
+
+
+class ValueAsDict(Transcoding):
+    """A snapshot's form of one value type: its fields, each transcoded in turn."""
+
+    def __init__(self, kind: type[PlainValue]) -> None:
+        self.type = kind
+        self.name = f"case_{kind.__name__}"
+
+    def encode(self, obj: Any) -> dict[str, Any]:
+        return {f.name: getattr(obj, f.name) for f in fields(obj)}
+
+    def decode(self, data: dict[str, Any]) -> Any:
+        return self.type(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+
+
+VALUE_TYPES: tuple[type[PlainValue], ...] = (
+    PausedApproval,
+    Consultation,
+    PartyOpinion,
+    HeldVote,
+    Approval,
+    Implementer,
+    ResourceAllocation,
+    ProgressReport,
+    Direction,
+    Completion,
+    Causes,
+    Conclusion,
+    Recognition,
+    Beneficiary,
+    Encouragement,
+    ProtectionRecord,
+    Accused,
+    Finding,
+    ProhibitedActReport,
+)
+
+CASE_TRANSCODINGS: tuple[Transcoding, ...] = (
+    OpenDeadlineAsDict(),
+    *(ValueAsDict(kind) for kind in VALUE_TYPES),
+)
+"""What an application that snapshots cases registers (besides `datetime.date`)."""

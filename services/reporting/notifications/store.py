@@ -1,0 +1,358 @@
+"""The notification store: its own event store (never reporting's) and the views kept from it.
+
+`NotificationsApplication` records notifications, their e-mails (the outbox), preferences and
+case files as events in `notifications.sqlite` (or schema `notifications` of reporting's
+PostgreSQL database). The `NotificationIndex` is folded from those events alone, in memory:
+the portal's list, the unread count, the outbox's due sends and what waits on whom. Rebuilding
+it reads the store again and changes nothing in it, so it can never re-send anything.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import Aggregate
+
+from services.reporting.commands import (
+    ChoosePreferences,
+    MarkRead,
+    NotificationCommand,
+    RetryFailed,
+)
+from services.reporting.notifications.domain import (
+    CaseFile,
+    Delivery,
+    Notification,
+    Preferences,
+    StoreOrigin,
+)
+from services.reporting.notifications.kinds import DEFAULT_MODE, Kind, Mode
+from shared.kernel.actor import Actor
+from shared.platform.eventstore import ServiceApplication
+
+STORE = "notifications"
+"""The store's name: `<data dir>/notifications.sqlite`, or schema `notifications` in reporting's
+PostgreSQL database."""
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class NotificationView:
+    id: UUID
+    person_id: str
+    kind: str
+    case_id: str
+    proposal_id: str
+    subject: str
+    text: str
+    link: str
+    email: str
+    created_at: str
+    delivery: str
+    note: str = ""
+    read_at: str | None = None
+    attempts: int = 0
+    retry_at: str | None = None
+    last_error: str = ""
+    sent_at: str | None = None
+
+    def public(self) -> dict[str, Any]:
+        """What the person sees (the API's `Notification`)."""
+        return {
+            "id": str(self.id),
+            "kind": self.kind,
+            "kind_label": Kind(self.kind).label_vi,
+            "subject": self.subject,
+            "text": self.text,
+            "link": self.link,
+            "case_id": self.case_id or None,
+            "proposal_id": self.proposal_id or None,
+            "created_at": self.created_at,
+            "read": self.read_at is not None,
+            "read_at": self.read_at,
+            "email": self.delivery,
+        }
+
+    def for_operators(self) -> dict[str, Any]:
+        return {
+            **self.public(),
+            "person_id": self.person_id,
+            "to": self.email,
+            "attempts": self.attempts,
+            "retry_at": self.retry_at,
+            "last_error": self.last_error,
+        }
+
+
+@dataclass
+class CaseView:
+    case_id: str
+    proposal_id: str
+    title: str
+    rule_set_version: str
+    parties: dict[str, Any]
+    waiting: dict[str, str | None] | None = None
+
+
+@dataclass
+class NotificationIndex:
+    """Everything the API, the sender and the digest ask, folded from the store's events."""
+
+    position: int = 0
+    views: dict[UUID, NotificationView] = field(default_factory=dict)
+    by_person: dict[str, list[UUID]] = field(default_factory=dict)
+    preferences: dict[str, dict[str, str]] = field(default_factory=dict)
+    cases: dict[str, CaseView] = field(default_factory=dict)
+    origin: str | None = None
+
+    def apply(self, name: str, originator_id: UUID, e: Any) -> None:
+        if name == "Notification.Created":
+            view = NotificationView(
+                id=originator_id,
+                person_id=e.person_id,
+                kind=e.kind,
+                case_id=e.case_id,
+                proposal_id=e.proposal_id,
+                subject=e.subject,
+                text=e.text,
+                link=e.link,
+                email=e.email,
+                created_at=e.timestamp.isoformat(),
+                delivery=e.delivery,
+                note=e.note,
+            )
+            self.views[originator_id] = view
+            self.by_person.setdefault(e.person_id, []).append(originator_id)
+            return
+        view_or_none = self.views.get(originator_id)
+        if view_or_none is not None:
+            self._apply_to(view_or_none, name, e)
+        elif name == "Preferences.Chosen":
+            self.preferences.setdefault(str(originator_id), {})[e.kind] = e.mode
+        elif name == "Preferences.Started":
+            self.preferences[str(originator_id)] = self.preferences.get(str(originator_id), {})
+        elif name == "CaseFile.Opened":
+            self.cases[str(originator_id)] = CaseView(
+                case_id=str(e.case_id),
+                proposal_id=e.proposal_id,
+                title=e.title,
+                rule_set_version=e.rule_set_version,
+                parties={
+                    "proposer_id": e.proposer_id,
+                    "recipient_unit_id": e.recipient_unit_id,
+                    "intake_unit_id": e.intake_unit_id,
+                    "directory_version": e.directory_version,
+                    "delegate_ids": tuple(e.delegate_ids),
+                },
+            )
+        elif name == "CaseFile.Waiting":
+            case = self.cases.get(str(originator_id))
+            if case is not None:
+                case.waiting = (
+                    None
+                    if e.state is None
+                    else {"state": e.state, "audience": e.audience, "due": e.due}
+                )
+        elif name == "StoreOrigin.Began":
+            self.origin = e.at
+
+    @staticmethod
+    def _apply_to(view: NotificationView, name: str, e: Any) -> None:
+        if name == "Notification.Read":
+            view.read_at = e.at
+        elif name == "Notification.EmailSent":
+            view.delivery, view.sent_at, view.attempts = Delivery.SENT, e.at, e.attempt
+            view.retry_at = None
+        elif name == "Notification.EmailFailed":
+            view.attempts, view.last_error, view.retry_at = e.attempt, e.error, e.retry_at
+            view.delivery = Delivery.PENDING if e.retry_at is not None else Delivery.FAILED
+        elif name == "Notification.Retried":
+            view.delivery, view.retry_at = Delivery.PENDING, e.at
+        elif name == "Notification.Digested":
+            view.delivery = Delivery.DIGESTED
+
+
+class NotificationsApplication(ServiceApplication):
+    """The notification store; its consumer tracks approval's stream in the same transactions."""
+
+    name = "notifications"
+
+    def __init__(
+        self, env: dict[str, str] | None = None, *, clock: Callable[[], datetime] = utc_now
+    ) -> None:
+        super().__init__(env)
+        self.clock = clock
+        self.index = NotificationIndex()
+        self._index_lock = threading.RLock()
+        self.add_commit_listener(self.catch_up)
+        self.catch_up()
+        if self.index.origin is None:
+            self.save(StoreOrigin(at=self.clock().isoformat()))
+
+    # ------------------------------------------------------------------ the index
+
+    def catch_up(self) -> None:
+        """Fold the events stored since the last call into the index."""
+        with self._index_lock:
+            while True:
+                batch = self.recorder.select_notifications(self.index.position + 1, 500)
+                if not batch:
+                    return
+                for stored in batch:
+                    domain_event = self.mapper.to_domain_event(stored)
+                    self.index.apply(
+                        type(domain_event).__qualname__,
+                        domain_event.originator_id,
+                        domain_event,
+                    )
+                    self.index.position = stored.id
+
+    def rebuild_index(self) -> NotificationIndex:
+        """Fold every event of the store again into a fresh index (nothing is written)."""
+        with self._index_lock:
+            self.index = NotificationIndex()
+        self.catch_up()
+        return self.index
+
+    @property
+    def origin(self) -> datetime:
+        assert self.index.origin is not None
+        return datetime.fromisoformat(self.index.origin)
+
+    # ------------------------------------------------------------------ questions
+
+    def of_person(self, person_id: str) -> list[NotificationView]:
+        with self._index_lock:
+            ids = list(self.index.by_person.get(person_id, ()))
+            return [self.index.views[i] for i in reversed(ids)]
+
+    def view(self, notification_id: UUID) -> NotificationView | None:
+        with self._index_lock:
+            return self.index.views.get(notification_id)
+
+    def mode_of(self, person_id: str, kind: Kind) -> Mode:
+        prefs_id = str(Preferences.create_id(person_id))
+        with self._index_lock:
+            chosen = self.index.preferences.get(prefs_id, {}).get(kind.value)
+        return Mode(chosen) if chosen else DEFAULT_MODE
+
+    def modes_of(self, person_id: str) -> dict[str, str]:
+        return {kind.value: self.mode_of(person_id, kind).value for kind in Kind}
+
+    def due_sends(self, now: datetime) -> list[NotificationView]:
+        """E-mails in the outbox whose (next) try is due, oldest first."""
+        at = now.isoformat()
+        with self._index_lock:
+            return sorted(
+                (
+                    v
+                    for v in self.index.views.values()
+                    if v.delivery == Delivery.PENDING and (v.retry_at is None or v.retry_at <= at)
+                ),
+                key=lambda v: v.created_at,
+            )
+
+    def in_state(self, delivery: str) -> list[NotificationView]:
+        with self._index_lock:
+            return [v for v in self.index.views.values() if v.delivery == delivery]
+
+    def waiting_cases(self) -> Iterator[CaseView]:
+        with self._index_lock:
+            cases = [c for c in self.index.cases.values() if c.waiting is not None]
+        yield from cases
+
+    def case_file(self, case_id: UUID) -> CaseFile | None:
+        try:
+            case: CaseFile = self.repository.get(CaseFile.create_id(case_id))
+        except AggregateNotFoundError:
+            return None
+        return case
+
+    def notification(self, notification_id: UUID) -> Notification:
+        found: Notification = self.repository.get(notification_id)
+        return found
+
+    def exists(self, notification_id: UUID) -> bool:
+        with self._index_lock:
+            if notification_id in self.index.views:
+                return True
+        try:
+            self.repository.get(notification_id)
+        except AggregateNotFoundError:
+            return False
+        return True
+
+    # ------------------------------------------------------------------ commands
+
+    def handle(self, command: NotificationCommand, actor: Actor) -> Aggregate:
+        """The one way a person's command changes the store: refusals read from the index
+        first, then, under the lock the notifier and the outbox also write under, the command
+        applies itself to the record it names, which is saved if it recorded anything. Refusals
+        (`UnknownNotification`, `NotAFailedEmail`) propagate unchanged."""
+        context = _Context(self)
+        command.check(actor, context)
+        with self.consumer_lock:
+            changed = command.apply(actor, context)
+            if changed.pending_events:
+                self.save(changed)
+        return changed
+
+    # In-process callers name a command by its method, with the person's id.
+
+    def choose(self, person_id: str, modes: dict[Kind, Mode]) -> dict[str, str]:
+        """Record a person's choices (only what changed) and return them all."""
+        self.handle(ChoosePreferences(modes), _person(person_id))
+        return self.modes_of(person_id)
+
+    def mark_read(self, notification_id: UUID, person_id: str) -> NotificationView | None:
+        """Mark the person's own notification read (`UnknownNotification` if not theirs)."""
+        self.handle(MarkRead(notification_id), _person(person_id))
+        return self.view(notification_id)
+
+    def retry_failed(self, notification_id: UUID, by: str) -> NotificationView | None:
+        """Put a failed e-mail back in the outbox (`NotAFailedEmail` if it is not one)."""
+        self.handle(RetryFailed(notification_id), _person(by))
+        return self.view(notification_id)
+
+
+def _person(person_id: str) -> Actor:
+    """Someone the store knows only by id, as in-process callers name them."""
+    return Actor(user_id=person_id, name="", unit_id="", position="", roles=frozenset())
+
+
+class _Context:
+    """`commands.NotificationContext` for one command: its instant is read from the clock when
+    the command first asks for it."""
+
+    def __init__(self, app: NotificationsApplication) -> None:
+        self._app = app
+
+    @functools.cached_property
+    def at(self) -> str:
+        return self._app.clock().isoformat()
+
+    def delivery_of(self, notification_id: UUID, person_id: str | None) -> str | None:
+        view = self._app.view(notification_id)
+        if view is None or (person_id is not None and view.person_id != person_id):
+            return None
+        return view.delivery
+
+    def notification(self, notification_id: UUID) -> Notification:
+        return self._app.notification(notification_id)
+
+    def preferences(self, person_id: str) -> Preferences:
+        try:
+            prefs: Preferences = self._app.repository.get(Preferences.create_id(person_id))
+        except AggregateNotFoundError:
+            prefs = Preferences(person_id)
+        return prefs

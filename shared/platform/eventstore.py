@@ -1,0 +1,295 @@
+"""The event store of a service: eventsourcing on SQLite (default) or PostgreSQL, by configuration.
+
+Every service records through a process recorder, so the events a message causes and the
+tracking record of that message commit in one transaction (design.md §3).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.domain import Aggregate, BaseAggregate
+from eventsourcing.persistence import (
+    JSONTranscoder,
+    Notification,
+    ProcessRecorder,
+    Recording,
+    Tracking,
+    Transcoding,
+)
+
+from shared.platform.dialect import dialect_of
+from shared.platform.groupcommit import GroupCommit
+from shared.platform.idempotency import (
+    Idempotency,
+    KeyedCommand,
+    Receipt,
+    current_keyed_command,
+    keyed_scope,
+)
+from shared.platform.settings import Persistence, Settings
+from shared.platform.tracing import CommitTraces, tracer
+
+A = TypeVar("A")
+
+log = logging.getLogger("d73.eventstore")
+
+
+class DateAsISO(Transcoding):
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+LOCK_TIMEOUT_SECONDS = 10
+"""Longest a statement waits for a lock (SQLite's busy timeout, PostgreSQL's lock_timeout)."""
+READINESS_TIMEOUT_MS = 2000
+"""Longest /readyz waits for the store to take a write."""
+
+
+def database_name(settings: Settings, service: str) -> str:
+    return f"{settings.postgres_db_prefix}{service}"
+
+
+def store_env(service: str, settings: Settings) -> dict[str, str]:
+    """The eventsourcing environment for one service's own store."""
+    if settings.persistence is Persistence.SQLITE:
+        settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": str(settings.data_dir / f"{service}.sqlite"),
+            "SQLITE_LOCK_TIMEOUT": str(LOCK_TIMEOUT_SECONDS),  # the busy timeout
+        }
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": database_name(settings, service),
+        "POSTGRES_HOST": settings.postgres_host,
+        "POSTGRES_PORT": str(settings.postgres_port),
+        "POSTGRES_USER": settings.postgres_user,
+        "POSTGRES_PASSWORD": settings.postgres_password,
+        "POSTGRES_POOL_SIZE": str(settings.postgres_pool_size),
+        "POSTGRES_MAX_OVERFLOW": "4",
+        "POSTGRES_CONNECT_TIMEOUT": "5",
+        "POSTGRES_LOCK_TIMEOUT": str(LOCK_TIMEOUT_SECONDS),
+        "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "60",
+        "POSTGRES_PRE_PING": "y",
+    }
+
+
+def ensure_postgres_database(settings: Settings, service: str) -> None:
+    """Create the service's database when missing (one database per service)."""
+    import psycopg
+    from psycopg import sql
+
+    name = database_name(settings, service)
+    with psycopg.connect(
+        host=settings.postgres_host,
+        port=settings.postgres_port,
+        user=settings.postgres_user,
+        password=settings.postgres_password,
+        dbname="postgres",
+        autocommit=True,
+        connect_timeout=5,
+    ) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if not exists:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        # Every session of the service's database carries timeouts (issue #11 §2): a statement
+        # that runs or waits too long fails, instead of holding the events table for minutes.
+        timeouts = {
+            "statement_timeout": f"{int(settings.postgres_statement_timeout_seconds * 1000)}ms",
+            "lock_timeout": f"{LOCK_TIMEOUT_SECONDS}s",
+            "idle_in_transaction_session_timeout": "60s",
+        }
+        for parameter, value in timeouts.items():
+            try:
+                conn.execute(
+                    sql.SQL("ALTER DATABASE {} SET {} = {}").format(
+                        sql.Identifier(name), sql.Identifier(parameter), sql.Literal(value)
+                    )
+                )
+            except psycopg.Error as error:  # not the database's owner: the operator sets them
+                log.warning("could not set %s on %s: %s", parameter, name, error)
+
+
+class ServiceApplication(Application[UUID]):
+    """An eventsourcing application that records with tracking and wakes its outbox relay."""
+
+    def __init__(self, env: dict[str, str] | None = None) -> None:
+        super().__init__(env)
+        self._commit_listeners: list[Callable[[], None]] = []
+        self._listeners_lock = threading.Lock()
+        self.commit_traces = CommitTraces()
+        """The trace each recent position was committed in, continued by the relay."""
+        self.consumer_lock = threading.Lock()
+        """Consumers of several upstreams write one at a time, so that two events about the same
+        aggregate never race into an optimistic-concurrency conflict."""
+
+    def construct_recorder(self) -> ProcessRecorder:
+        recorder = self.factory.process_recorder()
+        self.group_commit = GroupCommit(recorder)
+        """Every commit of this service goes through it (`shared.platform.groupcommit`)."""
+        return recorder
+
+    def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
+        """eventsourcing's `_record`, through the service's group commit: the events and the
+        tracking of concurrent commands share one transaction, each with its own outcome."""
+        events = processing_event.events
+        if not events and processing_event.tracking is None:
+            return []
+        stored = [self.mapper.to_stored_event(event) for event in events]
+        ids = self.group_commit.insert(stored, processing_event.tracking)
+        recordings = [
+            Recording(
+                event,
+                Notification(
+                    id=notification_id,
+                    originator_id=record.originator_id,
+                    originator_version=record.originator_version,
+                    topic=record.topic,
+                    state=record.state,
+                ),
+            )
+            for event, record, notification_id in zip(events, stored, ids, strict=True)
+        ]
+        if self.repository.cache and not self.repository.fastforward:
+            for aggregate_id, aggregate in processing_event.aggregates.items():
+                self.repository.cache.put(aggregate_id, aggregate)
+        return recordings
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+
+    def record(
+        self, *aggregates: BaseAggregate[UUID] | None, tracking: Tracking | None = None
+    ) -> list[Recording[UUID]]:
+        """Commit the aggregates' pending events, and the upstream position if given, at once;
+        under an Idempotency-Key, the command's receipt with its first commit."""
+        processing: ProcessingEvent[UUID] = ProcessingEvent(tracking=tracking)
+        keyed = current_keyed_command()
+        first = next((a for a in aggregates if a is not None), None)
+        if keyed is not None and not keyed.issued and isinstance(first, Aggregate):
+            aggregates = (*aggregates, keyed.receipt(first))
+        processing.collect_events(*aggregates)
+        with tracer().start_as_current_span("store commit") as span:
+            recordings = self._record(processing)
+            positions = [r.notification.id for r in recordings]
+            span.set_attribute("d73.events", len(positions))
+            if positions:
+                span.set_attribute("d73.positions", positions)
+            self.commit_traces.remember(positions)
+        self._take_snapshots(processing)
+        self._notify(recordings)
+        return recordings
+
+    def keyed(self, user_id: str, idempotency: Idempotency | None, command: Callable[[], A]) -> A:
+        """Run `command` (which loads, changes and records one aggregate, and returns it) under
+        an Idempotency-Key: a key already answered returns the aggregate as the first request
+        left it and records nothing (`shared.platform.idempotency`)."""
+        if idempotency is None:
+            return command()
+        keyed = KeyedCommand(self.name, user_id, idempotency)
+        replayed: A | None = self._answered(keyed)
+        if replayed is not None:
+            return replayed
+        try:
+            with keyed_scope(keyed):
+                return command()
+        except Exception:
+            # Refused or in conflict because the first copy already succeeded: its answer.
+            replayed = self._answered(keyed)
+            if replayed is None:
+                raise
+            return replayed
+
+    def _answered(self, keyed: KeyedCommand) -> Any:
+        try:
+            receipt: Receipt = self.repository.get(keyed.receipt_id)
+        except AggregateNotFoundError:
+            return None
+        receipt.answers(keyed.idempotency.digest)
+        return self.repository.get(receipt.aggregate_id, version=receipt.aggregate_version)
+
+    def has_processed(self, upstream: str, position: int) -> bool:
+        recorder: Any = self.recorder
+        return bool(recorder.has_tracking_id(upstream, position))
+
+    def add_commit_listener(self, listener: Callable[[], None]) -> None:
+        with self._listeners_lock:
+            self._commit_listeners.append(listener)
+
+    def _notify(self, recordings: list[Recording[UUID]]) -> None:
+        if recordings:
+            for listener in list(self._commit_listeners):
+                listener()
+
+
+@dataclass(frozen=True, slots=True)
+class EventsTable:
+    """Where a store keeps its events, for the few reads eventsourcing's API has no call for
+    (positions of a stored event, equal cuts of a whole store): SQLite and PostgreSQL differ in
+    the id column, the parameter mark and how an originator id is stored."""
+
+    name: str
+    id_column: str
+    mark: str
+    ids_as_hex: bool
+
+    def originator(self, originator_id: UUID) -> object:
+        """The query parameter for an originator id."""
+        return originator_id.hex if self.ids_as_hex else originator_id
+
+
+def events_table(app: Application[UUID]) -> EventsTable:
+    recorder: Any = app.recorder
+    dialect = dialect_of(recorder.datastore)
+    name = dialect.table(recorder.events_table_name)
+    if dialect.postgres:
+        return EventsTable(name, "notification_id", dialect.mark, ids_as_hex=False)
+    return EventsTable(name, "rowid", dialect.mark, ids_as_hex=True)
+
+
+def check_store_writable(app: Application[UUID]) -> None:
+    """Raise unless the store takes a write within `READINESS_TIMEOUT_MS` (issue #11 §2).
+
+    /readyz calls it: a store that answers reads while a writer holds its events table (or its
+    disk is full, or its file read-only) is not ready. On PostgreSQL the probe takes the events
+    table's insert lock for an instant, as every write does; on SQLite the write lock.
+    """
+    recorder: Any = app.recorder
+    table = events_table(app)
+    postgres = table.mark == "%s"
+    now = datetime.now(UTC).isoformat()
+    with recorder.datastore.transaction(commit=True) as cursor:
+        if postgres:
+            cursor.execute(f"SET LOCAL lock_timeout = '{READINESS_TIMEOUT_MS}ms'")
+            cursor.execute(f"SET LOCAL statement_timeout = '{READINESS_TIMEOUT_MS}ms'")
+            cursor.execute(f"LOCK TABLE {table.name} IN EXCLUSIVE MODE")
+        else:
+            cursor.execute(f"PRAGMA busy_timeout = {READINESS_TIMEOUT_MS}")
+        try:
+            cursor.execute(
+                "CREATE TABLE IF NOT EXISTS d73_readiness "
+                "(probe TEXT PRIMARY KEY, checked_at TEXT NOT NULL)"
+            )
+            cursor.execute(
+                f"INSERT INTO d73_readiness (probe, checked_at) VALUES ({table.mark}, "
+                f"{table.mark}) ON CONFLICT (probe) DO UPDATE SET checked_at = excluded.checked_at",
+                ("readyz", now),
+            )
+        finally:
+            if not postgres:
+                cursor.execute(f"PRAGMA busy_timeout = {LOCK_TIMEOUT_SECONDS * 1000}")

@@ -1,0 +1,516 @@
+"""Transactional outbox relay: the event store's notification log → JetStream, in order.
+
+Commands only commit to the store. The relay publishes each public event with `Nats-Msg-Id` =
+event id and waits for the PubAck before moving on. Its position is not kept locally: on start
+and after any failure it asks the stream for the `d73-position` of the last message there and
+republishes whatever the stream is missing, so a crash between commit and publish loses nothing,
+a crash between publish and bookkeeping duplicates nothing downstream (the server drops the copy),
+and a broker that lost acknowledged writes is healed from the store (design.md §3).
+
+With a verifiable log (every publishing service has one, see `shared.platform.runtime`), the relay
+also keeps the service's verifiable log (issue #6): it appends every stored event it reads, private
+ones included, stamps each published event with `d73-log-index`, `d73-tree-size` and
+`d73-tree-root`, and signs and publishes checkpoints on `d73.audit.checkpoint.<service>`. On
+start it rebuilds the log from the store up to the stream's position (checking it against the
+checkpoints signed before), takes back a checkpoint the stream has and the store lost, and
+republishes the kept checkpoints the stream lacks. The log and the journal are the records'
+(`shared.records`); the relay knows them by their protocols (`shared.platform.ports`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+import anyio.to_thread
+from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.persistence import Notification
+from nats.errors import MaxPayloadError
+from nats.js import JetStreamContext
+from nats.js.api import RawStreamMsg
+from nats.js.errors import NotFoundError
+from pydantic import ValidationError
+
+from shared.contracts.audit import Checkpoint as CheckpointMessage
+from shared.contracts.base import Published
+from shared.contracts.witness import CheckpointCosigned
+from shared.platform import tracing
+from shared.platform.envelope import CE_TYPE, MSG_ID, POSITION, PoisonMessage, encode
+from shared.platform.eventstore import ServiceApplication
+from shared.platform.halt import HaltKind, ServiceHalt
+from shared.platform.ports import (
+    BEFORE_FIRST,
+    LogCheckpoint,
+    LogEntryHead,
+    LogTampered,
+    StoreJournal,
+    VerifiableLog,
+)
+from shared.platform.subjects import AUDIT_STREAM, REPORTING_STREAM, StreamSpec
+
+log = logging.getLogger("d73.outbox")
+
+Translate = Callable[[DomainEventProtocol[UUID], int], Published | None]
+"""Maps a stored domain event at a log position to its public contract, or None if private."""
+
+
+def event_id(service: str, domain_event: DomainEventProtocol[UUID]) -> UUID:
+    """A stable id for a stored event: the same event always gets the same id (and Nats-Msg-Id)."""
+    return event_id_of(service, domain_event.originator_id, domain_event.originator_version)
+
+
+def event_id_of(service: str, originator_id: UUID, originator_version: int) -> UUID:
+    """`event_id` from the stored record alone: the audit log names events without decoding them."""
+    return uuid5(NAMESPACE_URL, f"/d73/{service}/{originator_id}/{originator_version}")
+
+
+class StreamAheadOfStore(RuntimeError):
+    """The stream holds positions this store never wrote: wrong store or wrong stream."""
+
+
+class StoreDiverged(RuntimeError):
+    """The store's event at the stream's last position is not the one the stream holds."""
+
+
+WITNESS_LOOKBACK = 500
+"""Messages of the witness's stream read back at start for this service's cosignatures."""
+
+BLOCKED_AFTER_FAILURES = 5
+"""Failures in a row to publish one event, with NATS connected, that halt the service."""
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        app: ServiceApplication,
+        service: str,
+        stream: StreamSpec,
+        translate: Translate,
+        *,
+        audit: VerifiableLog | None = None,
+        topics: Sequence[str] = (),
+        batch_size: int = 500,
+        poll_seconds: float = 1.0,
+        publish_timeout: float = 5.0,
+        halt: ServiceHalt | None = None,
+        diverged_recheck_seconds: float = 30.0,
+        journal: StoreJournal | None = None,
+        log_heads: bool = True,
+        gate: ServiceHalt | None = None,
+    ) -> None:
+        self.app = app
+        self.service = service
+        self.stream = stream
+        self.translate = translate
+        self.audit = audit
+        self.topics = tuple(topics)
+        """Only these stored events can be published (all when empty): the rest are not read.
+        Not with an audit log, which must read every stored event."""
+        if self.topics and audit is not None:
+            raise ValueError("a relay that keeps the audit log reads every stored event")
+        if gate is not None and audit is not None:
+            raise ValueError("the relay that keeps the audit log is the one that halts")
+        self.batch_size = batch_size
+        self.poll_seconds = poll_seconds
+        self.publish_timeout = publish_timeout
+        self.position = 0
+        self.published = 0
+        self.checkpoints_published = 0
+        self._unpublished_leaves: list[bytes] = []
+        """Leaf hashes of the entries read since the last published event (private drafts)."""
+        self._checkpoint_size = 0
+        """The tree size of the newest checkpoint this relay knows to be on the stream."""
+        self._wake = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.halt = halt or ServiceHalt(service)
+        """Where the relay stops the service's commands (shared by the whole process)."""
+        if audit is not None:
+            self.halt.watch(HaltKind.LOG_TAMPERED, lambda: audit.tampered)
+        self.diverged_recheck_seconds = diverged_recheck_seconds
+        self.journal = journal
+        self.log_heads = log_heads
+        """Stamp each published event with its log head (`d73-log-*`), for a witness that
+        follows the log leaf by leaf; reporting's own log is checked by its checkpoints only."""
+        """Where every stored event is also published as stored (`shared.records.journal`)."""
+        self._failing: tuple[int, int] = (0, 0)
+        """(position, failures in a row) of the event the relay could not publish."""
+        self.gate = gate
+        """The service's halt this relay obeys without raising or lifting it: the public relay
+        publishes nothing while its service refuses commands (a tampered or diverged store, a
+        blocked main relay, a start not yet checked), so agencies never receive what the
+        service's own stream and witness do not (issue #12 §3)."""
+
+    def wake(self) -> None:
+        """Called from the committing thread right after a commit."""
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._wake.set)
+
+    async def last_published_message(self, js: JetStreamContext) -> RawStreamMsg | None:
+        """The newest message the stream still holds, if any."""
+        try:
+            return await js.get_last_msg(self.stream.name, self.stream.subjects[0])
+        except NotFoundError:
+            return None
+
+    async def last_published_position(self, js: JetStreamContext) -> int:
+        """The store position carried by the newest message the stream still holds."""
+        msg = await self.last_published_message(js)
+        return position_of(msg)
+
+    async def run(self, js: JetStreamContext) -> None:
+        """Relay until cancelled; after any error, resynchronise with the stream and go on."""
+        self._loop = asyncio.get_running_loop()
+        self.app.add_commit_listener(self.wake)
+        backoff = 0.2
+        while True:
+            try:
+                if self.journal is not None:
+                    await self.recover(js)
+                last = await self.last_published_message(js)
+                self.position = position_of(last)
+                self._unpublished_leaves.clear()
+                max_id = await anyio.to_thread.run_sync(self.app.recorder.max_notification_id)
+                if self.position > (max_id or 0):
+                    raise StreamAheadOfStore(
+                        f"{self.stream.name} holds position {self.position} and this store ends at "
+                        f"{max_id}: the store was restored to an earlier point, or is another store"
+                    )
+                await anyio.to_thread.run_sync(self._check_identity, last)
+                if self.audit is not None:
+                    await self._resync_audit(js)
+                    await anyio.to_thread.run_sync(self._check_log_identity, last)
+                if self.journal is not None:
+                    await self._backfill_journal(js)
+                self.halt.lift(HaltKind.RELAY_DIVERGED)
+                self.halt.lift(HaltKind.STARTING)
+                log.info("relay %s resumes after position %d", self.service, self.position)
+                backoff = 0.2
+                await self._follow(js)
+            except asyncio.CancelledError:
+                raise
+            except (StreamAheadOfStore, StoreDiverged) as error:
+                self.halt.halt(HaltKind.RELAY_DIVERGED, str(error))
+                log.critical("relay %s stopped: %s", self.service, error)
+                await asyncio.sleep(self.diverged_recheck_seconds)
+            except LogTampered as error:
+                log.critical("relay %s stopped: %s", self.service, error)
+                await asyncio.sleep(self.diverged_recheck_seconds)
+            except Exception as error:
+                self._note_failure(js, error)
+                log.warning(
+                    "relay %s: %s: %s; retrying in %.1fs",
+                    self.service,
+                    type(error).__name__,
+                    error,
+                    backoff,
+                )
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+
+    async def recover(self, js: JetStreamContext) -> None:
+        """A store restored from a backup takes back, from the journal, what it lost (the
+        runtime calls it before its consumers start; the relay again before it follows)."""
+        journal = self.journal
+        assert journal is not None
+        max_id = await anyio.to_thread.run_sync(self.app.recorder.max_notification_id)
+        missing = await journal.missing(js, max_id or 0)
+        if missing:
+            await anyio.to_thread.run_sync(journal.restore, missing)
+
+    async def _backfill_journal(self, js: JetStreamContext) -> None:
+        """Journal what was published before the journal existed (or before a crash)."""
+        journal = self.journal
+        assert journal is not None
+        after = await journal.last_position(js)
+        while after < self.position:
+            batch = await anyio.to_thread.run_sync(self._stored_between, after, self.position)
+            if not batch:
+                return
+            await journal.publish(js, batch, self.publish_timeout)
+            after = batch[-1].id
+
+    def _stored_between(self, after: int, through: int) -> Sequence[Notification]:
+        recorder: Any = self.app.recorder
+        return recorder.select_notifications(  # type: ignore[no-any-return]
+            start=after, limit=self.batch_size, stop=through, inclusive_of_start=False
+        )
+
+    def _note_failure(self, js: JetStreamContext, error: Exception) -> None:
+        """An event that cannot leave while NATS is reachable halts the service: at once when
+        it can never fit (`max_payload`), after `BLOCKED_AFTER_FAILURES` tries otherwise."""
+        position, failures = self._failing
+        if not failures:
+            return
+        connection = getattr(js, "_nc", None)
+        if connection is not None and not connection.is_connected:
+            return  # NATS is away: /readyz says so, and the store keeps the events meanwhile
+        if isinstance(error, MaxPayloadError) or failures >= BLOCKED_AFTER_FAILURES:
+            detail = (
+                f"the event at position {position} could not be published "
+                f"({failures} tries): {type(error).__name__}: {error}"
+            )
+            if not self.halt.holds(HaltKind.RELAY_BLOCKED):
+                log.critical("relay %s is blocked: %s", self.service, detail)
+            self.halt.halt(HaltKind.RELAY_BLOCKED, detail)
+
+    def _check_identity(self, last: RawStreamMsg | None) -> None:
+        """The store's event at the stream's last position must be the one the stream holds."""
+        if last is None:
+            return
+        headers = last.headers or {}
+        position = position_of(last)
+        recorder: Any = self.app.recorder
+        found = recorder.select_notifications(start=position, limit=1, inclusive_of_start=True)
+        if not found or found[0].id != position:
+            raise StoreDiverged(
+                f"{self.stream.name} holds an event at position {position} "
+                f"({headers.get(MSG_ID)}) that this store does not hold"
+            )
+        stored = self.translate(self.app.mapper.to_domain_event(found[0]), position)
+        stored_id = None if stored is None else str(stored.id)
+        if stored_id != headers.get(MSG_ID):
+            raise StoreDiverged(
+                f"at position {position} {self.stream.name} holds event {headers.get(MSG_ID)} "
+                f"and this store holds {stored_id or 'a private event'}: the store was restored "
+                "to an earlier point, or is another store"
+            )
+
+    def _check_log_identity(self, last: RawStreamMsg | None) -> None:
+        """With a log: the stream's last event sits at the same log size with the same leaf."""
+        audit = self.audit
+        if last is None or audit is None:
+            return
+        try:
+            head = audit.published_head(last.headers)
+        except ValueError as error:
+            raise StoreDiverged(f"the last message of {self.stream.name}: {error}") from None
+        if head is None:
+            return  # published before the service kept a log
+        tree_size, leaf = head
+        if tree_size != audit.tree_size:
+            raise StoreDiverged(
+                f"{self.stream.name} puts its last event at log size {tree_size}; this "
+                f"store's log reaches it at size {audit.tree_size}"
+            )
+        if audit.leaf_hash(tree_size) != leaf:
+            raise StoreDiverged(
+                f"the leaf hash of log entry {tree_size} differs between this store and "
+                f"{self.stream.name}"
+            )
+
+    def _closed(self) -> bool:
+        """The gate is shut: the service this relay obeys is halted."""
+        return self.gate is not None and self.gate.halted
+
+    async def _follow(self, js: JetStreamContext) -> None:
+        while True:
+            self._wake.clear()
+            if self._closed():
+                await asyncio.sleep(self.poll_seconds)
+                continue
+            batch = await anyio.to_thread.run_sync(self._next_batch, self.position)
+            if self.journal is not None and batch:
+                await self.journal.publish(js, [n for n, _, _ in batch], self.publish_timeout)
+            for notification, head, checkpoint in batch:
+                if self._closed():
+                    break  # halted meanwhile: what is left waits at the relay's position
+                await self._publish(js, notification, head)
+                self.position = notification.id
+                if checkpoint is not None:
+                    await self._publish_checkpoint(js, checkpoint)
+            if len(batch) < self.batch_size:
+                if self.audit is not None and self.audit.checkpoint_due():
+                    checkpoint = await anyio.to_thread.run_sync(self.audit.sign)
+                    if checkpoint is not None:
+                        await self._publish_checkpoint(js, checkpoint)
+                if self.audit is not None:
+                    # Signed elsewhere (a certificate asked for one) and not published yet.
+                    await self._publish_kept_checkpoints(js, self._checkpoint_size)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+
+    @property
+    def checkpoint_size(self) -> int:
+        """The tree size of the newest checkpoint this relay knows to be on the stream."""
+        return self._checkpoint_size
+
+    def log_due(self) -> int:
+        """At least how many entries the log must cover: those it holds and the stored events
+        after them (counted up to one batch). A lower bound, for the heartbeat."""
+        audit = self.audit
+        if audit is None:
+            raise ValueError("a relay without a log owes no entries")
+        size, last = audit.tree_size, audit.last_notification_id  # in this order: never more
+        return size + len(self._select(BEFORE_FIRST if last is None else last))
+
+    def unpublished(self) -> int:
+        """Stored events after the relay's position that it reads (its topics), counted up to
+        one batch: the relay's lag that /metrics shows."""
+        return len(self._select(self.position))
+
+    def _select(self, after: int) -> Sequence[Notification]:
+        recorder: Any = self.app.recorder
+        return recorder.select_notifications(  # type: ignore[no-any-return]
+            start=after, limit=self.batch_size, inclusive_of_start=False, topics=self.topics
+        )
+
+    def _next_batch(
+        self, after: int
+    ) -> list[tuple[Notification, LogEntryHead | None, LogCheckpoint | None]]:
+        """The next notifications, each appended to the log with the checkpoint it makes due."""
+        notifications = self._select(after)
+        audit = self.audit
+        if audit is None:
+            return [(notification, None, None) for notification in notifications]
+        batch: list[tuple[Notification, LogEntryHead | None, LogCheckpoint | None]] = []
+        for notification in notifications:
+            head = audit.append(notification)
+            due = audit.sign() if audit.checkpoint_due(by_time=False) else None
+            batch.append((notification, head, due))
+        return batch
+
+    async def _publish(
+        self, js: JetStreamContext, notification: Notification, head: LogEntryHead | None = None
+    ) -> None:
+        domain_event = self.app.mapper.to_domain_event(notification)
+        event = self.translate(domain_event, notification.id)
+        if event is None:
+            if head is not None and self.log_heads:
+                self._unpublished_leaves.append(head.leaf)
+            return
+        body, headers = encode(event, self.service)
+        if head is not None and self.log_heads:
+            headers.update(head.headers(self._unpublished_leaves))
+        position, failures = self._failing
+        self._failing = (notification.id, failures + 1 if position == notification.id else 1)
+        parent = self.app.commit_traces.context_of(notification.id)
+        with tracing.publishing(
+            parent,
+            f"publish {event.subject()}",
+            **{"messaging.system": "nats", "messaging.destination.name": event.subject()},
+            **{"d73.position": notification.id, "d73.event_type": event.type},
+        ):
+            tracing.inject(headers)
+            await js.publish(
+                event.subject(),
+                body,
+                timeout=self.publish_timeout,
+                stream=self.stream.name,
+                headers=headers,
+            )
+        self.published += 1
+        self._unpublished_leaves.clear()
+        if self._failing[1] > 1:
+            self.halt.lift(HaltKind.RELAY_BLOCKED)
+        self._failing = (0, 0)
+
+    # ------------------------------------------------------------------ audit log
+
+    async def _resync_audit(self, js: JetStreamContext) -> None:
+        """Before following: the stream's latest checkpoint back into the store if it was lost,
+        the log rebuilt (or taken back) to the relay's position, and kept checkpoints the
+        stream lacks published again."""
+        audit = self.audit
+        assert audit is not None
+        await anyio.to_thread.run_sync(audit.open)
+        on_stream = 0
+        last = await self.last_published_checkpoint(js)
+        if last is not None:
+            try:
+                # Kept again if the store lost it; a different root for a size kept is a fork.
+                on_stream = await anyio.to_thread.run_sync(
+                    audit.adopt_published, last.headers, last.data or b""
+                )
+            except PoisonMessage as error:
+                log.error(
+                    "the last checkpoint message of %s is unreadable: %s", self.service, error
+                )
+        for seq, cosigned in await self.witnessed_checkpoints(js):
+            try:
+                # What the witness cosigned must be what this service holds (issue #12 §4).
+                await anyio.to_thread.run_sync(audit.adopt_cosigned, cosigned)
+            except ValueError as error:
+                log.warning(
+                    "unreadable cosignature at %s seq %d: %s", REPORTING_STREAM.name, seq, error
+                )
+        await anyio.to_thread.run_sync(audit.sync_to, self.position)
+        self._checkpoint_size = on_stream
+        await self._publish_kept_checkpoints(js, self._checkpoint_size)
+        if audit.checkpoint_due(by_time=False):
+            checkpoint = await anyio.to_thread.run_sync(audit.sign)
+            if checkpoint is not None:
+                await self._publish_checkpoint(js, checkpoint)
+
+    async def last_published_checkpoint(self, js: JetStreamContext) -> RawStreamMsg | None:
+        """The newest checkpoint message of this service in D73_AUDIT (unread)."""
+        try:
+            return await js.get_last_msg(
+                AUDIT_STREAM.name, CheckpointMessage.subject_of(self.service)
+            )
+        except NotFoundError:
+            return None
+
+    async def witnessed_checkpoints(
+        self, js: JetStreamContext
+    ) -> list[tuple[int, Mapping[str, Any]]]:
+        """This service's checkpoints among the witness's latest cosignatures (D73_REPORTING),
+        with their stream sequence, oldest first; [] when the witness has published none (or
+        is not reachable)."""
+        try:
+            info = await js.stream_info(REPORTING_STREAM.name)
+        except Exception as error:  # no witness yet: nothing to compare with
+            log.info("no witness cosignatures to check %s against: %s", self.service, error)
+            return []
+        found: list[tuple[int, Mapping[str, Any]]] = []
+        if not info.state.messages:
+            return found
+        last = info.state.last_seq
+        first = max(info.state.first_seq, last - WITNESS_LOOKBACK + 1, 1)
+        for seq in range(last, first - 1, -1):
+            try:
+                msg = await js.get_msg(REPORTING_STREAM.name, seq=seq)
+            except NotFoundError:
+                continue  # deleted from a stream with limits
+            if (msg.headers or {}).get(CE_TYPE) != CheckpointCosigned.TYPE:
+                continue
+            try:
+                cosigned = CheckpointCosigned.model_validate_json(msg.data or b"")
+                if cosigned.service == self.service:
+                    found.append((seq, cosigned.checkpoint.model_dump()))
+            except ValidationError as error:
+                log.warning(
+                    "unreadable cosignature at %s seq %d: %s", REPORTING_STREAM.name, seq, error
+                )
+        return found[::-1]
+
+    async def _publish_kept_checkpoints(self, js: JetStreamContext, after: int) -> None:
+        """Publish the kept checkpoints larger than `after`, each with its consistency proof
+        from the one before it, so a witness can check every one."""
+        audit = self.audit
+        assert audit is not None
+        for kept in await anyio.to_thread.run_sync(audit.unpublished_checkpoints, after):
+            await self._publish_checkpoint(js, kept)
+
+    async def _publish_checkpoint(self, js: JetStreamContext, checkpoint: LogCheckpoint) -> None:
+        subject, body, headers = checkpoint.message()
+        await js.publish(
+            subject,
+            body,
+            timeout=self.publish_timeout,
+            stream=AUDIT_STREAM.name,
+            headers=headers,
+        )
+        self.checkpoints_published += 1
+        self._checkpoint_size = max(self._checkpoint_size, checkpoint.tree_size)
+
+
+def position_of(msg: RawStreamMsg | None) -> int:
+    """The store position a relayed message carries (0 for none)."""
+    if msg is None:
+        return 0
+    return int((msg.headers or {}).get(POSITION, "0"))

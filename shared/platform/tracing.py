@@ -1,0 +1,165 @@
+"""One trace per command across the three services (OpenTelemetry).
+
+HTTP command (FastAPI instrumentation) → store commit → relay publish → the consumer in another
+service → the events it commits → their publication → reporting's archive. A trace crosses NATS in
+the message headers: W3C `traceparent` (and `tracestate`), which the CloudEvents distributed
+tracing extension names as its attributes, so they are also written `ce-traceparent`.
+
+The relay publishes after the command has returned, from its own task: the commit keeps, in
+memory, the span context of each stored position (`remember`), and the relay continues that trace
+when it publishes the position (`publishing`). After a restart the relay starts a new trace.
+
+Spans are always recorded, so every log line can name its trace (`shared.platform.logs`); they leave
+the process only when configured: `D73_OTLP_ENDPOINT` (OTLP over HTTP) or `D73_TRACE_FILE` (one JSON
+object per line, for tests and debugging).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping, MutableMapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from opentelemetry import context as otel_context
+from opentelemetry import propagate, trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import (
+    BatchSpanProcessor,
+    SimpleSpanProcessor,
+    SpanExporter,
+    SpanExportResult,
+)
+from opentelemetry.trace import NonRecordingSpan, Span, SpanContext, SpanKind
+
+from shared.platform.settings import Settings
+
+log = logging.getLogger("d73.tracing")
+
+TRACEPARENT = "traceparent"
+CE_TRACEPARENT = "ce-traceparent"
+TRACESTATE = "tracestate"
+REMEMBERED = 10_000
+"""Positions whose trace the commit keeps for the relay (the oldest are forgotten first)."""
+
+_configured = threading.Lock()
+_provider: TracerProvider | None = None
+
+
+class JsonLinesExporter(SpanExporter):
+    """Appends each finished span to a file as one JSON object (`D73_TRACE_FILE`)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        lines = [json.dumps(json.loads(span.to_json()), ensure_ascii=False) for span in spans]
+        with self._lock, self.path.open("a", encoding="utf-8") as out:
+            out.write("".join(line + "\n" for line in lines))
+        return SpanExportResult.SUCCESS
+
+
+def configure_tracing(service: str, settings: Settings) -> TracerProvider:
+    """The process's tracer provider (once per process: a second service app built in the same
+    process, as tests do, shares the first one's)."""
+    global _provider
+    with _configured:
+        if _provider is not None:
+            return _provider
+        provider = TracerProvider(resource=Resource.create({"service.name": f"d73-{service}"}))
+        if settings.trace_file is not None:
+            settings.trace_file.parent.mkdir(parents=True, exist_ok=True)
+            provider.add_span_processor(SimpleSpanProcessor(JsonLinesExporter(settings.trace_file)))
+        if settings.otlp_endpoint:
+            from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+            endpoint = settings.otlp_endpoint.rstrip("/") + "/v1/traces"
+            provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint)))
+            log.info("exporting traces to %s", endpoint)
+        trace.set_tracer_provider(provider)
+        _provider = provider
+        return provider
+
+
+def tracer() -> trace.Tracer:
+    return trace.get_tracer("d73")
+
+
+class CommitTraces:
+    """The span context each recent store position was committed under, for the relays.
+
+    Looking one up leaves it in place: a service has more than one relay over the same positions
+    (its own stream and the public projection), and each publication continues the commit's trace.
+    The oldest are forgotten past `size`.
+    """
+
+    def __init__(self, size: int = REMEMBERED) -> None:
+        self._contexts: OrderedDict[int, SpanContext] = OrderedDict()
+        self._lock = threading.Lock()
+        self._size = size
+
+    def remember(self, positions: Sequence[int]) -> None:
+        current = trace.get_current_span().get_span_context()
+        if not current.is_valid:
+            return
+        with self._lock:
+            for position in positions:
+                self._contexts[position] = current
+            while len(self._contexts) > self._size:
+                self._contexts.popitem(last=False)
+
+    def context_of(self, position: int) -> SpanContext | None:
+        with self._lock:
+            return self._contexts.get(position)
+
+
+def inject(headers: MutableMapping[str, str]) -> None:
+    """The current trace into outgoing NATS headers (W3C and the CloudEvents extension)."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    if TRACEPARENT in carrier:
+        headers[TRACEPARENT] = carrier[TRACEPARENT]
+        headers[CE_TRACEPARENT] = carrier[TRACEPARENT]
+    if carrier.get(TRACESTATE):
+        headers[TRACESTATE] = carrier[TRACESTATE]
+
+
+def extracted(headers: Mapping[str, str] | None) -> otel_context.Context:
+    """The trace a message carries (its `traceparent`, else `ce-traceparent`)."""
+    carrier = dict(headers or {})
+    if TRACEPARENT not in carrier and CE_TRACEPARENT in carrier:
+        carrier[TRACEPARENT] = carrier[CE_TRACEPARENT]
+    return propagate.extract(carrier)
+
+
+@contextmanager
+def publishing(parent: SpanContext | None, name: str, **attributes: Any) -> Iterator[Span]:
+    """A producer span, child of the commit that stored what is published when known."""
+    context = trace.set_span_in_context(NonRecordingSpan(parent)) if parent is not None else None
+    with tracer().start_as_current_span(
+        name, context=context, kind=SpanKind.PRODUCER, attributes=attributes
+    ) as span:
+        yield span
+
+
+@contextmanager
+def consuming(headers: Mapping[str, str] | None, name: str, **attributes: Any) -> Iterator[Span]:
+    """A consumer span in the trace the message carries."""
+    with tracer().start_as_current_span(
+        name, context=extracted(headers), kind=SpanKind.CONSUMER, attributes=attributes
+    ) as span:
+        yield span
+
+
+def current_ids() -> tuple[str, str] | None:
+    """(trace id, span id) in hex of the current span, if any."""
+    context = trace.get_current_span().get_span_context()
+    if not context.is_valid:
+        return None
+    return f"{context.trace_id:032x}", f"{context.span_id:016x}"

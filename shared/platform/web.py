@@ -1,0 +1,608 @@
+"""HTTP edge shared by the services: RFC 9457 problem bodies, identity, health, AsyncAPI.
+
+Each typed domain error maps to one status in one handler (style.md §2); nothing returns 200
+with an error inside.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any, TypeVar
+
+import anyio.to_thread
+import orjson
+from eventsourcing.persistence import IntegrityError
+from fastapi import APIRouter, Depends, FastAPI, Header, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.telemetry import TelemetryConfig
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared.contracts.bounds import MAX_JSON_BODY_BYTES
+from shared.kernel.actor import Actor
+from shared.kernel.calendar import local_date
+from shared.kernel.directory import OrganisationDirectory
+from shared.platform import messages
+from shared.platform import problem_texts as texts
+from shared.platform.apidocs import install_offline_docs
+from shared.platform.eventstore import ServiceApplication, check_store_writable
+from shared.platform.halt import ServiceHalt
+from shared.platform.idempotency import (
+    Idempotency,
+    IdempotencyKeyReused,
+    InvalidIdempotencyKey,
+)
+from shared.platform.identity import IdentityRefused, TokenError, TokenVerifier, today_in_vietnam
+from shared.platform.metrics import HttpMetrics, exposition
+from shared.platform.openapi_problems import install_problem_openapi
+from shared.platform.runtime import ServiceRuntime
+from shared.platform.settings import Settings
+from shared.platform.tracing import configure_tracing
+
+PROBLEM_JSON = "application/problem+json"
+IDEMPOTENCY_ERRORS: dict[type[Exception], int] = {
+    IdempotencyKeyReused: 422,
+    InvalidIdempotencyKey: 422,
+}
+log = logging.getLogger("d73.web")
+
+
+class Problem(Exception):
+    """An error that is already an HTTP problem (RFC 9457)."""
+
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str = "",
+        type_: str = "about:blank",
+        *,
+        headers: Mapping[str, str] | None = None,
+        **ext: Any,
+    ) -> None:
+        super().__init__(detail or title)
+        self.status, self.title, self.detail, self.type, self.ext = (
+            status,
+            title,
+            detail,
+            type_,
+            ext,
+        )
+        self.headers = dict(headers or {})
+        """Response headers the problem needs (`Retry-After` with a 503)."""
+
+
+def problem_response(
+    status: int,
+    title: str,
+    detail: str = "",
+    *,
+    type_: str = "about:blank",
+    instance: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    **ext: Any,
+) -> JSONResponse:
+    body: dict[str, Any] = {"type": type_, "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    if instance:
+        body["instance"] = instance
+    body.update(ext)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _title_of(error: Exception) -> str:
+    """The first sentence of the error class's docstring, without any "(HTTP nnn)" note.
+
+    A docstring wraps at the line length, so its first line can stop mid-sentence: the first
+    paragraph is joined before the sentence is cut at its end (". " or a closing colon)."""
+    paragraph = (type(error).__doc__ or "Refused").strip().split("\n\n", 1)[0]
+    joined = " ".join(line.strip() for line in paragraph.splitlines())
+    sentence = re.split(r"(?<=[.:;])\s", joined, maxsplit=1)[0].rstrip(".:; ")
+    return re.sub(r"\s*\(HTTP \d{3}\)", "", sentence).strip()
+
+
+def _error_slug(error: Exception) -> str:
+    name = type(error).__name__
+    return "".join("-" + c.lower() if c.isupper() else c for c in name).lstrip("-")
+
+
+def install_problem_handlers(
+    app: FastAPI,
+    domain_errors: Mapping[type[Exception], int],
+    field_labels: Mapping[str, tuple[str, str]] | None = None,
+) -> None:
+    """Every refusal as an RFC 9457 body in the language the request prefers (Vietnamese by
+    default), from one catalogue (`shared.platform.messages`), with fields named by their labels."""
+    labels = {**messages.COMMON_LABELS, **(field_labels or {})}
+
+    def localised(
+        request: Request,
+        status: int,
+        title: str,
+        detail: str = "",
+        *,
+        type_: str = "about:blank",
+        headers: Mapping[str, str] | None = None,
+        message_vi: str = "",
+        **ext: Any,
+    ) -> JSONResponse:
+        language = messages.negotiate(request.headers.get("accept-language"))
+        if isinstance(ext.get("errors"), list):
+            ext["errors"] = [_field_error(e, labels, language) for e in ext["errors"]]
+        shown = detail
+        if language == "vi":
+            shown = messages.detail(type_, title, status, detail, message_vi)
+            if detail and detail != shown:
+                ext["detail_en"] = detail
+        response = problem_response(
+            status,
+            messages.title(type_, title, status, language),
+            shown,
+            type_=type_,
+            instance=request.url.path,
+            headers={**(headers or {}), "Content-Language": language, "Vary": "Accept-Language"},
+            **ext,
+        )
+        return response
+
+    async def on_validation(request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, RequestValidationError)
+        return invalid_input(request, [_validation_item(e) for e in error.errors()])
+
+    def invalid_input(request: Request, errors: list[dict[str, Any]]) -> JSONResponse:
+        """422 listing every invalid input, each item keyed like the domain's (`path`)."""
+        return localised(
+            request,
+            422,
+            "Invalid request",
+            f"{len(errors)} field(s) are invalid",
+            type_="/problems/validation",
+            message_vi=texts.invalid_fields(len(errors)),
+            errors=errors,
+        )
+
+    async def on_http(request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, StarletteHTTPException)
+        if error.status_code == 400 and isinstance(error.__cause__, ValueError | RecursionError):
+            # FastAPI could not parse the JSON: a number beyond Python's 4,300 digits, or
+            # nesting deeper than the parser goes. Bad input, said like any other (422).
+            unreadable = {
+                "path": "body",
+                "code": "json_invalid",
+                "message": "The body is not readable JSON (or holds a number too large)",
+                "message_vi": texts.BODY_UNREADABLE,
+            }
+            return invalid_input(request, [unreadable])
+        return localised(
+            request,
+            error.status_code,
+            str(error.detail),
+            headers=error.headers,
+        )
+
+    async def on_problem(request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, Problem)
+        return localised(
+            request,
+            error.status,
+            error.title,
+            error.detail,
+            type_=error.type,
+            headers=error.headers,
+            **error.ext,
+        )
+
+    async def on_conflict(request: Request, error: Exception) -> JSONResponse:
+        return localised(
+            request,
+            409,
+            "Concurrent modification",
+            "Someone changed this record at the same time; reload and try again.",
+            type_="/problems/concurrent-modification",
+            message_vi=texts.CONCURRENT_DETAIL,
+        )
+
+    def domain_handler(status: int) -> Callable[[Request, Exception], Any]:
+        async def on_domain(request: Request, error: Exception) -> JSONResponse:
+            ext: dict[str, Any] = {}
+            problems = getattr(error, "problems", None)
+            if problems:
+                ext["errors"] = [p if isinstance(p, dict) else _as_dict(p) for p in problems]
+            return localised(
+                request,
+                status,
+                _title_of(error),
+                str(error),
+                type_=f"/problems/{_error_slug(error)}",
+                message_vi=str(getattr(error, "message_vi", "") or ""),
+                **ext,
+            )
+
+        return on_domain
+
+    async def on_unexpected(request: Request, error: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s", request.url.path)
+        return localised(request, 500, "Internal error")
+
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(Problem, on_problem)
+    app.add_exception_handler(IntegrityError, on_conflict)
+    for error_class, status in {**IDEMPOTENCY_ERRORS, **domain_errors}.items():
+        app.add_exception_handler(error_class, domain_handler(status))
+    app.add_exception_handler(Exception, on_unexpected)
+
+
+def _validation_item(error: Mapping[str, Any]) -> dict[str, Any]:
+    """`path` as the domain writes it: body fields by name (`plan.timeline`), other inputs by
+    where they came from (`query.after`, `path.case_id`)."""
+    loc = list(error.get("loc", ()))
+    if loc[:1] == ["body"] and len(loc) > 1:
+        loc = loc[1:]
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else f".{part}" if path else str(part)
+    return {
+        "path": path,
+        "code": str(error.get("type", "")),
+        "message": str(error.get("msg", "")).removeprefix("Value error, "),
+        "message_vi": texts.validation_message(dict(error)),
+    }
+
+
+def _field_error(
+    error: Any, labels: Mapping[str, tuple[str, str]], language: messages.Language
+) -> Any:
+    """One field problem as `{path, code, label, message, message_en}`: one shape for request
+    validation and domain refusals (a domain's `field`/`problem` become `path`/`message`)."""
+    if not isinstance(error, dict):
+        return error
+    item = dict(error)
+    path = str(item.pop("path", item.pop("field", "")))
+    english = str(item.pop("message", item.pop("problem", "")))
+    code = str(item.pop("code", ""))
+    vietnamese = str(item.pop("message_vi", ""))
+    facts = item.pop("params", None)
+    params = {str(k): str(v) for k, v in facts.items()} if isinstance(facts, dict) else None
+    return {
+        "path": path,
+        "code": code,
+        "label": messages.field_label(path, labels, language),
+        "message": messages.field_message(
+            path, code, english, labels, language, vietnamese, params
+        ),
+        "message_en": english,
+        **item,
+    }
+
+
+def _as_dict(problem: Any) -> dict[str, Any]:
+    if hasattr(problem, "as_dict"):
+        return dict(problem.as_dict())
+    if hasattr(problem, "__dataclass_fields__"):
+        return {k: getattr(problem, k) for k in problem.__dataclass_fields__}
+    return {"message": str(problem)}
+
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+def current_actor(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Actor:
+    challenge = {"WWW-Authenticate": 'Bearer realm="d73"'}
+    if credentials is None:
+        raise StarletteHTTPException(401, texts.AUTH_REQUIRED, headers=challenge)
+    verifier: TokenVerifier = request.app.state.verifier
+    try:
+        return verifier.verify(credentials.credentials)
+    except TokenError as error:
+        raise StarletteHTTPException(
+            401, texts.AUTH_INVALID.format(reason=error), headers=challenge
+        ) from None
+    except IdentityRefused as refused:
+        # A genuine token the directory does not back (issue #11 §4): signing in again as
+        # the same person cannot help, so 403, not 401.
+        raise Problem(
+            403,
+            "Not backed by the organisation directory",
+            refused.detail_en,
+            type_="/problems/identity-refused",
+            message_vi=refused.detail_vi,
+        ) from None
+
+
+CurrentActor = Annotated[Actor, Depends(current_actor)]
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="Repeat a POST safely: the same key and body return the first answer",
+    ),
+]
+
+A = TypeVar("A")
+
+
+@dataclass(frozen=True)
+class KeyedRunner:
+    """Runs one command of a request under its Idempotency-Key (`shared.platform.idempotency`)."""
+
+    app: ServiceApplication
+    user_id: str
+    idempotency: Idempotency | None
+
+    def __call__(self, command: Callable[[], A]) -> A:
+        return self.app.keyed(self.user_id, self.idempotency, command)
+
+
+async def keyed_command(
+    request: Request, actor: CurrentActor, key: IdempotencyKey = None
+) -> KeyedRunner:
+    """The request's command runner: its key, and the fingerprint of its path and JSON body."""
+    idempotency = None
+    if key is not None:
+        raw = await request.body()
+        try:
+            body: Any = orjson.loads(raw) if raw else None
+        except orjson.JSONDecodeError:
+            body = raw.hex()
+        idempotency = Idempotency.of(key, request.method, request.url.path, body)
+    return KeyedRunner(request.app.state.runtime.app, actor.user_id, idempotency)
+
+
+Keyed = Annotated[KeyedRunner, Depends(keyed_command)]
+
+
+def operations_router(runtime: ServiceRuntime) -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/healthz", summary="Liveness")
+    async def healthz() -> dict[str, str | bool]:
+        return {
+            "status": "ok",
+            "service": runtime.service,
+            "development": runtime.settings.development,
+        }
+
+    @router.get(
+        "/readyz",
+        summary="Readiness: the event store takes a write, NATS is reachable, commands are taken",
+    )
+    async def readyz() -> JSONResponse:
+        checks: dict[str, str] = {}
+        try:
+            await anyio.to_thread.run_sync(check_store_writable, runtime.app)
+            checks["store"] = "ok"
+        except Exception as error:
+            checks["store"] = f"failing: {type(error).__name__}"
+        checks["nats"] = "ok" if runtime.nats_connected else "disconnected"
+        halted = runtime.halt.reasons
+        checks["commands"] = "halted: " + ", ".join(r.kind for r in halted) if halted else "ok"
+        if all(v == "ok" for v in checks.values()):
+            return JSONResponse({"status": "ready", "checks": checks})
+        extra: dict[str, Any] = {"halted": [r.as_dict() for r in halted]} if halted else {}
+        return problem_response(
+            503, "Not ready", type_="/problems/not-ready", checks=checks, **extra
+        )
+
+    @router.get("/metrics", summary="Prometheus metrics of this service", include_in_schema=False)
+    async def metrics() -> Response:
+        body, content_type = exposition()
+        return Response(body, media_type=content_type, headers={"cache-control": "no-store"})
+
+    @router.get("/asyncapi", summary="AsyncAPI 3 document of this service's events")
+    async def asyncapi() -> dict[str, Any]:
+        return runtime.asyncapi()
+
+    return router
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+NO_NATIVE_TELEMETRY: TelemetryConfig = {
+    "tracing": False,
+    "metrics": False,
+    "logs": False,
+    "operation_spans": False,
+}
+
+
+class HaltGuard:
+    """While the service is halted (`shared.platform.halt`), every command answers 503 before it
+    reaches a route: nothing is recorded that could not leave the service. Queries still answer.
+
+    Pure ASGI: a request passes with two comparisons, where an `http` middleware would run the
+    rest of the stack in a task of its own for every request."""
+
+    def __init__(self, app: ASGIApp, halt: ServiceHalt) -> None:
+        self.app = app
+        self.halt = halt
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in SAFE_METHODS or not self.halt.halted:
+            await self.app(scope, receive, send)
+            return
+        body = self.halt.problem()
+        body["instance"] = scope.get("path")
+        response = JSONResponse(
+            body, status_code=503, media_type=PROBLEM_JSON, headers={"Retry-After": "60"}
+        )
+        await response(scope, receive, send)
+
+
+def announce_secrets(service: str, settings: Settings) -> None:
+    """Refuse known or weak secrets outside development mode; in it, say so at every start."""
+    settings.require_safe_secrets()
+    if settings.development:
+        log.warning(
+            "%s runs in DEVELOPMENT MODE (D73_DEVELOPMENT=true): %s",
+            service,
+            "; ".join(settings.secret_problems()) or "no weak secret in use",
+        )
+
+
+SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cross-origin-resource-policy", b"same-origin"),
+)
+"""On every response (issue #11 §6): no sniffing, no framing, no referrer leaks."""
+API_CSP = b"default-src 'none'; frame-ancestors 'none'"
+HTML_CSP = (
+    b"default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    b"img-src 'self' data:; connect-src 'self'; "
+    b"frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+)
+"""The interactive API docs run Swagger UI from this service (its inline start script too);
+nothing from elsewhere may run."""
+
+
+def body_limit_of(app: FastAPI, scope: Scope) -> int:
+    """The request body limit of the route `scope` goes to (`MAX_JSON_BODY_BYTES` for a path
+    no router serves: the docs, a 404)."""
+    limits: Sequence[tuple[APIRouter, int]] = getattr(app.state, "body_limits", ())
+    for router, limit in limits:
+        for route in router.routes:
+            if route.matches(scope)[0] is Match.FULL:
+                return limit
+    return MAX_JSON_BODY_BYTES
+
+
+def smallest_body_limit(app: FastAPI) -> int:
+    """A length every route takes: below it, no route needs to be looked up."""
+    limits: Sequence[tuple[APIRouter, int]] = getattr(app.state, "body_limits", ())
+    return min((limit for _, limit in limits), default=MAX_JSON_BODY_BYTES)
+
+
+class HttpEdge:
+    """The outermost layer of a service's HTTP edge (pure ASGI, so nothing is buffered).
+
+    A request whose declared length exceeds its route's limit is answered 413 before one byte
+    of its body is read; a body sent without a length is counted as it arrives by FastAPI's own
+    limit (`max_body_size`). Every response gets the security headers; responses carry no
+    cache permission unless they say otherwise (personal data: `no-store`).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length", "")
+        if declared.isdigit() and int(declared) > smallest_body_limit(scope["app"]):
+            limit = body_limit_of(scope["app"], scope)
+        else:
+            limit = MAX_JSON_BODY_BYTES
+        if declared.isdigit() and int(declared) > limit:
+            response = problem_response(
+                413,
+                texts.STATUS_TITLES[413],
+                texts.BODY_TOO_LARGE.format(size=declared, limit=limit),
+                type_="/problems/content-too-large",
+                instance=scope.get("path"),
+                max_body_bytes=limit,
+            )
+            await response(scope, receive, _secured(send))
+            return
+        await self.app(scope, receive, _secured(send))
+
+
+def _secured(send: Send) -> Send:
+    async def send_secured(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = MutableHeaders(scope=message)
+            for name, value in SECURITY_HEADERS:
+                headers.setdefault(name.decode(), value.decode())
+            html = headers.get("content-type", "").startswith("text/html")
+            headers["content-security-policy"] = (HTML_CSP if html else API_CSP).decode()
+            if "cache-control" not in headers:
+                headers["cache-control"] = "no-store"
+            if "server" in headers:
+                del headers["server"]
+        await send(message)
+
+    return send_secured
+
+
+def create_service_app(
+    *,
+    runtime: ServiceRuntime,
+    version: str,
+    description: str,
+    routers: Sequence[APIRouter | tuple[APIRouter, int]],
+    domain_errors: Mapping[type[Exception], int],
+    field_labels: Mapping[str, tuple[str, str]] | None = None,
+    directory: OrganisationDirectory | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> FastAPI:
+    """The service's FastAPI app; a router given with a number has that body limit in bytes
+    (attachments), every other route `MAX_JSON_BODY_BYTES`. Tokens name people of `directory`
+    (the configured one by default), as its version in force on `clock`'s day."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        announce_secrets(runtime.service, runtime.settings)
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+            runtime.app.close()
+
+    app = FastAPI(
+        title=f"D73 {runtime.service}",
+        version=version,
+        description=description,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        # The request's span comes from the OpenTelemetry instrumentation below; FastAPI's own
+        # telemetry would add spans of its own (dependencies, endpoint, serialisation) to each.
+        telemetry=NO_NATIVE_TELEMETRY,
+    )
+    install_offline_docs(app)
+    app.state.verifier = TokenVerifier(
+        runtime.settings,
+        directory=directory,
+        today=(lambda: local_date(clock())) if clock is not None else today_in_vietnam,
+    )
+    app.state.runtime = runtime
+    app.add_middleware(HaltGuard, halt=runtime.halt)
+    app.add_middleware(HttpMetrics, service=runtime.service)  # inside the edge: sees every answer
+    app.add_middleware(HttpEdge)  # last, so outermost: a halted service's 503 is secured too
+    # Outermost of all: the request's span is current in every middleware and handler.
+    FastAPIInstrumentor.instrument_app(
+        app,
+        tracer_provider=configure_tracing(runtime.service, runtime.settings),
+        excluded_urls="healthz,readyz,metrics",
+        exclude_spans=["receive", "send"],  # one span per request, not one per ASGI message
+    )
+    install_problem_handlers(app, domain_errors, field_labels)
+    limited: list[tuple[APIRouter, int]] = [(operations_router(runtime), MAX_JSON_BODY_BYTES)]
+    for router in routers:
+        limited.append(router if isinstance(router, tuple) else (router, MAX_JSON_BODY_BYTES))
+    app.state.body_limits = limited
+    operation_limits: dict[tuple[str, str], int] = {}
+    for router, limit in limited:
+        app.include_router(router, max_body_size=limit)
+        for route in router.routes:
+            for method in getattr(route, "methods", None) or ():
+                operation_limits[(method.lower(), getattr(route, "path", ""))] = limit
+    install_problem_openapi(app, lambda method, path: operation_limits.get((method, path)))
+    return app

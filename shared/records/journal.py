@@ -1,0 +1,208 @@
+"""The journal: every stored event of a publishing service, as stored, in JetStream (issue #12 §2).
+
+A service's public stream holds what the world may see; its private events (drafts, receipts)
+travel there only as leaf hashes. A store restored from a backup has lost whatever was
+committed after the backup — acknowledged commands, private ones included — and the signed log
+covers them. So the relay also publishes each stored event, before the public event it may
+make, on `d73.journal.<service>` in its stream D73_<SERVICE>_JOURNAL (never shared with
+agencies): its notification id (`d73-position`), originator, version, topic and stored state.
+`Nats-Msg-Id` names the event, so a copy republished after a crash is dropped.
+
+On start, before anything else and before commands are taken, the relay recovers: when the
+journal goes further than the store, and the journal's event at the store's last notification id
+is the store's own (same originator and version), the journal's later events are written back
+into the store with their own notification ids, in order. The store is then what it was before
+the restore; the log is rebuilt from it and checked against every checkpoint signed and the
+stream's last event (`shared.platform.outbox`), so a journal that does not hold the signed history
+is found there, not trusted. A store that does not match the journal is not touched: the relay
+halts the service (`relay-diverged`) instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+import orjson
+from eventsourcing.application import Application
+from nats.js import JetStreamContext
+from nats.js.api import RawStreamMsg
+from nats.js.errors import NotFoundError
+
+from shared.platform.envelope import MSG_ID, POSITION
+from shared.platform.eventstore import events_table
+from shared.platform.subjects import JOURNAL_OF_SERVICE
+from shared.records.servicelog.entries import event_id_text
+
+log = logging.getLogger("d73.journal")
+
+
+def journal_subject(service: str) -> str:
+    return f"d73.journal.{service}"
+
+
+@dataclass(frozen=True, slots=True)
+class JournalEntry:
+    """One stored event as the journal carries it."""
+
+    notification_id: int
+    originator_id: UUID
+    originator_version: int
+    topic: str
+    state: bytes
+
+
+def journal_message(service: str, record: Any) -> tuple[str, bytes, dict[str, str]]:
+    """Subject, body and headers of the journal message of one stored event (a Notification)."""
+    originator = UUID(str(record.originator_id))
+    body = orjson.dumps(
+        {
+            "originator_id": str(originator),
+            "originator_version": record.originator_version,
+            "topic": record.topic,
+            "state": base64.b64encode(bytes(record.state)).decode(),
+        }
+    )
+    headers = {
+        MSG_ID: f"journal-{event_id_text(service, originator, record.originator_version)}",
+        POSITION: str(record.id),
+    }
+    return journal_subject(service), body, headers
+
+
+def read_journal_message(msg: RawStreamMsg) -> JournalEntry:
+    data = orjson.loads(msg.data or b"{}")
+    return JournalEntry(
+        notification_id=int((msg.headers or {})[POSITION]),
+        originator_id=UUID(data["originator_id"]),
+        originator_version=int(data["originator_version"]),
+        topic=str(data["topic"]),
+        state=base64.b64decode(data["state"]),
+    )
+
+
+class Journal:
+    """One service's journal: what the relay writes and what a restored store recovers from."""
+
+    def __init__(self, service: str, app: Application[UUID]) -> None:
+        self.service = service
+        self.app = app
+        self.subject = journal_subject(service)
+        self.stream = JOURNAL_OF_SERVICE[service].name
+
+    async def publish(self, js: JetStreamContext, records: Sequence[Any], wait: float) -> None:
+        """Journal stored events, all sent at once (in order on the connection) and each
+        acknowledged before this returns."""
+        messages = [journal_message(self.service, record) for record in records]
+        await asyncio.gather(
+            *(
+                js.publish(subject, body, timeout=wait, stream=self.stream, headers=headers)
+                for subject, body, headers in messages
+            )
+        )
+
+    async def _next(self, js: JetStreamContext, seq: int) -> RawStreamMsg | None:
+        """The first journal message of this service at or after stream sequence `seq`."""
+        try:
+            return await js.get_msg(self.stream, seq=seq, subject=self.subject, next=True)
+        except NotFoundError:
+            return None
+
+    async def _first_after(self, js: JetStreamContext, position: int, last_seq: int) -> int:
+        """The stream sequence of the first message of this service past `position` (the
+        journal is in notification order: a binary search over sequences)."""
+        low, high = 1, last_seq + 1
+        while low < high:
+            middle = (low + high) // 2
+            msg = await self._next(js, middle)
+            if msg is None or int((msg.headers or {})[POSITION]) > position:
+                high = middle
+            else:
+                low = middle + 1
+        return low
+
+    async def missing(self, js: JetStreamContext, store_ends_at: int) -> list[JournalEntry]:
+        """The journal's events past the store's last notification id, if the store is the
+        journal's up to there; [] when nothing is missing or the store is another's."""
+        try:
+            last = await js.get_last_msg(self.stream, self.subject)
+        except NotFoundError:
+            return []
+        if int((last.headers or {})[POSITION]) <= store_ends_at:
+            return []
+        start = await self._first_after(js, store_ends_at, last.seq or 0)
+        if store_ends_at and not await self._agrees_at(js, store_ends_at, last.seq or 0):
+            return []
+        entries: list[JournalEntry] = []
+        seq = start
+        while (msg := await self._next(js, seq)) is not None:
+            entries.append(read_journal_message(msg))
+            seq = (msg.seq or seq) + 1
+        return sorted(entries, key=lambda entry: entry.notification_id)
+
+    async def _agrees_at(self, js: JetStreamContext, position: int, last_seq: int) -> bool:
+        """The journal's event at `position` is the store's event there."""
+        recorder: Any = self.app.recorder
+        stored = recorder.select_notifications(start=position, limit=1, inclusive_of_start=True)
+        at = await self._next(js, await self._first_after(js, position - 1, last_seq))
+        journaled = read_journal_message(at) if at is not None else None
+        if not stored or journaled is None or journaled.notification_id != position:
+            log.error("%s: the journal and the store do not both hold %d", self.service, position)
+            return False
+        if (UUID(str(stored[0].originator_id)), stored[0].originator_version) != (
+            journaled.originator_id,
+            journaled.originator_version,
+        ):
+            log.error("%s: the store's event at %d is not the journal's", self.service, position)
+            return False
+        return True
+
+    async def last_position(self, js: JetStreamContext) -> int:
+        """The notification id of the newest journaled event (0 for none)."""
+        try:
+            last = await js.get_last_msg(self.stream, self.subject)
+        except NotFoundError:
+            return 0
+        return int((last.headers or {})[POSITION])
+
+    def restore(self, entries: list[JournalEntry]) -> None:
+        """Write the journal's events back into the store with their own notification ids, in
+        one transaction."""
+        if not entries:
+            return
+        table = events_table(self.app)
+        mark = table.mark
+        recorder: Any = self.app.recorder
+        datastore = recorder.datastore
+        with datastore.transaction(commit=True) as cursor:
+            for entry in entries:
+                cursor.execute(
+                    f"INSERT INTO {table.name} ({table.id_column}, originator_id, "
+                    f"originator_version, topic, state) VALUES ({mark}, {mark}, {mark}, {mark}, "
+                    f"{mark})",
+                    (
+                        entry.notification_id,
+                        table.originator(entry.originator_id),
+                        entry.originator_version,
+                        entry.topic,
+                        entry.state,
+                    ),
+                )
+            if not table.ids_as_hex:  # PostgreSQL: later inserts continue after the last id
+                cursor.execute(
+                    f"SELECT setval(pg_get_serial_sequence('{table.name}', "
+                    f"'{table.id_column}'), {mark})",
+                    (entries[-1].notification_id,),
+                )
+        log.warning(
+            "%s: recovered %d events from the journal (positions %d..%d) into a restored store",
+            self.service,
+            len(entries),
+            entries[0].notification_id,
+            entries[-1].notification_id,
+        )

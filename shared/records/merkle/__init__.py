@@ -1,0 +1,107 @@
+"""Verifiable service logs (design.md §4): canonical entries, an RFC 9162 Merkle tree, signed
+checkpoints with witness cosignatures, and offline verification of audit bundles."""
+
+from __future__ import annotations
+
+from shared.records.merkle.bundle import BUNDLE_FORMAT, export_bundle, proof_from_hex, proof_to_hex
+from shared.records.merkle.canonical import canonical_json, decode_entry, encode_entry
+from shared.records.merkle.checkpoint import (
+    Checkpoint,
+    Cosignature,
+    cosign_checkpoint,
+    sign_checkpoint,
+    verify_checkpoint,
+    verify_cosignature,
+)
+from shared.records.merkle.errors import (
+    AuditError,
+    BadSignature,
+    CanonicalEncodingError,
+    CheckpointError,
+    InvalidConsistencyProof,
+    InvalidInclusionProof,
+    KeyFileError,
+    MalformedCheckpoint,
+    ProofError,
+    WrongKey,
+    WrongService,
+)
+from shared.records.merkle.keys import (
+    generate_signing_key,
+    key_id,
+    load_private_key,
+    load_public_key,
+    public_key_b64,
+    public_key_from_b64,
+    save_private_key,
+    save_public_key,
+)
+from shared.records.merkle.tree import (
+    EMPTY_ROOT,
+    CompactRange,
+    MerkleTree,
+    leaf_hash,
+    root_of,
+    roots_at,
+    verify_consistency,
+    verify_inclusion,
+)
+from shared.records.merkle.verify import (
+    Problem,
+    ProblemCode,
+    VerificationReport,
+    verify_bundle,
+    verify_checkpoint_consistency,
+    verify_entry_inclusion,
+    verify_log,
+)
+
+__all__ = [
+    "BUNDLE_FORMAT",
+    "EMPTY_ROOT",
+    "AuditError",
+    "BadSignature",
+    "CanonicalEncodingError",
+    "Checkpoint",
+    "CheckpointError",
+    "CompactRange",
+    "Cosignature",
+    "InvalidConsistencyProof",
+    "InvalidInclusionProof",
+    "KeyFileError",
+    "MalformedCheckpoint",
+    "MerkleTree",
+    "Problem",
+    "ProblemCode",
+    "ProofError",
+    "VerificationReport",
+    "WrongKey",
+    "WrongService",
+    "canonical_json",
+    "cosign_checkpoint",
+    "decode_entry",
+    "encode_entry",
+    "export_bundle",
+    "generate_signing_key",
+    "key_id",
+    "leaf_hash",
+    "load_private_key",
+    "load_public_key",
+    "proof_from_hex",
+    "proof_to_hex",
+    "public_key_b64",
+    "public_key_from_b64",
+    "root_of",
+    "roots_at",
+    "save_private_key",
+    "save_public_key",
+    "sign_checkpoint",
+    "verify_bundle",
+    "verify_checkpoint",
+    "verify_checkpoint_consistency",
+    "verify_consistency",
+    "verify_cosignature",
+    "verify_entry_inclusion",
+    "verify_inclusion",
+    "verify_log",
+]

@@ -1,0 +1,180 @@
+"""The log entry of each stored event: the bytes a service's Merkle log commits to (issue #6).
+
+Leaf n of a service's log is `shared.records.merkle.canonical.encode_entry` of the n-th stored event
+in notification order, private drafts included: the log is of the store, not of what is published.
+`position` counts events in log order (1, 2, 3 …) and never the store's notification id: on
+PostgreSQL a rolled-back insert burns sequence values, so notification ids have gaps, and a
+faithful migration or restore may renumber them; the log must not depend on either.
+
+`state` is the stored state decoded: the JSON the event store wrote, with each value of the four
+transcodings every D73 store registers (`uuid_hex`, `decimal_str`, `datetime_iso`, `date_iso`)
+read back into its value, so a bundle shows an auditor the event's data, not eventsourcing's
+storage format. A state this cannot read exactly (another transcoding, a NaN, an int beyond 64
+bits, not JSON at all) is committed as its stored bytes instead, so every event has an entry and
+the relay and the verifier always agree. Decryption and decompression, when a store is
+configured with them, happen first: the log commits to the plaintext.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Protocol
+from uuid import NAMESPACE_URL, UUID
+
+import orjson
+
+from shared.records.merkle.canonical import encode_entry
+from shared.records.merkle.errors import CanonicalEncodingError
+
+_REVIVERS: dict[str, Callable[[str], object]] = {
+    "uuid_hex": UUID,
+    "decimal_str": Decimal,
+    "datetime_iso": datetime.fromisoformat,
+    "date_iso": date.fromisoformat,
+}
+"""The transcodings of `shared.platform.eventstore.ServiceApplication`, by the name stored with a
+value."""
+
+
+_URL_NAMESPACE = NAMESPACE_URL.bytes
+
+
+def event_id_text(service: str, originator_id: UUID, originator_version: int) -> str:
+    """`str(shared.platform.outbox.event_id_of(...))` without building UUID objects: uuid5 (RFC 9562
+    §5.5) by hand, as it is computed for every event of a log that is verified (the tests pin
+    it to `event_id_of`)."""
+    name = f"/d73/{service}/{originator_id}/{originator_version}".encode()
+    digest = bytearray(hashlib.sha1(_URL_NAMESPACE + name).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    x = digest.hex()
+    return f"{x[:8]}-{x[8:12]}-{x[12:16]}-{x[16:20]}-{x[20:]}"
+
+
+class StoredRecord(Protocol):
+    """What the log reads of a stored event (eventsourcing's `Notification` or `StoredEvent`)."""
+
+    @property
+    def originator_id(self) -> UUID | str: ...
+    @property
+    def originator_version(self) -> int: ...
+    @property
+    def topic(self) -> str: ...
+    @property
+    def state(self) -> bytes: ...
+
+
+class _Unreadable(Exception):
+    """The state uses something `_revive` does not read exactly."""
+
+
+def _revived(marker: dict[str, Any]) -> object:
+    revive = _REVIVERS.get(marker["_type_"])
+    data = marker["_data_"]
+    if revive is None or type(data) is not str:
+        raise _Unreadable(f"transcoding {marker['_type_']!r}")
+    try:
+        return revive(data)
+    except (ValueError, ArithmeticError) as error:
+        raise _Unreadable(str(error)) from error
+
+
+def _is_marker(value: dict[str, Any]) -> bool:
+    """An object of exactly `_type_` and `_data_` is a transcoded value (as eventsourcing reads)."""
+    return len(value) == 2 and "_type_" in value and "_data_" in value
+
+
+def _revive_in(container: dict[str, Any] | list[Any]) -> bool:
+    """Read the transcoded values of freshly parsed JSON back, in place, innermost first (so
+    a marker's own `_data_` is read before the marker, as eventsourcing's object hook does);
+    True if a float was met (orjson may have read a big integer as one)."""
+    items = container.items() if type(container) is dict else enumerate(container)
+    floats = False
+    for key, item in items:
+        kind = type(item)
+        if kind is dict:
+            floats |= _revive_in(item)
+            if _is_marker(item):
+                container[key] = _revived(item)  # type: ignore[index]
+        elif kind is list:
+            floats |= _revive_in(item)
+        elif kind is float:
+            floats = True
+    return floats
+
+
+_MAY_HOLD_BIG_INT = re.compile(rb"[:\[,][ \t\r\n]*(?:-[0-9]{19}|[0-9]{20})").search
+"""orjson reads an integer beyond 64 bits as a float (above 2**64 - 1: twenty digits; below
+-2**63: a minus and nineteen digits); the standard parser keeps it exact. A JSON
+number starts after `:`, `[` or `,` (and blanks), so such digits anywhere else — inside a hex
+UUID or a reference number, which are strings — need no slow parse; a string that happens to
+hold `,` then twenty digits only takes the standard parser, which reads it the same. Asked only
+of a state in which orjson met a float (D73's amounts are decimals, so rarely)."""
+
+
+def decoded_state(plain: bytes) -> Mapping[str, Any] | bytes:
+    """The event state of stored (plain) bytes, or the bytes themselves if not exactly readable."""
+    try:
+        value = orjson.loads(plain)
+    except ValueError:  # orjson.JSONDecodeError and json.JSONDecodeError are ValueErrors
+        return plain
+    if type(value) is not dict:
+        return plain
+    try:
+        if _revive_in(value) and _MAY_HOLD_BIG_INT(plain):
+            value = json.loads(plain)  # read again, every integer exact
+            if type(value) is not dict:
+                return plain
+            _revive_in(value)
+        if _is_marker(value):
+            return plain
+    except _Unreadable:
+        return plain
+    state: dict[str, Any] = value
+    return state
+
+
+class EntryEncoder:
+    """Turns a service's stored events into the canonical entries of its log."""
+
+    def __init__(self, service: str, *, cipher: Any = None, compressor: Any = None) -> None:
+        self.service = service
+        self._cipher = cipher
+        self._compressor = compressor
+
+    @classmethod
+    def for_app(cls, service: str, app: Any) -> EntryEncoder:
+        """The encoder of an eventsourcing application's store (its cipher and compressor)."""
+        mapper = app.mapper
+        return cls(service, cipher=mapper.cipher, compressor=mapper.compressor)
+
+    def plain_state(self, stored: bytes) -> bytes:
+        if self._cipher is not None:
+            stored = self._cipher.decrypt(stored)
+        if self._compressor is not None:
+            stored = self._compressor.decompress(stored)
+        return stored
+
+    def entry(self, position: int, record: StoredRecord) -> bytes:
+        """The canonical entry of `record` at log `position` (1-based)."""
+        plain = self.plain_state(record.state)
+        originator_id = record.originator_id
+        if not isinstance(originator_id, UUID):
+            originator_id = UUID(originator_id)
+        fields: dict[str, Any] = {
+            "position": position,
+            "event_id": event_id_text(self.service, originator_id, record.originator_version),
+            "topic": record.topic,
+            "originator_id": originator_id,
+            "originator_version": record.originator_version,
+        }
+        try:
+            return encode_entry(**fields, state=decoded_state(plain))
+        except CanonicalEncodingError:
+            # A NaN or an int beyond 64 bits inside an otherwise readable state.
+            return encode_entry(**fields, state=plain)

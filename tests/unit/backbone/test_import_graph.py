@@ -1,0 +1,128 @@
+"""The import graph of `shared/` and `services/` (issue #13 point 4): no cycle between modules,
+and the parts of `shared/` stacked so that a part lower down never imports one above it.
+
+Parts, lowest first: the published contracts, the kernel of shared rules, the platform, the
+verifiable records; the services sit on top. The graph is read from the source with `ast`, so
+an import inside a function counts as much as one at the top of a module.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[3]
+
+LAYERS = ("shared.contracts", "shared.kernel", "shared.platform", "shared.records", "services")
+"""Lowest first: each part may import only the parts before it (and itself)."""
+
+
+def modules() -> dict[str, Path]:
+    found: dict[str, Path] = {}
+    for top in ("shared", "services"):
+        for path in (ROOT / top).rglob("*.py"):
+            parts = list(path.relative_to(ROOT).with_suffix("").parts)
+            if parts[-1] == "__init__":
+                parts.pop()
+            found[".".join(parts)] = path
+    return found
+
+
+def imported(module: str, path: Path, known: dict[str, Path]) -> Iterator[str]:
+    """The project modules `module` imports; `from package import submodule` names the
+    submodule, any other name its module."""
+    package = module.split(".") if path.name == "__init__.py" else module.split(".")[:-1]
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        names: list[str] = []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                base = ".".join(package[: len(package) - node.level + 1] + [base] * bool(base))
+            names = [
+                f"{base}.{alias.name}" if f"{base}.{alias.name}" in known else base
+                for alias in node.names
+            ]
+        for name in names:
+            while name and name not in known:
+                name = name.rpartition(".")[0]
+            if name and name != module:
+                yield name
+
+
+def graph() -> dict[str, set[str]]:
+    known = modules()
+    return {module: set(imported(module, path, known)) for module, path in known.items()}
+
+
+def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components of more than one module (Tarjan, without recursion)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+    for start in edges:
+        if start in index:
+            continue
+        work: list[tuple[str, Iterator[str]]] = [(start, iter(sorted(edges[start])))]
+        index[start] = low[start] = len(index)
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = len(index)
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(edges[child]))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                component: list[str] = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1:
+                    found.append(sorted(component))
+    return found
+
+
+def layer(module: str) -> int:
+    for rank, name in enumerate(LAYERS):
+        if module == name or module.startswith(name + "."):
+            return rank
+    return -1
+
+
+def test_no_module_imports_itself_through_others() -> None:
+    assert cycles(graph()) == []
+
+
+def test_the_cycle_finder_finds_a_cycle() -> None:
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_a_part_lower_down_never_imports_one_above_it() -> None:
+    upward = {
+        (module, target)
+        for module, targets in graph().items()
+        for target in targets
+        if layer(target) > layer(module) >= 0
+    }
+    assert upward == set()
+
+
+def test_every_module_of_shared_belongs_to_a_part() -> None:
+    assert [m for m in graph() if m.startswith("shared.") and layer(m) < 0] == []

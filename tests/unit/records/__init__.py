@@ -1,0 +1,2 @@
+"""Tests of the verifiable records (shared/records): the Merkle primitives (`merkle`) and
+each service's signed log (`servicelog`)."""
