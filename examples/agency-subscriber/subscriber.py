@@ -131,7 +131,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         while args.idle_exit is None or time.monotonic() - idle_since < args.idle_exit:
             try:
                 (msg,) = await sub.fetch(1, timeout=1)  # one message in flight: order kept
-            except nats.errors.TimeoutError:
+            except TimeoutError:  # nats-py raises its own subclass or the plain one
                 continue
             outcome = handle(state, msg.subject, dict(msg.headers or {}), msg.data)
             if outcome == "applied":
