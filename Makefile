@@ -21,7 +21,7 @@ run: $(STAMP)
 	D73_DEVELOPMENT=$${D73_DEVELOPMENT:-true} $(BIN)/d73 run
 
 test: $(STAMP) browser-deps pdf-deps
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=30 $(PYTEST_ARGS)
 
 # poppler-utils (apt) for tests/unit/printing: every printed document is looked at as an image.
 pdf-deps:
