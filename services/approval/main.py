@@ -22,14 +22,9 @@ from services.approval.domain.errors import Conflict, Invalid, InvalidTransition
 from services.approval.jobs import DeadlineScheduler
 from services.approval.publishing import to_contract
 from shared.contracts.approval import APPROVAL_EVENTS
-from shared.kernel.directory import load_directory
-from shared.platform.consumer import TrackedConsumer
-from shared.platform.eventstore import ensure_postgres_database, store_env
-from shared.platform.logs import configure_logging
-from shared.platform.runtime import ServiceRuntime
-from shared.platform.settings import Persistence, Settings
+from shared.platform.settings import Settings
+from shared.platform.skeleton import ServiceWiring
 from shared.platform.subjects import REGISTRATION_STREAM
-from shared.platform.web import create_service_app
 from shared.records.keeping import RECORDS
 from shared.records.servicelog.api import log_routers
 
@@ -46,54 +41,39 @@ DOMAIN_ERRORS: dict[type[Exception], int] = {
 }
 
 
+def create_app(
+    settings: Settings | None = None, *, clock: Callable[[], datetime] = utc_now
+) -> FastAPI:
+    wiring = ServiceWiring.start(SERVICE, VERSION, settings, clock)
+    app = create_application(wiring.settings, clock)
+    scheduler = DeadlineScheduler(app, wiring.settings.deadline_scan_seconds)
+    runtime = wiring.runtime(
+        app,
+        translate=to_contract,
+        published=APPROVAL_EVENTS,
+        consumers=[wiring.tracked_consumer(app, REGISTRATION_STREAM, upstream_handlers(app))],
+        background=[scheduler.run],
+        records=RECORDS,
+    )
+    return wiring.web(
+        runtime,
+        directory=app.directory,
+        description=__doc__,
+        routers=[*log_routers(runtime), cases.router, commands.router, certificates.router],
+        domain_errors=DOMAIN_ERRORS,
+    )
+
+
 def create_application(
     settings: Settings, clock: Callable[[], datetime] = utc_now
 ) -> ApprovalApplication:
     """The approval application on the configured store, directory and rule sets."""
-    if settings.persistence is Persistence.POSTGRES:
-        ensure_postgres_database(settings, SERVICE)
+    wiring = ServiceWiring(SERVICE, VERSION, settings)
     return ApprovalApplication(
-        env=store_env(SERVICE, settings),
-        directory=load_directory(settings.jurisdiction, extra_dir=settings.directory_dir),
+        env=wiring.store_env(),
+        directory=wiring.directory(),
         jurisdiction=settings.jurisdiction,
         rule_sets_dir=settings.rule_sets_dir,
-        clock=clock,
-    )
-
-
-def create_app(
-    settings: Settings | None = None, *, clock: Callable[[], datetime] = utc_now
-) -> FastAPI:
-    settings = settings or Settings()
-    configure_logging(SERVICE, settings.log_level, settings.log_json)
-    app = create_application(settings, clock)
-    consumer = TrackedConsumer(
-        service=SERVICE,
-        app=app,
-        upstream=REGISTRATION_STREAM,
-        handlers=upstream_handlers(app),
-        max_deliver=settings.consumer_max_deliver,
-        ack_wait=settings.consumer_ack_wait_seconds,
-    )
-    scheduler = DeadlineScheduler(app, settings.deadline_scan_seconds)
-    runtime = ServiceRuntime(
-        service=SERVICE,
-        version=VERSION,
-        settings=settings,
-        app=app,
-        translate=to_contract,
-        published=APPROVAL_EVENTS,
-        consumers=[consumer],
-        background=[scheduler.run],
-        records=RECORDS,
-    )
-    return create_service_app(
-        runtime=runtime,
-        version=VERSION,
-        description=__doc__ or "",
-        routers=[*log_routers(runtime), cases.router, commands.router, certificates.router],
-        domain_errors=DOMAIN_ERRORS,
-        directory=app.directory,
         clock=clock,
     )
 

@@ -37,14 +37,9 @@ from services.registration.jobs import follow_read_models
 from services.registration.publishing import to_contract
 from services.registration.tables import Tables, open_tables
 from shared.contracts.registration import REGISTRATION_EVENTS
-from shared.kernel.directory import load_directory
-from shared.platform.consumer import TrackedConsumer
-from shared.platform.eventstore import ensure_postgres_database, store_env
-from shared.platform.logs import configure_logging
-from shared.platform.runtime import ServiceRuntime
 from shared.platform.settings import Persistence, Settings
+from shared.platform.skeleton import ServiceWiring
 from shared.platform.subjects import APPROVAL_STREAM
-from shared.platform.web import create_service_app
 from shared.records.keeping import RECORDS
 from shared.records.servicelog.api import log_routers
 
@@ -77,60 +72,42 @@ def attachment_store(settings: Settings, tables: Tables) -> AttachmentStore:
     return FileAttachmentStore(root)
 
 
+def create_app(
+    settings: Settings | None = None, *, clock: Callable[[], datetime] = utc_now
+) -> FastAPI:
+    wiring = ServiceWiring.start(SERVICE, VERSION, settings, clock)
+    app = create_application(wiring.settings, clock)
+    runtime = wiring.runtime(
+        app,
+        translate=to_contract,
+        published=REGISTRATION_EVENTS,
+        consumers=[wiring.tracked_consumer(app, APPROVAL_STREAM, upstream_handlers(app))],
+        background=[follow_read_models(app)],
+        records=RECORDS,
+    )
+    attachments_limit = wiring.settings.attachment_max_bytes + attachments.MULTIPART_OVERHEAD
+    return wiring.web(
+        runtime,
+        directory=app.directory,
+        description=__doc__,
+        routers=[*log_routers(runtime), proposals.router, (attachments.router, attachments_limit)],
+        domain_errors=DOMAIN_ERRORS,
+        field_labels=FIELD_LABELS,
+    )
+
+
 def create_application(
     settings: Settings, clock: Callable[[], datetime] = utc_now
 ) -> RegistrationApplication:
     """The registration application on the configured store, tables and directory."""
-    if settings.persistence is Persistence.POSTGRES:
-        ensure_postgres_database(settings, SERVICE)
+    wiring = ServiceWiring(SERVICE, VERSION, settings)
+    env = wiring.store_env()
     tables = open_tables(settings, SERVICE)
     return RegistrationApplication(
-        env=store_env(SERVICE, settings),
-        directory=load_directory(settings.jurisdiction, extra_dir=settings.directory_dir),
+        env=env,
+        directory=wiring.directory(),
         tables=tables,
         attachments=attachment_store(settings, tables),
         attachment_max_bytes=settings.attachment_max_bytes,
-        clock=clock,
-    )
-
-
-def create_app(
-    settings: Settings | None = None, *, clock: Callable[[], datetime] = utc_now
-) -> FastAPI:
-    settings = settings or Settings()
-    configure_logging(SERVICE, settings.log_level, settings.log_json)
-    app = create_application(settings, clock)
-    decisions = TrackedConsumer(
-        service=SERVICE,
-        app=app,
-        upstream=APPROVAL_STREAM,
-        handlers=upstream_handlers(app),
-        max_deliver=settings.consumer_max_deliver,
-        ack_wait=settings.consumer_ack_wait_seconds,
-    )
-
-    runtime = ServiceRuntime(
-        service=SERVICE,
-        version=VERSION,
-        settings=settings,
-        app=app,
-        translate=to_contract,
-        published=REGISTRATION_EVENTS,
-        consumers=[decisions],
-        background=[follow_read_models(app)],
-        records=RECORDS,
-    )
-    return create_service_app(
-        runtime=runtime,
-        version=VERSION,
-        description=__doc__ or "",
-        routers=[
-            *log_routers(runtime),
-            proposals.router,
-            (attachments.router, settings.attachment_max_bytes + attachments.MULTIPART_OVERHEAD),
-        ],
-        domain_errors=DOMAIN_ERRORS,
-        field_labels=FIELD_LABELS,
-        directory=app.directory,
         clock=clock,
     )

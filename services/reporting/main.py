@@ -16,14 +16,10 @@ from services.reporting.notifications.component import create_notifications
 from services.reporting.publishing import translate
 from services.reporting.queries import ReportQueries
 from shared.contracts.witness import WITNESS_MESSAGES
-from shared.kernel.directory import load_directory
 from shared.platform.consumer import TrackedConsumer
-from shared.platform.eventstore import ensure_postgres_database, store_env
-from shared.platform.logs import configure_logging
-from shared.platform.runtime import ServiceRuntime
-from shared.platform.settings import Persistence, Settings
+from shared.platform.settings import Settings
+from shared.platform.skeleton import ServiceWiring
 from shared.platform.subjects import REPORTING_STREAM, STREAM_OF_SERVICE
-from shared.platform.web import create_service_app
 from shared.records.keeping import RECORDS
 from shared.records.servicelog.api import log_routers
 from shared.records.servicelog.keys import (
@@ -42,10 +38,8 @@ log = logging.getLogger("d73.reporting")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or Settings()
-    configure_logging(SERVICE, settings.log_level, settings.log_json)
-    if settings.persistence is Persistence.POSTGRES:
-        ensure_postgres_database(settings, SERVICE)
+    wiring = ServiceWiring.start(SERVICE, VERSION, settings)
+    settings = wiring.settings
     witness_keys = WitnessKeys(
         own=functools.partial(
             ServiceKeys.load_or_create,
@@ -57,51 +51,36 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         trusted=TrustedKeys(trusted_key_dir_of(settings)),
     )
     app = ReportingApplication(
-        env=store_env(SERVICE, settings),
+        env=wiring.store_env(),
         jurisdiction=settings.jurisdiction,
         witness_keys=witness_keys,
         rule_sets_dir=settings.rule_sets_dir,
         stall_grace_seconds=settings.witness_stall_grace_seconds,
     )
-    directory = load_directory(settings.jurisdiction, extra_dir=settings.directory_dir)
+    directory = wiring.directory()
     consumers: list[TrackedConsumer] = [
-        ArchivingConsumer(
-            app=app,
-            upstream=upstream,
-            witnessed_service=service,
-            max_deliver=settings.consumer_max_deliver,
-            ack_wait=settings.consumer_ack_wait_seconds,
-        )
+        ArchivingConsumer(app=app, upstream=upstream, witnessed_service=service, **wiring.delivery)
         for service, upstream in STREAM_OF_SERVICE.items()
     ]
-    consumers.append(
-        CheckpointWitness(
-            app=app,
-            max_deliver=settings.consumer_max_deliver,
-            ack_wait=settings.consumer_ack_wait_seconds,
-        )
-    )
+    consumers.append(CheckpointWitness(app=app, **wiring.delivery))
     # Notifications: a component of its own in this process, with its own store and consumer.
     notifications = create_notifications(settings, directory, app.working_days)
     consumers.append(notifications.consumer)
-    runtime = ServiceRuntime(
-        service=SERVICE,
-        version=VERSION,
-        settings=settings,
-        app=app,
+    runtime = wiring.runtime(
+        app,
         translate=translate,
         published=WITNESS_MESSAGES,
-        consumers=list(consumers),
+        consumers=consumers,
         background=[follow_archive(app), load_witness_key(witness_keys), *notifications.jobs],
+        records=RECORDS,
         stream=REPORTING_STREAM,
         audited=True,  # its archive is a verifiable log too (issue #12 §6)
-        records=RECORDS,
     )
     app.projections.notices = runtime.notices  # an event a read model sets aside: an alarm
-    service = create_service_app(
-        runtime=runtime,
-        version=VERSION,
-        description=__doc__ or "",
+    service = wiring.web(
+        runtime,
+        directory=directory,
+        description=__doc__,
         routers=[
             *log_routers(runtime),
             history.router,
@@ -110,7 +89,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             notifications_api.router,
         ],
         domain_errors={},
-        directory=directory,
     )
     service.state.queries = ReportQueries(app.projections, app.working_days, directory)
     service.state.notifications = notifications

@@ -16,8 +16,9 @@ from services.reporting.notifications.sender import Mailer, Outbox, SmtpMailer
 from services.reporting.notifications.store import STORE, NotificationsApplication, utc_now
 from services.reporting.workdays import WorkingDays
 from shared.kernel.directory import OrganisationDirectory
-from shared.platform.eventstore import database_name, ensure_postgres_database, store_env
+from shared.platform.eventstore import database_name, store_env
 from shared.platform.settings import Persistence, Settings
+from shared.platform.skeleton import service_store_env
 
 HOST_SERVICE = "reporting"
 """The service whose process hosts the component (and, on PostgreSQL, whose database)."""
@@ -46,8 +47,7 @@ def notifications_env(settings: Settings) -> dict[str, str]:
     import psycopg
     from psycopg import sql
 
-    ensure_postgres_database(settings, HOST_SERVICE)
-    env = store_env(HOST_SERVICE, settings)
+    env = service_store_env(HOST_SERVICE, settings)
     with psycopg.connect(
         host=settings.postgres_host,
         port=settings.postgres_port,
