@@ -33,7 +33,7 @@ from services.reporting.commands import (
     WitnessServiceAlarm,
     utc_now,
 )
-from services.reporting.domain.archive import ProposalArchive, UpstreamWatch
+from services.reporting.domain.archive import ArchivedEvent, ProposalArchive, UpstreamWatch
 from services.reporting.domain.facts import Folding, ProposalFacts, fold
 from services.reporting.domain.periods import local_day
 from services.reporting.domain.witness import STALL_GRACE_SECONDS, WitnessedLeaves, WitnessedLog
@@ -251,7 +251,7 @@ class ReportingApplication(ServiceApplication):
             chosen = entries
         facts = ProposalFacts(str(proposal_id))
         for entry in chosen:
-            fold(Folding(facts, self.working_days), entry)
+            fold(Folding(facts, self.working_days), ArchivedEvent.of(entry))
         return {
             "proposal_id": str(proposal_id),
             "as_of": {

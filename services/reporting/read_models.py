@@ -32,9 +32,9 @@ from eventsourcing.persistence import Notification
 from eventsourcing.utils import get_topic
 
 from services.reporting.domain import metrics as m
-from services.reporting.domain.archive import ProposalArchive
+from services.reporting.domain.archive import ArchivedEvent, ProposalArchive
 from services.reporting.domain.facts import Folding, Item, Lateness, ProposalFacts, fold
-from services.reporting.domain.periods import local_day, quarter_of
+from services.reporting.domain.periods import quarter_of
 from services.reporting.domain.words import indexed_title, word_patterns
 from services.reporting.tables import ProjectionDatabase, Statements
 from services.reporting.workdays import WorkingDays
@@ -91,9 +91,7 @@ class Projections:
         self._items: list[Item] = []
         self._lateness: list[Lateness] = []
         self._quarters: dict[str, tuple[int, int]] = {}
-        self._projections: tuple[
-            tuple[str, Callable[[dict[str, Any], int, str | None], None]], ...
-        ] = (
+        self._projections: tuple[tuple[str, Callable[[ArchivedEvent], None]], ...] = (
             (STATISTICS, self._apply_statistics),
             (TIMELINE, self._apply_timeline),
             (ARCHIVE_DIGEST, self._apply_archive_digest),
@@ -220,23 +218,20 @@ class Projections:
                 entry = orjson.loads(stored)["entry"]
             else:
                 entry = self.app.mapper.to_domain_event(stored).entry  # type: ignore[attr-defined]
+            archived = ArchivedEvent.of(entry, position)
         except Exception as error:
-            self._dead_letter("decode", position, {}, error)
+            self._dead_letter("decode", position, error)
         else:
-            try:
-                day: str | None = local_day(entry["occurred_at"])
-            except Exception:
-                day = None  # each projection that needs it fails on its own, with the reason
             for name, apply in self._projections:
                 try:
-                    apply(entry, position, day)
+                    apply(archived)
                 except Exception as error:
-                    self._dead_letter(name, position, entry, error)
+                    self._dead_letter(name, position, error, archived)
         self.position = position
         self.events += 1
 
     def _dead_letter(
-        self, projection: str, position: int, entry: dict[str, Any], error: Exception
+        self, projection: str, position: int, error: Exception, e: ArchivedEvent | None = None
     ) -> None:
         reason = f"{type(error).__name__}: {error}"[:2000]
         self.dead_lettered += 1
@@ -244,15 +239,15 @@ class Projections:
             (
                 projection,
                 position,
-                str(entry.get("event_id", "")),
-                str(entry.get("type", "")),
+                "" if e is None else e.event_id,
+                "" if e is None else e.type,
                 reason,
                 datetime.now(UTC).isoformat(),
             )
         )
         log.error("projection %s failed on archive position %d: %s", projection, position, reason)
         if self.notices is not None:
-            event = f" ({entry.get('type')} {entry.get('event_id')})" if entry else ""
+            event = "" if e is None else f" ({e.type} {e.event_id})"
             self.notices.notice(
                 NoticeKind.PROJECTION_DEAD_LETTERED,
                 projection,
@@ -278,8 +273,8 @@ class Projections:
             bucket.pop(metric, None)
         self._dirty_buckets.add(key)
 
-    def _apply_statistics(self, entry: dict[str, Any], position: int, day: str | None) -> None:
-        proposal_id = entry["body"]["proposal_id"]
+    def _apply_statistics(self, e: ArchivedEvent) -> None:
+        proposal_id = e.body["proposal_id"]
         if not isinstance(proposal_id, str):
             raise TypeError(f"proposal_id is not a string: {proposal_id!r}")
         facts = self._facts.get(proposal_id) or self._facts_for(proposal_id)
@@ -288,7 +283,7 @@ class Projections:
         items, lateness = self._items, self._lateness
         items.clear()
         lateness.clear()
-        fold(Folding(facts, self.days, items, lateness), entry, day)
+        fold(Folding(facts, self.days, items, lateness), e)
         self._dirty_facts.add(proposal_id)
         if facts.unit_id is None:
             if items:
@@ -324,14 +319,14 @@ class Projections:
                         counted[4],
                     )
                     self._add(old, m.STATE + counted[5], -1)
-                submitted_on = facts.submitted_on or local_day(entry["occurred_at"])
+                submitted_on = facts.submitted_on or e.local_day()
                 year, quarter = self._quarter(submitted_on)
                 self._add((STAT, year, quarter, unit, level, leader), m.STATE + state, 1)
                 facts.counted = [year, quarter, unit, level, leader, state]
         for day, late_unit, metric, delta in lateness:
             year, quarter = self._quarter(day)
             self._add((LATE, year, quarter, late_unit, "", 0), metric, delta)
-        if had_overdue or entry["type"] == BREACH_TYPE:
+        if had_overdue or e.type == BREACH_TYPE:
             rows = facts.overdue()
             if rows:
                 self._overdue[proposal_id] = rows
@@ -367,18 +362,18 @@ class Projections:
 
     # ------------------------------------------------------------------ other projections
 
-    def _apply_timeline(self, entry: dict[str, Any], position: int, day: str | None) -> None:
-        key = (day or local_day(entry["occurred_at"]), str(entry.get("upstream_stream", "")))
+    def _apply_timeline(self, e: ArchivedEvent) -> None:
+        key = (e.local_day(), e.upstream_stream)
         span = self._days.get(key)
         if span is None:
-            self._days[key] = [position, position, 1]
+            self._days[key] = [e.position, e.position, 1]
         else:
-            span[1] = position
+            span[1] = e.position
             span[2] += 1
         self._dirty_days.add(key)
 
-    def _apply_archive_digest(self, entry: dict[str, Any], position: int, day: str | None) -> None:
-        token = f"{entry['upstream_stream']}|{entry['upstream_seq']}|{entry['event_id']}"
+    def _apply_archive_digest(self, e: ArchivedEvent) -> None:
+        token = f"{e.upstream_stream}|{e.upstream_seq}|{e.event_id}"
         digest = hashlib.blake2b(token.encode(), digest_size=16).digest()
         self._archive_sum = (self._archive_sum + int.from_bytes(digest, "big")) % DIGEST_MODULUS
 

@@ -8,10 +8,60 @@ aggregate only remembers which event ids it holds, so loading it stays cheap (it
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
+
+from services.reporting.domain.periods import local_day
+
+
+@dataclass(frozen=True, slots=True)
+class ArchivedEvent:
+    """Một mục lưu trữ — one archived event as the read models fold it (issue #13 point 1).
+
+    What was received (its type, when it happened, the rule-set version it was judged under, the
+    contract's body as its JSON) and where it stands (reporting's archive position, the upstream
+    stream and sequence), with its local day worked out once for every projection. The body stays
+    the JSON the publisher sent, not a contract model: an archive holds every version a publisher
+    ever sent, and a field one projection cannot read must fail that projection alone."""
+
+    position: int
+    event_id: str
+    type: str
+    occurred_at: str
+    body: Mapping[str, Any]
+    upstream_stream: str = ""
+    upstream_seq: int | None = None
+    rule_set_version: str | None = None
+    day: str | None = None
+    """The local day in Vietnam; None when `occurred_at` is no instant (see `local_day`)."""
+
+    @classmethod
+    def of(cls, entry: Mapping[str, Any], position: int = 0) -> ArchivedEvent:
+        """The event an archive entry (`ProposalArchive.Archived`) holds, at `position`."""
+        occurred: str = entry["occurred_at"]
+        try:
+            day: str | None = local_day(occurred)
+        except Exception:
+            day = None  # each projection that needs it fails on its own, with the reason
+        return cls(
+            position=position,
+            event_id=str(entry.get("event_id", "")),
+            type=entry["type"],
+            occurred_at=occurred,
+            body=entry["body"],
+            upstream_stream=str(entry.get("upstream_stream", "")),
+            upstream_seq=entry.get("upstream_seq"),
+            rule_set_version=entry.get("rule_set_version"),
+            day=day,
+        )
+
+    def local_day(self) -> str:
+        """The local day, or the reason there is none (raised)."""
+        return self.day if self.day is not None else local_day(self.occurred_at)
 
 
 class ArchiveError(Exception):

@@ -1,7 +1,8 @@
 """What reporting knows about one proposal, folded from its archived events (hồ sơ đề xuất).
 
-`fold` reads one archive entry (an integration event as received) and updates the proposal's
-facts; what the event adds to the statistics comes out as items `(local day, metric, delta)`.
+`fold` reads one archived event (`ArchivedEvent`: an integration event as received, with its
+archive position and local day) and updates the proposal's facts; what the event adds to the
+statistics comes out as items `(local day, metric, delta)`.
 
 Two streams feed a proposal — registration's and approval's — and a replay from JetStream may
 interleave them differently than the first time. So everything here depends only on each stream's
@@ -24,6 +25,7 @@ from sys import intern
 from typing import Any, Protocol
 
 from services.reporting.domain import metrics as m
+from services.reporting.domain.archive import ArchivedEvent
 from services.reporting.domain.periods import local_day
 from shared.contracts.bounds import MAX_VND
 from shared.contracts.vocabulary import (
@@ -231,16 +233,11 @@ class Folding:
     lateness: list[Lateness] = field(default_factory=list)
 
 
-def fold(f: Folding, entry: Mapping[str, Any], day: str | None = None) -> None:
-    """Fold one archive entry into `f.facts`, appending what it adds to the statistics.
-
-    `day` is the entry's local day when the caller already knows it."""
-    facts, items = f.facts, f.items
-    event_type: str = entry["type"]
-    body: Mapping[str, Any] = entry["body"]
-    occurred: str = entry["occurred_at"]
-    if day is None:
-        day = local_day(occurred)
+def fold(f: Folding, e: ArchivedEvent) -> None:
+    """Fold one archived event into `f.facts`, appending what it adds to the statistics."""
+    facts, items, body = f.facts, f.items, e.body
+    event_type = e.type
+    day = e.local_day()
     kind = _KINDS.get(event_type)
     if kind is None:
         kind = _KINDS[event_type] = _kind_of(event_type)
@@ -258,7 +255,7 @@ def fold(f: Folding, entry: Mapping[str, Any], day: str | None = None) -> None:
         facts.case_state = intern(state)
         if facts.case_id is None:
             facts.case_id = body.get("case_id")
-        version = entry.get("rule_set_version")
+        version = e.rule_set_version
         if version and version != facts.rule_set_version:
             facts.rule_set_version = intern(version)
         if state in TERMINAL_STATES:
@@ -269,8 +266,8 @@ def fold(f: Folding, entry: Mapping[str, Any], day: str | None = None) -> None:
         facts.reg_state = "WITHDRAWN"
         items.append((day, m.WITHDRAWN, 1))
     facts.events += 1
-    if occurred > facts.last_event_at:
-        facts.last_event_at = occurred
+    if e.occurred_at > facts.last_event_at:
+        facts.last_event_at = e.occurred_at
 
 
 Attribution = tuple[str, str, bool, str, Mapping[str, Any]]

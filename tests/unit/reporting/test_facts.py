@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from services.reporting.domain.archive import ArchivedEvent
 from services.reporting.domain.facts import Folding, Item, Lateness, ProposalFacts, fold
 from services.reporting.workdays import WorkingDays
 from shared.kernel.rulesets import rule_set
@@ -96,7 +97,7 @@ def run(*entries: dict[str, Any]) -> tuple[ProposalFacts, list[Item], list[Laten
     items: list[Item] = []
     lateness: list[Lateness] = []
     for e in entries:
-        fold(Folding(facts, DAYS, items, lateness), e)
+        fold(Folding(facts, DAYS, items, lateness), ArchivedEvent.of(e))
     return facts, items, lateness
 
 
@@ -180,7 +181,10 @@ def test_a_breached_approval_deadline_is_overdue_until_decided_then_counts_how_l
         ("2025-02-05", "ct.ubnd-tp", "breach:approval", 1),
         ("2025-02-05", "ct.ubnd-tp", "late_by:ct.p0001", 1),
     ]
-    fold(Folding(facts, DAYS, items, lateness), approved("2025-02-07T09:00:00+07:00"))
+    fold(
+        Folding(facts, DAYS, items, lateness),
+        ArchivedEvent.of(approved("2025-02-07T09:00:00+07:00")),
+    )
     assert facts.overdue() == []
     assert ("2025-02-07", "days_late:approval:3", 1) in items  # Wed 5, Thu 6, Fri 7
 
@@ -266,7 +270,7 @@ def test_an_event_that_fails_to_parse_changes_nothing() -> None:
         evaluation_due="2025-03-12",
     )
     with pytest.raises(ValueError, match="not a date"):
-        fold(Folding(facts, DAYS), broken)
+        fold(Folding(facts, DAYS), ArchivedEvent.of(broken))
     assert facts.as_dict() == before
 
 
