@@ -22,8 +22,7 @@ from services.approval.certificates import (
 from shared.kernel.actor import Actor
 from shared.platform.ports import LogTampered
 from shared.platform.web import CurrentActor, Problem
-from shared.records.certificate.printable import render_certificate_pdf
-from shared.records.pdf.printing import PdfUnavailable
+from shared.records.pdf import PdfUnavailable
 from shared.records.servicelog.api import log_unavailable
 from shared.records.servicelog.log import LogNotReady
 
@@ -107,6 +106,8 @@ def protection_certificate_pdf(
 ) -> Response:
     document = _issue(certificates, actor, case_id, official_id)
     directory = request.app.state.runtime.app.directory
+    from shared.records.certificate.printable import render_certificate_pdf  # 30 MB: when asked
+
     try:
         pdf = render_certificate_pdf(document, directory.unit_name)
     except PdfUnavailable as error:

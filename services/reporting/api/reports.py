@@ -27,13 +27,26 @@ from services.reporting.domain.periods import Period
 from services.reporting.queries import today_in_vietnam
 from services.reporting.reports.document import Document, Report
 from services.reporting.reports.render_csv import render_csv
-from services.reporting.reports.render_pdf import render_pdf
-from services.reporting.reports.render_xlsx import render_xlsx
 from shared.contracts.bounds import MAX_NAME_CHARS
 from shared.platform.web import CurrentActor, Problem
-from shared.records.pdf.printing import PdfUnavailable
+from shared.records.pdf import PdfUnavailable
 
 router = APIRouter(tags=["reports"])
+
+
+def render_xlsx(document: Document) -> bytes:
+    """openpyxl is imported on the first spreadsheet asked for, not at start (memory, #19)."""
+    from services.reporting.reports.render_xlsx import render_xlsx as render
+
+    return render(document)
+
+
+def render_pdf(document: Document) -> bytes:
+    """fpdf2 and fontTools (about 30 MB) are imported on the first PDF asked for (#19)."""
+    from services.reporting.reports.render_pdf import render_pdf as render
+
+    return render(document)
+
 
 TableFormat = Literal["json", "csv", "xlsx"]
 PaperFormat = Literal["json", "csv", "xlsx", "pdf"]

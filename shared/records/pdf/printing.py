@@ -16,16 +16,14 @@ from fpdf import FPDF
 from fpdf.enums import TableBordersLayout, XPos, YPos
 from fpdf.fonts import FontFace
 
+from shared.records.pdf import PdfUnavailable
+
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
 REGULAR, BOLD = FONT_DIR / "DejaVuSerif.ttf", FONT_DIR / "DejaVuSerif-Bold.ttf"
 FAMILY = "DejaVuSerif"
 LEFT, RIGHT, TOP, BOTTOM = 30.0, 15.0, 20.0, 20.0
 NBSP = "\u00a0"
 GRAY = (236, 238, 242)
-
-
-class PdfUnavailable(RuntimeError):
-    """The vendored fonts are missing from this installation (a broken package)."""
 
 
 def keep_whole(text: str) -> str:
