@@ -1,5 +1,7 @@
 """The import graph of `shared/` and `services/` (issue #13 point 4): no cycle between modules,
-and the parts of `shared/` stacked so that a part lower down never imports one above it.
+the parts of `shared/` stacked so that a part lower down never imports one above it, and the
+domain code plain Python: nothing a domain module imports, itself or through the project's
+modules it imports, is FastAPI, NATS or SQL.
 
 Parts, lowest first: the published contracts, the kernel of shared rules, the platform, the
 verifiable records; the services sit on top. The graph is read from the source with `ast`, so
@@ -33,7 +35,7 @@ def imported(module: str, path: Path, known: dict[str, Path]) -> Iterator[str]:
     """The project modules `module` imports; `from package import submodule` names the
     submodule, any other name its module."""
     package = module.split(".") if path.name == "__init__.py" else module.split(".")[:-1]
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in ast.walk(_parsed(path)):
         names: list[str] = []
         if isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]
@@ -50,6 +52,21 @@ def imported(module: str, path: Path, known: dict[str, Path]) -> Iterator[str]:
                 name = name.rpartition(".")[0]
             if name and name != module:
                 yield name
+
+
+def _parsed(path: Path) -> ast.Module:
+    return ast.parse(path.read_text(encoding="utf-8"))
+
+
+def third_party(path: Path) -> set[str]:
+    """The modules outside the project that the file at `path` imports (anywhere in it)."""
+    found: set[str] = set()
+    for node in ast.walk(_parsed(path)):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            found.add(node.module)
+    return {name for name in found if name.partition(".")[0] not in ("shared", "services")}
 
 
 def graph() -> dict[str, set[str]]:
@@ -126,3 +143,63 @@ def test_a_part_lower_down_never_imports_one_above_it() -> None:
 
 def test_every_module_of_shared_belongs_to_a_part() -> None:
     assert [m for m in graph() if m.startswith("shared.") and layer(m) < 0] == []
+
+
+INFRASTRUCTURE = (
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "httpx",
+    "nats",
+    "sqlite3",
+    "psycopg",
+    "psycopg_pool",
+    "sqlalchemy",
+    "eventsourcing.sqlite",
+    "eventsourcing.postgres",
+)
+"""The web edge, the broker and the databases: what domain code never reaches."""
+
+
+def is_domain(module: str) -> bool:
+    """`services.<name>.domain` and everything under it, and a component's `domain` module
+    (`services.reporting.notifications.domain`)."""
+    return module.startswith("services.") and "domain" in module.split(".")
+
+
+def infrastructure_reached(
+    edges: dict[str, set[str]], externals: dict[str, set[str]], roots: list[str]
+) -> dict[str, list[str]]:
+    """For each infrastructure module reached from `roots` through the project's imports, the
+    chain of project modules that leads to it (the first found, breadth first)."""
+    path_to: dict[str, list[str]] = {root: [root] for root in roots}
+    queue = list(roots)
+    reached: dict[str, list[str]] = {}
+    while queue:
+        module = queue.pop(0)
+        for name in sorted(externals.get(module, ())):
+            if any(name == bad or name.startswith(bad + ".") for bad in INFRASTRUCTURE):
+                reached.setdefault(name, path_to[module])
+        for target in sorted(edges.get(module, ())):
+            if target not in path_to:
+                path_to[target] = [*path_to[module], target]
+                queue.append(target)
+    return reached
+
+
+def test_domain_code_reaches_no_fastapi_nats_or_sql() -> None:
+    known = modules()
+    domain = sorted(module for module in known if is_domain(module))
+    assert len(domain) > 30, domain  # the three services' domains and the notifications'
+    externals = {module: third_party(path) for module, path in known.items()}
+    assert infrastructure_reached(graph(), externals, domain) == {}
+
+
+def test_the_domain_check_follows_the_project_imports_to_the_infrastructure() -> None:
+    edges = {"d.domain.model": {"shared.rules"}, "shared.rules": {"shared.store"}}
+    externals = {"shared.store": {"sqlite3", "json"}, "shared.rules": {"fastapi.routing"}}
+    assert infrastructure_reached(edges, externals, ["d.domain.model"]) == {
+        "fastapi.routing": ["d.domain.model", "shared.rules"],
+        "sqlite3": ["d.domain.model", "shared.rules", "shared.store"],
+    }
+    assert infrastructure_reached(edges, {"shared.store": {"natsort"}}, ["d.domain.model"]) == {}
