@@ -14,12 +14,10 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from shared.contracts.vocabulary import DeadlineName
-from shared.contracts.vocabulary import EscalationTarget as Escalated
+from shared.contracts.vocabulary import DeadlineName, EscalationTarget
 from shared.kernel.directory import OrganisationDirectory
 from shared.kernel.rulesets import (
     AbstentionRule,
-    EscalationTarget,
     RetiredVersion,
     RuleSet,
     rule_set_for_case,
@@ -89,20 +87,15 @@ class CaseRules:
     ) -> dict[str, str]:
         """Where an overdue approval goes: the first target of the rule set that exists.
 
-        The rule set lists the bodies to tell (the superior agency, Sở Nội vụ, the city People's
-        Committee); the case records one, the first the directory can name. Sở Nội vụ sees every
-        overdue case in its inbox whichever is recorded.
+        The rule set lists the targets by the published names (the superior agency, Sở Nội vụ);
+        the case records one, the first the directory can name. Sở Nội vụ sees every overdue
+        case in its inbox whichever is recorded.
         """
         for target in self.rules.approval_escalation.targets_for(routing_target):
-            if target is EscalationTarget.SUPERIOR_AGENCY:
+            if target is EscalationTarget.SUPERIOR_UNIT:
                 superior = directory.superior_agency_of(recipient_unit_id)
                 if superior is not None:
-                    return {"target": Escalated.SUPERIOR_UNIT.value, "unit_id": superior.id}
-            elif target is EscalationTarget.DEPARTMENT_OF_HOME_AFFAIRS:
-                return {
-                    "target": Escalated.HOME_AFFAIRS.value,
-                    "unit_id": directory.home_affairs.id,
-                }
-            elif recipient_unit_id != directory.city_pc.id:
-                return {"target": Escalated.SUPERIOR_UNIT.value, "unit_id": directory.city_pc.id}
-        return {"target": Escalated.HOME_AFFAIRS.value, "unit_id": directory.home_affairs.id}
+                    return {"target": target.value, "unit_id": superior.id}
+            else:
+                return {"target": target.value, "unit_id": directory.home_affairs.id}
+        return {"target": EscalationTarget.HOME_AFFAIRS.value, "unit_id": directory.home_affairs.id}

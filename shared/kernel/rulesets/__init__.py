@@ -11,7 +11,7 @@ later reloads that exact version with `rule_set(jurisdiction, version)`. See REA
 folder for the file format and how an operator ships another province's files.
 """
 
-from shared.contracts.vocabulary import DeadlineName
+from shared.contracts.vocabulary import DeadlineName, EscalationTarget
 from shared.kernel.rulesets.errors import RuleSetError
 from shared.kernel.rulesets.loader import (
     DEFAULT_JURISDICTION,
@@ -34,7 +34,6 @@ from shared.kernel.rulesets.model import (
     Deadline,
     DeadlineWarning,
     EscalationRoute,
-    EscalationTarget,
     Grounded,
     Mark,
     RuleSet,

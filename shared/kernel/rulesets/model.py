@@ -13,7 +13,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Protocol
 
-from shared.contracts.vocabulary import DeadlineName, RoutingTarget
+from shared.contracts.vocabulary import DeadlineName, EscalationTarget, RoutingTarget
 from shared.kernel.calendar import WorkingDayCalendar
 
 
@@ -36,14 +36,6 @@ class AbstentionRule(StrEnum):
     """Default: an abstention is left out of the count, like an absent member."""
     CAST_NOT_IN_FAVOUR = "CAST_NOT_IN_FAVOUR"
     """An abstention is a vote cast that is not in favour (it raises the denominator)."""
-
-
-class EscalationTarget(StrEnum):
-    """Who hears of a missed approval deadline."""
-
-    SUPERIOR_AGENCY = "SUPERIOR_AGENCY"
-    DEPARTMENT_OF_HOME_AFFAIRS = "DEPARTMENT_OF_HOME_AFFAIRS"  # Sở Nội vụ
-    CITY_PEOPLES_COMMITTEE = "CITY_PEOPLES_COMMITTEE"  # UBND thành phố
 
 
 class Grounded(Protocol):
@@ -84,6 +76,9 @@ class DeadlineWarning:
 
 @dataclass(frozen=True, kw_only=True)
 class EscalationRoute:
+    """Where an overdue approval of one routing target may go, in order of preference: the
+    published `EscalationTarget` names, as the case records the one it chose."""
+
     routing_target: str
     escalate_to: tuple[EscalationTarget, ...]
 

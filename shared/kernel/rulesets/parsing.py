@@ -8,7 +8,7 @@ from datetime import date
 from enum import StrEnum
 from typing import TypeVar
 
-from shared.contracts.vocabulary import DeadlineName
+from shared.contracts.vocabulary import DeadlineName, EscalationTarget
 from shared.kernel.calendar import WorkingDayCalendar
 from shared.kernel.rulesets.errors import RuleSetError
 from shared.kernel.rulesets.model import (
@@ -20,7 +20,6 @@ from shared.kernel.rulesets.model import (
     Deadline,
     DeadlineWarning,
     EscalationRoute,
-    EscalationTarget,
     Mark,
     RuleSet,
     VoteRule,

@@ -167,12 +167,10 @@ def test_a_missed_approval_deadline_escalates_by_routing() -> None:
     escalation = CAN_THO[0].approval_escalation
     assert {route.routing_target for route in escalation.routes} == ROUTING_TARGETS
     assert escalation.targets_for("AGENCY_HEAD") == (
-        EscalationTarget.SUPERIOR_AGENCY,
-        EscalationTarget.DEPARTMENT_OF_HOME_AFFAIRS,
+        EscalationTarget.SUPERIOR_UNIT,
+        EscalationTarget.HOME_AFFAIRS,
     )
-    assert escalation.targets_for("CITY_PC_VIA_DOHA") == (
-        EscalationTarget.DEPARTMENT_OF_HOME_AFFAIRS,
-    )
+    assert escalation.targets_for("CITY_PC_VIA_DOHA") == (EscalationTarget.HOME_AFFAIRS,)
 
 
 def test_a_deadline_is_looked_up_by_its_enum_and_a_typo_fails() -> None:
