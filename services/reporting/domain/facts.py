@@ -433,7 +433,7 @@ def _supplement_requested(f: Folding, body: Mapping[str, Any], day: str) -> None
 
 def _supplement_provided(f: Folding, body: Mapping[str, Any], day: str) -> None:
     intake_due = _date(body["intake_due"])
-    _close(f, "supplement", day, _optional_date(body.get("supplemented_on")))
+    _close(f, DeadlineName.SUPPLEMENT, day, _optional_date(body.get("supplemented_on")))
     _open(f.facts, DeadlineName.INTAKE, intake_due, None, f.facts.intake_unit_id or None)
     _step(f, "supplement_answer", f.facts.supplement_requested_on, day)
     f.items.append((day, m.SUPPLEMENT_PROVIDED, 1))

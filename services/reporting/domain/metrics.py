@@ -7,7 +7,7 @@ proposal submitted in the bucket's period that stands in IN_INTAKE now).
 
 from __future__ import annotations
 
-from shared.contracts.vocabulary import CaseState, DeadlineName
+from shared.contracts.vocabulary import CaseState, DeadlineName, EscalationTarget
 
 SUBMITTED = "submitted"
 WITHDRAWN = "withdrawn"
@@ -137,8 +137,8 @@ PROTECTION_TIERS: dict[str, str] = {
 }
 
 ESCALATION_TARGETS: dict[str, str] = {
-    "SUPERIOR_UNIT": "Cơ quan cấp trên",
-    "HOME_AFFAIRS": "Sở Nội vụ",
+    EscalationTarget.SUPERIOR_UNIT: "Cơ quan cấp trên",
+    EscalationTarget.HOME_AFFAIRS: "Sở Nội vụ",
 }
 
 LEVELS: dict[str, str] = {

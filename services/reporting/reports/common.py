@@ -18,6 +18,7 @@ from services.reporting.reports.document import (
 )
 from services.reporting.reports.overdue import COLUMNS as OVERDUE_COLUMNS
 from services.reporting.reports.overdue import withdrawn_rule_set_lines
+from shared.contracts.vocabulary import DeadlineName
 
 Summary = Mapping[str, Any]
 
@@ -406,12 +407,13 @@ def shortcomings(s: Summary, overdue_now: int) -> list[str]:
 def measures(s: Summary, overdue_now: int) -> list[str]:
     """Biện pháp khắc phục suggested by each shortcoming."""
     lines = []
-    if s["deadlines"]["breaches"].get("approval") or overdue_now:
+    breaches = s["deadlines"]["breaches"]
+    if breaches.get(DeadlineName.APPROVAL) or overdue_now:
         lines.append(
             "- Rà soát quy trình tiếp nhận, tổ chức họp tập thể lãnh đạo bảo đảm thời hạn 7 ngày"
             " làm việc (khoản 1 Điều 8); xử lý dứt điểm các việc đang quá hạn."
         )
-    if s["deadlines"]["breaches"].get("intake") or s["deadlines"]["breaches"].get("supplement"):
+    if breaches.get(DeadlineName.INTAKE) or breaches.get(DeadlineName.SUPPLEMENT):
         lines.append(
             "- Phân công rõ bộ phận tiếp nhận, kiểm tra hồ sơ và theo dõi yêu cầu bổ sung."
         )
