@@ -4,8 +4,9 @@ it is given in over HTTP, and what it does to the proposal.
 `RegistrationApplication.handle(command, actor)` finds the proposal (or, for `Draft`, starts
 it), has the command `apply` itself, and commits; `api/proposals.py` and `api/attachments.py`
 build the commands from requests, and `consumers.py` maps approval's case events to
-`NoteCaseEvent`. A new command is a class here (with its body), the method and event in
-`domain/proposal.py`, its route in `api/`, and — if others must hear of it — its published
+`NoteCaseEvent`. A new command is a class here (with its body, and its `path` and `title` when
+people give it: `api/proposals.py` derives its route, as approval's `api/commands.py` does), the
+method and event in `domain/proposal.py`, and — if others must hear of it — its published
 contract and `publishing.py`.
 
 The body models check the input's shape at the edge (422, every field problem listed); the
@@ -153,7 +154,15 @@ class Draft(ProposalCommand):
 
 @dataclass(frozen=True, kw_only=True)
 class OnProposal(ProposalCommand):
-    """A command to a proposal already drafted."""
+    """A command to a proposal already drafted. With a `path`, people give it as
+    `POST /proposals/{proposal_id}<path>` (`title` its summary, `body` what it carries besides
+    the proposal, `refusals` the problems documented beyond every route's); without one it comes
+    from elsewhere (an upload, approval's events)."""
+
+    path: ClassVar[str | None] = None
+    title: ClassVar[str] = ""
+    body: ClassVar[type[BaseModel] | None] = None
+    refusals: ClassVar[Mapping[int | str, dict[str, Any]]] = {}
 
     proposal_id: UUID
 
@@ -166,6 +175,9 @@ class Edit(OnProposal):
     """Change top-level plan fields and/or the title of a draft; `None` clears a field."""
 
     name = "edit"
+    path = "/edit"
+    title = "Change parts of a draft"
+    body = EditRequest
 
     changes: Mapping[str, Any]
 
@@ -178,6 +190,11 @@ class Submit(OnProposal):
     """Send the plan to the competent authority (Art 7 §3–4, Plan 88 II.3)."""
 
     name = "submit"
+    path = "/submit"
+    title = "Submit to the competent authority (Art 7 §3–4, Plan 88 II.3)"
+    refusals: ClassVar[Mapping[int | str, dict[str, Any]]] = {
+        422: {"description": "The plan is incomplete: every missing field is listed"}
+    }
 
     def apply(self, proposal: Proposal, actor: Actor, ctx: ProposalContext) -> None:
         proposal.submit(actor=actor, at=ctx.at, directory=ctx.directory)
@@ -188,6 +205,9 @@ class Supplement(OnProposal):
     """Answer the open supplement request (bổ sung hồ sơ); `request_id` None: whichever is open."""
 
     name = "supplement"
+    path = "/supplement"
+    title = "Answer the open supplement request (bổ sung hồ sơ): only what changes is sent on"
+    body = SupplementRequest
 
     request_id: str | None
     changes: Mapping[str, Any]
@@ -206,11 +226,18 @@ class Withdraw(OnProposal):
     """Rút đề xuất — before a decision."""
 
     name = "withdraw"
+    path = "/withdraw"
+    title = "Withdraw before a decision"
+    body = WithdrawRequest
 
     reason: str
 
     def apply(self, proposal: Proposal, actor: Actor, ctx: ProposalContext) -> None:
         proposal.withdraw(actor_id=actor.user_id, reason=self.reason, at=ctx.at)
+
+
+PROPOSER_COMMANDS: tuple[type[OnProposal], ...] = (Edit, Submit, Supplement, Withdraw)
+"""What a proposer does to their proposal, each a route of `api/proposals.py`, in its order."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,5 +1,7 @@
 """HTTP commands and queries on proposal plans (kế hoạch đề xuất): each POST builds one command
-(`commands.py`, where its body is too) and hands it to `RegistrationApplication.handle`.
+(`commands.py`, where its body is too) and hands it to `RegistrationApplication.handle`; the
+routes of the commands to a proposal are derived from `PROPOSER_COMMANDS`, as approval derives
+its case routes from its `COMMANDS`.
 
 Every POST accepts an `Idempotency-Key` (design.md §5): a retry with the same key and body gets
 the first answer and records nothing; the same key with another body is a 422 problem.
@@ -7,6 +9,7 @@ the first answer and records nothing; the same key with another body is a 422 pr
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Annotated, Any
 from uuid import UUID
@@ -15,17 +18,7 @@ from fastapi import APIRouter, Depends, Request, status
 from pydantic import BaseModel, Field
 
 from services.registration.application import RegistrationApplication
-from services.registration.commands import (
-    Draft,
-    DraftRequest,
-    Edit,
-    EditRequest,
-    Submit,
-    Supplement,
-    SupplementRequest,
-    Withdraw,
-    WithdrawRequest,
-)
+from services.registration.commands import PROPOSER_COMMANDS, Draft, DraftRequest, OnProposal
 from services.registration.domain import Proposal
 from shared.contracts.plan import PlanDocument
 from shared.platform.idempotency import Idempotency
@@ -80,25 +73,14 @@ class ProposalView(BaseModel):
 
     @classmethod
     def of(cls, proposal: Proposal) -> ProposalView:
-        return cls(
-            id=proposal.id,
-            version=proposal.version,
-            status=str(proposal.status),
-            title=proposal.title,
-            proposer=proposal.proposer,
-            plan=proposal.plan,
-            drafted_at=proposal.drafted_at,
-            submitted_at=proposal.submitted_at,
-            protection_eligible=proposal.protection_eligible,
-            routing=proposal.routing,
-            supplement_request=_jsonable(proposal.supplement_request),
-            decision=proposal.decision,
-            implementation=proposal.implementation,
-            evaluation=proposal.evaluation,
-            protection=proposal.protection,
-            withdrawal=proposal.withdrawal,
-            history=proposal.history,
-            pending_attachments=proposal.pending_attachments,
+        """The proposal's attributes of the same names; its status as the plain string, and
+        the dates of the open request as ISO text (as the proposal's history shows them)."""
+        return cls.model_validate(
+            {
+                **{name: getattr(proposal, name) for name in cls.model_fields},
+                "status": str(proposal.status),
+                "supplement_request": _jsonable(proposal.supplement_request),
+            }
         )
 
 
@@ -202,56 +184,48 @@ def proposal_status(
     return ProposalSummary.model_validate(registration.status_for(actor, proposal_id))
 
 
-@router.post("/{proposal_id}/edit", summary="Change parts of a draft")
-def edit(
-    proposal_id: UUID,
-    body: EditRequest,
-    actor: CurrentActor,
-    registration: Registration,
-    key: IdempotencyKey = None,
-) -> ProposalView:
-    idempotency = Idempotency.of(key, "edit", str(proposal_id), body.model_dump(mode="json"))
-    command = Edit(proposal_id=proposal_id, changes=body.changes)
-    return ProposalView.of(registration.handle(command, actor, idempotency=idempotency))
+def endpoint(kind: type[OnProposal]) -> Callable[..., ProposalView]:
+    """`POST /proposals/{proposal_id}<kind.path>`: build the command from the path and the body
+    (its shape checked by `kind.body`) and hand it to `handle` with the request's
+    Idempotency-Key, whose fingerprint is the body."""
+    body_type = kind.body
+
+    if body_type is None:
+
+        def without_body(
+            proposal_id: UUID,
+            actor: CurrentActor,
+            registration: Registration,
+            key: IdempotencyKey = None,
+        ) -> ProposalView:
+            idempotency = Idempotency.of(key, kind.name, str(proposal_id), None)
+            command = kind(proposal_id=proposal_id)
+            return ProposalView.of(registration.handle(command, actor, idempotency=idempotency))
+
+        handler: Callable[..., ProposalView] = without_body
+    else:
+
+        def with_body(
+            proposal_id: UUID,
+            body: Any,
+            actor: CurrentActor,
+            registration: Registration,
+            key: IdempotencyKey = None,
+        ) -> ProposalView:
+            sent = body.model_dump(mode="json")
+            idempotency = Idempotency.of(key, kind.name, str(proposal_id), sent)
+            command = kind(proposal_id=proposal_id, **body.model_dump())
+            return ProposalView.of(registration.handle(command, actor, idempotency=idempotency))
+
+        with_body.__annotations__["body"] = body_type
+        handler = with_body
+    handler.__name__ = kind.name
+    handler.__doc__ = None
+    return handler
 
 
-@router.post(
-    "/{proposal_id}/submit",
-    summary="Submit to the competent authority (Art 7 §3–4, Plan 88 II.3)",
-    responses={422: {"description": "The plan is incomplete: every missing field is listed"}},
-)
-def submit(
-    proposal_id: UUID, actor: CurrentActor, registration: Registration, key: IdempotencyKey = None
-) -> ProposalView:
-    idempotency = Idempotency.of(key, "submit", str(proposal_id), None)
-    command = Submit(proposal_id=proposal_id)
-    return ProposalView.of(registration.handle(command, actor, idempotency=idempotency))
-
-
-@router.post(
-    "/{proposal_id}/supplement",
-    summary="Answer the open supplement request (bổ sung hồ sơ): only what changes is sent on",
-)
-def supplement(
-    proposal_id: UUID,
-    body: SupplementRequest,
-    actor: CurrentActor,
-    registration: Registration,
-    key: IdempotencyKey = None,
-) -> ProposalView:
-    idempotency = Idempotency.of(key, "supplement", str(proposal_id), body.model_dump(mode="json"))
-    command = Supplement(proposal_id=proposal_id, request_id=body.request_id, changes=body.changes)
-    return ProposalView.of(registration.handle(command, actor, idempotency=idempotency))
-
-
-@router.post("/{proposal_id}/withdraw", summary="Withdraw before a decision")
-def withdraw(
-    proposal_id: UUID,
-    body: WithdrawRequest,
-    actor: CurrentActor,
-    registration: Registration,
-    key: IdempotencyKey = None,
-) -> ProposalView:
-    idempotency = Idempotency.of(key, "withdraw", str(proposal_id), body.model_dump(mode="json"))
-    command = Withdraw(proposal_id=proposal_id, reason=body.reason)
-    return ProposalView.of(registration.handle(command, actor, idempotency=idempotency))
+for _kind in PROPOSER_COMMANDS:
+    if _kind.path is not None:
+        router.post(
+            f"/{{proposal_id}}{_kind.path}", summary=_kind.title, responses=dict(_kind.refusals)
+        )(endpoint(_kind))
