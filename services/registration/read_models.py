@@ -283,7 +283,7 @@ class ProposalSummaries(CatchUpReadModel):
         return orjson.loads(rows[0][0]) if rows else None
 
     def _commit(self, position: int) -> None:
-        lock = " FOR UPDATE" if self.tables.dialect == "postgres" else ""
+        lock = " FOR UPDATE" if self.tables.dialect.postgres else ""
         with self.tables.transaction() as tx:
             stored = tx.fetchall(
                 f"SELECT position FROM registration_read_models WHERE name = ?{lock}", (self.name,)

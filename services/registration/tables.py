@@ -4,7 +4,8 @@ attachment blobs.
 On SQLite they live in `<data dir>/registration-views.sqlite`, a file of their own so that
 read-model writes never wait on (or hold up) the event store's single writer; on PostgreSQL they
 are tables in registration's own database. Both speak the same small SQL: `?` placeholders,
-`INSERT … ON CONFLICT`. Everything here can be dropped and rebuilt from the event store except
+`INSERT … ON CONFLICT`, which the platform's one dialect layer (`shared.platform.dialect`)
+turns into PostgreSQL's. Everything here can be dropped and rebuilt from the event store except
 the blobs, which are kept by content hash and never change.
 """
 
@@ -17,7 +18,7 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
-from shared.platform.dialect import POSTGRES
+from shared.platform.dialect import POSTGRES, SQLITE, Dialect
 from shared.platform.eventstore import database_name
 from shared.platform.settings import Persistence, Settings
 
@@ -33,7 +34,7 @@ class Transaction(Protocol):
 class Tables(Protocol):
     """A small SQL database: one transaction at a time per caller."""
 
-    dialect: str
+    dialect: Dialect
 
     def transaction(self) -> AbstractContextManager[Transaction]: ...
 
@@ -54,7 +55,7 @@ class _SqliteTransaction:
 
 
 class SqliteTables:
-    dialect = "sqlite"
+    dialect = SQLITE
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -97,7 +98,7 @@ class _PostgresTransaction:
 
 
 class PostgresTables:
-    dialect = "postgres"
+    dialect = POSTGRES
 
     def __init__(self, settings: Settings, service: str) -> None:
         from psycopg_pool import ConnectionPool
@@ -125,7 +126,7 @@ class PostgresTables:
 
     def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         with self._pool.connection() as connection:
-            return list(connection.execute(POSTGRES.sql(sql), tuple(params)).fetchall())
+            return list(connection.execute(self.dialect.sql(sql), tuple(params)).fetchall())
 
     def close(self) -> None:
         self._pool.close()
