@@ -1,15 +1,18 @@
-"""The one background loop of the platform: a step every few seconds, in a worker thread, that a
-failure never stops.
+"""The one background loop of the platform: a step every few seconds that a failure never
+stops.
 
 Every service runs such loops beside its requests (approval's deadline scan, the read models
-that follow a store, reporting's archive): each round may fail for a while (a store being
-restarted, a lock held) and must simply come again, and a loop that must save on shutdown does
-so when the runtime cancels it.
+that follow a store, reporting's archive), and the runtime its own (alarms, lag gauges): each
+round may fail for a while (a store being restarted, a lock held, the broker away) and must
+simply come again, and a loop that must save on shutdown does so when the runtime cancels it.
+A plain step runs in a worker thread (it may block on the store); a coroutine function's step,
+which talks to the broker, runs on the event loop.
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 from collections.abc import Callable, Coroutine
 from contextlib import nullcontext
@@ -31,21 +34,30 @@ def every(
     what: str,
     on_stop: Callable[[], object] | None = None,
     span: str | None = None,
+    expected_failures: bool = False,
 ) -> Job:
-    """A job that calls `step` in a worker thread, then waits `seconds`, until cancelled.
+    """A job that calls `step`, then waits `seconds`, until cancelled.
 
-    A failed round is logged (`what` names it) and the next one comes as planned; `on_stop`
-    runs when the job is cancelled; `span` gives each round its own trace, so that its log
-    lines share one id."""
+    A failed round is logged (`what` names it) and the next one comes as planned; with
+    `expected_failures` (a broker away for a moment) it is one debug line, not an error with
+    its traceback. `on_stop` runs when the job is cancelled; `span` gives each round its own
+    trace, so that its log lines share one id."""
+    on_the_loop = inspect.iscoroutinefunction(step)
 
     async def job() -> None:
         try:
             while True:
                 with tracer().start_as_current_span(span) if span else nullcontext():
                     try:
-                        await anyio.to_thread.run_sync(step)
-                    except Exception:
-                        log.exception("%s failed; trying again in %ss", what, seconds)
+                        if on_the_loop:
+                            await step()  # type: ignore[misc]
+                        else:
+                            await anyio.to_thread.run_sync(step)
+                    except Exception as error:
+                        if expected_failures:
+                            log.debug("%s: %s", what, error)
+                        else:
+                            log.exception("%s failed; trying again in %ss", what, seconds)
                 await asyncio.sleep(seconds)
         except asyncio.CancelledError:
             if on_stop is not None:

@@ -12,6 +12,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Coroutine, Sequence
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
@@ -40,6 +41,7 @@ from shared.platform.halt import (
     ServiceHalt,
     ServiceNotices,
 )
+from shared.platform.jobs import every
 from shared.platform.metrics import (
     CONSUMER_ACK_PENDING,
     CONSUMER_PENDING,
@@ -325,12 +327,14 @@ class ServiceRuntime:
             await self._checked_at_start()
         if self.public_relay is not None:
             self._tasks.append(asyncio.create_task(self.public_relay.run(self._js)))
-        self._tasks.append(asyncio.create_task(self._announce_halts(self._js)))
+        announce = every(1.0, partial(self._announce_halts, self._js), log=log, what="alarms")
+        self._tasks.append(asyncio.create_task(announce()))
         if self.heartbeat() is not None:
             self._tasks.append(asyncio.create_task(self._beat(self._js)))
         for job in self.background:
             self._tasks.append(asyncio.create_task(job()))
-        self._tasks.append(asyncio.create_task(self._watch()))
+        watch = every(2.0, self._measure_lag, log=log, what="measuring lag", expected_failures=True)
+        self._tasks.append(asyncio.create_task(watch()))
 
     async def _checked_at_start(self, within: float = 10.0) -> None:
         """Wait (a while) for the relay's first check of the store, so that the first request
@@ -345,26 +349,25 @@ class ServiceRuntime:
                 return
             await asyncio.sleep(0.05)
 
-    async def _announce_halts(self, js: JetStreamContext, every: float = 1.0) -> None:
-        """Publish an alarm for each halt when it is found (again after a failed try), and
-        for what was set aside (`notices`, at most one per kind and source a minute)."""
-        while True:
-            for notice in self.notices.due(asyncio.get_running_loop().time()):
-                try:
-                    await self.publish_notice(js, notice)
-                except Exception as error:  # NATS away: keep it for the next round
-                    self.notices.put_back(notice)
-                    log.warning("the alarm of %s is not published yet: %s", self.service, error)
-            for reason in self.halt.reasons:
-                key = (str(reason.kind), reason.since)
-                if key in self._announced or reason.kind not in ALARMING:
-                    continue
-                try:
-                    await self.publish_alarm(js, reason)
-                    self._announced.add(key)
-                except Exception as error:  # NATS away: the halt stands, try again
-                    log.warning("the alarm of %s is not published yet: %s", self.service, error)
-            await asyncio.sleep(every)
+    async def _announce_halts(self, js: JetStreamContext) -> None:
+        """One round, every second: publish an alarm for each halt when it is found (again
+        after a failed try), and for what was set aside (`notices`, at most one per kind and
+        source a minute)."""
+        for notice in self.notices.due(asyncio.get_running_loop().time()):
+            try:
+                await self.publish_notice(js, notice)
+            except Exception as error:  # NATS away: keep it for the next round
+                self.notices.put_back(notice)
+                log.warning("the alarm of %s is not published yet: %s", self.service, error)
+        for reason in self.halt.reasons:
+            key = (str(reason.kind), reason.since)
+            if key in self._announced or reason.kind not in ALARMING:
+                continue
+            try:
+                await self.publish_alarm(js, reason)
+                self._announced.add(key)
+            except Exception as error:  # NATS away: the halt stands, try again
+                log.warning("the alarm of %s is not published yet: %s", self.service, error)
 
     async def publish_alarm(self, js: JetStreamContext, reason: HaltReason) -> None:
         await self._publish(
@@ -453,17 +456,10 @@ class ServiceRuntime:
                 self._connected_since = None
                 log.debug("%s heartbeat not sent: %s", self.service, error)
 
-    async def _watch(self, every_seconds: float = 2.0) -> None:
-        """Keep the lag gauges of /metrics current: the relay's (store − published) and each
-        consumer's (what JetStream has not delivered yet, or has not had acknowledged)."""
-        while True:
-            try:
-                await self._measure_lag()
-            except Exception as error:  # a broker away for a moment: the next round measures
-                log.debug("measuring lag: %s", error)
-            await asyncio.sleep(every_seconds)
-
     async def _measure_lag(self) -> None:
+        """One round, every two seconds (a broker away for a moment: the next one measures):
+        keep the lag gauges of /metrics current, the relay's (store − published) and each
+        consumer's (what JetStream has not delivered yet, or has not had acknowledged)."""
         stored = await anyio.to_thread.run_sync(self.app.recorder.max_notification_id) or 0
         STORE_POSITION.labels(self.service).set(stored)
         relay = self.relay
