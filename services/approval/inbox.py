@@ -11,6 +11,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
@@ -19,25 +20,37 @@ from services.approval.read_models import DueClock
 from shared.contracts.vocabulary import CaseState
 
 
+class Capacity(StrEnum):
+    """In which capacity a case waits for someone, as the inbox lists it (`GET /inbox`)."""
+
+    HEAD = "HEAD"
+    DEPUTY = "DEPUTY"
+    OFFICE = "OFFICE"
+    IMPLEMENTER = "IMPLEMENTER"
+    PROPOSER = "PROPOSER"
+    HOME_AFFAIRS = "HOME_AFFAIRS"
+    """Sở Nội vụ, for a case with a clock past its due date (Plan 88 IV.2)."""
+
+
 def capacities_of(person_id: str, case: Mapping[str, Any]) -> tuple[str, ...]:
     """In which capacities the case, in its current state, waits for `person_id`."""
     waiting = WAITING_ON.get(CaseState(case["state"]), frozenset())
     proposer = case["proposer_id"]
     found = []
     if person_id == case["head_id"] and waiting & {Party.HEAD, Party.OFFICE, Party.COLLECTIVE}:
-        found.append("HEAD")
+        found.append(Capacity.HEAD)
     if (
         Party.COLLECTIVE in waiting
         and person_id in case["deputy_ids"]
         and person_id != proposer  # Art 8 §1: a deputy who proposed does not vote
     ):
-        found.append("DEPUTY")
+        found.append(Capacity.DEPUTY)
     if Party.OFFICE in waiting and person_id in case["delegate_ids"]:
-        found.append("OFFICE")
+        found.append(Capacity.OFFICE)
     if Party.IMPLEMENTERS in waiting and person_id in case["implementer_ids"]:
-        found.append("IMPLEMENTER")
+        found.append(Capacity.IMPLEMENTER)
     if Party.PROPOSER in waiting and person_id == proposer:
-        found.append("PROPOSER")
+        found.append(Capacity.PROPOSER)
     return tuple(found)
 
 
