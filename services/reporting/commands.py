@@ -6,13 +6,17 @@ consumer with its upstream position — `Archive` one received event, `WitnessCh
 accepts. `handle` notes a gap in the stream's sequence first, has the command apply itself to
 the records it names, and commits them with the position; `consumers.py` builds the commands.
 
-The notifications (`NotificationsApplication.handle(command, actor)`): what a person does on
-`/notifications` — `ChoosePreferences`, `MarkRead`, and, for operators, `RetryFailed`;
-`notifications/api.py` builds them and maps the two refusals to their problems.
+The notifications (`NotificationsApplication.handle(command, actor, tracking)`), every write to
+their store: what a person does on `/notifications` — `ChoosePreferences`, `MarkRead`, and, for
+operators, `RetryFailed` (`notifications/api.py` builds them and maps the two refusals to their
+problems); on the system's behalf, `NoteCaseEvent` from the notifier with the case event's
+upstream position, `RecordEmailSent` and `RecordEmailFailed` from the outbox, `RecordDigest` from
+the daily digest, and `BeginStore` once, when the store is new.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -23,7 +27,13 @@ from eventsourcing.domain import Aggregate
 
 from services.reporting.domain.archive import AlreadyArchived, ProposalArchive, UpstreamWatch
 from services.reporting.domain.witness import WitnessedLeaves, WitnessedLog
-from services.reporting.notifications.domain import Delivery, Notification, Preferences
+from services.reporting.notifications.domain import (
+    CaseFile,
+    Delivery,
+    Notification,
+    Preferences,
+    StoreOrigin,
+)
 from services.reporting.notifications.kinds import Kind, Mode
 from shared.kernel.actor import Actor
 from shared.platform.metrics import CHECKPOINTS_WITNESSED
@@ -315,17 +325,22 @@ class NotificationContext(Protocol):
 
     def notification(self, notification_id: UUID) -> Notification: ...
 
+    def exists(self, notification_id: UUID) -> bool: ...
+
     def preferences(self, person_id: str) -> Preferences: ...
+
+    def case_file(self, case_id: UUID) -> CaseFile | None: ...
 
 
 class NotificationCommand:
-    """One thing a person does to their notifications, or an operator to an e-mail."""
+    """One write to the notification store: what a person does to their notifications, an
+    operator to an e-mail, or the notifier, the outbox and the digest on the system's behalf."""
 
     def check(self, actor: Actor, ctx: NotificationContext) -> None:
         """Refusals read from the index, before the store is touched."""
 
-    def apply(self, actor: Actor, ctx: NotificationContext) -> Aggregate:
-        """The record changed (committed only if it recorded something)."""
+    def apply(self, actor: Actor, ctx: NotificationContext) -> Sequence[Aggregate]:
+        """The records changed, in commit order (each committed if it recorded something)."""
         raise NotImplementedError
 
 
@@ -335,12 +350,12 @@ class ChoosePreferences(NotificationCommand):
 
     modes: Mapping[Kind, Mode] = field(default_factory=dict)
 
-    def apply(self, actor: Actor, ctx: NotificationContext) -> Aggregate:
+    def apply(self, actor: Actor, ctx: NotificationContext) -> Sequence[Aggregate]:
         prefs = ctx.preferences(actor.user_id)
         for kind, mode in self.modes.items():
             if prefs.mode(kind) is not mode:
                 prefs.choose(kind.value, mode.value)
-        return prefs
+        return (prefs,)
 
 
 @dataclass(frozen=True)
@@ -353,10 +368,10 @@ class MarkRead(NotificationCommand):
         if ctx.delivery_of(self.notification_id, actor.user_id) is None:
             raise UnknownNotification(str(self.notification_id))
 
-    def apply(self, actor: Actor, ctx: NotificationContext) -> Aggregate:
+    def apply(self, actor: Actor, ctx: NotificationContext) -> Sequence[Aggregate]:
         notification = ctx.notification(self.notification_id)
         notification.mark_read(ctx.at)
-        return notification
+        return (notification,)
 
 
 @dataclass(frozen=True)
@@ -369,7 +384,142 @@ class RetryFailed(NotificationCommand):
         if ctx.delivery_of(self.notification_id, None) != Delivery.FAILED:
             raise NotAFailedEmail(str(self.notification_id))
 
-    def apply(self, actor: Actor, ctx: NotificationContext) -> Aggregate:
+    def apply(self, actor: Actor, ctx: NotificationContext) -> Sequence[Aggregate]:
         notification = ctx.notification(self.notification_id)
         notification.retry(ctx.at, actor.user_id)
-        return notification
+        return (notification,)
+
+
+@dataclass(frozen=True)
+class BeginStore(NotificationCommand):
+    """Note when the store began (its first start): older events are never mailed."""
+
+    def apply(self, actor: Actor, ctx: NotificationContext) -> Sequence[Aggregate]:
+        return (StoreOrigin(at=ctx.at),)
+
+
+@dataclass(frozen=True)
+class NewNotification:
+    """One notification to record, with its pending e-mail or why there is none
+    (`Notification.Created`). Its id is its source's and its person's."""
+
+    source_id: UUID
+    person_id: str
+    kind: str
+    case_id: str
+    proposal_id: str
+    event_type: str
+    happened_at: str
+    subject: str
+    text: str
+    html: str
+    link: str
+    email: str
+    delivery: str
+    note: str
+
+    @property
+    def id(self) -> UUID:
+        return Notification.create_id(self.source_id, self.person_id)
+
+    def record(self, ctx: NotificationContext) -> Notification | None:
+        """The notification, unless the store has it already (the same source replayed)."""
+        if ctx.exists(self.id):
+            return None
+        return Notification(**dataclasses.asdict(self))
+
+
+@dataclass(frozen=True)
+class CaseOpening:
+    """What the notifier keeps of a case from its opening (`CaseFile.Opened`)."""
+
+    case_id: UUID
+    proposal_id: str
+    title: str
+    proposer_id: str
+    recipient_unit_id: str
+    intake_unit_id: str
+    directory_version: str
+    delegate_ids: tuple[str, ...]
+    rule_set_version: str
+    waiting: None = None
+    """A case just opened waits on nothing yet (as `CaseFile.waiting`)."""
+
+
+@dataclass(frozen=True)
+class NoteCaseEvent(NotificationCommand):
+    """What one case event causes, committed with its upstream position: the case file opened
+    or its waiting step moved, and each person's notification (one per person, from the
+    notifier; none the store has already, from a replay of the event)."""
+
+    case_id: UUID | None = None
+    """None: the event names no case, or its opening never arrived (only the position)."""
+    opening: CaseOpening | None = None
+    waiting: Mapping[str, str | None] | None = None
+    """The step the case waits on after the event (`CaseFile.wait`); None: nothing waits."""
+    notifications: tuple[NewNotification, ...] = ()
+
+    def apply(self, actor: Actor, ctx: NotificationContext) -> Sequence[Aggregate]:
+        if self.case_id is None:
+            return ()
+        case = ctx.case_file(self.case_id)
+        if case is None:
+            if self.opening is None:
+                return ()
+            opened = dataclasses.asdict(self.opening)
+            del opened["waiting"]
+            case = CaseFile(**{**opened, "delegate_ids": list(self.opening.delegate_ids)})
+        if case.waiting != self.waiting:
+            after = self.waiting or {}
+            case.wait(after.get("state"), after.get("audience"), after.get("due"))
+        recorded = (n.record(ctx) for n in self.notifications)
+        return (case, *(n for n in recorded if n is not None))
+
+
+@dataclass(frozen=True)
+class RecordEmailSent(NotificationCommand):
+    """The relay accepted a notification's e-mail (its `attempt`-th try)."""
+
+    notification_id: UUID
+    at: str
+    message_id: str
+    attempt: int
+
+    def apply(self, actor: Actor, ctx: NotificationContext) -> Sequence[Aggregate]:
+        notification = ctx.notification(self.notification_id)
+        notification.email_sent(self.at, self.message_id, self.attempt)
+        return (notification,)
+
+
+@dataclass(frozen=True)
+class RecordEmailFailed(NotificationCommand):
+    """A try of a notification's e-mail failed; `retry_at` None: it was the last."""
+
+    notification_id: UUID
+    at: str
+    attempt: int
+    error: str
+    retry_at: str | None
+
+    def apply(self, actor: Actor, ctx: NotificationContext) -> Sequence[Aggregate]:
+        notification = ctx.notification(self.notification_id)
+        notification.email_failed(self.at, self.attempt, self.error, self.retry_at)
+        return (notification,)
+
+
+@dataclass(frozen=True)
+class RecordDigest(NotificationCommand):
+    """A person's daily digest, as a notification with its pending e-mail, and the
+    notifications it gathers (each then `digested`, so never mailed alone)."""
+
+    digest: NewNotification
+    gathered: tuple[UUID, ...] = ()
+
+    def apply(self, actor: Actor, ctx: NotificationContext) -> Sequence[Aggregate]:
+        digest = self.digest.record(ctx)
+        if digest is None:  # a second round, restart or process found today's digest made
+            return ()
+        included = [ctx.notification(notification_id) for notification_id in self.gathered]
+        for notification in included:
+            notification.digested(digest.id)
+        return (digest, *included)

@@ -133,9 +133,10 @@ class ServiceApplication(Application[UUID]):
         self._listeners_lock = threading.Lock()
         self.commit_traces = CommitTraces()
         """The trace each recent position was committed in, continued by the relay."""
-        self.consumer_lock = threading.Lock()
+        self.consumer_lock = threading.RLock()
         """Consumers of several upstreams write one at a time, so that two events about the same
-        aggregate never race into an optimistic-concurrency conflict."""
+        aggregate never race into an optimistic-concurrency conflict. Re-entrant: a handler that
+        takes it (a notification command) may run under a consumer that holds it already."""
 
     def construct_recorder(self) -> ProcessRecorder:
         recorder = self.factory.process_recorder()

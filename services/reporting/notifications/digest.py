@@ -17,6 +17,7 @@ from datetime import date, datetime, time
 
 import anyio.to_thread
 
+from services.reporting.commands import NewNotification, RecordDigest
 from services.reporting.notifications.domain import Delivery, Notification, digest_source_id
 from services.reporting.notifications.kinds import Kind, Mode
 from services.reporting.notifications.notifier import Channels, DaysLeft, case_link
@@ -25,6 +26,7 @@ from services.reporting.notifications.rules import Audience
 from services.reporting.notifications.store import NotificationsApplication
 from services.reporting.notifications.texts import Letter, day_vi
 from shared.contracts.vocabulary import CaseState
+from shared.kernel.actor import SYSTEM
 from shared.kernel.calendar import VIETNAM_TIME, local_date
 
 log = logging.getLogger("d73.notifications.digest")
@@ -120,12 +122,13 @@ class DailyDigest:
                 continue
             source = digest_source_id(person_id, today.isoformat())
             if self.app.exists(Notification.create_id(source, person_id)):
-                continue
+                continue  # made by an earlier round today: nothing to write
             person = self.recipients.person(person_id, today)
             if not person.email:
                 continue
-            letter = self._letter(today, waiting.get(person_id, []), gathered.get(person_id, []))
-            digest = Notification(
+            included = gathered.get(person_id, [])
+            letter = self._letter(today, waiting.get(person_id, []), included)
+            digest = NewNotification(
                 source_id=source,
                 person_id=person_id,
                 kind=Kind.DIGEST.value,
@@ -141,12 +144,9 @@ class DailyDigest:
                 delivery=Delivery.PENDING,
                 note="",
             )
-            included = gathered.get(person_id, [])
-            for notification in included:
-                notification.digested(digest.id)
-            with self.app.consumer_lock:
-                self.app.record(digest, *included)
-            recorded += 1
+            command = RecordDigest(digest, tuple(n.id for n in included))
+            if self.app.handle(command, SYSTEM):
+                recorded += 1
         return recorded
 
     def _letter(

@@ -1,10 +1,11 @@
 """From one case event to the notifications it causes, recorded with the event's tracking.
 
 Everything one event causes — the case file's update, every person's notification and its
-pending e-mail — commits in one transaction with the upstream position (design.md §3): a crash
-before it leaves nothing and the event comes again; after it, a redelivery finds the tracking
-record and records nothing. A notification already there (the same event replayed from another
-position) is not made twice either: its id is the event's and the person's.
+pending e-mail — is one command (`NoteCaseEvent`) that `NotificationsApplication.handle` commits
+in one transaction with the upstream position (design.md §3): a crash before it leaves nothing
+and the event comes again; after it, a redelivery finds the tracking record and records nothing.
+A notification already there (the same event replayed from another position) is not made twice
+either: its id is the event's and the person's.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import Tracking
 
-from services.reporting.notifications.domain import CaseFile, Delivery, Notification
+from services.reporting.commands import CaseOpening, NewNotification, NoteCaseEvent
+from services.reporting.notifications.domain import CaseFile, Delivery
 from services.reporting.notifications.kinds import Kind, Mode
 from services.reporting.notifications.recipients import CaseParties, Recipient, Recipients
 from services.reporting.notifications.rules import Audience, Waiting, notices_for, waiting_after
@@ -25,6 +26,7 @@ from services.reporting.notifications.store import NotificationsApplication
 from services.reporting.notifications.texts import Letter, lines_for, subject_for
 from shared.contracts import approval as c
 from shared.contracts.base import IntegrationEvent
+from shared.kernel.actor import SYSTEM
 from shared.kernel.calendar import local_date
 from shared.kernel.directory import DirectoryLookupError
 
@@ -43,7 +45,7 @@ class Channels:
     """An SMTP relay is configured (off unless it is)."""
 
 
-def parties_of(case: CaseFile) -> CaseParties:
+def parties_of(case: CaseFile | CaseOpening) -> CaseParties:
     return CaseParties(
         proposer_id=case.proposer_id,
         recipient_unit_id=case.recipient_unit_id,
@@ -76,35 +78,31 @@ class Notifier:
 
     def handle(self, event: IntegrationEvent, tracking: Tracking) -> None:
         """Record what `event` causes, with `tracking`, in one transaction."""
-        changed: list[Aggregate] = []
-        case = self._case_file(event)
-        if case is not None:
-            changed.append(case)
-            changed += self._notifications(event, case)
-        self.app.record(*changed, tracking=tracking)
+        self.app.handle(self.command_for(event), SYSTEM, tracking)
 
-    def _case_file(self, event: IntegrationEvent) -> CaseFile | None:
+    def command_for(self, event: IntegrationEvent) -> NoteCaseEvent:
+        """Who is told of `event`, and what the case file learns from it."""
         case_id = getattr(event, "case_id", None)
         if case_id is None:
-            return None
-        case = self.app.case_file(case_id)
+            return NoteCaseEvent()
+        case: CaseFile | CaseOpening | None = self.app.case_file(case_id)
+        opening = None
         if case is None and isinstance(event, c.CaseOpened):
-            proposer = event.proposer.user_id if event.proposer else ""
             routing = event.routing
-            case = CaseFile(
+            case = opening = CaseOpening(
                 case_id=case_id,
                 proposal_id=str(event.proposal_id),
                 title=event.title or "",
-                proposer_id=proposer,
+                proposer_id=event.proposer.user_id if event.proposer else "",
                 recipient_unit_id=event.recipient_unit_id,
                 intake_unit_id=event.intake_unit_id,
                 directory_version=routing.directory_version if routing else "",
-                delegate_ids=list(event.authority.delegate_ids) if event.authority else [],
+                delegate_ids=tuple(event.authority.delegate_ids) if event.authority else (),
                 rule_set_version=event.rule_set_version or "",
             )
         if case is None:
             log.warning("no case file for %s (its opening never arrived): nobody told", case_id)
-            return None
+            return NoteCaseEvent()
         before = (
             None
             if case.waiting is None
@@ -115,18 +113,25 @@ class Notifier:
             )
         )
         after = waiting_after(event, before)
-        if after != before:
-            case.wait(
-                None if after is None else after.state,
-                None if after is None else after.audience.value,
-                None if after is None or after.due is None else after.due.isoformat(),
-            )
-        return case
+        return NoteCaseEvent(
+            case_id=case_id,
+            opening=opening,
+            waiting=None
+            if after is None
+            else {
+                "state": after.state,
+                "audience": after.audience.value,
+                "due": None if after.due is None else after.due.isoformat(),
+            },
+            notifications=self._notifications(event, case),
+        )
 
-    def _notifications(self, event: IntegrationEvent, case: CaseFile) -> list[Notification]:
+    def _notifications(
+        self, event: IntegrationEvent, case: CaseFile | CaseOpening
+    ) -> tuple[NewNotification, ...]:
         on = local_date(event.occurred_at)
         parties = parties_of(case)
-        made: dict[str, Notification] = {}
+        made: dict[str, NewNotification] = {}
         for notice in notices_for(event):
             try:
                 people = self.recipients.resolve(notice, event, parties, on)
@@ -136,23 +141,20 @@ class Notifier:
             for person in people:
                 if person.person_id in made:  # one notification per person and event
                     continue
-                notification_id = Notification.create_id(event.id, person.person_id)
-                if self.app.exists(notification_id):
-                    continue
                 made[person.person_id] = self._notification(
                     event, case, notice.kind, notice.audience, person, on
                 )
-        return list(made.values())
+        return tuple(made.values())
 
     def _notification(
         self,
         event: IntegrationEvent,
-        case: CaseFile,
+        case: CaseFile | CaseOpening,
         kind: Kind,
         audience: Audience,
         person: Recipient,
         on: date,
-    ) -> Notification:
+    ) -> NewNotification:
         due = getattr(event, "due", None)
         days_left = (
             self.days_left(case.rule_set_version, on, due) if isinstance(due, date) else None
@@ -171,7 +173,7 @@ class Notifier:
             link=case_link(self.channels.portal_url, audience, str(case.case_id), case.proposal_id),
         )
         delivery, note = self._delivery(event, kind, person)
-        return Notification(
+        return NewNotification(
             source_id=event.id,
             person_id=person.person_id,
             kind=kind.value,

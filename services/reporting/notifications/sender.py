@@ -2,10 +2,11 @@
 sends what the store recorded as pending (issue #16 §2–3).
 
 Each pending e-mail was recorded with its notification before anything is sent; the outbox sends
-it, then records `EmailSent`. A failed try is recorded with the time of the next one (back-off
-doubling from `D73_NOTIFY_RETRY_SECONDS`, at most an hour apart); after
-`D73_NOTIFY_MAX_ATTEMPTS` it is `failed`: counted in `d73_notification_emails_failed`, listed
-at `GET /notifications/failed` and by `d73 notifications failed`, and put back by an operator.
+it, then records `EmailSent` (`RecordEmailSent`, through the store's one handler). A failed try
+is recorded (`RecordEmailFailed`) with the time of the next one (back-off doubling from
+`D73_NOTIFY_RETRY_SECONDS`, at most an hour apart); after `D73_NOTIFY_MAX_ATTEMPTS` it is
+`failed`: counted in `d73_notification_emails_failed`, listed at `GET /notifications/failed` and
+by `d73 notifications failed`, and put back by an operator.
 
 What no relay can promise: if the process dies after the relay accepted a message and before
 `EmailSent` is stored, the message goes again after the restart. Its `Message-ID` is the
@@ -28,8 +29,10 @@ from uuid import UUID
 import anyio.to_thread
 from prometheus_client import Counter, Gauge
 
+from services.reporting.commands import RecordEmailFailed, RecordEmailSent
 from services.reporting.notifications.domain import Delivery
 from services.reporting.notifications.store import NotificationsApplication, NotificationView
+from shared.kernel.actor import SYSTEM
 from shared.platform.settings import Settings, SmtpSecurity
 
 log = logging.getLogger("d73.notifications.email")
@@ -141,10 +144,8 @@ class Outbox:
         except (OSError, smtplib.SMTPException, ValueError) as error:
             self._failed(view.id, attempt, f"{type(error).__name__}: {error}"[:500])
             return False
-        with self.app.consumer_lock:
-            notification = self.app.notification(view.id)
-            notification.email_sent(self.clock().isoformat(), message_id(view.id), attempt)
-            self.app.save(notification)
+        sent = RecordEmailSent(view.id, self.clock().isoformat(), message_id(view.id), attempt)
+        self.app.handle(sent, SYSTEM)
         EMAILS.labels("sent").inc()
         log.info("notification e-mail sent", extra={"notification": str(view.id)})
         return True
@@ -154,10 +155,9 @@ class Outbox:
         last = attempt >= self.max_attempts
         wait = min(self.first_retry * 2 ** (attempt - 1), MAX_BACKOFF)
         retry_at = None if last else (now + wait).isoformat()
-        with self.app.consumer_lock:
-            notification = self.app.notification(notification_id)
-            notification.email_failed(now.isoformat(), attempt, error, retry_at)
-            self.app.save(notification)
+        self.app.handle(
+            RecordEmailFailed(notification_id, now.isoformat(), attempt, error, retry_at), SYSTEM
+        )
         EMAILS.labels("failed" if last else "retry").inc()
         log.log(
             logging.ERROR if last else logging.WARNING,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -19,8 +19,10 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import Tracking
 
 from services.reporting.commands import (
+    BeginStore,
     ChoosePreferences,
     MarkRead,
     NotificationCommand,
@@ -31,10 +33,9 @@ from services.reporting.notifications.domain import (
     Delivery,
     Notification,
     Preferences,
-    StoreOrigin,
 )
 from services.reporting.notifications.kinds import DEFAULT_MODE, Kind, Mode
-from shared.kernel.actor import Actor
+from shared.kernel.actor import SYSTEM, Actor
 from shared.platform.eventstore import ServiceApplication
 
 STORE = "notifications"
@@ -197,7 +198,7 @@ class NotificationsApplication(ServiceApplication):
         self.add_commit_listener(self.catch_up)
         self.catch_up()
         if self.index.origin is None:
-            self.save(StoreOrigin(at=self.clock().isoformat()))
+            self.handle(BeginStore(), SYSTEM)
 
     # ------------------------------------------------------------------ the index
 
@@ -294,17 +295,21 @@ class NotificationsApplication(ServiceApplication):
 
     # ------------------------------------------------------------------ commands
 
-    def handle(self, command: NotificationCommand, actor: Actor) -> Aggregate:
-        """The one way a person's command changes the store: refusals read from the index
-        first, then, under the lock the notifier and the outbox also write under, the command
-        applies itself to the record it names, which is saved if it recorded anything. Refusals
-        (`UnknownNotification`, `NotAFailedEmail`) propagate unchanged."""
+    def handle(
+        self, command: NotificationCommand, actor: Actor, tracking: Tracking | None = None
+    ) -> Sequence[Aggregate]:
+        """The one way anything changes the store — a person's command, the notifier on a case
+        event (with its upstream position, `tracking`), the outbox and the digest on the
+        system's behalf: refusals read from the index first, then, under the consumer lock, the
+        command applies itself to the records it names, which commit in one transaction with
+        `tracking` (the position alone when nothing changed). Refusals (`UnknownNotification`,
+        `NotAFailedEmail`) propagate unchanged. Returns the records that changed."""
         context = _Context(self)
         command.check(actor, context)
         with self.consumer_lock:
-            changed = command.apply(actor, context)
-            if changed.pending_events:
-                self.save(changed)
+            changed = [record for record in command.apply(actor, context) if record.pending_events]
+            if changed or tracking is not None:
+                self.record(*changed, tracking=tracking)
         return changed
 
     # In-process callers name a command by its method, with the person's id.
@@ -349,6 +354,12 @@ class _Context:
 
     def notification(self, notification_id: UUID) -> Notification:
         return self._app.notification(notification_id)
+
+    def exists(self, notification_id: UUID) -> bool:
+        return self._app.exists(notification_id)
+
+    def case_file(self, case_id: UUID) -> CaseFile | None:
+        return self._app.case_file(case_id)
 
     def preferences(self, person_id: str) -> Preferences:
         try:
