@@ -44,6 +44,7 @@ from services.registration.domain.routing import (
     route_to_competent_authority,
 )
 from shared.contracts.bounds import MAX_TITLE_CHARS, copy_json, text_problem
+from shared.contracts.vocabulary import CaseState
 from shared.kernel.actor import Actor
 from shared.kernel.calendar import local_date
 from shared.kernel.directory import DirectoryLookupError, OrganisationDirectory
@@ -53,14 +54,15 @@ EDITABLE_FIELDS: frozenset[str] = PLAN_FIELDS | {TITLE}
 
 
 class ProposalStatus(StrEnum):
-    """Where the proposal stands, as its proposer sees it."""
+    """Where the proposal stands, as its proposer sees it: its own steps (a private draft,
+    sent, decided) and the case states it mirrors, spelled as the published vocabulary."""
 
     DRAFT = "DRAFT"
     SUBMITTED = "SUBMITTED"
-    UNDER_REVIEW = "UNDER_REVIEW"
-    NEEDS_SUPPLEMENT = "NEEDS_SUPPLEMENT"
+    UNDER_REVIEW = CaseState.UNDER_REVIEW.value
+    NEEDS_SUPPLEMENT = CaseState.NEEDS_SUPPLEMENT.value
     DECIDED = "DECIDED"
-    WITHDRAWN = "WITHDRAWN"
+    WITHDRAWN = CaseState.WITHDRAWN.value
 
 
 class DecisionKind(StrEnum):
