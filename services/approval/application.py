@@ -50,16 +50,6 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def domain_actor(actor: Actor) -> dict[str, Any]:
-    """The identity of a token as the domain's authority rules read it."""
-    return {
-        "user_id": actor.user_id,
-        "name": actor.name,
-        "unit_id": actor.unit_id,
-        "roles": sorted(actor.roles),
-    }
-
-
 @dataclass(frozen=True)
 class DeadlineNotice:
     """What the scheduler recorded on one case for one clock."""
@@ -150,7 +140,7 @@ class ApprovalApplication(ServiceApplication):
         the instant, the day and the case's rule set, commit (with the upstream position when
         it comes from a message). Domain refusals propagate unchanged."""
         case, at, today = self._load(command.case_id, since=command.since)
-        command.apply(case, domain_actor(actor), _Context(self, case, at, today))
+        command.apply(case, actor, _Context(self, case, at, today))
         return self._commit(case, tracking)
 
     # In-process callers (the scheduler's tests, the service tests) name a command by its
@@ -254,19 +244,18 @@ class ApprovalApplication(ServiceApplication):
         """The scheduler's round on one case: note reminders due and record breaches, once."""
         case, at, today = self._load(case_id)
         rules = self.rules_for(case)
-        system = domain_actor(SYSTEM)
         notices: list[DeadlineNotice] = []
         for name, clock in sorted(case.open_deadlines().items()):
             if clock.breached:
                 continue
             if clock.is_overdue(at):
                 escalation = self.escalation_for(case) if name is Clock.APPROVAL else None
-                if case.record_deadline_breach(system, at, deadline=name, escalate_to=escalation):
+                if case.record_deadline_breach(SYSTEM, at, deadline=name, escalate_to=escalation):
                     notices.append(DeadlineNotice(case.id, name, "breached", escalation))
             elif (
                 not clock.approaching_noted
                 and today >= rules.warning_date(clock.due)
-                and case.note_deadline_approaching(system, at, deadline=name)
+                and case.note_deadline_approaching(SYSTEM, at, deadline=name)
             ):
                 notices.append(DeadlineNotice(case.id, name, "approaching"))
         if notices:

@@ -54,6 +54,7 @@ from shared.contracts.bounds import (
 )
 from shared.contracts.vocabulary import CaseState
 from shared.contracts.vocabulary import DeadlineName as Clock
+from shared.kernel.actor import Actor
 from shared.kernel.calendar import local_date
 
 # ---------------------------------------------------------------- HTTP bodies
@@ -361,7 +362,7 @@ class CaseCommand:
         """The command's instant is never before this (an upstream event's own time)."""
         return None
 
-    def apply(self, case: Case, actor: Mapping[str, Any], ctx: CaseContext) -> None:
+    def apply(self, case: Case, actor: Actor, ctx: CaseContext) -> None:
         raise NotImplementedError
 
 
@@ -378,7 +379,7 @@ class RequestSupplement(CaseCommand):
     items: Sequence[str]
     reason: str
 
-    def apply(self, case: Case, actor: Mapping[str, Any], ctx: CaseContext) -> None:
+    def apply(self, case: Case, actor: Actor, ctx: CaseContext) -> None:
         due = ctx.rules.due(Clock.SUPPLEMENT, ctx.today)
         case.request_supplement(actor, ctx.at, items=self.items, reason=self.reason, due=due)
 
@@ -399,7 +400,7 @@ class ProvideSupplement(CaseCommand):
     def since(self) -> datetime | None:
         return self.supplemented_at
 
-    def apply(self, case: Case, actor: Mapping[str, Any], ctx: CaseContext) -> None:
+    def apply(self, case: Case, actor: Actor, ctx: CaseContext) -> None:
         start = local_date(self.supplemented_at) if self.supplemented_at is not None else ctx.today
         case.provide_supplement(
             actor,
@@ -421,7 +422,7 @@ class ReceivePlan(CaseCommand):
     path = "/receive-plan"
     title = "Receive the plan as complete: the 7-working-day clock"
 
-    def apply(self, case: Case, actor: Mapping[str, Any], ctx: CaseContext) -> None:
+    def apply(self, case: Case, actor: Actor, ctx: CaseContext) -> None:
         due = ctx.rules.due(Clock.APPROVAL, case.plan_complete_on)
         case.receive_plan(actor, ctx.at, approval_due=due)
 
@@ -439,7 +440,7 @@ class RequestConsultation(CaseCommand):
     consultees: Sequence[Mapping[str, str]]
     questions: str
 
-    def apply(self, case: Case, actor: Mapping[str, Any], ctx: CaseContext) -> None:
+    def apply(self, case: Case, actor: Actor, ctx: CaseContext) -> None:
         rules, today = ctx.rules, ctx.today
         approval = case.open_deadlines().get(Clock.APPROVAL)
         case.request_consultation(
@@ -465,7 +466,7 @@ class ReceiveConsultationOpinion(CaseCommand):
     opinion: str
     doc_ref: str
 
-    def apply(self, case: Case, actor: Mapping[str, Any], ctx: CaseContext) -> None:
+    def apply(self, case: Case, actor: Actor, ctx: CaseContext) -> None:
         case.receive_consultation_opinion(
             actor,
             ctx.at,
@@ -487,7 +488,7 @@ class CloseConsultation(CaseCommand):
 
     summary: str = ""
 
-    def apply(self, case: Case, actor: Mapping[str, Any], ctx: CaseContext) -> None:
+    def apply(self, case: Case, actor: Actor, ctx: CaseContext) -> None:
         paused = case.paused_approval
         approval_due = (
             None
@@ -507,7 +508,7 @@ class RequestPartyOpinion(CaseCommand):
     stage: str
     committee_id: str
 
-    def apply(self, case: Case, actor: Mapping[str, Any], ctx: CaseContext) -> None:
+    def apply(self, case: Case, actor: Actor, ctx: CaseContext) -> None:
         case.request_party_opinion(actor, ctx.at, stage=self.stage, committee_id=self.committee_id)
 
 
@@ -522,7 +523,7 @@ class ReceivePartyOpinion(CaseCommand):
     opinion: str
     doc_ref: str
 
-    def apply(self, case: Case, actor: Mapping[str, Any], ctx: CaseContext) -> None:
+    def apply(self, case: Case, actor: Actor, ctx: CaseContext) -> None:
         case.receive_party_opinion(
             actor, ctx.at, stage=self.stage, opinion=self.opinion, doc_ref=self.doc_ref
         )
@@ -545,7 +546,7 @@ class HoldApprovalMeeting(CaseCommand):
     decision_ref: str = ""
     decision_signed_on: date | None = None
 
-    def apply(self, case: Case, actor: Mapping[str, Any], ctx: CaseContext) -> None:
+    def apply(self, case: Case, actor: Actor, ctx: CaseContext) -> None:
         case.hold_approval_meeting(
             actor,
             ctx.at,
@@ -571,7 +572,7 @@ class OverrideCollectiveRejection(CaseCommand):
     implementer_ids: Sequence[str] | None = None
     signed_on: date | None = None
 
-    def apply(self, case: Case, actor: Mapping[str, Any], ctx: CaseContext) -> None:
+    def apply(self, case: Case, actor: Actor, ctx: CaseContext) -> None:
         case.override_collective_rejection(
             actor,
             ctx.at,
@@ -593,7 +594,7 @@ class ConfirmRejection(CaseCommand):
     decision_ref: str
     signed_on: date | None = None
 
-    def apply(self, case: Case, actor: Mapping[str, Any], ctx: CaseContext) -> None:
+    def apply(self, case: Case, actor: Actor, ctx: CaseContext) -> None:
         case.confirm_rejection(
             actor,
             ctx.at,
@@ -616,7 +617,7 @@ class Withdraw(CaseCommand):
     def since(self) -> datetime | None:
         return self.withdrawn_at
 
-    def apply(self, case: Case, actor: Mapping[str, Any], ctx: CaseContext) -> None:
+    def apply(self, case: Case, actor: Actor, ctx: CaseContext) -> None:
         case.withdraw(actor, ctx.at, reason=self.reason)
 
 
@@ -635,7 +636,7 @@ class AllocateResources(CaseCommand):
     staff: Sequence[str] = ()
     funding_vnd: Decimal | None = None
 
-    def apply(self, case: Case, actor: Mapping[str, Any], ctx: CaseContext) -> None:
+    def apply(self, case: Case, actor: Actor, ctx: CaseContext) -> None:
         case.allocate_resources(
             actor,
             ctx.at,
@@ -655,7 +656,7 @@ class StartImplementation(CaseCommand):
 
     start_date: date
 
-    def apply(self, case: Case, actor: Mapping[str, Any], ctx: CaseContext) -> None:
+    def apply(self, case: Case, actor: Actor, ctx: CaseContext) -> None:
         case.start_implementation(actor, ctx.at, start_date=self.start_date)
 
 
@@ -671,7 +672,7 @@ class ReportProgress(CaseCommand):
     issues: str = ""
     risk_of_damage: bool = False
 
-    def apply(self, case: Case, actor: Mapping[str, Any], ctx: CaseContext) -> None:
+    def apply(self, case: Case, actor: Actor, ctx: CaseContext) -> None:
         case.report_progress(
             actor,
             ctx.at,
@@ -692,7 +693,7 @@ class Suspend(CaseCommand):
     decision_ref: str
     reasons: Sequence[str]
 
-    def apply(self, case: Case, actor: Mapping[str, Any], ctx: CaseContext) -> None:
+    def apply(self, case: Case, actor: Actor, ctx: CaseContext) -> None:
         case.suspend(actor, ctx.at, decision_ref=self.decision_ref, reasons=self.reasons)
 
 
@@ -706,7 +707,7 @@ class Resume(CaseCommand):
     decision_ref: str
     conditions: Sequence[str] = ()
 
-    def apply(self, case: Case, actor: Mapping[str, Any], ctx: CaseContext) -> None:
+    def apply(self, case: Case, actor: Actor, ctx: CaseContext) -> None:
         case.resume(actor, ctx.at, decision_ref=self.decision_ref, conditions=self.conditions)
 
 
@@ -720,7 +721,7 @@ class Stop(CaseCommand):
     decision_ref: str
     reasons: Sequence[str]
 
-    def apply(self, case: Case, actor: Mapping[str, Any], ctx: CaseContext) -> None:
+    def apply(self, case: Case, actor: Actor, ctx: CaseContext) -> None:
         case.stop(actor, ctx.at, decision_ref=self.decision_ref, reasons=self.reasons)
 
 
@@ -743,7 +744,7 @@ class ReportCompletion(CaseCommand):
     damage: Mapping[str, Any]
     reported_on: date | None = None
 
-    def apply(self, case: Case, actor: Mapping[str, Any], ctx: CaseContext) -> None:
+    def apply(self, case: Case, actor: Actor, ctx: CaseContext) -> None:
         received = self.reported_on if isinstance(self.reported_on, date) else ctx.today
         rules = ctx.rules
         stop_day = _last_stop_day(case)
@@ -790,7 +791,7 @@ class HoldEvaluationMeeting(CaseCommand):
     assessed_outcome: str
     good_faith_finding: bool | None = None
 
-    def apply(self, case: Case, actor: Mapping[str, Any], ctx: CaseContext) -> None:
+    def apply(self, case: Case, actor: Actor, ctx: CaseContext) -> None:
         conclusion_due = ctx.today
         if isinstance(self.held_on, date):
             # From the meeting's legal date: entering the meeting late never moves it.
@@ -823,7 +824,7 @@ class IssueConclusion(CaseCommand):
     conclusion_ref: str
     issued_on: date | None = None
 
-    def apply(self, case: Case, actor: Mapping[str, Any], ctx: CaseContext) -> None:
+    def apply(self, case: Case, actor: Actor, ctx: CaseContext) -> None:
         case.issue_conclusion(
             actor,
             ctx.at,
@@ -847,7 +848,7 @@ class RecognizeResult(CaseCommand):
 
     publication_ref: str = ""
 
-    def apply(self, case: Case, actor: Mapping[str, Any], ctx: CaseContext) -> None:
+    def apply(self, case: Case, actor: Actor, ctx: CaseContext) -> None:
         case.recognize_result(actor, ctx.at, publication_ref=self.publication_ref)
 
 
@@ -863,7 +864,7 @@ class GrantEncouragement(CaseCommand):
     decision_ref: str
     description: str = ""
 
-    def apply(self, case: Case, actor: Mapping[str, Any], ctx: CaseContext) -> None:
+    def apply(self, case: Case, actor: Actor, ctx: CaseContext) -> None:
         case.grant_encouragement(
             actor,
             ctx.at,
@@ -890,7 +891,7 @@ class DetermineProtection(CaseCommand):
     referred_to: str = ""
     official_id: str | None = None
 
-    def apply(self, case: Case, actor: Mapping[str, Any], ctx: CaseContext) -> None:
+    def apply(self, case: Case, actor: Actor, ctx: CaseContext) -> None:
         case.determine_protection(
             actor,
             ctx.at,
@@ -918,7 +919,7 @@ class ReportProhibitedAct(CaseCommand):
     description: str
     evidence_refs: Sequence[str] = ()
 
-    def apply(self, case: Case, actor: Mapping[str, Any], ctx: CaseContext) -> None:
+    def apply(self, case: Case, actor: Actor, ctx: CaseContext) -> None:
         case.report_prohibited_act(
             actor,
             ctx.at,
@@ -941,7 +942,7 @@ class RecordProhibitedActFinding(CaseCommand):
     finding_ref: str
     notes: str = ""
 
-    def apply(self, case: Case, actor: Mapping[str, Any], ctx: CaseContext) -> None:
+    def apply(self, case: Case, actor: Actor, ctx: CaseContext) -> None:
         case.record_prohibited_act_finding(
             actor,
             ctx.at,
@@ -966,7 +967,7 @@ class NoteDeadlineApproaching(CaseCommand):
 
     deadline: str
 
-    def apply(self, case: Case, actor: Mapping[str, Any], ctx: CaseContext) -> None:
+    def apply(self, case: Case, actor: Actor, ctx: CaseContext) -> None:
         case.note_deadline_approaching(actor, ctx.at, deadline=self.deadline)
 
 
@@ -982,7 +983,7 @@ class RecordDeadlineBreach(CaseCommand):
     deadline: str
     escalate_to: Mapping[str, str] | None = None
 
-    def apply(self, case: Case, actor: Mapping[str, Any], ctx: CaseContext) -> None:
+    def apply(self, case: Case, actor: Actor, ctx: CaseContext) -> None:
         escalate_to = self.escalate_to
         if escalate_to is None and self.deadline == Clock.APPROVAL.value:
             escalate_to = ctx.escalation()
@@ -1001,7 +1002,7 @@ class CloseCase(CaseCommand):
 
     summary: str = ""
 
-    def apply(self, case: Case, actor: Mapping[str, Any], ctx: CaseContext) -> None:
+    def apply(self, case: Case, actor: Actor, ctx: CaseContext) -> None:
         case.close(actor, ctx.at, summary=self.summary)
 
 

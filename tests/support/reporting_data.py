@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -39,7 +39,7 @@ from tests.support.samples import sample_plan
 
 REGISTRATION = "D73_REGISTRATION"
 APPROVAL = "D73_APPROVAL"
-SYSTEM = {"user_id": "system", "roles": ["system"], "unit_id": ""}
+SYSTEM = Actor(user_id="system", name="", unit_id="", position="", roles=frozenset({"system"}))
 STAFF_NAMES = ("Trần Thị Bé Ba", "Nguyễn Văn Tư", "Lê Thị Năm", "Phạm Văn Sáu", "Võ Thị Bảy")
 
 
@@ -138,12 +138,9 @@ class _Driver:
         recipient = self.routing.recipient_unit_id
         intake = self.routing.intake_unit_id
         self.head = directory.head_of(recipient)
-        self.head_actor = {
-            "user_id": self.head.person_id,
-            "name": self.head.name,
-            "roles": ["unit_head"],
-            "unit_id": recipient,
-        }
+        self.head_actor = Actor(
+            self.head.person_id, self.head.name, recipient, "", frozenset({"unit_head"})
+        )
         intake_head = next(
             m
             for m in directory.leadership_collective(intake)
@@ -152,24 +149,22 @@ class _Driver:
         self.office_actor = (
             self.head_actor
             if intake == recipient
-            else {
-                "user_id": intake_head.person_id,
-                "name": intake_head.name,
-                "roles": ["home_affairs"],
-                "unit_id": intake,
-            }
+            else Actor(
+                intake_head.person_id, intake_head.name, intake, "", frozenset({"home_affairs"})
+            )
         )
         self.delegates = (
             []
             if intake == recipient
             else [m.person_id for m in directory.leadership_collective(intake)]
         )
-        self.proposer_actor = {
-            "user_id": self.official.user_id,
-            "name": self.official.name,
-            "roles": ["proposer"],
-            "unit_id": self.official.unit_id,
-        }
+        self.proposer_actor = Actor(
+            self.official.user_id,
+            self.official.name,
+            self.official.unit_id,
+            "",
+            frozenset({"proposer"}),
+        )
         self.registration: list[tuple[datetime, dict[str, Any]]] = []
 
     def due(self, name: DeadlineName, start: date) -> date:
@@ -447,7 +442,7 @@ class _Driver:
             )
         if j.prohibited_act:
             number = case.report_prohibited_act(
-                {**self.office_actor, "roles": ["home_affairs"]},
+                replace(self.office_actor, roles=frozenset({"home_affairs"})),
                 c.at(c.add(after, 1)),
                 act="ART6_2",
                 accused={"user_id": "ct.staff.gay-kho", "name": "Người gây khó khăn"},

@@ -5,7 +5,7 @@ rule-set version; the domain enforces the state machine, the Art 8 §1 vote, aut
 Art 10–11 encouragement and protection rules.
 """
 
-from services.approval.domain.authority import Actor, CompetentAuthority
+from services.approval.domain.authority import CompetentAuthority
 from services.approval.domain.case import Case
 from services.approval.domain.deadlines import OpenDeadline
 from services.approval.domain.encouragement import Beneficiary, EncouragementForm
@@ -26,7 +26,6 @@ from shared.contracts.vocabulary import CaseState, DeadlineName, EscalationTarge
 
 __all__ = [
     "TRANSITIONS",
-    "Actor",
     "Ballot",
     "Beneficiary",
     "Case",

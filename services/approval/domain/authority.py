@@ -13,12 +13,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
-from services.approval.domain.errors import FieldProblems, NotAllowed
+from services.approval.domain.errors import NotAllowed
+from shared.kernel.actor import Actor
 
 _ROUTED_VI = (
     "người có thẩm quyền được xác định theo danh bạ tổ chức tại thời điểm hồ sơ được gửi và "
@@ -41,42 +40,6 @@ class Step(StrEnum):
     MONITORING = "MONITORING"
     REPORTING = "REPORTING"
     ARCHIVING = "ARCHIVING"
-
-
-@dataclass(frozen=True)
-class Actor:
-    """The person (or the system) giving a command, as their token said at that moment."""
-
-    user_id: str
-    roles: frozenset[str]
-    unit_id: str
-    name: str = ""
-
-    @classmethod
-    def from_mapping(cls, actor: Mapping[str, Any]) -> Actor:
-        problems = FieldProblems()
-        problems.require_text("actor.user_id", actor.get("user_id"))
-        roles = actor.get("roles", ())
-        if isinstance(roles, str) or not all(isinstance(r, str) for r in roles):
-            problems.add("actor.roles", "must be a list of role names")
-        problems.raise_if_any()
-        return cls(
-            user_id=str(actor["user_id"]),
-            roles=frozenset(roles),
-            unit_id=str(actor.get("unit_id") or ""),
-            name=str(actor.get("name") or ""),
-        )
-
-    def has_role(self, role: str) -> bool:
-        return role in self.roles
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "user_id": self.user_id,
-            "name": self.name,
-            "unit_id": self.unit_id,
-            "roles": sorted(self.roles),
-        }
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
-from types import MappingProxyType
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -37,7 +36,7 @@ from services.approval.domain import (
     case_review,
     legal_basis,
 )
-from services.approval.domain.authority import SYSTEM, Actor
+from services.approval.domain.authority import SYSTEM
 from services.approval.domain.case_deadlines import Deadlines
 from services.approval.domain.case_decision import Decision
 from services.approval.domain.case_evaluation import Evaluation
@@ -64,14 +63,14 @@ from shared.contracts.vocabulary import (
     DeadlineName,
     RoutingTarget,
 )
+from shared.kernel.actor import Actor
 from shared.kernel.calendar import local_date
 
 CASE_NAMESPACE = uuid5(NAMESPACE_URL, "d73:approval:case")
 ROUTING_TARGETS = tuple(RoutingTarget)
-SYSTEM_ACTOR: Mapping[str, Any] = MappingProxyType(
-    {"user_id": "system", "roles": (SYSTEM,), "unit_id": ""}
-)
-"""Who opens a case when registration's `submitted` arrives."""
+SYSTEM_ACTOR = Actor(user_id="system", name="", unit_id="", position="", roles=frozenset({SYSTEM}))
+"""Who opens a case when registration's `submitted` arrives (unnamed, as the `Opened` events
+stored since the first release record it)."""
 
 
 class Case(Intake, Review, Decision, Implementation, Evaluation, Protection, Deadlines, Aggregate):
@@ -103,10 +102,9 @@ class Case(Intake, Review, Decision, Implementation, Evaluation, Protection, Dea
         opened_at: datetime,
         rule_set_version: str,
         intake_due: date,
-        actor: Mapping[str, Any] = SYSTEM_ACTOR,
+        actor: Actor = SYSTEM_ACTOR,
     ) -> Case:
         """Opens the case when registration's `submitted` arrives (SUBMITTED → IN_INTAKE)."""
-        who = Actor.from_mapping(actor)
         problems = FieldProblems()
         if not isinstance(proposal_id, UUID):
             problems.add("proposal_id", "must be a UUID")
@@ -165,7 +163,7 @@ class Case(Intake, Review, Decision, Implementation, Evaluation, Protection, Dea
         }
         stamp: Stamp = {
             "proposal_id": proposal_id,
-            "actor": actor_stamp(who),
+            "actor": actor_stamp(actor),
             "at": opened_at,
             "legal_basis": legal_basis.OPENED,
             "rule_set_version": rule_set_version,

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Any
 
 from services.approval.domain import legal_basis
 from services.approval.domain.errors import Conflict, FieldProblems
 from services.approval.domain.record import CaseEvent, CaseRecord, member_of
 from services.approval.domain.states import Command
 from shared.contracts.vocabulary import CaseState, DeadlineName, EscalationTarget
+from shared.kernel.actor import Actor
 
 
 class DeadlineApproaching(CaseEvent):
@@ -46,7 +46,7 @@ class Deadlines(CaseRecord):
     """The scheduler's commands on a case's clocks, and closing the file."""
 
     def note_deadline_approaching(
-        self, actor: Mapping[str, Any], at: datetime, *, deadline: DeadlineName | str
+        self, actor: Actor, at: datetime, *, deadline: DeadlineName | str
     ) -> bool:
         """Sắp đến hạn — a reminder; noting the same deadline again records nothing."""
         command = Command.NOTE_DEADLINE_APPROACHING
@@ -68,7 +68,7 @@ class Deadlines(CaseRecord):
 
     def record_deadline_breach(
         self,
-        actor: Mapping[str, Any],
+        actor: Actor,
         at: datetime,
         *,
         deadline: DeadlineName | str,
@@ -110,7 +110,7 @@ class Deadlines(CaseRecord):
         )
         return True
 
-    def close(self, actor: Mapping[str, Any], at: datetime, *, summary: str = "") -> None:
+    def close(self, actor: Actor, at: datetime, *, summary: str = "") -> None:
         """Lưu trữ — archive the file once recognition or protection is settled, or once it
         was rejected or withdrawn."""
         who = self._admit(Command.CLOSE, actor, at)

@@ -21,6 +21,7 @@ from services.approval.domain.states import Command
 from services.approval.domain.vote import VoteRecord, VoteStage, count_vote
 from shared.contracts.bounds import copy_json
 from shared.contracts.vocabulary import CaseState, DeadlineName
+from shared.kernel.actor import Actor
 from shared.kernel.calendar import local_date
 from shared.kernel.rulesets.model import AbstentionRule
 from shared.records.plan_hash import plan_hash as hash_of_plan
@@ -114,7 +115,7 @@ class Decision(CaseRecord):
 
     def hold_approval_meeting(
         self,
-        actor: Mapping[str, Any],
+        actor: Actor,
         at: datetime,
         *,
         held_on: date,
@@ -188,7 +189,7 @@ class Decision(CaseRecord):
 
     def override_collective_rejection(
         self,
-        actor: Mapping[str, Any],
+        actor: Actor,
         at: datetime,
         *,
         justification: str,
@@ -235,7 +236,7 @@ class Decision(CaseRecord):
 
     def confirm_rejection(
         self,
-        actor: Mapping[str, Any],
+        actor: Actor,
         at: datetime,
         *,
         reasons: Sequence[str],
@@ -269,7 +270,7 @@ class Decision(CaseRecord):
             entered_late=local_date(at) > signed,
         )
 
-    def withdraw(self, actor: Mapping[str, Any], at: datetime, *, reason: str = "") -> None:
+    def withdraw(self, actor: Actor, at: datetime, *, reason: str = "") -> None:
         """From registration's `withdrawn`, before the head's final decision (terminal)."""
         who = self._admit(Command.WITHDRAW, actor, at)
         self.trigger_event(

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
-from typing import Any
 
 from services.approval.domain import legal_basis
 from services.approval.domain.case_values import (
@@ -27,6 +26,7 @@ from services.approval.domain.record import (
 from services.approval.domain.states import Command
 from services.approval.domain.vote import VoteRecord, VoteStage, count_vote
 from shared.contracts.vocabulary import CaseState, DeadlineName
+from shared.kernel.actor import Actor
 from shared.kernel.calendar import local_date
 from shared.kernel.rulesets.model import AbstentionRule
 
@@ -105,7 +105,7 @@ class Evaluation(CaseRecord):
 
     def hold_evaluation_meeting(
         self,
-        actor: Mapping[str, Any],
+        actor: Actor,
         at: datetime,
         *,
         held_on: date,
@@ -173,7 +173,7 @@ class Evaluation(CaseRecord):
 
     def issue_conclusion(
         self,
-        actor: Mapping[str, Any],
+        actor: Actor,
         at: datetime,
         *,
         outcome: EvaluationOutcome | str,
@@ -255,9 +255,7 @@ class Evaluation(CaseRecord):
             entered_late=local_date(at) > issued,
         )
 
-    def recognize_result(
-        self, actor: Mapping[str, Any], at: datetime, *, publication_ref: str = ""
-    ) -> None:
+    def recognize_result(self, actor: Actor, at: datetime, *, publication_ref: str = "") -> None:
         """Công nhận kết quả — only a result concluded as COMPLETED."""
         who = self._admit(Command.RECOGNIZE_RESULT, actor, at)
         conclusion = self._require_conclusion()

@@ -32,6 +32,7 @@ from services.approval.domain.record import (
 from services.approval.domain.states import Command
 from shared.contracts.bounds import copy_json
 from shared.contracts.vocabulary import CaseState, DeadlineName
+from shared.kernel.actor import Actor
 from shared.kernel.calendar import local_date
 
 
@@ -154,7 +155,7 @@ class Implementation(CaseRecord):
 
     def allocate_resources(
         self,
-        actor: Mapping[str, Any],
+        actor: Actor,
         at: datetime,
         *,
         source_ref: str,
@@ -182,9 +183,7 @@ class Implementation(CaseRecord):
             source_ref=source_ref,
         )
 
-    def start_implementation(
-        self, actor: Mapping[str, Any], at: datetime, *, start_date: date
-    ) -> None:
+    def start_implementation(self, actor: Actor, at: datetime, *, start_date: date) -> None:
         """Bắt đầu thực hiện, never before the approval's legal date (Art 8 §1: implemented
         only once the competent authority authorised it)."""
         who = self._admit(Command.START_IMPLEMENTATION, actor, at)
@@ -214,7 +213,7 @@ class Implementation(CaseRecord):
 
     def report_progress(
         self,
-        actor: Mapping[str, Any],
+        actor: Actor,
         at: datetime,
         *,
         period: str,
@@ -243,7 +242,7 @@ class Implementation(CaseRecord):
 
     def suspend(
         self,
-        actor: Mapping[str, Any],
+        actor: Actor,
         at: datetime,
         *,
         decision_ref: str,
@@ -254,7 +253,7 @@ class Implementation(CaseRecord):
 
     def resume(
         self,
-        actor: Mapping[str, Any],
+        actor: Actor,
         at: datetime,
         *,
         decision_ref: str,
@@ -267,7 +266,7 @@ class Implementation(CaseRecord):
 
     def stop(
         self,
-        actor: Mapping[str, Any],
+        actor: Actor,
         at: datetime,
         *,
         decision_ref: str,
@@ -280,7 +279,7 @@ class Implementation(CaseRecord):
         self,
         command: Command,
         target: CaseState,
-        actor: Mapping[str, Any],
+        actor: Actor,
         at: datetime,
         decision_ref: str,
         grounds: Sequence[str],
@@ -319,7 +318,7 @@ class Implementation(CaseRecord):
 
     def report_completion(
         self,
-        actor: Mapping[str, Any],
+        actor: Actor,
         at: datetime,
         *,
         completed_on: date,

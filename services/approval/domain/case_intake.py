@@ -13,6 +13,7 @@ from services.approval.domain.record import CaseEvent, CaseRecord, texts
 from services.approval.domain.states import Command
 from shared.contracts.bounds import copy_json
 from shared.contracts.vocabulary import CaseState, DeadlineName
+from shared.kernel.actor import Actor
 from shared.kernel.calendar import local_date
 
 INTAKE_BASIS = f"{legal_basis.PLAN88} II.3 (rule set)"
@@ -78,7 +79,7 @@ class Intake(CaseRecord):
 
     def request_supplement(
         self,
-        actor: Mapping[str, Any],
+        actor: Actor,
         at: datetime,
         *,
         items: Sequence[str],
@@ -110,7 +111,7 @@ class Intake(CaseRecord):
 
     def provide_supplement(
         self,
-        actor: Mapping[str, Any],
+        actor: Actor,
         at: datetime,
         *,
         changed_fields: Sequence[str],
@@ -142,7 +143,7 @@ class Intake(CaseRecord):
             supplemented_on=supplemented_on or local_date(at),
         )
 
-    def receive_plan(self, actor: Mapping[str, Any], at: datetime, *, approval_due: date) -> None:
+    def receive_plan(self, actor: Actor, at: datetime, *, approval_due: date) -> None:
         """Tiếp nhận: the plan is complete; the 7 working days of Art 8 §1 run from the day the
         authority received it complete (`plan_complete_on`), not from the clerk's click, so a
         late acceptance is flagged and never moves the deadline."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
 
 from services.approval.domain import legal_basis
 from services.approval.domain.case_values import (
@@ -33,6 +32,7 @@ from services.approval.domain.protection import (
 from services.approval.domain.record import CaseEvent, CaseRecord, member_of, texts
 from services.approval.domain.states import Command
 from shared.contracts.vocabulary import CaseState
+from shared.kernel.actor import Actor
 
 
 class EncouragementGranted(CaseEvent):
@@ -133,7 +133,7 @@ class Protection(CaseRecord):
 
     def grant_encouragement(
         self,
-        actor: Mapping[str, Any],
+        actor: Actor,
         at: datetime,
         *,
         form: EncouragementForm | str,
@@ -204,7 +204,7 @@ class Protection(CaseRecord):
 
     def determine_protection(
         self,
-        actor: Mapping[str, Any],
+        actor: Actor,
         at: datetime,
         *,
         art5_conditions_met: bool,
@@ -273,7 +273,7 @@ class Protection(CaseRecord):
 
     def report_prohibited_act(
         self,
-        actor: Mapping[str, Any],
+        actor: Actor,
         at: datetime,
         *,
         act: ProhibitedAct | str,
@@ -311,7 +311,7 @@ class Protection(CaseRecord):
 
     def record_prohibited_act_finding(
         self,
-        actor: Mapping[str, Any],
+        actor: Actor,
         at: datetime,
         *,
         report_number: int,

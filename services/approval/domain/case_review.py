@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime
-from typing import Any, TypedDict
+from typing import TypedDict
 
 from services.approval.domain import legal_basis
 from services.approval.domain.case_values import Consultation, PartyOpinion, PausedApproval
@@ -15,6 +15,7 @@ from services.approval.domain.record import CaseEvent, CaseRecord, member_of
 from services.approval.domain.states import Command
 from services.approval.domain.vote import VoteStage
 from shared.contracts.vocabulary import CaseState, DeadlineName
+from shared.kernel.actor import Actor
 from shared.kernel.calendar import local_date
 
 _PARTY_OPINION_COMMANDS = {
@@ -121,7 +122,7 @@ class Review(CaseRecord):
 
     def request_consultation(
         self,
-        actor: Mapping[str, Any],
+        actor: Actor,
         at: datetime,
         *,
         consultees: Sequence[Mapping[str, str]],
@@ -173,7 +174,7 @@ class Review(CaseRecord):
 
     def receive_consultation_opinion(
         self,
-        actor: Mapping[str, Any],
+        actor: Actor,
         at: datetime,
         *,
         consultee_id: str,
@@ -202,7 +203,7 @@ class Review(CaseRecord):
 
     def close_consultation(
         self,
-        actor: Mapping[str, Any],
+        actor: Actor,
         at: datetime,
         *,
         summary: str = "",
@@ -232,7 +233,7 @@ class Review(CaseRecord):
 
     def request_party_opinion(
         self,
-        actor: Mapping[str, Any],
+        actor: Actor,
         at: datetime,
         *,
         stage: VoteStage | str,
@@ -256,7 +257,7 @@ class Review(CaseRecord):
 
     def receive_party_opinion(
         self,
-        actor: Mapping[str, Any],
+        actor: Actor,
         at: datetime,
         *,
         stage: VoteStage | str,

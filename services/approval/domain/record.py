@@ -12,7 +12,7 @@ Each event class keeps the topic it had when `@event` made it (`Case.<Name>` in
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, datetime
 from enum import StrEnum
@@ -22,7 +22,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from services.approval.domain.authority import Actor, CompetentAuthority
+from services.approval.domain.authority import CompetentAuthority
 from services.approval.domain.case_values import (
     Approval,
     Completion,
@@ -52,6 +52,7 @@ from services.approval.domain.errors import (
 from services.approval.domain.states import TRANSITIONS, Command
 from services.approval.domain.vote import VoteStage
 from shared.contracts.vocabulary import CASE_CLOCKS, CaseState, DeadlineName
+from shared.kernel.actor import Actor
 from shared.kernel.calendar import local_date
 
 CASE_TOPIC = "services.approval.domain.case:Case"
@@ -59,7 +60,8 @@ CASE_TOPIC = "services.approval.domain.case:Case"
 
 
 class ActorStamp(TypedDict):
-    """Who gave the command, as their token said (`authority.Actor`)."""
+    """Who gave the command, as their token said (`shared.kernel.actor.Actor`, without the
+    position: stored events have never carried it)."""
 
     user_id: str
     name: str
@@ -240,11 +242,11 @@ class CaseRecord:
 
     # ------------------------------------------------------------------ checks every command makes
 
-    def _admit(self, command: Command, actor: Mapping[str, Any], at: datetime) -> Actor:
+    def _admit(self, command: Command, who: Actor, at: datetime) -> Actor:
         """Authority first (who gives `command`, from the transition table), then state:
         refusals leak nothing to the unauthorised."""
-        who = Actor.from_mapping(actor)
         problems = FieldProblems()
+        problems.require_text("actor.user_id", who.user_id)
         problems.require_instant("at", at)
         problems.raise_if_any()
         self.competent_authority.check(TRANSITIONS[command].step, who, command.value)

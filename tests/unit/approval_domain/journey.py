@@ -12,6 +12,7 @@ from uuid import UUID
 from services.approval.domain.case import Case
 from services.approval.domain.errors import DomainError
 from shared.contracts.vocabulary import CaseState
+from shared.kernel.actor import Actor
 from shared.kernel.calendar import VIETNAM_TIME
 
 E = TypeVar("E", bound=DomainError)
@@ -38,35 +39,35 @@ def day(days: int = 0) -> date:
     return at(days).date()
 
 
-def actor(user_id: str, *roles: str, unit_id: str = AGENCY) -> dict[str, Any]:
-    return {"user_id": user_id, "roles": list(roles), "unit_id": unit_id}
+def actor(user_id: str, *roles: str, unit_id: str = AGENCY) -> Actor:
+    return Actor(user_id=user_id, name="", unit_id=unit_id, position="", roles=frozenset(roles))
 
 
-def head() -> dict[str, Any]:
+def head() -> Actor:
     return actor(HEAD, "unit_head")
 
 
-def deputy(n: int = 0) -> dict[str, Any]:
+def deputy(n: int = 0) -> Actor:
     return actor(DEPUTIES[n], "unit_head")
 
 
-def clerk() -> dict[str, Any]:
+def clerk() -> Actor:
     return actor(CLERK, "proposer")
 
 
-def proposer() -> dict[str, Any]:
+def proposer() -> Actor:
     return actor(PROPOSER, "proposer")
 
 
-def system() -> dict[str, Any]:
+def system() -> Actor:
     return actor("system", "system", unit_id="")
 
 
-def home_affairs() -> dict[str, Any]:
+def home_affairs() -> Actor:
     return actor("chuyen-vien-snv", "home_affairs", unit_id=DOHA)
 
 
-def auditor() -> dict[str, Any]:
+def auditor() -> Actor:
     return actor("thanh-tra-1", "auditor", unit_id="thanh-tra")
 
 
@@ -123,9 +124,7 @@ def open_case(
     return Case.open(**arguments)
 
 
-def receive_party_opinion(
-    case: Case, stage: str, days: int, by: Mapping[str, Any] | None = None
-) -> None:
+def receive_party_opinion(case: Case, stage: str, days: int, by: Actor | None = None) -> None:
     """Art 4 §3: the same-level Party committee is asked and answers."""
     office = clerk() if by is None else by
     case.request_party_opinion(office, at(days), stage=stage, committee_id="dang-uy-so")
@@ -255,7 +254,7 @@ def _to_rejected(case: Case, d: int, *_: Any) -> None:
     case.confirm_rejection(head(), at(d), reasons=["chưa khả thi"], decision_ref="QD-TC-01")
 
 
-def _as_proposer(case: Case) -> dict[str, Any]:
+def _as_proposer(case: Case) -> Actor:
     return actor(case.proposer["user_id"], "proposer")
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import partial
 
 import pytest
 
 from services.approval.domain.errors import Invalid, NotAllowed
 from shared.contracts.vocabulary import CaseState
+from shared.kernel.actor import Actor
 from tests.unit.approval_domain.journey import (
     AGENCY,
     ALL_FOR,
@@ -209,8 +211,8 @@ def test_strangers_cannot_report_prohibited_acts_but_parties_can() -> None:
 
 @pytest.mark.parametrize(
     ("who", "when"),
-    [({"roles": ["unit_head"]}, at(1)), (head(), at(1).replace(tzinfo=None))],
+    [(actor("", "unit_head"), at(1)), (head(), at(1).replace(tzinfo=None))],
 )
-def test_actor_and_instant_must_be_identified(who: dict[str, object], when: object) -> None:
+def test_actor_and_instant_must_be_identified(who: Actor, when: datetime) -> None:
     case = open_case()
-    refuse(case, Invalid, partial(case.receive_plan, who, when, approval_due=day(9)))  # type: ignore[arg-type]
+    refuse(case, Invalid, partial(case.receive_plan, who, when, approval_due=day(9)))

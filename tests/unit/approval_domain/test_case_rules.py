@@ -6,7 +6,6 @@ from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 from functools import partial
-from typing import Any
 from uuid import UUID
 
 import pytest
@@ -24,6 +23,7 @@ from services.approval.domain.evaluation import EvaluationOutcome
 from services.approval.domain.protection import ProtectionTier
 from services.approval.domain.vote import VoteStage
 from shared.contracts.vocabulary import CaseState, DeadlineName
+from shared.kernel.actor import Actor
 from tests.unit.approval_domain.journey import (
     ALL_AGAINST,
     ALL_FOR,
@@ -32,6 +32,7 @@ from tests.unit.approval_domain.journey import (
     HEAD,
     PROPOSAL_ID,
     PROPOSER,
+    actor,
     at,
     clerk,
     conclude,
@@ -50,7 +51,7 @@ from tests.unit.approval_domain.journey import (
 )
 
 OTHER_PROPOSAL = UUID("11111111-2222-4333-8444-555555555555")
-CO_IMPLEMENTER_ACTOR = {"user_id": CO_IMPLEMENTER, "roles": ["proposer"], "unit_id": "so-tnmt"}
+CO_IMPLEMENTER_ACTOR = actor(CO_IMPLEMENTER, "proposer", unit_id="so-tnmt")
 
 # ------------------------------------------------------------------ opening
 
@@ -662,12 +663,12 @@ def test_art8_override_requires_written_justification() -> None:
     ("before_a_failed_vote", "by", "error"),
     [
         (True, head(), InvalidTransition),  # only after the collective rejected it
-        (False, {"user_id": DEPUTIES[0], "roles": ["unit_head"], "unit_id": "so-tnmt"}, NotAllowed),
+        (False, actor(DEPUTIES[0], "unit_head", unit_id="so-tnmt"), NotAllowed),
     ],
     ids=["before-a-failed-vote", "by-a-deputy"],
 )
 def test_art8_override_is_the_heads_alone_after_a_failed_vote(
-    before_a_failed_vote: bool, by: dict[str, Any], error: type[DomainError]
+    before_a_failed_vote: bool, by: Actor, error: type[DomainError]
 ) -> None:
     """Khoản 1 Điều 8: when the collective does not pass the plan, "người đứng đầu" alone may
     still decide in writing to implement it."""
@@ -1230,7 +1231,7 @@ def test_art2_ordinary_staff_register_but_are_not_protected() -> None:
 # ------------------------------------------------------------------ Art 6 prohibited acts
 
 
-def _report(case: Case, act: str, accused: str, reporter: dict[str, Any]) -> int:
+def _report(case: Case, act: str, accused: str, reporter: Actor) -> int:
     return case.report_prohibited_act(
         reporter,
         at(13),

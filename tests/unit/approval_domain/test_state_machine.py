@@ -8,7 +8,7 @@ domain.md §12 must hold.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -23,6 +23,7 @@ from services.approval.domain.evaluation import EvaluationOutcome
 from services.approval.domain.protection import ProtectionTier
 from services.approval.domain.states import APPROVED_STATES, TRANSITIONS, Command
 from shared.contracts.vocabulary import TERMINAL_STATES, CaseState
+from shared.kernel.actor import Actor
 from tests.unit.approval_domain.journey import (
     CO_IMPLEMENTER,
     DEPUTIES,
@@ -41,7 +42,7 @@ from tests.unit.approval_domain.journey import (
     system,
 )
 
-ACTORS: dict[str, Callable[[], dict[str, Any]]] = {
+ACTORS: dict[str, Callable[[], Actor]] = {
     "head": head,
     "deputy": lambda: deputy(0),
     "proposer": proposer,
@@ -95,7 +96,7 @@ class CaseMachine(RuleBasedStateMachine):
 
     # ------------------------------------------------------------------ harness
 
-    def _actor(self, who: str, right: Mapping[str, Any]) -> Mapping[str, Any]:
+    def _actor(self, who: str, right: Actor) -> Actor:
         if who == "right":
             return right
         if who == "proposer":

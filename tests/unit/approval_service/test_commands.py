@@ -10,12 +10,7 @@ from uuid import uuid4
 
 import pytest
 
-from services.approval.application import (
-    ApprovalApplication,
-    CaseNotFound,
-    NotPartyToCase,
-    domain_actor,
-)
+from services.approval.application import ApprovalApplication, CaseNotFound, NotPartyToCase
 from services.approval.consumers import on_submitted
 from services.approval.domain.case import Case
 from services.approval.domain.errors import Conflict, Invalid, InvalidTransition, NotAllowed
@@ -31,6 +26,7 @@ from tests.unit.approval_service.builders import (
     event_names,
     open_case,
     person,
+    stored_events,
     submitted,
 )
 
@@ -488,9 +484,16 @@ def test_invalid_input_lists_every_field_problem(
     assert {p.field for p in refusal.value.problems} == {"items[0]", "reason"}
 
 
-def test_token_identity_becomes_the_domains_actor_mapping() -> None:
-    actor = person("ct.p0008", "ct.so-noi-vu", "director", "home_affairs", "proposer", name="Lâm")
-    assert domain_actor(actor) == {
+def test_token_identity_is_what_the_case_records_as_who_acted(
+    app: ApprovalApplication, upstream: Upstream, clock: Clock
+) -> None:
+    a = city_case_authority()
+    case = open_case(app, upstream, a, clock)
+    office = person("ct.p0008", "ct.so-noi-vu", "director", "home_affairs", "proposer", name="Lâm")
+    assert office.user_id == a.office.user_id
+    app.receive_plan(office, case.id)
+    received = stored_events(app, case.id)[-1]
+    assert received.stamp["actor"] == {  # type: ignore[attr-defined]
         "user_id": "ct.p0008",
         "name": "Lâm",
         "unit_id": "ct.so-noi-vu",
