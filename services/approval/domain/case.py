@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -44,6 +44,13 @@ from services.approval.domain.case_implementation import Implementation
 from services.approval.domain.case_intake import INTAKE_BASIS, Intake
 from services.approval.domain.case_protection import Protection
 from services.approval.domain.case_review import Review
+from services.approval.domain.case_values import (
+    Plan,
+    Proposer,
+    ProposerDocument,
+    Routing,
+    RoutingDocument,
+)
 from services.approval.domain.deadlines import OpenDeadline
 from services.approval.domain.errors import FieldProblems
 from services.approval.domain.evaluation import EvaluationOutcome
@@ -155,12 +162,20 @@ class Case(Intake, Review, Decision, Implementation, Evaluation, Protection, Dea
 
         # Routing is kept as registration decided it (its decider_id included); the head
         # named in `authority`, from the directory at opening, is the one who decides.
-        routed = {
-            **copy_json(dict(routing)),
-            "intake_unit_id": routing.get("intake_unit_id") or routing["recipient_unit_id"],
-            "legal_basis": str(routing.get("legal_basis") or ""),
-            "directory_version": str(routing.get("directory_version") or ""),
-        }
+        routed = cast(
+            RoutingDocument,
+            {
+                **copy_json(dict(routing)),
+                "intake_unit_id": routing.get("intake_unit_id") or routing["recipient_unit_id"],
+                "legal_basis": str(routing.get("legal_basis") or ""),
+                "directory_version": str(routing.get("directory_version") or ""),
+            },
+        )
+        # Registration's Official contract, its position always a text.
+        proposed = cast(
+            ProposerDocument,
+            {**copy_json(dict(proposer)), "position": str(proposer.get("position") or "")},
+        )
         stamp: Stamp = {
             "proposal_id": proposal_id,
             "actor": actor_stamp(actor),
@@ -172,10 +187,7 @@ class Case(Intake, Review, Decision, Implementation, Evaluation, Protection, Dea
         return cls(
             stamp=stamp,
             proposal_id=proposal_id,
-            proposer={
-                **copy_json(dict(proposer)),
-                "position": str(proposer.get("position") or ""),
-            },
+            proposer=proposed,
             title=title,
             protection_eligible=protection_eligible,
             routing=routed,
@@ -194,25 +206,25 @@ class Case(Intake, Review, Decision, Implementation, Evaluation, Protection, Dea
         self,
         stamp: Stamp,
         proposal_id: UUID,
-        proposer: dict[str, Any],
+        proposer: ProposerDocument,
         title: str,
         protection_eligible: bool,
-        routing: dict[str, Any],
+        routing: RoutingDocument,
         authority: AuthorityDocument,
-        plan: dict[str, Any],
+        plan: dict[str, object],
         submitted_at: datetime,
         intake_due: date,
     ) -> None:
         self._proposal_id = proposal_id
-        self._proposer = copy_json(proposer)
+        self._proposer = Proposer.from_document(proposer)
         self._title = title
         self._protection_eligible = protection_eligible
-        self._routing = copy_json(routing)
+        self._routing = Routing.from_document(routing)
         self._head_id = authority["head_id"]
         # Lists, not tuples: a snapshot (JSON) gives back what it was given.
         self._deputy_ids = list(authority["deputy_ids"])
         self._delegate_ids = list(authority["delegate_ids"])
-        self._plan = copy_json(plan)
+        self._plan = Plan.of(plan)
         self._submitted_at = submitted_at
         self._opened_at = stamp["at"]
         self._rule_set_version = stamp["rule_set_version"]
@@ -267,7 +279,7 @@ class Case(Intake, Review, Decision, Implementation, Evaluation, Protection, Dea
 
     @property
     def proposer(self) -> dict[str, Any]:
-        return copy_json(self._proposer)
+        return self._proposer.as_dict()
 
     @property
     def protection_eligible(self) -> bool:
@@ -275,11 +287,11 @@ class Case(Intake, Review, Decision, Implementation, Evaluation, Protection, Dea
 
     @property
     def routing(self) -> dict[str, Any]:
-        return copy_json(self._routing)
+        return self._routing.as_dict()
 
     @property
     def plan(self) -> dict[str, Any]:
-        return copy_json(self._plan)
+        return self._plan.document()
 
     @property
     def rule_set_version(self) -> str:
@@ -374,7 +386,7 @@ class Case(Intake, Review, Decision, Implementation, Evaluation, Protection, Dea
     @property
     def protection(self) -> dict[str, Any] | None:
         """The proposer's own Art 11 determination."""
-        return self.protection_of(self._proposer["user_id"])
+        return self.protection_of(self._proposer.user_id)
 
     @property
     def protections(self) -> dict[str, dict[str, Any]]:
@@ -387,7 +399,7 @@ class Case(Intake, Review, Decision, Implementation, Evaluation, Protection, Dea
 
     @property
     def protection_tier(self) -> ProtectionTier | None:
-        record = self._protections.get(self._proposer["user_id"])
+        record = self._protections.get(self._proposer.user_id)
         return None if record is None else ProtectionTier(record.tier)
 
     @property

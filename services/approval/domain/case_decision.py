@@ -19,7 +19,6 @@ from services.approval.domain.errors import FieldProblems, LegalStep
 from services.approval.domain.record import CaseEvent, CaseRecord, check_legal_date, texts
 from services.approval.domain.states import Command
 from services.approval.domain.vote import VoteRecord, VoteStage, count_vote
-from shared.contracts.bounds import copy_json
 from shared.contracts.vocabulary import CaseState, DeadlineName
 from shared.kernel.actor import Actor
 from shared.kernel.calendar import local_date
@@ -30,7 +29,7 @@ from shared.records.plan_hash import plan_hash as hash_of_plan
 class ApprovedPlan(TypedDict):
     """The plan an approval approves and its hash (`shared.records.plan_hash`)."""
 
-    plan: dict[str, Any]
+    plan: dict[str, object]
     plan_hash: str
 
 
@@ -38,7 +37,7 @@ class ApprovalMeetingHeld(CaseEvent):
     vote: VoteMinutes
     decision_ref: str
     implementer_ids: list[str]
-    plan: dict[str, Any] | None = None
+    plan: dict[str, object] | None = None
     plan_hash: str | None = None
     implementers: list[ImplementerEntry] | None = None
     held_in_time: bool | None = None
@@ -72,7 +71,7 @@ class ApprovedByOverride(CaseEvent):
     decision_ref: str
     failed_vote_minutes_ref: str
     implementer_ids: list[str]
-    plan: dict[str, Any] | None = None
+    plan: dict[str, object] | None = None
     plan_hash: str | None = None
     implementers: list[ImplementerEntry] | None = None
     signed_on: date | None = None
@@ -284,7 +283,8 @@ class Decision(CaseRecord):
     def _plan_as_approved(self) -> ApprovedPlan:
         """The plan that an approval approves, and its hash: recorded in the approval event so
         that the signed log shows what was approved (Art 8 §1; the protection certificate)."""
-        return {"plan": copy_json(self._plan), "plan_hash": hash_of_plan(self._plan)}
+        plan = self._plan.document()
+        return {"plan": plan, "plan_hash": hash_of_plan(plan)}
 
     def _implementers_or_proposer(
         self,
@@ -316,7 +316,7 @@ class Decision(CaseRecord):
                 problems.add("implementers", "must not repeat an implementer")
             return named
         if implementer_ids is None:
-            implementer_ids = [self._proposer["user_id"]]
+            implementer_ids = [self._proposer.user_id]
         if not implementer_ids or any(not isinstance(i, str) or not i for i in implementer_ids):
             problems.add("implementer_ids", "must list the user ids of the implementers")
             return []

@@ -54,7 +54,7 @@ class EvaluationMeetingHeld(CaseEvent):
                 DeadlineName.CONCLUSION,
                 self.conclusion_due,
                 case._head_id,
-                case._routing["recipient_unit_id"],
+                case._routing.recipient_unit_id,
                 legal_basis.CONCLUSION,
             )
 

@@ -124,8 +124,8 @@ class CompletionReported(CaseEvent):
     report_due: date
     late: bool
     after_stop: bool
-    results_vs_targets: list[dict[str, Any]]
-    resources_used: dict[str, Any]
+    results_vs_targets: list[dict[str, object]]
+    resources_used: dict[str, object]
     damage: DamageReport
     evaluation_due: date
     entered_late: bool = False
@@ -145,7 +145,7 @@ class CompletionReported(CaseEvent):
             DeadlineName.EVALUATION,
             self.evaluation_due,
             case._head_id,
-            case._routing["recipient_unit_id"],
+            case._routing.recipient_unit_id,
             legal_basis.EVALUATION_MEETING,
         )
 

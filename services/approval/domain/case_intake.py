@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 from services.approval.domain import legal_basis
+from services.approval.domain.case_values import Plan
 from services.approval.domain.errors import FieldProblems
 from services.approval.domain.record import CaseEvent, CaseRecord, texts
 from services.approval.domain.states import Command
@@ -40,7 +41,7 @@ class SupplementRequested(CaseEvent):
 class SupplementProvided(CaseEvent):
     changed_fields: list[str]
     attachments: list[str]
-    plan: dict[str, Any] | None
+    plan: dict[str, object] | None
     intake_due: date
     supplemented_on: date | None = None
 
@@ -48,9 +49,9 @@ class SupplementProvided(CaseEvent):
         case._supplement_rounds += 1
         case._plan_complete_on = self.supplemented_on or local_date(self.stamp["at"])
         if self.plan is not None:
-            case._plan = copy_json(self.plan)
+            case._plan = Plan.of(self.plan)
         case._close_deadline(DeadlineName.SUPPLEMENT)
-        unit_id = case._routing["intake_unit_id"]
+        unit_id = case._routing.intake_unit_id
         case._open_deadline(DeadlineName.INTAKE, self.intake_due, None, unit_id, INTAKE_BASIS)
 
 
@@ -105,8 +106,8 @@ class Intake(CaseRecord):
             items=texts(items),
             reason=reason,
             due=due,
-            responsible_user_id=self._proposer["user_id"],
-            responsible_unit_id=self._proposer["unit_id"],
+            responsible_user_id=self._proposer.user_id,
+            responsible_unit_id=self._proposer.unit_id,
         )
 
     def provide_supplement(
@@ -158,7 +159,7 @@ class Intake(CaseRecord):
             ),
             approval_due=approval_due,
             head_id=self._head_id,
-            recipient_unit_id=self._routing["recipient_unit_id"],
+            recipient_unit_id=self._routing.recipient_unit_id,
             received_on=self._plan_complete_on,
             entered_late=local_date(at) > self._plan_complete_on,
         )

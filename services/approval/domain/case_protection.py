@@ -62,7 +62,7 @@ class ProtectionDetermined(CaseEvent):
     referred_to: str
 
     def record_in(self, case: CaseRecord) -> None:
-        is_proposer = self.official_id == case._proposer["user_id"]
+        is_proposer = self.official_id == case._proposer.user_id
         case._protections[self.official_id] = ProtectionRecord(
             official_id=self.official_id,
             role="PROPOSER" if is_proposer else "IMPLEMENTER",
@@ -220,8 +220,8 @@ class Protection(CaseRecord):
         command = Command.DETERMINE_PROTECTION
         who = self._admit(command, actor, at)
         problems = FieldProblems()
-        official = self._proposer["user_id"] if official_id is None else official_id
-        if official != self._proposer["user_id"] and official not in self._implementer_ids:
+        official = self._proposer.user_id if official_id is None else official_id
+        if official != self._proposer.user_id and official not in self._implementer_ids:
             problems.add("official_id", "must be the proposer or an implementer of the approval")
         for field, value in (
             ("art5_conditions_met", art5_conditions_met),
@@ -338,7 +338,7 @@ class Protection(CaseRecord):
             raise NotAllowed("the accused cannot rule on a report against themselves")
         if report.finding is not None:
             raise Conflict(f"report {report_number} already has a finding")
-        against_official = report.accused.user_id == self._proposer["user_id"]
+        against_official = report.accused.user_id == self._proposer.user_id
         accused_record = self._protections.get(report.accused.user_id)
         revokes = bool(
             substantiated
@@ -364,11 +364,11 @@ class Protection(CaseRecord):
     ) -> str:
         """The official, the head and the agency are known to the case; implementers are named."""
         if kind is Beneficiary.OFFICIAL:
-            return str(self._proposer["user_id"])
+            return self._proposer.user_id
         if kind is Beneficiary.HEAD:
             return self._head_id
         if kind is Beneficiary.AGENCY:
-            return str(self._routing["recipient_unit_id"])
+            return self._routing.recipient_unit_id
         if kind is Beneficiary.IMPLEMENTER and given not in self._implementer_ids:
             problems.add("beneficiary.id", "must be an implementer named in the approval")
         return str(given or "")

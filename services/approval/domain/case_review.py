@@ -55,7 +55,7 @@ class ConsultationRequested(CaseEvent):
             DeadlineName.CONSULTATION,
             self.due,
             case._head_id,
-            case._routing["recipient_unit_id"],
+            case._routing.recipient_unit_id,
             legal_basis.CONSULTATION,
         )
 
@@ -87,7 +87,7 @@ class ConsultationClosed(CaseEvent):
                 DeadlineName.APPROVAL,
                 self.approval_due,
                 case._head_id,
-                case._routing["recipient_unit_id"],
+                case._routing.recipient_unit_id,
                 legal_basis.APPROVAL_MEETING,
             )
 

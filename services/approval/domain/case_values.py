@@ -1,6 +1,7 @@
 """The case's own records as value objects: frozen, typed, shared without copying.
 
-Each is made by one event's `record_in` from that event's attributes and read by the queries
+Each is made by one event's `record_in` (the proposer, routing and plan by `Opened`, from the
+documents registration sent) from that event's attributes and read by the queries
 as the plain data the API shows (`as_dict`, the shape the case has always given). A snapshot
 stores them through `CASE_TRANSCODINGS` (the eventsourcing library's transcodings, one per
 value type, as its cargoshipping example registers them); stored events never hold them.
@@ -12,11 +13,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, TypedDict
+from typing import Any, NotRequired, Self, TypedDict
 
 from eventsourcing.persistence import Transcoding
 
 from services.approval.domain.deadlines import OpenDeadlineAsDict
+from shared.contracts.bounds import copy_json
 
 
 class PlainValue:
@@ -25,6 +27,13 @@ class PlainValue:
 
     def as_dict(self) -> dict[str, Any]:
         return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}  # type: ignore[arg-type]
+
+    @classmethod
+    def from_document(cls, document: Mapping[str, object]) -> Self:
+        """The value of a document an event stores (registration's `Official`, `Routing`):
+        its fields, a key the document lacks taking the field's default."""
+        named = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+        return cls(**{k: v for k, v in document.items() if k in named})
 
 
 def _plain(value: object) -> Any:
@@ -35,6 +44,83 @@ def _plain(value: object) -> Any:
     if isinstance(value, Mapping):
         return {k: _plain(v) for k, v in value.items()}
     return value
+
+
+class ProposerDocument(TypedDict):
+    """The proposer as the `Opened` event stores them: registration's `Official` contract, its
+    position always a text (older documents may lack the later keys)."""
+
+    user_id: str
+    name: str
+    unit_id: str
+    position: str
+    unit_name: NotRequired[str]
+    position_name: NotRequired[str]
+    leader_manager: NotRequired[bool]
+
+
+class RoutingDocument(TypedDict):
+    """The routing as the `Opened` event stores it: registration's `Routing` contract, with the
+    intake unit, legal basis and directory version always filled in."""
+
+    target: str
+    recipient_unit_id: str
+    intake_unit_id: str
+    legal_basis: str
+    directory_version: str
+    decider_id: NotRequired[str]
+    decider_name: NotRequired[str]
+    management_level: NotRequired[str]
+    jurisdiction: NotRequired[str]
+    reason: NotRequired[str]
+    reason_en: NotRequired[str]
+
+
+@dataclass(frozen=True)
+class Proposer(PlainValue):
+    """Cán bộ đề xuất as registration recorded them at submission (`registration.Official`)."""
+
+    user_id: str
+    name: str
+    unit_id: str
+    position: str
+    unit_name: str = ""
+    position_name: str = ""
+    leader_manager: bool = False
+
+
+@dataclass(frozen=True)
+class Routing(PlainValue):
+    """Where registration routed the plan (Art 7 §3–4, Plan 88 II.3) and with which directory
+    version; the head named in the case's authority, not `decider_id`, decides."""
+
+    target: str
+    recipient_unit_id: str
+    intake_unit_id: str
+    legal_basis: str
+    directory_version: str
+    decider_id: str = ""
+    decider_name: str = ""
+    management_level: str = ""
+    jurisdiction: str = ""
+    reason: str = ""
+    reason_en: str = ""
+
+
+@dataclass(frozen=True)
+class Plan(PlainValue):
+    """Kế hoạch đề xuất (Art 7 §2) as registration sent it: free-form JSON that registration
+    owns. The case never reads inside it: it shows it, and hashes it when it is approved.
+    `contents` is a private copy; `document` gives another, so no caller can change it."""
+
+    contents: Mapping[str, object]
+
+    @classmethod
+    def of(cls, document: Mapping[str, object]) -> Plan:
+        return cls(contents=copy_json(dict(document)))
+
+    def document(self) -> dict[str, object]:
+        return copy_json(dict(self.contents))
 
 
 @dataclass(frozen=True)
@@ -328,6 +414,9 @@ class ValueAsDict(Transcoding):
 
 
 VALUE_TYPES: tuple[type[PlainValue], ...] = (
+    Proposer,
+    Routing,
+    Plan,
     PausedApproval,
     Consultation,
     PartyOpinion,

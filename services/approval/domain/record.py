@@ -34,11 +34,14 @@ from services.approval.domain.case_values import (
     Implementer,
     PartyOpinion,
     PausedApproval,
+    Plan,
     ProgressReport,
     ProhibitedActReport,
+    Proposer,
     ProtectionRecord,
     Recognition,
     ResourceAllocation,
+    Routing,
 )
 from services.approval.domain.deadlines import OpenDeadline
 from services.approval.domain.errors import (
@@ -154,14 +157,14 @@ class CaseRecord:
         def trigger_event(self, event_class: type[Any], **kwargs: Any) -> None: ...
 
     _proposal_id: UUID
-    _proposer: dict[str, Any]
+    _proposer: Proposer
     _title: str
     _protection_eligible: bool
-    _routing: dict[str, Any]
+    _routing: Routing
     _head_id: str
     _deputy_ids: list[str]
     _delegate_ids: list[str]
-    _plan: dict[str, Any]
+    _plan: Plan
     _submitted_at: datetime
     _opened_at: datetime
     _rule_set_version: str
@@ -205,9 +208,9 @@ class CaseRecord:
             head_id=self._head_id,
             deputy_ids=tuple(self._deputy_ids),
             delegate_ids=tuple(self._delegate_ids),
-            recipient_unit_id=self._routing["recipient_unit_id"],
-            intake_unit_id=self._routing["intake_unit_id"],
-            proposer_id=self._proposer["user_id"],
+            recipient_unit_id=self._routing.recipient_unit_id,
+            intake_unit_id=self._routing.intake_unit_id,
+            proposer_id=self._proposer.user_id,
             implementer_ids=tuple(self._implementer_ids),
         )
 
@@ -222,7 +225,7 @@ class CaseRecord:
     def within_art2(self, user_id: str) -> bool:
         """Art 2: is this party to the case an official under the decree (leader/manager,
         incl. titles in state-owned enterprises and representatives of state capital)?"""
-        if user_id == self._proposer["user_id"]:
+        if user_id == self._proposer.user_id:
             return self._protection_eligible
         if user_id in self._implementer_ids:
             return self._implementer(user_id).within_art2
@@ -234,10 +237,15 @@ class CaseRecord:
         known = self._implementers.get(user_id)
         if known is not None:
             return known
-        if user_id != self._proposer["user_id"]:
+        if user_id != self._proposer.user_id:
             return Implementer(user_id, name="", unit_id="", position="", within_art2=False)
-        return Implementer.of(
-            {**self._proposer, "user_id": user_id, "within_art2": self._protection_eligible}
+        proposer = self._proposer
+        return Implementer(
+            user_id=user_id,
+            name=proposer.name,
+            unit_id=proposer.unit_id,
+            position=proposer.position,
+            within_art2=self._protection_eligible,
         )
 
     # ------------------------------------------------------------------ checks every command makes
