@@ -161,8 +161,8 @@ class ProposalFacts:
     @property
     def state(self) -> str:
         """Registration's withdrawal wins; then the case's state; then registration's."""
-        if self.reg_state == "WITHDRAWN" or self.case_state == CaseState.WITHDRAWN:
-            return "WITHDRAWN"
+        if CaseState.WITHDRAWN in (self.reg_state, self.case_state):
+            return CaseState.WITHDRAWN
         if self.case_state:
             return self.case_state
         return "SUBMITTED" if self.reg_state else "UNKNOWN"
@@ -263,7 +263,7 @@ def fold(f: Folding, e: ArchivedEvent) -> None:
     elif event_type == REGISTRATION_SUBMITTED:
         _submitted(facts, body, items)
     elif event_type == REGISTRATION_WITHDRAWN:
-        facts.reg_state = "WITHDRAWN"
+        facts.reg_state = CaseState.WITHDRAWN
         items.append((day, m.WITHDRAWN, 1))
     facts.events += 1
     if e.occurred_at > facts.last_event_at:
@@ -311,7 +311,7 @@ def _submitted(facts: ProposalFacts, body: Mapping[str, Any], items: list[Item])
     title = str(body["title"])
     _attribute(facts, "registration", attribution)
     facts.title = title
-    if facts.reg_state != "WITHDRAWN":
+    if facts.reg_state != CaseState.WITHDRAWN:
         facts.reg_state = "SUBMITTED"
     items.append((attribution[3], m.SUBMITTED, 1))
 
