@@ -23,9 +23,10 @@ import logging
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from eventsourcing.persistence import Notification
@@ -55,6 +56,7 @@ BucketKey = tuple[str, int, int, str, str, int]
 """(kind, year, quarter, unit, level, leader): `stat` buckets by the proposer's unit; `late`
 buckets by the unit that answered for a breached deadline (level "" and leader 0)."""
 Progress = Callable[[int, int], None]
+K = TypeVar("K")
 
 
 def _bucket_metrics(counts: dict[str, int]) -> bytes:
@@ -447,43 +449,34 @@ class Projections:
         self._dirty_facts.clear()
 
     def _write_buckets(self, sql: Statements) -> None:
-        upserts, deletes = [], []
         for key in self._dirty_buckets:
-            counts = self._buckets.get(key)
-            if counts:
-                upserts.append((*key, _bucket_metrics(counts).decode()))
-            else:
+            if not self._buckets.get(key):
                 self._buckets.pop(key, None)
-                deletes.append(key)
-        sql.executemany(
-            "INSERT INTO reporting_proj_buckets "
+        _write_changed(
+            sql,
+            self._dirty_buckets,
+            self._buckets,
+            columns=lambda key: key,
+            encode=_bucket_metrics,
+            upsert="INSERT INTO reporting_proj_buckets "
             "(kind, year, quarter, unit_id, level, leader, metrics) VALUES (?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (kind, year, quarter, unit_id, level, leader) "
             "DO UPDATE SET metrics = excluded.metrics",
-            upserts,
+            delete="DELETE FROM reporting_proj_buckets WHERE kind = ? AND year = ? "
+            "AND quarter = ? AND unit_id = ? AND level = ? AND leader = ?",
         )
-        sql.executemany(
-            "DELETE FROM reporting_proj_buckets WHERE kind = ? AND year = ? AND quarter = ? "
-            "AND unit_id = ? AND level = ? AND leader = ?",
-            deletes,
-        )
-        self._dirty_buckets.clear()
 
     def _write_overdue(self, sql: Statements) -> None:
-        upserts, deletes = [], []
-        for proposal_id in self._dirty_overdue:
-            rows = self._overdue.get(proposal_id)
-            if rows:
-                upserts.append((proposal_id, orjson.dumps(rows).decode()))
-            else:
-                deletes.append((proposal_id,))
-        sql.executemany(
-            "INSERT INTO reporting_proj_overdue (proposal_id, rows) VALUES (?, ?) "
+        _write_changed(
+            sql,
+            self._dirty_overdue,
+            self._overdue,
+            columns=lambda proposal_id: (proposal_id,),
+            encode=orjson.dumps,
+            upsert="INSERT INTO reporting_proj_overdue (proposal_id, rows) VALUES (?, ?) "
             "ON CONFLICT (proposal_id) DO UPDATE SET rows = excluded.rows",
-            upserts,
+            delete="DELETE FROM reporting_proj_overdue WHERE proposal_id = ?",
         )
-        sql.executemany("DELETE FROM reporting_proj_overdue WHERE proposal_id = ?", deletes)
-        self._dirty_overdue.clear()
 
     def _write_days(self, sql: Statements) -> None:
         sql.executemany(
@@ -575,20 +568,10 @@ class Projections:
         return merged
 
     def search(
-        self,
-        *,
-        proposer_id: str | None = None,
-        units: Sequence[str] | None = None,
-        state: str | None = None,
-        level: str | None = None,
-        submitted_from: date | None = None,
-        submitted_to: date | None = None,
-        title_words: str = "",
-        after: tuple[str, str] | None = None,
-        limit: int = 50,
+        self, query: ProposalSearch, *, after: tuple[str, str] | None = None, limit: int = 50
     ) -> list[dict[str, Any]]:
-        """Proposals by official, unit, state, level, submission day and words of the title
-        (`domain.words`), oldest first, paged.
+        """Proposals matching `query`, oldest first, paged (`after`: the last one's submission
+        day and id).
 
         Each query walks one index from its first match and stops after `limit` rows; an agency
         of several units asks each unit and merges, so the cost never depends on how many
@@ -596,47 +579,19 @@ class Projections:
         with self.lock:
             if self._dirty_facts:
                 self.checkpoint()
-        filters = {
-            "proposer_id": proposer_id,
-            "state": state,
-            "level": level,
-            "from": submitted_from,
-            "to": submitted_to,
-            "words": word_patterns(title_words),
-            "after": after,
-        }
-        if units is None:
-            return self._search(None, filters, limit)
+        if query.units is None:
+            return self._search(query.where(None, after), limit)
         found: list[dict[str, Any]] = []
-        for unit in sorted(set(units)):
-            found.extend(self._search(unit, filters, limit))
+        for unit in sorted(set(query.units)):
+            found.extend(self._search(query.where(unit, after), limit))
         found.sort(key=lambda facts: (facts.get("submitted_on", ""), facts["proposal_id"]))
         return found[:limit]
 
-    def search_total(
-        self,
-        *,
-        proposer_id: str | None = None,
-        units: Sequence[str] | None = None,
-        state: str | None = None,
-        level: str | None = None,
-        submitted_from: date | None = None,
-        submitted_to: date | None = None,
-        title_words: str = "",
-    ) -> int:
-        """How many proposals match the filters of `search`, over every page."""
-        filters = {
-            "proposer_id": proposer_id,
-            "state": state,
-            "level": level,
-            "from": submitted_from,
-            "to": submitted_to,
-            "words": word_patterns(title_words),
-            "after": None,
-        }
-        where, params = self._where(None, filters)
-        if units is not None:
-            chosen = sorted(set(units))
+    def search_total(self, query: ProposalSearch) -> int:
+        """How many proposals match `query`, over every page."""
+        where, params = query.where(None, None)
+        if query.units is not None:
+            chosen = sorted(set(query.units))
             if not chosen:
                 return 0
             where.append(f"unit_id IN ({', '.join('?' for _ in chosen)})")
@@ -647,44 +602,13 @@ class Projections:
         )
         return int(rows[0]["n"])
 
-    @staticmethod
-    def _where(unit: str | None, filters: dict[str, Any]) -> tuple[list[str], list[Any]]:
-        where: list[str] = ["1 = 1"]
-        params: list[Any] = []
-        for column, value in (
-            ("unit_id", unit),
-            ("proposer_id", filters["proposer_id"]),
-            ("state", filters["state"]),
-            ("level", filters["level"]),
-        ):
-            if value is not None:
-                where.append(f"{column} = ?")
-                params.append(value)
-        if filters["from"] is not None:
-            where.append("submitted_on >= ?")
-            params.append(filters["from"].isoformat())
-        if filters["to"] is not None:
-            where.append("submitted_on <= ?")
-            params.append(filters["to"].isoformat())
-        for pattern in filters["words"]:
-            where.append("title_words LIKE ?")
-            params.append(pattern)
-        if filters["after"] is not None:
-            day, proposal_id = filters["after"]
-            where.append("(submitted_on > ? OR (submitted_on = ? AND proposal_id > ?))")
-            params.extend([day, day, proposal_id])
-        return where, params
-
-    def _search(
-        self, unit: str | None, filters: dict[str, Any], limit: int
-    ) -> list[dict[str, Any]]:
-        where, params = self._where(unit, filters)
-        params.append(limit)
+    def _search(self, found: tuple[list[str], list[Any]], limit: int) -> list[dict[str, Any]]:
+        where, params = found
         rows = self.db.query(
             "SELECT facts FROM reporting_proj_proposals WHERE "
             + " AND ".join(where)
             + " ORDER BY submitted_on, proposal_id LIMIT ?",
-            params,
+            [*params, limit],
         )
         return [orjson.loads(row["facts"]) for row in rows]
 
@@ -756,6 +680,48 @@ class Projections:
             after = rows[-1]["proposal_id"]
 
 
+@dataclass(frozen=True)
+class ProposalSearch:
+    """Tra cứu hồ sơ — proposals by official, unit, state, level, submission days and words of
+    the title (`domain.words`), as `GET /audit/proposals` asks for a page and for their count."""
+
+    proposer_id: str | None = None
+    units: Sequence[str] | None = None
+    state: str | None = None
+    level: str | None = None
+    submitted_from: date | None = None
+    submitted_to: date | None = None
+    title_words: str = ""
+
+    def where(self, unit: str | None, after: tuple[str, str] | None) -> tuple[list[str], list[Any]]:
+        """The SQL conditions and their parameters, for one unit (or any) after a cursor."""
+        where: list[str] = ["1 = 1"]
+        params: list[Any] = []
+        for column, value in (
+            ("unit_id", unit),
+            ("proposer_id", self.proposer_id),
+            ("state", self.state),
+            ("level", self.level),
+        ):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        if self.submitted_from is not None:
+            where.append("submitted_on >= ?")
+            params.append(self.submitted_from.isoformat())
+        if self.submitted_to is not None:
+            where.append("submitted_on <= ?")
+            params.append(self.submitted_to.isoformat())
+        for pattern in word_patterns(self.title_words):
+            where.append("title_words LIKE ?")
+            params.append(pattern)
+        if after is not None:
+            day, proposal_id = after
+            where.append("(submitted_on > ? OR (submitted_on = ? AND proposal_id > ?))")
+            params.extend([day, day, proposal_id])
+        return where, params
+
+
 class SavedFacts:
     """A bitmap of the proposals whose facts were saved while rebuilding: a set of a few hundred
     kilobytes however many proposals there are; a false "maybe" only costs one lookup."""
@@ -776,6 +742,30 @@ class SavedFacts:
     def may_hold(self, proposal_id: str) -> bool:
         at, bit = self._slot(proposal_id)
         return bool(self.map[at] & bit)
+
+
+def _write_changed(
+    sql: Statements,
+    dirty: set[K],
+    current: Mapping[K, Any],
+    *,
+    columns: Callable[[K], tuple[Any, ...]],
+    encode: Callable[[Any], bytes],
+    upsert: str,
+    delete: str,
+) -> None:
+    """Write the row of every changed key (its `columns`): upserted with its encoded value
+    while it holds one, deleted once empty; then nothing is dirty."""
+    upserts, deletes = [], []
+    for key in dirty:
+        value = current.get(key)
+        if value:
+            upserts.append((*columns(key), encode(value).decode()))
+        else:
+            deletes.append(columns(key))
+    sql.executemany(upsert, upserts)
+    sql.executemany(delete, deletes)
+    dirty.clear()
 
 
 def _sha(data: Any) -> str:

@@ -7,10 +7,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 
 from services.reporting.application import ReportingApplication
 from services.reporting.queries import ReportQueries
+from shared.contracts.bounds import MAX_NAME_CHARS
 from shared.kernel.actor import Actor
 from shared.platform.identity import Role
 from shared.platform.web import Problem
@@ -30,6 +31,10 @@ def report_queries(request: Request) -> ReportQueries:
 
 
 Reporting = Annotated[ReportingApplication, Depends(reporting_app)]
+AgencyQuery = Annotated[
+    str | None, Query(max_length=MAX_NAME_CHARS, description="An agency (its divisions included)")
+]
+"""`unit`: an agency whose figures, or whose proposals, are asked for."""
 Queries = Annotated[ReportQueries, Depends(report_queries)]
 
 

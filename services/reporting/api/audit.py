@@ -12,6 +12,7 @@ from fastapi.responses import Response, StreamingResponse
 
 from services.reporting.api.access import (
     READERS_OF_ALL,
+    AgencyQuery,
     Queries,
     Reporting,
     not_allowed,
@@ -21,6 +22,7 @@ from services.reporting.api.access import (
 from services.reporting.api.history import archive_proof
 from services.reporting.domain import metrics as m
 from services.reporting.domain.facts import ProposalFacts
+from services.reporting.read_models import ProposalSearch
 from shared.contracts.bounds import MAX_NAME_CHARS
 from shared.platform.subjects import STREAM_OF_SERVICE
 from shared.platform.web import CurrentActor, Problem
@@ -41,10 +43,7 @@ def search_proposals(
     official: Annotated[
         str | None, Query(max_length=MAX_NAME_CHARS, description="The proposer's user id")
     ] = None,
-    unit: Annotated[
-        str | None,
-        Query(max_length=MAX_NAME_CHARS, description="An agency (its divisions included)"),
-    ] = None,
+    unit: AgencyQuery = None,
     state: Annotated[
         str | None, Query(max_length=MAX_NAME_CHARS, description="e.g. UNDER_REVIEW")
     ] = None,
@@ -75,8 +74,7 @@ def search_proposals(
     if after:
         day, _, proposal_id = after.partition("|")
         cursor = (day, proposal_id)
-    reporting.projections.catch_up()
-    found = reporting.projections.search(
+    query = ProposalSearch(
         proposer_id=official,
         units=None if unit is None else sorted(queries.units_of(unit)),
         state=state,
@@ -84,20 +82,12 @@ def search_proposals(
         submitted_from=submitted_from,
         submitted_to=submitted_to,
         title_words=title,
-        after=cursor,
-        limit=limit,
     )
+    reporting.projections.catch_up()
+    found = reporting.projections.search(query, after=cursor, limit=limit)
     rows = [_search_row(facts, queries) for facts in found]
     last = found[-1] if len(found) == limit else None
-    total = reporting.projections.search_total(
-        proposer_id=official,
-        units=None if unit is None else sorted(queries.units_of(unit)),
-        state=state,
-        level=level,
-        submitted_from=submitted_from,
-        submitted_to=submitted_to,
-        title_words=title,
-    )
+    total = reporting.projections.search_total(query)
     return {
         "count": total,
         "returned": len(rows),
@@ -162,7 +152,7 @@ def export_events(
     proposals = None
     if not reads_everything(actor):
         reporting.projections.catch_up()
-        own = reporting.projections.search(proposer_id=actor.user_id, limit=100_000)
+        own = reporting.projections.search(ProposalSearch(proposer_id=actor.user_id), limit=100_000)
         proposals = {facts["proposal_id"] for facts in own}
     filename = f"d73-events-{first.isoformat()}-{last.isoformat()}.jsonl"
     if proof:

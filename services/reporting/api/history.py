@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 
 from services.reporting.api.access import Reporting, may_read_history, not_allowed
+from services.reporting.application import ReportingApplication
 from services.reporting.domain.archive import ProposalArchive
 from shared.contracts.bounds import MAX_NAME_CHARS
-from shared.kernel.actor import Actor
 from shared.platform.web import CurrentActor, Problem
 from shared.records.servicelog.api import bundle_refusals
 from shared.records.servicelog.log import ServiceLog
@@ -20,13 +21,19 @@ from shared.records.servicelog.log import ServiceLog
 router = APIRouter(tags=["audit"])
 
 
-def _entries(reporting: Reporting, proposal_id: UUID, actor: Actor) -> list[dict[str, Any]]:
+def readable_history(
+    proposal_id: UUID, actor: CurrentActor, reporting: Reporting
+) -> list[dict[str, Any]]:
+    """The proposal's archived events, if the acting person may read them (404, 403)."""
     entries = reporting.history(proposal_id)
     if entries is None:
         raise Problem(404, "Unknown proposal", f"No event about proposal {proposal_id} arrived")
     if not may_read_history(actor, entries):
         raise not_allowed("Only auditors and administrators read other people's histories.")
     return entries
+
+
+History = Annotated[list[dict[str, Any]], Depends(readable_history)]
 
 
 WithProof = Annotated[
@@ -41,11 +48,38 @@ WithProof = Annotated[
 ]
 
 
-def _proof(request: Request, reporting: Reporting, proposal_id: UUID) -> dict[str, Any]:
-    """The bundle of the proposal's archive in reporting's own log (issue #12 §6)."""
-    archive_id = ProposalArchive.create_id(proposal_id)
-    version: int = reporting.repository.get(archive_id).version
-    return archive_proof(request, {archive_id: range(1, version + 1)})
+@dataclass(frozen=True)
+class ReadProposal:
+    """A proposal the acting person may read, and whether its answer carries the proof."""
+
+    request: Request
+    reporting: ReportingApplication
+    proposal_id: UUID
+    history: list[dict[str, Any]]
+    proof: bool
+
+    def answer(self, **fields: Any) -> dict[str, Any]:
+        """The answer about the proposal, with the bundle of its archive in reporting's own
+        log when `proof` was asked (issue #12 §6)."""
+        body: dict[str, Any] = {"proposal_id": str(self.proposal_id), **fields}
+        if self.proof:
+            archive_id = ProposalArchive.create_id(self.proposal_id)
+            version: int = self.reporting.repository.get(archive_id).version
+            body["proof"] = archive_proof(self.request, {archive_id: range(1, version + 1)})
+        return body
+
+
+def read_proposal(
+    request: Request,
+    proposal_id: UUID,
+    history: History,
+    reporting: Reporting,
+    proof: WithProof = False,
+) -> ReadProposal:
+    return ReadProposal(request, reporting, proposal_id, history, proof)
+
+
+Proposal = Annotated[ReadProposal, Depends(read_proposal)]
 
 
 def archive_proof(request: Request, wanted: Mapping[UUID, Iterable[int]]) -> dict[str, Any]:
@@ -67,51 +101,29 @@ def archive_proof(request: Request, wanted: Mapping[UUID, Iterable[int]]) -> dic
     "/proposals/{proposal_id}/history",
     summary="The merged history of one proposal across services, in arrival order",
 )
-def proposal_history(
-    request: Request,
-    proposal_id: UUID,
-    actor: CurrentActor,
-    reporting: Reporting,
-    proof: WithProof = False,
-) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "proposal_id": str(proposal_id),
-        "events": _entries(reporting, proposal_id, actor),
-    }
-    if proof:
-        body["proof"] = _proof(request, reporting, proposal_id)
-    return body
+def proposal_history(proposal: Proposal) -> dict[str, Any]:
+    return proposal.answer(events=proposal.history)
 
 
 @router.get(
     "/proposals/{proposal_id}/timeline",
     summary="Diễn biến hồ sơ: who did what, when, on which legal basis, with which documents",
 )
-def proposal_timeline(
-    request: Request,
-    proposal_id: UUID,
-    actor: CurrentActor,
-    reporting: Reporting,
-    proof: WithProof = False,
-) -> dict[str, Any]:
-    _entries(reporting, proposal_id, actor)
-    timeline = reporting.timeline(proposal_id)
-    body: dict[str, Any] = {
-        "proposal_id": str(proposal_id),
-        "timeline": timeline,
+def proposal_timeline(proposal: Proposal) -> dict[str, Any]:
+    timeline = proposal.reporting.timeline(proposal.proposal_id)
+    withdrawn_note = proposal.reporting.working_days.withdrawn_note
+    return proposal.answer(
+        timeline=timeline,
         # The case's rule set was withdrawn: why, and which adopted one its deadlines follow.
-        "rule_set_note": next(
+        rule_set_note=next(
             (
                 note
                 for entry in timeline or ()
-                if (note := reporting.working_days.withdrawn_note(entry.get("rule_set_version")))
+                if (note := withdrawn_note(entry.get("rule_set_version")))
             ),
             None,
         ),
-    }
-    if proof:
-        body["proof"] = _proof(request, reporting, proposal_id)
-    return body
+    )
 
 
 @router.get(
@@ -120,7 +132,7 @@ def proposal_timeline(
 )
 def proposal_state(
     proposal_id: UUID,
-    actor: CurrentActor,
+    history: History,
     reporting: Reporting,
     at: Annotated[datetime | None, Query(description="An instant with its time zone")] = None,
     event_id: Annotated[
@@ -128,7 +140,6 @@ def proposal_state(
         Query(max_length=MAX_NAME_CHARS, description="Replay up to and including this event"),
     ] = None,
 ) -> dict[str, Any]:
-    _entries(reporting, proposal_id, actor)
     if at is not None and at.tzinfo is None:
         raise Problem(422, "Instant without a time zone", "Give `at` with an offset, e.g. +07:00")
     try:

@@ -17,6 +17,7 @@ from fastapi.responses import Response
 
 from services.reporting.api.access import (
     MONITORS,
+    AgencyQuery,
     Queries,
     Reporting,
     may_read_unit_report,
@@ -73,9 +74,26 @@ def file_responses(*formats: str) -> dict[int | str, dict[str, Any]]:
     }
 
 
+TABLE_FILES = file_responses("csv", "xlsx")
+PAPER_FILES = file_responses("csv", "xlsx", "pdf")
+"""A report that is signed on paper is offered as PDF too."""
+OVERDUE = "Danh sách quá hạn: what is late, by whom, since when"
+ANNUAL_REVIEW = "Báo cáo rà soát, tổng kết hằng năm of one agency (Plan 88 IV.1.d)"
+CITY_SUMMARY = "Báo cáo của Sở Nội vụ gửi UBND thành phố for a quarter or a year (Plan 88 IV.2.a)"
+
 AsOf = Annotated[
     date | None, Query(description="The day the report is dated (default: today in Vietnam)")
 ]
+TableOutput = Annotated[TableFormat, Query(alias="format")]
+PaperOutput = Annotated[PaperFormat, Query(alias="format")]
+Level = Annotated[Literal["city", "agency"] | None, Query()]
+
+
+def period_query(example: str) -> Any:
+    """`period`: a year or one of its quarters (`example` shows a quarter)."""
+    return Query(
+        max_length=MAX_NAME_CHARS, description="YYYY or YYYY-Qn", examples=["2025", example]
+    )
 
 
 def _period(text: str) -> Period:
@@ -117,17 +135,9 @@ def state_counts(actor: CurrentActor, reporting: Reporting) -> dict[str, Any]:
 def statistics(
     actor: CurrentActor,
     queries: Queries,
-    period: Annotated[
-        str,
-        Query(
-            max_length=MAX_NAME_CHARS, description="YYYY or YYYY-Qn", examples=["2025", "2025-Q3"]
-        ),
-    ],
-    unit: Annotated[
-        str | None,
-        Query(max_length=MAX_NAME_CHARS, description="An agency (its divisions included)"),
-    ] = None,
-    level: Annotated[Literal["city", "agency"] | None, Query()] = None,
+    period: Annotated[str, period_query("2025-Q3")],
+    unit: AgencyQuery = None,
+    level: Level = None,
 ) -> dict[str, Any]:
     if unit is None:
         require(actor, MONITORS, "City-wide statistics are for those who monitor the plan.")
@@ -136,20 +146,13 @@ def statistics(
     return queries.statistics(_period(period), unit=unit, level=level)
 
 
-@router.get(
-    "/reports/overdue",
-    summary="Danh sách quá hạn: what is late, by whom, since when",
-    responses=file_responses("csv", "xlsx"),
-)
+@router.get("/reports/overdue", summary=OVERDUE, responses=TABLE_FILES)
 def overdue_report(
     actor: CurrentActor,
     queries: Queries,
-    output: Annotated[TableFormat, Query(alias="format")] = "json",
-    unit: Annotated[
-        str | None,
-        Query(max_length=MAX_NAME_CHARS, description="An agency (its divisions included)"),
-    ] = None,
-    level: Annotated[Literal["city", "agency"] | None, Query()] = None,
+    output: TableOutput = "json",
+    unit: AgencyQuery = None,
+    level: Level = None,
     as_of: AsOf = None,
 ) -> Any:
     require(actor, MONITORS, "The overdue list is for Sở Nội vụ, the City PC and auditors.")
@@ -157,18 +160,14 @@ def overdue_report(
     return _answer(report, output)
 
 
-@router.get(
-    "/reports/annual-review/{unit_id}",
-    summary="Báo cáo rà soát, tổng kết hằng năm of one agency (Plan 88 IV.1.d)",
-    responses=file_responses("csv", "xlsx", "pdf"),
-)
+@router.get("/reports/annual-review/{unit_id}", summary=ANNUAL_REVIEW, responses=PAPER_FILES)
 def annual_review(
     unit_id: str,
     actor: CurrentActor,
     reporting: Reporting,
     queries: Queries,
     year: Annotated[int, Query(ge=2023, le=2100)],
-    output: Annotated[PaperFormat, Query(alias="format")] = "json",
+    output: PaperOutput = "json",
     as_of: AsOf = None,
 ) -> Any:
     if not queries.knows_unit(unit_id):
@@ -179,21 +178,12 @@ def annual_review(
     return _answer(report, output)
 
 
-@router.get(
-    "/reports/city-summary",
-    summary="Báo cáo của Sở Nội vụ gửi UBND thành phố for a quarter or a year (Plan 88 IV.2.a)",
-    responses=file_responses("csv", "xlsx", "pdf"),
-)
+@router.get("/reports/city-summary", summary=CITY_SUMMARY, responses=PAPER_FILES)
 def city_summary(
     actor: CurrentActor,
     queries: Queries,
-    period: Annotated[
-        str,
-        Query(
-            max_length=MAX_NAME_CHARS, description="YYYY or YYYY-Qn", examples=["2025", "2025-Q4"]
-        ),
-    ],
-    output: Annotated[PaperFormat, Query(alias="format")] = "json",
+    period: Annotated[str, period_query("2025-Q4")],
+    output: PaperOutput = "json",
     as_of: AsOf = None,
 ) -> Any:
     require(actor, MONITORS, "The summary report is for Sở Nội vụ, the City PC and auditors.")

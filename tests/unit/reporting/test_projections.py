@@ -13,6 +13,7 @@ import pytest
 from eventsourcing.persistence import Tracking
 
 from services.reporting.application import ReportingApplication
+from services.reporting.read_models import ProposalSearch
 from shared.platform.halt import NoticeKind, ServiceNotices
 from tests.support.reporting_data import APPROVAL, REGISTRATION, Message, arrivals, load
 from tests.unit.reporting.conftest import can_tho_2025, new_app
@@ -79,15 +80,17 @@ def test_read_models_saved_before_the_title_search_gain_its_words_on_start(
 ) -> None:
     app = _loaded(tmp_path, "time")
     app.projections.checkpoint()
-    expected = app.projections.search_total(title_words="lien thong")
+    expected = app.projections.search_total(ProposalSearch(title_words="lien thong"))
     assert expected > 5
     app.close()
     (database,) = [p for p in tmp_path.rglob("*") if p.is_file() and _is_sqlite(p)]
     with sqlite3.connect(database) as old:  # the table as the earlier version made it
         old.execute("ALTER TABLE reporting_proj_proposals DROP COLUMN title_words")
     again = new_app(tmp_path)
-    assert again.projections.search_total(title_words="lien thong") == expected
-    assert [f["title"][:10] for f in again.projections.search(title_words="A1")] == ["Đề xuất A1"]
+    assert again.projections.search_total(ProposalSearch(title_words="lien thong")) == expected
+    assert [
+        f["title"][:10] for f in again.projections.search(ProposalSearch(title_words="A1"))
+    ] == ["Đề xuất A1"]
     again.close()
 
 
