@@ -88,9 +88,7 @@ def create_notifications(
         max_deliver=settings.consumer_max_deliver,
         ack_wait=settings.consumer_ack_wait_seconds,
     )
-    digest = DailyDigest(
-        app, recipients, channels, days_left, at=parse_time(settings.notify_digest_time)
-    )
+    digest = DailyDigest(notifier, at=parse_time(settings.notify_digest_time))
     outbox = (
         None
         if mailer is None

@@ -20,10 +20,9 @@ import anyio.to_thread
 from services.reporting.commands import NewNotification, RecordDigest
 from services.reporting.notifications.domain import Delivery, Notification, digest_source_id
 from services.reporting.notifications.kinds import Kind, Mode
-from services.reporting.notifications.notifier import Channels, DaysLeft, case_link
-from services.reporting.notifications.recipients import CaseParties, Recipients
+from services.reporting.notifications.notifier import Notifier, case_link
+from services.reporting.notifications.recipients import CaseParties
 from services.reporting.notifications.rules import Audience
-from services.reporting.notifications.store import NotificationsApplication
 from services.reporting.notifications.texts import Letter, day_vi
 from shared.contracts.vocabulary import CaseState
 from shared.kernel.actor import SYSTEM
@@ -72,21 +71,13 @@ def parse_time(text: str) -> time:
 
 class DailyDigest:
     def __init__(
-        self,
-        app: NotificationsApplication,
-        recipients: Recipients,
-        channels: Channels,
-        days_left: DaysLeft,
-        *,
-        at: time,
-        clock: Callable[[], datetime] | None = None,
+        self, notifier: Notifier, *, at: time, clock: Callable[[], datetime] | None = None
     ) -> None:
-        self.app = app
-        self.recipients = recipients
-        self.channels = channels
-        self.days_left = days_left
+        """The digest tells the notifier's people through its channels, in its store."""
+        self.notifier = notifier
+        self.app = notifier.app
         self.at = at
-        self.clock = clock or app.clock
+        self.clock = clock or self.app.clock
 
     def waiting_by_person(self, today: date) -> dict[str, list[WaitingItem]]:
         found: dict[str, list[WaitingItem]] = {}
@@ -97,10 +88,14 @@ class DailyDigest:
             audience = Audience(str(waiting["audience"]))
             parties = CaseParties(**case.parties)
             due = None if waiting.get("due") is None else date.fromisoformat(str(waiting["due"]))
-            left = None if due is None else self.days_left(case.rule_set_version, today, due)
-            link = case_link(self.channels.portal_url, audience, case.case_id, case.proposal_id)
+            left = (
+                None if due is None else self.notifier.days_left(case.rule_set_version, today, due)
+            )
+            link = case_link(
+                self.notifier.channels.portal_url, audience, case.case_id, case.proposal_id
+            )
             item = WaitingItem(case.title, str(waiting["state"]), due, left, link)
-            for person_id in self.recipients.waiting(audience, parties, today):
+            for person_id in self.notifier.recipients.waiting(audience, parties, today):
                 found.setdefault(person_id, []).append(item)
         for items in found.values():
             items.sort(key=lambda i: (i.due or date.max, i.title))
@@ -109,7 +104,7 @@ class DailyDigest:
     def round(self) -> int:
         """Record today's digests once the hour has come; returns how many were recorded."""
         now = self.clock()
-        if not self.channels.email or now.astimezone(VIETNAM_TIME).timetz() < self.at:
+        if not self.notifier.channels.email or now.astimezone(VIETNAM_TIME).timetz() < self.at:
             return 0
         today = local_date(now)
         waiting = self.waiting_by_person(today)
@@ -123,7 +118,7 @@ class DailyDigest:
             source = digest_source_id(person_id, today.isoformat())
             if self.app.exists(Notification.create_id(source, person_id)):
                 continue  # made by an earlier round today: nothing to write
-            person = self.recipients.person(person_id, today)
+            person = self.notifier.recipients.person(person_id, today)
             if not person.email:
                 continue
             included = gathered.get(person_id, [])
@@ -162,7 +157,7 @@ class DailyDigest:
         return Letter(
             subject=f"[D73] Tóm tắt ngày {day_vi(today)}: {len(waiting)} hồ sơ đang chờ",
             lines=tuple(lines),
-            link=f"{self.channels.portal_url.rstrip('/')}/notifications",
+            link=f"{self.notifier.channels.portal_url.rstrip('/')}/notifications",
         )
 
     async def run(self, every_seconds: float = 60.0) -> None:

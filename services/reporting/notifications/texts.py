@@ -7,6 +7,7 @@ Every message names the case by its title and ends with a link to the case page 
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -170,27 +171,26 @@ def _decision(e: IntegrationEvent, plan: str) -> tuple[str, ...]:
     if isinstance(e, c.ApprovedByOverride):
         return (f"{plan} đã được phê duyệt (quyết định {e.decision_ref}).",)
     if isinstance(e, c.ProposalRejected):
-        return (
-            f"{plan} không được phê duyệt (quyết định {e.decision_ref}).",
-            "Lý do: " + "; ".join(e.reasons) + ".",
+        return _with_reasons(
+            f"{plan} không được phê duyệt (quyết định {e.decision_ref}).", e.reasons
         )
     return (f"{plan}: có quyết định mới.",)
 
 
 def _direction(e: IntegrationEvent, plan: str) -> tuple[str, ...]:
-    if isinstance(e, c.ImplementationSuspended):
-        return (
-            f"Có chỉ đạo tạm dừng thực hiện {plan.lower()} (văn bản {e.decision_ref}).",
-            "Lý do: " + "; ".join(e.reasons) + ".",
-        )
     if isinstance(e, c.ImplementationResumed):
         return (f"Có chỉ đạo tiếp tục thực hiện {plan.lower()} (văn bản {e.decision_ref}).",)
-    if isinstance(e, c.ImplementationStopped):
-        return (
-            f"Có chỉ đạo dừng thực hiện {plan.lower()} (văn bản {e.decision_ref}).",
-            "Lý do: " + "; ".join(e.reasons) + ".",
+    if isinstance(e, c.ImplementationSuspended | c.ImplementationStopped):
+        what = "tạm dừng" if isinstance(e, c.ImplementationSuspended) else "dừng"
+        return _with_reasons(
+            f"Có chỉ đạo {what} thực hiện {plan.lower()} (văn bản {e.decision_ref}).", e.reasons
         )
     return (f"{plan}: có chỉ đạo mới.",)
+
+
+def _with_reasons(line: str, reasons: Sequence[str]) -> tuple[str, ...]:
+    """A decision or direction, then the reasons it gives (Lý do)."""
+    return (line, "Lý do: " + "; ".join(reasons) + ".")
 
 
 def subject_for(kind: Kind, title: str) -> str:

@@ -181,32 +181,45 @@ def steps_table(summary: Summary) -> Table:
 
 
 def encouragement_table(summary: Summary) -> Table:
-    rows = [
-        {"form": label, "count": summary["encouragement"]["forms"].get(code, 0)}
-        for code, label in m.ENCOURAGEMENT_FORMS.items()
-    ]
-    return Table(
+    return _counts_table(
         "Biện pháp khuyến khích đã áp dụng (Điều 10)",
-        (Column("form", "Hình thức", "text", 4.0), Column("count", "Số lượt", "int")),
-        tuple(rows),
+        Column("form", "Hình thức", "text", 4.0),
+        Column("count", "Số lượt", "int"),
+        m.ENCOURAGEMENT_FORMS,
+        summary["encouragement"]["forms"],
         sheet="Khuyến khích",
     )
 
 
 def protection_table(summary: Summary) -> Table:
-    rows = [
-        {"tier": label, "count": summary["protection"]["tiers"].get(code, 0)}
-        for code, label in m.PROTECTION_TIERS.items()
-    ]
-    rows.append(
-        {"tier": "Bảo vệ bị thu hồi do vi phạm Điều 6", "count": summary["protection"]["revoked"]}
-    )
-    return Table(
+    revoked = {
+        "tier": "Bảo vệ bị thu hồi do vi phạm Điều 6",
+        "count": summary["protection"]["revoked"],
+    }
+    return _counts_table(
         "Kết quả xác định biện pháp bảo vệ (Điều 11)",
-        (Column("tier", "Mức bảo vệ", "text", 4.0), Column("count", "Số trường hợp", "int")),
-        tuple(rows),
+        Column("tier", "Mức bảo vệ", "text", 4.0),
+        Column("count", "Số trường hợp", "int"),
+        m.PROTECTION_TIERS,
+        summary["protection"]["tiers"],
         sheet="Bảo vệ",
+        last=revoked,
     )
+
+
+def _counts_table(
+    title: str,
+    name: Column,
+    number: Column,
+    labels: Mapping[str, str],
+    counts: Mapping[str, int],
+    *,
+    sheet: str,
+    last: dict[str, Any] | None = None,
+) -> Table:
+    """One row per code of `labels` (its label, its count; 0 when none), and `last` after."""
+    rows = [{name.key: label, number.key: counts.get(code, 0)} for code, label in labels.items()]
+    return Table(title, (name, number), (*rows, *([] if last is None else [last])), sheet=sheet)
 
 
 def breaches_table(summary: Summary) -> Table:
