@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 from services.reporting.reports import common
+from services.reporting.reports.common import Summary
 from services.reporting.reports.document import (
     Column,
     Document,
@@ -21,11 +22,8 @@ from services.reporting.reports.document import (
     Text,
     count,
     short_date,
-    vietnamese_date,
 )
-from services.reporting.reports.names import Names, number_line, signer_title
-
-Summary = Mapping[str, Any]
+from services.reporting.reports.names import Names
 
 
 def build_annual_review(
@@ -49,9 +47,7 @@ def build_annual_review(
         {"no": n, "person": names.person(person), "person_id": person, "breaches": times}
         for n, (person, times) in enumerate(late_people.items(), start=1)
     ]
-    achievements = common.achievements(this_year)
-    shortcomings = common.shortcomings(this_year, len(overdue))
-    measures = common.measures(this_year, len(overdue))
+    assessment = common.Assessment.of(this_year, len(overdue))
     data: dict[str, Any] = {
         "report": "annual-review",
         "legal_basis": "KH 88/KH-UBND IV.1.d",
@@ -68,20 +64,30 @@ def build_annual_review(
             for r in late_rows
         ],
         "overdue": [dict(r) for r in overdue],
-        "achievements": achievements,
-        "shortcomings": shortcomings,
-        "measures": measures,
+        "achievements": assessment.achievements,
+        "shortcomings": assessment.shortcomings,
+        "measures": assessment.measures,
     }
+    late_people_table = Table(
+        "Người chịu trách nhiệm các lượt quá hạn",
+        (
+            Column("no", "STT", "int", 0.55),
+            Column("person", "Người chịu trách nhiệm", "text", 4.0),
+            Column("breaches", "Số lượt quá hạn", "int"),
+        ),
+        tuple(late_rows),
+        sheet="Người quá hạn",
+    )
     sections = (
         Text(
             "I. KẾT QUẢ ĐẠT ĐƯỢC (MẶT ĐƯỢC)",
             (
                 f"Năm {year}, {unit_name} triển khai Nghị định số 73/2023/NĐ-CP và Kế hoạch số"
                 " 88/KH-UBND ngày 23/4/2024 của Ủy ban nhân dân thành phố Cần Thơ với kết quả:",
-                *achievements,
+                *assessment.achievements,
             ),
         ),
-        Text("II. HẠN CHẾ, TỒN TẠI (MẶT HẠN CHẾ)", tuple(shortcomings)),
+        Text("II. HẠN CHẾ, TỒN TẠI (MẶT HẠN CHẾ)", tuple(assessment.shortcomings)),
         common.indicators_table(
             "III. CHẤT LƯỢNG CÁC CHỈ TIÊU",
             [("this_year", f"Năm {year}", this_year), ("last_year", f"Năm {year - 1}", last_year)],
@@ -93,23 +99,13 @@ def build_annual_review(
             sheet="Theo quý",
             chart_title=f"Đề xuất, phê duyệt, hoàn thành theo quý năm {year}",
         ),
-        common.steps_table(this_year),
-        common.breaches_table(this_year),
-        common.late_entries_table(this_year),
-        Table(
-            "Người chịu trách nhiệm các lượt quá hạn",
-            (
-                Column("no", "STT", "int", 0.55),
-                Column("person", "Người chịu trách nhiệm", "text", 4.0),
-                Column("breaches", "Số lượt quá hạn", "int"),
-            ),
-            tuple(late_rows),
-            sheet="Người quá hạn",
+        *common.follow_up_sections(
+            this_year,
+            late=(common.late_entries_table(this_year), late_people_table),
+            overdue=overdue,
+            overdue_title="Việc đang quá hạn tại thời điểm báo cáo",
         ),
-        *common.overdue_sections(overdue, "Việc đang quá hạn tại thời điểm báo cáo"),
-        common.encouragement_table(this_year),
-        common.protection_table(this_year),
-        Text("V. BÀI HỌC KINH NGHIỆM, BIỆN PHÁP KHẮC PHỤC", tuple(measures)),
+        Text("V. BÀI HỌC KINH NGHIỆM, BIỆN PHÁP KHẮC PHỤC", tuple(assessment.measures)),
     )
     document = Document(
         kind="annual-review",
@@ -122,12 +118,9 @@ def build_annual_review(
         ),
         superior=names.unit(superior).upper() if superior else "ỦY BAN NHÂN DÂN THÀNH PHỐ CẦN THƠ",
         issuer=unit_name.upper(),
-        number=number_line(names, unit_id),
-        place_date=vietnamese_date(today),
         sections=sections,
         recipient="Sở Nội vụ thành phố Cần Thơ",
-        signer_title=signer_title(names, unit_id),
-        signer_name=names.head(unit_id),
+        **common.issued_by(names, unit_id, today),
         notes=(
             f"Số liệu từ hệ thống D73 đến ngày {short_date(today)};"
             f" {count(this_year['submitted'])} đề xuất gửi trong năm {year}.",

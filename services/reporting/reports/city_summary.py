@@ -14,6 +14,7 @@ from typing import Any
 from services.reporting.domain import metrics as m
 from services.reporting.domain.periods import Period
 from services.reporting.reports import common
+from services.reporting.reports.common import Summary
 from services.reporting.reports.document import (
     Column,
     Document,
@@ -23,11 +24,8 @@ from services.reporting.reports.document import (
     count,
     percent,
     short_date,
-    vietnamese_date,
 )
-from services.reporting.reports.names import Names, number_line, signer_title
-
-Summary = Mapping[str, Any]
+from services.reporting.reports.names import Names
 
 
 def build_city_summary(
@@ -51,9 +49,7 @@ def build_city_summary(
         row.update({code: breaches.get(code, 0) for code in m.DEADLINES})
         row["total"] = sum(breaches.values())
         late_rows.append(row)
-    assessment = common.achievements(totals)
-    shortcomings = common.shortcomings(totals, len(overdue))
-    recommendations = common.measures(totals, len(overdue))
+    assessment = common.Assessment.of(totals, len(overdue))
     data: dict[str, Any] = {
         "report": "city-summary",
         "legal_basis": "KH 88/KH-UBND IV.2.a",
@@ -77,9 +73,9 @@ def build_city_summary(
             for r, (_u, b) in zip(late_rows, late_units, strict=True)
         ],
         "overdue": [dict(r) for r in overdue],
-        "assessment": assessment,
-        "shortcomings": shortcomings,
-        "recommendations": recommendations,
+        "assessment": assessment.achievements,
+        "shortcomings": assessment.shortcomings,
+        "recommendations": assessment.measures,
     }
     d = totals["decisions"]
     overview = (
@@ -88,11 +84,25 @@ def build_city_summary(
         f" {count(d['approved'])}, không phê duyệt {count(d['rejected'])} (tỷ lệ phê duyệt"
         f" {percent(d['approval_rate'])}); {count(len(overdue))} việc đang quá hạn tại thời điểm"
         " báo cáo.",
-        *assessment,
+        *assessment.achievements,
     )
     level_rows = [
         (m.LEVELS[level], by_level[level], None) for level in m.LEVELS if level in by_level
     ]
+    late_units_table = Table(
+        "V. ĐƠN VỊ CHỊU TRÁCH NHIỆM CÁC LƯỢT QUÁ HẠN",
+        (
+            Column("no", "STT", "int", 0.55),
+            Column("unit", "Cơ quan, đơn vị", "text", 3.0),
+            *(
+                Column(code, label.split(" (")[0], "int", 0.9)
+                for code, label in m.DEADLINES.items()
+            ),
+            Column("total", "Tổng", "int", 0.6),
+        ),
+        tuple(late_rows),
+        sheet="Đơn vị quá hạn",
+    )
     sections = (
         Text("I. TÌNH HÌNH CHUNG", overview),
         common.indicators_table(
@@ -116,27 +126,14 @@ def build_city_summary(
             sheet="Theo cơ quan",
             chart_title=f"Đề xuất, phê duyệt, hoàn thành theo cơ quan – {period.label_vi}",
         ),
-        common.steps_table(totals),
-        common.breaches_table(totals),
-        Table(
-            "V. ĐƠN VỊ CHỊU TRÁCH NHIỆM CÁC LƯỢT QUÁ HẠN",
-            (
-                Column("no", "STT", "int", 0.55),
-                Column("unit", "Cơ quan, đơn vị", "text", 3.0),
-                *(
-                    Column(code, label.split(" (")[0], "int", 0.9)
-                    for code, label in m.DEADLINES.items()
-                ),
-                Column("total", "Tổng", "int", 0.6),
-            ),
-            tuple(late_rows),
-            sheet="Đơn vị quá hạn",
+        *common.follow_up_sections(
+            totals,
+            late=(late_units_table,),
+            overdue=overdue,
+            overdue_title="VI. VIỆC ĐANG QUÁ HẠN",
         ),
-        *common.overdue_sections(overdue, "VI. VIỆC ĐANG QUÁ HẠN"),
-        common.encouragement_table(totals),
-        common.protection_table(totals),
-        Text("VII. HẠN CHẾ, TỒN TẠI", tuple(shortcomings)),
-        Text("VIII. KIẾN NGHỊ, ĐỀ XUẤT", tuple(recommendations)),
+        Text("VII. HẠN CHẾ, TỒN TẠI", tuple(assessment.shortcomings)),
+        Text("VIII. KIẾN NGHỊ, ĐỀ XUẤT", tuple(assessment.measures)),
     )
     document = Document(
         kind="city-summary",
@@ -149,12 +146,9 @@ def build_city_summary(
         ),
         superior="ỦY BAN NHÂN DÂN THÀNH PHỐ CẦN THƠ",
         issuer="SỞ NỘI VỤ",
-        number=number_line(names, home_affairs_id),
-        place_date=vietnamese_date(today),
         sections=sections,
         recipient="Ủy ban nhân dân thành phố Cần Thơ",
-        signer_title=signer_title(names, home_affairs_id),
-        signer_name=names.head(home_affairs_id),
+        **common.issued_by(names, home_affairs_id, today),
         notes=(f"Số liệu từ hệ thống D73 đến ngày {short_date(today)}.",),
     )
     return Report(data, document)

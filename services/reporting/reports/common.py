@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, TypedDict
 
 from services.reporting.domain import metrics as m
 from services.reporting.reports.document import (
@@ -15,7 +17,9 @@ from services.reporting.reports.document import (
     count,
     days,
     percent,
+    vietnamese_date,
 )
+from services.reporting.reports.names import Names, number_line, signer_title
 from services.reporting.reports.overdue import COLUMNS as OVERDUE_COLUMNS
 from services.reporting.reports.overdue import withdrawn_rule_set_lines
 from shared.contracts.vocabulary import DeadlineName
@@ -272,6 +276,60 @@ def overdue_sections(rows: Sequence[Mapping[str, Any]], title: str) -> tuple[Sec
     table = Table(title, OVERDUE_COLUMNS, tuple(dict(r) for r in rows), sheet="Đang quá hạn")
     notes = withdrawn_rule_set_lines(rows)
     return (table, Text("Ghi chú", notes)) if notes else (table,)
+
+
+def follow_up_sections(
+    summary: Summary,
+    *,
+    late: Sequence[Table],
+    overdue: Sequence[Mapping[str, Any]],
+    overdue_title: str,
+) -> tuple[Section, ...]:
+    """What every Plan 88 report shows after its figures, in this order: how long each step
+    took, the breached deadlines, who was `late`, what is overdue now, then encouragement
+    (Art 10) and protection (Art 11)."""
+    return (
+        steps_table(summary),
+        breaches_table(summary),
+        *late,
+        *overdue_sections(overdue, overdue_title),
+        encouragement_table(summary),
+        protection_table(summary),
+    )
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """Mặt được, mặt hạn chế, biện pháp: what a period's figures say, in words."""
+
+    achievements: list[str]
+    shortcomings: list[str]
+    measures: list[str]
+
+    @classmethod
+    def of(cls, summary: Summary, overdue: int) -> Assessment:
+        return cls(
+            achievements(summary), shortcomings(summary, overdue), measures(summary, overdue)
+        )
+
+
+class Issuance(TypedDict):
+    """Who issues a report and signs it, and when (Decree 30/2020/NĐ-CP)."""
+
+    number: str
+    place_date: str
+    signer_title: str
+    signer_name: str
+
+
+def issued_by(names: Names, unit_id: str, today: date) -> Issuance:
+    """The issuing unit's number line, the place and date, and its head's title and name."""
+    return Issuance(
+        number=number_line(names, unit_id),
+        place_date=vietnamese_date(today),
+        signer_title=signer_title(names, unit_id),
+        signer_name=names.head(unit_id),
+    )
 
 
 def flows_table(
