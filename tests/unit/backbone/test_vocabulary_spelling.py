@@ -60,3 +60,16 @@ def test_no_module_outside_the_contracts_spells_a_state_or_target_by_hand() -> N
 def test_a_literal_is_found_but_an_enum_member_is_not() -> None:
     source = 'waiting = state == "UNDER_REVIEW" or state is CaseState.APPROVED\n'
     assert spelled(source, NAMES) == {"UNDER_REVIEW"}
+
+
+def test_one_actor_value_for_identity_routing_and_the_domains() -> None:
+    """Issue #13 point 1: who acts is `shared.kernel.actor.Actor` everywhere; no service or
+    part of `shared` defines another `Actor`."""
+    defined = [
+        path.relative_to(ROOT).as_posix()
+        for top in ("services", "shared")
+        for path in sorted((ROOT / top).rglob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text("utf-8")))
+        if isinstance(node, ast.ClassDef) and node.name == "Actor"
+    ]
+    assert defined == ["shared/kernel/actor.py"]
