@@ -1,7 +1,7 @@
 """The import graph of `shared/` and `services/` (issue #13 point 4): no cycle between modules,
-the parts of `shared/` stacked so that a part lower down never imports one above it, and the
+the parts of `shared/` stacked so that a part lower down never imports one above it, the
 domain code plain Python: nothing a domain module imports, itself or through the project's
-modules it imports, is FastAPI, NATS or SQL.
+modules it imports, is FastAPI, NATS or SQL; and no service imports another.
 
 Parts, lowest first: the published contracts, the kernel of shared rules, the platform, the
 verifiable records; the services sit on top. The graph is read from the source with `ast`, so
@@ -139,6 +139,27 @@ def test_a_part_lower_down_never_imports_one_above_it() -> None:
         if layer(target) > layer(module) >= 0
     }
     assert upward == set()
+
+
+def service_of(module: str) -> str | None:
+    """`registration` for `services.registration.api.proposals`; None outside `services`."""
+    parts = module.split(".")
+    return parts[1] if parts[0] == "services" and len(parts) > 1 else None
+
+
+def test_a_service_imports_no_other_service() -> None:
+    """Each service owns its store and talks to the others only through the published
+    contracts (docs/architecture.md §1); the portal only calls their APIs. The `d73` command
+    line (`services.cli`) is the one part that drives them all."""
+    crossing = {
+        (module, target)
+        for module, targets in graph().items()
+        for target in targets
+        if service_of(module) not in (None, "cli")
+        and service_of(target) is not None
+        and service_of(target) != service_of(module)
+    }
+    assert crossing == set()
 
 
 def test_every_module_of_shared_belongs_to_a_part() -> None:
