@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
+import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +21,10 @@ from typing import Any
 from aiosmtpd.controller import Controller
 
 from services.cli.natsserver import free_port
+
+# aiosmtpd logs each connection at INFO from its own thread, which can outlive pytest's capture of
+# the test that started it ("Logging error ... I/O operation on closed file" in the CI log).
+logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 
 @dataclass
