@@ -15,6 +15,7 @@ import httpx
 import nats
 import pytest
 
+from shared.contracts.audit import Checkpoint as CheckpointMessage
 from shared.platform.envelope import CE_ID, LOG_INDEX, MSG_ID, TREE_SIZE
 from shared.platform.subjects import AUDIT_STREAM, REGISTRATION_STREAM
 from shared.records.merkle.bundle import proof_from_hex
@@ -29,12 +30,19 @@ from tests.support.infra import Suite, wait_until
 pytestmark = pytest.mark.e2e
 
 
-async def _last_message(url: str, stream: str) -> tuple[dict[str, str], bytes]:
+async def _last_message(
+    url: str, stream: str, subject: str | None = None
+) -> tuple[dict[str, str], bytes]:
+    """The stream's last message, or its last on `subject` (the audit stream also carries
+    heartbeats, which may follow the checkpoint a test looks for)."""
     connection = await nats.connect(url)
     try:
         js = connection.jetstream()
-        info = await js.stream_info(stream)
-        msg = await js.get_msg(stream, seq=info.state.last_seq)
+        if subject is not None:
+            msg = await js.get_last_msg(stream, subject)
+        else:
+            info = await js.stream_info(stream)
+            msg = await js.get_msg(stream, seq=info.state.last_seq)
         return dict(msg.headers or {}), msg.data or b""
     finally:
         await connection.close()
@@ -70,7 +78,8 @@ def test_registration_signs_publishes_and_proves_its_log(suite: Suite, tmp_path:
     assert head["status"] == "ok"
     size = head["tree_size"]
     checkpoint = Checkpoint.from_dict(head["latest_checkpoint"])
-    headers, body = asyncio.run(_last_message(suite.nats_url, AUDIT_STREAM.name))
+    checkpoints = CheckpointMessage.subject_of("registration")
+    headers, body = asyncio.run(_last_message(suite.nats_url, AUDIT_STREAM.name, checkpoints))
     assert json.loads(body)["root_hash"] == checkpoint.root_hash
     assert headers[MSG_ID] == headers[CE_ID] == str(checkpoint_event_id("registration", size))
     event_headers, _ = asyncio.run(_last_message(suite.nats_url, REGISTRATION_STREAM.name))
