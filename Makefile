@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.d73-installed
 # Two pytest-xdist workers (one per core of the reference machine); each test file runs whole on one.
 TEST_WORKERS ?= 2
 
-.PHONY: run test browser-deps pdf-deps bench-deps lint lint-deploy nats-config fmt bench clean-data
+.PHONY: run test browser-deps pdf-deps asyncapi-deps bench-deps lint lint-deploy nats-config fmt bench clean-data
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "D73 needs Python 3.11 or newer")'
@@ -20,12 +20,16 @@ run: $(STAMP)
 	@# Development mode: the development JWT key is accepted, and every service says so.
 	D73_DEVELOPMENT=$${D73_DEVELOPMENT:-true} $(BIN)/d73 run
 
-test: $(STAMP) browser-deps pdf-deps
+test: $(STAMP) browser-deps pdf-deps asyncapi-deps
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=30 $(PYTEST_ARGS)
 
 # poppler-utils (apt) for tests/unit/printing: every printed document is looked at as an image.
 pdf-deps:
 	tests/pdf_setup.sh
+
+# The pinned AsyncAPI CLI (npm ci) for tests/unit/contracts/test_asyncapi.py: quick when present.
+asyncapi-deps:
+	tools/asyncapi/setup.sh
 
 # Chromium (apt) and axe-core + oidc-provider (npm ci) for tests/browser: quick when present.
 browser-deps:

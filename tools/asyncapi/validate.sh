@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Validate D73's AsyncAPI documents with the pinned AsyncAPI CLI (@asyncapi/cli, locked in
-# package-lock.json and installed here with `npm ci` on first use). Any diagnostic — error,
+# package-lock.json and installed here by setup.sh on first use). Any diagnostic — error,
 # warning or information — fails the run. Needs node/npm on PATH and .venv (make creates it).
 # Usage: tools/asyncapi/validate.sh [FILE...]   (default: `d73 asyncapi` of every service)
 set -euo pipefail
@@ -8,14 +8,8 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 venv="${VENV:-$root/.venv}"
 
-if ! command -v npm >/dev/null 2>&1; then
-    echo "npm not found: install Node.js 20 or newer to validate the AsyncAPI documents" >&2
-    exit 2
-fi
+"$here/setup.sh"
 cli="$here/node_modules/.bin/asyncapi"
-if [ ! -x "$cli" ] || [ "$here/package-lock.json" -nt "$here/node_modules/.package-lock.json" ]; then
-    (cd "$here" && npm ci --no-audit --no-fund --loglevel=error)
-fi
 # The CLI reports usage to a remote service unless its settings file says no.
 export ASYNCAPI_METRICS_CONFIG_PATH="$here/node_modules/.d73-asyncapi-analytics.json"
 if [ ! -f "$ASYNCAPI_METRICS_CONFIG_PATH" ]; then
