@@ -8,9 +8,12 @@ command is a class here (with its body), a `Command` member and `TRANSITIONS` ro
 `domain/states.py`, the method and its event class in the stage's `domain/case_<stage>.py`, and
 its published contract.
 
-The body models check the input's shape at the edge (422, every field problem listed); the
-case checks authority, state and its own record. Due dates are never in a body: they come from
-the case's rule set, in Vietnam's time zone, in working days (`case_rules.CaseRules`).
+The body models check the input's shape at the edge (422, every field problem listed); each
+command checks its own input again when it is built (`check_input`: required fields, ranges,
+members of a vocabulary), whoever builds it, raising the domain's `Invalid`; the case checks
+only authority, state and its own record (legal dates against earlier steps included). Due
+dates are never in a body: they come from the case's rule set, in Vietnam's time zone, in
+working days (`case_rules.CaseRules`).
 """
 
 from __future__ import annotations
@@ -19,13 +22,20 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, ClassVar, Protocol, Self
+from enum import StrEnum
+from typing import Annotated, Any, ClassVar, Protocol, Self, TypeVar
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.approval.case_rules import CaseRules
 from services.approval.domain.case import Case
+from services.approval.domain.encouragement import PERSONAL_FORMS, Beneficiary, EncouragementForm
+from services.approval.domain.errors import FieldProblems
+from services.approval.domain.evaluation import EvaluationOutcome
+from services.approval.domain.prohibited_acts import ProhibitedAct
+from services.approval.domain.record import member_of
+from services.approval.domain.vote import VoteStage
 from shared.contracts.approval import (
     BallotChoice,
     BeneficiaryKind,
@@ -52,7 +62,7 @@ from shared.contracts.bounds import (
     command_size_problem,
     json_problem,
 )
-from shared.contracts.vocabulary import CaseState
+from shared.contracts.vocabulary import CASE_CLOCKS, CaseState, EscalationTarget
 from shared.contracts.vocabulary import DeadlineName as Clock
 from shared.kernel.actor import Actor
 from shared.kernel.calendar import local_date
@@ -357,6 +367,18 @@ class CaseCommand:
 
     case_id: UUID
 
+    def __post_init__(self) -> None:
+        """The input's own shape is checked here, once, whoever builds the command (an endpoint,
+        a consumer, a test), raising `Invalid` with every field problem; the case then checks
+        only authority, state and its own record."""
+        problems = FieldProblems()
+        self.check_input(problems)
+        problems.raise_if_any()
+
+    def check_input(self, problems: FieldProblems) -> None:
+        """Adds a problem for each field whose own shape is wrong (lengths, ranges, required
+        fields, members of a vocabulary): nothing by default."""
+
     @property
     def since(self) -> datetime | None:
         """The command's instant is never before this (an upstream event's own time)."""
@@ -379,6 +401,10 @@ class RequestSupplement(CaseCommand):
     items: Sequence[str]
     reason: str
 
+    def check_input(self, problems: FieldProblems) -> None:
+        problems.require_texts("items", self.items)
+        problems.require_text("reason", self.reason)
+
     def apply(self, case: Case, actor: Actor, ctx: CaseContext) -> None:
         due = ctx.rules.due(Clock.SUPPLEMENT, ctx.today)
         case.request_supplement(actor, ctx.at, items=self.items, reason=self.reason, due=due)
@@ -399,6 +425,10 @@ class ProvideSupplement(CaseCommand):
     @property
     def since(self) -> datetime | None:
         return self.supplemented_at
+
+    def check_input(self, problems: FieldProblems) -> None:
+        if not self.changed_fields and not self.attachments:
+            problems.add("changed_fields", "a supplement must change a field or add an attachment")
 
     def apply(self, case: Case, actor: Actor, ctx: CaseContext) -> None:
         start = local_date(self.supplemented_at) if self.supplemented_at is not None else ctx.today
@@ -440,6 +470,18 @@ class RequestConsultation(CaseCommand):
     consultees: Sequence[Mapping[str, str]]
     questions: str
 
+    def check_input(self, problems: FieldProblems) -> None:
+        if not self.consultees:
+            problems.add("consultees", "must list at least one agency or expert")
+        ids = [c.get("id") for c in self.consultees]
+        for i, consultee in enumerate(self.consultees):
+            problems.require_text(f"consultees[{i}].id", consultee.get("id"))
+            if consultee.get("kind") not in ("AGENCY", "EXPERT"):
+                problems.add(f"consultees[{i}].kind", "must be AGENCY or EXPERT")
+        if len(set(ids)) != len(ids):
+            problems.add("consultees", "must not repeat a consultee")
+        problems.require_text("questions", self.questions)
+
     def apply(self, case: Case, actor: Actor, ctx: CaseContext) -> None:
         rules, today = ctx.rules, ctx.today
         approval = case.open_deadlines().get(Clock.APPROVAL)
@@ -465,6 +507,11 @@ class ReceiveConsultationOpinion(CaseCommand):
     consultee_id: str
     opinion: str
     doc_ref: str
+
+    def check_input(self, problems: FieldProblems) -> None:
+        problems.require_text("consultee_id", self.consultee_id)
+        problems.require_text("opinion", self.opinion)
+        problems.require_text("doc_ref", self.doc_ref)
 
     def apply(self, case: Case, actor: Actor, ctx: CaseContext) -> None:
         case.receive_consultation_opinion(
@@ -508,6 +555,10 @@ class RequestPartyOpinion(CaseCommand):
     stage: str
     committee_id: str
 
+    def check_input(self, problems: FieldProblems) -> None:
+        _check_member(problems, "stage", VoteStage, self.stage)
+        problems.require_text("committee_id", self.committee_id)
+
     def apply(self, case: Case, actor: Actor, ctx: CaseContext) -> None:
         case.request_party_opinion(actor, ctx.at, stage=self.stage, committee_id=self.committee_id)
 
@@ -522,6 +573,11 @@ class ReceivePartyOpinion(CaseCommand):
     stage: str
     opinion: str
     doc_ref: str
+
+    def check_input(self, problems: FieldProblems) -> None:
+        _check_member(problems, "stage", VoteStage, self.stage)
+        problems.require_text("opinion", self.opinion)
+        problems.require_text("doc_ref", self.doc_ref)
 
     def apply(self, case: Case, actor: Actor, ctx: CaseContext) -> None:
         case.receive_party_opinion(
@@ -545,6 +601,9 @@ class HoldApprovalMeeting(CaseCommand):
     implementer_ids: Sequence[str] | None = None
     decision_ref: str = ""
     decision_signed_on: date | None = None
+
+    def check_input(self, problems: FieldProblems) -> None:
+        _check_implementer_ids(problems, self.implementer_ids)
 
     def apply(self, case: Case, actor: Actor, ctx: CaseContext) -> None:
         case.hold_approval_meeting(
@@ -572,6 +631,11 @@ class OverrideCollectiveRejection(CaseCommand):
     implementer_ids: Sequence[str] | None = None
     signed_on: date | None = None
 
+    def check_input(self, problems: FieldProblems) -> None:
+        problems.require_text("justification", self.justification)
+        problems.require_text("decision_ref", self.decision_ref)
+        _check_implementer_ids(problems, self.implementer_ids)
+
     def apply(self, case: Case, actor: Actor, ctx: CaseContext) -> None:
         case.override_collective_rejection(
             actor,
@@ -593,6 +657,10 @@ class ConfirmRejection(CaseCommand):
     reasons: Sequence[str]
     decision_ref: str
     signed_on: date | None = None
+
+    def check_input(self, problems: FieldProblems) -> None:
+        problems.require_texts("reasons", self.reasons)
+        problems.require_text("decision_ref", self.decision_ref)
 
     def apply(self, case: Case, actor: Actor, ctx: CaseContext) -> None:
         case.confirm_rejection(
@@ -636,6 +704,16 @@ class AllocateResources(CaseCommand):
     staff: Sequence[str] = ()
     funding_vnd: Decimal | None = None
 
+    def check_input(self, problems: FieldProblems) -> None:
+        problems.require_text("source_ref", self.source_ref)
+        if not self.equipment and not self.staff and self.funding_vnd is None:
+            problems.add("resources", "allocate equipment, staff or funding")
+        funding = self.funding_vnd
+        if funding is not None and (
+            not isinstance(funding, Decimal) or not funding.is_finite() or funding < 0
+        ):
+            problems.add("funding_vnd", "must be a non-negative decimal amount")
+
     def apply(self, case: Case, actor: Actor, ctx: CaseContext) -> None:
         case.allocate_resources(
             actor,
@@ -672,6 +750,12 @@ class ReportProgress(CaseCommand):
     issues: str = ""
     risk_of_damage: bool = False
 
+    def check_input(self, problems: FieldProblems) -> None:
+        problems.require_text("period", self.period)
+        percent = self.progress_percent
+        if not isinstance(percent, int) or isinstance(percent, bool) or not 0 <= percent <= 100:
+            problems.add("progress_percent", "must be a whole number from 0 to 100")
+
     def apply(self, case: Case, actor: Actor, ctx: CaseContext) -> None:
         case.report_progress(
             actor,
@@ -684,42 +768,62 @@ class ReportProgress(CaseCommand):
 
 
 @dataclass(frozen=True, kw_only=True)
-class Suspend(CaseCommand):
+class WrittenDirection(CaseCommand):
+    """A written decision of the approving head on the implementation (form M4)."""
+
+    decision_ref: str
+
+    def check_input(self, problems: FieldProblems) -> None:
+        problems.require_text("decision_ref", self.decision_ref)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReasonedDirection(WrittenDirection):
+    """A suspension or a stop: it gives its reasons."""
+
+    reasons: Sequence[str]
+
+    def check_input(self, problems: FieldProblems) -> None:
+        super().check_input(problems)
+        problems.require_texts("reasons", self.reasons)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Suspend(ReasonedDirection):
     name = "suspend"
     path = "/suspend"
     title = "Tạm dừng — suspend implementation, in writing"
     body = DirectionCommand
-
-    decision_ref: str
-    reasons: Sequence[str]
 
     def apply(self, case: Case, actor: Actor, ctx: CaseContext) -> None:
         case.suspend(actor, ctx.at, decision_ref=self.decision_ref, reasons=self.reasons)
 
 
 @dataclass(frozen=True, kw_only=True)
-class Resume(CaseCommand):
+class Resume(WrittenDirection):
     name = "resume"
     path = "/resume"
     title = "Tiếp tục — resume implementation, in writing"
     body = ResumeCommand
 
-    decision_ref: str
     conditions: Sequence[str] = ()
+
+    def check_input(self, problems: FieldProblems) -> None:
+        super().check_input(problems)
+        # A resumption may set no conditions; those it sets are texts.
+        if any(not isinstance(g, str) or not g.strip() for g in self.conditions):
+            problems.add("conditions", "must be non-empty text")
 
     def apply(self, case: Case, actor: Actor, ctx: CaseContext) -> None:
         case.resume(actor, ctx.at, decision_ref=self.decision_ref, conditions=self.conditions)
 
 
 @dataclass(frozen=True, kw_only=True)
-class Stop(CaseCommand):
+class Stop(ReasonedDirection):
     name = "stop"
     path = "/stop"
     title = "Dừng — stop implementation, in writing"
     body = DirectionCommand
-
-    decision_ref: str
-    reasons: Sequence[str]
 
     def apply(self, case: Case, actor: Actor, ctx: CaseContext) -> None:
         case.stop(actor, ctx.at, decision_ref=self.decision_ref, reasons=self.reasons)
@@ -743,6 +847,21 @@ class ReportCompletion(CaseCommand):
     resources_used: Mapping[str, Any]
     damage: Mapping[str, Any]
     reported_on: date | None = None
+
+    def check_input(self, problems: FieldProblems) -> None:
+        if not self.results_vs_targets:
+            problems.add("results_vs_targets", "must compare at least one result with its target")
+        for i, row in enumerate(self.results_vs_targets):
+            problems.require_text(f"results_vs_targets[{i}].target", row.get("target"))
+            problems.require_text(f"results_vs_targets[{i}].result", row.get("result"))
+        occurred = self.damage.get("occurred")
+        if not isinstance(occurred, bool):
+            problems.add("damage.occurred", "must be true or false")
+        elif occurred:
+            problems.require_text("damage.description", self.damage.get("description"))
+        estimate = self.damage.get("estimate")
+        if estimate is not None and (not isinstance(estimate, Decimal) or estimate < 0):
+            problems.add("damage.estimate", "must be a non-negative decimal amount")
 
     def apply(self, case: Case, actor: Actor, ctx: CaseContext) -> None:
         received = self.reported_on if isinstance(self.reported_on, date) else ctx.today
@@ -791,6 +910,11 @@ class HoldEvaluationMeeting(CaseCommand):
     assessed_outcome: str
     good_faith_finding: bool | None = None
 
+    def check_input(self, problems: FieldProblems) -> None:
+        _check_member(problems, "assessed_outcome", EvaluationOutcome, self.assessed_outcome)
+        if self.good_faith_finding is not None:
+            _check_flags(problems, good_faith_finding=self.good_faith_finding)
+
     def apply(self, case: Case, actor: Actor, ctx: CaseContext) -> None:
         conclusion_due = ctx.today
         if isinstance(self.held_on, date):
@@ -823,6 +947,28 @@ class IssueConclusion(CaseCommand):
     causes_subjective: Sequence[str]
     conclusion_ref: str
     issued_on: date | None = None
+
+    def check_input(self, problems: FieldProblems) -> None:
+        outcome = _check_member(problems, "outcome", EvaluationOutcome, self.outcome)
+        _check_flags(
+            problems,
+            caused_damage=self.caused_damage,
+            good_faith_finding=self.good_faith_finding,
+        )
+        problems.require_text("conclusion_ref", self.conclusion_ref)
+        for field, causes in (
+            ("causes_objective", self.causes_objective),
+            ("causes_subjective", self.causes_subjective),
+        ):
+            if any(not isinstance(c, str) or not c.strip() for c in causes):
+                problems.add(field, "must be non-empty text")
+        if (
+            outcome is not None
+            and outcome is not EvaluationOutcome.COMPLETED
+            and not self.causes_objective
+            and not self.causes_subjective
+        ):
+            problems.add("causes", "name the objective or subjective causes (Art 11 §4)")
 
     def apply(self, case: Case, actor: Actor, ctx: CaseContext) -> None:
         case.issue_conclusion(
@@ -864,6 +1010,17 @@ class GrantEncouragement(CaseCommand):
     decision_ref: str
     description: str = ""
 
+    def check_input(self, problems: FieldProblems) -> None:
+        form = _check_member(problems, "form", EncouragementForm, self.form)
+        kind = _check_member(
+            problems, "beneficiary.kind", Beneficiary, self.beneficiary.get("kind")
+        )
+        problems.require_text("decision_ref", self.decision_ref)
+        if form is EncouragementForm.OTHER:
+            problems.require_text("description", self.description)
+        if kind is Beneficiary.AGENCY and form in PERSONAL_FORMS:
+            problems.add("form", "career forms (Art 10 §1b, §1c) are for persons, not agencies")
+
     def apply(self, case: Case, actor: Actor, ctx: CaseContext) -> None:
         case.grant_encouragement(
             actor,
@@ -890,6 +1047,15 @@ class DetermineProtection(CaseCommand):
     decision_ref: str
     referred_to: str = ""
     official_id: str | None = None
+
+    def check_input(self, problems: FieldProblems) -> None:
+        _check_flags(
+            problems,
+            art5_conditions_met=self.art5_conditions_met,
+            implemented_as_decided=self.implemented_as_decided,
+            directions_followed=self.directions_followed,
+        )
+        problems.require_text("decision_ref", self.decision_ref)
 
     def apply(self, case: Case, actor: Actor, ctx: CaseContext) -> None:
         case.determine_protection(
@@ -919,6 +1085,12 @@ class ReportProhibitedAct(CaseCommand):
     description: str
     evidence_refs: Sequence[str] = ()
 
+    def check_input(self, problems: FieldProblems) -> None:
+        _check_member(problems, "act", ProhibitedAct, self.act)
+        if not self.accused.get("user_id") and not self.accused.get("unit_id"):
+            problems.add("accused", "name the person (user_id) or the unit (unit_id)")
+        problems.require_text("description", self.description)
+
     def apply(self, case: Case, actor: Actor, ctx: CaseContext) -> None:
         case.report_prohibited_act(
             actor,
@@ -941,6 +1113,10 @@ class RecordProhibitedActFinding(CaseCommand):
     substantiated: bool
     finding_ref: str
     notes: str = ""
+
+    def check_input(self, problems: FieldProblems) -> None:
+        _check_flags(problems, substantiated=self.substantiated)
+        problems.require_text("finding_ref", self.finding_ref)
 
     def apply(self, case: Case, actor: Actor, ctx: CaseContext) -> None:
         case.record_prohibited_act_finding(
@@ -967,6 +1143,9 @@ class NoteDeadlineApproaching(CaseCommand):
 
     deadline: str
 
+    def check_input(self, problems: FieldProblems) -> None:
+        _check_clock(problems, self.deadline)
+
     def apply(self, case: Case, actor: Actor, ctx: CaseContext) -> None:
         case.note_deadline_approaching(actor, ctx.at, deadline=self.deadline)
 
@@ -982,6 +1161,13 @@ class RecordDeadlineBreach(CaseCommand):
 
     deadline: str
     escalate_to: Mapping[str, str] | None = None
+
+    def check_input(self, problems: FieldProblems) -> None:
+        _check_clock(problems, self.deadline)
+        if self.escalate_to is not None:
+            target = self.escalate_to.get("target")
+            _check_member(problems, "escalate_to.target", EscalationTarget, target)
+            problems.require_text("escalate_to.unit_id", self.escalate_to.get("unit_id"))
 
     def apply(self, case: Case, actor: Actor, ctx: CaseContext) -> None:
         escalate_to = self.escalate_to
@@ -1004,6 +1190,42 @@ class CloseCase(CaseCommand):
 
     def apply(self, case: Case, actor: Actor, ctx: CaseContext) -> None:
         case.close(actor, ctx.at, summary=self.summary)
+
+
+# ---------------------------------------------------------------- input checks shared by commands
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def _check_member(problems: FieldProblems, field: str, kind: type[E], value: object) -> E | None:
+    """The member of `kind` that `value` names, or a problem listing the members."""
+    member = member_of(kind, value)
+    if member is None:
+        problems.add(field, f"must be one of {', '.join(kind)}")
+    return member
+
+
+def _check_flags(problems: FieldProblems, **flags: object) -> None:
+    for field, value in flags.items():
+        if not isinstance(value, bool):
+            problems.add(field, "must be true or false")
+
+
+def _check_clock(problems: FieldProblems, deadline: object) -> None:
+    if member_of(Clock, deadline) not in CASE_CLOCKS:
+        problems.add("deadline", f"must be one of {', '.join(CASE_CLOCKS)}")
+
+
+def _check_implementer_ids(problems: FieldProblems, implementer_ids: Sequence[str] | None) -> None:
+    """Who implements the approved plan, when named (Art 10, Art 11): by default the proposer."""
+    if implementer_ids is None:
+        return
+    if not implementer_ids:
+        problems.add("implementers", "must list at least one implementer")
+    for i, user_id in enumerate(implementer_ids):
+        problems.require_text(f"implementers[{i}].user_id", user_id)
+    if len(set(implementer_ids)) != len(implementer_ids):
+        problems.add("implementers", "must not repeat an implementer")
 
 
 COMMANDS: tuple[type[CaseCommand], ...] = (

@@ -34,7 +34,8 @@ router = APIRouter(prefix="/cases/{case_id}", tags=["case commands"], responses=
 
 def endpoint(kind: type[CaseCommand]) -> Callable[..., CaseView]:
     """`POST /cases/{case_id}<kind.path>`: build the command from the path and the body (its
-    shape checked by `kind.body`) and hand it to the service's one handler."""
+    shape checked by `kind.body`, then by the command itself) and hand it to the service's one
+    handler, both under the request's Idempotency-Key, as one command."""
     body_type = kind.body
 
     if body_type is None:
@@ -42,8 +43,7 @@ def endpoint(kind: type[CaseCommand]) -> Callable[..., CaseView]:
         def without_body(
             case_id: UUID, actor: CurrentActor, approval: Approval, keyed: Keyed
         ) -> CaseView:
-            command = kind(case_id=case_id)
-            return case_view(approval, keyed(lambda: approval.handle(command, actor)))
+            return case_view(approval, keyed(lambda: approval.handle(kind(case_id=case_id), actor)))
 
         handler: Callable[..., CaseView] = without_body
     elif kind.body_optional:
@@ -56,8 +56,9 @@ def endpoint(kind: type[CaseCommand]) -> Callable[..., CaseView]:
             body: Any = None,
         ) -> CaseView:
             fields = (body or body_type()).model_dump()
-            command = kind(case_id=case_id, **fields)
-            return case_view(approval, keyed(lambda: approval.handle(command, actor)))
+            return case_view(
+                approval, keyed(lambda: approval.handle(kind(case_id=case_id, **fields), actor))
+            )
 
         with_optional_body.__annotations__["body"] = body_type | None
         handler = with_optional_body
@@ -66,8 +67,10 @@ def endpoint(kind: type[CaseCommand]) -> Callable[..., CaseView]:
         def with_body(
             case_id: UUID, body: Any, actor: CurrentActor, approval: Approval, keyed: Keyed
         ) -> CaseView:
-            command = kind(case_id=case_id, **body.model_dump())
-            return case_view(approval, keyed(lambda: approval.handle(command, actor)))
+            fields = body.model_dump()
+            return case_view(
+                approval, keyed(lambda: approval.handle(kind(case_id=case_id, **fields), actor))
+            )
 
         with_body.__annotations__["body"] = body_type
         handler = with_body

@@ -7,9 +7,10 @@ its commands and the explicit event classes they record: intake (`case_intake`),
 clocks and closing (`case_deadlines`). `record.py` holds the state they share and `CaseEvent`.
 
 Every public command checks, in order: the actor's authority (NotAllowed), the state
-(InvalidTransition), the input (Invalid), then the case's record (Conflict); only then does it
-trigger one event, whose `apply` is the only place state changes. A refused command records
-nothing.
+(InvalidTransition), then the case's record (Conflict; Invalid for a legal date or a due date
+that contradicts it); only then does it trigger one event, whose `apply` is the only place state
+changes. A refused command records nothing. The input's own shape (required fields, ranges,
+vocabularies) is the command object's to check (`services/approval/commands.py`).
 
 Every event carries a `stamp` (`record.Stamp`): proposal id, actor, the instant `at`, the legal
 basis, the rule-set version the case was opened under, and the state the event leaves the case

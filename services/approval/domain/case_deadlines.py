@@ -8,9 +8,9 @@ from datetime import date, datetime
 
 from services.approval.domain import legal_basis
 from services.approval.domain.errors import Conflict, FieldProblems
-from services.approval.domain.record import CaseEvent, CaseRecord, member_of
+from services.approval.domain.record import CaseEvent, CaseRecord
 from services.approval.domain.states import Command
-from shared.contracts.vocabulary import CaseState, DeadlineName, EscalationTarget
+from shared.contracts.vocabulary import CaseState, DeadlineName
 from shared.kernel.actor import Actor
 
 
@@ -89,9 +89,6 @@ class Deadlines(CaseRecord):
         problems = FieldProblems()
         escalation: dict[str, str] | None = None
         if escalate_to is not None:
-            if member_of(EscalationTarget, escalate_to.get("target")) is None:
-                problems.add("escalate_to.target", f"must be one of {', '.join(EscalationTarget)}")
-            problems.require_text("escalate_to.unit_id", escalate_to.get("unit_id"))
             escalation = {
                 "target": str(escalate_to.get("target")),
                 "unit_id": str(escalate_to.get("unit_id") or ""),

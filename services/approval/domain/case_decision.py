@@ -153,7 +153,7 @@ class Decision(CaseRecord):
                 after=LegalStep.APPROVAL_MEETING,
                 earlier=held_on,
             )
-        named = self._implementers_or_proposer(problems, implementer_ids, implementers)
+        named = self._implementers_or_proposer(implementer_ids, implementers)
         problems.raise_if_any()
         self._require_party_opinion(VoteStage.APPROVAL, party_opinion_required)
         authority = self.competent_authority
@@ -205,8 +205,6 @@ class Decision(CaseRecord):
         command = Command.OVERRIDE_COLLECTIVE_REJECTION
         who = self._admit(command, actor, at)
         problems = FieldProblems()
-        problems.require_text("justification", justification)
-        problems.require_text("decision_ref", decision_ref)
         failed = self._last_vote(VoteStage.APPROVAL)
         signed = local_date(at) if signed_on is None else signed_on
         check_legal_date(
@@ -217,7 +215,7 @@ class Decision(CaseRecord):
             after=LegalStep.APPROVAL_MEETING,
             earlier=failed.held_on,
         )
-        named = self._implementers_or_proposer(problems, implementer_ids, implementers)
+        named = self._implementers_or_proposer(implementer_ids, implementers)
         problems.raise_if_any()
         self._require_party_opinion(VoteStage.APPROVAL, party_opinion_required)
         self.trigger_event(
@@ -246,8 +244,6 @@ class Decision(CaseRecord):
         its legal date (default: the day it is entered)."""
         who = self._admit(Command.CONFIRM_REJECTION, actor, at)
         problems = FieldProblems()
-        problems.require_texts("reasons", reasons)
-        problems.require_text("decision_ref", decision_ref)
         signed = local_date(at) if signed_on is None else signed_on
         check_legal_date(
             problems,
@@ -288,36 +284,13 @@ class Decision(CaseRecord):
 
     def _implementers_or_proposer(
         self,
-        problems: FieldProblems,
         implementer_ids: Sequence[str] | None,
         implementers: Sequence[Mapping[str, Any]] | None = None,
     ) -> list[ImplementerEntry]:
         """Who implements the plan (Art 10, Art 11: "cán bộ đề xuất, thực hiện"), each with
-        whether they are within Art 2; by default the proposer alone."""
+        whether they are within Art 2; by default the proposer alone. The command checked the
+        ids; the service placed each one in the directory (`implementers`)."""
         if implementers is not None:
-            named: list[ImplementerEntry] = []
-            if not implementers:
-                problems.add("implementers", "must list at least one implementer")
-            for i, entry in enumerate(implementers):
-                problems.require_text(f"implementers[{i}].user_id", entry.get("user_id"))
-                if not isinstance(entry.get("within_art2"), bool):
-                    problems.add(f"implementers[{i}].within_art2", "must be true or false")
-                named.append(
-                    {
-                        "user_id": str(entry.get("user_id") or ""),
-                        "name": str(entry.get("name") or ""),
-                        "unit_id": str(entry.get("unit_id") or ""),
-                        "position": str(entry.get("position") or ""),
-                        "within_art2": entry.get("within_art2") is True,
-                    }
-                )
-            ids = [n["user_id"] for n in named]
-            if len(set(ids)) != len(ids):
-                problems.add("implementers", "must not repeat an implementer")
-            return named
-        if implementer_ids is None:
-            implementer_ids = [self._proposer.user_id]
-        if not implementer_ids or any(not isinstance(i, str) or not i for i in implementer_ids):
-            problems.add("implementer_ids", "must list the user ids of the implementers")
-            return []
-        return [self._implementer(i).as_entry() for i in implementer_ids]
+            return [Implementer.of(entry).as_entry() for entry in implementers]
+        ids = [self._proposer.user_id] if implementer_ids is None else implementer_ids
+        return [self._implementer(i).as_entry() for i in ids]

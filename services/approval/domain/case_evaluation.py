@@ -20,7 +20,6 @@ from services.approval.domain.record import (
     CaseEvent,
     CaseRecord,
     check_legal_date,
-    member_of,
     texts,
 )
 from services.approval.domain.states import Command
@@ -133,17 +132,12 @@ class Evaluation(CaseRecord):
             after=LegalStep.REPORT_RECEIVED,
             earlier=None if self._completion is None else self._completion.reported_on,
         )
-        outcome = member_of(EvaluationOutcome, assessed_outcome)
-        if outcome is None:
-            problems.add("assessed_outcome", f"must be one of {', '.join(EvaluationOutcome)}")
-        if good_faith_finding is not None and not isinstance(good_faith_finding, bool):
-            problems.add("good_faith_finding", "must be true or false")
         # Counted from the meeting's legal date: a meeting entered late never moves it.
         problems.require_date(
             "conclusion_due", conclusion_due, not_before=held_on if valid_held_on else None
         )
         problems.raise_if_any()
-        assert outcome is not None
+        outcome = EvaluationOutcome(assessed_outcome)
         self._require_party_opinion(VoteStage.EVALUATION, party_opinion_required)
         authority = self.competent_authority
         record = count_vote(
@@ -200,29 +194,8 @@ class Evaluation(CaseRecord):
             after=LegalStep.EVALUATION_MEETING,
             earlier=self._last_vote(VoteStage.EVALUATION).held_on,
         )
-        parsed = member_of(EvaluationOutcome, outcome)
-        if parsed is None:
-            problems.add("outcome", f"must be one of {', '.join(EvaluationOutcome)}")
-        if not isinstance(caused_damage, bool):
-            problems.add("caused_damage", "must be true or false")
-        if not isinstance(good_faith_finding, bool):
-            problems.add("good_faith_finding", "must be true or false")
-        problems.require_text("conclusion_ref", conclusion_ref)
-        for field, causes in (
-            ("causes_objective", causes_objective),
-            ("causes_subjective", causes_subjective),
-        ):
-            if any(not isinstance(c, str) or not c.strip() for c in causes):
-                problems.add(field, "must be non-empty text")
-        if (
-            parsed is not None
-            and parsed is not EvaluationOutcome.COMPLETED
-            and not causes_objective
-            and not causes_subjective
-        ):
-            problems.add("causes", "name the objective or subjective causes (Art 11 §4)")
         problems.raise_if_any()
-        assert parsed is not None
+        parsed = EvaluationOutcome(outcome)
         if parsed.value != self._evaluated_outcome:
             raise Conflict(
                 f"the collective assessed {self._evaluated_outcome}; the conclusion says {parsed}"

@@ -165,15 +165,6 @@ class Implementation(CaseRecord):
     ) -> None:
         """Bảo đảm nguồn lực: equipment, people and funding, case by case (Art 10 §2)."""
         who = self._admit(Command.ALLOCATE_RESOURCES, actor, at)
-        problems = FieldProblems()
-        problems.require_text("source_ref", source_ref)
-        if not equipment and not staff and funding_vnd is None:
-            problems.add("resources", "allocate equipment, staff or funding")
-        if funding_vnd is not None and (
-            not isinstance(funding_vnd, Decimal) or not funding_vnd.is_finite() or funding_vnd < 0
-        ):
-            problems.add("funding_vnd", "must be a non-negative decimal amount")
-        problems.raise_if_any()
         self.trigger_event(
             ResourcesAllocated,
             stamp=self._stamp(Command.ALLOCATE_RESOURCES, who, at, legal_basis.RESOURCES),
@@ -222,15 +213,6 @@ class Implementation(CaseRecord):
         risk_of_damage: bool = False,
     ) -> None:
         who = self._admit(Command.REPORT_PROGRESS, actor, at)
-        problems = FieldProblems()
-        problems.require_text("period", period)
-        if (
-            not isinstance(progress_percent, int)
-            or isinstance(progress_percent, bool)
-            or not 0 <= progress_percent <= 100
-        ):
-            problems.add("progress_percent", "must be a whole number from 0 to 100")
-        problems.raise_if_any()
         self.trigger_event(
             ProgressReported,
             stamp=self._stamp(Command.REPORT_PROGRESS, who, at, legal_basis.PROGRESS),
@@ -285,14 +267,6 @@ class Implementation(CaseRecord):
         grounds: Sequence[str],
     ) -> None:
         who = self._admit(command, actor, at)
-        problems = FieldProblems()
-        problems.require_text("decision_ref", decision_ref)
-        if command is Command.RESUME:
-            if any(not isinstance(g, str) or not g.strip() for g in grounds):
-                problems.add("conditions", "must be non-empty text")
-        else:
-            problems.require_texts("reasons", grounds)
-        problems.raise_if_any()
         stamp = self._stamp(command, who, at, legal_basis.DIRECTIONS, target)
         if command is Command.SUSPEND:
             self.trigger_event(
@@ -363,19 +337,6 @@ class Implementation(CaseRecord):
         problems.require_date(
             "evaluation_due", evaluation_due, not_before=received if valid_receipt else None
         )
-        if not results_vs_targets:
-            problems.add("results_vs_targets", "must compare at least one result with its target")
-        for i, row in enumerate(results_vs_targets):
-            problems.require_text(f"results_vs_targets[{i}].target", row.get("target"))
-            problems.require_text(f"results_vs_targets[{i}].result", row.get("result"))
-        occurred = damage.get("occurred")
-        if not isinstance(occurred, bool):
-            problems.add("damage.occurred", "must be true or false")
-        elif occurred:
-            problems.require_text("damage.description", damage.get("description"))
-        estimate = damage.get("estimate")
-        if estimate is not None and (not isinstance(estimate, Decimal) or estimate < 0):
-            problems.add("damage.estimate", "must be a non-negative decimal amount")
         problems.raise_if_any()
         self.trigger_event(
             CompletionReported,
@@ -391,9 +352,9 @@ class Implementation(CaseRecord):
             results_vs_targets=[copy_json(dict(r)) for r in results_vs_targets],
             resources_used=copy_json(dict(resources_used)),
             damage={
-                "occurred": occurred,
+                "occurred": bool(damage.get("occurred")),
                 "description": str(damage.get("description") or ""),
-                "estimate": estimate,
+                "estimate": damage.get("estimate"),
             },
             evaluation_due=evaluation_due,
         )

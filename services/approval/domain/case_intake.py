@@ -90,8 +90,6 @@ class Intake(CaseRecord):
         """Yêu cầu bổ sung: the plan lacks some Art 7 §2 contents."""
         who = self._admit(Command.REQUEST_SUPPLEMENT, actor, at)
         problems = FieldProblems()
-        problems.require_texts("items", items)
-        problems.require_text("reason", reason)
         problems.require_date("due", due, not_before=local_date(at))
         problems.raise_if_any()
         self.trigger_event(
@@ -127,8 +125,6 @@ class Intake(CaseRecord):
         is then received as complete, the Art 8 §1 clock runs from it."""
         who = self._admit(Command.PROVIDE_SUPPLEMENT, actor, at)
         problems = FieldProblems()
-        if not changed_fields and not attachments:
-            problems.add("changed_fields", "a supplement must change a field or add an attachment")
         # From an upstream event that may arrive late: an already-past due date is a breach.
         problems.require_date("intake_due", intake_due)
         problems.raise_if_any()

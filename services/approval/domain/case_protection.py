@@ -29,7 +29,7 @@ from services.approval.domain.protection import (
     ProtectionTier,
     determine_protection,
 )
-from services.approval.domain.record import CaseEvent, CaseRecord, member_of, texts
+from services.approval.domain.record import CaseEvent, CaseRecord, texts
 from services.approval.domain.states import Command
 from shared.contracts.vocabulary import CaseState
 from shared.kernel.actor import Actor
@@ -150,22 +150,11 @@ class Protection(CaseRecord):
         """
         command = Command.GRANT_ENCOURAGEMENT
         who = self._admit(command, actor, at)
+        chosen = EncouragementForm(form)
+        kind = Beneficiary(beneficiary["kind"])
         problems = FieldProblems()
-        chosen = member_of(EncouragementForm, form)
-        if chosen is None:
-            problems.add("form", f"must be one of {', '.join(EncouragementForm)}")
-        kind = member_of(Beneficiary, beneficiary.get("kind"))
-        if kind is None:
-            problems.add("beneficiary.kind", f"must be one of {', '.join(Beneficiary)}")
-        problems.require_text("decision_ref", decision_ref)
-        if chosen is EncouragementForm.OTHER:
-            problems.require_text("description", description)
-        if kind is Beneficiary.AGENCY and chosen in PERSONAL_FORMS:
-            problems.add("form", "career forms (Art 10 §1b, §1c) are for persons, not agencies")
         beneficiary_id = self._beneficiary_id(problems, kind, beneficiary.get("id"))
         problems.raise_if_any()
-        assert chosen is not None
-        assert kind is not None
         if beneficiary_id == who.user_id:
             raise NotAllowed(
                 "a head cannot grant encouragement to himself (Art 10 §1); "
@@ -223,14 +212,6 @@ class Protection(CaseRecord):
         official = self._proposer.user_id if official_id is None else official_id
         if official != self._proposer.user_id and official not in self._implementer_ids:
             problems.add("official_id", "must be the proposer or an implementer of the approval")
-        for field, value in (
-            ("art5_conditions_met", art5_conditions_met),
-            ("implemented_as_decided", implemented_as_decided),
-            ("directions_followed", directions_followed),
-        ):
-            if not isinstance(value, bool):
-                problems.add(field, "must be true or false")
-        problems.require_text("decision_ref", decision_ref)
         problems.raise_if_any()
         if official in self._protections:
             raise Conflict(f"the protection of {official} has already been determined")
@@ -284,15 +265,7 @@ class Protection(CaseRecord):
         """Records a report of an Art 6 act (incl. §2 retaliation); returns its number."""
         command = Command.REPORT_PROHIBITED_ACT
         who = self._admit(command, actor, at)
-        problems = FieldProblems()
-        kind = member_of(ProhibitedAct, act)
-        if kind is None:
-            problems.add("act", f"must be one of {', '.join(ProhibitedAct)}")
-        if not accused.get("user_id") and not accused.get("unit_id"):
-            problems.add("accused", "name the person (user_id) or the unit (unit_id)")
-        problems.require_text("description", description)
-        problems.raise_if_any()
-        assert kind is not None
+        kind = ProhibitedAct(act)
         number = len(self._prohibited_acts) + 1
         self.trigger_event(
             ProhibitedActReported,
@@ -326,11 +299,6 @@ class Protection(CaseRecord):
         """
         command = Command.RECORD_PROHIBITED_ACT_FINDING
         who = self._admit(command, actor, at)
-        problems = FieldProblems()
-        if not isinstance(substantiated, bool):
-            problems.add("substantiated", "must be true or false")
-        problems.require_text("finding_ref", finding_ref)
-        problems.raise_if_any()
         report = next((r for r in self._prohibited_acts if r.report_number == report_number), None)
         if report is None:
             raise Conflict(f"there is no report number {report_number} on this case")

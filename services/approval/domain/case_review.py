@@ -11,7 +11,7 @@ from typing import TypedDict
 from services.approval.domain import legal_basis
 from services.approval.domain.case_values import Consultation, PartyOpinion, PausedApproval
 from services.approval.domain.errors import Conflict, FieldProblems
-from services.approval.domain.record import CaseEvent, CaseRecord, member_of
+from services.approval.domain.record import CaseEvent, CaseRecord
 from services.approval.domain.states import Command
 from services.approval.domain.vote import VoteStage
 from shared.contracts.vocabulary import CaseState, DeadlineName
@@ -137,16 +137,6 @@ class Review(CaseRecord):
         running."""
         who = self._admit(Command.REQUEST_CONSULTATION, actor, at)
         problems = FieldProblems()
-        if not consultees:
-            problems.add("consultees", "must list at least one agency or expert")
-        ids = [c.get("id") for c in consultees]
-        for i, consultee in enumerate(consultees):
-            problems.require_text(f"consultees[{i}].id", consultee.get("id"))
-            if consultee.get("kind") not in ("AGENCY", "EXPERT"):
-                problems.add(f"consultees[{i}].kind", "must be AGENCY or EXPERT")
-        if len(set(ids)) != len(ids):
-            problems.add("consultees", "must not repeat a consultee")
-        problems.require_text("questions", questions)
         problems.require_date("due", due, not_before=local_date(at))
         problems.raise_if_any()
         self.trigger_event(
@@ -182,11 +172,6 @@ class Review(CaseRecord):
         doc_ref: str,
     ) -> None:
         who = self._admit(Command.RECEIVE_CONSULTATION_OPINION, actor, at)
-        problems = FieldProblems()
-        problems.require_text("consultee_id", consultee_id)
-        problems.require_text("opinion", opinion)
-        problems.require_text("doc_ref", doc_ref)
-        problems.raise_if_any()
         if consultee_id not in self._consultees:
             raise Conflict(f"{consultee_id} was not consulted on this proposal")
         if self._consultees[consultee_id].opinion is not None:
@@ -240,12 +225,9 @@ class Review(CaseRecord):
         committee_id: str,
     ) -> None:
         """Xin ý kiến cấp ủy đảng cùng cấp — before approval and before evaluation (Art 4 §3)."""
-        phase = _parse_stage(stage)
+        phase = VoteStage(stage)
         command = _PARTY_OPINION_COMMANDS[phase][0]
         who = self._admit(command, actor, at)
-        problems = FieldProblems()
-        problems.require_text("committee_id", committee_id)
-        problems.raise_if_any()
         if phase.value in self._party_opinions:
             raise Conflict(f"the Party committee's opinion on {phase.value} was already sought")
         self.trigger_event(
@@ -264,13 +246,9 @@ class Review(CaseRecord):
         opinion: str,
         doc_ref: str,
     ) -> None:
-        phase = _parse_stage(stage)
+        phase = VoteStage(stage)
         command = _PARTY_OPINION_COMMANDS[phase][1]
         who = self._admit(command, actor, at)
-        problems = FieldProblems()
-        problems.require_text("opinion", opinion)
-        problems.require_text("doc_ref", doc_ref)
-        problems.raise_if_any()
         sought = self._party_opinions.get(phase.value)
         if sought is None:
             raise Conflict(f"the Party committee's opinion on {phase.value} was not sought")
@@ -284,12 +262,3 @@ class Review(CaseRecord):
             opinion=opinion,
             doc_ref=doc_ref,
         )
-
-
-def _parse_stage(stage: VoteStage | str) -> VoteStage:
-    phase = member_of(VoteStage, stage)
-    if phase is None:
-        problems = FieldProblems()
-        problems.add("stage", f"must be one of {', '.join(VoteStage)}")
-        problems.raise_if_any()
-    return VoteStage(stage)

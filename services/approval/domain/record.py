@@ -54,7 +54,7 @@ from services.approval.domain.errors import (
 )
 from services.approval.domain.states import TRANSITIONS, Command
 from services.approval.domain.vote import VoteStage
-from shared.contracts.vocabulary import CASE_CLOCKS, CaseState, DeadlineName
+from shared.contracts.vocabulary import CaseState, DeadlineName
 from shared.kernel.actor import Actor
 from shared.kernel.calendar import local_date
 
@@ -336,10 +336,6 @@ class CaseRecord:
 
     def _open_deadline_named(self, deadline: DeadlineName | str) -> OpenDeadline:
         name = member_of(DeadlineName, deadline)
-        if name not in CASE_CLOCKS:
-            problems = FieldProblems()
-            problems.add("deadline", f"must be one of {', '.join(CASE_CLOCKS)}")
-            problems.raise_if_any()
         entry = None if name is None else self._deadlines.get(name)
         if entry is None:
             raise Conflict(f"the case has no open {deadline} deadline")

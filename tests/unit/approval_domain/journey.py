@@ -9,8 +9,9 @@ from decimal import Decimal
 from typing import Any, TypeVar
 from uuid import UUID
 
+from services.approval.commands import CaseCommand
 from services.approval.domain.case import Case
-from services.approval.domain.errors import DomainError
+from services.approval.domain.errors import DomainError, Invalid
 from shared.contracts.vocabulary import CaseState
 from shared.kernel.actor import Actor
 from shared.kernel.calendar import VIETNAM_TIME
@@ -377,6 +378,16 @@ def fingerprint(case: Case) -> tuple[int, int, dict[str, Any]]:
     """Version, pending events and every attribute: what a refusal must leave untouched."""
     state = {k: copy.deepcopy(v) for k, v in vars(case).items() if k != "_pending_events"}
     return case.version, len(case.pending_events), state
+
+
+def refuse_input(kind: type[CaseCommand], **fields: Any) -> Invalid:
+    """Builds the command `kind` with `fields`, expecting it to refuse its own input (`Invalid`)
+    before any case sees it: the case checks only authority, state and its record."""
+    try:
+        kind(case_id=Case.create_id(PROPOSAL_ID), **fields)
+    except Invalid as refusal:
+        return refusal
+    raise AssertionError(f"expected Invalid; {kind.__name__} accepted its input")
 
 
 def refuse(case: Case, error: type[E], command: Callable[[], object]) -> E:

@@ -10,6 +10,7 @@ from uuid import UUID
 
 import pytest
 
+from services.approval import commands as c
 from services.approval.domain.case import Case
 from services.approval.domain.encouragement import EncouragementForm
 from services.approval.domain.errors import (
@@ -44,6 +45,7 @@ from tests.unit.approval_domain.journey import (
     proposer,
     receive_party_opinion,
     refuse,
+    refuse_input,
     report_completion,
     state_of,
     system,
@@ -132,12 +134,7 @@ def test_art7_2_supplement_round_trip_restarts_the_intake_clock() -> None:
 
 
 def test_supplement_request_must_say_what_is_missing() -> None:
-    case = open_case()
-    refusal = refuse(
-        case,
-        Invalid,
-        lambda: case.request_supplement(clerk(), at(1), items=[], reason="", due=day(3)),
-    )
+    refusal = refuse_input(c.RequestSupplement, items=[], reason="")
     assert {p.field for p in refusal.problems} == {"items", "reason"}
 
 
@@ -256,11 +253,7 @@ def test_art4_party_opinion_is_received_once_and_only_when_sought() -> None:
         Conflict,
         lambda: case.request_party_opinion(clerk(), at(4), stage="APPROVAL", committee_id="d"),
     )
-    refuse(
-        case,
-        Invalid,
-        lambda: case.request_party_opinion(clerk(), at(4), stage="BUDGET", committee_id="d"),
-    )
+    refuse_input(c.RequestPartyOpinion, stage="BUDGET", committee_id="d")
 
 
 # ------------------------------------------------------------------ Art 8 §1 decision
@@ -640,13 +633,7 @@ def test_art9_3_a_conclusion_is_late_by_its_legal_date_not_its_entry() -> None:
 
 def test_art8_override_requires_written_justification() -> None:
     case = drive_to(CaseState.COLLECTIVE_REJECTED)
-    refusal = refuse(
-        case,
-        Invalid,
-        lambda: case.override_collective_rejection(
-            head(), at(6), justification=" ", decision_ref=""
-        ),
-    )
+    refusal = refuse_input(c.OverrideCollectiveRejection, justification=" ", decision_ref="")
     assert {p.field for p in refusal.problems} == {"justification", "decision_ref"}
     case.override_collective_rejection(
         head(), at(6), justification="Cần thiết và khả thi", decision_ref="QD-GD-07"
@@ -684,11 +671,7 @@ def test_art8_override_is_the_heads_alone_after_a_failed_vote(
 
 def test_art8_rejection_needs_reasons_and_ends_the_case() -> None:
     case = drive_to(CaseState.COLLECTIVE_REJECTED)
-    refuse(
-        case,
-        Invalid,
-        lambda: case.confirm_rejection(head(), at(6), reasons=[], decision_ref="QD-TC"),
-    )
+    refuse_input(c.ConfirmRejection, reasons=[], decision_ref="QD-TC")
     case.confirm_rejection(head(), at(6), reasons=["Chưa khả thi"], decision_ref="QD-TC")
     assert case.state is CaseState.REJECTED
     assert case.open_deadlines() == {}
@@ -714,11 +697,7 @@ def test_withdrawal_only_before_the_final_decision() -> None:
 
 def test_art10_2_resources_are_allocated_case_by_case() -> None:
     case = drive_to(CaseState.APPROVED)
-    refuse(
-        case,
-        Invalid,
-        lambda: case.allocate_resources(head(), at(6), source_ref="QD-KP-01"),
-    )
+    refuse_input(c.AllocateResources, source_ref="QD-KP-01")
     case.allocate_resources(
         head(),
         at(6),
@@ -734,11 +713,7 @@ def test_art10_2_resources_are_allocated_case_by_case() -> None:
 
 def test_art6_4_suspension_and_stop_are_written_reasoned_decisions() -> None:
     case = drive_to(CaseState.IN_IMPLEMENTATION)
-    refuse(
-        case,
-        Invalid,
-        lambda: case.suspend(head(), at(8), decision_ref="", reasons=[]),
-    )
+    refuse_input(c.Suspend, decision_ref="", reasons=[])
     case.suspend(head(), at(8), decision_ref="QD-TD", reasons=["nguy cơ thiệt hại"])
     case.resume(head(), at(9), decision_ref="QD-TT", conditions=["báo cáo hằng tuần"])
     case.suspend(head(), at(10), decision_ref="QD-TD-2", reasons=["lại có rủi ro"])
@@ -757,11 +732,7 @@ def test_stop_is_followed_by_a_final_report_of_partial_results() -> None:
 
 def test_progress_percent_is_bounded() -> None:
     case = drive_to(CaseState.IN_IMPLEMENTATION)
-    refuse(
-        case,
-        Invalid,
-        lambda: case.report_progress(proposer(), at(8), period="Q3", progress_percent=120),
-    )
+    refuse_input(c.ReportProgress, period="Q3", progress_percent=120)
     case.report_progress(proposer(), at(8), period="Q3", progress_percent=60, risk_of_damage=True)
     assert case.progress_reports[0]["risk_of_damage"] is True
 
@@ -786,20 +757,12 @@ def test_evaluation_completion_report_lateness_is_recorded() -> None:
 
 
 def test_completion_report_damage_needs_a_description() -> None:
-    case = drive_to(CaseState.IN_IMPLEMENTATION)
-    refusal = refuse(
-        case,
-        Invalid,
-        lambda: case.report_completion(
-            proposer(),
-            at(9),
-            completed_on=day(9),
-            results_vs_targets=[],
-            resources_used={},
-            damage={"occurred": True, "estimate": Decimal("-1")},
-            report_due=day(14),
-            evaluation_due=day(20),
-        ),
+    refusal = refuse_input(
+        c.ReportCompletion,
+        completed_on=day(9),
+        results_vs_targets=[],
+        resources_used={},
+        damage={"occurred": True, "estimate": Decimal("-1")},
     )
     assert {p.field for p in refusal.problems} == {
         "results_vs_targets",
@@ -897,20 +860,14 @@ def test_evaluation_proposer_deputy_excluded() -> None:
 
 
 def test_art11_4_non_completion_conclusion_names_its_causes() -> None:
-    case = drive_to(CaseState.EVALUATED, outcome="NOT_COMPLETED")
-    refusal = refuse(
-        case,
-        Invalid,
-        lambda: case.issue_conclusion(
-            head(),
-            at(12),
-            outcome="NOT_COMPLETED",
-            caused_damage=False,
-            good_faith_finding=True,
-            causes_objective=[],
-            causes_subjective=[],
-            conclusion_ref="KL-01",
-        ),
+    refusal = refuse_input(
+        c.IssueConclusion,
+        outcome="NOT_COMPLETED",
+        caused_damage=False,
+        good_faith_finding=True,
+        causes_objective=[],
+        causes_subjective=[],
+        conclusion_ref="KL-01",
     )
     assert [p.field for p in refusal.problems] == ["causes"]
 
@@ -1098,14 +1055,20 @@ def test_art10_grants_the_decree_does_not_allow_are_refused(
         case.grant_encouragement(
             head(), at(15), form=earlier, beneficiary=beneficiary, decision_ref=f"QD-{n}"
         )
-    grant = partial(
-        case.grant_encouragement,
-        head(),
-        at(16),
-        form=form,
-        beneficiary=beneficiary,
-        decision_ref="QD",
-    )
+
+    def grant() -> None:
+        """The command checks its input, then the case its record."""
+        given = c.GrantEncouragement(
+            case_id=case.id, form=form, beneficiary=beneficiary, decision_ref="QD"
+        )
+        case.grant_encouragement(
+            head(),
+            at(16),
+            form=given.form,
+            beneficiary=given.beneficiary,
+            decision_ref=given.decision_ref,
+        )
+
     refuse(case, error, grant)
 
 

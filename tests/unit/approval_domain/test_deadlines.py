@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
+from services.approval import commands as c
 from services.approval.domain.errors import Conflict, Invalid, NotAllowed
 from shared.contracts.vocabulary import CaseState, DeadlineName
 from shared.kernel.calendar import local_date
@@ -18,6 +19,7 @@ from tests.unit.approval_domain.journey import (
     head,
     open_case,
     refuse,
+    refuse_input,
     system,
 )
 
@@ -85,17 +87,11 @@ def test_breach_of_a_closed_or_unknown_deadline() -> None:
     refuse(
         case, Conflict, partial(case.record_deadline_breach, system(), at(30), deadline="approval")
     )
-    refuse(case, Invalid, partial(case.record_deadline_breach, system(), at(30), deadline="soon"))
-    refuse(
-        case,
-        Invalid,
-        partial(
-            case.record_deadline_breach,
-            system(),
-            at(30),
-            deadline="intake",
-            escalate_to={"target": "MINISTRY", "unit_id": DOHA},
-        ),
+    refuse_input(c.RecordDeadlineBreach, deadline="soon")
+    refuse_input(
+        c.RecordDeadlineBreach,
+        deadline="intake",
+        escalate_to={"target": "MINISTRY", "unit_id": DOHA},
     )
 
 

@@ -17,8 +17,10 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
+from services.approval import commands as c
+from services.approval.commands import CaseCommand
 from services.approval.domain.case import Case
-from services.approval.domain.errors import DomainError, InvalidTransition, NotAllowed
+from services.approval.domain.errors import DomainError, Invalid, InvalidTransition, NotAllowed
 from services.approval.domain.evaluation import EvaluationOutcome
 from services.approval.domain.protection import ProtectionTier
 from services.approval.domain.states import APPROVED_STATES, TRANSITIONS, Command
@@ -102,6 +104,15 @@ class CaseMachine(RuleBasedStateMachine):
         if who == "proposer":
             return actor(self.proposer_id, "proposer")
         return ACTORS[who]()
+
+    def _input_accepted(self, kind: type[CaseCommand], **fields: Any) -> bool:
+        """The command's own check of its input: refused input (`Invalid`) never reaches the
+        case, so it records nothing whatever the case's state."""
+        try:
+            kind(case_id=self.case.id, **fields)
+        except Invalid:
+            return False
+        return True
 
     def _now(self) -> Any:
         self.days += 1
@@ -306,12 +317,17 @@ class CaseMachine(RuleBasedStateMachine):
     @rule(who=WHO, written=st.booleans())
     def override(self, who: str, written: bool) -> None:
         now = self._now()
+        justification = "cần thiết, khả thi" if written else ""
+        if not self._input_accepted(
+            c.OverrideCollectiveRejection, justification=justification, decision_ref="QD-GD"
+        ):
+            return
         self._try(
             Command.OVERRIDE_COLLECTIVE_REJECTION,
             lambda: self.case.override_collective_rejection(
                 self._actor(who, head()),
                 now,
-                justification="cần thiết, khả thi" if written else "",
+                justification=justification,
                 decision_ref="QD-GD",
                 party_opinion_required=False,
             ),
@@ -358,6 +374,8 @@ class CaseMachine(RuleBasedStateMachine):
     @rule(who=WHO, percent=st.integers(min_value=-5, max_value=105))
     def report_progress(self, who: str, percent: int) -> None:
         now = self._now()
+        if not self._input_accepted(c.ReportProgress, period="Q", progress_percent=percent):
+            return
         self._try(
             Command.REPORT_PROGRESS,
             lambda: self.case.report_progress(
@@ -446,6 +464,17 @@ class CaseMachine(RuleBasedStateMachine):
         assessed = self.case.evaluated_outcome
         if follow_meeting and assessed is not None:
             outcome = assessed.value
+        causes = ["thiếu kinh phí"] if named_causes else []
+        if not self._input_accepted(
+            c.IssueConclusion,
+            outcome=outcome,
+            caused_damage=damage,
+            good_faith_finding=good_faith,
+            causes_objective=causes,
+            causes_subjective=[],
+            conclusion_ref="KL",
+        ):
+            return
         self._try(
             Command.ISSUE_CONCLUSION,
             lambda: self.case.issue_conclusion(
@@ -454,7 +483,7 @@ class CaseMachine(RuleBasedStateMachine):
                 outcome=outcome,
                 caused_damage=damage,
                 good_faith_finding=good_faith,
-                causes_objective=["thiếu kinh phí"] if named_causes else [],
+                causes_objective=causes,
                 causes_subjective=[],
                 conclusion_ref="KL",
             ),
@@ -477,13 +506,22 @@ class CaseMachine(RuleBasedStateMachine):
     )
     def grant_encouragement(self, who: str, form: str, kind: str) -> None:
         now = self._now()
+        beneficiary = {"kind": kind, "id": CO_IMPLEMENTER}
+        if not self._input_accepted(
+            c.GrantEncouragement,
+            form=form,
+            beneficiary=beneficiary,
+            decision_ref="QD-KT",
+            description="khác",
+        ):
+            return
         self._try(
             Command.GRANT_ENCOURAGEMENT,
             lambda: self.case.grant_encouragement(
                 self._actor(who, head()),
                 now,
                 form=form,
-                beneficiary={"kind": kind, "id": CO_IMPLEMENTER},
+                beneficiary=beneficiary,
                 decision_ref="QD-KT",
                 description="khác",
             ),

@@ -501,6 +501,17 @@ def test_token_identity_is_what_the_case_records_as_who_acted(
     }
 
 
+def test_a_command_refuses_its_own_malformed_input_before_any_case_is_loaded(
+    app: ApprovalApplication,
+) -> None:
+    """Required fields and ranges are the command's to check: no case is read (there is none
+    here), every field problem is listed."""
+    a = agency_case_authority()
+    with pytest.raises(Invalid) as refused:
+        app.report_progress(a.head, uuid4(), period=" ", progress_percent=101)
+    assert [p.field for p in refused.value.problems] == ["period", "progress_percent"]
+
+
 def test_only_parties_home_affairs_and_auditors_read_a_case(
     app: ApprovalApplication, upstream: Upstream, clock: Clock
 ) -> None:
