@@ -18,7 +18,7 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.domain import Aggregate
+from eventsourcing.domain import Aggregate, DomainEventProtocol
 from eventsourcing.persistence import Tracking
 
 from services.reporting.commands import (
@@ -116,7 +116,10 @@ class NotificationIndex:
     cases: dict[str, CaseView] = field(default_factory=dict)
     origin: str | None = None
 
-    def apply(self, name: str, originator_id: UUID, e: Any) -> None:
+    def apply(self, event: DomainEventProtocol[UUID]) -> None:
+        """Fold one of the store's events, named by its class (`Notification.Created`…)."""
+        name, originator_id = type(event).__qualname__, event.originator_id
+        e: Any = event  # the attributes each event class was recorded with
         if name == "Notification.Created":
             view = NotificationView(
                 id=originator_id,
@@ -210,12 +213,7 @@ class NotificationsApplication(ServiceApplication):
                 if not batch:
                     return
                 for stored in batch:
-                    domain_event = self.mapper.to_domain_event(stored)
-                    self.index.apply(
-                        type(domain_event).__qualname__,
-                        domain_event.originator_id,
-                        domain_event,
-                    )
+                    self.index.apply(self.mapper.to_domain_event(stored))
                     self.index.position = stored.id
 
     def rebuild_index(self) -> NotificationIndex:
