@@ -10,7 +10,6 @@ from typing import Any, TypedDict
 from services.approval.domain import legal_basis
 from services.approval.domain.case_values import (
     Approval,
-    HeldVote,
     Implementer,
     ImplementerEntry,
     VoteMinutes,
@@ -45,25 +44,17 @@ class ApprovalMeetingHeld(CaseEvent):
     decision_signed_on: date | None = None
 
     def record_in(self, case: CaseRecord) -> None:
-        vote = HeldVote.of(self.vote)
-        case._votes.append(vote)
-        if self.held_in_time is not None:
-            # Art 8 §1 asks for the meeting within 7 working days, whatever its outcome: holding
-            # it ends the clock; the head's written decision after a failed vote is not late.
-            case._close_deadline(DeadlineName.APPROVAL)
+        # The head's written decision after a failed vote is not late (Art 8 §1 ¶2).
+        vote = case._record_meeting(self.vote, self.held_in_time, DeadlineName.APPROVAL)
         if vote.passed:
-            case._approved_on = self.decision_signed_on or vote.held_on
-            case._implementers = {i["user_id"]: Implementer.of(i) for i in self.implementers or ()}
-            case._approved_plan_hash = self.plan_hash
-            case._approval = Approval(
+            by_vote = Approval(
                 by_override=False,
                 decision_ref=self.decision_ref,
                 minutes_ref=vote.minutes_ref,
                 justification="",
                 approved_at=self.stamp["at"],
             )
-            case._implementer_ids = list(self.implementer_ids)
-            case._close_deadline(DeadlineName.APPROVAL)
+            case._record_approval(by_vote, self, self.decision_signed_on or vote.held_on)
 
 
 class ApprovedByOverride(CaseEvent):
@@ -78,18 +69,14 @@ class ApprovedByOverride(CaseEvent):
     entered_late: bool = False
 
     def record_in(self, case: CaseRecord) -> None:
-        case._approved_on = self.signed_on or local_date(self.stamp["at"])
-        case._implementers = {i["user_id"]: Implementer.of(i) for i in self.implementers or ()}
-        case._approved_plan_hash = self.plan_hash
-        case._approval = Approval(
+        by_override = Approval(
             by_override=True,
             decision_ref=self.decision_ref,
             minutes_ref=self.failed_vote_minutes_ref,
             justification=self.justification,
             approved_at=self.stamp["at"],
         )
-        case._implementer_ids = list(self.implementer_ids)
-        case._close_deadline(DeadlineName.APPROVAL)
+        case._record_approval(by_override, self, self.signed_on or local_date(self.stamp["at"]))
 
 
 class ProposalRejected(CaseEvent):

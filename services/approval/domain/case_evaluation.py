@@ -10,7 +10,6 @@ from services.approval.domain import legal_basis
 from services.approval.domain.case_values import (
     Causes,
     Conclusion,
-    HeldVote,
     Recognition,
     VoteMinutes,
 )
@@ -39,22 +38,13 @@ class EvaluationMeetingHeld(CaseEvent):
     good_faith_finding: bool | None = None
 
     def record_in(self, case: CaseRecord) -> None:
-        vote = HeldVote.of(self.vote)
-        case._votes.append(vote)
-        if self.held_in_time is not None:
-            # Art 9 §2 asks the head to hold the meeting within 7 working days: holding it
-            # meets the clock whatever the vote; a further meeting has no period of its own.
-            case._close_deadline(DeadlineName.EVALUATION)
+        # A further meeting after a failed vote has no period of its own (Art 9 §2).
+        vote = case._record_meeting(self.vote, self.held_in_time, DeadlineName.EVALUATION)
         if vote.passed:
             case._evaluated_outcome = self.assessed_outcome
             case._evaluated_good_faith = self.good_faith_finding
-            case._close_deadline(DeadlineName.EVALUATION)
-            case._open_deadline(
-                DeadlineName.CONCLUSION,
-                self.conclusion_due,
-                case._head_id,
-                case._routing.recipient_unit_id,
-                legal_basis.CONCLUSION,
+            case._open_heads_deadline(
+                DeadlineName.CONCLUSION, self.conclusion_due, legal_basis.CONCLUSION
             )
 
 
@@ -70,19 +60,14 @@ class EvaluationConcluded(CaseEvent):
     entered_late: bool = False
 
     def record_in(self, case: CaseRecord) -> None:
-        case._conclusion = Conclusion(
-            outcome=self.outcome,
-            caused_damage=self.caused_damage,
-            good_faith_finding=self.good_faith_finding,
+        case._conclusion = Conclusion.recorded_by(
+            self,
             causes=Causes(
                 objective=tuple(self.causes["objective"]),
                 subjective=tuple(self.causes["subjective"]),
             ),
-            conclusion_ref=self.conclusion_ref,
-            meeting_minutes_ref=self.meeting_minutes_ref,
             issued_at=self.stamp["at"],
             issued_on=self.issued_on or local_date(self.stamp["at"]),
-            issued_late=self.issued_late,
         )
         case._close_deadline(DeadlineName.CONCLUSION)
 

@@ -12,7 +12,6 @@ from services.approval.domain import legal_basis
 from services.approval.domain.case_values import (
     Completion,
     DamageReport,
-    Direction,
     ProgressReport,
     ResourceAllocation,
 )
@@ -25,7 +24,7 @@ from services.approval.domain.errors import (
 from services.approval.domain.record import (
     CaseEvent,
     CaseRecord,
-    Stamp,
+    DirectionGiven,
     check_legal_date,
     texts,
 )
@@ -80,42 +79,27 @@ class ProgressReported(CaseEvent):
         )
 
 
-def _record_direction(
-    case: CaseRecord, kind: str, stamp: Stamp, decision_ref: str, grounds: list[str]
-) -> None:
-    case._directions.append(
-        Direction(
-            kind=kind,
-            decision_ref=decision_ref,
-            grounds=tuple(grounds),
-            decided_by=stamp["actor"]["user_id"],
-            decided_at=stamp["at"],
-        )
-    )
-
-
-class ImplementationSuspended(CaseEvent):
-    decision_ref: str
+class ImplementationSuspended(DirectionGiven):
+    KIND = "SUSPEND"
     reasons: list[str]
 
-    def record_in(self, case: CaseRecord) -> None:
-        _record_direction(case, "SUSPEND", self.stamp, self.decision_ref, self.reasons)
 
-
-class ImplementationResumed(CaseEvent):
-    decision_ref: str
+class ImplementationResumed(DirectionGiven):
+    KIND = "RESUME"
+    GROUNDS = "conditions"
     conditions: list[str]
 
-    def record_in(self, case: CaseRecord) -> None:
-        _record_direction(case, "RESUME", self.stamp, self.decision_ref, self.conditions)
 
-
-class ImplementationStopped(CaseEvent):
-    decision_ref: str
+class ImplementationStopped(DirectionGiven):
+    KIND = "STOP"
     reasons: list[str]
 
-    def record_in(self, case: CaseRecord) -> None:
-        _record_direction(case, "STOP", self.stamp, self.decision_ref, self.reasons)
+
+DIRECTIONS: dict[Command, type[DirectionGiven]] = {
+    Command.SUSPEND: ImplementationSuspended,
+    Command.RESUME: ImplementationResumed,
+    Command.STOP: ImplementationStopped,
+}
 
 
 class CompletionReported(CaseEvent):
@@ -131,22 +115,11 @@ class CompletionReported(CaseEvent):
     entered_late: bool = False
 
     def record_in(self, case: CaseRecord) -> None:
-        case._completion = Completion(
-            completed_on=self.completed_on,
-            reported_on=self.reported_on,
-            report_due=self.report_due,
-            late=self.late,
-            after_stop=self.after_stop,
-            results_vs_targets=tuple(self.results_vs_targets),
-            resources_used=self.resources_used,
-            damage=self.damage,
+        case._completion = Completion.recorded_by(
+            self, results_vs_targets=tuple(self.results_vs_targets)
         )
-        case._open_deadline(
-            DeadlineName.EVALUATION,
-            self.evaluation_due,
-            case._head_id,
-            case._routing.recipient_unit_id,
-            legal_basis.EVALUATION_MEETING,
+        case._open_heads_deadline(
+            DeadlineName.EVALUATION, self.evaluation_due, legal_basis.EVALUATION_MEETING
         )
 
 
@@ -267,28 +240,13 @@ class Implementation(CaseRecord):
         grounds: Sequence[str],
     ) -> None:
         who = self._admit(command, actor, at)
-        stamp = self._stamp(command, who, at, legal_basis.DIRECTIONS, target)
-        if command is Command.SUSPEND:
-            self.trigger_event(
-                ImplementationSuspended,
-                stamp=stamp,
-                decision_ref=decision_ref,
-                reasons=texts(grounds),
-            )
-        elif command is Command.RESUME:
-            self.trigger_event(
-                ImplementationResumed,
-                stamp=stamp,
-                decision_ref=decision_ref,
-                conditions=texts(grounds),
-            )
-        else:
-            self.trigger_event(
-                ImplementationStopped,
-                stamp=stamp,
-                decision_ref=decision_ref,
-                reasons=texts(grounds),
-            )
+        direction = DIRECTIONS[command]
+        self.trigger_event(
+            direction,
+            stamp=self._stamp(command, who, at, legal_basis.DIRECTIONS, target),
+            decision_ref=decision_ref,
+            **{direction.GROUNDS: texts(grounds)},
+        )
 
     def report_completion(
         self,

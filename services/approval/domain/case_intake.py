@@ -9,8 +9,7 @@ from typing import Any
 
 from services.approval.domain import legal_basis
 from services.approval.domain.case_values import Plan
-from services.approval.domain.errors import FieldProblems
-from services.approval.domain.record import CaseEvent, CaseRecord, texts
+from services.approval.domain.record import CaseEvent, CaseRecord, require_due, texts
 from services.approval.domain.states import Command
 from shared.contracts.bounds import copy_json
 from shared.contracts.vocabulary import CaseState, DeadlineName
@@ -89,9 +88,7 @@ class Intake(CaseRecord):
     ) -> None:
         """Yêu cầu bổ sung: the plan lacks some Art 7 §2 contents."""
         who = self._admit(Command.REQUEST_SUPPLEMENT, actor, at)
-        problems = FieldProblems()
-        problems.require_date("due", due, not_before=local_date(at))
-        problems.raise_if_any()
+        require_due("due", due, not_before=local_date(at))
         self.trigger_event(
             SupplementRequested,
             stamp=self._stamp(
@@ -124,10 +121,8 @@ class Intake(CaseRecord):
         `supplemented_on` is the legal date the supplement reached the authority: if the plan
         is then received as complete, the Art 8 §1 clock runs from it."""
         who = self._admit(Command.PROVIDE_SUPPLEMENT, actor, at)
-        problems = FieldProblems()
         # From an upstream event that may arrive late: an already-past due date is a breach.
-        problems.require_date("intake_due", intake_due)
-        problems.raise_if_any()
+        require_due("intake_due", intake_due)
         self.trigger_event(
             SupplementProvided,
             stamp=self._stamp(
@@ -145,9 +140,7 @@ class Intake(CaseRecord):
         authority received it complete (`plan_complete_on`), not from the clerk's click, so a
         late acceptance is flagged and never moves the deadline."""
         who = self._admit(Command.RECEIVE_PLAN, actor, at)
-        problems = FieldProblems()
-        problems.require_date("approval_due", approval_due, not_before=self._plan_complete_on)
-        problems.raise_if_any()
+        require_due("approval_due", approval_due, not_before=self._plan_complete_on)
         self.trigger_event(
             PlanReceived,
             stamp=self._stamp(

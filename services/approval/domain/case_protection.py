@@ -43,12 +43,8 @@ class EncouragementGranted(CaseEvent):
 
     def record_in(self, case: CaseRecord) -> None:
         case._encouragements.append(
-            Encouragement(
-                form=self.form,
-                beneficiary=BeneficiaryOf(**self.beneficiary),
-                decision_ref=self.decision_ref,
-                description=self.description,
-                granted_at=self.stamp["at"],
+            Encouragement.recorded_by(
+                self, beneficiary=BeneficiaryOf(**self.beneficiary), granted_at=self.stamp["at"]
             )
         )
 
@@ -63,16 +59,13 @@ class ProtectionDetermined(CaseEvent):
 
     def record_in(self, case: CaseRecord) -> None:
         is_proposer = self.official_id == case._proposer.user_id
-        case._protections[self.official_id] = ProtectionRecord(
-            official_id=self.official_id,
+        case._protections[self.official_id] = ProtectionRecord.recorded_by(
+            self,
             role="PROPOSER" if is_proposer else "IMPLEMENTER",
-            tier=self.tier,
             legal_basis=self.stamp["legal_basis"],
             reasons=tuple(self.reasons),
-            facts=self.facts,
-            decision_ref=self.decision_ref,
-            referred_to=self.referred_to,
             determined_at=self.stamp["at"],
+            revoked_by_report=None,
         )
 
 
@@ -85,14 +78,13 @@ class ProhibitedActReported(CaseEvent):
 
     def record_in(self, case: CaseRecord) -> None:
         case._prohibited_acts.append(
-            ProhibitedActReport(
-                report_number=self.report_number,
-                act=self.act,
+            ProhibitedActReport.recorded_by(
+                self,
                 accused=Accused(**self.accused),
-                description=self.description,
                 evidence_refs=tuple(self.evidence_refs),
                 reported_by=self.stamp["actor"]["user_id"],
                 reported_at=self.stamp["at"],
+                finding=None,
             )
         )
 

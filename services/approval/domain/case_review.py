@@ -4,14 +4,13 @@ committee's opinion (Art 4 §3), before approval and before evaluation."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from datetime import date, datetime
 from typing import TypedDict
 
 from services.approval.domain import legal_basis
 from services.approval.domain.case_values import Consultation, PartyOpinion, PausedApproval
-from services.approval.domain.errors import Conflict, FieldProblems
-from services.approval.domain.record import CaseEvent, CaseRecord
+from services.approval.domain.errors import Conflict
+from services.approval.domain.record import CaseEvent, CaseRecord, require_due
 from services.approval.domain.states import Command
 from services.approval.domain.vote import VoteStage
 from shared.contracts.vocabulary import CaseState, DeadlineName
@@ -51,13 +50,7 @@ class ConsultationRequested(CaseEvent):
             c["id"]: Consultation(id=c["id"], kind=c["kind"], name=c.get("name", ""))
             for c in self.consultees
         }
-        case._open_deadline(
-            DeadlineName.CONSULTATION,
-            self.due,
-            case._head_id,
-            case._routing.recipient_unit_id,
-            legal_basis.CONSULTATION,
-        )
+        case._open_heads_deadline(DeadlineName.CONSULTATION, self.due, legal_basis.CONSULTATION)
 
 
 class ConsultationOpinionReceived(CaseEvent):
@@ -66,11 +59,9 @@ class ConsultationOpinionReceived(CaseEvent):
     doc_ref: str
 
     def record_in(self, case: CaseRecord) -> None:
-        case._consultees[self.consultee_id] = replace(
-            case._consultees[self.consultee_id],
-            opinion=self.opinion,
-            doc_ref=self.doc_ref,
-            received_at=self.stamp["at"],
+        consulted = case._consultees[self.consultee_id]
+        case._consultees[self.consultee_id] = consulted.received(
+            self.opinion, self.doc_ref, self.stamp["at"]
         )
 
 
@@ -83,12 +74,8 @@ class ConsultationClosed(CaseEvent):
         case._close_deadline(DeadlineName.CONSULTATION)
         if self.approval_due is not None:
             case._paused_approval = None
-            case._open_deadline(
-                DeadlineName.APPROVAL,
-                self.approval_due,
-                case._head_id,
-                case._routing.recipient_unit_id,
-                legal_basis.APPROVAL_MEETING,
+            case._open_heads_deadline(
+                DeadlineName.APPROVAL, self.approval_due, legal_basis.APPROVAL_MEETING
             )
 
 
@@ -109,11 +96,9 @@ class PartyCommitteeOpinionReceived(CaseEvent):
     doc_ref: str
 
     def record_in(self, case: CaseRecord) -> None:
-        case._party_opinions[self.stage] = replace(
-            case._party_opinions[self.stage],
-            opinion=self.opinion,
-            doc_ref=self.doc_ref,
-            received_at=self.stamp["at"],
+        sought = case._party_opinions[self.stage]
+        case._party_opinions[self.stage] = sought.received(
+            self.opinion, self.doc_ref, self.stamp["at"]
         )
 
 
@@ -136,9 +121,7 @@ class Review(CaseRecord):
         (an inference: the decree does not say), the working days it had left; None keeps it
         running."""
         who = self._admit(Command.REQUEST_CONSULTATION, actor, at)
-        problems = FieldProblems()
-        problems.require_date("due", due, not_before=local_date(at))
-        problems.raise_if_any()
+        require_due("due", due, not_before=local_date(at))
         self.trigger_event(
             ConsultationRequested,
             stamp=self._stamp(
@@ -198,9 +181,7 @@ class Review(CaseRecord):
         clock runs again with the days it had left (`approval_due`, from the case's rules)."""
         who = self._admit(Command.CLOSE_CONSULTATION, actor, at)
         if self._paused_approval is not None:
-            problems = FieldProblems()
-            problems.require_date("approval_due", approval_due, not_before=local_date(at))
-            problems.raise_if_any()
+            require_due("approval_due", approval_due, not_before=local_date(at))
         missing = [cid for cid, c in self._consultees.items() if c.opinion is None]
         self.trigger_event(
             ConsultationClosed,

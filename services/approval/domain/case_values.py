@@ -29,6 +29,17 @@ class PlainValue:
         return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}  # type: ignore[arg-type]
 
     @classmethod
+    def recorded_by(cls, event: object, **derived: object) -> Self:
+        """The value an event records: each field is the event's attribute of that name,
+        unless `derived` gives it (a field the event names otherwise, or computes)."""
+        return cls(
+            **{
+                f.name: derived[f.name] if f.name in derived else getattr(event, f.name)
+                for f in fields(cls)  # type: ignore[arg-type]
+            }
+        )
+
+    @classmethod
     def from_document(cls, document: Mapping[str, object]) -> Self:
         """The value of a document an event stores (registration's `Official`, `Routing`):
         its fields, a key the document lacks taking the field's default."""
@@ -131,28 +142,35 @@ class PausedApproval(PlainValue):
     due_was: date
 
 
-@dataclass(frozen=True)
-class Consultation(PlainValue):
-    """One agency or expert consulted (Art 8 §2) and their opinion once received."""
+@dataclass(frozen=True, kw_only=True)
+class SoughtOpinion(PlainValue):
+    """An opinion the case asked for (a consultee's, Art 8 §2; the Party committee's, Art 4 §3)
+    and, once received, what it said, its document and when it came."""
 
-    id: str
-    kind: str
-    name: str
     opinion: str | None = None
     doc_ref: str | None = None
     received_at: datetime | None = None
 
+    def received(self, opinion: str, doc_ref: str, at: datetime) -> Self:
+        return replace(self, opinion=opinion, doc_ref=doc_ref, received_at=at)
 
-@dataclass(frozen=True)
-class PartyOpinion(PlainValue):
+
+@dataclass(frozen=True, kw_only=True)
+class Consultation(SoughtOpinion):
+    """One agency or expert consulted (Art 8 §2)."""
+
+    id: str
+    kind: str
+    name: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class PartyOpinion(SoughtOpinion):
     """The same-level Party committee's opinion sought on one stage (Art 4 §3)."""
 
     stage: str
     committee_id: str
     requested_at: datetime
-    opinion: str | None = None
-    doc_ref: str | None = None
-    received_at: datetime | None = None
 
 
 class VoteMinutes(TypedDict):

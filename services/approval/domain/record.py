@@ -17,7 +17,7 @@ from dataclasses import replace
 from datetime import date, datetime
 from enum import StrEnum
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, ClassVar, TypedDict, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypedDict, TypeVar, cast
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
@@ -32,6 +32,7 @@ from services.approval.domain.case_values import (
     Encouragement,
     HeldVote,
     Implementer,
+    ImplementerEntry,
     PartyOpinion,
     PausedApproval,
     Plan,
@@ -42,6 +43,7 @@ from services.approval.domain.case_values import (
     Recognition,
     ResourceAllocation,
     Routing,
+    VoteMinutes,
 )
 from services.approval.domain.deadlines import OpenDeadline
 from services.approval.domain.errors import (
@@ -60,6 +62,14 @@ from shared.kernel.calendar import local_date
 
 CASE_TOPIC = "services.approval.domain.case:Case"
 """Where `@event` put the case's event classes; their stored topics stay there."""
+
+
+class ApprovalRecorded(Protocol):
+    """What both approval events (a passing vote, the head's override) carry about the plan."""
+
+    implementer_ids: list[str]
+    plan_hash: str | None
+    implementers: list[ImplementerEntry] | None
 
 
 class ActorStamp(TypedDict):
@@ -134,6 +144,26 @@ class CaseEvent(Aggregate.Event):
 
     def record_in(self, case: CaseRecord) -> None:
         """What the event changes in the case besides its state."""
+
+
+class DirectionGiven(CaseEvent):
+    """The base of the head's written directions on the implementation (form M4): suspend,
+    resume, stop. Each names its `KIND` and the attribute its grounds are in (`GROUNDS`)."""
+
+    KIND: ClassVar[str]
+    GROUNDS: ClassVar[str] = "reasons"
+    decision_ref: str
+
+    def record_in(self, case: CaseRecord) -> None:
+        case._directions.append(
+            Direction(
+                kind=self.KIND,
+                decision_ref=self.decision_ref,
+                grounds=tuple(getattr(self, self.GROUNDS)),
+                decided_by=self.stamp["actor"]["user_id"],
+                decided_at=self.stamp["at"],
+            )
+        )
 
 
 def events_of(*modules: ModuleType) -> list[type[CaseEvent]]:
@@ -320,8 +350,37 @@ class CaseRecord:
             legal_basis=basis,
         )
 
+    def _open_heads_deadline(self, name: DeadlineName, due: date, basis: str) -> None:
+        """A clock the head of the routed unit answers for (approval, consultation, evaluation,
+        conclusion)."""
+        self._open_deadline(name, due, self._head_id, self._routing.recipient_unit_id, basis)
+
     def _close_deadline(self, name: DeadlineName) -> None:
         self._deadlines.pop(name, None)
+
+    # ------------------------------------------------------------------ what events record
+
+    def _record_meeting(
+        self, minutes: VoteMinutes, held_in_time: bool | None, clock: DeadlineName
+    ) -> HeldVote:
+        """A collective meeting's vote joins the record. Art 8 §1 and Art 9 §2 ask for the
+        meeting within 7 working days, whatever its outcome: holding it ends its clock (a
+        meeting recorded before `held_in_time` was, ends it only by passing)."""
+        vote = HeldVote.of(minutes)
+        self._votes.append(vote)
+        if held_in_time is not None or vote.passed:
+            self._close_deadline(clock)
+        return vote
+
+    def _record_approval(self, approval: Approval, approved: ApprovalRecorded, on: date) -> None:
+        """The plan approved, by a passing vote or the head's override: from the legal date
+        `on`, by whom it is implemented, and the hash of the plan approved."""
+        self._approved_on = on
+        self._implementers = {i["user_id"]: Implementer.of(i) for i in approved.implementers or ()}
+        self._approved_plan_hash = approved.plan_hash
+        self._approval = approval
+        self._implementer_ids = list(approved.implementer_ids)
+        self._close_deadline(DeadlineName.APPROVAL)
 
     def _mark_deadline(
         self, deadline: str, *, approaching: bool = False, breached: bool = False
@@ -340,6 +399,14 @@ class CaseRecord:
         if entry is None:
             raise Conflict(f"the case has no open {deadline} deadline")
         return entry
+
+
+def require_due(field: str, due: object, *, not_before: date | None = None) -> None:
+    """A due date the service computed for a clock the case opens: a date, and (given
+    `not_before`) never before the day the clock starts."""
+    problems = FieldProblems()
+    problems.require_date(field, due, not_before=not_before)
+    problems.raise_if_any()
 
 
 def check_legal_date(
