@@ -61,15 +61,14 @@ class ArchivingConsumer(TrackedConsumer):
         self.witnessed_service = witnessed_service
         """The service whose log the events of `upstream` reveal (None: witness nothing)."""
 
-    async def consume(self, msg: Msg, tracking: Tracking) -> str:
+    def consume(self, msg: Msg, tracking: Tracking) -> str:
         event = decode(msg.headers, msg.data)
         observed = self._observation(msg)
 
         def archive(event: IntegrationEvent, tracking: Tracking) -> None:
             self.reporting.handle(Archive(event.model_dump(mode="json"), observed), tracking)
 
-        outcome: str = await anyio.to_thread.run_sync(self._process, archive, event, tracking)
-        return outcome
+        return self._process(archive, event, tracking)
 
     def _observation(self, msg: Msg) -> LogObservation | None:
         if self.witnessed_service is None:
@@ -80,8 +79,10 @@ class ArchivingConsumer(TrackedConsumer):
             return LogObservation(self.witnessed_service, None, str(error))
         return LogObservation(self.witnessed_service, head)
 
-    async def dead_letter(self, js: JetStreamContext, msg: Msg, reason: str) -> None:
-        await super().dead_letter(js, msg, reason)
+    async def dead_letter(
+        self, js: JetStreamContext, msg: Msg, reason: str, *, deliveries: int | None = None
+    ) -> None:
+        await super().dead_letter(js, msg, reason, deliveries=deliveries)
         meta = msg.metadata
         try:
             await anyio.to_thread.run_sync(
@@ -92,7 +93,7 @@ class ArchivingConsumer(TrackedConsumer):
                     headers=dict(msg.headers or {}),
                     data=msg.data or b"",
                     reason=reason,
-                    deliveries=meta.num_delivered,
+                    deliveries=deliveries or meta.num_delivered,
                 )
             )
         except Exception as error:  # the dead letter holds it; the next sequence shows a gap
@@ -113,9 +114,8 @@ class CheckpointWitness(ArchivingConsumer):
     ) -> None:
         super().__init__(app=app, upstream=AUDIT_STREAM, max_deliver=max_deliver, ack_wait=ack_wait)
 
-    async def consume(self, msg: Msg, tracking: Tracking) -> str:
-        kept = await anyio.to_thread.run_sync(self._once, witnessing(msg), tracking)
-        return "processed" if kept else "duplicate"
+    def consume(self, msg: Msg, tracking: Tracking) -> str:
+        return "processed" if self._once(witnessing(msg), tracking) else "duplicate"
 
     def _once(self, command: ArchiveCommand, tracking: Tracking) -> bool:
         with self.app.consumer_lock:

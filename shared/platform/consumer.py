@@ -1,16 +1,28 @@
-"""Idempotent JetStream consumers with dead letters (design.md §3).
+"""Idempotent JetStream consumers with dead letters (design.md §3, issue #19 §1).
 
-One durable pull consumer per (service, upstream stream), explicit acks, one message in flight
-so upstream positions arrive in order. The events a message causes and its tracking record
-commit in one transaction; a redelivered message is recognised by its tracking record and only
-acked. A message that can never succeed goes to `d73.deadletter.<service>` with its reason and is
-acked, so the consumer never stops.
+One durable pull consumer per (service, upstream stream), explicit acks. A consumer takes a batch
+of up to `batch_size` messages (its `max_ack_pending`) and settles them in stream order in one
+worker-thread pass; the events a message causes and its tracking record commit in one
+transaction, message by message, and a redelivered message is recognised by its tracking record
+and only acked.
+
+Order is strict because the store's tracking is a high-water mark: a position at or below the
+last one recorded counts as processed (`has_tracking_id`), so a message recorded before an
+earlier one would make the earlier one a "duplicate", silently dropped. Hence, within a batch,
+nothing after a failing message is processed or acked before it: the failing message is retried
+in place (after a back-off, the batch held with in-progress acks) and the rest wait. A nak would
+not do: JetStream would count a redelivery against every waiting message's `max_deliver`, and
+could hand newer messages to the next fetch meanwhile. A message that can never succeed (or
+still fails at its `max_deliver`-th delivery to the handler) goes to `d73.deadletter.<service>`
+with its reason and is acked, so the consumer never stops.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -33,6 +45,9 @@ log = logging.getLogger("d73.consumer")
 
 Handler = Callable[[IntegrationEvent, Tracking], None]
 """Synchronous: records the consequences of one event with the given tracking, or raises."""
+
+DEFAULT_BATCH_SIZE = 64
+"""`Settings.consumer_batch_size`'s default, for consumers built outside a service."""
 
 
 class Rejected(PoisonMessage):
@@ -63,6 +78,7 @@ class TrackedConsumer:
         archive_all: Handler | None = None,
         max_deliver: int = 5,
         ack_wait: float = 30.0,
+        batch_size: int = DEFAULT_BATCH_SIZE,
     ) -> None:
         self.service = service
         self.app = app
@@ -71,6 +87,8 @@ class TrackedConsumer:
         self.archive_all = archive_all
         self.max_deliver = max_deliver
         self.ack_wait = ack_wait
+        self.batch_size = batch_size
+        """Messages fetched and settled at once (set by the runtime from the settings)."""
         self.stats = ConsumerStats()
         self.notices: ServiceNotices | None = None
         """Set by the runtime: a dead letter raises an alarm there (issue #11 §2)."""
@@ -87,89 +105,173 @@ class TrackedConsumer:
             ack_policy=AckPolicy.EXPLICIT,
             ack_wait=self.ack_wait,
             max_deliver=self.max_deliver,
-            max_ack_pending=1,
+            max_ack_pending=self.batch_size,
             filter_subject=self.upstream.subjects[0] if len(self.upstream.subjects) == 1 else None,
         )
 
-    async def consume(self, msg: Msg, tracking: Tracking) -> str:
+    def consume(self, msg: Msg, tracking: Tracking) -> str:
         """Decode and record one message: "processed", "duplicate" or "ignored".
 
-        Raise PoisonMessage for a message that can never succeed, anything else to retry. A
-        consumer of another kind of message (reporting's checkpoint witness) overrides this and
-        keeps the settling in `handle`.
+        Runs in the worker thread, in stream order. Raise PoisonMessage for a message that can
+        never succeed, anything else to retry. A consumer of another kind of message
+        (reporting's checkpoint witness) overrides this.
         """
         event = decode(msg.headers, msg.data)
         handler = self._handler_for(event)
         if handler is None:
             return "ignored"
-        outcome: str = await anyio.to_thread.run_sync(self._process, handler, event, tracking)
-        return outcome
+        return self._process(handler, event, tracking)
 
     async def handle(self, msg: Msg, js: JetStreamContext) -> None:
-        """Settle one message: process, recognise a duplicate, retry, or dead-letter; in the
-        trace the message carries (`traceparent`), so its consequences join that trace."""
+        """Settle one message (a batch of one)."""
+        await self.handle_batch([msg], js)
+
+    async def handle_batch(self, msgs: Sequence[Msg], js: JetStreamContext) -> None:
+        """Settle fetched messages in stream order: record them in one worker-thread pass and
+        ack them; a failing one is retried in place or dead-lettered before any later one is
+        touched (see the module's docstring). Returns once every message is acked. Interrupted
+        (cancelled, or NATS gone while holding), it naks what it has not settled, in order, so
+        that JetStream redelivers them first."""
+        # Deliveries of each message to the handler: JetStream's, then the retries here.
+        deliveries = [msg.metadata.num_delivered for msg in msgs]
+        for delivered in deliveries:
+            if delivered > 1:
+                REDELIVERIES.labels(self.service, self.durable).inc()
+        settled = 0
+        try:
+            while settled < len(msgs):
+                done, failure = await anyio.to_thread.run_sync(
+                    self._consume_in_order, msgs[settled:], deliveries[settled:]
+                )
+                for msg in msgs[settled : settled + done]:
+                    await msg.ack()
+                settled += done
+                if failure is None:
+                    return
+                if await self._retry_or_set_aside(js, msgs[settled:], deliveries, settled, failure):
+                    settled += 1
+        except BaseException:
+            await self._give_back(msgs[settled:])
+            raise
+
+    def _consume_in_order(
+        self, msgs: Sequence[Msg], deliveries: Sequence[int]
+    ) -> tuple[int, Exception | None]:
+        """How many of `msgs` were recorded, from the first, and what stopped the next one."""
+        for index, (msg, delivered) in enumerate(zip(msgs, deliveries, strict=True)):
+            try:
+                self._consume_one(msg, delivered)
+            except Exception as error:
+                return index, error
+        return len(msgs), None
+
+    def _consume_one(self, msg: Msg, delivered: int) -> None:
+        """Record one message in the trace it carries (`traceparent`), so that its
+        consequences join that trace; count and log its outcome."""
         headers = msg.headers or {}
+        meta = msg.metadata
+        position = meta.sequence.stream
         with tracing.consuming(
             headers,
             f"consume {msg.subject}",
             **{"messaging.system": "nats", "messaging.destination.name": msg.subject},
             **{"messaging.consumer.group.name": self.durable},
         ):
-            await self._settle(msg, js, headers)
-
-    async def _settle(self, msg: Msg, js: JetStreamContext, headers: dict[str, str]) -> None:
-        meta = msg.metadata
-        position = meta.sequence.stream
-        delivered = meta.num_delivered
-        if delivered > 1:
-            REDELIVERIES.labels(self.service, self.durable).inc()
-        try:
-            outcome = await self.consume(msg, Tracking(self.upstream.name, position))
-        except PoisonMessage as poison:
-            await self.dead_letter(js, msg, poison.reason)
-            await msg.ack()
-            return
-        except Exception as error:
-            self.stats.last_error = f"{type(error).__name__}: {error}"
-            if delivered >= self.max_deliver:
-                await self.dead_letter(
-                    js, msg, f"gave up after {delivered} deliveries: {self.stats.last_error}"
-                )
-                await msg.ack()
-                return
-            self.stats.retried += 1
-            delay = min(0.25 * 2 ** (delivered - 1), 10.0)
-            log.warning(
-                "retrying %s seq %d in %.2fs: %s",
-                self.upstream.name,
-                position,
-                delay,
-                self.stats.last_error,
+            outcome = self.consume(msg, Tracking(self.upstream.name, position))
+            CONSUMED.labels(self.service, self.durable, outcome).inc()
+            log.info(
+                "consumed %s %s",
+                headers.get(CE_TYPE, msg.subject),
+                outcome,
+                extra={
+                    "message_type": headers.get(CE_TYPE),
+                    "event_id": headers.get(CE_ID),
+                    "consumer": self.durable,
+                    "upstream_stream": meta.stream,
+                    "upstream_seq": position,
+                    "deliveries": delivered,
+                    "outcome": outcome,
+                },
             )
-            await msg.nak(delay=delay)
-            return
-        CONSUMED.labels(self.service, self.durable, outcome).inc()
-        log.info(
-            "consumed %s %s",
-            headers.get(CE_TYPE, msg.subject),
-            outcome,
-            extra={
-                "message_type": headers.get(CE_TYPE),
-                "event_id": headers.get(CE_ID),
-                "consumer": self.durable,
-                "upstream_stream": meta.stream,
-                "upstream_seq": position,
-                "deliveries": delivered,
-                "outcome": outcome,
-            },
-        )
         if outcome == "ignored":
             self.stats.ignored += 1
         elif outcome == "duplicate":
             self.stats.duplicates += 1
         else:
             self.stats.processed += 1
+
+    async def _retry_or_set_aside(
+        self,
+        js: JetStreamContext,
+        held: Sequence[Msg],
+        deliveries: list[int],
+        index: int,
+        failure: Exception,
+    ) -> bool:
+        """Deal with `held[0]` (at `index` of the batch), which failed: True once it is
+        dead-lettered and acked, False after waiting to deliver it to the handler again."""
+        msg = held[0]
+        position = msg.metadata.sequence.stream
+        if isinstance(failure, PoisonMessage):
+            await self._set_aside(js, held, failure.reason, deliveries[index])
+            return True
+        self.stats.last_error = f"{type(failure).__name__}: {failure}"
+        delivered = deliveries[index]
+        if delivered >= self.max_deliver:
+            reason = f"gave up after {delivered} deliveries: {self.stats.last_error}"
+            await self._set_aside(js, held, reason, delivered)
+            return True
+        self.stats.retried += 1
+        delay = min(0.25 * 2 ** (delivered - 1), 10.0)
+        log.warning(
+            "retrying %s seq %d in %.2fs (%d later messages wait): %s",
+            self.upstream.name,
+            position,
+            delay,
+            len(held) - 1,
+            self.stats.last_error,
+        )
+        await self._hold(held, delay)
+        deliveries[index] += 1
+        REDELIVERIES.labels(self.service, self.durable).inc()
+        return False
+
+    async def _set_aside(
+        self, js: JetStreamContext, held: Sequence[Msg], reason: str, deliveries: int
+    ) -> None:
+        """Dead-letter and ack `held[0]`; while the dead letter cannot be published (NATS
+        away), hold the batch and try again, so that nothing after it moves first."""
+        msg = held[0]
+        attempt = 0
+        while True:
+            try:
+                await self.dead_letter(js, msg, reason, deliveries=deliveries)
+                break
+            except Exception as error:
+                attempt += 1
+                log.warning("dead letter of %s not published yet: %s", msg.subject, error)
+                await self._hold(held, min(0.5 * attempt, 5.0))
         await msg.ack()
+
+    async def _hold(self, held: Sequence[Msg], seconds: float) -> None:
+        """Wait `seconds` holding `held`: JetStream is told they are in progress often enough
+        that none of them is redelivered meanwhile."""
+        remaining = seconds
+        while True:
+            for msg in held:
+                await msg.in_progress()
+            if remaining <= 0:
+                return
+            nap = min(remaining, max(self.ack_wait / 3, 0.01))
+            await asyncio.sleep(nap)
+            remaining -= nap
+
+    async def _give_back(self, msgs: Sequence[Msg]) -> None:
+        """Nak what was not settled, in order (best effort: what is not naked comes back
+        after the ack wait)."""
+        for msg in msgs:
+            with contextlib.suppress(Exception):
+                await msg.nak()
 
     def _handler_for(self, event: IntegrationEvent) -> Handler | None:
         return self.handlers.get(event.type, self.archive_all)
@@ -186,7 +288,11 @@ class TrackedConsumer:
                 raise
         return "processed"
 
-    async def dead_letter(self, js: JetStreamContext, msg: Msg, reason: str) -> None:
+    async def dead_letter(
+        self, js: JetStreamContext, msg: Msg, reason: str, *, deliveries: int | None = None
+    ) -> None:
+        """Publish `msg` to the service's dead letters with why, and raise the alarm;
+        `deliveries`: to the handler, if more than JetStream's (retries in place)."""
         meta = msg.metadata
         headers: dict[str, Any] = {
             k: v for k, v in (msg.headers or {}).items() if k.lower().startswith("ce-")
@@ -198,7 +304,7 @@ class TrackedConsumer:
                 "d73-origin-subject": msg.subject,
                 "d73-origin-stream": meta.stream,
                 "d73-origin-seq": str(meta.sequence.stream),
-                "d73-deliveries": str(meta.num_delivered),
+                "d73-deliveries": str(deliveries or meta.num_delivered),
                 "d73-consumer": self.durable,
                 "d73-dead-lettered-at": datetime.now(UTC).isoformat(),
             }

@@ -1,8 +1,9 @@
 """The messaging side of a service: broker, streams, outbox relay and tracked consumers.
 
 A FastAPI lifespan starts and stops it (option 1 of stack-notes §2.4: plain lifespan). faststream
-carries the subscriptions and generates the AsyncAPI document; the relay publishes through the
-same connection with nats-py so that it can await each PubAck and read the stream's last message.
+holds the connection; the relay publishes through it with nats-py so that it can await each
+PubAck and read the stream's last message, and each consumer pulls its batches through it
+(`shared.platform.pulling`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 import anyio.to_thread
 from eventsourcing.domain import DomainEventProtocol
-from faststream.nats import JStream, NatsBroker, NatsMessage, PullSub
+from faststream.nats import NatsBroker
 from faststream.security import SASLPlaintext
 from nats.js import JetStreamContext
 from nats.js.api import StreamConfig
@@ -51,6 +52,7 @@ from shared.platform.metrics import (
 )
 from shared.platform.outbox import OutboxRelay, Translate
 from shared.platform.ports import LogTampered, Records, VerifiableLog
+from shared.platform.pulling import PullLoop
 from shared.platform.settings import Settings
 from shared.platform.subjects import (
     AUDIT_STREAM,
@@ -74,12 +76,6 @@ def public_view(translate: Translate) -> Translate:
         return to_public(full) if isinstance(full, IntegrationEvent) else None
 
     return to_public_contract
-
-
-def _manual_ack() -> Any:
-    from faststream import AckPolicy
-
-    return AckPolicy.MANUAL
 
 
 STREAM_WAIT_LOG_SECONDS = 10.0
@@ -264,27 +260,9 @@ class ServiceRuntime:
         self._js: JetStreamContext | None = None
         for consumer in consumers:
             consumer.notices = self.notices
-            self._subscribe(consumer)
+            consumer.batch_size = settings.consumer_batch_size
         self.version = version
         self.published = published
-
-    def _subscribe(self, consumer: TrackedConsumer) -> None:
-        async def on_message(msg: NatsMessage) -> None:
-            assert self._js is not None
-            await consumer.handle(msg.raw_message, self._js)
-
-        on_message.__name__ = f"{consumer.durable}"
-        self.broker.subscriber(
-            consumer.upstream.subjects[0],
-            stream=JStream(consumer.upstream.name, declare=False),
-            durable=consumer.durable,
-            pull_sub=PullSub(batch_size=1, timeout=2.0),
-            config=consumer.consumer_config(),
-            ack_policy=_manual_ack(),
-            # Fetched messages arrive on the service's private inbox (services/cli/natsconfig.py).
-            inbox_prefix=f"{inbox_prefix(self.service)}.".encode(),
-            title=f"{consumer.durable}",
-        )(on_message)
 
     def needed_streams(self) -> list[StreamSpec]:
         own = self.own_stream
@@ -321,6 +299,15 @@ class ServiceRuntime:
             except Exception as error:  # the relay tries again, and halts if it must
                 log.error("%s could not recover from its journal yet: %s", self.service, error)
         await self.broker.start()
+        for consumer in self.consumers:
+            loop = PullLoop(
+                consumer,
+                self.broker.connection,
+                self._js,
+                # Fetches are answered on the service's private inbox (services/cli/natsconfig.py).
+                inbox_prefix=f"{inbox_prefix(self.service)}.".encode(),
+            )
+            self._tasks.append(asyncio.create_task(loop.run()))
         if self.relay is not None:
             self.halt.halt(HaltKind.STARTING, "the relay has not checked the store yet")
             self._tasks.append(asyncio.create_task(self.relay.run(self._js)))

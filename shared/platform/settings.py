@@ -129,6 +129,13 @@ class Settings(BaseSettings):
     relay_poll_seconds: float = Field(1.0, description="Outbox relay fallback polling interval")
     consumer_max_deliver: int = Field(5, description="Deliveries before a message is dead-lettered")
     consumer_ack_wait_seconds: float = Field(30.0, description="JetStream ack wait")
+    consumer_batch_size: int = Field(
+        64,
+        ge=1,
+        le=1000,
+        description="Messages a consumer fetches and settles at once, in stream order "
+        "(its max_ack_pending)",
+    )
     jurisdiction: str = Field("can-tho", description="Rule sets and organisation directory used")
     rule_sets_dir: Path | None = Field(
         None, description="Extra rule-set files (<dir>/<jurisdiction>/<version>.json)"
