@@ -42,7 +42,7 @@ from shared.platform.halt import (
     ServiceHalt,
     ServiceNotices,
 )
-from shared.platform.jobs import every
+from shared.platform.jobs import Finished, Job, every
 from shared.platform.metrics import (
     CONSUMER_ACK_PENDING,
     CONSUMER_PENDING,
@@ -212,6 +212,8 @@ class ServiceRuntime:
         self._announced: set[tuple[str, str]] = set()
         self._connected_since: datetime | None = None
         """Since when the heartbeat has found NATS reachable without a break."""
+        self._said: tuple[int, bool, bool] | None = None
+        """What the last heartbeat sent said: (log due, accepting, owing)."""
         own = stream or STREAM_OF_SERVICE.get(service)
         publishing = service in STREAM_OF_SERVICE
         audited = (publishing or audited) and translate is not None
@@ -317,7 +319,7 @@ class ServiceRuntime:
         announce = every(1.0, partial(self._announce_halts, self._js), log=log, what="alarms")
         self._tasks.append(asyncio.create_task(announce()))
         if self.heartbeat() is not None:
-            self._tasks.append(asyncio.create_task(self._beat(self._js)))
+            self._tasks.append(asyncio.create_task(self.heartbeat_job(self._js)()))
         for job in self.background:
             self._tasks.append(asyncio.create_task(job()))
         watch = every(2.0, self._measure_lag, log=log, what="measuring lag", expected_failures=True)
@@ -414,34 +416,47 @@ class ServiceRuntime:
             connected_since=self._connected_since,
         )
 
+    def heartbeat_job(self, js: JetStreamContext) -> Job:
+        """The heartbeat loop: the first beat one period after the start, then one a period;
+        a beat not sent (NATS away, the store busy) is one debug line, the next says it."""
+        return every(
+            self.settings.heartbeat_seconds,
+            partial(self._beat, js),
+            log=log,
+            what=f"{self.service} heartbeat not sent",
+            expected_failures=True,
+            wait_first=True,
+        )
+
     async def _beat(self, js: JetStreamContext) -> None:
-        """Send the heartbeat while the log owes a checkpoint, and once whenever what it says
-        changes (so the witness also hears that the debt was paid); an idle service whose log
-        is all signed sends nothing."""
-        said: tuple[int, bool, bool] | None = None
-        while True:
-            await asyncio.sleep(self.settings.heartbeat_seconds)
-            if not self.nats_connected:
-                self._connected_since = None  # nothing could leave meanwhile: no stall to judge
-                continue
-            if self._connected_since is None:
-                self._connected_since = datetime.now(UTC)
-            try:
-                beat = await anyio.to_thread.run_sync(self.heartbeat)
-                if beat is None:
-                    return
-                owing = beat.log_due > beat.signed_size
-                now = (beat.log_due, beat.accepting, owing)
-                if now == said and not owing:
-                    continue
-                body, headers = encode_message(beat, self.service, subject=self.service)
-                await js.publish(
-                    beat.subject(), body, timeout=5.0, stream=AUDIT_STREAM.name, headers=headers
-                )
-                said = now
-            except Exception as error:  # NATS away, or the store busy: the next beat says it
-                self._connected_since = None
-                log.debug("%s heartbeat not sent: %s", self.service, error)
+        """One heartbeat round, every `heartbeat_seconds` after the first wait: send the
+        heartbeat while the log owes a checkpoint, and once whenever what it says changes (so
+        the witness also hears that the debt was paid); an idle service whose log is all signed
+        sends nothing. `_said` remembers the last beat sent; a service with no witnessed log
+        (no heartbeat) ends the loop."""
+        if not self.nats_connected:
+            self._connected_since = None  # nothing could leave meanwhile: no stall to judge
+            return
+        if self._connected_since is None:
+            self._connected_since = datetime.now(UTC)
+        try:
+            beat = await anyio.to_thread.run_sync(self.heartbeat)
+            if beat is None:
+                raise Finished
+            owing = beat.log_due > beat.signed_size
+            now = (beat.log_due, beat.accepting, owing)
+            if now == self._said and not owing:
+                return
+            body, headers = encode_message(beat, self.service, subject=self.service)
+            await js.publish(
+                beat.subject(), body, timeout=5.0, stream=AUDIT_STREAM.name, headers=headers
+            )
+            self._said = now
+        except Finished:
+            raise
+        except Exception:  # NATS away, or the store busy: the next beat says it
+            self._connected_since = None
+            raise
 
     async def _measure_lag(self) -> None:
         """One round, every two seconds (a broker away for a moment: the next one measures):

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -17,12 +16,12 @@ from services.reporting.notifications.store import STORE, NotificationsApplicati
 from services.reporting.workdays import WorkingDays
 from shared.kernel.directory import OrganisationDirectory
 from shared.platform.eventstore import database_name, store_env
+from shared.platform.jobs import Job
 from shared.platform.settings import Persistence, Settings
 from shared.platform.skeleton import service_store_env
 
 HOST_SERVICE = "reporting"
 """The service whose process hosts the component (and, on PostgreSQL, whose database)."""
-Job = Callable[[], Coroutine[Any, Any, None]]
 
 
 @dataclass
@@ -100,7 +99,7 @@ def create_notifications(
             first_retry_seconds=settings.notify_retry_seconds,
         )
     )
-    jobs: list[Job] = [digest.run]
+    jobs: list[Job] = [digest.job()]
     if outbox is not None:
-        jobs.append(functools.partial(outbox.run, settings.notify_poll_seconds))
+        jobs.append(outbox.job(settings.notify_poll_seconds))
     return Notifications(app, notifier, consumer, digest, outbox, jobs)

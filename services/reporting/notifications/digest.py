@@ -9,13 +9,10 @@ restart or a second process finds it and sends nothing more.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
-
-import anyio.to_thread
 
 from services.reporting.commands import NewNotification, RecordDigest
 from services.reporting.notifications.domain import Delivery, Notification, digest_source_id
@@ -27,6 +24,7 @@ from services.reporting.notifications.texts import Letter, day_vi
 from shared.contracts.vocabulary import CaseState
 from shared.kernel.actor import SYSTEM
 from shared.kernel.calendar import VIETNAM_TIME, local_date
+from shared.platform.jobs import Job, every
 
 log = logging.getLogger("d73.notifications.digest")
 
@@ -160,10 +158,7 @@ class DailyDigest:
             link=f"{self.notifier.channels.portal_url.rstrip('/')}/notifications",
         )
 
-    async def run(self, every_seconds: float = 60.0) -> None:
-        while True:
-            try:
-                await anyio.to_thread.run_sync(self.round)
-            except Exception:
-                log.exception("daily digest round failed")
-            await asyncio.sleep(every_seconds)
+    def job(self, every_seconds: float = 60.0) -> Job:
+        """The digest's background loop: a round every minute (it sends once a day, after
+        `at`), a failed round never stops it."""
+        return every(every_seconds, self.round, log=log, what="daily digest round")

@@ -15,7 +15,6 @@ notification's, so the second copy is recognisably the same message.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import smtplib
 import ssl
@@ -26,13 +25,13 @@ from email.utils import formatdate
 from typing import Protocol
 from uuid import UUID
 
-import anyio.to_thread
 from prometheus_client import Counter, Gauge
 
 from services.reporting.commands import RecordEmailFailed, RecordEmailSent
 from services.reporting.notifications.domain import Delivery
 from services.reporting.notifications.store import NotificationsApplication, NotificationView
 from shared.kernel.actor import SYSTEM
+from shared.platform.jobs import Job, every
 from shared.platform.settings import Settings, SmtpSecurity
 
 log = logging.getLogger("d73.notifications.email")
@@ -168,11 +167,7 @@ class Outbox:
             extra={"notification": str(notification_id)},
         )
 
-    async def run(self, every_seconds: float) -> None:
-        """Send what is due, then wait, until cancelled; a failed round never stops it."""
-        while True:
-            try:
-                await anyio.to_thread.run_sync(self.round)
-            except Exception:
-                log.exception("notification outbox round failed")
-            await asyncio.sleep(every_seconds)
+    def job(self, every_seconds: float) -> Job:
+        """The outbox's background loop: send what is due, then wait, until cancelled; a
+        failed round never stops it."""
+        return every(every_seconds, self.round, log=log, what="notification outbox round")

@@ -7,10 +7,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 
 import pytest
 
-from shared.platform.jobs import Job, every
+from shared.platform.jobs import Finished, Job, every
 
 log = logging.getLogger("tests.jobs")
 
@@ -71,3 +72,42 @@ def test_a_coroutine_step_runs_on_the_loop_and_an_expected_failure_is_one_debug_
     assert [(r.levelno, r.getMessage()) for r in caplog.records] == [
         (logging.DEBUG, "measuring lag: broker away")
     ]
+
+
+def test_a_job_may_wait_before_its_first_round_and_a_finished_step_ends_it() -> None:
+    """The heartbeat's shape: nothing the moment the service starts, and a service with nothing
+    to beat about ends its loop instead of spinning."""
+    rounds: list[float] = []
+
+    async def step() -> None:
+        rounds.append(asyncio.get_running_loop().time())
+        if len(rounds) == 2:
+            raise Finished
+
+    async def main() -> float:
+        started = asyncio.get_running_loop().time()
+        job = every(0.05, step, log=log, what="heartbeat", wait_first=True)
+        await asyncio.wait_for(job(), timeout=5)
+        return started
+
+    started = asyncio.run(main())
+    assert len(rounds) == 2
+    assert rounds[0] - started >= 0.05
+    assert rounds[1] - rounds[0] >= 0.05
+
+
+def test_without_wait_first_the_first_round_comes_at_once() -> None:
+    rounds: list[float] = []
+
+    def step() -> None:
+        rounds.append(time.monotonic())
+        raise Finished
+
+    async def main() -> float:
+        started = time.monotonic()
+        await asyncio.wait_for(every(10, step, log=log, what="catch-up")(), timeout=5)
+        return started
+
+    started = asyncio.run(main())
+    assert len(rounds) == 1
+    assert rounds[0] - started < 1
