@@ -25,6 +25,8 @@ _ROUTED_VI = (
 )
 """Why someone who holds the post today may still not act (issue #14 point 7)."""
 
+_PROPOSER_VI = "Chỉ người đề xuất thực hiện bước này."
+
 SYSTEM = "system"
 HOME_AFFAIRS = "home_affairs"
 AUDITOR = "auditor"
@@ -115,12 +117,8 @@ class CompetentAuthority:
 
     def check_proposer_side(self, actor: Actor, command: str) -> None:
         """Facts that come from the proposer through registration (supplement, withdrawal)."""
-        self._refuse_readers(actor, command)
-        if actor.user_id == self.proposer_id or actor.has_role(SYSTEM):
-            return
-        raise NotAllowed(
-            f"{command}: only the proposer may do this", "Chỉ người đề xuất thực hiện bước này."
-        )
+        allowed = actor.user_id == self.proposer_id or actor.has_role(SYSTEM)
+        self._allow(allowed, actor, command, "only the proposer may do this", _PROPOSER_VI)
 
     def check_implementer_side(self, actor: Actor, command: str) -> None:
         """Implementation reports: an implementer, or the office recording on their behalf."""
@@ -131,27 +129,23 @@ class CompetentAuthority:
 
     def check_monitor(self, actor: Actor, command: str) -> None:
         """Deadline notices: the scheduler or Sở Nội vụ (Plan 88 IV.2: monitor, urge)."""
-        self._refuse_readers(actor, command)
-        if actor.has_role(SYSTEM) or actor.has_role(HOME_AFFAIRS):
-            return
-        raise NotAllowed(
-            f"{command}: only the scheduler or Sở Nội vụ records deadline notices",
+        allowed = actor.has_role(SYSTEM, HOME_AFFAIRS)
+        self._allow(
+            allowed,
+            actor,
+            command,
+            "only the scheduler or Sở Nội vụ records deadline notices",
             "Chỉ hệ thống theo dõi thời hạn hoặc Sở Nội vụ ghi nhận việc quá hạn.",
         )
 
     def check_party_to_case(self, actor: Actor, command: str) -> None:
         """Anyone involved in the case, or Sở Nội vụ, may report a prohibited act (Art 6)."""
-        self._refuse_readers(actor, command)
-        involved = {
-            self.proposer_id,
-            *self.collective,
-            *self.delegate_ids,
-            *self.implementer_ids,
-        }
-        if actor.user_id in involved or actor.has_role(HOME_AFFAIRS) or actor.has_role(SYSTEM):
-            return
-        raise NotAllowed(
-            f"{command}: only a party to the case or Sở Nội vụ may report",
+        involved = {self.proposer_id, *self.collective, *self.delegate_ids, *self.implementer_ids}
+        self._allow(
+            actor.user_id in involved or actor.has_role(HOME_AFFAIRS, SYSTEM),
+            actor,
+            command,
+            "only a party to the case or Sở Nội vụ may report",
             "Chỉ người có liên quan đến hồ sơ hoặc Sở Nội vụ báo cáo hành vi bị nghiêm cấm.",
         )
 
@@ -161,6 +155,12 @@ class CompetentAuthority:
         if actor.has_role(SYSTEM):
             return
         self.check_office(actor, command)
+
+    def _allow(self, allowed: bool, actor: Actor, command: str, why: str, why_vi: str) -> None:
+        """Auditors only read; anyone else acts if `allowed`, else is told who may (`why`)."""
+        self._refuse_readers(actor, command)
+        if not allowed:
+            raise NotAllowed(f"{command}: {why}", why_vi)
 
     def _refuse_readers(self, actor: Actor, command: str) -> None:
         if actor.has_role(AUDITOR):

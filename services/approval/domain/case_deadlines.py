@@ -56,13 +56,13 @@ class Deadlines(CaseRecord):
             return False
         if entry.is_overdue(at):
             raise Conflict(f"the {entry.name} deadline has passed; record a breach instead")
-        self.trigger_event(
+        self._record(
             DeadlineApproaching,
-            stamp=self._stamp(command, who, at, entry.legal_basis),
-            deadline=entry.name.value,
-            due=entry.due,
-            responsible_user_id=entry.responsible_user_id,
-            responsible_unit_id=entry.responsible_unit_id,
+            command,
+            who,
+            at,
+            entry.legal_basis,
+            **entry.notice(),
         )
         return True
 
@@ -96,14 +96,14 @@ class Deadlines(CaseRecord):
         elif entry.name is DeadlineName.APPROVAL:
             problems.add("escalate_to", "an overdue approval must be escalated")
         problems.raise_if_any()
-        self.trigger_event(
+        self._record(
             DeadlineBreached,
-            stamp=self._stamp(command, who, at, entry.legal_basis),
-            deadline=entry.name.value,
-            due=entry.due,
-            responsible_user_id=entry.responsible_user_id,
-            responsible_unit_id=entry.responsible_unit_id,
+            command,
+            who,
+            at,
+            entry.legal_basis,
             escalated_to=escalation,
+            **entry.notice(),
         )
         return True
 
@@ -111,8 +111,12 @@ class Deadlines(CaseRecord):
         """Lưu trữ — archive the file once recognition or protection is settled, or once it
         was rejected or withdrawn."""
         who = self._admit(Command.CLOSE, actor, at)
-        self.trigger_event(
+        self._record(
             CaseClosed,
-            stamp=self._stamp(Command.CLOSE, who, at, legal_basis.CLOSING, CaseState.CLOSED),
+            Command.CLOSE,
+            who,
+            at,
+            legal_basis.CLOSING,
+            CaseState.CLOSED,
             summary=summary,
         )

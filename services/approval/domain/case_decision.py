@@ -10,14 +10,20 @@ from typing import Any, TypedDict
 from services.approval.domain import legal_basis
 from services.approval.domain.case_values import (
     Approval,
+    HeldVote,
     Implementer,
     ImplementerEntry,
-    VoteMinutes,
 )
 from services.approval.domain.errors import FieldProblems, LegalStep
-from services.approval.domain.record import CaseEvent, CaseRecord, check_legal_date, texts
+from services.approval.domain.record import (
+    CaseEvent,
+    CaseRecord,
+    MeetingHeld,
+    check_legal_date,
+    texts,
+)
 from services.approval.domain.states import Command
-from services.approval.domain.vote import VoteRecord, VoteStage, count_vote
+from services.approval.domain.vote import VoteRecord, VoteStage
 from shared.contracts.vocabulary import CaseState, DeadlineName
 from shared.kernel.actor import Actor
 from shared.kernel.calendar import local_date
@@ -32,8 +38,9 @@ class ApprovedPlan(TypedDict):
     plan_hash: str
 
 
-class ApprovalMeetingHeld(CaseEvent):
-    vote: VoteMinutes
+class ApprovalMeetingHeld(MeetingHeld):
+    # The head's written decision after a failed vote is not late (Art 8 §1 ¶2).
+    CLOCK = DeadlineName.APPROVAL
     decision_ref: str
     implementer_ids: list[str]
     plan: dict[str, object] | None = None
@@ -43,18 +50,15 @@ class ApprovalMeetingHeld(CaseEvent):
     entered_late: bool = False
     decision_signed_on: date | None = None
 
-    def record_in(self, case: CaseRecord) -> None:
-        # The head's written decision after a failed vote is not late (Art 8 §1 ¶2).
-        vote = case._record_meeting(self.vote, self.held_in_time, DeadlineName.APPROVAL)
-        if vote.passed:
-            by_vote = Approval(
-                by_override=False,
-                decision_ref=self.decision_ref,
-                minutes_ref=vote.minutes_ref,
-                justification="",
-                approved_at=self.stamp["at"],
-            )
-            case._record_approval(by_vote, self, self.decision_signed_on or vote.held_on)
+    def record_passed(self, case: CaseRecord, vote: HeldVote) -> None:
+        by_vote = Approval(
+            by_override=False,
+            decision_ref=self.decision_ref,
+            minutes_ref=vote.minutes_ref,
+            justification="",
+            approved_at=self.stamp["at"],
+        )
+        case._record_approval(by_vote, self, self.decision_signed_on or vote.held_on)
 
 
 class ApprovedByOverride(CaseEvent):
@@ -143,25 +147,20 @@ class Decision(CaseRecord):
         named = self._implementers_or_proposer(implementer_ids, implementers)
         problems.raise_if_any()
         self._require_party_opinion(VoteStage.APPROVAL, party_opinion_required)
-        authority = self.competent_authority
-        record = count_vote(
-            stage=VoteStage.APPROVAL,
-            held_on=held_on,
-            minutes_ref=minutes_ref,
-            head_id=authority.head_id,
-            voters=authority.voters,
-            excluded=authority.excluded_from_vote,
-            ballots=ballots,
-            motion="approve the proposal plan",
-            abstention=abstention,
+        motion = "approve the proposal plan"
+        record = self._count_vote(
+            VoteStage.APPROVAL, held_on, minutes_ref, ballots, motion, abstention
         )
         target = CaseState.APPROVED if record.passed else CaseState.COLLECTIVE_REJECTED
-        clock = self._deadlines.get(DeadlineName.APPROVAL)
         approved = self._plan_as_approved() if record.passed else None
-        self.trigger_event(
+        self._record(
             ApprovalMeetingHeld,
-            stamp=self._stamp(command, who, at, legal_basis.APPROVAL_MEETING, target),
-            held_in_time=clock is None or held_on <= clock.due,
+            command,
+            who,
+            at,
+            legal_basis.APPROVAL_MEETING,
+            target,
+            held_in_time=self._held_in_time(DeadlineName.APPROVAL, held_on),
             entered_late=local_date(at) > held_on,
             vote=record.as_dict(),
             decision_ref=decision_ref,
@@ -191,23 +190,17 @@ class Decision(CaseRecord):
         approval, and so the earliest implementation start, dates from it."""
         command = Command.OVERRIDE_COLLECTIVE_REJECTION
         who = self._admit(command, actor, at)
-        problems = FieldProblems()
         failed = self._last_vote(VoteStage.APPROVAL)
-        signed = local_date(at) if signed_on is None else signed_on
-        check_legal_date(
-            problems,
-            "signed_on",
-            signed,
-            at,
-            after=LegalStep.APPROVAL_MEETING,
-            earlier=failed.held_on,
-        )
+        signed = self._written_after_meeting("signed_on", signed_on, at, VoteStage.APPROVAL)
         named = self._implementers_or_proposer(implementer_ids, implementers)
-        problems.raise_if_any()
         self._require_party_opinion(VoteStage.APPROVAL, party_opinion_required)
-        self.trigger_event(
+        self._record(
             ApprovedByOverride,
-            stamp=self._stamp(command, who, at, legal_basis.OVERRIDE, CaseState.APPROVED),
+            command,
+            who,
+            at,
+            legal_basis.OVERRIDE,
+            CaseState.APPROVED,
             justification=justification,
             decision_ref=decision_ref,
             failed_vote_minutes_ref=failed.minutes_ref,
@@ -230,22 +223,14 @@ class Decision(CaseRecord):
         """The head's written decision not to approve, with reasons (terminal); `signed_on` is
         its legal date (default: the day it is entered)."""
         who = self._admit(Command.CONFIRM_REJECTION, actor, at)
-        problems = FieldProblems()
-        signed = local_date(at) if signed_on is None else signed_on
-        check_legal_date(
-            problems,
-            "signed_on",
-            signed,
-            at,
-            after=LegalStep.APPROVAL_MEETING,
-            earlier=self._last_vote(VoteStage.APPROVAL).held_on,
-        )
-        problems.raise_if_any()
-        self.trigger_event(
+        signed = self._written_after_meeting("signed_on", signed_on, at, VoteStage.APPROVAL)
+        self._record(
             ProposalRejected,
-            stamp=self._stamp(
-                Command.CONFIRM_REJECTION, who, at, legal_basis.REJECTION, CaseState.REJECTED
-            ),
+            Command.CONFIRM_REJECTION,
+            who,
+            at,
+            legal_basis.REJECTION,
+            CaseState.REJECTED,
             reasons=texts(reasons),
             decision_ref=decision_ref,
             signed_on=signed,
@@ -255,11 +240,13 @@ class Decision(CaseRecord):
     def withdraw(self, actor: Actor, at: datetime, *, reason: str = "") -> None:
         """From registration's `withdrawn`, before the head's final decision (terminal)."""
         who = self._admit(Command.WITHDRAW, actor, at)
-        self.trigger_event(
+        self._record(
             ProposalWithdrawn,
-            stamp=self._stamp(
-                Command.WITHDRAW, who, at, legal_basis.WITHDRAWAL, CaseState.WITHDRAWN
-            ),
+            Command.WITHDRAW,
+            who,
+            at,
+            legal_basis.WITHDRAWAL,
+            CaseState.WITHDRAWN,
             reason=reason,
         )
 

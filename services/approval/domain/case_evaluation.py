@@ -10,42 +10,41 @@ from services.approval.domain import legal_basis
 from services.approval.domain.case_values import (
     Causes,
     Conclusion,
+    HeldVote,
     Recognition,
-    VoteMinutes,
 )
 from services.approval.domain.errors import Conflict, FieldProblems, LegalStep
 from services.approval.domain.evaluation import EvaluationOutcome
 from services.approval.domain.record import (
     CaseEvent,
     CaseRecord,
+    MeetingHeld,
     check_legal_date,
     texts,
 )
 from services.approval.domain.states import Command
-from services.approval.domain.vote import VoteRecord, VoteStage, count_vote
+from services.approval.domain.vote import VoteRecord, VoteStage
 from shared.contracts.vocabulary import CaseState, DeadlineName
 from shared.kernel.actor import Actor
 from shared.kernel.calendar import local_date
 from shared.kernel.rulesets.model import AbstentionRule
 
 
-class EvaluationMeetingHeld(CaseEvent):
-    vote: VoteMinutes
+class EvaluationMeetingHeld(MeetingHeld):
+    # A further meeting after a failed vote has no period of its own (Art 9 §2).
+    CLOCK = DeadlineName.EVALUATION
     assessed_outcome: str
     conclusion_due: date
     held_in_time: bool | None = None
     entered_late: bool = False
     good_faith_finding: bool | None = None
 
-    def record_in(self, case: CaseRecord) -> None:
-        # A further meeting after a failed vote has no period of its own (Art 9 §2).
-        vote = case._record_meeting(self.vote, self.held_in_time, DeadlineName.EVALUATION)
-        if vote.passed:
-            case._evaluated_outcome = self.assessed_outcome
-            case._evaluated_good_faith = self.good_faith_finding
-            case._open_heads_deadline(
-                DeadlineName.CONCLUSION, self.conclusion_due, legal_basis.CONCLUSION
-            )
+    def record_passed(self, case: CaseRecord, vote: HeldVote) -> None:
+        case._evaluated_outcome = self.assessed_outcome
+        case._evaluated_good_faith = self.good_faith_finding
+        case._open_heads_deadline(
+            DeadlineName.CONCLUSION, self.conclusion_due, legal_basis.CONCLUSION
+        )
 
 
 class EvaluationConcluded(CaseEvent):
@@ -124,27 +123,21 @@ class Evaluation(CaseRecord):
         problems.raise_if_any()
         outcome = EvaluationOutcome(assessed_outcome)
         self._require_party_opinion(VoteStage.EVALUATION, party_opinion_required)
-        authority = self.competent_authority
-        record = count_vote(
-            stage=VoteStage.EVALUATION,
-            held_on=held_on,
-            minutes_ref=minutes_ref,
-            head_id=authority.head_id,
-            voters=authority.voters,
-            excluded=authority.excluded_from_vote,
-            ballots=ballots,
-            motion=outcome.value,
-            abstention=abstention,
+        record = self._count_vote(
+            VoteStage.EVALUATION, held_on, minutes_ref, ballots, outcome.value, abstention
         )
         target = CaseState.EVALUATED if record.passed else CaseState.COMPLETION_REPORTED
-        clock = self._deadlines.get(DeadlineName.EVALUATION)
-        self.trigger_event(
+        self._record(
             EvaluationMeetingHeld,
-            stamp=self._stamp(command, who, at, legal_basis.EVALUATION_MEETING, target),
+            command,
+            who,
+            at,
+            legal_basis.EVALUATION_MEETING,
+            target,
             vote=record.as_dict(),
             assessed_outcome=outcome.value,
             conclusion_due=conclusion_due,
-            held_in_time=clock is None or held_on <= clock.due,
+            held_in_time=self._held_in_time(DeadlineName.EVALUATION, held_on),
             entered_late=local_date(at) > held_on,
             good_faith_finding=good_faith_finding,
         )
@@ -169,17 +162,7 @@ class Evaluation(CaseRecord):
         when that day is after the 3 working days counted from the evaluation meeting."""
         command = Command.ISSUE_CONCLUSION
         who = self._admit(command, actor, at)
-        problems = FieldProblems()
-        issued = local_date(at) if issued_on is None else issued_on
-        check_legal_date(
-            problems,
-            "issued_on",
-            issued,
-            at,
-            after=LegalStep.EVALUATION_MEETING,
-            earlier=self._last_vote(VoteStage.EVALUATION).held_on,
-        )
-        problems.raise_if_any()
+        issued = self._written_after_meeting("issued_on", issued_on, at, VoteStage.EVALUATION)
         parsed = EvaluationOutcome(outcome)
         if parsed.value != self._evaluated_outcome:
             raise Conflict(
@@ -196,9 +179,13 @@ class Evaluation(CaseRecord):
                 f"{good_faith_finding} (Art 11 §2-3: the finding is the collective's)"
             )
         deadline = self._deadlines.get(DeadlineName.CONCLUSION)
-        self.trigger_event(
+        self._record(
             EvaluationConcluded,
-            stamp=self._stamp(command, who, at, legal_basis.CONCLUSION, CaseState.CONCLUDED),
+            command,
+            who,
+            at,
+            legal_basis.CONCLUSION,
+            CaseState.CONCLUDED,
             outcome=parsed.value,
             caused_damage=caused_damage,
             good_faith_finding=good_faith_finding,
@@ -219,11 +206,13 @@ class Evaluation(CaseRecord):
         conclusion = self._require_conclusion()
         if conclusion.outcome != EvaluationOutcome.COMPLETED.value:
             raise Conflict(f"only a completed result is recognised; it was {conclusion.outcome}")
-        self.trigger_event(
+        self._record(
             ResultRecognized,
-            stamp=self._stamp(
-                Command.RECOGNIZE_RESULT, who, at, legal_basis.RECOGNITION, CaseState.RECOGNIZED
-            ),
+            Command.RECOGNIZE_RESULT,
+            who,
+            at,
+            legal_basis.RECOGNITION,
+            CaseState.RECOGNIZED,
             conclusion_ref=conclusion.conclusion_ref,
             publication_ref=publication_ref,
         )

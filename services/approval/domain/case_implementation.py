@@ -138,9 +138,12 @@ class Implementation(CaseRecord):
     ) -> None:
         """Bảo đảm nguồn lực: equipment, people and funding, case by case (Art 10 §2)."""
         who = self._admit(Command.ALLOCATE_RESOURCES, actor, at)
-        self.trigger_event(
+        self._record(
             ResourcesAllocated,
-            stamp=self._stamp(Command.ALLOCATE_RESOURCES, who, at, legal_basis.RESOURCES),
+            Command.ALLOCATE_RESOURCES,
+            who,
+            at,
+            legal_basis.RESOURCES,
             equipment=texts(equipment),
             staff=texts(staff),
             funding_vnd=funding_vnd,
@@ -162,15 +165,13 @@ class Implementation(CaseRecord):
             rule=IMPLEMENTATION_BEFORE_APPROVAL,
         )
         problems.raise_if_any()
-        self.trigger_event(
+        self._record(
             ImplementationStarted,
-            stamp=self._stamp(
-                Command.START_IMPLEMENTATION,
-                who,
-                at,
-                legal_basis.IMPLEMENTATION,
-                CaseState.IN_IMPLEMENTATION,
-            ),
+            Command.START_IMPLEMENTATION,
+            who,
+            at,
+            legal_basis.IMPLEMENTATION,
+            CaseState.IN_IMPLEMENTATION,
             start_date=start_date,
             entered_late=local_date(at) > start_date,
         )
@@ -186,9 +187,12 @@ class Implementation(CaseRecord):
         risk_of_damage: bool = False,
     ) -> None:
         who = self._admit(Command.REPORT_PROGRESS, actor, at)
-        self.trigger_event(
+        self._record(
             ProgressReported,
-            stamp=self._stamp(Command.REPORT_PROGRESS, who, at, legal_basis.PROGRESS),
+            Command.REPORT_PROGRESS,
+            who,
+            at,
+            legal_basis.PROGRESS,
             period=period,
             progress_percent=progress_percent,
             issues=issues,
@@ -241,9 +245,13 @@ class Implementation(CaseRecord):
     ) -> None:
         who = self._admit(command, actor, at)
         direction = DIRECTIONS[command]
-        self.trigger_event(
+        self._record(
             direction,
-            stamp=self._stamp(command, who, at, legal_basis.DIRECTIONS, target),
+            command,
+            who,
+            at,
+            legal_basis.DIRECTIONS,
+            target,
             decision_ref=decision_ref,
             **{direction.GROUNDS: texts(grounds)},
         )
@@ -296,11 +304,13 @@ class Implementation(CaseRecord):
             "evaluation_due", evaluation_due, not_before=received if valid_receipt else None
         )
         problems.raise_if_any()
-        self.trigger_event(
+        self._record(
             CompletionReported,
-            stamp=self._stamp(
-                command, who, at, legal_basis.COMPLETION_REPORT, CaseState.COMPLETION_REPORTED
-            ),
+            command,
+            who,
+            at,
+            legal_basis.COMPLETION_REPORT,
+            CaseState.COMPLETION_REPORTED,
             completed_on=completed_on,
             reported_on=received,
             report_due=report_due,

@@ -89,15 +89,13 @@ class Intake(CaseRecord):
         """Yêu cầu bổ sung: the plan lacks some Art 7 §2 contents."""
         who = self._admit(Command.REQUEST_SUPPLEMENT, actor, at)
         require_due("due", due, not_before=local_date(at))
-        self.trigger_event(
+        self._record(
             SupplementRequested,
-            stamp=self._stamp(
-                Command.REQUEST_SUPPLEMENT,
-                who,
-                at,
-                legal_basis.SUPPLEMENT,
-                CaseState.NEEDS_SUPPLEMENT,
-            ),
+            Command.REQUEST_SUPPLEMENT,
+            who,
+            at,
+            legal_basis.SUPPLEMENT,
+            CaseState.NEEDS_SUPPLEMENT,
             items=texts(items),
             reason=reason,
             due=due,
@@ -123,11 +121,13 @@ class Intake(CaseRecord):
         who = self._admit(Command.PROVIDE_SUPPLEMENT, actor, at)
         # From an upstream event that may arrive late: an already-past due date is a breach.
         require_due("intake_due", intake_due)
-        self.trigger_event(
+        self._record(
             SupplementProvided,
-            stamp=self._stamp(
-                Command.PROVIDE_SUPPLEMENT, who, at, legal_basis.SUPPLEMENT, CaseState.IN_INTAKE
-            ),
+            Command.PROVIDE_SUPPLEMENT,
+            who,
+            at,
+            legal_basis.SUPPLEMENT,
+            CaseState.IN_INTAKE,
             changed_fields=texts(changed_fields),
             attachments=texts(attachments),
             plan=None if plan is None else copy_json(dict(plan)),
@@ -141,11 +141,13 @@ class Intake(CaseRecord):
         late acceptance is flagged and never moves the deadline."""
         who = self._admit(Command.RECEIVE_PLAN, actor, at)
         require_due("approval_due", approval_due, not_before=self._plan_complete_on)
-        self.trigger_event(
+        self._record(
             PlanReceived,
-            stamp=self._stamp(
-                Command.RECEIVE_PLAN, who, at, legal_basis.RECEIVED, CaseState.UNDER_REVIEW
-            ),
+            Command.RECEIVE_PLAN,
+            who,
+            at,
+            legal_basis.RECEIVED,
+            CaseState.UNDER_REVIEW,
             approval_due=approval_due,
             head_id=self._head_id,
             recipient_unit_id=self._routing.recipient_unit_id,

@@ -170,9 +170,12 @@ class Protection(CaseRecord):
             for e in self._encouragements
         ):
             raise Conflict(f"{chosen} was already granted to {beneficiary_id}")
-        self.trigger_event(
+        self._record(
             EncouragementGranted,
-            stamp=self._stamp(command, who, at, chosen.legal_basis),
+            command,
+            who,
+            at,
+            chosen.legal_basis,
             form=chosen.value,
             beneficiary={
                 "kind": kind.value,
@@ -220,11 +223,13 @@ class Protection(CaseRecord):
             caused_damage=conclusion.caused_damage,
         )
         finding = determine_protection(facts)
-        self.trigger_event(
+        self._record(
             ProtectionDetermined,
-            stamp=self._stamp(
-                command, who, at, finding.legal_basis, CaseState.PROTECTION_DETERMINED
-            ),
+            command,
+            who,
+            at,
+            finding.legal_basis,
+            CaseState.PROTECTION_DETERMINED,
             official_id=official,
             tier=finding.tier.value,
             reasons=list(finding.reasons),
@@ -259,9 +264,12 @@ class Protection(CaseRecord):
         who = self._admit(command, actor, at)
         kind = ProhibitedAct(act)
         number = len(self._prohibited_acts) + 1
-        self.trigger_event(
+        self._record(
             ProhibitedActReported,
-            stamp=self._stamp(command, who, at, f"{legal_basis.PROHIBITED_ACTS} §{kind.clause}"),
+            command,
+            who,
+            at,
+            f"{legal_basis.PROHIBITED_ACTS} §{kind.clause}",
             report_number=number,
             act=kind.value,
             accused={
@@ -306,9 +314,12 @@ class Protection(CaseRecord):
             and accused_record.tier != ProtectionTier.NONE.value
         )
         act = ProhibitedAct(report.act)
-        self.trigger_event(
+        self._record(
             ProhibitedActFindingRecorded,
-            stamp=self._stamp(command, who, at, f"{legal_basis.PROHIBITED_ACTS} §{act.clause}"),
+            command,
+            who,
+            at,
+            f"{legal_basis.PROHIBITED_ACTS} §{act.clause}",
             report_number=report_number,
             act=act.value,
             accused=report.accused.as_dict(),

@@ -122,15 +122,13 @@ class Review(CaseRecord):
         running."""
         who = self._admit(Command.REQUEST_CONSULTATION, actor, at)
         require_due("due", due, not_before=local_date(at))
-        self.trigger_event(
+        self._record(
             ConsultationRequested,
-            stamp=self._stamp(
-                Command.REQUEST_CONSULTATION,
-                who,
-                at,
-                legal_basis.CONSULTATION,
-                CaseState.IN_CONSULTATION,
-            ),
+            Command.REQUEST_CONSULTATION,
+            who,
+            at,
+            legal_basis.CONSULTATION,
+            CaseState.IN_CONSULTATION,
             consultees=[
                 {"id": c["id"], "kind": c["kind"], "name": str(c.get("name") or "")}
                 for c in consultees
@@ -159,11 +157,12 @@ class Review(CaseRecord):
             raise Conflict(f"{consultee_id} was not consulted on this proposal")
         if self._consultees[consultee_id].opinion is not None:
             raise Conflict(f"the opinion of {consultee_id} has already been received")
-        self.trigger_event(
+        self._record(
             ConsultationOpinionReceived,
-            stamp=self._stamp(
-                Command.RECEIVE_CONSULTATION_OPINION, who, at, legal_basis.CONSULTATION
-            ),
+            Command.RECEIVE_CONSULTATION_OPINION,
+            who,
+            at,
+            legal_basis.CONSULTATION,
             consultee_id=consultee_id,
             opinion=opinion,
             doc_ref=doc_ref,
@@ -183,15 +182,13 @@ class Review(CaseRecord):
         if self._paused_approval is not None:
             require_due("approval_due", approval_due, not_before=local_date(at))
         missing = [cid for cid, c in self._consultees.items() if c.opinion is None]
-        self.trigger_event(
+        self._record(
             ConsultationClosed,
-            stamp=self._stamp(
-                Command.CLOSE_CONSULTATION,
-                who,
-                at,
-                legal_basis.CONSULTATION,
-                CaseState.UNDER_REVIEW,
-            ),
+            Command.CLOSE_CONSULTATION,
+            who,
+            at,
+            legal_basis.CONSULTATION,
+            CaseState.UNDER_REVIEW,
             summary=summary,
             missing_opinions=missing,
             approval_due=approval_due if self._paused_approval is not None else None,
@@ -211,9 +208,12 @@ class Review(CaseRecord):
         who = self._admit(command, actor, at)
         if phase.value in self._party_opinions:
             raise Conflict(f"the Party committee's opinion on {phase.value} was already sought")
-        self.trigger_event(
+        self._record(
             PartyCommitteeOpinionRequested,
-            stamp=self._stamp(command, who, at, legal_basis.PARTY_OPINION),
+            command,
+            who,
+            at,
+            legal_basis.PARTY_OPINION,
             stage=phase.value,
             committee_id=committee_id,
         )
@@ -235,9 +235,12 @@ class Review(CaseRecord):
             raise Conflict(f"the Party committee's opinion on {phase.value} was not sought")
         if sought.received_at is not None:
             raise Conflict(f"the Party committee's opinion on {phase.value} was already received")
-        self.trigger_event(
+        self._record(
             PartyCommitteeOpinionReceived,
-            stamp=self._stamp(command, who, at, legal_basis.PARTY_OPINION),
+            command,
+            who,
+            at,
+            legal_basis.PARTY_OPINION,
             stage=phase.value,
             committee_id=sought.committee_id,
             opinion=opinion,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from eventsourcing.persistence import Transcoding
 
@@ -31,6 +31,25 @@ class OpenDeadline:
 
     def is_overdue(self, at: datetime) -> bool:
         return local_date(at) > self.due
+
+    def notice(self) -> DeadlineNoticed:
+        """What a reminder or a breach records of the clock: its name, due date and who
+        answers for it."""
+        return {
+            "deadline": self.name.value,
+            "due": self.due,
+            "responsible_user_id": self.responsible_user_id,
+            "responsible_unit_id": self.responsible_unit_id,
+        }
+
+
+class DeadlineNoticed(TypedDict):
+    """The clock as `DeadlineApproaching` and `DeadlineBreached` store it."""
+
+    deadline: str
+    due: date
+    responsible_user_id: str | None
+    responsible_unit_id: str | None
 
 
 class OpenDeadlineAsDict(Transcoding):

@@ -12,7 +12,7 @@ Each event class keeps the topic it had when `@event` made it (`Case.<Name>` in
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime
 from enum import StrEnum
@@ -55,10 +55,11 @@ from services.approval.domain.errors import (
     LegalStep,
 )
 from services.approval.domain.states import TRANSITIONS, Command
-from services.approval.domain.vote import VoteStage
+from services.approval.domain.vote import VoteRecord, VoteStage, count_vote
 from shared.contracts.vocabulary import CaseState, DeadlineName
 from shared.kernel.actor import Actor
 from shared.kernel.calendar import local_date
+from shared.kernel.rulesets.model import AbstentionRule
 
 CASE_TOPIC = "services.approval.domain.case:Case"
 """Where `@event` put the case's event classes; their stored topics stay there."""
@@ -144,6 +145,25 @@ class CaseEvent(Aggregate.Event):
 
     def record_in(self, case: CaseRecord) -> None:
         """What the event changes in the case besides its state."""
+
+
+class MeetingHeld(CaseEvent):
+    """The base of a collective meeting's event (the approval meeting, Art 8 §1; the evaluation
+    meeting, Art 9 §2): its vote joins the record and the meeting ends its `CLOCK`; a passing
+    vote records what the meeting decided (`record_passed`)."""
+
+    CLOCK: ClassVar[DeadlineName]
+    vote: VoteMinutes
+    if TYPE_CHECKING:  # declared, with its default, by each meeting's event
+        held_in_time: bool | None
+
+    def record_in(self, case: CaseRecord) -> None:
+        vote = case._record_meeting(self.vote, self.held_in_time, self.CLOCK)
+        if vote.passed:
+            self.record_passed(case, vote)
+
+    def record_passed(self, case: CaseRecord, vote: HeldVote) -> None:
+        """What a passing vote records besides the vote."""
 
 
 class DirectionGiven(CaseEvent):
@@ -292,6 +312,20 @@ class CaseRecord:
             raise InvalidTransition(self.state.value, command.value)
         return who
 
+    def _record(
+        self,
+        event: type[CaseEvent],
+        command: Command,
+        who: Actor,
+        at: datetime,
+        basis: str,
+        target: CaseState | None = None,
+        **attributes: Any,
+    ) -> None:
+        """Triggers `event`, stamped by `command`: who gave it, when, on what legal basis, and
+        the state it leaves the case in (`target`, or the state it is in)."""
+        self.trigger_event(event, stamp=self._stamp(command, who, at, basis, target), **attributes)
+
     def _stamp(
         self,
         command: Command,
@@ -311,6 +345,35 @@ class CaseRecord:
             "state": new_state.value,
         }
 
+    def _count_vote(
+        self,
+        stage: VoteStage,
+        held_on: date,
+        minutes_ref: str,
+        ballots: Sequence[Mapping[str, str]],
+        motion: str,
+        abstention: AbstentionRule,
+    ) -> VoteRecord:
+        """The collective's vote on `motion`, counted against the case's authority: the head and
+        deputies vote, a deputy who proposed does not (Art 8 §1)."""
+        authority = self.competent_authority
+        return count_vote(
+            stage=stage,
+            held_on=held_on,
+            minutes_ref=minutes_ref,
+            head_id=authority.head_id,
+            voters=authority.voters,
+            excluded=authority.excluded_from_vote,
+            ballots=ballots,
+            motion=motion,
+            abstention=abstention,
+        )
+
+    def _held_in_time(self, clock: DeadlineName, held_on: date) -> bool:
+        """Whether a meeting's legal date meets its clock (none running: it does)."""
+        entry = self._deadlines.get(clock)
+        return entry is None or held_on <= entry.due
+
     def _require_party_opinion(self, stage: VoteStage, required: bool) -> None:
         """Art 4 §3: the same-level Party committee's opinion comes before the decision."""
         if not required:
@@ -326,6 +389,22 @@ class CaseRecord:
         if not votes:  # unreachable through the state table; kept for safety
             raise Conflict(f"no {stage.value} vote has been held")
         return votes[-1]
+
+    def _written_after_meeting(
+        self, field: str, day: date | None, at: datetime, stage: VoteStage
+    ) -> date:
+        """The legal date of the head's written decision after a meeting of `stage` (an
+        override, a rejection, the conclusion): the day it is entered unless given, never in
+        the future, never before the meeting."""
+        written = local_date(at) if day is None else day
+        problems = FieldProblems()
+        meeting = LegalStep.APPROVAL_MEETING
+        if stage is VoteStage.EVALUATION:
+            meeting = LegalStep.EVALUATION_MEETING
+        earlier = self._last_vote(stage).held_on
+        check_legal_date(problems, field, written, at, after=meeting, earlier=earlier)
+        problems.raise_if_any()
+        return written
 
     def _require_conclusion(self) -> Conclusion:
         if self._conclusion is None:  # unreachable through the state table; kept for safety
