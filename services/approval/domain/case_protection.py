@@ -65,7 +65,6 @@ class ProtectionDetermined(CaseEvent):
             legal_basis=self.stamp["legal_basis"],
             reasons=tuple(self.reasons),
             determined_at=self.stamp["at"],
-            revoked_by_report=None,
         )
 
 
@@ -84,7 +83,6 @@ class ProhibitedActReported(CaseEvent):
                 evidence_refs=tuple(self.evidence_refs),
                 reported_by=self.stamp["actor"]["user_id"],
                 reported_at=self.stamp["at"],
-                finding=None,
             )
         )
 

@@ -31,13 +31,14 @@ class PlainValue:
     @classmethod
     def recorded_by(cls, event: object, **derived: object) -> Self:
         """The value an event records: each field is the event's attribute of that name,
-        unless `derived` gives it (a field the event names otherwise, or computes)."""
-        return cls(
-            **{
-                f.name: derived[f.name] if f.name in derived else getattr(event, f.name)
-                for f in fields(cls)  # type: ignore[arg-type]
-            }
-        )
+        unless `derived` gives it (a field the event names otherwise, or computes); a field
+        the event does not carry keeps its default (a finding, a revocation: none yet)."""
+        given = {
+            f.name: getattr(event, f.name)
+            for f in fields(cls)  # type: ignore[arg-type]
+            if hasattr(event, f.name)
+        }
+        return cls(**{**given, **derived})
 
     @classmethod
     def from_document(cls, document: Mapping[str, object]) -> Self:
@@ -290,6 +291,8 @@ class ResourceAllocation(PlainValue):
 
 @dataclass(frozen=True)
 class ProgressReport(PlainValue):
+    """An interim report on the implementation: how far it is, and whether damage threatens."""
+
     period: str
     progress_percent: int
     issues: str
@@ -324,6 +327,8 @@ class Completion(PlainValue):
 
 @dataclass(frozen=True)
 class Causes(PlainValue):
+    """Why a result was not completed (Art 11 §4): objective and subjective causes."""
+
     objective: tuple[str, ...]
     subjective: tuple[str, ...]
 
@@ -345,6 +350,8 @@ class Conclusion(PlainValue):
 
 @dataclass(frozen=True)
 class Recognition(PlainValue):
+    """Công nhận kết quả: the completed result recognised, and where it was published."""
+
     conclusion_ref: str
     publication_ref: str
     recognized_at: datetime
@@ -352,6 +359,8 @@ class Recognition(PlainValue):
 
 @dataclass(frozen=True)
 class Beneficiary(PlainValue):
+    """Who an encouragement goes to: the official, an implementer, the agency or its head."""
+
     kind: str
     id: str
     name: str
@@ -389,6 +398,8 @@ class ProtectionRecord(PlainValue):
 
 @dataclass(frozen=True)
 class Accused(PlainValue):
+    """Who a report of an Art 6 act names: a person, a unit, or both."""
+
     user_id: str
     unit_id: str
     name: str
@@ -396,6 +407,8 @@ class Accused(PlainValue):
 
 @dataclass(frozen=True)
 class Finding(PlainValue):
+    """The finding on an Art 6 report; one against the official removes their protection."""
+
     substantiated: bool
     against_official: bool
     finding_ref: str
