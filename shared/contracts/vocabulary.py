@@ -1,5 +1,5 @@
 """The published vocabulary of D73: the one spelling of every case state, running deadline,
-routing target and escalation target (issue #13 point 1).
+routing target and escalation target (issue #13 point 1), and who a case waits on in each state.
 
 Every service imports these names from here; nobody writes `"UNDER_REVIEW"` or `"approval"` by
 hand. The contracts' `Literal` field types (the wire schema of `docs/schemas`) are checked
@@ -8,6 +8,7 @@ against these enums when the contracts load, so the two can never drift apart.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 
 
@@ -41,6 +42,41 @@ TERMINAL_STATES: frozenset[CaseState] = frozenset(
     {CaseState.REJECTED, CaseState.WITHDRAWN, CaseState.CLOSED}
 )
 """No further work in these states; a rejected or withdrawn file may still be archived."""
+
+
+class Party(StrEnum):
+    """Who a case waits on: the office (the head or a listed delegate), the collective (the
+    head and the deputies who may vote), the head alone, the implementers, or the proposer (who
+    answers through registration)."""
+
+    OFFICE = "OFFICE"
+    COLLECTIVE = "COLLECTIVE"
+    HEAD = "HEAD"
+    IMPLEMENTERS = "IMPLEMENTERS"
+    PROPOSER = "PROPOSER"
+
+
+WAITING_ON: Mapping[CaseState, frozenset[Party]] = {
+    CaseState.IN_INTAKE: frozenset({Party.OFFICE}),
+    CaseState.NEEDS_SUPPLEMENT: frozenset({Party.PROPOSER}),
+    CaseState.UNDER_REVIEW: frozenset({Party.OFFICE, Party.COLLECTIVE}),
+    CaseState.IN_CONSULTATION: frozenset({Party.OFFICE}),
+    CaseState.COLLECTIVE_REJECTED: frozenset({Party.HEAD}),
+    CaseState.APPROVED: frozenset({Party.HEAD, Party.IMPLEMENTERS}),
+    CaseState.IN_IMPLEMENTATION: frozenset({Party.IMPLEMENTERS}),
+    CaseState.SUSPENDED: frozenset({Party.HEAD}),
+    CaseState.STOPPED: frozenset({Party.IMPLEMENTERS}),
+    CaseState.COMPLETION_REPORTED: frozenset({Party.OFFICE, Party.COLLECTIVE}),
+    CaseState.EVALUATED: frozenset({Party.HEAD}),
+    CaseState.CONCLUDED: frozenset({Party.HEAD}),
+    CaseState.RECOGNIZED: frozenset({Party.HEAD}),
+    CaseState.PROTECTION_DETERMINED: frozenset({Party.OFFICE}),
+}
+"""Hồ sơ chờ xử lý: who a case in each state waits on (a state not named waits on nobody).
+
+Approval's transition table decides it (`services.approval.domain.states.TRANSITIONS`, each
+command's `awaits`); it is published here so that the services that cannot import approval
+(reporting's notifications) read the same table, and a test holds the two equal."""
 
 
 class DeadlineName(StrEnum):
@@ -99,8 +135,10 @@ class EscalationTarget(StrEnum):
 __all__ = [
     "CASE_CLOCKS",
     "TERMINAL_STATES",
+    "WAITING_ON",
     "CaseState",
     "DeadlineName",
     "EscalationTarget",
+    "Party",
     "RoutingTarget",
 ]

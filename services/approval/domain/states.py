@@ -14,6 +14,8 @@ from enum import StrEnum
 
 from services.approval.domain.authority import Step
 from shared.contracts.vocabulary import TERMINAL_STATES, CaseState
+from shared.contracts.vocabulary import WAITING_ON as WAITING_ON  # the inbox reads it from here
+from shared.contracts.vocabulary import Party as Party
 
 
 class Command(StrEnum):
@@ -50,18 +52,6 @@ class Command(StrEnum):
     NOTE_DEADLINE_APPROACHING = "note_deadline_approaching"
     RECORD_DEADLINE_BREACH = "record_deadline_breach"
     CLOSE = "close"
-
-
-class Party(StrEnum):
-    """Who a case waits on: the office (the head or a listed delegate), the collective (the
-    head and the deputies who may vote), the head alone, the implementers, or the proposer (who
-    answers through registration)."""
-
-    OFFICE = "OFFICE"
-    COLLECTIVE = "COLLECTIVE"
-    HEAD = "HEAD"
-    IMPLEMENTERS = "IMPLEMENTERS"
-    PROPOSER = "PROPOSER"
 
 
 S = CaseState
@@ -244,11 +234,14 @@ TRANSITIONS: Mapping[Command, Transition] = {
 }
 
 
-WAITING_ON: Mapping[CaseState, frozenset[Party]] = {
-    state: frozenset(
-        t.awaits for t in TRANSITIONS.values() if t.awaits is not None and state in t.awaited_in
-    )
-    for state in CaseState
-    if any(t.awaits is not None and state in t.awaited_in for t in TRANSITIONS.values())
-}
-"""Hồ sơ chờ xử lý: who each state waits on, derived from the table (the inbox reads it)."""
+def waiting_on(transitions: Mapping[Command, Transition]) -> dict[CaseState, frozenset[Party]]:
+    """Who each state waits on, as the table's `awaits` say: the published
+    `shared.contracts.vocabulary.WAITING_ON` (which the inbox and notifications read) must be
+    exactly this for `TRANSITIONS` (tests/unit/approval_domain/test_waiting_on.py holds them
+    equal)."""
+    waiting: dict[CaseState, set[Party]] = {}
+    for t in transitions.values():
+        if t.awaits is not None:
+            for state in t.awaited_in:
+                waiting.setdefault(state, set()).add(t.awaits)
+    return {state: frozenset(parties) for state, parties in waiting.items()}

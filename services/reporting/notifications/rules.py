@@ -15,14 +15,16 @@ Plain rules over approval's contracts, free of stores and transports. The audien
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
 from services.reporting.notifications.kinds import Kind
 from shared.contracts import approval as c
+from shared.contracts import vocabulary
 from shared.contracts.base import IntegrationEvent
-from shared.contracts.vocabulary import CaseState
+from shared.contracts.vocabulary import CaseState, DeadlineName, Party
 
 
 class Audience(StrEnum):
@@ -62,7 +64,7 @@ AUTHORITY_KINDS: dict[type[IntegrationEvent], Kind] = {
     c.ConsultationOpinionReceived: Kind.OPINION_RECEIVED,
     c.PartyCommitteeOpinionReceived: Kind.OPINION_RECEIVED,
 }
-PROPOSERS_DEADLINES = frozenset({"supplement"})
+PROPOSERS_DEADLINES = frozenset({DeadlineName.SUPPLEMENT})
 """Deadlines the proposer answers for; every other one is the authority's."""
 
 
@@ -98,15 +100,41 @@ def notices_for(event: IntegrationEvent) -> list[Notice]:
     return notices
 
 
-WAITING_ON: dict[str, Audience] = {
-    CaseState.IN_INTAKE.value: Audience.AUTHORITY,
-    CaseState.NEEDS_SUPPLEMENT.value: Audience.PROPOSER,
-    CaseState.UNDER_REVIEW.value: Audience.AUTHORITY,
-    CaseState.IN_CONSULTATION.value: Audience.AUTHORITY,
-    CaseState.COMPLETION_REPORTED.value: Audience.AUTHORITY,
-    CaseState.EVALUATED.value: Audience.AUTHORITY,
-}
-"""In these states a case waits on someone, against a statutory due date (domain.md §8)."""
+DUE_STATES: frozenset[CaseState] = frozenset(
+    {
+        CaseState.IN_INTAKE,
+        CaseState.NEEDS_SUPPLEMENT,
+        CaseState.UNDER_REVIEW,
+        CaseState.IN_CONSULTATION,
+        CaseState.COMPLETION_REPORTED,
+        CaseState.EVALUATED,
+    }
+)
+"""The states in which a case waits against a statutory due date (domain.md §8): the digest
+lists a case in these, on whoever the case waits on."""
+AUTHORITY_PARTIES = frozenset({Party.OFFICE, Party.COLLECTIVE, Party.HEAD})
+"""The parties `Audience.AUTHORITY` reaches: the head, the office (intake specialists and
+delegates) and the collective the head chairs."""
+
+
+def audience_of(parties: frozenset[Party]) -> Audience:
+    """Who a digest addresses for a case waiting on `parties` (the published table)."""
+    if parties == {Party.PROPOSER}:
+        return Audience.PROPOSER
+    if parties and parties <= AUTHORITY_PARTIES:
+        return Audience.AUTHORITY
+    raise ValueError(f"no audience of the digest answers for {sorted(parties)}")
+
+
+def audiences(waiting_on: Mapping[CaseState, frozenset[Party]]) -> dict[CaseState, Audience]:
+    """Who the digest addresses for a case in each state of `DUE_STATES`, from who the case
+    waits on there."""
+    return {state: audience_of(waiting_on[state]) for state in DUE_STATES}
+
+
+WAITING_ON: dict[CaseState, Audience] = audiences(vocabulary.WAITING_ON)
+"""In these states a case waits on someone, against a statutory due date: who, as approval's
+transition table says (`shared.contracts.vocabulary.WAITING_ON`)."""
 DUE_FIELDS = ("intake_due", "due", "approval_due", "evaluation_due", "conclusion_due")
 
 
@@ -131,4 +159,4 @@ def waiting_after(event: IntegrationEvent, before: Waiting | None) -> Waiting | 
     )
     if due is None and before is not None and before.state == state:
         due = before.due
-    return Waiting(state, WAITING_ON[state], due)
+    return Waiting(state, WAITING_ON[CaseState(state)], due)

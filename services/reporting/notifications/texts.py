@@ -14,15 +14,17 @@ from datetime import date
 from services.reporting.notifications.kinds import Kind
 from shared.contracts import approval as c
 from shared.contracts.base import IntegrationEvent
+from shared.contracts.vocabulary import DeadlineName
 
-DEADLINE_VI = {
-    "intake": "tiếp nhận, kiểm tra hồ sơ",
-    "supplement": "bổ sung hồ sơ",
-    "consultation": "lấy ý kiến",
-    "approval": "xem xét, phê duyệt kế hoạch (khoản 1 Điều 8)",
-    "evaluation": "họp đánh giá kết quả (khoản 2 Điều 9)",
-    "conclusion": "ban hành kết luận đánh giá",
+DEADLINE_VI: dict[DeadlineName, str] = {
+    DeadlineName.INTAKE: "tiếp nhận, kiểm tra hồ sơ",
+    DeadlineName.SUPPLEMENT: "bổ sung hồ sơ",
+    DeadlineName.CONSULTATION: "lấy ý kiến",
+    DeadlineName.APPROVAL: "xem xét, phê duyệt kế hoạch (khoản 1 Điều 8)",
+    DeadlineName.EVALUATION: "họp đánh giá kết quả (khoản 2 Điều 9)",
+    DeadlineName.CONCLUSION: "ban hành kết luận đánh giá",
 }
+"""Every running clock (`CASE_CLOCKS`) by its Vietnamese name."""
 OUTCOME_VI = {
     "COMPLETED": "hoàn thành",
     "PARTIAL": "hoàn thành một phần",
@@ -146,7 +148,7 @@ def lines_for(
             f"(quyết định {e.decision_ref}, Điều 11 Nghị định số 73/2023/NĐ-CP).",
         )
     if isinstance(e, c.DeadlineApproaching | c.DeadlineBreached):
-        step = DEADLINE_VI.get(e.deadline, e.deadline)
+        step = DEADLINE_VI.get(DeadlineName(e.deadline), e.deadline)
         if kind is Kind.DEADLINE_APPROACHING:
             return (f"Sắp đến hạn {step} của {plan.lower()}: {day_vi(e.due)}{_days(days_left)}.",)
         late = f"Đã quá hạn {step} của {plan.lower()} (hạn {day_vi(e.due)}){_days(days_left)}."
