@@ -58,6 +58,8 @@ class DueClock:
 class OpenDeadlines(CatchUpReadModel):
     """Thời hạn đang chạy — the running clocks of open cases, by case."""
 
+    name = "open_deadlines"
+
     def __init__(self, app: ServiceApplication, rules_of: Callable[[str], CaseRules]) -> None:
         super().__init__(app)
         self.rules_of = rules_of
@@ -261,6 +263,8 @@ class OpenDeadlines(CatchUpReadModel):
 
 class CaseParties(CatchUpReadModel):
     """Who takes part in each open case, in which capacity, and the state it is in."""
+
+    name = "case_parties"
 
     def __init__(self, app: ServiceApplication) -> None:
         super().__init__(app)

@@ -19,9 +19,9 @@ from shared.platform.rebuild import (
 from shared.platform.settings import Settings
 
 
-def read_models(app: ApprovalApplication) -> dict[str, CatchUpReadModel]:
-    """Every read model of approval, by the name the rebuild report shows."""
-    return {"open_deadlines": app.open_deadlines, "case_parties": app.parties}
+def read_models(app: ApprovalApplication) -> list[CatchUpReadModel]:
+    """Every read model of approval (each names its digest: open_deadlines, case_parties)."""
+    return [app.open_deadlines, app.parties]
 
 
 def rebuild(settings: Settings, progress: Progress) -> RebuildReport:

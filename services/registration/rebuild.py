@@ -19,9 +19,9 @@ from shared.platform.rebuild import (
 from shared.platform.settings import Settings
 
 
-def read_models(app: RegistrationApplication) -> dict[str, ProposalSummaries]:
-    """Every read model of registration, by the name the rebuild report shows."""
-    return {app.summaries.name: app.summaries}
+def read_models(app: RegistrationApplication) -> list[ProposalSummaries]:
+    """Every read model of registration (each names its digests)."""
+    return [app.summaries]
 
 
 def rebuild(settings: Settings, progress: Progress) -> RebuildReport:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from abc import ABC, abstractmethod
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID
 
 import orjson
@@ -22,6 +22,8 @@ from shared.platform.rebuild import Progress
 
 class CatchUpReadModel(ABC):
     section = 1000
+    name: ClassVar[str]
+    """What the model's digest is called in the rebuild report (`d73 rebuild`)."""
 
     def __init__(self, app: ServiceApplication) -> None:
         self.app = app
@@ -66,3 +68,7 @@ class CatchUpReadModel(ABC):
         with self._lock:
             data = orjson.dumps(self.snapshot(), option=orjson.OPT_SORT_KEYS)
         return hashlib.sha256(data).hexdigest()
+
+    def digests(self) -> dict[str, str]:
+        """The model is one part: its digest under its name (`rebuild.RebuildableReadModel`)."""
+        return {self.name: self.digest()}
