@@ -279,15 +279,10 @@ class ApprovalApplication(ServiceApplication):
     # ------------------------------------------------------------------ queries
 
     def case_for(self, actor: Actor, case_id: UUID) -> Case:
+        """The case, for a party to it (`CompetentAuthority.parties`, the same people its
+        reports and the inbox go by), Sở Nội vụ, an auditor or an administrator."""
         case = self.get_case(case_id)
-        authority = case.competent_authority
-        party = {
-            case.proposer["user_id"],
-            *authority.collective,
-            *authority.delegate_ids,
-            *authority.implementer_ids,
-        }
-        if actor.user_id not in party and not actor.has_role(
+        if actor.user_id not in case.competent_authority.parties and not actor.has_role(
             Role.HOME_AFFAIRS, Role.AUDITOR, Role.ADMIN
         ):
             raise NotPartyToCase(f"{actor.user_id} is not a party to case {case_id}")

@@ -62,6 +62,15 @@ class CompetentAuthority:
         return (self.head_id, *self.deputy_ids)
 
     @property
+    def parties(self) -> frozenset[str]:
+        """Người có liên quan đến hồ sơ: the proposer, the collective, the office delegates and
+        the implementers. Decided here once: who may report a prohibited act (Art 6), who may
+        read the case, and whose inbox indexes it all ask this."""
+        return frozenset(
+            (self.proposer_id, *self.collective, *self.delegate_ids, *self.implementer_ids)
+        )
+
+    @property
     def voters(self) -> tuple[str, ...]:
         """The collective minus a deputy who is the proposer (Art 8 §1)."""
         return tuple(m for m in self.collective if m != self.proposer_id)
@@ -140,9 +149,8 @@ class CompetentAuthority:
 
     def check_party_to_case(self, actor: Actor, command: str) -> None:
         """Anyone involved in the case, or Sở Nội vụ, may report a prohibited act (Art 6)."""
-        involved = {self.proposer_id, *self.collective, *self.delegate_ids, *self.implementer_ids}
         self._allow(
-            actor.user_id in involved or actor.has_role(HOME_AFFAIRS, SYSTEM),
+            actor.user_id in self.parties or actor.has_role(HOME_AFFAIRS, SYSTEM),
             actor,
             command,
             "only a party to the case or Sở Nội vụ may report",
