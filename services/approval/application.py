@@ -23,7 +23,7 @@ from services.approval.commands import CaseCommand
 from services.approval.domain.case import Case
 from services.approval.domain.case_intake import SupplementRequested
 from services.approval.domain.case_values import CASE_TRANSCODINGS
-from services.approval.inbox import InboxItem, InboxMemo, capacities_of
+from services.approval.inbox import Capacity, InboxItem, InboxMemo, capacities_of
 from services.approval.read_models import CaseParties, OpenDeadlines
 from shared.contracts.vocabulary import CaseState
 from shared.contracts.vocabulary import DeadlineName as Clock
@@ -316,7 +316,7 @@ class ApprovalApplication(ServiceApplication):
         for case_id, row in rows.items():
             capacities = capacities_of(actor.user_id, row)
             if home_affairs and case_id in overdue:
-                capacities = (*capacities, "HOME_AFFAIRS")
+                capacities = (*capacities, Capacity.HOME_AFFAIRS)
             if not capacities:
                 continue
             clocks = clocks_of[case_id]

@@ -29,8 +29,6 @@ DISPLAY_TABLES = {
 STILL_SPELLED: dict[tuple[str, str], str] = {
     ("services/approval/inbox.py", "HOME_AFFAIRS"): "Capacity.HOME_AFFAIRS, the inbox's "
     "capacity of Sở Nội vụ: another list that happens to share the escalation target's name",
-    ("services/approval/application.py", "HOME_AFFAIRS"): "the same inbox capacity, to become "
-    "Capacity.HOME_AFFAIRS (the file belongs to the typed-case work)",
     ("services/reporting/domain/facts.py", "APPROVED"): "reporting's record of the head's "
     "decision (APPROVED, APPROVED_BY_OVERRIDE, REJECTED), not a case state",
     ("services/reporting/domain/facts.py", "REJECTED"): "the same record of the decision",
