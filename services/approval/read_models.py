@@ -11,7 +11,7 @@ checks `OpenDeadlines` against `Case.open_deadlines()`.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -19,6 +19,7 @@ from uuid import UUID
 from eventsourcing.domain import DomainEventProtocol
 
 from services.approval.case_rules import CaseRules
+from services.approval.domain.authority import CompetentAuthority
 from services.approval.domain.case import Case
 from shared.contracts.vocabulary import TERMINAL_STATES, CaseState, DeadlineName
 from shared.platform.eventstore import ServiceApplication
@@ -262,7 +263,10 @@ class OpenDeadlines(CatchUpReadModel):
 
 
 class CaseParties(CatchUpReadModel):
-    """Who takes part in each open case, in which capacity, and the state it is in."""
+    """Who takes part in each open case, in which capacity, and the state it is in.
+
+    A case is indexed under its `CompetentAuthority.parties`, the same people who may read it
+    and report on it: the model keeps each open case's authority, as the case does."""
 
     name = "case_parties"
 
@@ -274,6 +278,7 @@ class CaseParties(CatchUpReadModel):
 
     def reset(self) -> None:
         self.cases: dict[str, dict[str, Any]] = {}
+        self.authorities: dict[str, CompetentAuthority] = {}
         self.by_person: dict[str, set[str]] = {}
 
     def apply(self, event: DomainEventProtocol[UUID], position: int) -> None:
@@ -292,32 +297,33 @@ class CaseParties(CatchUpReadModel):
                 "implementer_ids": [],
                 "state": data.stamp["state"],
             }
+            self.authorities[case_id] = CompetentAuthority(
+                head_id=data.authority["head_id"],
+                deputy_ids=tuple(data.authority["deputy_ids"]),
+                delegate_ids=tuple(data.authority["delegate_ids"]),
+                recipient_unit_id=data.routing["recipient_unit_id"],
+                intake_unit_id=data.routing["intake_unit_id"],
+                proposer_id=data.proposer["user_id"],
+            )
             self._index(case_id)
         case = self.cases.get(case_id)
         if case is None or stamp is None:
             return
         if isinstance(event, self._approved) and data.stamp["state"] == CaseState.APPROVED.value:
             case["implementer_ids"] = list(data.implementer_ids)
+            self.authorities[case_id] = replace(
+                self.authorities[case_id], implementer_ids=tuple(data.implementer_ids)
+            )
             self._index(case_id)
         case["state"] = stamp["state"]
         if CaseState(stamp["state"]) in TERMINAL_STATES:
-            for person in self._people(case):
+            for person in self.authorities.pop(case_id).parties:
                 self.by_person.get(person, set()).discard(case_id)
             del self.cases[case_id]
 
     def _index(self, case_id: str) -> None:
-        for person in self._people(self.cases[case_id]):
+        for person in self.authorities[case_id].parties:
             self.by_person.setdefault(person, set()).add(case_id)
-
-    @staticmethod
-    def _people(case: dict[str, Any]) -> set[str]:
-        return {
-            case["proposer_id"],
-            case["head_id"],
-            *case["deputy_ids"],
-            *case["delegate_ids"],
-            *case["implementer_ids"],
-        }
 
     def cases_of(self, person_id: str) -> dict[UUID, dict[str, Any]]:
         """The open cases `person_id` takes part in, in any capacity."""
