@@ -1,0 +1,166 @@
+"""Pipelined publishing into one JetStream stream: many messages in flight, stored in order.
+
+Waiting for each PubAck before sending the next message costs a round trip per event (issue #19
+§1). A `PipelinedPublisher` sends a run of messages without waiting and the caller then awaits
+their acks in the order sent. Sending in order on one connection is not enough for the stream to
+stay in order: a message can be lost while the ones after it are stored — the connection breaks
+after message k left the client and before the server read it, and nats-py replays its pending
+buffer (k+1, …) on the new connection — or refused while the ones after it are not. So every
+message carries `Nats-Expected-Last-Sequence`: the stream sequence it must follow, counted from
+the stream's last sequence at the start of the run, one more for each message sent. The server
+refuses a message unless the stream ends exactly there: once k is lost or refused, k+1 and
+everything after it are refused instead of being stored after a gap. The caller stops at the
+first ack that fails and sends again after the stream's last message, so it does not resend what
+the stream holds; a copy resent anyway (a late one) is never stored twice: refused when it does
+not expect the stream's end, acknowledged as a duplicate (same `Nats-Msg-Id`) when it does.
+
+Why the sequence and not `Nats-Expected-Last-Msg-Id` (the id of the message sent before, which
+needs no counting): on a replicated stream (compose runs R3) the leader checks an expected
+sequence before it proposes a message, counting the messages it has proposed and not yet
+applied, but an expected message id only when the message is applied; a run whose k-th message
+is refused there breaks the leader's count for k+1, and the stream stops answering for seconds
+(`JetStream system temporarily unavailable`, seen with nats-server 2.15.1 on a three-node
+cluster; the cluster test of tests/integration/test_relay_pipeline.py runs the sequence there).
+The server also knows the last message id only inside the duplicate window, the last sequence
+always.
+
+The count starts from the stream's `last_seq` (`stream_info`), read again after any run that
+did not end with every message acknowledged as stored: a failure, a duplicate (which the count
+did not expect), or a run given up. The expectation is per stream, so the stream must have one
+writer: a second writer's message makes the next one refused (never stored out of order), and
+the caller's resend counts again from the new end. Every stream D73 pipelines into has one
+writer: a service's own stream (its relay: D73_REGISTRATION, D73_APPROVAL, reporting's
+D73_REPORTING), its public stream (its public relay) and its journal (its relay,
+`shared.records.journal`). `D73_AUDIT`, which many write into (every service's checkpoints,
+alarms and heartbeats), is not pipelined: the relay publishes a checkpoint alone, with
+`JetStreamContext.publish`, once the events before it are acknowledged.
+
+Why not nats-py's `publish_async`: in nats-py 2.16 an error reply (such as a refused expectation)
+raises inside its reply handler instead of failing the future, so the refusal would only show as
+a timeout; and a publish that fails on the client (`MaxPayloadError`, a full reconnect buffer)
+leaves its future and a slot of its semaphore behind for good. Here each refusal fails its own
+future at once, and a failed send leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from typing import Any
+
+from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
+from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js import JetStreamContext
+from nats.js.api import Header, PubAck
+from nats.js.errors import APIError, NoStreamResponseError
+
+NO_RESPONDERS = "503"
+"""The status header of a reply that no stream listens on the subject."""
+
+
+class PipelinedPublisher:
+    """Publishes into one stream without waiting for each ack; see the module's docstring.
+
+    One per writer and stream: it keeps one reply subscription (under the connection's own inbox
+    prefix, which NATS permissions reserve to the service) for as long as it lives."""
+
+    def __init__(self, js: JetStreamContext, stream: str, timeout: float) -> None:
+        self.js = js
+        self.stream = stream
+        self.timeout = timeout
+        """How long each ack may take once the ones before it have come."""
+        self._nc: NATS = js._nc
+        self._inbox = ""
+        self._subscription: Subscription | None = None
+        self._tokens = itertools.count()
+        self._waiting: dict[str, asyncio.Future[PubAck]] = {}
+        """The acks to come, by reply subject."""
+        self._sent: list[asyncio.Future[PubAck]] = []
+        """The acks of the run, until it ends or is abandoned."""
+        self._last: int | None = None
+        """The stream's last sequence after the acks taken, when known."""
+        self._expected = 0
+        """The stream sequence the next message sent must follow."""
+
+    async def begin(self) -> None:
+        """Start a run: what was sent before is acknowledged or given up (acks still awaited
+        from an earlier run are given up). The stream's end is read when not known."""
+        self.abandon()
+        if self._last is None:
+            self._last = (await self.js.stream_info(self.stream)).state.last_seq
+        self._expected = self._last
+
+    def abandon(self) -> None:
+        """Give up every ack of the run not awaited yet (after a failure, or when the caller is
+        cancelled): one still to come is dropped on arrival, a refusal already come is read
+        here (the first failure is the caller's to report, not the ones it caused). Unless all
+        were stored, the stream's end is read again before the next run."""
+        for ack in self._sent:
+            if not ack.done():
+                ack.cancel()
+            if ack.cancelled() or ack.exception() is not None:
+                self._last = None
+        self._sent.clear()
+        self._waiting.clear()
+
+    async def send(
+        self, subject: str, body: bytes, headers: dict[str, str]
+    ) -> asyncio.Future[PubAck]:
+        """Send one message (its headers must name it: `Nats-Msg-Id`) and return its ack to come.
+        It is stored only right after the message sent before it in this run."""
+        if self._subscription is None:
+            self._inbox = self._nc.new_inbox()
+            self._subscription = await self._nc.subscribe(f"{self._inbox}.*", cb=self._on_reply)
+        sent = dict(headers)
+        sent[Header.EXPECTED_STREAM.value] = self.stream
+        sent[Header.EXPECTED_LAST_SEQUENCE.value] = str(self._expected)
+        reply = f"{self._inbox}.{next(self._tokens)}"
+        ack: asyncio.Future[PubAck] = asyncio.get_running_loop().create_future()
+        self._waiting[reply] = ack
+        self._sent.append(ack)
+        ack.add_done_callback(lambda _: self._waiting.pop(reply, None))
+        try:
+            await self._nc.publish(subject, body, reply=reply, headers=sent)
+        except BaseException:
+            ack.cancel()
+            raise
+        self._expected += 1
+        return ack
+
+    async def acknowledged(self, ack: asyncio.Future[PubAck]) -> PubAck:
+        """The ack of a message sent, or the reason it was not stored (an `APIError` from the
+        server, `nats.errors.TimeoutError` after `timeout`)."""
+        try:
+            stored = await asyncio.wait_for(ack, self.timeout)
+        except TimeoutError:
+            self._last = None
+            raise NatsTimeoutError from None
+        except BaseException:
+            self._last = None
+            raise
+        self._last = None if stored.duplicate else stored.seq
+        return stored
+
+    async def close(self) -> None:
+        self.abandon()
+        if self._subscription is not None:
+            subscription, self._subscription = self._subscription, None
+            await subscription.unsubscribe()
+
+    async def _on_reply(self, msg: Msg) -> None:
+        ack = self._waiting.pop(msg.subject, None)
+        if ack is None or ack.done():
+            return  # given up on, or a late copy
+        if msg.headers and msg.headers.get(Header.STATUS.value) == NO_RESPONDERS:
+            ack.set_exception(NoStreamResponseError())
+            return
+        try:
+            reply: dict[str, Any] = json.loads(msg.data)
+            if "error" in reply:
+                APIError.from_error(reply["error"])  # raises the error's own class
+            ack.set_result(PubAck.from_response(reply))
+        except Exception as error:  # whatever it is, it is this message's outcome
+            ack.set_exception(error)

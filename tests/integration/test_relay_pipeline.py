@@ -1,0 +1,173 @@
+"""Pipelined publishing keeps a stream in order across lost messages (issue #19 §1), against a
+real nats-server: the server's side of `shared.platform.pipeline`, then the relay over it."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+from uuid import uuid4
+
+import pytest
+from nats.js import JetStreamContext
+from nats.js.errors import BadRequestError, NoStreamResponseError
+
+from services.cli.natsconfig import ClusterSpec
+from services.cli.natsserver import free_port
+from shared.platform.envelope import MSG_ID
+from shared.platform.pipeline import PipelinedPublisher
+from shared.platform.subjects import REGISTRATION_STREAM
+from tests.deploy.natsauth import ClusterNode, SecuredNats, render_test_config
+from tests.deploy.natsauth import eventually as cluster_eventually
+
+pytestmark = pytest.mark.anyio
+
+SUBJECT = "d73.registration.proposal.test"
+
+
+async def eventually(condition: Callable[[], bool], within: float = 15.0) -> None:
+    deadline = asyncio.get_running_loop().time() + within
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "never happened"
+        await asyncio.sleep(0.05)
+
+
+async def stored_ids(js: JetStreamContext) -> list[str]:
+    info = await js.stream_info(REGISTRATION_STREAM.name)
+    if not info.state.messages:
+        return []
+    ids = []
+    for seq in range(info.state.first_seq, info.state.last_seq + 1):
+        msg = await js.get_msg(REGISTRATION_STREAM.name, seq=seq)
+        ids.append((msg.headers or {})[MSG_ID])
+    return ids
+
+
+async def test_a_message_after_one_lost_is_refused_not_stored_out_of_order(
+    js: JetStreamContext,
+) -> None:
+    publisher = PipelinedPublisher(js, REGISTRATION_STREAM.name, timeout=5)
+    ids = [str(uuid4()) for _ in range(4)]
+    await publisher.begin()
+    first = await publisher.send(SUBJECT, b"0", {MSG_ID: ids[0]})
+    # The second is lost on the way (sent, never read by the server): the chain names it.
+    lost = await publisher.send("d73.nowhere.lost", b"1", {MSG_ID: ids[1]})
+    third = await publisher.send(SUBJECT, b"2", {MSG_ID: ids[2]})
+    fourth = await publisher.send(SUBJECT, b"3", {MSG_ID: ids[3]})
+    assert (await publisher.acknowledged(first)).seq == 1
+    with pytest.raises(NoStreamResponseError):
+        await publisher.acknowledged(lost)
+    for refused in (third, fourth):
+        with pytest.raises(BadRequestError, match="wrong last sequence: 1"):
+            await publisher.acknowledged(refused)
+    assert await stored_ids(js) == [ids[0]], "nothing stored past the lost message"
+    await publisher.close()
+
+
+async def test_a_resent_message_is_never_stored_twice_and_the_count_starts_again(
+    js: JetStreamContext,
+) -> None:
+    """A message resent after a lost ack is acknowledged as a duplicate when it expects the
+    stream's end; the stream did not grow, so the messages sent after it expect too much and
+    are refused, a duplicate among them too (a single server checks the expectation first).
+    The next run reads the stream's end again and goes on from there."""
+    publisher = PipelinedPublisher(js, REGISTRATION_STREAM.name, timeout=5)
+    ids = [str(uuid4()) for _ in range(5)]
+    await publisher.begin()
+    for ack in [await publisher.send(SUBJECT, b"", {MSG_ID: i}) for i in ids[:3]]:
+        await publisher.acknowledged(ack)
+    await publisher.begin()
+    resent = [await publisher.send(SUBJECT, b"", {MSG_ID: i}) for i in ids[1:]]
+    duplicate = await publisher.acknowledged(resent[0])
+    assert (duplicate.seq, duplicate.duplicate) == (2, True)
+    for refused in resent[1:]:
+        with pytest.raises(BadRequestError, match="wrong last sequence: 3"):
+            await publisher.acknowledged(refused)
+    assert await stored_ids(js) == ids[:3]
+    await publisher.begin()
+    for ack in [await publisher.send(SUBJECT, b"", {MSG_ID: i}) for i in ids[3:]]:
+        assert not (await publisher.acknowledged(ack)).duplicate
+    assert await stored_ids(js) == ids
+    await publisher.close()
+
+
+def losing_once(
+    monkeypatch: pytest.MonkeyPatch, js: JetStreamContext, message_id: str
+) -> list[str]:
+    """The connection loses the first message named `message_id` on its way to the server (it
+    left the client, the server never read it) and carries the others: what a break between
+    two pipelined messages does when nats-py resends its buffer on the new connection. Returns
+    the subjects it lost."""
+    connection = js._nc
+    send = connection.publish
+    lost: list[str] = []
+
+    async def publish(
+        subject: str, payload: bytes = b"", reply: str = "", headers: dict[str, str] | None = None
+    ) -> None:
+        if not lost and (headers or {}).get(MSG_ID) == message_id:
+            lost.append(subject)
+            return
+        await send(subject, payload, reply=reply, headers=headers)
+
+    monkeypatch.setattr(connection, "publish", publish)
+    return lost
+
+
+def test_on_a_three_node_cluster_a_lost_message_stops_the_run_and_a_resend_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Replicated streams (compose's R3): the leader checks each expected sequence before it
+    proposes the message, counting what it proposed and has not applied yet, and duplicates
+    before that. Logged in as registration, whose acks come to its private inbox."""
+    cluster_ports = [free_port() for _ in range(3)]
+    routes = tuple(f"nats://127.0.0.1:{port}" for port in cluster_ports)
+    nodes: list[ClusterNode] = []
+    for n, cluster_port in enumerate(cluster_ports, start=1):
+        config = tmp_path / f"n{n}.conf"
+        spec = ClusterSpec("d73-test", routes, port=cluster_port, host="127.0.0.1")
+        config.write_text(render_test_config(cluster=spec), encoding="utf-8")
+        nodes.append(ClusterNode(f"n{n}", tmp_path / f"n{n}", free_port(), config))
+    try:
+        for node in nodes:
+            node.start()
+        cluster = SecuredNats(",".join(node.url for node in nodes))
+        asyncio.run(_lost_and_resent(cluster, monkeypatch))
+    finally:
+        for node in nodes:
+            node.stop()
+
+
+async def _lost_and_resent(cluster: SecuredNats, monkeypatch: pytest.MonkeyPatch) -> None:
+    async with cluster.login("registration") as registration:
+        js = registration.js(timeout=5)
+        await cluster_eventually(
+            lambda: js.add_stream(REGISTRATION_STREAM.config(replicas=3)), within=30
+        )
+        publisher = PipelinedPublisher(js, REGISTRATION_STREAM.name, timeout=10)
+        await cluster_eventually(  # a new R3 stream answers once its replicas elected a leader
+            lambda: js.publish(SUBJECT, b"", headers={MSG_ID: "leader-elected"}), within=30
+        )
+        ids = [str(uuid4()) for _ in range(4)]
+        await publisher.begin()
+        first = await publisher.send(SUBJECT, b"", {MSG_ID: ids[0]})
+        lost = losing_once(monkeypatch, js, ids[1])
+        second = await publisher.send(SUBJECT, b"", {MSG_ID: ids[1]})
+        after = [await publisher.send(SUBJECT, b"", {MSG_ID: i}) for i in ids[2:]]
+        assert (await publisher.acknowledged(first)).seq == 2
+        for refused in after:
+            with pytest.raises(BadRequestError, match="wrong last sequence: 2"):
+                await publisher.acknowledged(refused)
+        assert lost
+        assert not second.done(), "lost: no answer will come"
+        assert (await js.stream_info(REGISTRATION_STREAM.name)).state.last_seq == 2
+        await publisher.begin()  # the resend, from the message after the stream's last
+        acks = [await publisher.send(SUBJECT, b"", {MSG_ID: i}) for i in ids[1:]]
+        outcomes = [await publisher.acknowledged(ack) for ack in acks]
+        assert [(ack.seq, bool(ack.duplicate)) for ack in outcomes] == [
+            (3, False),
+            (4, False),
+            (5, False),
+        ]
+        assert (await stored_ids(js))[1:] == ids
+        await publisher.close()
