@@ -1,7 +1,11 @@
 """Transactional outbox relay: the event store's notification log → JetStream, in order.
 
 Commands only commit to the store. The relay publishes each public event with `Nats-Msg-Id` =
-event id and waits for the PubAck before moving on. Its position is not kept locally: on start
+event id, a batch at a time: it sends the batch's events without waiting for each PubAck, then
+takes their acks in order, and its position moves only over acknowledged events
+(`shared.platform.pipeline` says how a lost message cannot let the ones after it be stored out of
+order; issue #19 §1). A checkpoint due after an event waits for the acks of the events before it,
+as a witness reads it only after them. Its position is not kept locally: on start
 and after any failure it asks the stream for the `d73-position` of the last message there and
 republishes whatever the stream is missing, so a crash between commit and publish loses nothing,
 a crash between publish and bookkeeping duplicates nothing downstream (the server drops the copy),
@@ -31,7 +35,7 @@ from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Notification
 from nats.errors import MaxPayloadError
 from nats.js import JetStreamContext
-from nats.js.api import RawStreamMsg
+from nats.js.api import PubAck, RawStreamMsg
 from nats.js.errors import NotFoundError
 from pydantic import ValidationError
 
@@ -42,6 +46,7 @@ from shared.platform import tracing
 from shared.platform.envelope import CE_TYPE, MSG_ID, POSITION, PoisonMessage, encode
 from shared.platform.eventstore import ServiceApplication
 from shared.platform.halt import HaltKind, ServiceHalt
+from shared.platform.pipeline import PipelinedPublisher
 from shared.platform.ports import (
     BEFORE_FIRST,
     LogCheckpoint,
@@ -81,6 +86,9 @@ WITNESS_LOOKBACK = 500
 
 BLOCKED_AFTER_FAILURES = 5
 """Failures in a row to publish one event, with NATS connected, that halt the service."""
+
+Batch = Sequence[tuple[Notification, LogEntryHead | None, LogCheckpoint | None]]
+"""Stored events in order, each with its log head and the checkpoint it makes due (with a log)."""
 
 
 class OutboxRelay:
@@ -138,6 +146,7 @@ class OutboxRelay:
         """Where every stored event is also published as stored (`shared.records.journal`)."""
         self._failing: tuple[int, int] = (0, 0)
         """(position, failures in a row) of the event the relay could not publish."""
+        self._publisher: PipelinedPublisher | None = None
         self.gate = gate
         """The service's halt this relay obeys without raising or lifting it: the public relay
         publishes nothing while its service refuses commands (a tampered or diverged store, a
@@ -166,6 +175,15 @@ class OutboxRelay:
         """Relay until cancelled; after any error, resynchronise with the stream and go on."""
         self._loop = asyncio.get_running_loop()
         self.app.add_commit_listener(self.wake)
+        try:
+            await self._run(js)
+        finally:
+            if self._publisher is not None:
+                publisher, self._publisher = self._publisher, None
+                with contextlib.suppress(Exception):
+                    await publisher.close()
+
+    async def _run(self, js: JetStreamContext) -> None:
         backoff = 0.2
         while True:
             try:
@@ -316,13 +334,7 @@ class OutboxRelay:
             batch = await anyio.to_thread.run_sync(self._next_batch, self.position)
             if self.journal is not None and batch:
                 await self.journal.publish(js, [n for n, _, _ in batch], self.publish_timeout)
-            for notification, head, checkpoint in batch:
-                if self._closed():
-                    break  # halted meanwhile: what is left waits at the relay's position
-                await self._publish(js, notification, head)
-                self.position = notification.id
-                if checkpoint is not None:
-                    await self._publish_checkpoint(js, checkpoint)
+            await self._relay(js, batch)
             if len(batch) < self.batch_size:
                 if self.audit is not None and self.audit.checkpoint_due():
                     checkpoint = await anyio.to_thread.run_sync(self.audit.sign)
@@ -374,20 +386,52 @@ class OutboxRelay:
             batch.append((notification, head, due))
         return batch
 
-    async def _publish(
-        self, js: JetStreamContext, notification: Notification, head: LogEntryHead | None = None
-    ) -> None:
+    async def _relay(self, js: JetStreamContext, batch: Batch) -> None:
+        """Publish a batch's public events in one pipelined run, a checkpoint after the acks of
+        the events before it; the position follows the acks (private events with them).
+
+        An event that cannot be sent stops the run: the acks of what went before are taken, then
+        its failure is counted and raised. The first ack that fails stops it too, giving up the
+        acks after it: the server refused the events after a lost one, or stored them (a lost
+        ack) and `run` resumes after the stream's last message either way."""
+        if self._publisher is None or self._publisher.js is not js:
+            self._publisher = PipelinedPublisher(js, self.stream.name, self.publish_timeout)
+        publisher = self._publisher
+        await publisher.begin()
+        sent: list[tuple[int, asyncio.Future[PubAck] | None]] = []
+        try:
+            for notification, head, checkpoint in batch:
+                if self._closed():
+                    break  # halted meanwhile: what is left waits at the relay's position
+                try:
+                    sent.append((notification.id, await self._send(publisher, notification, head)))
+                except Exception:
+                    await self._settle(publisher, sent)
+                    self._count_failure(notification.id)
+                    raise
+                if checkpoint is not None:
+                    await self._settle(publisher, sent)
+                    await self._publish_checkpoint(js, checkpoint)
+            await self._settle(publisher, sent)
+        finally:
+            publisher.abandon()
+
+    async def _send(
+        self,
+        publisher: PipelinedPublisher,
+        notification: Notification,
+        head: LogEntryHead | None = None,
+    ) -> asyncio.Future[PubAck] | None:
+        """Send a stored event's public contract, if it has one, and return its ack to come."""
         domain_event = self.app.mapper.to_domain_event(notification)
         event = self.translate(domain_event, notification.id)
         if event is None:
             if head is not None and self.log_heads:
                 self._unpublished_leaves.append(head.leaf)
-            return
+            return None
         body, headers = encode(event, self.service)
         if head is not None and self.log_heads:
             headers.update(head.headers(self._unpublished_leaves))
-        position, failures = self._failing
-        self._failing = (notification.id, failures + 1 if position == notification.id else 1)
         parent = self.app.commit_traces.context_of(notification.id)
         with tracing.publishing(
             parent,
@@ -396,18 +440,32 @@ class OutboxRelay:
             **{"d73.position": notification.id, "d73.event_type": event.type},
         ):
             tracing.inject(headers)
-            await js.publish(
-                event.subject(),
-                body,
-                timeout=self.publish_timeout,
-                stream=self.stream.name,
-                headers=headers,
-            )
-        self.published += 1
-        self._unpublished_leaves.clear()
-        if self._failing[1] > 1:
-            self.halt.lift(HaltKind.RELAY_BLOCKED)
-        self._failing = (0, 0)
+            ack = await publisher.send(event.subject(), body, headers)
+        self._unpublished_leaves.clear()  # carried by this event (sent again after a failure)
+        return ack
+
+    async def _settle(
+        self, publisher: PipelinedPublisher, sent: list[tuple[int, asyncio.Future[PubAck] | None]]
+    ) -> None:
+        """Take the acks of what was sent, in order, moving the position over each event."""
+        for position, ack in sent:
+            if ack is not None:
+                try:
+                    await publisher.acknowledged(ack)
+                except Exception:
+                    self._count_failure(position)
+                    raise
+                self.published += 1
+                if self._failing[1] and self._failing[0] <= position:
+                    self.halt.lift(HaltKind.RELAY_BLOCKED)
+                    self._failing = (0, 0)
+            self.position = position
+        sent.clear()
+
+    def _count_failure(self, position: int) -> None:
+        """One more failure to publish the event at `position` (the first of a new event)."""
+        failing, failures = self._failing
+        self._failing = (position, failures + 1 if failing == position else 1)
 
     # ------------------------------------------------------------------ audit log
 

@@ -128,8 +128,8 @@ async def test_republished_event_is_dropped_by_the_server(
     stored = app.repository.event_store.get(memo.id)
     relay = OutboxRelay(app, "registration", REGISTRATION_STREAM, translate)
     notification = app.recorder.select_notifications(start=1, limit=1)[0]
-    await relay._publish(js, notification)
-    await relay._publish(js, notification)
+    await relay._relay(js, [(notification, None, None)])
+    await relay._relay(js, [(notification, None, None)])
     headers = await stream_messages(js)
     assert len(headers) == 1
     assert headers[0][MSG_ID] == str(event_id("registration", next(iter(stored))))

@@ -14,11 +14,17 @@ from nats.js.errors import BadRequestError, NoStreamResponseError
 
 from services.cli.natsconfig import ClusterSpec
 from services.cli.natsserver import free_port
-from shared.platform.envelope import MSG_ID
+from shared.platform.envelope import MSG_ID, POSITION
+from shared.platform.outbox import OutboxRelay, event_id
 from shared.platform.pipeline import PipelinedPublisher
 from shared.platform.subjects import REGISTRATION_STREAM
+from shared.records.servicelog.heads import read_log_headers
+from shared.records.servicelog.log import ServiceLog
 from tests.deploy.natsauth import ClusterNode, SecuredNats, render_test_config
 from tests.deploy.natsauth import eventually as cluster_eventually
+from tests.integration.test_auditlog_relay import messages, translate
+from tests.support.relay import running
+from tests.unit.records.servicelog.support import SERVICE, file_memos, memo_app, reference_tree
 
 pytestmark = pytest.mark.anyio
 
@@ -112,6 +118,40 @@ def losing_once(
 
     monkeypatch.setattr(connection, "publish", publish)
     return lost
+
+
+async def test_an_event_lost_mid_batch_is_published_again_before_the_ones_after_it(
+    js: JetStreamContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without the chain of expected ids the events after the lost one are stored, the relay
+    resumes after the last of them, and the lost one is never published: a gap."""
+    app = memo_app(tmp_path)
+    memos = file_memos(app, 6)  # one batch: memos at odd positions, private drafts between
+    audit = ServiceLog(
+        SERVICE, app, key_dir=tmp_path / "keys", every_events=1000, every_seconds=3600
+    )
+    relay = OutboxRelay(
+        app, SERVICE, REGISTRATION_STREAM, translate, audit=audit, publish_timeout=0.5
+    )
+    filed = [next(iter(app.repository.event_store.get(memo.id))) for memo in memos]
+    ids = [str(event_id(SERVICE, event)) for event in filed]
+    lost = losing_once(monkeypatch, js, ids[2])
+    async with running(relay, js):
+        await eventually(lambda: relay.position == 12)
+    events = await messages(js, REGISTRATION_STREAM.name)
+    assert lost == [events[2].subject], "the third event was lost once"
+    assert [m.headers[MSG_ID] for m in events] == ids, "in order, no gap, no duplicate"
+    assert [m.headers[POSITION] for m in events] == ["1", "3", "5", "7", "9", "11"]
+    assert relay.published == 6, "each event acknowledged once as stored"
+    # The heads a witness follows are those of an unbroken run.
+    reference, _ = reference_tree(app)
+    heads = [head for m in events if (head := read_log_headers(m.headers)) is not None]
+    assert [head.tree_size for head in heads] == [1, 3, 5, 7, 9, 11]
+    assert [head.root for head in heads] == [reference.root(size) for size in (1, 3, 5, 7, 9, 11)]
+    assert [head.leaves for head in heads] == [
+        (reference.leaf_hash(0),),
+        *((reference.leaf_hash(i - 1), reference.leaf_hash(i)) for i in (2, 4, 6, 8, 10)),
+    ]
 
 
 def test_on_a_three_node_cluster_a_lost_message_stops_the_run_and_a_resend_goes_on(
