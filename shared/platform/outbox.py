@@ -147,6 +147,8 @@ class OutboxRelay:
         self._failing: tuple[int, int] = (0, 0)
         """(position, failures in a row) of the event the relay could not publish."""
         self._publisher: PipelinedPublisher | None = None
+        self._journaled = 0
+        """The position of the journal's last message, as this relay last knew it."""
         self.gate = gate
         """The service's halt this relay obeys without raising or lifting it: the public relay
         publishes nothing while its service refuses commands (a tampered or diverged store, a
@@ -245,12 +247,27 @@ class OutboxRelay:
         journal = self.journal
         assert journal is not None
         after = await journal.last_position(js)
+        self._journaled = after
         while after < self.position:
             batch = await anyio.to_thread.run_sync(self._stored_between, after, self.position)
             if not batch:
                 return
             await journal.publish(js, batch, self.publish_timeout)
-            after = batch[-1].id
+            after = self._journaled = batch[-1].id
+
+    async def _journal(self, js: JetStreamContext, batch: Batch) -> None:
+        """Journal a batch's events before they are published, except those the journal
+        already holds (it can be ahead of the stream after a failure): a journal run then
+        starts after the journal's last message, which its pipeline needs
+        (`shared.platform.pipeline`)."""
+        journal = self.journal
+        assert journal is not None
+        unjournaled = [
+            notification for notification, _, _ in batch if notification.id > self._journaled
+        ]
+        if unjournaled:
+            await journal.publish(js, unjournaled, self.publish_timeout)
+            self._journaled = unjournaled[-1].id
 
     def _stored_between(self, after: int, through: int) -> Sequence[Notification]:
         recorder: Any = self.app.recorder
@@ -332,8 +349,8 @@ class OutboxRelay:
                 await asyncio.sleep(self.poll_seconds)
                 continue
             batch = await anyio.to_thread.run_sync(self._next_batch, self.position)
-            if self.journal is not None and batch:
-                await self.journal.publish(js, [n for n, _, _ in batch], self.publish_timeout)
+            if self.journal is not None:
+                await self._journal(js, batch)
             await self._relay(js, batch)
             if len(batch) < self.batch_size:
                 if self.audit is not None and self.audit.checkpoint_due():

@@ -20,7 +20,6 @@ halts the service (`relay-diverged`) instead.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import logging
 from collections.abc import Sequence
@@ -36,6 +35,7 @@ from nats.js.errors import NotFoundError
 
 from shared.platform.envelope import MSG_ID, POSITION
 from shared.platform.eventstore import events_table
+from shared.platform.pipeline import PipelinedPublisher
 from shared.platform.subjects import JOURNAL_OF_SERVICE
 from shared.records.servicelog.entries import event_id_text
 
@@ -94,17 +94,28 @@ class Journal:
         self.app = app
         self.subject = journal_subject(service)
         self.stream = JOURNAL_OF_SERVICE[service].name
+        self._publisher: PipelinedPublisher | None = None
 
     async def publish(self, js: JetStreamContext, records: Sequence[Any], wait: float) -> None:
-        """Journal stored events, all sent at once (in order on the connection) and each
-        acknowledged before this returns."""
-        messages = [journal_message(self.service, record) for record in records]
-        await asyncio.gather(
-            *(
-                js.publish(subject, body, timeout=wait, stream=self.stream, headers=headers)
-                for subject, body, headers in messages
-            )
-        )
+        """Journal stored events, all sent at once and each acknowledged before this returns.
+        They are one pipelined run (`shared.platform.pipeline`): the journal is read in
+        notification order (`_first_after` searches it), so a message lost on the way must not
+        let the ones after it be stored; the relay journals them again after a failure."""
+        publisher = self._publisher
+        if publisher is None or publisher.js is not js or publisher.timeout != wait:
+            if publisher is not None:
+                await publisher.close()
+            publisher = self._publisher = PipelinedPublisher(js, self.stream, wait)
+        await publisher.begin()
+        try:
+            acks = []
+            for record in records:
+                subject, body, headers = journal_message(self.service, record)
+                acks.append(await publisher.send(subject, body, headers))
+            for ack in acks:
+                await publisher.acknowledged(ack)
+        finally:
+            publisher.abandon()
 
     async def _next(self, js: JetStreamContext, seq: int) -> RawStreamMsg | None:
         """The first journal message of this service at or after stream sequence `seq`."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from pathlib import Path
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 from nats.js import JetStreamContext
@@ -17,7 +17,9 @@ from services.cli.natsserver import free_port
 from shared.platform.envelope import MSG_ID, POSITION
 from shared.platform.outbox import OutboxRelay, event_id
 from shared.platform.pipeline import PipelinedPublisher
-from shared.platform.subjects import REGISTRATION_STREAM
+from shared.platform.subjects import JOURNAL_OF_SERVICE, REGISTRATION_STREAM
+from shared.records.journal import Journal
+from shared.records.servicelog.entries import event_id_text
 from shared.records.servicelog.heads import read_log_headers
 from shared.records.servicelog.log import ServiceLog
 from tests.deploy.natsauth import ClusterNode, SecuredNats, render_test_config
@@ -152,6 +154,33 @@ async def test_an_event_lost_mid_batch_is_published_again_before_the_ones_after_
         (reference.leaf_hash(0),),
         *((reference.leaf_hash(i - 1), reference.leaf_hash(i)) for i in (2, 4, 6, 8, 10)),
     ]
+
+
+async def test_a_journal_message_lost_mid_batch_leaves_the_journal_in_order(
+    js: JetStreamContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The journal is read in notification order (a restored store searches it): a lost
+    message is journaled again before the ones after it, which the server refused."""
+    app = memo_app(tmp_path)
+    file_memos(app, 4)
+    relay = OutboxRelay(
+        app,
+        SERVICE,
+        REGISTRATION_STREAM,
+        translate,
+        journal=Journal(SERVICE, app),
+        publish_timeout=0.5,
+    )
+    third = app.recorder.select_notifications(start=3, limit=1)[0]
+    journal_id = event_id_text(SERVICE, UUID(str(third.originator_id)), third.originator_version)
+    lost = losing_once(monkeypatch, js, f"journal-{journal_id}")
+    async with running(relay, js):
+        await eventually(lambda: relay.position == 8)
+    journal = await messages(js, JOURNAL_OF_SERVICE[SERVICE].name)
+    assert lost, "the journal message of position 3 was lost once"
+    assert [int(m.headers[POSITION]) for m in journal] == list(range(1, 9))
+    events = await messages(js, REGISTRATION_STREAM.name)
+    assert [m.headers[POSITION] for m in events] == ["1", "3", "5", "7"]
 
 
 def test_on_a_three_node_cluster_a_lost_message_stops_the_run_and_a_resend_goes_on(
