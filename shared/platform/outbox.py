@@ -361,7 +361,8 @@ class OutboxRelay:
                     # Signed elsewhere (a certificate asked for one) and not published yet.
                     await self._publish_kept_checkpoints(js, self._checkpoint_size)
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+                    async with asyncio.timeout(self.poll_seconds):  # not wait_for: see pipeline
+                        await self._wake.wait()
 
     @property
     def checkpoint_size(self) -> int:

@@ -132,9 +132,17 @@ class PipelinedPublisher:
 
     async def acknowledged(self, ack: asyncio.Future[PubAck]) -> PubAck:
         """The ack of a message sent, or the reason it was not stored (an `APIError` from the
-        server, `nats.errors.TimeoutError` after `timeout`)."""
+        server, `nats.errors.TimeoutError` after `timeout`).
+
+        Not `asyncio.wait_for`: on Python 3.11 it returns the result of a future that is done
+        when its caller is cancelled, swallowing the cancellation, and with a run in flight
+        most acks are done when awaited; a relay cancelled there went on relaying, and whoever
+        awaited its end waited for ever."""
         try:
-            stored = await asyncio.wait_for(ack, self.timeout)
+            if not ack.done():
+                async with asyncio.timeout(self.timeout):
+                    await ack
+            stored = ack.result()
         except TimeoutError:
             self._last = None
             raise NatsTimeoutError from None

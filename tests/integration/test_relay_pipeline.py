@@ -99,6 +99,23 @@ async def test_a_resent_message_is_never_stored_twice_and_the_count_starts_again
     await publisher.close()
 
 
+async def test_a_caller_cancelled_while_taking_an_ack_is_cancelled(js: JetStreamContext) -> None:
+    """A relay is stopped by cancelling it while it takes acks, most of them already come:
+    `asyncio.wait_for` on Python 3.11 returns such an ack and drops the cancellation, and the
+    relay went on for ever."""
+    publisher = PipelinedPublisher(js, REGISTRATION_STREAM.name, timeout=5)
+    await publisher.begin()
+    ack = await publisher.send(SUBJECT, b"", {MSG_ID: str(uuid4())})
+    await eventually(ack.done)
+    taking = asyncio.create_task(publisher.acknowledged(ack))
+    await asyncio.sleep(0)  # it starts
+    if taking.cancel():
+        with pytest.raises(asyncio.CancelledError):
+            await taking
+    assert taking.cancelled() or taking.result().seq == 1
+    await publisher.close()
+
+
 def losing_once(
     monkeypatch: pytest.MonkeyPatch, js: JetStreamContext, message_id: str
 ) -> list[str]:
