@@ -37,10 +37,11 @@ from services.reporting.domain.archive import ArchivedEvent, ProposalArchive
 from services.reporting.domain.facts import Folding, Item, Lateness, ProposalFacts, fold
 from services.reporting.domain.periods import quarter_of
 from services.reporting.domain.words import indexed_title, word_patterns
-from services.reporting.tables import ProjectionDatabase, Statements
+from services.reporting.tables import ProjectionDatabase
 from services.reporting.workdays import WorkingDays
 from shared.platform.eventstore import ServiceApplication
 from shared.platform.halt import NoticeKind, ServiceNotices
+from shared.platform.sidetables import Statements
 
 log = logging.getLogger("d73.reporting.projections")
 

@@ -2,18 +2,17 @@
 
 The projections' state is written as one snapshot — every changed row and the archive position it
 reflects — in one transaction, so after a restart they load it and catch up from that position
-instead of re-reading the whole archive. The same SQL runs on SQLite and PostgreSQL (the store the
-service is configured with); only the parameter style differs.
+instead of re-reading the whole archive. The tables are side tables in the event store's own
+datastore (`shared.platform.sidetables.StoreTables`): the same SQL runs on SQLite and PostgreSQL
+(the store the service is configured with); only the parameter style differs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from typing import Any, Protocol
+from typing import Any
 
 from services.reporting.domain.words import indexed_title
-from shared.platform.dialect import Dialect, dialect_of
+from shared.platform.sidetables import Statements, StoreTables
 
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS reporting_proj_checkpoint (
@@ -57,38 +56,11 @@ TABLES = (
 )
 
 
-class Cursor(Protocol):
-    def execute(self, statement: Any, params: Any = ...) -> Any: ...
-    def executemany(self, statement: Any, params: Any) -> Any: ...
-    def fetchall(self) -> Any: ...
-
-
-class Statements:
-    """One SQL dialect: `?` placeholders on SQLite, `%s` on PostgreSQL."""
-
-    def __init__(self, cursor: Cursor, dialect: Dialect) -> None:
-        self.cursor = cursor
-        self.postgres = dialect.postgres
-        self._sql = dialect.sql
-
-    def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
-        self.cursor.execute(self._sql(statement), tuple(params))
-
-    def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
-        if rows:
-            self.cursor.executemany(self._sql(statement), [tuple(r) for r in rows])
-
-    def query(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
-        self.cursor.execute(self._sql(statement), tuple(params))
-        return list(self.cursor.fetchall())
-
-
-class ProjectionDatabase:
-    """Transactions on the datastore of the service's own event store."""
+class ProjectionDatabase(StoreTables):
+    """The projections' tables, in the datastore of the service's own event store."""
 
     def __init__(self, recorder: Any) -> None:
-        self.datastore = recorder.datastore
-        self.dialect = dialect_of(self.datastore)
+        super().__init__(recorder.datastore)
         self.postgres = self.dialect.postgres
         with self.transaction(write=True) as sql:
             for statement in SCHEMA:
@@ -119,15 +91,6 @@ class ProjectionDatabase:
             [(indexed_title(row["title"]), row["proposal_id"]) for row in rows],
         )
 
-    @contextmanager
-    def transaction(self, *, write: bool) -> Iterator[Statements]:
-        with self.datastore.transaction(commit=write) as cursor:
-            yield Statements(cursor, self.dialect)
-
-    def query(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
-        with self.transaction(write=False) as sql:
-            return sql.query(statement, params)
-
     def archived_after(
         self, table: str, topic: str, after: int, limit: int, stop: int | None = None
     ) -> list[tuple[int, bytes]]:
@@ -136,16 +99,15 @@ class ProjectionDatabase:
         column = "notification_id" if self.postgres else "rowid"
         bound = "" if stop is None else f" AND {column} <= ?"
         params: tuple[Any, ...] = (after, topic) if stop is None else (after, topic, stop)
-        with self.datastore.transaction(commit=False) as cursor:
-            raw = getattr(cursor, "sqlite_cursor", None)
+        with self.transaction(write=False) as sql:
+            raw = getattr(sql.cursor, "sqlite_cursor", None)
             if raw is not None:
                 raw.row_factory = None
-            Statements(cursor, self.dialect).execute(
+            rows = sql.query(
                 f"SELECT {column}, state FROM {table} WHERE {column} > ? AND topic = ?{bound} "
                 f"ORDER BY {column} LIMIT {int(limit)}",
                 params,
             )
-            rows = cursor.fetchall()
         if self.postgres:
             return [(int(r[column]), bytes(r["state"])) for r in rows]
         return [(int(r[0]), r[1]) for r in rows]
