@@ -34,13 +34,13 @@ from services.registration.commands import (
 from services.registration.domain import NotAllowed, Proposal, ProposalStatus
 from services.registration.domain.proposal import directory_on, where_it_goes
 from services.registration.read_models import ProposalSummaries, Row
-from services.registration.tables import Tables
 from shared.kernel.actor import Actor
 from shared.kernel.calendar import local_date
 from shared.kernel.directory import CaseAuthority, DirectoryLookupError, OrganisationDirectory
 from shared.platform.eventstore import ServiceApplication
 from shared.platform.idempotency import Idempotency
 from shared.platform.identity import Role
+from shared.platform.sidetables import SideTables
 
 log = logging.getLogger("d73.registration")
 
@@ -98,7 +98,7 @@ class RegistrationApplication(ServiceApplication):
         env: dict[str, str] | None = None,
         *,
         directory: OrganisationDirectory,
-        tables: Tables,
+        tables: SideTables,
         attachments: AttachmentStore,
         attachment_max_bytes: int = 25 * 2**20,
         clock: Callable[[], datetime] = utc_now,

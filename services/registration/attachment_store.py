@@ -24,7 +24,7 @@ from typing import Protocol
 
 from services.registration.domain.attachments import SNIFF_BYTES
 from services.registration.domain.errors import AttachmentTooLarge
-from services.registration.tables import Tables
+from shared.platform.sidetables import SideTables
 
 CHUNK = 64 * 1024
 STALE_SPOOL_SECONDS = 3600
@@ -150,11 +150,11 @@ CREATE TABLE IF NOT EXISTS registration_attachments (
 
 
 class PostgresAttachmentStore:
-    def __init__(self, tables: Tables, spools: Path) -> None:
+    def __init__(self, tables: SideTables, spools: Path) -> None:
         self.tables = tables
         self.spools = spools
         _sweep(self.spools)
-        with tables.transaction() as tx:
+        with tables.transaction(write=True) as tx:
             tx.execute(BLOBS_DDL)
 
     def spool(self, max_bytes: int) -> Spool:
@@ -163,8 +163,8 @@ class PostgresAttachmentStore:
     def keep(self, spool: Spool) -> bool:
         try:
             content = spool.path.read_bytes()
-            with self.tables.transaction() as tx:
-                inserted = tx.fetchall(
+            with self.tables.transaction(write=True) as tx:
+                inserted = tx.query(
                     "INSERT INTO registration_attachments (sha256, size, content) VALUES (?, ?, ?)"
                     " ON CONFLICT (sha256) DO NOTHING RETURNING sha256",
                     (spool.sha256, spool.size, content),
@@ -174,17 +174,17 @@ class PostgresAttachmentStore:
         return bool(inserted)
 
     def discard(self, sha256: str) -> None:
-        with self.tables.transaction() as tx:
+        with self.tables.transaction(write=True) as tx:
             tx.execute("DELETE FROM registration_attachments WHERE sha256 = ?", (sha256.lower(),))
 
     def has(self, sha256: str) -> bool:
-        rows = self.tables.fetchall(
+        rows = self.tables.query(
             "SELECT 1 FROM registration_attachments WHERE sha256 = ?", (sha256.lower(),)
         )
         return bool(rows)
 
     def chunks(self, sha256: str) -> Iterator[bytes]:
-        rows = self.tables.fetchall(
+        rows = self.tables.query(
             "SELECT content FROM registration_attachments WHERE sha256 = ?", (sha256.lower(),)
         )
         if not rows:

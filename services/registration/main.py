@@ -35,9 +35,9 @@ from services.registration.domain import (
 from services.registration.domain.plan import FIELD_LABELS
 from services.registration.jobs import follow_read_models
 from services.registration.publishing import to_contract
-from services.registration.tables import Tables, open_tables
 from shared.contracts.registration import REGISTRATION_EVENTS
 from shared.platform.settings import Persistence, Settings
+from shared.platform.sidetables import SideTables, own_tables
 from shared.platform.skeleton import ServiceWiring
 from shared.platform.subjects import APPROVAL_STREAM
 from shared.records.keeping import RECORDS
@@ -63,7 +63,7 @@ DOMAIN_ERRORS: dict[type[Exception], int] = {
 }
 
 
-def attachment_store(settings: Settings, tables: Tables) -> AttachmentStore:
+def attachment_store(settings: Settings, tables: SideTables) -> AttachmentStore:
     """Files on the local disk with SQLite; in registration's database with PostgreSQL, so
     that any replica can serve any file."""
     root = settings.data_dir / "attachments"
@@ -99,10 +99,12 @@ def create_app(
 def create_application(
     settings: Settings, clock: Callable[[], datetime] = utc_now
 ) -> RegistrationApplication:
-    """The registration application on the configured store, tables and directory."""
+    """The registration application on the configured store, tables and directory. Its side
+    tables (read models and, with PostgreSQL, attachment blobs) are a database of its own beside
+    the store; all but the blobs, kept by content hash, can be dropped and rebuilt."""
     wiring = ServiceWiring(SERVICE, VERSION, settings)
     env = wiring.store_env()
-    tables = open_tables(settings, SERVICE)
+    tables = own_tables(settings, SERVICE)
     return RegistrationApplication(
         env=env,
         directory=wiring.directory(),

@@ -2,9 +2,11 @@
 included (received, supplement requested, approved, suspended…).
 
 One row per proposal, folded from registration's own notification log only, kept in
-registration's tables (`tables.py`) with the log position it reflects, both written in one
-transaction. So a restart reads only the events recorded since, memory stays flat however long
-the log is (rows are read and written a batch of 1000 events at a time), and
+registration's own side tables (`shared.platform.sidetables.own_tables`: the file
+`registration-views.sqlite`, apart from the event store so read-model writes never wait on its
+single writer, or registration's PostgreSQL database) with the log position it reflects, both
+written in one transaction. So a restart reads only the events recorded since, memory stays flat
+however long the log is (rows are read and written a batch of 1000 events at a time), and
 `d73 rebuild registration` drops the rows and folds the whole log again.
 
 Costs, measured on the 2-core machine with SQLite: one row (~0.7 KB) per proposal on disk; a
@@ -25,9 +27,9 @@ from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.utils import get_topic
 
 from services.registration.domain import DecisionKind, Proposal, ProposalStatus
-from services.registration.tables import Tables
 from shared.platform.eventstore import ServiceApplication
 from shared.platform.readmodel import CatchUpReadModel
+from shared.platform.sidetables import SideTables
 
 Row = dict[str, Any]
 Progress = Callable[[int, int], None]
@@ -186,11 +188,11 @@ class ProposalSummaries(CatchUpReadModel):
 
     name = "proposal_summaries"
 
-    def __init__(self, app: ServiceApplication, tables: Tables) -> None:
+    def __init__(self, app: ServiceApplication, tables: SideTables) -> None:
         super().__init__(app)
         self.tables = tables
         self._batch: dict[str, tuple[Row | None, int]] = {}
-        with tables.transaction() as tx:
+        with tables.transaction(write=True) as tx:
             for statement in DDL:
                 tx.execute(statement)
             tx.execute(
@@ -205,7 +207,7 @@ class ProposalSummaries(CatchUpReadModel):
     # --- CatchUpReadModel -------------------------------------------------------------------
 
     def reset(self) -> None:
-        with self._lock, self.tables.transaction() as tx:
+        with self._lock, self.tables.transaction(write=True) as tx:
             tx.execute("DELETE FROM registration_proposal_summaries")
             tx.execute(
                 "UPDATE registration_read_models SET position = 0 WHERE name = ?", (self.name,)
@@ -263,7 +265,7 @@ class ProposalSummaries(CatchUpReadModel):
     def of(self, user_id: str) -> list[Row]:
         """The proposer's proposals, oldest first."""
         self.catch_up()
-        rows = self.tables.fetchall(
+        rows = self.tables.query(
             "SELECT body FROM registration_proposal_summaries WHERE proposer_id = ?"
             " ORDER BY drafted_position",
             (user_id,),
@@ -277,15 +279,15 @@ class ProposalSummaries(CatchUpReadModel):
     # --- storage ----------------------------------------------------------------------------
 
     def _load(self, key: str) -> Row | None:
-        rows = self.tables.fetchall(
+        rows = self.tables.query(
             "SELECT body FROM registration_proposal_summaries WHERE proposal_id = ?", (key,)
         )
         return orjson.loads(rows[0][0]) if rows else None
 
     def _commit(self, position: int) -> None:
         lock = " FOR UPDATE" if self.tables.dialect.postgres else ""
-        with self.tables.transaction() as tx:
-            stored = tx.fetchall(
+        with self.tables.transaction(write=True) as tx:
+            stored = tx.query(
                 f"SELECT position FROM registration_read_models WHERE name = ?{lock}", (self.name,)
             )
             if stored[0][0] != self.position:
@@ -312,7 +314,7 @@ class ProposalSummaries(CatchUpReadModel):
     def _rows(self) -> Any:
         last = ""
         while True:
-            page = self.tables.fetchall(
+            page = self.tables.query(
                 "SELECT proposal_id, body FROM registration_proposal_summaries"
                 " WHERE proposal_id > ? ORDER BY proposal_id LIMIT 1000",
                 (last,),
@@ -324,7 +326,7 @@ class ProposalSummaries(CatchUpReadModel):
             last = page[-1][0]
 
     def _stored_position(self) -> int:
-        rows = self.tables.fetchall(
+        rows = self.tables.query(
             "SELECT position FROM registration_read_models WHERE name = ?", (self.name,)
         )
         return int(rows[0][0]) if rows else 0

@@ -57,7 +57,7 @@ def test_files_and_the_read_model_live_in_registrations_database(
         upload(app, DIRECTOR, second)  # identical content: one row
         app.submit(DIRECTOR, first)
         sha = hashlib.sha256(PDF).hexdigest()
-        rows = app.tables.fetchall("SELECT sha256, size FROM registration_attachments")
+        rows = app.tables.query("SELECT sha256, size FROM registration_attachments")
         assert rows == [(sha, len(PDF))]
         _, chunks = app.attachment_for(DIRECTOR, first, sha)
         assert b"".join(chunks) == PDF
@@ -86,6 +86,6 @@ def test_a_failed_commit_leaves_no_row(
         with pytest.raises(OSError, match="unavailable"):
             upload(app, DIRECTOR, pid)
         monkeypatch.undo()
-        assert app.tables.fetchall("SELECT sha256 FROM registration_attachments") == []
+        assert app.tables.query("SELECT sha256 FROM registration_attachments") == []
     finally:
         app.close()

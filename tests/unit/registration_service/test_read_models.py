@@ -184,7 +184,7 @@ def test_a_hand_edited_row_shows_as_a_changed_digest_and_is_repaired(tmp_path: P
     app = make_app(tmp_path)
     _live(app)
     app.summaries.catch_up()
-    with app.tables.transaction() as tx:
+    with app.tables.transaction(write=True) as tx:
         tx.execute("UPDATE registration_proposal_summaries SET body = '{}'")
     app.close()
     report = rebuild(settings_for(tmp_path), lambda done, total: None)
