@@ -28,7 +28,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from shared.platform.dialect import dialect_of, table_exists
+from shared.platform.dialect import table_exists
+from shared.platform.sidetables import StoreTables
 from shared.records.merkle.tree import HASH_SIZE
 
 TABLE = "audit_log_chunks"
@@ -62,27 +63,23 @@ class ChunkTable:
     """`audit_log_chunks` in the database of an eventsourcing recorder (SQLite or PostgreSQL)."""
 
     def __init__(self, recorder: Any) -> None:
-        self._datastore = recorder.datastore
-        dialect = dialect_of(self._datastore)
-        self._sqlite = not dialect.postgres
-        self._table, self._mark = dialect.table(TABLE), dialect.mark
+        self._tables = StoreTables(recorder.datastore)
+        self._sqlite = not self._tables.dialect.postgres
+        self._table = self._tables.dialect.table(TABLE)
 
     def create(self) -> None:
         """Create the table when missing (the log does on open; `d73 migrate` step 2)."""
         statement = _SQLITE_SCHEMA if self._sqlite else _POSTGRES_SCHEMA.format(table=self._table)
-        with self._datastore.transaction(commit=True) as cursor:
-            cursor.execute(statement)
+        with self._tables.transaction(write=True) as sql:
+            sql.execute(statement)
 
     def load(self, chunk_bits: int, chunks: int) -> list[KeptChunk]:
         """The kept chunks 0..chunks-1 of a tree of `chunk_bits` (fewer if some are missing)."""
-        mark = self._mark
-        with self._datastore.transaction(commit=False) as cursor:
-            cursor.execute(
-                "SELECT chunk, first_notification, last_notification, root "
-                f"FROM {self._table} WHERE chunk_bits = {mark} AND chunk < {mark} ORDER BY chunk",
-                (chunk_bits, chunks),
-            )
-            rows = cursor.fetchall()
+        rows = self._tables.query(
+            "SELECT chunk, first_notification, last_notification, root "
+            f"FROM {self._table} WHERE chunk_bits = ? AND chunk < ? ORDER BY chunk",
+            (chunk_bits, chunks),
+        )
         return [
             KeptChunk(
                 int(row["chunk"]),
@@ -94,11 +91,11 @@ class ChunkTable:
         ]
 
     def upserts(self, chunk_bits: int, chunks: Sequence[KeptChunk]) -> list[Statement]:
-        """The statements that keep `chunks`, to run in the transaction of a checkpoint."""
-        mark = self._mark
+        """The statements that keep `chunks` (`?` marks), to run in the transaction of a
+        checkpoint."""
         sql = (
             f"INSERT INTO {self._table} (chunk_bits, chunk, first_notification, "
-            f"last_notification, root) VALUES ({mark}, {mark}, {mark}, {mark}, {mark}) "
+            "last_notification, root) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT (chunk_bits, chunk) DO UPDATE SET "
             "first_notification = excluded.first_notification, "
             "last_notification = excluded.last_notification, root = excluded.root"
@@ -115,24 +112,19 @@ class ChunkTable:
         """Keep `chunks` in a transaction of their own (after a rebuild: no checkpoint)."""
         if not chunks:
             return
-        run(self._datastore, self.upserts(chunk_bits, chunks))
+        with self._tables.transaction(write=True) as sql:
+            for statement, parameters in self.upserts(chunk_bits, chunks):
+                sql.execute(statement, parameters)
 
     def forget(self) -> int:
         """Drop every kept chunk: the next start rebuilds the log from the whole store."""
         if not self.exists():
             return 0
-        with self._datastore.transaction(commit=True) as cursor:
-            cursor.execute(f"SELECT COUNT(*) AS n FROM {self._table}")
-            row = cursor.fetchone()
-            cursor.execute(f"DELETE FROM {self._table}")
-        return int(row["n"]) if row else 0
+        with self._tables.transaction(write=True) as sql:
+            rows = sql.query(f"SELECT COUNT(*) AS n FROM {self._table}")
+            sql.execute(f"DELETE FROM {self._table}")
+        return int(rows[0]["n"]) if rows else 0
 
     def exists(self) -> bool:
         """False for a store from before the table (or one someone dropped)."""
-        return table_exists(self._datastore, TABLE)
-
-
-def run(datastore: Any, statements: Sequence[Statement]) -> None:
-    with datastore.transaction(commit=True) as cursor:
-        for sql, parameters in statements:
-            cursor.execute(sql, parameters)
+        return table_exists(self._tables.datastore, TABLE)

@@ -13,7 +13,8 @@ from typing import Any
 
 import orjson
 
-from shared.platform.dialect import dialect_of, table_exists
+from shared.platform.dialect import table_exists
+from shared.platform.sidetables import StoreTables
 from shared.records.merkle.canonical import canonical_json
 from shared.records.merkle.checkpoint import Checkpoint
 from shared.records.merkle.errors import MalformedCheckpoint
@@ -42,10 +43,10 @@ class CheckpointTable:
     """`audit_checkpoints` in the database of an eventsourcing recorder (SQLite or PostgreSQL)."""
 
     def __init__(self, recorder: Any) -> None:
-        self._datastore = recorder.datastore
-        dialect = dialect_of(self._datastore)
+        self._tables = StoreTables(recorder.datastore)
+        dialect = self._tables.dialect
         self._sqlite = not dialect.postgres
-        self._table, self._mark = dialect.table(TABLE), dialect.mark
+        self._table = dialect.table(TABLE)
         self._function = dialect.table(f"{TABLE}_append_only")
 
     def create(self) -> None:
@@ -60,13 +61,13 @@ class CheckpointTable:
                 "name_truncate": f"{TABLE}_no_truncate",
             }
             statements = [statement.format(**names) for statement in _POSTGRES_SCHEMA]
-        with self._datastore.transaction(commit=True) as cursor:
+        with self._tables.transaction(write=True) as sql:
             for statement in statements:
-                cursor.execute(statement)
+                sql.execute(statement)
 
     def exists(self) -> bool:
         """False for a store whose service never signed (or a table someone dropped)."""
-        return table_exists(self._datastore, TABLE)
+        return table_exists(self._tables.datastore, TABLE)
 
     def insert(
         self, checkpoint: Checkpoint, also: Sequence[tuple[str, tuple[object, ...]]] = ()
@@ -74,48 +75,41 @@ class CheckpointTable:
         """Keep a signed checkpoint; False if one of that size is already kept. `also`: more
         statements to run in the same transaction (the log's chunk roots up to this size)."""
         body = canonical_json(checkpoint.to_dict()).decode()
-        mark = self._mark
-        with self._datastore.transaction(commit=True) as cursor:
+        with self._tables.transaction(write=True) as sql:
             for statement, parameters in also:
-                cursor.execute(statement, parameters)
-            cursor.execute(
-                f"INSERT INTO {self._table} (tree_size, checkpoint) VALUES ({mark}, {mark}) "
+                sql.execute(statement, parameters)
+            inserted = sql.query(
+                f"INSERT INTO {self._table} (tree_size, checkpoint) VALUES (?, ?) "
                 "ON CONFLICT (tree_size) DO NOTHING RETURNING tree_size",
                 (checkpoint.tree_size, body),
             )
-            return cursor.fetchone() is not None
+            return bool(inserted)
 
     def latest(self) -> Checkpoint | None:
-        rows = self._select(f"ORDER BY tree_size DESC LIMIT {self._mark}", (1,))
+        rows = self._select("ORDER BY tree_size DESC LIMIT ?", (1,))
         return rows[0] if rows else None
 
     def at(self, tree_size: int) -> Checkpoint | None:
-        rows = self._select(f"WHERE tree_size = {self._mark}", (tree_size,))
+        rows = self._select("WHERE tree_size = ?", (tree_size,))
         return rows[0] if rows else None
 
     def after(self, tree_size: int, limit: int = 1000) -> list[Checkpoint]:
         """Kept checkpoints larger than `tree_size`, smallest first."""
-        mark = self._mark
-        return self._select(
-            f"WHERE tree_size > {mark} ORDER BY tree_size LIMIT {mark}", (tree_size, limit)
-        )
+        return self._select("WHERE tree_size > ? ORDER BY tree_size LIMIT ?", (tree_size, limit))
 
     def rows(self, batch: int = 1000) -> Iterator[tuple[int, str]]:
         """Every kept row as stored (tree size, JSON text), smallest first, unparsed: what
         `d73 verify` reads, to report a damaged row rather than stop at it."""
         if not self.exists():
             return
-        size, mark = -1, self._mark
+        size = -1
         while True:
-            with self._datastore.transaction(commit=False) as cursor:
-                cursor.execute(
-                    f"SELECT tree_size, checkpoint FROM {self._table} "
-                    f"WHERE tree_size > {mark} ORDER BY tree_size LIMIT {mark}",
-                    (size, batch),
-                )
-                rows = [
-                    (int(row["tree_size"]), str(row["checkpoint"])) for row in cursor.fetchall()
-                ]
+            kept = self._tables.query(
+                f"SELECT tree_size, checkpoint FROM {self._table} "
+                "WHERE tree_size > ? ORDER BY tree_size LIMIT ?",
+                (size, batch),
+            )
+            rows = [(int(row["tree_size"]), str(row["checkpoint"])) for row in kept]
             yield from rows
             if len(rows) < batch:
                 return
@@ -123,9 +117,7 @@ class CheckpointTable:
 
     def _select(self, clause: str, parameters: tuple[object, ...]) -> list[Checkpoint]:
         """Parsed rows; `MalformedCheckpoint` (or a JSON error) for a damaged one."""
-        with self._datastore.transaction(commit=False) as cursor:
-            cursor.execute(f"SELECT checkpoint FROM {self._table} {clause}", parameters)
-            rows = cursor.fetchall()
+        rows = self._tables.query(f"SELECT checkpoint FROM {self._table} {clause}", parameters)
         return [parse_row(row["checkpoint"]) for row in rows]
 
 
