@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Any, cast
+from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -47,7 +47,6 @@ from services.approval.domain.case_protection import Protection
 from services.approval.domain.case_review import Review
 from services.approval.domain.case_values import (
     Plan,
-    Proposer,
     ProposerDocument,
     Routing,
     RoutingDocument,
@@ -65,6 +64,7 @@ from services.approval.domain.record import (
 )
 from services.approval.domain.vote import VoteRecord, VoteStage
 from shared.contracts.bounds import copy_json
+from shared.contracts.registration import Official
 from shared.contracts.vocabulary import (
     TERMINAL_STATES,
     CaseState,
@@ -163,20 +163,17 @@ class Case(Intake, Review, Decision, Implementation, Evaluation, Protection, Dea
 
         # Routing is kept as registration decided it (its decider_id included); the head
         # named in `authority`, from the directory at opening, is the one who decides.
-        routed = cast(
-            RoutingDocument,
-            {
-                **copy_json(dict(routing)),
-                "intake_unit_id": routing.get("intake_unit_id") or routing["recipient_unit_id"],
-                "legal_basis": str(routing.get("legal_basis") or ""),
-                "directory_version": str(routing.get("directory_version") or ""),
-            },
-        )
+        routed: RoutingDocument = {
+            **copy_json(dict(routing)),
+            "intake_unit_id": routing.get("intake_unit_id") or routing["recipient_unit_id"],
+            "legal_basis": str(routing.get("legal_basis") or ""),
+            "directory_version": str(routing.get("directory_version") or ""),
+        }
         # Registration's Official contract, its position always a text.
-        proposed = cast(
-            ProposerDocument,
-            {**copy_json(dict(proposer)), "position": str(proposer.get("position") or "")},
-        )
+        proposed: ProposerDocument = {
+            **copy_json(dict(proposer)),
+            "position": str(proposer.get("position") or ""),
+        }
         stamp: Stamp = {
             "proposal_id": proposal_id,
             "actor": actor_stamp(actor),
@@ -217,10 +214,10 @@ class Case(Intake, Review, Decision, Implementation, Evaluation, Protection, Dea
         intake_due: date,
     ) -> None:
         self._proposal_id = proposal_id
-        self._proposer = Proposer.from_document(proposer)
+        self._proposer = Official.model_validate(proposer)
         self._title = title
         self._protection_eligible = protection_eligible
-        self._routing = Routing.from_document(routing)
+        self._routing = Routing.model_validate(routing)
         self._head_id = authority["head_id"]
         # Lists, not tuples: a snapshot (JSON) gives back what it was given.
         self._deputy_ids = list(authority["deputy_ids"])
@@ -280,7 +277,7 @@ class Case(Intake, Review, Decision, Implementation, Evaluation, Protection, Dea
 
     @property
     def proposer(self) -> dict[str, Any]:
-        return self._proposer.as_dict()
+        return self._proposer.model_dump()
 
     @property
     def protection_eligible(self) -> bool:
@@ -288,7 +285,7 @@ class Case(Intake, Review, Decision, Implementation, Evaluation, Protection, Dea
 
     @property
     def routing(self) -> dict[str, Any]:
-        return self._routing.as_dict()
+        return self._routing.model_dump()
 
     @property
     def plan(self) -> dict[str, Any]:

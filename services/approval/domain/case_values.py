@@ -5,6 +5,10 @@ documents registration sent) from that event's attributes and read by the querie
 as the plain data the API shows (`as_dict`, the shape the case has always given). A snapshot
 stores them through `CASE_TRANSCODINGS` (the eventsourcing library's transcodings, one per
 value type, as its cargoshipping example registers them); stored events never hold them.
+
+The proposer and the routing are registration's published contracts themselves (`Official`,
+`Routing`: frozen pydantic models), so their fields are declared once, in `shared.contracts`;
+the queries give their `model_dump`.
 """
 
 from __future__ import annotations
@@ -13,12 +17,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, NotRequired, Self, TypedDict
+from typing import Any, Self, TypeAlias, TypedDict
 
 from eventsourcing.persistence import Transcoding
 
 from services.approval.domain.deadlines import OpenDeadlineAsDict
+from shared.contracts.base import Contract
 from shared.contracts.bounds import copy_json
+from shared.contracts.registration import Official
+from shared.contracts.registration import Routing as RegisteredRouting
 
 
 class PlainValue:
@@ -42,8 +49,8 @@ class PlainValue:
 
     @classmethod
     def from_document(cls, document: Mapping[str, object]) -> Self:
-        """The value of a document an event stores (registration's `Official`, `Routing`):
-        its fields, a key the document lacks taking the field's default."""
+        """The value of a document an event stores: its fields, a key the document lacks
+        taking the field's default."""
         named = {f.name for f in fields(cls)}  # type: ignore[arg-type]
         return cls(**{k: v for k, v in document.items() if k in named})
 
@@ -58,65 +65,25 @@ def _plain(value: object) -> Any:
     return value
 
 
-class ProposerDocument(TypedDict):
-    """The proposer as the `Opened` event stores them: registration's `Official` contract, its
-    position always a text (older documents may lack the later keys)."""
+ProposerDocument: TypeAlias = dict[str, Any]
+"""The proposer as the `Opened` event stores them: `registration.Official` dumped, its position
+always a text (older documents may lack the later keys; `Official` gives their defaults)."""
 
-    user_id: str
-    name: str
-    unit_id: str
-    position: str
-    unit_name: NotRequired[str]
-    position_name: NotRequired[str]
-    leader_manager: NotRequired[bool]
+RoutingDocument: TypeAlias = dict[str, Any]
+"""The routing as the `Opened` event stores it: `registration.Routing` dumped, with the intake
+unit, legal basis and directory version always filled in."""
 
 
-class RoutingDocument(TypedDict):
-    """The routing as the `Opened` event stores it: registration's `Routing` contract, with the
-    intake unit, legal basis and directory version always filled in."""
-
-    target: str
-    recipient_unit_id: str
-    intake_unit_id: str
-    legal_basis: str
-    directory_version: str
-    decider_id: NotRequired[str]
-    decider_name: NotRequired[str]
-    management_level: NotRequired[str]
-    jurisdiction: NotRequired[str]
-    reason: NotRequired[str]
-    reason_en: NotRequired[str]
-
-
-@dataclass(frozen=True)
-class Proposer(PlainValue):
-    """Cán bộ đề xuất as registration recorded them at submission (`registration.Official`)."""
-
-    user_id: str
-    name: str
-    unit_id: str
-    position: str
-    unit_name: str = ""
-    position_name: str = ""
-    leader_manager: bool = False
-
-
-@dataclass(frozen=True)
-class Routing(PlainValue):
+class Routing(RegisteredRouting):
     """Where registration routed the plan (Art 7 §3–4, Plan 88 II.3) and with which directory
-    version; the head named in the case's authority, not `decider_id`, decides."""
+    version: registration's `Routing` contract, its fields declared there once.
 
-    target: str
-    recipient_unit_id: str
-    intake_unit_id: str
-    legal_basis: str
-    directory_version: str
+    One field differs: `decider_id` may be absent from what opens a case (it defaults to ""), since
+    the head named in the case's authority, not `decider_id`, decides; registration always sends
+    it. Approval's published `CaseRouting` is another shape on purpose: the part of this routing
+    that approval's own `d73.case.opened.v1` carries (its target a closed `Literal`)."""
+
     decider_id: str = ""
-    decider_name: str = ""
-    management_level: str = ""
-    jurisdiction: str = ""
-    reason: str = ""
-    reason_en: str = ""
 
 
 @dataclass(frozen=True)
@@ -444,9 +411,23 @@ class ValueAsDict(Transcoding):
         return self.type(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
 
 
+class ContractAsDict(Transcoding):
+    """A snapshot's form of a published contract the case holds as a value (the proposer, the
+    routing): its `model_dump`, read back with `model_validate`. `name` is the one the snapshots
+    stored so far carry (`case_Proposer` from before the case held `Official` itself)."""
+
+    def __init__(self, kind: type[Contract], name: str) -> None:
+        self.type = self.contract = kind
+        self.name = f"case_{name}"
+
+    def encode(self, obj: Any) -> dict[str, Any]:
+        return dict(obj.model_dump())
+
+    def decode(self, data: dict[str, Any]) -> Any:
+        return self.contract.model_validate(data)
+
+
 VALUE_TYPES: tuple[type[PlainValue], ...] = (
-    Proposer,
-    Routing,
     Plan,
     PausedApproval,
     Consultation,
@@ -471,6 +452,8 @@ VALUE_TYPES: tuple[type[PlainValue], ...] = (
 
 CASE_TRANSCODINGS: tuple[Transcoding, ...] = (
     OpenDeadlineAsDict(),
+    ContractAsDict(Official, "Proposer"),
+    ContractAsDict(Routing, "Routing"),
     *(ValueAsDict(kind) for kind in VALUE_TYPES),
 )
 """What an application that snapshots cases registers (besides `datetime.date`)."""

@@ -38,7 +38,6 @@ from services.approval.domain.case_values import (
     Plan,
     ProgressReport,
     ProhibitedActReport,
-    Proposer,
     ProtectionRecord,
     Recognition,
     ResourceAllocation,
@@ -56,6 +55,7 @@ from services.approval.domain.errors import (
 )
 from services.approval.domain.states import TRANSITIONS, Command
 from services.approval.domain.vote import VoteRecord, VoteStage, count_vote
+from shared.contracts.registration import Official
 from shared.contracts.vocabulary import CaseState, DeadlineName
 from shared.kernel.actor import Actor
 from shared.kernel.calendar import local_date
@@ -207,7 +207,7 @@ class CaseRecord:
         def trigger_event(self, event_class: type[Any], **kwargs: Any) -> None: ...
 
     _proposal_id: UUID
-    _proposer: Proposer
+    _proposer: Official
     _title: str
     _protection_eligible: bool
     _routing: Routing
