@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import asdict, replace
 from datetime import datetime
 
 from services.approval.domain import legal_basis
@@ -231,17 +231,7 @@ class Protection(CaseRecord):
             official_id=official,
             tier=finding.tier.value,
             reasons=list(finding.reasons),
-            facts={
-                "official_is_eligible": facts.official_is_eligible,
-                "art5_conditions_met": facts.art5_conditions_met,
-                "approved_under_art8": facts.approved_under_art8,
-                "implemented_as_decided": facts.implemented_as_decided,
-                "directions_followed": facts.directions_followed,
-                "prohibited_act_found": facts.prohibited_act_found,
-                "outcome": facts.outcome.value,
-                "good_faith": facts.good_faith,
-                "caused_damage": facts.caused_damage,
-            },
+            facts={**asdict(facts), "outcome": facts.outcome.value},
             decision_ref=decision_ref,
             referred_to=referred_to,
         )

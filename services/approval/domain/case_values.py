@@ -169,18 +169,10 @@ class DamageReport(TypedDict):
     estimate: Decimal | None
 
 
-class ProtectionFactsEntry(TypedDict):
-    """What one official's Art 11 determination rested on (`protection.ProtectionFacts`)."""
-
-    official_is_eligible: bool
-    art5_conditions_met: bool
-    approved_under_art8: bool
-    implemented_as_decided: bool
-    directions_followed: bool
-    prohibited_act_found: bool
-    outcome: str
-    good_faith: bool
-    caused_damage: bool
+ProtectionFactsEntry: TypeAlias = dict[str, object]
+"""What one official's Art 11 determination rested on, as `ProtectionDetermined` stores it: the
+fields of `protection.ProtectionFacts` (declared there once), its outcome as a text — the shape
+of approval's published `ProtectionFacts` contract."""
 
 
 @dataclass(frozen=True)
