@@ -427,6 +427,9 @@ class OutboxRelay:
                     await self._settle(publisher, sent)
                     self._count_failure(notification.id)
                     raise
+                # A send rarely waits, and the relay shares its event loop with the service's
+                # HTTP requests: a batch of 500 sent in one go would hold them all meanwhile.
+                await asyncio.sleep(0)
                 if checkpoint is not None:
                     await self._settle(publisher, sent)
                     await self._publish_checkpoint(js, checkpoint)
