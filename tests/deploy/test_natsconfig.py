@@ -199,7 +199,9 @@ async def _replicated_history(nats_: SecuredNats) -> None:
     async with nats_.login("registration") as reg:
         js = reg.js(timeout=5)
         spec = PUBLIC_REGISTRATION_STREAM
-        info = await eventually(lambda: js.add_stream(spec.config(replicas=3)))
+        # Three nodes on a loaded machine can take many seconds to elect a meta leader; until
+        # then a stream request times out (an add that went through meanwhile answers the same).
+        info = await eventually(lambda: js.add_stream(spec.config(replicas=3)), within=60)
         assert info.config.num_replicas == 3
         # A new R3 stream answers only once its replicas elected a leader; a publish before that
         # finds no responder. Each message carries its id, so a retried publish is stored once.
@@ -215,7 +217,8 @@ async def _replicated_history(nats_: SecuredNats) -> None:
         assert info.state.messages == 2
         assert len(info.cluster.replicas) == 2
     async with nats_.login(AGENCIES_ADMIN_USER) as admin:
-        await admin.js(timeout=5).add_stream(agencies_public_stream(replicas=3))
+        admin_js = admin.js(timeout=5)
+        await eventually(lambda: admin_js.add_stream(agencies_public_stream(replicas=3)), within=60)
     async with nats_.login(AGENCY) as agency:
         js = agency.js(timeout=5)
         sub = await js.pull_subscribe(

@@ -228,7 +228,7 @@ async def _lost_and_resent(cluster: SecuredNats, monkeypatch: pytest.MonkeyPatch
     async with cluster.login("registration") as registration:
         js = registration.js(timeout=5)
         await cluster_eventually(
-            lambda: js.add_stream(REGISTRATION_STREAM.config(replicas=3)), within=30
+            lambda: js.add_stream(REGISTRATION_STREAM.config(replicas=3)), within=60
         )
         publisher = PipelinedPublisher(js, REGISTRATION_STREAM.name, timeout=10)
         await cluster_eventually(  # a new R3 stream answers once its replicas elected a leader
