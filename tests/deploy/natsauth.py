@@ -131,6 +131,28 @@ class ClusterNode(NatsServer):
         return [*super().command(), "--server_name", self.name]
 
 
+@contextlib.contextmanager
+def three_node_cluster(tmp_path: Path) -> Iterator[SecuredNats]:
+    """Compose's NATS topology with the real binary: n1..n3 routed to one another, each with its
+    own store under `tmp_path`; stopped on leaving. Its first stream request may wait for the
+    meta leader (see `eventually`)."""
+    cluster_ports = [free_port() for _ in range(3)]
+    routes = tuple(f"nats://127.0.0.1:{port}" for port in cluster_ports)
+    nodes: list[ClusterNode] = []
+    for n, cluster_port in enumerate(cluster_ports, start=1):
+        config = tmp_path / f"n{n}.conf"
+        spec = ClusterSpec("d73-test", routes, port=cluster_port, host="127.0.0.1")
+        config.write_text(render_test_config(cluster=spec), encoding="utf-8")
+        nodes.append(ClusterNode(f"n{n}", tmp_path / f"n{n}", free_port(), config))
+    try:
+        for node in nodes:
+            node.start()
+        yield SecuredNats(",".join(node.url for node in nodes))
+    finally:
+        for node in nodes:
+            node.stop()
+
+
 def varz(monitor_port: int) -> dict[str, Any]:
     with urllib.request.urlopen(f"http://127.0.0.1:{monitor_port}/varz", timeout=5) as response:
         document: dict[str, Any] = json.load(response)

@@ -22,7 +22,6 @@ from services.cli.natsconfig import (
     COMPOSE_PUBLIC_STREAM,
     COMPOSE_SECRETS_INCLUDE,
     SERVICES,
-    ClusterSpec,
     EnvVar,
     agencies_inspection_stream,
     agencies_public_stream,
@@ -33,15 +32,9 @@ from services.cli.natsconfig import (
     read_inspection_agencies,
     render_nats_config,
 )
-from services.cli.natsserver import free_port, nats_server_binary
+from services.cli.natsserver import nats_server_binary
 from shared.platform.subjects import AGENCIES_STREAM, PUBLIC_REGISTRATION_STREAM
-from tests.deploy.natsauth import (
-    AGENCY,
-    ClusterNode,
-    SecuredNats,
-    eventually,
-    render_test_config,
-)
+from tests.deploy.natsauth import AGENCY, SecuredNats, eventually, three_node_cluster
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV_REFERENCE = re.compile(r"password:\s*\$([A-Z_][A-Z0-9_]*)")
@@ -177,22 +170,8 @@ def test_compose_services_are_the_native_runner_services() -> None:
 
 def test_three_node_cluster_replicates_streams_and_serves_agencies(tmp_path: Path) -> None:
     """The compose topology with the real binary: n1..n3, routes, R3 streams, sourcing."""
-    cluster_ports = [free_port() for _ in range(3)]
-    routes = tuple(f"nats://127.0.0.1:{p}" for p in cluster_ports)
-    nodes: list[ClusterNode] = []
-    for n, cluster_port in enumerate(cluster_ports, start=1):
-        config = tmp_path / f"n{n}.conf"
-        spec = ClusterSpec("d73-test", routes, port=cluster_port, host="127.0.0.1")
-        config.write_text(render_test_config(cluster=spec), encoding="utf-8")
-        nodes.append(ClusterNode(f"n{n}", tmp_path / f"n{n}", free_port(), config))
-    try:
-        for node in nodes:
-            node.start()
-        url = ",".join(node.url for node in nodes)
-        asyncio.run(_replicated_history(SecuredNats(url)))
-    finally:
-        for node in nodes:
-            node.stop()
+    with three_node_cluster(tmp_path) as cluster:
+        asyncio.run(_replicated_history(cluster))
 
 
 async def _replicated_history(nats_: SecuredNats) -> None:

@@ -12,8 +12,6 @@ import pytest
 from nats.js import JetStreamContext
 from nats.js.errors import BadRequestError, NoStreamResponseError
 
-from services.cli.natsconfig import ClusterSpec
-from services.cli.natsserver import free_port
 from shared.platform.envelope import MSG_ID, POSITION
 from shared.platform.outbox import OutboxRelay, event_id
 from shared.platform.pipeline import PipelinedPublisher
@@ -22,7 +20,7 @@ from shared.records.journal import Journal
 from shared.records.servicelog.entries import event_id_text
 from shared.records.servicelog.heads import read_log_headers
 from shared.records.servicelog.log import ServiceLog
-from tests.deploy.natsauth import ClusterNode, SecuredNats, render_test_config
+from tests.deploy.natsauth import SecuredNats, three_node_cluster
 from tests.deploy.natsauth import eventually as cluster_eventually
 from tests.integration.test_auditlog_relay import messages, translate
 from tests.support.relay import running
@@ -206,22 +204,8 @@ def test_on_a_three_node_cluster_a_lost_message_stops_the_run_and_a_resend_goes_
     """Replicated streams (compose's R3): the leader checks each expected sequence before it
     proposes the message, counting what it proposed and has not applied yet, and duplicates
     before that. Logged in as registration, whose acks come to its private inbox."""
-    cluster_ports = [free_port() for _ in range(3)]
-    routes = tuple(f"nats://127.0.0.1:{port}" for port in cluster_ports)
-    nodes: list[ClusterNode] = []
-    for n, cluster_port in enumerate(cluster_ports, start=1):
-        config = tmp_path / f"n{n}.conf"
-        spec = ClusterSpec("d73-test", routes, port=cluster_port, host="127.0.0.1")
-        config.write_text(render_test_config(cluster=spec), encoding="utf-8")
-        nodes.append(ClusterNode(f"n{n}", tmp_path / f"n{n}", free_port(), config))
-    try:
-        for node in nodes:
-            node.start()
-        cluster = SecuredNats(",".join(node.url for node in nodes))
+    with three_node_cluster(tmp_path) as cluster:
         asyncio.run(_lost_and_resent(cluster, monkeypatch))
-    finally:
-        for node in nodes:
-            node.stop()
 
 
 async def _lost_and_resent(cluster: SecuredNats, monkeypatch: pytest.MonkeyPatch) -> None:
