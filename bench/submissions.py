@@ -12,7 +12,13 @@ client competing with the services for the cores. In one run:
    rate achieved is printed next to the rate asked); for each submission, registration's commit
    time (`submitted_at`) to reporting's archive time (`archived_at`), both on this machine's clock.
    Submissions reporting has not archived within `--drain` seconds are counted, not guessed;
-3. peak RSS of each service process during the run.
+3. peak RSS of each service process during the run;
+4. CPU per submission of each process (user + system time over the burst and its drain, divided
+   by the submissions registration committed): the figure that says where the cores go, and
+   the one that is steady when the machine is shared.
+
+wrk counts only the answers it read: requests still in flight when it stops are committed all
+the same (up to one per connection), so the burst is counted from registration's own list.
 
 It never stops on overload: what it could not measure is printed as such.
 
@@ -66,6 +72,41 @@ class PeakRss:
     def __exit__(self, *_: object) -> None:
         self._stop.set()
         self._thread.join()
+
+
+class CpuTime:
+    """User + system CPU seconds each process has used since `start()`."""
+
+    def __init__(self, pids: dict[str, int]) -> None:
+        self.procs = {name: psutil.Process(pid) for name, pid in pids.items()}
+        self.base: dict[str, float] = {}
+
+    @staticmethod
+    def _used(proc: psutil.Process) -> float:
+        with contextlib.suppress(psutil.Error):
+            times = proc.cpu_times()
+            return float(times.user + times.system)
+        return 0.0
+
+    def start(self) -> None:
+        self.base = {name: self._used(proc) for name, proc in self.procs.items()}
+
+    def used(self) -> dict[str, float]:
+        return {name: self._used(proc) - self.base[name] for name, proc in self.procs.items()}
+
+
+def committed_count(registration_url: str, token: str) -> int | None:
+    """How many proposals registration holds for the bench's proposer (None if it cannot say)."""
+    try:
+        answer = httpx.get(
+            f"{registration_url}/proposals",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=60,
+        )
+        answer.raise_for_status()
+        return len(answer.json())
+    except (httpx.HTTPError, ValueError):
+        return None
 
 
 def archived_in_intake(reporting_url: str) -> int:
@@ -139,8 +180,10 @@ def main() -> None:
             pids["nats-server"] = nats.proc.pid
             reg, rep = suite["registration"].url, suite["reporting"].url
             url = f"{reg}/proposals"
+            cpu = CpuTime(pids)
             with PeakRss(pids) as rss:
                 print("1. throughput under wrk ...", file=log, flush=True)
+                cpu.start()
                 burst = ceilings.run_wrk(
                     url,
                     HERE / "wrk_paced.lua",
@@ -149,7 +192,10 @@ def main() -> None:
                     cpus=args.wrk_cpus,
                     env={**env, "DELAY_MS": "0"},
                 )
-                burst_archived = drain(rep, len(burst.ids), args.drain)
+                burst_committed = committed_count(reg, token)
+                burst_expected = burst_committed or len(burst.ids)
+                burst_archived = drain(rep, burst_expected, args.drain)
+                burst_cpu = cpu.used()
                 print(f"2. steady feed asked {args.rate:.0f}/s ...", file=log, flush=True)
                 pause_ms = max(1, round(args.connections * 1000 / args.rate))
                 feed = ceilings.run_wrk(
@@ -160,7 +206,8 @@ def main() -> None:
                     cpus=args.wrk_cpus,
                     env={**env, "DELAY_MS": str(pause_ms)},
                 )
-                drain(rep, len(burst.ids) + len(feed.ids), args.drain)
+                feed_committed = committed_count(reg, token)
+                drain(rep, feed_committed or burst_expected + len(feed.ids), args.drain)
             with httpx.Client(timeout=30) as client:
                 measured = [latency_ms(client, rep, pid) for pid in feed.ids]
         finally:
@@ -179,7 +226,13 @@ def main() -> None:
         "submit_p99_ms": burst.p99_ms,
         "errors": burst.errors + feed.errors,
         "burst_archived": burst_archived,
-        "burst_submitted": len(burst.ids),
+        "burst_answered": len(burst.ids),
+        "burst_committed": burst_committed,
+        "burst_cpu_ms_per_submission": {
+            name: round(seconds * 1000 / burst_expected, 2) if burst_expected else None
+            for name, seconds in burst_cpu.items()
+        },
+        "feed_committed": (feed_committed - burst_expected) if feed_committed else None,
         "ceiling_http_save_per_s": round(ceiling.ok_per_s, 1) if ceiling else None,
         "ratio": round(burst.ok_per_s / ceiling.ok_per_s, 3) if ceiling else None,
         "feed_asked_per_s": args.rate,
@@ -223,7 +276,26 @@ def print_table(r: dict[str, Any], ceiling: ceilings.WrkResult | None) -> None:
         f"\nmeasured {r['e2e_measured']} of {r['feed_submitted']} fed submissions; "
         f"{r['e2e_not_archived']} not archived by reporting within the drain time (not measured)"
     )
-    print(f"burst: reporting showed {r['burst_archived']} of {r['burst_submitted']} in intake")
+    committed = r["burst_committed"]
+    in_flight = (
+        f"; registration committed {committed}, {committed - r['burst_answered']} of them in "
+        "flight when wrk stopped"
+        if committed is not None
+        else "; registration's own count not read"
+    )
+    print(
+        f"burst: wrk read {r['burst_answered']} answers{in_flight}; reporting archived "
+        f"{r['burst_archived']} of {committed if committed is not None else r['burst_answered']}"
+    )
+    cpu = r["burst_cpu_ms_per_submission"]
+    total = sum(v for v in cpu.values() if v is not None)
+    print(
+        "CPU per submission over the burst and its drain (user+system): "
+        + ", ".join(f"{name} {ms:.2f} ms" for name, ms in cpu.items() if ms is not None)
+        + f"; {total:.2f} ms in all (2 cores give {2000 / total:.0f} submissions/s at most)"
+        if total
+        else "CPU per submission: not measured"
+    )
     for name, mb in r["peak_rss_mb"].items():
         print(f"peak RSS {name:<20} {mb} MB")
 
