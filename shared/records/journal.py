@@ -5,8 +5,16 @@ travel there only as leaf hashes. A store restored from a backup has lost whatev
 committed after the backup — acknowledged commands, private ones included — and the signed log
 covers them. So the relay also publishes each stored event, before the public event it may
 make, on `d73.journal.<service>` in its stream D73_<SERVICE>_JOURNAL (never shared with
-agencies): its notification id (`d73-position`), originator, version, topic and stored state.
-`Nats-Msg-Id` names the event, so a copy republished after a crash is dropped.
+agencies): its notification id, originator, version, topic and stored state.
+
+One journal message carries a run of stored events in notification order (issue #19 §1): the
+events a relay batch sends, up to `JOURNAL_EVENTS` of them and `JOURNAL_STATE_BYTES` of stored
+state, an event larger than that alone. nats-server writes each message to disk before it acks
+(`sync_interval: always`), so a message per event cost a disk write per event; a run costs one.
+Its `d73-position` header is the last event's notification id and `d73-first-position` the
+first's, so the journal stays searchable by position; `Nats-Msg-Id` names the run, so a copy
+republished after a lost ack is dropped. A message of an earlier release holds one event (its
+body the event itself) and is read as such.
 
 On start, before anything else and before commands are taken, the relay recovers: when the
 journal goes further than the store, and the journal's event at the store's last notification id
@@ -22,9 +30,9 @@ from __future__ import annotations
 
 import base64
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 import orjson
@@ -57,33 +65,83 @@ class JournalEntry:
     state: bytes
 
 
-def journal_message(service: str, record: Any) -> tuple[str, bytes, dict[str, str]]:
-    """Subject, body and headers of the journal message of one stored event (a Notification)."""
-    originator = UUID(str(record.originator_id))
+JOURNAL_EVENTS = 256
+"""Stored events in one journal message at most."""
+JOURNAL_STATE_BYTES = 384 * 1024
+"""Stored state in one journal message at most (base64 makes it 4/3 larger, far below
+`NATS_MAX_PAYLOAD`); a single event larger than this goes alone, as it always could."""
+FIRST_POSITION = "d73-first-position"
+
+
+def journal_runs(records: Sequence[Any]) -> list[Sequence[Any]]:
+    """`records` (stored events in notification order) cut into the runs of one message each."""
+    runs: list[Sequence[Any]] = []
+    start, size = 0, 0
+    for index, record in enumerate(records):
+        state = len(record.state)
+        if index > start and (
+            index - start >= JOURNAL_EVENTS or size + state > JOURNAL_STATE_BYTES
+        ):
+            runs.append(records[start:index])
+            start, size = index, 0
+        size += state
+    if start < len(records):
+        runs.append(records[start:])
+    return runs
+
+
+def journal_message(service: str, records: Sequence[Any]) -> tuple[str, bytes, dict[str, str]]:
+    """Subject, body and headers of the journal message of a run of stored events
+    (Notifications, in notification order)."""
+    first, last = records[0], records[-1]
     body = orjson.dumps(
         {
-            "originator_id": str(originator),
-            "originator_version": record.originator_version,
-            "topic": record.topic,
-            "state": base64.b64encode(bytes(record.state)).decode(),
+            "events": [
+                {
+                    "position": record.id,
+                    "originator_id": str(record.originator_id),
+                    "originator_version": record.originator_version,
+                    "topic": record.topic,
+                    "state": base64.b64encode(bytes(record.state)).decode(),
+                }
+                for record in records
+            ]
         }
     )
+    first_id = event_id_text(service, UUID(str(first.originator_id)), first.originator_version)
     headers = {
-        MSG_ID: f"journal-{event_id_text(service, originator, record.originator_version)}",
-        POSITION: str(record.id),
+        MSG_ID: f"journal-{first_id}-{first.id}-{last.id}",
+        POSITION: str(last.id),
+        FIRST_POSITION: str(first.id),
     }
     return journal_subject(service), body, headers
 
 
-def read_journal_message(msg: RawStreamMsg) -> JournalEntry:
+class StreamMessage(Protocol):
+    """A message read from the journal's stream (nats-py's kinds of them, a test's copy)."""
+
+    @property
+    def headers(self) -> Mapping[str, str] | None: ...
+
+    @property
+    def data(self) -> bytes | None: ...
+
+
+def read_journal_message(msg: StreamMessage) -> list[JournalEntry]:
+    """The stored events of one journal message, in notification order."""
     data = orjson.loads(msg.data or b"{}")
-    return JournalEntry(
-        notification_id=int((msg.headers or {})[POSITION]),
-        originator_id=UUID(data["originator_id"]),
-        originator_version=int(data["originator_version"]),
-        topic=str(data["topic"]),
-        state=base64.b64decode(data["state"]),
-    )
+    if "events" not in data:  # an earlier release's message: one event, at its position
+        data = {"events": [{**data, "position": int((msg.headers or {})[POSITION])}]}
+    return [
+        JournalEntry(
+            notification_id=int(event["position"]),
+            originator_id=UUID(event["originator_id"]),
+            originator_version=int(event["originator_version"]),
+            topic=str(event["topic"]),
+            state=base64.b64decode(event["state"]),
+        )
+        for event in data["events"]
+    ]
 
 
 class Journal:
@@ -97,10 +155,11 @@ class Journal:
         self._publisher: PipelinedPublisher | None = None
 
     async def publish(self, js: JetStreamContext, records: Sequence[Any], wait: float) -> None:
-        """Journal stored events, all sent at once and each acknowledged before this returns.
-        They are one pipelined run (`shared.platform.pipeline`): the journal is read in
-        notification order (`_first_after` searches it), so a message lost on the way must not
-        let the ones after it be stored; the relay journals them again after a failure."""
+        """Journal stored events (in notification order), a run per message, all sent at once
+        and each acknowledged before this returns. They are one pipelined run
+        (`shared.platform.pipeline`): the journal is read in notification order (`_first_after`
+        searches it), so a message lost on the way must not let the ones after it be stored;
+        the relay journals them again after a failure."""
         publisher = self._publisher
         if publisher is None or publisher.js is not js or publisher.timeout != wait:
             if publisher is not None:
@@ -109,8 +168,8 @@ class Journal:
         await publisher.begin()
         try:
             acks = []
-            for record in records:
-                subject, body, headers = journal_message(self.service, record)
+            for run in journal_runs(records):
+                subject, body, headers = journal_message(self.service, run)
                 acks.append(await publisher.send(subject, body, headers))
             for ack in acks:
                 await publisher.acknowledged(ack)
@@ -125,8 +184,9 @@ class Journal:
             return None
 
     async def _first_after(self, js: JetStreamContext, position: int, last_seq: int) -> int:
-        """The stream sequence of the first message of this service past `position` (the
-        journal is in notification order: a binary search over sequences)."""
+        """The stream sequence of the first message of this service holding an event past
+        `position` (its last event's is past it; the journal is in notification order: a
+        binary search over sequences)."""
         low, high = 1, last_seq + 1
         while low < high:
             middle = (low + high) // 2
@@ -149,20 +209,23 @@ class Journal:
         start = await self._first_after(js, store_ends_at, last.seq or 0)
         if store_ends_at and not await self._agrees_at(js, store_ends_at, last.seq or 0):
             return []
-        entries: list[JournalEntry] = []
+        entries: dict[int, JournalEntry] = {}
         seq = start
         while (msg := await self._next(js, seq)) is not None:
-            entries.append(read_journal_message(msg))
+            for entry in read_journal_message(msg):
+                if entry.notification_id > store_ends_at:
+                    entries.setdefault(entry.notification_id, entry)
             seq = (msg.seq or seq) + 1
-        return sorted(entries, key=lambda entry: entry.notification_id)
+        return [entries[position] for position in sorted(entries)]
 
     async def _agrees_at(self, js: JetStreamContext, position: int, last_seq: int) -> bool:
         """The journal's event at `position` is the store's event there."""
         recorder: Any = self.app.recorder
         stored = recorder.select_notifications(start=position, limit=1, inclusive_of_start=True)
         at = await self._next(js, await self._first_after(js, position - 1, last_seq))
-        journaled = read_journal_message(at) if at is not None else None
-        if not stored or journaled is None or journaled.notification_id != position:
+        there = read_journal_message(at) if at is not None else []
+        journaled = next((e for e in there if e.notification_id == position), None)
+        if not stored or journaled is None:
             log.error("%s: the journal and the store do not both hold %d", self.service, position)
             return False
         if (UUID(str(stored[0].originator_id)), stored[0].originator_version) != (

@@ -18,9 +18,9 @@ from nats.js import JetStreamContext
 from shared.platform.envelope import POSITION
 from shared.platform.halt import HaltKind
 from shared.platform.outbox import OutboxRelay
-from shared.platform.subjects import REGISTRATION_STREAM
-from shared.records.journal import Journal
-from tests.integration.test_auditlog_relay import audit_log, translate
+from shared.platform.subjects import JOURNAL_OF_SERVICE, REGISTRATION_STREAM
+from shared.records.journal import Journal, read_journal_message
+from tests.integration.test_auditlog_relay import audit_log, messages, translate
 from tests.integration.test_outbox_relay import eventually_count, stream_messages
 from tests.support.relay import running
 from tests.unit.records.servicelog.support import SERVICE, Memo, MemoApp, memo_app
@@ -95,6 +95,45 @@ async def test_a_restored_store_takes_back_what_it_lost_and_goes_on(
     positions = [int(h[POSITION]) for h in await stream_messages(js)]
     assert positions == sorted(set(positions)), "no position taken twice"
     assert len(positions) == 4
+
+
+async def test_a_store_restored_to_the_middle_of_a_journal_run_takes_back_the_runs_rest(
+    js: JetStreamContext, tmp_path: Path
+) -> None:
+    """A journal message holds a run of events (issue #19 §1): a backup that ends inside a
+    run is checked against the run's event at its end and takes back only the events after."""
+    live, backup = tmp_path / "live", tmp_path / "backup"
+    app = memo_app(live)
+    app.record(memo("A1"))
+    app.record(memo("A2"))
+    app.close()
+    shutil.copytree(live, backup)  # the backup: A1 and A2, never relayed
+
+    app = memo_app(live)
+    app.record(memo("A3"))
+    app.record(memo("A4"))
+    async with running(journaled_relay(app, live), js):  # one batch: one journal run of 4
+        await eventually_count(js, 4)
+        await asyncio.sleep(0.3)
+    journal = [
+        read_journal_message(m) for m in await messages(js, JOURNAL_OF_SERVICE[SERVICE].name)
+    ]
+    assert [[e.notification_id for e in run] for run in journal] == [[1, 2, 3, 4]]
+    before = stored(app)
+    app.close()
+    shutil.rmtree(live)
+    shutil.copytree(backup, live)
+
+    restored = memo_app(live)
+    relay = journaled_relay(restored, live)
+    async with running(relay, js):
+        deadline = asyncio.get_running_loop().time() + 10
+        while len(stored(restored)) < len(before):
+            assert asyncio.get_running_loop().time() < deadline, "never recovered"
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.3)
+        assert stored(restored) == before
+        assert not relay.halt.reasons
 
 
 async def test_a_journal_that_is_not_the_stores_is_not_applied(

@@ -16,7 +16,8 @@ from shared.platform.envelope import MSG_ID, POSITION
 from shared.platform.outbox import OutboxRelay, event_id
 from shared.platform.pipeline import PipelinedPublisher
 from shared.platform.subjects import JOURNAL_OF_SERVICE, REGISTRATION_STREAM
-from shared.records.journal import Journal
+from shared.records import journal as journal_module
+from shared.records.journal import FIRST_POSITION, Journal, read_journal_message
 from shared.records.servicelog.entries import event_id_text
 from shared.records.servicelog.heads import read_log_headers
 from shared.records.servicelog.log import ServiceLog
@@ -175,7 +176,9 @@ async def test_a_journal_message_lost_mid_batch_leaves_the_journal_in_order(
     js: JetStreamContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The journal is read in notification order (a restored store searches it): a lost
-    message is journaled again before the ones after it, which the server refused."""
+    message is journaled again before the ones after it, which the server refused. One event
+    per message here, so that the lost one is the event at position 3."""
+    monkeypatch.setattr(journal_module, "JOURNAL_EVENTS", 1)
     app = memo_app(tmp_path)
     file_memos(app, 4)
     relay = OutboxRelay(
@@ -188,7 +191,7 @@ async def test_a_journal_message_lost_mid_batch_leaves_the_journal_in_order(
     )
     third = app.recorder.select_notifications(start=3, limit=1)[0]
     journal_id = event_id_text(SERVICE, UUID(str(third.originator_id)), third.originator_version)
-    lost = losing_once(monkeypatch, js, f"journal-{journal_id}")
+    lost = losing_once(monkeypatch, js, f"journal-{journal_id}-3-3")
     async with running(relay, js):
         await eventually(lambda: relay.position == 8)
     journal = await messages(js, JOURNAL_OF_SERVICE[SERVICE].name)
@@ -196,6 +199,30 @@ async def test_a_journal_message_lost_mid_batch_leaves_the_journal_in_order(
     assert [int(m.headers[POSITION]) for m in journal] == list(range(1, 9))
     events = await messages(js, REGISTRATION_STREAM.name)
     assert [m.headers[POSITION] for m in events] == ["1", "3", "5", "7"]
+
+
+async def test_a_relay_batch_is_journaled_as_runs_of_events_in_order(
+    js: JetStreamContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A journal message carries a run of stored events (one disk write on the server for the
+    run, not one per event): 8 events in runs of at most 3, read back in order, each message
+    naming its first and last position."""
+    monkeypatch.setattr(journal_module, "JOURNAL_EVENTS", 3)
+    app = memo_app(tmp_path)
+    file_memos(app, 4)
+    relay = OutboxRelay(app, SERVICE, REGISTRATION_STREAM, translate, journal=Journal(SERVICE, app))
+    async with running(relay, js):
+        await eventually(lambda: relay.position == 8)
+    journal = await messages(js, JOURNAL_OF_SERVICE[SERVICE].name)
+    runs = [[entry.notification_id for entry in read_journal_message(m)] for m in journal]
+    assert [p for run in runs for p in run] == list(range(1, 9))
+    assert len(journal) == 3, runs
+    assert all(len(run) <= 3 for run in runs)
+    for message, run in zip(journal, runs, strict=True):
+        assert (int(message.headers[FIRST_POSITION]), int(message.headers[POSITION])) == (
+            run[0],
+            run[-1],
+        )
 
 
 def test_on_a_three_node_cluster_a_lost_message_stops_the_run_and_a_resend_goes_on(
