@@ -37,6 +37,7 @@ from services.reporting.domain.archive import ArchivedEvent, ProposalArchive, Up
 from services.reporting.domain.facts import Folding, ProposalFacts, fold
 from services.reporting.domain.periods import local_day
 from services.reporting.domain.witness import STALL_GRACE_SECONDS, WitnessedLeaves, WitnessedLog
+from services.reporting.kept import KeptRecords, replay
 from services.reporting.read_models import ARCHIVED_TOPIC, Projections
 from services.reporting.timeline import timeline_of
 from services.reporting.workdays import WorkingDays
@@ -91,6 +92,11 @@ class ReportingApplication(ServiceApplication):
         WitnessedLeaves: 1000,
         WitnessedLog: 100,
     }
+    snapshotting_projectors: ClassVar[dict[type[Any], Any]] = {
+        ProposalArchive: replay,
+        WitnessedLeaves: replay,
+        WitnessedLog: replay,
+    }
 
     def __init__(
         self,
@@ -99,6 +105,7 @@ class ReportingApplication(ServiceApplication):
         jurisdiction: str = DEFAULT_JURISDICTION,
         upstreams: tuple[str, ...] = UPSTREAMS,
         cache_size: int = 5_000,
+        kept_archives: int = 2_000,
         witness_keys: WitnessKeys | None = None,
         rule_sets_dir: Path | None = None,
         stall_grace_seconds: float = STALL_GRACE_SECONDS,
@@ -110,6 +117,11 @@ class ReportingApplication(ServiceApplication):
         self._witness_records: dict[UUID, Aggregate] = {}
         """The witness's records, kept loaded: one is touched by every received event, and
         only this application (under the consumer lock) writes them."""
+        self._witness_ids: dict[tuple[Callable[[str], Any], str], UUID] = {}
+        """Each witness record's id by kind and service (a uuid5 each event otherwise)."""
+        self._archives = KeptRecords(kept_archives)
+        """Proposals' archives kept loaded (`services.reporting.kept`): a proposal's events come
+        close together, and loading its archive from the store cost more than archiving."""
         self.upstreams = upstreams
         self.working_days = WorkingDays(jurisdiction, rule_sets_dir)
         self.projections = Projections(self, self.working_days, cache_size=cache_size)
@@ -178,7 +190,9 @@ class ReportingApplication(ServiceApplication):
             return self.handle(Quarantine(subject, headers, data, reason, deliveries), tracking)
 
     def _witness_record(self, kind: Callable[[str], Any], service: str) -> Any:
-        record_id = kind.create_id(service)  # type: ignore[attr-defined]
+        record_id = self._witness_ids.get((kind, service))
+        if record_id is None:
+            record_id = self._witness_ids[kind, service] = kind.create_id(service)  # type: ignore[attr-defined]
         record = self._witness_records.get(record_id)
         if record is None:
             record = self._held(record_id) or kind(service)
@@ -187,13 +201,19 @@ class ReportingApplication(ServiceApplication):
 
     @contextmanager
     def _witnessing(self) -> Iterator[None]:
-        """On any failure forget the loaded witness records: their unsaved changes must not
-        be seen by the retry."""
+        """On any failure forget the records kept loaded: their unsaved changes must not be
+        seen by the retry."""
         try:
             yield
         except BaseException:
-            self._witness_records.clear()
+            self.forget_uncommitted()
             raise
+
+    def forget_uncommitted(self) -> None:
+        """Forget every record kept loaded (the witness's, the archives): a command or the
+        consumer batch around it did not commit, so they may hold changes the store lacks."""
+        self._witness_records.clear()
+        self._archives.forget()
 
     def _gap_before(self, tracking: Tracking, event_id: str | None) -> UpstreamWatch | None:
         """The consumer reads every sequence in order; a jump means lost messages (an alarm)."""
@@ -216,8 +236,12 @@ class ReportingApplication(ServiceApplication):
         return watch
 
     def _archive_of(self, proposal_id: UUID) -> ProposalArchive:
-        held = self._held(ProposalArchive.create_id(proposal_id))
-        archive: ProposalArchive = held or ProposalArchive(proposal_id)
+        archive: ProposalArchive | None = self._archives.get(
+            ProposalArchive.create_id(proposal_id), self._held
+        )
+        if archive is None:
+            archive = ProposalArchive(proposal_id)
+            self._archives.keep(archive)
         return archive
 
     # ------------------------------------------------------------------ auditor queries
@@ -349,7 +373,7 @@ class ReportingApplication(ServiceApplication):
     def _held(self, record_id: UUID) -> Any:
         """A record as stored (its latest snapshot and the events after it), or None."""
         try:
-            return self.repository.get(record_id)
+            return self.repository.get(record_id, projector_func=replay)
         except AggregateNotFoundError:
             return None
 

@@ -1,0 +1,83 @@
+"""Aggregates kept loaded between the commands of their only writer (issue #19 §4).
+
+Reporting's consumers touch the same few records again and again: a proposal's archive takes
+each of its events, a case file every event of its case. Loading one from the store replays its
+snapshot and the events after it — most of the CPU an archived event cost. Only the application
+that keeps them writes these records, one command at a time (under its consumer lock), so the
+copy it changed and committed is the stored one: the next command takes it as it is.
+
+What a command changed in memory may never reach the store: the command fails, or the consumer
+batch it belongs to does not commit. The application then forgets every kept record
+(`forget`), and the next command loads them again. A record still holding pending events (a
+change nobody recorded) is never handed out; it is loaded again instead. The number kept is
+bounded (least recently used first out), so memory does not grow with the store.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.domain import BaseAggregate
+
+A = TypeVar("A", bound=BaseAggregate[UUID])
+
+
+class KeptRecords:
+    """At most `size` aggregates by id, the most recently used last."""
+
+    def __init__(self, size: int) -> None:
+        if size < 1:
+            raise ValueError(f"keep at least one record, not {size}")
+        self.size = size
+        self._records: OrderedDict[UUID, BaseAggregate[UUID]] = OrderedDict()
+        self.loads = 0
+        """Records loaded from the store because none was kept (for tests and benches)."""
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def __contains__(self, record_id: object) -> bool:
+        return record_id in self._records
+
+    def get(self, record_id: UUID, load: Callable[[UUID], A | None]) -> A | None:
+        """The kept record, or else `load(record_id)` (kept if found)."""
+        record: Any = self._records.get(record_id)
+        if record is not None and not record.pending_events:
+            self._records.move_to_end(record_id)
+            found: A = record
+            return found
+        self.loads += 1
+        loaded = load(record_id)
+        if loaded is None:
+            self._records.pop(record_id, None)
+        else:
+            self.keep(loaded)
+        return loaded
+
+    def keep(self, record: BaseAggregate[UUID]) -> None:
+        """Keep `record` (a new one too: its creation commits with the command, or the
+        command's failure makes the application forget it)."""
+        self._records[record.id] = record
+        self._records.move_to_end(record.id)
+        while len(self._records) > self.size:
+            self._records.popitem(last=False)
+
+    def forget(self, record_ids: Iterable[UUID] | None = None) -> None:
+        """Forget `record_ids`, or every record."""
+        if record_ids is None:
+            self._records.clear()
+            return
+        for record_id in record_ids:
+            self._records.pop(record_id, None)
+
+
+def replay(aggregate: Any, events: Iterable[Any]) -> Any:
+    """eventsourcing's `project_aggregate` without its per-event `isinstance` against a runtime
+    Protocol (`CanMutateProtocol`), which costs more than applying most events: every stored
+    event of an `Aggregate` mutates."""
+    for event in events:
+        aggregate = event.mutate(aggregate)
+    return aggregate

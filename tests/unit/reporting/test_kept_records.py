@@ -1,0 +1,140 @@
+"""Records kept loaded between commands (issue #19 §4): a proposal's archive is read from the
+store once, not for each of its events, and what a command that failed changed in memory is
+never seen by the next one."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import uuid4
+
+import pytest
+from eventsourcing.domain import Aggregate, event
+from eventsourcing.persistence import Tracking
+
+from services.reporting.application import ReportingApplication
+from services.reporting.kept import KeptRecords, replay
+from tests.support.reporting_data import APPROVAL, REGISTRATION, Message
+from tests.unit.reporting.conftest import can_tho_2025, new_app
+
+
+class Counter(Aggregate):
+    @event("Started")
+    def __init__(self) -> None:
+        self.count = 0
+
+    @event("Counted")
+    def count_one(self) -> None:
+        self.count += 1
+
+
+def test_kept_records_load_once_keep_the_most_recent_and_never_hand_out_unrecorded_changes() -> (
+    None
+):
+    stored = {}
+    for _ in range(3):
+        counter = Counter()
+        counter.collect_events()
+        stored[counter.id] = counter
+    first, second, third = stored
+    kept = KeptRecords(size=2)
+    assert kept.get(first, stored.get) is stored[first]
+    assert kept.get(first, lambda _: pytest.fail("loaded again")) is stored[first]
+    kept.get(second, stored.get)
+    kept.get(third, stored.get)
+    assert first not in kept, "the least recently used went first"
+    assert len(kept) == 2
+    assert kept.loads == 3
+
+    stored[third].count_one()  # changed, never recorded
+    fresh = Counter()
+    assert kept.get(third, lambda _: fresh) is fresh
+    kept.forget([second])
+    assert second not in kept
+    kept.forget()
+    assert len(kept) == 0
+    assert kept.get(uuid4(), lambda _: None) is None
+
+
+def test_replay_projects_events_as_eventsourcing_does() -> None:
+    counter = Counter()
+    counter.count_one()
+    counter.count_one()
+    events = counter.collect_events()
+    replayed: Any = replay(None, events)
+    assert (replayed.id, replayed.version, replayed.count) == (counter.id, 3, 2)
+
+
+def _one_proposal() -> tuple[Message, list[Message]]:
+    submitted = next(m for m in can_tho_2025() if m.stream == REGISTRATION)
+    case = [
+        m
+        for m in can_tho_2025()
+        if m.stream == APPROVAL and m.body["proposal_id"] == submitted.body["proposal_id"]
+    ]
+    return submitted, case
+
+
+def test_a_proposals_archive_is_loaded_from_the_store_once(
+    app: ReportingApplication, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    submitted, case = _one_proposal()
+    app.archive_body(submitted.body, Tracking(REGISTRATION, 1))
+
+    def not_again(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the archive was loaded from the store again")
+
+    monkeypatch.setattr(app.repository, "get", not_again)
+    for seq, message in enumerate(case[:3], start=1):
+        assert app.archive_body(message.body, Tracking(APPROVAL, seq))
+    monkeypatch.undo()
+    history = app.history(submitted.body["proposal_id"])
+    assert history is not None
+    assert [e["event_id"] for e in history] == [m.body["id"] for m in [submitted, *case[:3]]]
+
+
+def test_what_a_failed_commit_changed_in_memory_is_forgotten_so_its_retry_archives_the_event(
+    app: ReportingApplication, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    submitted, case = _one_proposal()
+    app.archive_body(submitted.body, Tracking(REGISTRATION, 1))
+
+    def disk_full(*args: Any, **kwargs: Any) -> Any:
+        raise OSError("disk full")
+
+    # The archive and the witness took the event in memory; the transaction then fails.
+    monkeypatch.setattr(app.group_commit, "insert", disk_full)
+    with pytest.raises(OSError, match="disk full"):
+        app.archive_body(case[0].body, Tracking(APPROVAL, 1))
+    monkeypatch.undo()
+
+    assert app.archive_body(case[0].body, Tracking(APPROVAL, 1)), "not taken for a duplicate"
+    history = app.history(submitted.body["proposal_id"])
+    assert history is not None
+    assert [e["event_id"] for e in history] == [submitted.body["id"], case[0].body["id"]]
+
+
+def test_a_restarted_service_reads_the_archives_another_instance_kept(
+    app: ReportingApplication, tmp_path: Any
+) -> None:
+    submitted, case = _one_proposal()
+    app.archive_body(submitted.body, Tracking(REGISTRATION, 1))
+    app.close()
+    again: ReportingApplication = new_app(tmp_path)
+    try:
+        assert not again.archive_body(submitted.body, Tracking(REGISTRATION, 2))
+        assert again.archive_body(case[0].body, Tracking(APPROVAL, 1))
+        assert len(again.history(submitted.body["proposal_id"]) or []) == 2
+    finally:
+        again.close()
+
+
+def test_at_most_kept_archives_stay_loaded(tmp_path: Any) -> None:
+    app = new_app(tmp_path, kept_archives=2)
+    try:
+        submissions = [m for m in can_tho_2025() if m.stream == REGISTRATION][:5]
+        for seq, message in enumerate(submissions, start=1):
+            app.archive_body(message.body, Tracking(REGISTRATION, seq))
+        assert len(app._archives) == 2
+        assert app.history(submissions[0].body["proposal_id"]) is not None
+    finally:
+        app.close()
