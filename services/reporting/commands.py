@@ -17,6 +17,7 @@ the daily digest, and `BeginStore` once, when the store is new.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -418,7 +419,7 @@ class NewNotification:
     delivery: str
     note: str
 
-    @property
+    @functools.cached_property
     def id(self) -> UUID:
         return Notification.create_id(self.source_id, self.person_id)
 
@@ -426,7 +427,11 @@ class NewNotification:
         """The notification, unless the store has it already (the same source replayed)."""
         if ctx.exists(self.id):
             return None
-        return Notification(**dataclasses.asdict(self))
+        return Notification(**{name: getattr(self, name) for name in _NEW_NOTIFICATION_FIELDS})
+
+
+_NEW_NOTIFICATION_FIELDS = tuple(f.name for f in dataclasses.fields(NewNotification))
+"""`Notification.Created`'s arguments (`dataclasses.asdict` would deep-copy each string)."""
 
 
 @dataclass(frozen=True)
@@ -444,6 +449,10 @@ class CaseOpening:
     rule_set_version: str
     waiting: None = None
     """A case just opened waits on nothing yet (as `CaseFile.waiting`)."""
+
+
+_CASE_OPENING_FIELDS = tuple(f.name for f in dataclasses.fields(CaseOpening) if f.name != "waiting")
+"""`CaseFile.Opened`'s arguments."""
 
 
 @dataclass(frozen=True)
@@ -466,9 +475,9 @@ class NoteCaseEvent(NotificationCommand):
         if case is None:
             if self.opening is None:
                 return ()
-            opened = dataclasses.asdict(self.opening)
-            del opened["waiting"]
-            case = CaseFile(**{**opened, "delegate_ids": list(self.opening.delegate_ids)})
+            opening = self.opening
+            opened = {name: getattr(opening, name) for name in _CASE_OPENING_FIELDS}
+            case = CaseFile(**{**opened, "delegate_ids": list(opening.delegate_ids)})
         if case.waiting != self.waiting:
             after = self.waiting or {}
             case.wait(after.get("state"), after.get("audience"), after.get("due"))

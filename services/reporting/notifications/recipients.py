@@ -16,7 +16,13 @@ from datetime import date
 from services.reporting.notifications.rules import Audience, Notice
 from shared.contracts import approval as c
 from shared.contracts.base import IntegrationEvent
-from shared.kernel.directory import DirectoryLookupError, OrganisationDirectory, StaffDuty, Unit
+from shared.kernel.directory import (
+    DirectoryLookupError,
+    Member,
+    OrganisationDirectory,
+    StaffDuty,
+    Unit,
+)
 
 
 @dataclass(frozen=True)
@@ -40,6 +46,9 @@ class CaseParties:
 class Recipients:
     def __init__(self, directory: OrganisationDirectory) -> None:
         self.directory = directory
+        self._people: dict[OrganisationDirectory, dict[str, Member]] = {}
+        """Per directory version, each person's post (`OrganisationDirectory.person`, which
+        scans every member), indexed once: the directory never changes."""
 
     def _version(self, on: date, case: CaseParties, unit_id: str) -> OrganisationDirectory:
         try:
@@ -61,10 +70,19 @@ class Recipients:
         """The person's name and address in the newest version in force that knows them."""
         versions = [v for v in self.directory.versions if v.effective_from <= on]
         for version in reversed(versions or list(self.directory.versions)):
-            member = version.person(person_id)
+            member = self._people_of(version).get(person_id)
             if member is not None:
                 return Recipient(person_id, member.name, member.email)
         return Recipient(person_id)
+
+    def _people_of(self, version: OrganisationDirectory) -> dict[str, Member]:
+        people = self._people.get(version)
+        if people is None:
+            people = {}
+            for _, member in version.members():
+                people.setdefault(member.person_id, member)  # the first found, as `person`
+            self._people[version] = people
+        return people
 
     def authority(self, on: date, case: CaseParties) -> list[str]:
         """The head of the recipient unit as the case's own directory version names him (he,

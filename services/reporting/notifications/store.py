@@ -19,7 +19,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate, DomainEventProtocol
-from eventsourcing.persistence import Tracking
+from eventsourcing.persistence import Recording, Tracking
 
 from services.reporting.commands import (
     BeginStore,
@@ -28,6 +28,7 @@ from services.reporting.commands import (
     NotificationCommand,
     RetryFailed,
 )
+from services.reporting.kept import KeptRecords, replay
 from services.reporting.notifications.domain import (
     CaseFile,
     Delivery,
@@ -192,13 +193,26 @@ class NotificationsApplication(ServiceApplication):
     name = "notifications"
 
     def __init__(
-        self, env: dict[str, str] | None = None, *, clock: Callable[[], datetime] = utc_now
+        self,
+        env: dict[str, str] | None = None,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        kept_case_files: int = 2_000,
     ) -> None:
         super().__init__(env)
         self.clock = clock
         self.index = NotificationIndex()
         self._index_lock = threading.RLock()
-        self.add_commit_listener(self.catch_up)
+        self._case_files = KeptRecords(kept_case_files)
+        """Case files kept loaded (`services.reporting.kept`): every event of a case reads its
+        file twice (who is told, then what it waits on), and only `handle` writes them."""
+        self._unfolded: set[UUID] = set()
+        """Notifications `handle` recorded that the index does not hold yet (those of a consumer
+        batch, until it commits): `exists` counts them."""
+        self._index_current = False
+        """The index holds everything stored: every commit since it last caught up was folded
+        (this application is the store's only writer; a command that failed may have
+        committed without being folded, so after a failure it is not known)."""
         self.catch_up()
         if self.index.origin is None:
             self.handle(BeginStore(), SYSTEM)
@@ -211,10 +225,30 @@ class NotificationsApplication(ServiceApplication):
             while True:
                 batch = self.recorder.select_notifications(self.index.position + 1, 500)
                 if not batch:
+                    self._index_current = True
                     return
                 for stored in batch:
                     self.index.apply(self.mapper.to_domain_event(stored))
                     self.index.position = stored.id
+
+    def _notify(self, recordings: list[Recording[UUID]]) -> None:
+        """After a commit, fold what it recorded into the index: the events as they were
+        recorded, when they follow the index's position without a hole (another commit's
+        events first would leave one: then from the store, `catch_up`)."""
+        if recordings:
+            with self._index_lock:
+                ids = [recording.notification.id for recording in recordings]
+                if ids[0] == self.index.position + 1 and ids == list(
+                    range(ids[0], ids[0] + len(ids))
+                ):
+                    for recording in recordings:
+                        self.index.apply(recording.domain_event)
+                    self.index.position = ids[-1]
+                elif ids[-1] > self.index.position:
+                    self.catch_up()
+                if self._unfolded:
+                    self._unfolded = {i for i in self._unfolded if i not in self.index.views}
+        super()._notify(recordings)
 
     def rebuild_index(self) -> NotificationIndex:
         """Fold every event of the store again into a fresh index (nothing is written)."""
@@ -271,25 +305,28 @@ class NotificationsApplication(ServiceApplication):
         yield from cases
 
     def case_file(self, case_id: UUID) -> CaseFile | None:
-        try:
-            case: CaseFile = self.repository.get(CaseFile.create_id(case_id))
-        except AggregateNotFoundError:
-            return None
+        case: CaseFile | None = self._case_files.get(CaseFile.create_id(case_id), self._stored)
         return case
 
+    def _stored(self, record_id: UUID) -> Any:
+        try:
+            return self.repository.get(record_id, projector_func=replay)
+        except AggregateNotFoundError:
+            return None
+
     def notification(self, notification_id: UUID) -> Notification:
-        found: Notification = self.repository.get(notification_id)
+        found: Notification = self.repository.get(notification_id, projector_func=replay)
         return found
 
     def exists(self, notification_id: UUID) -> bool:
+        """Whether the store holds the notification: the index holds every notification
+        created up to its position, so it answers once caught up with the store."""
         with self._index_lock:
-            if notification_id in self.index.views:
+            if notification_id in self.index.views or notification_id in self._unfolded:
                 return True
-        try:
-            self.repository.get(notification_id)
-        except AggregateNotFoundError:
-            return False
-        return True
+            if not self._index_current:
+                self.catch_up()
+            return notification_id in self.index.views
 
     # ------------------------------------------------------------------ commands
 
@@ -305,10 +342,27 @@ class NotificationsApplication(ServiceApplication):
         context = _Context(self)
         command.check(actor, context)
         with self.consumer_lock:
-            changed = [record for record in command.apply(actor, context) if record.pending_events]
-            if changed or tracking is not None:
-                self.record(*changed, tracking=tracking)
+            try:
+                applied = command.apply(actor, context)
+                changed = [record for record in applied if record.pending_events]
+                self._unfolded.update(r.id for r in changed if isinstance(r, Notification))
+                if changed or tracking is not None:
+                    self.record(*changed, tracking=tracking)
+            except BaseException:
+                self.forget_uncommitted()
+                raise
+            for record in changed:
+                if isinstance(record, CaseFile):
+                    self._case_files.keep(record)
         return changed
+
+    def forget_uncommitted(self) -> None:
+        """Forget the case files kept loaded and the notifications recorded but not yet in the
+        index: a command or the consumer batch around it did not commit, so they may hold
+        changes the store lacks (and what did commit, the index may lack)."""
+        self._case_files.forget()
+        self._unfolded.clear()
+        self._index_current = False
 
     # In-process callers name a command by its method, with the person's id.
 

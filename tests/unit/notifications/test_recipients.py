@@ -38,3 +38,23 @@ def test_art7_a_case_waits_on_its_routed_head_not_on_whoever_heads_the_unit_late
     waiting = Recipients(directory).waiting(Audience.AUTHORITY, case, date(2026, 1, 5))
     assert "ct.p0012" in waiting
     assert "ct.p0013" not in waiting
+
+
+def test_a_person_is_named_and_addressed_as_the_newest_version_in_force_that_knows_them() -> None:
+    """`Recipients.person` reads an index of each version made once; it answers as a scan of
+    the version's members (`OrganisationDirectory.person`) does, for everyone on any day."""
+    directory = load_directory()
+    recipients = Recipients(directory)
+    people = {m.person_id for v in directory.versions for _, m in v.members()}
+    for on in (
+        directory.versions[0].effective_from,
+        *(v.effective_from for v in directory.versions),
+    ):
+        in_force = [v for v in directory.versions if v.effective_from <= on]
+        for person_id in sorted(people | {"nobody"}):
+            member = next(
+                (m for v in reversed(in_force) if (m := v.person(person_id)) is not None), None
+            )
+            found = recipients.person(person_id, on)
+            expected = (member.name, member.email) if member else ("", "")
+            assert (found.name, found.email) == expected, person_id
