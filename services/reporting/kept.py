@@ -57,6 +57,10 @@ class KeptRecords:
             self.keep(loaded)
         return loaded
 
+    def peek(self, record_id: UUID) -> BaseAggregate[UUID] | None:
+        """The kept record, if any, as it is (never loaded, nor moved up)."""
+        return self._records.get(record_id)
+
     def keep(self, record: BaseAggregate[UUID]) -> None:
         """Keep `record` (a new one too: its creation commits with the command, or the
         command's failure makes the application forget it)."""

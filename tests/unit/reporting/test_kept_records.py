@@ -8,11 +8,15 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import Aggregate, Snapshot, event
 from eventsourcing.persistence import Tracking
 
 from services.reporting.application import ReportingApplication
+from services.reporting.commands import LogObservation
+from services.reporting.domain.archive import ProposalArchive
 from services.reporting.kept import KeptRecords, replay
+from shared.records.merkle.tree import MerkleTree
+from shared.records.servicelog.heads import PublishedHead
 from tests.support.reporting_data import APPROVAL, REGISTRATION, Message
 from tests.unit.reporting.conftest import can_tho_2025, new_app
 
@@ -138,3 +142,36 @@ def test_at_most_kept_archives_stay_loaded(tmp_path: Any) -> None:
         assert app.history(submissions[0].body["proposal_id"]) is not None
     finally:
         app.close()
+
+
+def test_snapshots_taken_from_the_kept_records_are_those_a_replay_of_the_store_makes(
+    app: ReportingApplication, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A proposal's archive is snapshotted at every tenth version: from the copy kept loaded,
+    equal to what replaying the store makes."""
+    submitted, case = _one_proposal()
+    assert len(case) >= 9
+    app.archive_body(submitted.body, Tracking(REGISTRATION, 1), _observed(0))
+    get = app.repository.get
+
+    def no_replay(record_id: Any, **options: Any) -> Any:
+        assert options.get("version") is None, "replayed from the store to snapshot"
+        return get(record_id, **options)
+
+    monkeypatch.setattr(app.repository, "get", no_replay)
+    for seq, message in enumerate(case[:9], start=1):
+        app.archive_body(message.body, Tracking(APPROVAL, seq), _observed(seq))
+    monkeypatch.undo()
+    archive_id = ProposalArchive.create_id(submitted.body["proposal_id"])
+    assert app.snapshots is not None
+    (snapshot,) = app.snapshots.get(archive_id, desc=True, limit=1)
+    assert snapshot.originator_version == 10
+    from_store = Snapshot.take(app.repository.get(archive_id, version=10))
+    assert snapshot.state == from_store.state  # type: ignore[attr-defined]
+    assert snapshot.state["event_ids"] == {m.body["id"] for m in [submitted, *case[:8]]}  # type: ignore[attr-defined]
+
+
+def _observed(index: int) -> LogObservation:
+    tree = MerkleTree.from_entries(f"entry {n}".encode() for n in range(index + 1))
+    head = PublishedHead(index, (tree.leaf_hash(index),), tree.root())
+    return LogObservation("registration", head)
