@@ -16,12 +16,11 @@ scrapes the three services alike (docs/operators.md, "Metrics"):
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Mapping
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 log = logging.getLogger("d73.command")
 
@@ -112,51 +111,56 @@ def aggregate_of(path_params: Mapping[str, Any], headers: Mapping[str, str]) -> 
     return location.rstrip("/").rsplit("/", 1)[-1] if location else None
 
 
-class HttpMetrics:
+class RequestMetrics:
     """Counts and times every request by its route template (never the raw path, so ids do not
-    multiply the series), and writes one log line per command with its outcome."""
+    multiply the series), and writes one log line per command with its outcome.
 
-    def __init__(self, app: ASGIApp, service: str) -> None:
-        self.app = app
+    `shared.platform.web.ServiceEdge` calls `record` once a request is answered. The metric
+    children of each label set are looked up once and kept: prometheus-client's `labels` takes
+    a lock and builds its key on every call."""
+
+    def __init__(self, service: str) -> None:
         self.service = service
+        self._requests: dict[tuple[str, str, int], Any] = {}
+        self._latency: dict[tuple[str, str], Any] = {}
+        self._commands: dict[tuple[str, str], Any] = {}
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        answer: dict[str, Any] = {"status": 500, "headers": {}}
-
-        async def observe(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                answer["status"] = int(message["status"])
-                for name, value in message.get("headers", ()):
-                    if name.lower() == b"location":  # all `aggregate_of` reads
-                        answer["headers"] = {"location": value.decode("latin-1")}
-            await send(message)
-
-        try:
-            await self.app(scope, receive, observe)
-        finally:
-            self._record(scope, answer, time.perf_counter() - started)
-
-    def _record(self, scope: Scope, answer: Mapping[str, Any], elapsed: float) -> None:
+    def record(self, scope: Scope, status: int, location: str | None, elapsed: float) -> None:
+        """One answered request: `status` as sent (500 if none was), the `location` header it
+        sent if any, `elapsed` seconds since it came."""
         route_object = scope.get("route")
         route = str(getattr(route_object, "path", UNMATCHED))
-        method, status = str(scope["method"]), int(answer["status"])
-        HTTP_REQUESTS.labels(self.service, method, route, str(status)).inc()
-        HTTP_LATENCY.labels(self.service, method, route).observe(elapsed)
+        method = str(scope["method"])
+        counted = self._requests.get((method, route, status))
+        if counted is None:
+            counted = HTTP_REQUESTS.labels(self.service, method, route, str(status))
+            self._requests[(method, route, status)] = counted
+        counted.inc()
+        timed = self._latency.get((method, route))
+        if timed is None:
+            timed = self._latency[(method, route)] = HTTP_LATENCY.labels(
+                self.service, method, route
+            )
+        timed.observe(elapsed)
         if method not in COMMAND_METHODS or route == UNMATCHED:
             return
         command, outcome = command_name(route_object), outcome_of(status)
-        COMMANDS.labels(self.service, command, outcome).inc()
+        commands = self._commands.get((command, outcome))
+        if commands is None:
+            commands = self._commands[(command, outcome)] = COMMANDS.labels(
+                self.service, command, outcome
+            )
+        commands.inc()
+        if not log.isEnabledFor(logging.INFO):
+            return
+        headers = {"location": location} if location is not None else {}
         log.info(
             "command %s %s",
             command,
             outcome,
             extra={
                 "command": command,
-                "aggregate_id": aggregate_of(scope.get("path_params", {}), answer["headers"]),
+                "aggregate_id": aggregate_of(scope.get("path_params", {}), headers),
                 "outcome": outcome,
                 "status": status,
                 "duration_ms": round(elapsed * 1000, 2),

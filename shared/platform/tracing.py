@@ -9,15 +9,19 @@ The relay publishes after the command has returned, from its own task: the commi
 memory, the span context of each stored position (`remember`), and the relay continues that trace
 when it publishes the position (`publishing`). After a restart the relay starts a new trace.
 
-Spans are always recorded, so every log line can name its trace (`shared.platform.logs`); they leave
-the process only when configured: `D73_OTLP_ENDPOINT` (OTLP over HTTP) or `D73_TRACE_FILE` (one JSON
-object per line, for tests and debugging).
+Every command and message has its trace ids, so every log line can name its trace
+(`shared.platform.logs`) and every published message carries it on; spans leave the process only
+when configured: `D73_OTLP_ENDPOINT` (OTLP over HTTP) or `D73_TRACE_FILE` (one JSON object per
+line, for tests and debugging). Without either, nothing would ever read a span's name, attributes
+or times, so none are recorded: the tracer then gives spans that carry their ids only
+(`IdsOnlyTracer`), which cost a few microseconds where a recorded span costs tens (issue #19).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import random
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping, MutableMapping, Sequence
@@ -35,7 +39,17 @@ from opentelemetry.sdk.trace.export import (
     SpanExporter,
     SpanExportResult,
 )
-from opentelemetry.trace import NonRecordingSpan, Span, SpanContext, SpanKind
+from opentelemetry.trace import (
+    INVALID_SPAN_ID,
+    INVALID_TRACE_ID,
+    NonRecordingSpan,
+    Span,
+    SpanContext,
+    SpanKind,
+    TraceFlags,
+    TraceState,
+)
+from opentelemetry.util import types
 
 from shared.platform.settings import Settings
 
@@ -49,6 +63,8 @@ REMEMBERED = 10_000
 
 _configured = threading.Lock()
 _provider: TracerProvider | None = None
+_tracer: trace.Tracer | None = None
+"""The tracer once tracing is configured (`tracer()`)."""
 
 
 class JsonLinesExporter(SpanExporter):
@@ -68,11 +84,12 @@ class JsonLinesExporter(SpanExporter):
 def configure_tracing(service: str, settings: Settings) -> TracerProvider:
     """The process's tracer provider (once per process: a second service app built in the same
     process, as tests do, shares the first one's)."""
-    global _provider
+    global _provider, _tracer
     with _configured:
         if _provider is not None:
             return _provider
         provider = TracerProvider(resource=Resource.create({"service.name": f"d73-{service}"}))
+        _tracer = provider.get_tracer("d73") if exports_spans(settings) else IdsOnlyTracer()
         if settings.trace_file is not None:
             settings.trace_file.parent.mkdir(parents=True, exist_ok=True)
             provider.add_span_processor(SimpleSpanProcessor(JsonLinesExporter(settings.trace_file)))
@@ -87,8 +104,83 @@ def configure_tracing(service: str, settings: Settings) -> TracerProvider:
         return provider
 
 
+def exports_spans(settings: Settings) -> bool:
+    """Spans leave the process (`D73_TRACE_FILE`, `D73_OTLP_ENDPOINT`): record them whole."""
+    return settings.trace_file is not None or bool(settings.otlp_endpoint)
+
+
+def exporting() -> bool:
+    """The process's tracing is configured and records whole spans for an exporter."""
+    return _tracer is not None and not isinstance(_tracer, IdsOnlyTracer)
+
+
 def tracer() -> trace.Tracer:
-    return trace.get_tracer("d73")
+    """The process's tracer (`configure_tracing`); before it is configured, OpenTelemetry's
+    global one (whose spans have no ids until a provider is set)."""
+    return _tracer if _tracer is not None else trace.get_tracer("d73")
+
+
+class IdsOnlyTracer(trace.Tracer):
+    """A tracer for a process that exports no span: each span has its own ids, in its parent's
+    trace (a new trace without one), and nothing else.
+
+    What a reader outside can see is what the SDK's tracer gives: log lines name the trace, and
+    `inject` writes the same `traceparent` (the parent's sampled flag and `tracestate`, or
+    sampled for a new trace, as the SDK's default parent-based sampler decides). The name,
+    kind, attributes, times and exceptions of a span are dropped, as the SDK drops them when no
+    processor takes the span; building them is most of a span's cost."""
+
+    def start_span(
+        self,
+        name: str,
+        context: otel_context.Context | None = None,
+        kind: SpanKind = SpanKind.INTERNAL,
+        attributes: types.Attributes = None,
+        links: trace._Links = None,
+        start_time: int | None = None,
+        record_exception: bool = True,
+        set_status_on_exception: bool = True,
+    ) -> Span:
+        parent = trace.get_current_span(context).get_span_context()
+        if parent.is_valid:
+            trace_id, flags, state = parent.trace_id, parent.trace_flags, parent.trace_state
+        else:
+            trace_id, flags, state = _new_trace_id(), _SAMPLED, _NO_STATE
+        span_id = random.getrandbits(64)
+        while span_id == INVALID_SPAN_ID:  # pragma: no cover - one chance in 2**64
+            span_id = random.getrandbits(64)
+        return NonRecordingSpan(SpanContext(trace_id, span_id, False, flags, state))
+
+    @contextmanager
+    def start_as_current_span(  # type: ignore[override]
+        self,
+        name: str,
+        context: otel_context.Context | None = None,
+        kind: SpanKind = SpanKind.INTERNAL,
+        attributes: types.Attributes = None,
+        links: trace._Links = None,
+        start_time: int | None = None,
+        record_exception: bool = True,
+        set_status_on_exception: bool = True,
+        end_on_exit: bool = True,
+    ) -> Iterator[Span]:
+        span = self.start_span(name, context)
+        token = otel_context.attach(trace.set_span_in_context(span))
+        try:
+            yield span
+        finally:
+            otel_context.detach(token)
+
+
+_SAMPLED = TraceFlags(TraceFlags.SAMPLED)
+_NO_STATE = TraceState()
+
+
+def _new_trace_id() -> int:
+    trace_id = random.getrandbits(128)
+    while trace_id == INVALID_TRACE_ID:  # pragma: no cover - one chance in 2**128
+        trace_id = random.getrandbits(128)
+    return trace_id
 
 
 class CommitTraces:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+import time
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,8 +23,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.telemetry import TelemetryConfig
+from opentelemetry import propagate
+from opentelemetry.instrumentation.asgi import asgi_getter, get_host_port_url_tuple
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
-from starlette.datastructures import Headers, MutableHeaders
+from opentelemetry.propagators.textmap import Getter
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.trace import SpanKind
+from opentelemetry.util.http import ExcludeList, parse_excluded_urls
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -43,11 +49,11 @@ from shared.platform.idempotency import (
     InvalidIdempotencyKey,
 )
 from shared.platform.identity import IdentityRefused, TokenError, TokenVerifier, today_in_vietnam
-from shared.platform.metrics import HttpMetrics, exposition
+from shared.platform.metrics import RequestMetrics, exposition
 from shared.platform.openapi_problems import install_problem_openapi
 from shared.platform.runtime import ServiceRuntime
 from shared.platform.settings import Settings
-from shared.platform.tracing import configure_tracing
+from shared.platform.tracing import configure_tracing, exporting, tracer
 
 PROBLEM_JSON = "application/problem+json"
 IDEMPOTENCY_ERRORS: dict[type[Exception], int] = {
@@ -298,10 +304,15 @@ def _as_dict(problem: Any) -> dict[str, Any]:
 _bearer = HTTPBearer(auto_error=False)
 
 
-def current_actor(
+async def current_actor(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Actor:
+    """The person the bearer token names, as the directory backs them.
+
+    A coroutine, though it only computes (an HMAC or a signature, a directory lookup): FastAPI
+    runs a plain function dependency in a worker thread, a hand-off each way on every request
+    that cost more than the check itself (issue #19)."""
     challenge = {"WWW-Authenticate": 'Bearer realm="d73"'}
     if credentials is None:
         raise StarletteHTTPException(401, texts.AUTH_REQUIRED, headers=challenge)
@@ -420,29 +431,6 @@ NO_NATIVE_TELEMETRY: TelemetryConfig = {
 }
 
 
-class HaltGuard:
-    """While the service is halted (`shared.platform.halt`), every command answers 503 before it
-    reaches a route: nothing is recorded that could not leave the service. Queries still answer.
-
-    Pure ASGI: a request passes with two comparisons, where an `http` middleware would run the
-    rest of the stack in a task of its own for every request."""
-
-    def __init__(self, app: ASGIApp, halt: ServiceHalt) -> None:
-        self.app = app
-        self.halt = halt
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] in SAFE_METHODS or not self.halt.halted:
-            await self.app(scope, receive, send)
-            return
-        body = self.halt.problem()
-        body["instance"] = scope.get("path")
-        response = JSONResponse(
-            body, status_code=503, media_type=PROBLEM_JSON, headers={"Retry-After": "60"}
-        )
-        await response(scope, receive, send)
-
-
 def announce_secrets(service: str, settings: Settings) -> None:
     """Refuse known or weak secrets outside development mode; in it, say so at every start."""
     settings.require_safe_secrets()
@@ -488,56 +476,184 @@ def smallest_body_limit(app: FastAPI) -> int:
     return min((limit for _, limit in limits), default=MAX_JSON_BODY_BYTES)
 
 
-class HttpEdge:
-    """The outermost layer of a service's HTTP edge (pure ASGI, so nothing is buffered).
+class ServiceEdge:
+    """The HTTP edge of a service, in one pure-ASGI layer (so nothing is buffered, and a request
+    passes one layer where it passed three):
 
-    A request whose declared length exceeds its route's limit is answered 413 before one byte
-    of its body is read; a body sent without a length is counted as it arrives by FastAPI's own
-    limit (`max_body_size`). Every response gets the security headers; responses carry no
-    cache permission unless they say otherwise (personal data: `no-store`).
+    - size: a request whose declared length exceeds its route's limit is answered 413 before
+      one byte of its body is read; a body sent without a length is counted as it arrives by
+      FastAPI's own limit (`max_body_size`);
+    - security: every response gets the security headers; responses carry no cache permission
+      unless they say otherwise (personal data: `no-store`);
+    - metrics: every other request is counted and timed, and each command logged with its
+      outcome (`shared.platform.metrics.RequestMetrics`);
+    - halt: while the service is halted (`shared.platform.halt`), every command answers 503
+      before it reaches a route: nothing is recorded that could not leave the service. Queries
+      still answer. The 503 is counted, and secured, like any answer.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, halt: ServiceHalt, service: str) -> None:
         self.app = app
+        self.halt = halt
+        self.metrics = RequestMetrics(service)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = Headers(scope=scope).get("content-length", "")
+        declared = _content_length(scope)
         if declared.isdigit() and int(declared) > smallest_body_limit(scope["app"]):
             limit = body_limit_of(scope["app"], scope)
-        else:
-            limit = MAX_JSON_BODY_BYTES
-        if declared.isdigit() and int(declared) > limit:
-            response = problem_response(
-                413,
-                texts.STATUS_TITLES[413],
-                texts.BODY_TOO_LARGE.format(size=declared, limit=limit),
-                type_="/problems/content-too-large",
-                instance=scope.get("path"),
-                max_body_bytes=limit,
-            )
-            await response(scope, receive, _secured(send))
-            return
-        await self.app(scope, receive, _secured(send))
+            if int(declared) > limit:
+                await _too_large(scope, declared, limit)(scope, receive, _secured(send))
+                return
+        started = time.perf_counter()
+        status = 500
+        location: str | None = None
+
+        async def answer(message: Message) -> None:
+            nonlocal status, location
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+                for name, value in message.get("headers", ()):
+                    if name.lower() == b"location":
+                        location = value.decode("latin-1")
+                message["headers"] = secure_headers(message.get("headers", ()))
+            await send(message)
+
+        try:
+            if scope["method"] in SAFE_METHODS or not self.halt.halted:
+                await self.app(scope, receive, answer)
+            else:
+                await self._halted(scope)(scope, receive, answer)
+        finally:
+            self.metrics.record(scope, status, location, time.perf_counter() - started)
+
+    def _halted(self, scope: Scope) -> Response:
+        body = self.halt.problem()
+        body["instance"] = scope.get("path")
+        return JSONResponse(
+            body, status_code=503, media_type=PROBLEM_JSON, headers={"Retry-After": "60"}
+        )
+
+
+def _content_length(scope: Scope) -> str:
+    """The request's first `content-length` header ("" without one)."""
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            return str(value.decode("latin-1"))
+    return ""
+
+
+def _too_large(scope: Scope, declared: str, limit: int) -> Response:
+    return problem_response(
+        413,
+        texts.STATUS_TITLES[413],
+        texts.BODY_TOO_LARGE.format(size=declared, limit=limit),
+        type_="/problems/content-too-large",
+        instance=scope.get("path"),
+        max_body_bytes=limit,
+    )
 
 
 def _secured(send: Send) -> Send:
     async def send_secured(message: Message) -> None:
         if message["type"] == "http.response.start":
-            headers = MutableHeaders(scope=message)
-            for name, value in SECURITY_HEADERS:
-                headers.setdefault(name.decode(), value.decode())
-            html = headers.get("content-type", "").startswith("text/html")
-            headers["content-security-policy"] = (HTML_CSP if html else API_CSP).decode()
-            if "cache-control" not in headers:
-                headers["cache-control"] = "no-store"
-            if "server" in headers:
-                del headers["server"]
+            message["headers"] = secure_headers(message.get("headers", ()))
         await send(message)
 
     return send_secured
+
+
+_CSP = b"content-security-policy"
+_CACHE_CONTROL = b"cache-control"
+_SERVER = b"server"
+
+
+def secure_headers(raw: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """A response's headers with the security headers it lacks, the content security policy of
+    its type (HTML or not) in place of any it had, `cache-control: no-store` unless it says
+    otherwise, and no `server`. In the order Starlette's `MutableHeaders` would leave them
+    (a header set is replaced where it first stood, a new one goes last)."""
+    headers = list(raw)
+    names = {name for name, _ in headers}
+    for name, value in SECURITY_HEADERS:
+        if name not in names:
+            headers.append((name, value))
+            names.add(name)
+    content_type = next((value for name, value in headers if name == b"content-type"), b"")
+    csp = HTML_CSP if content_type.startswith(b"text/html") else API_CSP
+    if _CSP in names:
+        first = next(index for index, (name, _) in enumerate(headers) if name == _CSP)
+        headers = [
+            (name, csp) if index == first else (name, value)
+            for index, (name, value) in enumerate(headers)
+            if name != _CSP or index == first
+        ]
+    else:
+        headers.append((_CSP, csp))
+    if _CACHE_CONTROL not in names:
+        headers.append((_CACHE_CONTROL, b"no-store"))
+    if _SERVER in names:
+        headers = [(name, value) for name, value in headers if name != _SERVER]
+    return headers
+
+
+UNTRACED_URLS = "healthz,readyz,metrics"
+"""Requests that start no trace (regular expressions searched in the URL, as OpenTelemetry's
+`excluded_urls`): probes and scrapes, many a minute, would bury the commands' traces."""
+
+
+class RequestTrace:
+    """The request's trace when no span leaves the process (`shared.platform.tracing`): the
+    trace it carries (`traceparent`), else a new one, current while it is answered, so that its
+    log lines, its commit and what the relay publishes of it name the trace. Pure ASGI and
+    outermost, where OpenTelemetry's instrumentation stands when spans are exported; the same
+    requests are left out (`UNTRACED_URLS`).
+
+    The instrumentation records the server span's name, attributes and duration for an
+    exporter, ~0.3 ms a request (issue #19); with no exporter they went nowhere."""
+
+    def __init__(self, app: ASGIApp, excluded: ExcludeList) -> None:
+        self.app = app
+        self.excluded = excluded
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket") or self.excluded.url_disabled(_url(scope)):
+            await self.app(scope, receive, send)
+            return
+        parent = propagate.extract(scope, getter=_ASGI_GETTER)
+        with tracer().start_as_current_span("request", context=parent, kind=SpanKind.SERVER):
+            await self.app(scope, receive, send)
+
+
+_ASGI_GETTER: Getter[Any] = asgi_getter
+
+
+def _url(scope: Scope) -> str:
+    """The URL OpenTelemetry's ASGI instrumentation matches `excluded_urls` against."""
+    url: str = get_host_port_url_tuple(scope)[2]  # type: ignore[no-untyped-call]
+    return url
+
+
+def trace_requests(app: FastAPI, provider: TracerProvider) -> None:
+    """Each request in its trace: OpenTelemetry's instrumentation when spans are exported, else
+    `RequestTrace` (the same trace ids for what the process logs and publishes)."""
+    if exporting():
+        FastAPIInstrumentor.instrument_app(
+            app,
+            tracer_provider=provider,
+            excluded_urls=UNTRACED_URLS,
+            exclude_spans=["receive", "send"],  # one span per request, not one per ASGI message
+        )
+        return
+    build_stack = app.build_middleware_stack
+    excluded = parse_excluded_urls(UNTRACED_URLS)
+
+    def traced_stack() -> ASGIApp:
+        return RequestTrace(build_stack(), excluded)
+
+    app.build_middleware_stack = traced_stack  # type: ignore[method-assign]
 
 
 def create_service_app(
@@ -583,16 +699,9 @@ def create_service_app(
         today=(lambda: local_date(clock())) if clock is not None else today_in_vietnam,
     )
     app.state.runtime = runtime
-    app.add_middleware(HaltGuard, halt=runtime.halt)
-    app.add_middleware(HttpMetrics, service=runtime.service)  # inside the edge: sees every answer
-    app.add_middleware(HttpEdge)  # last, so outermost: a halted service's 503 is secured too
+    app.add_middleware(ServiceEdge, halt=runtime.halt, service=runtime.service)
     # Outermost of all: the request's span is current in every middleware and handler.
-    FastAPIInstrumentor.instrument_app(
-        app,
-        tracer_provider=configure_tracing(runtime.service, runtime.settings),
-        excluded_urls="healthz,readyz,metrics",
-        exclude_spans=["receive", "send"],  # one span per request, not one per ASGI message
-    )
+    trace_requests(app, configure_tracing(runtime.service, runtime.settings))
     install_problem_handlers(app, domain_errors, field_labels)
     limited: list[tuple[APIRouter, int]] = [(operations_router(runtime), MAX_JSON_BODY_BYTES)]
     for router in routers:

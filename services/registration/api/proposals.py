@@ -41,7 +41,9 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
 router = APIRouter(prefix="/proposals", tags=["proposals"], responses=PROBLEMS)
 
 
-def registration_app(request: Request) -> RegistrationApplication:
+async def registration_app(request: Request) -> RegistrationApplication:
+    """The service's application (a coroutine: FastAPI would hand a plain function dependency
+    to a worker thread and back, on every request)."""
     app: RegistrationApplication = request.app.state.runtime.app
     return app
 

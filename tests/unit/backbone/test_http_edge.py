@@ -141,3 +141,70 @@ def test_copy_json_shares_nothing_that_can_change() -> None:
     copied["flags"].add(None)
     assert original["tasks"] == [{"description": "Số hoá", "tags": ["a"]}]
     assert original["flags"] == {True, False}
+
+
+def _as_mutable_headers_leave_them(raw: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """What the edge did with Starlette's `MutableHeaders` before `secure_headers`."""
+    from starlette.datastructures import MutableHeaders
+
+    from shared.platform.web import API_CSP, HTML_CSP, SECURITY_HEADERS
+
+    message: dict[str, Any] = {"type": "http.response.start", "headers": list(raw)}
+    headers = MutableHeaders(scope=message)
+    for name, value in SECURITY_HEADERS:
+        headers.setdefault(name.decode(), value.decode())
+    html = headers.get("content-type", "").startswith("text/html")
+    headers["content-security-policy"] = (HTML_CSP if html else API_CSP).decode()
+    if "cache-control" not in headers:
+        headers["cache-control"] = "no-store"
+    if "server" in headers:
+        del headers["server"]
+    return list(message["headers"])
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        [],
+        [(b"content-type", b"application/json"), (b"content-length", b"2")],
+        [(b"content-type", b"text/html; charset=utf-8"), (b"server", b"uvicorn")],
+        [
+            (b"content-security-policy", b"default-src *"),
+            (b"x-frame-options", b"SAMEORIGIN"),
+            (b"content-type", b"text/html"),
+            (b"content-security-policy", b"img-src *"),
+            (b"cache-control", b"max-age=60"),
+            (b"server", b"a"),
+            (b"location", b"/proposals/1"),
+            (b"server", b"b"),
+        ],
+    ],
+)
+def test_security_headers_come_out_as_mutable_headers_left_them(
+    raw: list[tuple[bytes, bytes]],
+) -> None:
+    """`secure_headers` rewrites the raw list in one pass; the bytes, and their order, are
+    the ones Starlette's `MutableHeaders` gave."""
+    from shared.platform.web import secure_headers
+
+    assert secure_headers(raw) == _as_mutable_headers_leave_them(raw)
+
+
+def test_the_draft_route_hands_only_its_endpoint_to_a_worker_thread(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bearer check and the application are coroutine dependencies: FastAPI sends a plain
+    function dependency to a worker thread and back, and that hand-off cost more than the work."""
+    import fastapi.dependencies.utils as solving
+
+    handed: list[str] = []
+    original = getattr(solving, "run_in_threadpool")  # noqa: B009 — not exported, patched here
+
+    async def counted(func: Any, *args: Any, **kwargs: Any) -> Any:
+        handed.append(getattr(func, "__name__", repr(func)))
+        return await original(func, *args, **kwargs)
+
+    monkeypatch.setattr(solving, "run_in_threadpool", counted)
+    r = client.post("/proposals", json={"title": "Một cửa"}, headers=proposer_headers())
+    assert r.status_code == 201
+    assert handed == []
