@@ -16,12 +16,15 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import nats
+import psutil
 
 from bench import ceilings
 from bench.ceilings import need_wrk
@@ -40,6 +43,22 @@ async def stream_count(url: str) -> int:
         await nc.close()
 
 
+def _cpu_seconds(process: psutil.Process) -> float:
+    """User + system CPU of the process and its threads (the relay runs in it too)."""
+    times = process.cpu_times()
+    return float(times.user + times.system)
+
+
+def profiler(pid: int, seconds: int, out: Path | None) -> subprocess.Popen[bytes] | None:
+    """py-spy sampling the service's GIL holder for the measured run (None without `out`)."""
+    if out is None:
+        return None
+    spy = shutil.which("py-spy") or "/work/toolsvenv/bin/py-spy"
+    argv = [spy, "record", "-p", str(pid), "--gil", "-r", "100", "-d", str(seconds)]
+    argv += ["-f", "raw", "-o", str(out), "--nonblocking"]
+    return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=15)
@@ -47,16 +66,24 @@ def main() -> None:
     parser.add_argument("--postgres", action="store_true")
     parser.add_argument("--service-cpus", default="0", help="taskset list for the service")
     parser.add_argument("--wrk-cpus", default="1", help="taskset list for wrk")
+    parser.add_argument("--no-ceiling", action="store_true", help="skip the same-run ceiling")
+    parser.add_argument(
+        "--profile", type=Path, help="py-spy (--gil, raw) the service during the run into this file"
+    )
     args = parser.parse_args()
     need_wrk()
     body = json.dumps({"title": "Đề xuất", "plan": sample_plan(), "submit": True})
     token = proposer_headers()["Authorization"].removeprefix("Bearer ")
     print("ceiling: bare FastAPI + uvicorn POST saving to SQLite ...", file=sys.stderr, flush=True)
-    ceiling = ceilings.http_save(
-        connections=args.connections,
-        seconds=args.seconds,
-        server_cpus=args.service_cpus,
-        wrk_cpus=args.wrk_cpus,
+    ceiling = (
+        ceilings.WrkResult(0, 0.0, 0, float("nan"), float("nan"), {})
+        if args.no_ceiling
+        else ceilings.http_save(
+            connections=args.connections,
+            seconds=args.seconds,
+            server_cpus=args.service_cpus,
+            wrk_cpus=args.wrk_cpus,
+        )
     )
     with native_nats() as server, tempfile.TemporaryDirectory(prefix="d73-bench-") as data:
         suite = Suite(
@@ -81,6 +108,9 @@ def main() -> None:
             warm = ceilings.run_wrk(
                 url, script, connections=args.connections, seconds=3, cpus=args.wrk_cpus, env=env
             )
+            process = psutil.Process(registration.proc.pid)
+            spy = profiler(registration.proc.pid, args.seconds, args.profile)
+            cpu_before = _cpu_seconds(process)
             result = ceilings.run_wrk(
                 url,
                 script,
@@ -98,6 +128,9 @@ def main() -> None:
                 if published >= expected:
                     break
                 time.sleep(0.5)
+            cpu = _cpu_seconds(process) - cpu_before
+            if spy is not None:
+                spy.wait(60)
         finally:
             suite.stop()
             if args.postgres:
@@ -115,6 +148,9 @@ def main() -> None:
         "errors": result.errors,
         "published_to_jetstream": published,
         "committed": int(expected),
+        "service_cpu_us_per_request": (
+            round(1e6 * cpu / result.requests) if result.requests else None
+        ),
         "ceiling_http_save_per_s": round(ceiling.ok_per_s, 1),
         "ceiling_p50_ms": ceiling.p50_ms,
         "ceiling_p99_ms": ceiling.p99_ms,
@@ -136,6 +172,10 @@ def main() -> None:
     ratio = summary["ratio"]
     print(f"\nratio {ratio if ratio is not None else 'n/a'} (target >= 0.8)")
     print(f"published {published} of {int(expected)} committed submissions")
+    print(
+        f"registration process CPU {cpu:.2f} s for {result.requests} requests (relay included, "
+        f"until all published): {summary['service_cpu_us_per_request']} us per request"
+    )
     print(json.dumps(summary))
 
 
