@@ -289,8 +289,10 @@ class ServiceLog:
             if record.id <= self._last_notification:
                 raise ValueError(f"notification {record.id} is not after {self._last_notification}")
             with self._store_checked():
-                index = self._append(record.id, record)
-            return LogHead(index, self._tree.root(), self._tree.leaf_hash(index))
+                leaf = self._append(record.id, record)
+            # The leaf hash as just computed: asked of the tree, the last leaf of a chunk would
+            # reload its whole chunk from the store (issue #19), the chunk being complete.
+            return LogHead(self._tree.size - 1, self._tree.root(), leaf)
 
     def _read_forward(self, through: int) -> None:
         recorder: Any = self.app.recorder
@@ -306,10 +308,12 @@ class ServiceLog:
             for notification in batch:
                 self._append(notification.id, notification)
 
-    def _append(self, notification_id: int, record: Any) -> int:
+    def _append(self, notification_id: int, record: Any) -> bytes:
+        """Append one stored event; its leaf hash."""
         tree = self._tree
         entry = self._encoder.entry(tree.size + 1, record)
-        index = tree.append_leaf_hash(_sha256(b"\x00" + entry).digest())
+        leaf = _sha256(b"\x00" + entry).digest()
+        index = tree.append_leaf_hash(leaf)
         mask = (1 << self._bits) - 1
         if not index & mask:
             self._chunk_first.append(notification_id)
@@ -318,7 +322,7 @@ class ServiceLog:
         self._last_notification = notification_id
         if self._unchecked and self._unchecked[0].tree_size == tree.size:
             self._check_reached()
-        return index
+        return leaf
 
     def _go_back(self, notification_id: int) -> None:
         chunk = bisect.bisect_right(self._chunk_first, notification_id) - 1

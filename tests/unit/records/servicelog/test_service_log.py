@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -53,6 +54,28 @@ def test_each_stored_event_drafts_included_gets_the_head_of_the_reference_tree(
         "d73-tree-root": reference.root(5).hex(),
         "d73-log-leaves": reference.leaf_hash(4).hex(),
     }
+
+
+def test_appending_reads_nothing_back_from_the_store(tmp_path: Path) -> None:
+    """The relay appends each event as it reads it: the head it gets back (leaf hash included)
+    comes from what was appended, never from reloading the chunk the event completes."""
+    app = memo_app(tmp_path)
+    file_memos(app, 4)  # 8 events: two whole chunks of 4 leaves
+    audit = service_log(app, tmp_path / "keys")
+    audit.sync_to(0)
+    notifications = all_notifications(app)
+    reloaded: list[int] = []
+    chunk_rows = audit._chunk_rows
+
+    def counted(chunk: int) -> Any:
+        reloaded.append(chunk)
+        return chunk_rows(chunk)
+
+    audit._chunk_rows = counted  # type: ignore[method-assign]
+    heads = [audit.append(n) for n in notifications]
+    reference, _ = reference_tree(app)
+    assert [h.leaf for h in heads] == [reference.leaf_hash(i) for i in range(8)]
+    assert reloaded == []
 
 
 def test_a_restarted_log_rebuilds_from_the_store_and_continues_the_same_tree(
