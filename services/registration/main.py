@@ -34,7 +34,7 @@ from services.registration.domain import (
 )
 from services.registration.domain.plan import FIELD_LABELS
 from services.registration.jobs import follow_read_models
-from services.registration.publishing import to_contract
+from services.registration.publishing import PUBLISHED
 from shared.contracts.registration import REGISTRATION_EVENTS
 from shared.platform.settings import Persistence, Settings
 from shared.platform.sidetables import SideTables, own_tables
@@ -79,7 +79,7 @@ def create_app(
     app = create_application(wiring.settings, clock)
     runtime = wiring.runtime(
         app,
-        translate=to_contract,
+        translate=PUBLISHED,
         published=REGISTRATION_EVENTS,
         consumers=[wiring.tracked_consumer(app, APPROVAL_STREAM, upstream_handlers(app))],
         background=[follow_read_models(app)],

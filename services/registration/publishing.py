@@ -21,7 +21,7 @@ from shared.contracts.registration import (
     ProposalWithdrawn,
     Routing,
 )
-from shared.platform.outbox import event_id
+from shared.platform.outbox import ByEventType, event_id
 
 SERVICE = "registration"
 SUBMITTED: type = getattr(Proposal, "Submitted")  # noqa: B009 — classes made by @event
@@ -90,3 +90,7 @@ def _actor(data: Any, user_id: str) -> ActorRef:
     if isinstance(recorded, dict):
         return ActorRef.model_validate(recorded)
     return ActorRef(user_id=user_id, roles=["proposer"])
+
+
+PUBLISHED = ByEventType(to_contract, (SUBMITTED, SUPPLEMENTED, WITHDRAWN))
+"""`to_contract`, knowing which stored events it makes public: the relays decode no other."""

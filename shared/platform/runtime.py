@@ -50,7 +50,7 @@ from shared.platform.metrics import (
     RELAY_POSITION,
     STORE_POSITION,
 )
-from shared.platform.outbox import OutboxRelay, Translate
+from shared.platform.outbox import ByEventType, OutboxRelay, Translate
 from shared.platform.ports import LogTampered, Records, VerifiableLog
 from shared.platform.pulling import PullLoop
 from shared.platform.settings import Settings
@@ -75,6 +75,8 @@ def public_view(translate: Translate) -> Translate:
         full = translate(event, position)
         return to_public(full) if isinstance(full, IntegrationEvent) else None
 
+    if isinstance(translate, ByEventType):  # nothing else has a public view either
+        return ByEventType(to_public_contract, translate.types)
     return to_public_contract
 
 
