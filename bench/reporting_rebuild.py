@@ -174,6 +174,7 @@ def measure_service(folder: Path) -> dict[str, Any]:
     """The service as deployed: rebuild, then report and auditor queries; its peak RSS."""
     from services.reporting.domain.periods import Period
     from services.reporting.main import create_app
+    from services.reporting.read_models import ProposalSearch
     from shared.platform.settings import Settings
 
     peak = PeakRss()
@@ -190,7 +191,7 @@ def measure_service(folder: Path) -> dict[str, Any]:
     rss_rebuild = peak.mb()
     digests = app.projections.digests()
 
-    one = app.projections.search(limit=1)[0]["proposal_id"]
+    one = app.projections.search(ProposalSearch(), limit=1)[0]["proposal_id"]
     today = date(2026, 1, 15)
     checks: dict[str, Callable[[], object]] = {
         "city_summary_year": lambda: queries.city_summary(Period(2025), today).data,
@@ -199,7 +200,8 @@ def measure_service(folder: Path) -> dict[str, Any]:
         "overdue_list": lambda: queries.overdue_report(today).data,
         "statistics_unit": lambda: queries.statistics(Period(2025), unit="ct.ninh-kieu"),
         "search_unit_state": lambda: app.projections.search(
-            units=sorted(queries.units_of("ct.so-noi-vu")), state="CLOSED", limit=50
+            ProposalSearch(units=sorted(queries.units_of("ct.so-noi-vu")), state="CLOSED"),
+            limit=50,
         ),
         "timeline": lambda: app.timeline(UUID(one)),
         "state_as_of": lambda: app.state_as_of(
@@ -236,11 +238,13 @@ def measure_service(folder: Path) -> dict[str, Any]:
 def _child(kind: str, folder: Path) -> dict[str, Any]:
     result = subprocess.run(
         [sys.executable, "-m", "bench.reporting_rebuild", "--child", kind, str(folder)],
-        check=True,
+        check=False,
         capture_output=True,
         text=True,
         env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
     )
+    if result.returncode != 0:
+        raise SystemExit(f"the {kind} child failed ({result.returncode}):\n{result.stderr[-3000:]}")
     payload: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
     return payload
 
