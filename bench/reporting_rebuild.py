@@ -71,8 +71,13 @@ class PeakRss:
 # ---------------------------------------------------------------------- building an archive
 
 
-def build_archive(folder: Path, size: int, templates: int = 400) -> dict[str, Any]:
-    """Write `size` archived events (plus one `Started` per proposal) into a reporting store."""
+def build_archive(
+    folder: Path, size: int, templates: int = 400, seq_offset: int = 0
+) -> dict[str, Any]:
+    """Write `size` archived events (plus one `Started` per proposal) into a reporting store.
+
+    `seq_offset` moves the upstream sequence numbers the archive claims past those a live
+    pipeline will deliver after it (bench.portal_pages runs the services on such an archive)."""
     from services.reporting.application import ReportingApplication
     from services.reporting.domain.archive import ProposalArchive
     from shared.platform.eventstore import store_env
@@ -108,7 +113,7 @@ def build_archive(folder: Path, size: int, templates: int = 400) -> dict[str, An
                 body["proposal_id"] = str(proposal)
                 if "case_id" in body:
                     body["case_id"] = str(case)
-                archive.archive(_entry(body, stream, seq + clone * 1_000_000))
+                archive.archive(_entry(body, stream, seq_offset + seq + clone * 1_000_000))
                 written += 1
             batch.append(archive)
             clone += 1

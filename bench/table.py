@@ -45,7 +45,10 @@ BENCHES: tuple[Bench, ...] = (
         lambda a: ["--events", str(a.events), *(["--postgres"] if a.postgres else [])],
     ),
     Bench("reporting_rebuild", lambda a: ["--sizes", f"{min(100_000, a.events)},{a.events}"]),
-    Bench("portal_pages", lambda a: [*(["--postgres"] if a.postgres else [])]),
+    Bench(
+        "portal_pages",
+        lambda a: ["--postgres"] if a.postgres else ["--archive", str(a.events)],
+    ),
 )
 
 
