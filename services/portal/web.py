@@ -21,6 +21,8 @@ from services.portal.services_api import ServiceClient, ServiceRefused
 from shared.platform.identity import Role
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
+# The templates ship with the release: no stat of each template file on every render (issue #19).
+TEMPLATES.env.auto_reload = False
 TEMPLATES.env.filters.update(
     day=formatting.day,
     instant=formatting.instant,
