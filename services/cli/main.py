@@ -45,6 +45,7 @@ from shared.platform.identity import (
     today_in_vietnam,
 )
 from shared.platform.logs import configure_logging
+from shared.platform.memory import tune_service_memory
 from shared.platform.runtime import provision_streams
 from shared.platform.settings import InsecureSettings, Persistence, Settings
 
@@ -72,6 +73,8 @@ def serve(
 ) -> None:
     """Serve one service over HTTP (the command the containers run)."""
     import uvicorn
+
+    tune_service_memory()  # few malloc arenas and a periodic trim: RSS < 150 MB (issue #19)
 
     settings = PortalSettings() if service == PORTAL else Settings()
     configure_logging(service, settings.log_level, settings.log_json)
