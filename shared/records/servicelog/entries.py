@@ -74,8 +74,9 @@ class _Unreadable(Exception):
 
 
 def _revived(marker: dict[str, Any]) -> object:
-    revive = _REVIVERS.get(marker["_type_"])
-    data = marker["_data_"]
+    name, data = marker["_type_"], marker["_data_"]
+    # A `_type_` that is no string (a list: unhashable) is unreadable too, not a crash.
+    revive = _REVIVERS.get(name) if type(name) is str else None
     if revive is None or type(data) is not str:
         raise _Unreadable(f"transcoding {marker['_type_']!r}")
     try:
@@ -95,9 +96,25 @@ def _revive_in(container: dict[str, Any] | list[Any]) -> bool:
     True if a float was met (orjson may have read a big integer as one)."""
     items = container.items() if type(container) is dict else enumerate(container)
     floats = False
+    revivers = _REVIVERS
     for key, item in items:
         kind = type(item)
         if kind is dict:
+            if (
+                len(item) == 2
+                and type(data := item.get("_data_")) is str
+                and type(name := item.get("_type_")) is str
+            ):
+                # A marker of two strings, the common case: nothing inside to read first, so
+                # read it here without a call per level (what `_revived` does, inlined).
+                revive = revivers.get(name)
+                if revive is None:
+                    raise _Unreadable(f"transcoding {name!r}")
+                try:
+                    container[key] = revive(data)  # type: ignore[index]
+                except (ValueError, ArithmeticError) as error:
+                    raise _Unreadable(str(error)) from error
+                continue
             floats |= _revive_in(item)
             if _is_marker(item):
                 container[key] = _revived(item)  # type: ignore[index]

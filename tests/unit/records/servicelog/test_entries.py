@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import json
 from pathlib import Path
+from typing import Any
+from unittest.mock import patch
 from uuid import UUID
 
 import orjson
@@ -14,7 +16,15 @@ from hypothesis import strategies as st
 
 from shared.platform.outbox import event_id, event_id_of
 from shared.records.merkle.canonical import decode_entry, encode_entry
-from shared.records.servicelog.entries import EntryEncoder, decoded_state, event_id_text
+from shared.records.servicelog.entries import (
+    EntryEncoder,
+    _is_marker,
+    _revive_in,
+    _revived,
+    _Unreadable,
+    decoded_state,
+    event_id_text,
+)
 from tests.unit.records.servicelog.support import SERVICE, all_notifications, file_memos, memo_app
 
 
@@ -105,3 +115,75 @@ def test_every_integer_is_read_exactly_whatever_digits_the_strings_hold(
     integer read as a float, however the stored JSON is spaced."""
     separators = (", ", ": ") if spaced else (",", ":")
     assert decoded_state(json.dumps(value, separators=separators).encode()) == value
+
+
+def _reference_revive_in(container: dict[str, Any] | list[Any]) -> bool:
+    """`entries._revive_in` before its inlined fast path for markers of two strings: every
+    dict read innermost first, through `_revived`."""
+    items = container.items() if type(container) is dict else enumerate(container)
+    floats = False
+    for key, item in items:
+        if type(item) is dict:
+            floats |= _reference_revive_in(item)
+            if _is_marker(item):
+                container[key] = _revived(item)  # type: ignore[index]
+        elif type(item) is list:
+            floats |= _reference_revive_in(item)
+        elif type(item) is float:
+            floats = True
+    return floats
+
+
+_MARKERS = st.fixed_dictionaries(
+    {
+        "_type_": st.sampled_from(["uuid_hex", "decimal_str", "datetime_iso", "date_iso", "x"]),
+        "_data_": st.sampled_from(
+            [
+                "00000000000000000000000000000001",
+                "0000000000000000000000000000000G",
+                "150000000.00",
+                "NaN",
+                "1e400",
+                "2026-11-26T10:00:00.5+07:00",
+                "2026-11-26",
+                "2026-13-01",
+                "",
+            ]
+        )
+        | st.integers()
+        | st.lists(st.integers(), max_size=1),
+    }
+)
+_STATES = st.recursive(
+    st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=3)
+    | st.none()
+    | _MARKERS,
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.sampled_from(["a", "_type_", "_data_"]), inner, max_size=3)
+    ),
+    max_leaves=10,
+)
+
+
+@given(st.dictionaries(st.text(max_size=3), _STATES, max_size=4))
+def test_the_inlined_marker_path_gives_the_leaf_bytes_of_the_reference_walk(
+    value: dict[str, object],
+) -> None:
+    """The same state (or the same refusal), so the same entry byte for byte, as the walk that
+    reads every level through `_revived`."""
+    stored = json.dumps(value).encode()
+    fast, reference = orjson.loads(stored), orjson.loads(stored)
+    outcomes = []
+    for walk, parsed in ((_revive_in, fast), (_reference_revive_in, reference)):
+        try:
+            outcomes.append((walk(parsed), parsed))
+        except _Unreadable:
+            outcomes.append(None)
+    assert outcomes[0] == outcomes[1]
+    record = StoredEvent(UUID(int=1), 1, "t:T", stored)
+    entry = EntryEncoder(SERVICE).entry(1, record)
+    with patch("shared.records.servicelog.entries._revive_in", _reference_revive_in):
+        assert EntryEncoder(SERVICE).entry(1, record) == entry
