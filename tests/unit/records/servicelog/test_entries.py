@@ -176,7 +176,7 @@ def test_the_inlined_marker_path_gives_the_leaf_bytes_of_the_reference_walk(
     reads every level through `_revived`."""
     stored = json.dumps(value).encode()
     fast, reference = orjson.loads(stored), orjson.loads(stored)
-    outcomes = []
+    outcomes: list[tuple[bool, Any] | None] = []
     for walk, parsed in ((_revive_in, fast), (_reference_revive_in, reference)):
         try:
             outcomes.append((walk(parsed), parsed))
