@@ -44,10 +44,10 @@ value."""
 _URL_NAMESPACE = NAMESPACE_URL.bytes
 
 
-def event_id_text(service: str, originator_id: UUID, originator_version: int) -> str:
+def event_id_text(service: str, originator_id: UUID | str, originator_version: int) -> str:
     """`str(shared.platform.outbox.event_id_of(...))` without building UUID objects: uuid5 (RFC 9562
     §5.5) by hand, as it is computed for every event of a log that is verified (the tests pin
-    it to `event_id_of`)."""
+    it to `event_id_of`). `originator_id` may be given as `str(uuid)` already."""
     name = f"/d73/{service}/{originator_id}/{originator_version}".encode()
     digest = bytearray(hashlib.sha1(_URL_NAMESPACE + name).digest()[:16])
     digest[6] = (digest[6] & 0x0F) | 0x50
@@ -183,11 +183,12 @@ class EntryEncoder:
         originator_id = record.originator_id
         if not isinstance(originator_id, UUID):
             originator_id = UUID(originator_id)
+        originator = str(originator_id)  # once: the event id and the entry both spell it
         fields: dict[str, Any] = {
             "position": position,
-            "event_id": event_id_text(self.service, originator_id, record.originator_version),
+            "event_id": event_id_text(self.service, originator, record.originator_version),
             "topic": record.topic,
-            "originator_id": originator_id,
+            "originator_id": originator,
             "originator_version": record.originator_version,
         }
         try:
