@@ -83,6 +83,23 @@ def test_worker_processes_hash_a_store_to_the_same_findings(tmp_path: Path) -> N
     assert json.loads(workers.stdout)["problems"][0]["detail"].endswith("(notification ids 0..11)")
 
 
+def test_forked_workers_find_an_edit_in_any_range_as_one_process_does(tmp_path: Path) -> None:
+    """Each worker hashes its own range of a forked split: edits late in the store (in the
+    later workers' ranges) are found at the same positions as in one process."""
+    signed_store(tmp_path, memos=40)
+    surgery = StoreSurgery(Settings(data_dir=tmp_path), SERVICE)
+    surgery.edit(45, lambda payload: payload.update(text="sửa sau khi ký"))
+    surgery.edit(78, lambda payload: payload.update(text="sửa lần nữa"))
+    alone = d73("verify", SERVICE, "--jobs", "1", "--json", data_dir=tmp_path)
+    for jobs in ("2", "3"):
+        workers = d73("verify", SERVICE, "--jobs", jobs, "--json", data_dir=tmp_path)
+        assert alone.exit_code == workers.exit_code == 1
+        problems = json.loads(workers.stdout)["problems"]
+        assert problems == json.loads(alone.stdout)["problems"]
+        assert {p["code"] for p in problems} == {"root_mismatch"}
+        assert problems
+
+
 def test_checkpoints_dropped_from_the_store_prove_nothing_unless_a_witness_kept_them(
     tmp_path: Path,
 ) -> None:
