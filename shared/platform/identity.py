@@ -150,6 +150,8 @@ def resolve(directory: OrganisationDirectory, person_id: str, roles: Iterable[st
 
 
 ASYMMETRIC = ["EdDSA", "RS256", "ES256"]
+KNOWN_TOKENS = 4096
+"""How many verified tokens a verifier remembers until their expiry."""
 
 
 def today_in_vietnam() -> date:
@@ -178,6 +180,7 @@ class TokenVerifier:
             self.key = settings.hs256_key()
             self.algorithms = ["HS256"]
         self.development = settings.development
+        self._known: dict[str, tuple[float, str, tuple[str, ...]]] = {}
         self.directory = directory or load_directory(
             settings.jurisdiction, extra_dir=settings.directory_dir
         )
@@ -188,17 +191,7 @@ class TokenVerifier:
         directory does not back it."""
         if self.key is None:
             raise TokenError("no key to verify tokens with: set D73_JWT_SECRET")
-        try:
-            claims = jwt.decode(
-                token,
-                self.key,
-                algorithms=self.algorithms,
-                issuer=self.issuer,
-                options={"require": ["sub", "exp", "iss"]},
-            )
-        except jwt.PyJWTError as error:
-            raise TokenError(str(error)) from None
-        person_id, roles = _claims_of(claims)
+        person_id, roles = self._verified(token)
         day = self.today()
         try:
             directory = self.directory.in_force(day)
@@ -208,6 +201,34 @@ class TokenVerifier:
                 f"No organisation directory is in force on {day.isoformat()}.",
             ) from None
         return resolve(directory, person_id, roles)
+
+    def _verified(self, token: str) -> tuple[str, list[str]]:
+        """The person and roles of a genuine, unexpired token.
+
+        A client sends the same token with each request until it expires: its signature and
+        claims are checked once, then remembered (by the whole token, for this verifier's one
+        key) until its `exp`, so a request pays a dictionary look-up instead of a signature
+        check. The directory is still asked on every request, as its version in force may
+        change."""
+        known = self._known.get(token)
+        if known is not None and time.time() < known[0]:
+            return known[1], list(known[2])
+        try:
+            claims = jwt.decode(
+                token,
+                self.key,
+                algorithms=self.algorithms,
+                issuer=self.issuer,
+                options={"require": ["sub", "exp", "iss"]},
+            )
+        except jwt.PyJWTError as error:
+            self._known.pop(token, None)
+            raise TokenError(str(error)) from None
+        person_id, roles = _claims_of(claims)
+        if len(self._known) >= KNOWN_TOKENS:
+            self._known.clear()  # rare: many people at once; each is verified again once
+        self._known[token] = (float(claims["exp"]), person_id, tuple(roles))
+        return person_id, roles
 
 
 def _claims_of(claims: dict[str, Any]) -> tuple[str, list[str]]:

@@ -139,6 +139,29 @@ def test_expired_token_is_refused() -> None:
         TokenVerifier(SETTINGS).verify(jwt.encode(claims, SECRET, algorithm="HS256"))
 
 
+def test_a_token_verified_once_is_refused_again_once_it_expires() -> None:
+    """The verifier remembers a checked token, but only until its `exp` (a second at most)."""
+    exp = int(time.time()) + 1
+    claims = {"sub": "ct.p0018", "iss": "d73", "exp": exp, "roles": ["proposer"]}
+    token = jwt.encode(claims, SECRET, algorithm="HS256")
+    verifier = TokenVerifier(SETTINGS, today=lambda: date(2026, 1, 5))
+    first = verifier.verify(token)
+    assert verifier.verify(token) == first  # remembered: the same actor
+    time.sleep(max(0.0, exp - time.time()) + 0.05)
+    with pytest.raises(TokenError, match="expired"):
+        verifier.verify(token)
+
+
+def test_a_remembered_token_is_still_checked_against_the_directory_in_force() -> None:
+    token = mint_token(SETTINGS, user_id="ct.p0018", roles=["proposer"])
+    day = [date(2026, 1, 5)]
+    verifier = TokenVerifier(SETTINGS, today=lambda: day[0])
+    verifier.verify(token)
+    day[0] = date(1990, 1, 1)  # no directory in force then
+    with pytest.raises(IdentityRefused):
+        verifier.verify(token)
+
+
 def test_unknown_role_is_refused() -> None:
     token = mint_token(SETTINGS, user_id="ct.p0026", roles=["king"])
     with pytest.raises(TokenError, match="unknown roles"):
