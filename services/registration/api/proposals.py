@@ -14,7 +14,7 @@ from datetime import date, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, Depends, Request, Response, status
 from pydantic import BaseModel, Field
 
 from services.registration.application import RegistrationApplication
@@ -22,7 +22,7 @@ from services.registration.commands import PROPOSER_COMMANDS, Draft, DraftReques
 from services.registration.domain import Proposal
 from shared.contracts.plan import PlanDocument
 from shared.platform.idempotency import Idempotency
-from shared.platform.web import CurrentActor, IdempotencyKey
+from shared.platform.web import CurrentActor, IdempotencyKey, json_answer
 
 PROBLEMS: dict[int | str, dict[str, Any]] = {
     401: {"description": "No valid bearer token"},
@@ -135,14 +135,16 @@ def _jsonable(value: dict[str, Any] | None) -> dict[str, Any] | None:
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
+    response_model=ProposalView,
     summary="Start a private draft (or, with `submit`, draft and submit at once)",
 )
 def draft(
     body: DraftRequest, actor: CurrentActor, registration: Registration, key: IdempotencyKey = None
-) -> ProposalView:
+) -> Response:
     idempotency = Idempotency.of(key, "draft", "", body.model_dump(mode="json"))
     command = Draft(title=body.title, plan=body.plan, submit=body.submit)
-    return ProposalView.of(registration.handle(command, actor, idempotency=idempotency))
+    view = ProposalView.of(registration.handle(command, actor, idempotency=idempotency))
+    return json_answer(view, status.HTTP_201_CREATED)
 
 
 @router.get("", summary="My proposals, oldest first, with where each stands")
