@@ -141,7 +141,9 @@ def _jsonable(value: dict[str, Any] | None) -> dict[str, Any] | None:
 def draft(
     body: DraftRequest, actor: CurrentActor, registration: Registration, key: IdempotencyKey = None
 ) -> Response:
-    idempotency = Idempotency.of(key, "draft", "", body.model_dump(mode="json"))
+    # The fingerprint's body only under a key: most requests carry none.
+    sent = None if key is None else body.model_dump(mode="json")
+    idempotency = Idempotency.of(key, "draft", "", sent)
     command = Draft(title=body.title, plan=body.plan, submit=body.submit)
     view = ProposalView.of(registration.handle(command, actor, idempotency=idempotency))
     return json_answer(view, status.HTTP_201_CREATED)
@@ -216,7 +218,7 @@ def endpoint(kind: type[OnProposal]) -> Callable[..., ProposalView]:
             registration: Registration,
             key: IdempotencyKey = None,
         ) -> ProposalView:
-            sent = body.model_dump(mode="json")
+            sent = None if key is None else body.model_dump(mode="json")
             idempotency = Idempotency.of(key, kind.name, str(proposal_id), sent)
             command = kind(proposal_id=proposal_id, **body.model_dump())
             return ProposalView.of(registration.handle(command, actor, idempotency=idempotency))
