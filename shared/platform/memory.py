@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import os
 import sys
 import threading
@@ -34,8 +35,10 @@ TRIM_EVERY_SECONDS = 5.0
 """One trim walks a 160 MB heap in about 1.5 ms: 0.03 % of a core at one every five seconds."""
 
 
+@functools.cache
 def _glibc() -> ctypes.CDLL | None:
-    """glibc, or None elsewhere (musl and other systems keep one arena and trim on their own)."""
+    """glibc, loaded once, or None elsewhere (musl and other systems keep one arena and trim on
+    their own)."""
     if not sys.platform.startswith("linux"):
         return None
     name = ctypes.util.find_library("c")
