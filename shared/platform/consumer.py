@@ -2,9 +2,10 @@
 
 One durable pull consumer per (service, upstream stream), explicit acks. A consumer takes a batch
 of up to `batch_size` messages (its `max_ack_pending`) and settles them in stream order in one
-worker-thread pass; the events a message causes and its tracking record commit in one
-transaction, message by message, and a redelivered message is recognised by its tracking record
-and only acked.
+worker-thread pass, in one transaction (`shared.platform.storebatch`): the events a message
+causes and its tracking record are written in a savepoint of their own, and the pass commits
+once, before any of its messages is acked; a redelivered message is recognised by its tracking
+record and only acked.
 
 Order is strict because the store's tracking is a high-water mark: a position at or below the
 last one recorded counts as processed (`has_tracking_id`), so a message recorded before an
@@ -39,6 +40,7 @@ from shared.platform.envelope import CE_ID, CE_TYPE, MSG_ID, PoisonMessage, deco
 from shared.platform.eventstore import ServiceApplication
 from shared.platform.halt import NoticeKind, ServiceNotices
 from shared.platform.metrics import CONSUMED, DEAD_LETTERS, REDELIVERIES
+from shared.platform.storebatch import Batch, CommitFailed
 from shared.platform.subjects import StreamSpec, consumer_name, deadletter_subject
 
 log = logging.getLogger("d73.consumer")
@@ -157,13 +159,37 @@ class TrackedConsumer:
     def _consume_in_order(
         self, msgs: Sequence[Msg], deliveries: Sequence[int]
     ) -> tuple[int, Exception | None]:
-        """How many of `msgs` were recorded, from the first, and what stopped the next one."""
-        for index, (msg, delivered) in enumerate(zip(msgs, deliveries, strict=True)):
-            try:
-                self._consume_one(msg, delivered)
-            except Exception as error:
-                return index, error
-        return len(msgs), None
+        """How many of `msgs` were recorded, from the first, and what stopped the next one.
+
+        In one transaction where the store allows (`shared.platform.storebatch`), each message
+        in a savepoint of its own: a failing message leaves nothing, the ones before it are
+        committed (and only they are counted), and a commit that fails counts none of what
+        it held."""
+        batches = self.app.batches
+        if batches is None:
+            for index, (msg, delivered) in enumerate(zip(msgs, deliveries, strict=True)):
+                try:
+                    self._consume_one(msg, delivered)
+                except Exception as error:
+                    return index, error
+            return len(msgs), None
+        batch: Batch | None = None
+        try:
+            with self.app.consumer_lock, batches.batch() as batch:
+                for index, (msg, delivered) in enumerate(zip(msgs, deliveries, strict=True)):
+                    try:
+                        with batch.step():
+                            self._consume_one(msg, delivered)
+                    except CommitFailed:
+                        raise
+                    except Exception as error:
+                        self.app.forget_uncommitted()
+                        return index, error  # leaving the batch commits the ones before
+            return len(msgs), None
+        except CommitFailed as error:
+            self.app.forget_uncommitted()
+            log.warning("a batch of %s did not commit: %s", self.upstream.name, error)
+            return (batch.committed if batch is not None else 0), error
 
     def _consume_one(self, msg: Msg, delivered: int) -> None:
         """Record one message in the trace it carries (`traceparent`), so that its

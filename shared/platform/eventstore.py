@@ -35,6 +35,7 @@ from shared.platform.idempotency import (
     keyed_scope,
 )
 from shared.platform.settings import Persistence, Settings
+from shared.platform.storebatch import StoreBatches
 from shared.platform.tracing import CommitTraces, tracer
 
 A = TypeVar("A")
@@ -141,7 +142,13 @@ class ServiceApplication(Application[UUID]):
     def construct_recorder(self) -> ProcessRecorder:
         recorder = self.factory.process_recorder()
         self.group_commit = GroupCommit(recorder)
-        """Every commit of this service goes through it (`shared.platform.groupcommit`)."""
+        """Every commit of this service goes through it (`shared.platform.groupcommit`), but
+        a consumer batch's (`shared.platform.storebatch`)."""
+        datastore = getattr(recorder, "datastore", None)
+        self.batches: StoreBatches | None = (
+            StoreBatches(datastore) if datastore is not None else None
+        )
+        """A consumer's messages of one pass in one transaction (None: a store in memory)."""
         return recorder
 
     def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
@@ -151,7 +158,12 @@ class ServiceApplication(Application[UUID]):
         if not events and processing_event.tracking is None:
             return []
         stored = [self.mapper.to_stored_event(event) for event in events]
-        ids = self.group_commit.insert(stored, processing_event.tracking)
+        if self.batches is not None and self.batches.current is not None:
+            recorder: Any = self.recorder  # the batch's transaction, in a savepoint of its own
+            # PostgreSQL's recorder gives None, not [], for a position alone.
+            ids = recorder.insert_events(stored, tracking=processing_event.tracking) or []
+        else:
+            ids = self.group_commit.insert(stored, processing_event.tracking)
         recordings = [
             Recording(
                 event,
@@ -232,10 +244,22 @@ class ServiceApplication(Application[UUID]):
         with self._listeners_lock:
             self._commit_listeners.append(listener)
 
+    def forget_uncommitted(self) -> None:
+        """Forget what is kept in memory beside the store: a command or the consumer batch
+        around it did not commit (services that keep records loaded say what)."""
+
     def _notify(self, recordings: list[Recording[UUID]]) -> None:
-        if recordings:
-            for listener in list(self._commit_listeners):
-                listener()
+        if not recordings:
+            return
+        batch = self.batches.current if self.batches is not None else None
+        if batch is not None:  # the relay finds them once the batch has committed them
+            batch.after_commit(self._wake_listeners)
+        else:
+            self._wake_listeners()
+
+    def _wake_listeners(self) -> None:
+        for listener in list(self._commit_listeners):
+            listener()
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,258 @@
+"""Consumer batches (issue #19 point 1): the messages a consumer settles in one pass share one
+transaction, so one commit (one fsync) for the pass instead of one per message.
+
+While a batch is open on a thread, every use of the store's datastore on that thread — reads,
+the events and tracking a message records, the side tables written beside them — runs on the
+batch's one connection, inside its own savepoint:
+
+- reads see what earlier messages of the batch wrote (a case opened three messages ago, the
+  position tracked by the last one), exactly as they would have once it was committed;
+- a message runs in a savepoint of its own (`Batch.step`): when it fails, what it wrote is rolled
+  back and the messages before it stay, to be committed; the consumer then retries or
+  dead-letters it as before, and nothing after it is touched;
+- the transaction is committed when the pass ends, and also whenever it has been open for
+  `max_seconds`, so that the service's other writers (its HTTP commands, its relay, its read
+  models), which wait for the store's one writer connection meanwhile, never wait long;
+- what must follow a commit (waking the outbox relay) is run once the commit is done.
+
+Other threads are untouched: they take the store's own connections and see only what was
+committed. On SQLite the batch holds the pool's writer connection under `BEGIN IMMEDIATE`; on
+PostgreSQL one pooled connection in one transaction, whose nested transactions are savepoints.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from eventsourcing.persistence import (
+    DataError,
+    IntegrityError,
+    InterfaceError,
+    InternalError,
+    OperationalError,
+)
+from eventsourcing.sqlite import SQLiteDatastore
+
+MAX_SECONDS = 0.05
+"""How long a batch's transaction stays open at most before it commits and begins again: the
+service's other writers wait for it that long at worst."""
+
+_SQLITE_ERRORS: tuple[tuple[type[Exception], type[Exception]], ...] = (
+    (sqlite3.IntegrityError, IntegrityError),
+    (sqlite3.InterfaceError, InterfaceError),
+    (sqlite3.DataError, DataError),
+    (sqlite3.OperationalError, OperationalError),
+    (sqlite3.InternalError, InternalError),
+)
+
+
+class CommitFailed(Exception):
+    """The batch's transaction did not commit: what it held since its last commit is lost."""
+
+
+class Batch:
+    """One open batch: its steps, and what waits for its commit."""
+
+    def __init__(self, batches: StoreBatches, max_seconds: float) -> None:
+        self._batches = batches
+        self.max_seconds = max_seconds
+        self.committed = 0
+        """Steps committed so far."""
+        self._steps = 0
+        self._opened = time.monotonic()
+        self._after_commit: dict[Callable[[], None], None] = {}
+
+    @contextmanager
+    def step(self) -> Iterator[None]:
+        """One message: what it writes is kept only if it ends without an exception."""
+        with self._batches._savepoint():
+            yield
+        self._steps += 1
+        if time.monotonic() - self._opened >= self.max_seconds:
+            self.commit()
+
+    def after_commit(self, action: Callable[[], None]) -> None:
+        """Run `action` once the transaction commits (each action once per commit)."""
+        self._after_commit[action] = None
+
+    def commit(self, *, last: bool = False) -> None:
+        """Commit what the steps wrote and, unless `last`, begin again (`CommitFailed` if it
+        did not commit: what it held is rolled back)."""
+        self._batches._commit(again=not last)
+        self.committed = self._steps
+        self._opened = time.monotonic()
+        actions, self._after_commit = list(self._after_commit), {}
+        for action in actions:
+            action()
+
+
+class StoreBatches:
+    """Opens batches on one store's datastore (see the module's docstring)."""
+
+    def __init__(self, datastore: Any, *, max_seconds: float = MAX_SECONDS) -> None:
+        self.max_seconds = max_seconds
+        self.sqlite = isinstance(datastore, SQLiteDatastore)
+        self._local = threading.local()
+        self._transaction = datastore.transaction
+        self._get_connection = datastore.get_connection
+        # The datastore's own methods, routed to this thread's batch when one is open.
+        datastore.transaction = self._pinned_transaction
+        datastore.get_connection = self._pinned_get_connection
+
+    @property
+    def current(self) -> Batch | None:
+        """This thread's open batch, if any."""
+        batch: Batch | None = getattr(self._local, "batch", None)
+        return batch
+
+    @contextmanager
+    def batch(self) -> Iterator[Batch]:
+        """Open a batch on this thread; commit it when the block ends without an exception,
+        else roll back what it holds since its last commit. Not re-entrant."""
+        if self.current is not None:
+            raise RuntimeError("a batch is already open on this thread")
+        opening = self._get_connection(commit=True) if self.sqlite else self._get_connection()
+        with opening as connection:
+            self._local.connection = connection
+            self._local.depth = 0
+            try:
+                self._begin()
+                batch = Batch(self, self.max_seconds)
+                self._local.batch = batch
+                try:
+                    yield batch
+                except BaseException:
+                    self._rollback()
+                    raise
+                batch.commit(last=True)
+            finally:
+                self._local.batch = None
+                self._local.connection = None
+
+    # ---------------------------------------------------------------- the transaction
+
+    def _begin(self) -> None:
+        connection = self._local.connection
+        if self.sqlite:
+            connection.cursor().execute("BEGIN IMMEDIATE")
+        else:
+            self._local.transaction = connection.transaction()
+            self._local.transaction.__enter__()
+
+    def _commit(self, *, again: bool) -> None:
+        connection = self._local.connection
+        try:
+            if self.sqlite:
+                connection.commit()
+            else:
+                transaction, self._local.transaction = self._local.transaction, None
+                transaction.__exit__(None, None, None)
+        except Exception as error:
+            self._rollback()
+            if again:
+                self._begin()
+            raise CommitFailed(f"{type(error).__name__}: {error}") from error
+        if again:
+            self._begin()
+
+    def _rollback(self) -> None:
+        """Roll back the open transaction, if any (a connection gone keeps nothing anyway)."""
+        connection = self._local.connection
+        with contextlib.suppress(Exception):
+            if self.sqlite:
+                connection.rollback()
+                return
+            transaction, self._local.transaction = self._local.transaction, None
+            if transaction is not None:
+                transaction.__exit__(_RolledBack, _RolledBack(), None)
+
+    @contextmanager
+    def _savepoint(self) -> Iterator[Any]:
+        """A savepoint on this thread's batch connection, rolled back on an exception; the
+        database's errors raised as eventsourcing's, as the datastore's own methods do."""
+        connection = self._local.connection
+        if not self.sqlite:
+            with _persistence_errors(), connection.transaction():
+                yield connection.cursor()
+            return
+        self._local.depth = depth = self._local.depth + 1
+        name = f"d73_batch_{depth}"
+        cursor = connection.cursor().sqlite_cursor
+        try:
+            cursor.execute(f"SAVEPOINT {name}")
+            try:
+                yield cursor
+            except BaseException:
+                cursor.execute(f"ROLLBACK TO {name}")
+                cursor.execute(f"RELEASE {name}")
+                raise
+            cursor.execute(f"RELEASE {name}")
+        except sqlite3.Error as error:
+            raise _eventsourcing_error(error) from error
+        finally:
+            self._local.depth = depth - 1
+            cursor.close()
+
+    # ------------------------------------------------- the datastore, as seen in a batch
+
+    @contextmanager
+    def _pinned_transaction(self, *, commit: bool = False) -> Iterator[Any]:
+        """The datastore's `transaction`: in this thread's batch, a savepoint of it, rolled back
+        unless `commit` (as the datastore rolls back its read transactions)."""
+        if self.current is None or not self.sqlite:  # PostgreSQL's nests through get_connection
+            with self._transaction(commit=commit) as cursor:
+                yield cursor
+            return
+        with self._savepoint() as cursor:
+            yield cursor
+            if not commit:
+                cursor.execute(f"ROLLBACK TO d73_batch_{self._local.depth}")
+
+    @contextmanager
+    def _pinned_get_connection(self, **kwargs: Any) -> Iterator[Any]:
+        """The datastore's `get_connection`: in this thread's batch, the batch's connection
+        (PostgreSQL: its transactions nest as savepoints)."""
+        if self.current is None:
+            with self._get_connection(**kwargs) as connection:
+                yield connection
+            return
+        if self.sqlite:
+            raise RuntimeError("inside a batch, SQLite is reached through `transaction`")
+        with _persistence_errors():
+            yield self._local.connection
+
+
+class _RolledBack(Exception):
+    """Ends a PostgreSQL transaction as rolled back."""
+
+
+def _eventsourcing_error(error: sqlite3.Error) -> Exception:
+    for raised, ours in _SQLITE_ERRORS:
+        if isinstance(error, raised):
+            return ours(error)
+    return OperationalError(error)
+
+
+@contextmanager
+def _persistence_errors() -> Iterator[None]:
+    """psycopg's errors as eventsourcing's, as `PostgresDatastore.get_connection` raises them."""
+    import psycopg
+
+    try:
+        yield
+    except psycopg.IntegrityError as error:
+        raise IntegrityError(str(error)) from error
+    except psycopg.OperationalError as error:
+        raise OperationalError(str(error)) from error
+    except psycopg.InterfaceError as error:
+        raise InterfaceError(str(error)) from error
+    except psycopg.DataError as error:
+        raise DataError(str(error)) from error
+    except psycopg.InternalError as error:
+        raise InternalError(str(error)) from error

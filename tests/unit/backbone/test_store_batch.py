@@ -1,0 +1,274 @@
+"""Consumer batches (issue #19 point 1), on SQLite and PostgreSQL: the messages a consumer settles
+in one pass share one transaction; reads inside it see its writes, a failing message leaves
+nothing and the ones before it are committed, other threads see only what was committed.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, date, datetime
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from eventsourcing.domain import Aggregate, event
+from eventsourcing.persistence import Tracking
+
+from shared.contracts import IntegrationEvent
+from shared.contracts.registration import ProposalWithdrawn
+from shared.platform.consumer import TrackedConsumer
+from shared.platform.envelope import encode
+from shared.platform.eventstore import ServiceApplication, ensure_postgres_database, store_env
+from shared.platform.settings import Persistence, Settings
+from shared.platform.storebatch import CommitFailed, StoreBatches
+from shared.platform.subjects import REGISTRATION_STREAM
+from tests.support.infra import (
+    POSTGRES_HOST,
+    POSTGRES_PORT,
+    POSTGRES_USER,
+    drop_postgres_databases,
+)
+
+UPSTREAM = REGISTRATION_STREAM.name
+
+
+class Note(Aggregate):
+    @event("Written")
+    def __init__(self, text: str, due: date) -> None:
+        self.text = text
+        self.due = due
+
+    @event("Amended")
+    def amend(self, text: str) -> None:
+        self.text = text
+
+
+class NoteApp(ServiceApplication):
+    name = "notes"
+
+    def __init__(self, env: dict[str, str] | None = None) -> None:
+        super().__init__(env)
+        self.forgotten = 0
+
+    def forget_uncommitted(self) -> None:
+        self.forgotten += 1
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[NoteApp]:
+    if request.param == "postgres":
+        request.getfixturevalue("postgres_ready")
+        settings = Settings(
+            persistence=Persistence.POSTGRES,
+            postgres_host=POSTGRES_HOST,
+            postgres_port=POSTGRES_PORT,
+            postgres_user=POSTGRES_USER,
+            postgres_db_prefix=f"d73t_{uuid.uuid4().hex[:8]}_",
+        )
+        ensure_postgres_database(settings, "notes")
+    else:
+        settings = Settings(data_dir=tmp_path)
+    application = NoteApp(store_env("notes", settings))
+    try:
+        yield application
+    finally:
+        application.close()
+        if settings.persistence is Persistence.POSTGRES:
+            drop_postgres_databases(settings.postgres_db_prefix)
+
+
+def batches(app: NoteApp) -> StoreBatches:
+    assert app.batches is not None
+    return app.batches
+
+
+def seen_elsewhere(app: NoteApp) -> int:
+    """Events another thread sees committed."""
+    recorder: Any = app.recorder
+    with ThreadPoolExecutor(1) as pool:
+        found = pool.submit(lambda: recorder.select_notifications(start=None, limit=1000))
+        return len(found.result(timeout=30))
+
+
+def tracked(app: NoteApp) -> int | None:
+    recorder: Any = app.recorder
+    position: int | None = recorder.max_tracking_id(UPSTREAM)
+    return position
+
+
+def test_a_batch_commits_once_at_its_end_and_sees_its_own_writes(app: NoteApp) -> None:
+    first = Note("first", date(2026, 1, 5))
+    with batches(app).batch() as batch:
+        with batch.step():
+            app.record(first, tracking=Tracking(UPSTREAM, 1))
+        with batch.step():
+            loaded: Note = app.repository.get(first.id)  # written above, not yet committed
+            loaded.amend("amended in the same batch")
+            app.record(loaded, tracking=Tracking(UPSTREAM, 2))
+            assert app.has_processed(UPSTREAM, 2)
+        assert seen_elsewhere(app) == 0
+    assert seen_elsewhere(app) == 2
+    assert app.repository.get(first.id).text == "amended in the same batch"
+    assert tracked(app) == 2
+
+
+def test_a_position_alone_is_tracked_in_a_batch(app: NoteApp) -> None:
+    """A message that changes nothing (a repeat the domain ignores) records its position."""
+    with batches(app).batch() as batch, batch.step():
+        assert app.record(tracking=Tracking(UPSTREAM, 7)) == []
+    assert tracked(app) == 7
+    assert seen_elsewhere(app) == 0
+
+
+def test_a_failing_step_leaves_nothing_and_the_steps_before_it_commit(app: NoteApp) -> None:
+    kept, dropped = Note("kept", date(2026, 1, 5)), Note("dropped", date(2026, 1, 6))
+    with batches(app).batch() as batch:
+        with batch.step():
+            app.record(kept, tracking=Tracking(UPSTREAM, 1))
+
+        def refused_after_writing() -> None:
+            with batch.step():
+                app.record(dropped, tracking=Tracking(UPSTREAM, 2))
+                raise RuntimeError("refused after writing")
+
+        with pytest.raises(RuntimeError, match="refused"):
+            refused_after_writing()
+    assert seen_elsewhere(app) == 1
+    assert tracked(app) == 1
+    assert app.repository.get(kept.id).text == "kept"
+    assert dropped.id not in app.repository
+
+
+def test_a_batch_open_for_long_commits_and_goes_on(app: NoteApp) -> None:
+    batches(app).max_seconds = 0.0
+    with batches(app).batch() as batch:
+        with batch.step():
+            app.record(Note("one", date(2026, 1, 5)), tracking=Tracking(UPSTREAM, 1))
+        assert batch.committed == 1
+        assert seen_elsewhere(app) == 1  # committed, with the batch still open
+        with batch.step():
+            app.record(Note("two", date(2026, 1, 6)), tracking=Tracking(UPSTREAM, 2))
+    assert seen_elsewhere(app) == 2
+
+
+def test_the_relay_is_woken_once_the_batch_has_committed(app: NoteApp) -> None:
+    seen_when_woken: list[int] = []
+    app.add_commit_listener(lambda: seen_when_woken.append(seen_elsewhere(app)))
+    with batches(app).batch() as batch:
+        for position in (1, 2):
+            with batch.step():
+                app.record(Note("n", date(2026, 1, 5)), tracking=Tracking(UPSTREAM, position))
+        assert seen_when_woken == []
+    assert seen_when_woken == [2]  # once, and what it was woken for is there
+
+
+def test_another_writer_waits_for_the_batch_and_then_commits(app: NoteApp) -> None:
+    with ThreadPoolExecutor(1) as pool:
+        with batches(app).batch() as batch:
+            with batch.step():
+                app.record(Note("batch", date(2026, 1, 5)), tracking=Tracking(UPSTREAM, 1))
+            other = pool.submit(lambda: app.record(Note("command", date(2026, 1, 6))))
+            time.sleep(0.2)
+            assert not other.done()  # it waits for the store's one writer connection
+        other.result(timeout=30)
+    assert seen_elsewhere(app) == 2
+
+
+# ------------------------------------------------------------------ through the consumer
+
+
+def message(position: int, reason: str) -> Any:
+    withdrawn = ProposalWithdrawn(
+        id=uuid.uuid4(),
+        proposal_id=uuid.uuid4(),
+        occurred_at=datetime.now(UTC),
+        position=position,
+        reason=reason,
+    )
+    body, headers = encode(withdrawn, "registration")
+    return SimpleNamespace(
+        subject=ProposalWithdrawn.subject(),
+        headers=headers,
+        data=body,
+        metadata=SimpleNamespace(
+            stream=UPSTREAM, sequence=SimpleNamespace(stream=position), num_delivered=1
+        ),
+    )
+
+
+def consumer_of(app: NoteApp, notes: dict[str, uuid.UUID]) -> TrackedConsumer:
+    """Each message writes or amends the note its reason names; "refuse" fails after writing."""
+
+    def handle(event: IntegrationEvent, tracking: Tracking) -> None:
+        assert isinstance(event, ProposalWithdrawn)
+        name, _, action = event.reason.partition(":")
+        if name in notes:
+            note: Note = app.repository.get(notes[name])
+            note.amend(action)
+        else:
+            note = Note(action, date(2026, 1, 5))
+            notes[name] = note.id
+        app.record(note, tracking=tracking)
+        if action == "refuse":
+            raise RuntimeError("refused after writing")
+
+    return TrackedConsumer(
+        service="notes",
+        app=app,
+        upstream=REGISTRATION_STREAM,
+        handlers={ProposalWithdrawn.TYPE: handle},
+    )
+
+
+def test_a_pass_records_its_messages_in_order_in_one_transaction(app: NoteApp) -> None:
+    notes: dict[str, uuid.UUID] = {}
+    consumer = consumer_of(app, notes)
+    msgs = [message(1, "a:opened"), message(2, "a:amended"), message(3, "b:opened")]
+    assert consumer._consume_in_order(msgs, [1, 1, 1]) == (3, None)
+    assert app.repository.get(notes["a"]).text == "amended"  # read its own pass's write
+    assert tracked(app) == 3
+    assert consumer.stats.processed == 3
+
+
+def test_a_failing_message_keeps_the_ones_before_and_touches_none_after(app: NoteApp) -> None:
+    notes: dict[str, uuid.UUID] = {}
+    consumer = consumer_of(app, notes)
+    msgs = [message(1, "a:opened"), message(2, "a:refuse"), message(3, "b:opened")]
+    done, failure = consumer._consume_in_order(msgs, [1, 1, 1])
+    assert done == 1
+    assert isinstance(failure, RuntimeError)
+    assert tracked(app) == 1
+    assert app.repository.get(notes["a"]).text == "opened"  # the refused amendment is gone
+    assert "b" not in notes
+    assert app.forgotten == 1
+    # The retry of the failing message, alone, then the rest: as before batches.
+    assert consumer._consume_in_order([message(2, "a:amended"), msgs[2]], [2, 1]) == (2, None)
+    assert tracked(app) == 3
+
+
+def test_a_pass_whose_commit_fails_counts_none_of_it(
+    app: NoteApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    notes: dict[str, uuid.UUID] = {}
+    consumer = consumer_of(app, notes)
+    store = batches(app)
+    real_commit = store._commit
+
+    def disk_full(*, again: bool) -> None:
+        store._rollback()
+        raise CommitFailed("OperationalError: database or disk is full")
+
+    monkeypatch.setattr(store, "_commit", disk_full)
+    done, failure = consumer._consume_in_order([message(1, "a:opened")], [1])
+    assert (done, type(failure)) == (0, CommitFailed)
+    assert app.forgotten == 1
+    assert seen_elsewhere(app) == 0
+    assert tracked(app) is None
+    monkeypatch.setattr(store, "_commit", real_commit)
+    notes.clear()  # the handler's own memory of what it wrote, as `forget_uncommitted` would
+    assert consumer._consume_in_order([message(1, "a:opened")], [2]) == (1, None)
+    assert tracked(app) == 1
