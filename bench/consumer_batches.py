@@ -2,9 +2,10 @@
 
 Publishes `--messages` withdrawals to D73_REGISTRATION on a fresh nats-server, then times a
 `TrackedConsumer` fed by its `PullLoop` (the service's path: fetch, one worker-thread pass per
-batch, acks) until every message is recorded, each with a new aggregate and its tracking in one
-transaction on SQLite. Batch size 1 is the old one-message-in-flight consumer; the sizes run
-alternately `--rounds` times, since a shared machine drifts.
+batch, acks) until every message is recorded, each with a new aggregate and its tracking, on
+SQLite: a pass is one transaction, each message a savepoint of it (`shared.platform.storebatch`),
+so batch size 1 is the old one-message-in-flight consumer with one commit per message. The
+sizes run alternately `--rounds` times, since a shared machine drifts.
 
     .venv/bin/python -m bench.consumer_batches --messages 2000 --sizes 1,64 --rounds 2
 """
