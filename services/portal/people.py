@@ -7,7 +7,10 @@ the directory does not give, so the portal never asks for one.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from shared.kernel.directory import OrganisationDirectory
 from shared.platform.identity import directory_people
@@ -52,11 +55,17 @@ def person(directory: OrganisationDirectory, person_id: str) -> Person:
     raise UnknownPerson(person_id)
 
 
-def names_of(directory: OrganisationDirectory) -> dict[str, str]:
+def names_of(directory: OrganisationDirectory) -> Mapping[str, str]:
     """Person code → name, to show people by name where the services give codes: over every
     directory version, the newest winning, so a case routed before a reorganisation still names
-    the people of its own version (a district's deputies after 1/7/2025), never their codes."""
+    the people of its own version (a district's deputies after 1/7/2025), never their codes.
+    Worked out once per set of versions (they are immutable), not on every case page."""
+    return _names_over(directory.versions)
+
+
+@functools.lru_cache(maxsize=4)
+def _names_over(versions: tuple[OrganisationDirectory, ...]) -> Mapping[str, str]:
     names: dict[str, str] = {}
-    for version in directory.versions:
+    for version in versions:
         names.update((member.person_id, member.name) for _, member in version.members())
-    return names
+    return MappingProxyType(names)

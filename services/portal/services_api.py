@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import orjson
 
 from services.portal.settings import PortalSettings
 
@@ -92,7 +93,8 @@ class ServiceClient:
         return response
 
     async def get(self, service: str, path: str, token: str, **kwargs: Any) -> Any:
-        return (await self.send(service, "GET", path, token, **kwargs)).json()
+        return orjson.loads((await self.send(service, "GET", path, token, **kwargs)).content)
 
     async def post(self, service: str, path: str, token: str, body: Any = None, **kw: Any) -> Any:
-        return (await self.send(service, "POST", path, token, json=body, **kw)).json()
+        answer = await self.send(service, "POST", path, token, json=body, **kw)
+        return orjson.loads(answer.content)

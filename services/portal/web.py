@@ -150,12 +150,18 @@ async def checked_form(request: Request) -> FormData:
     return form
 
 
-def services(request: Request) -> ServiceClient:
+async def current_viewer(request: Request) -> Viewer:
+    """`viewer` as a dependency: a coroutine, so FastAPI does not hand it to a worker thread
+    and back on every page (as it does a plain function)."""
+    return viewer(request)
+
+
+async def services(request: Request) -> ServiceClient:
     client: ServiceClient = request.app.state.services
     return client
 
 
-CurrentViewer = Annotated[Viewer, Depends(viewer)]
+CurrentViewer = Annotated[Viewer, Depends(current_viewer)]
 CheckedForm = Annotated[FormData, Depends(checked_form)]
 Services = Annotated[ServiceClient, Depends(services)]
 

@@ -9,7 +9,9 @@ from fastapi import Depends, Request
 from services.approval.application import ApprovalApplication
 
 
-def approval_app(request: Request) -> ApprovalApplication:
+async def approval_app(request: Request) -> ApprovalApplication:
+    """The service's application (a coroutine: FastAPI would hand a plain function dependency
+    to a worker thread and back, on every request)."""
     app: ApprovalApplication = request.app.state.runtime.app
     return app
 

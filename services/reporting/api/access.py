@@ -20,12 +20,14 @@ READERS_OF_ALL = (Role.AUDITOR, Role.ADMIN)
 MONITORS = (Role.HOME_AFFAIRS, Role.CITY_COMMITTEE, Role.AUDITOR, Role.ADMIN)
 
 
-def reporting_app(request: Request) -> ReportingApplication:
+async def reporting_app(request: Request) -> ReportingApplication:
+    """The service's application (a coroutine: FastAPI would hand a plain function dependency
+    to a worker thread and back, on every request)."""
     app: ReportingApplication = request.app.state.runtime.app
     return app
 
 
-def report_queries(request: Request) -> ReportQueries:
+async def report_queries(request: Request) -> ReportQueries:
     queries: ReportQueries = request.app.state.queries
     return queries
 

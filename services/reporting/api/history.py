@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from services.reporting.api.access import Reporting, may_read_history, not_allowed
 from services.reporting.application import ReportingApplication
 from services.reporting.domain.archive import ProposalArchive
+from services.reporting.timeline import timeline_of
 from shared.contracts.bounds import MAX_NAME_CHARS
 from shared.platform.web import CurrentActor, Problem
 from shared.records.servicelog.api import bundle_refusals
@@ -69,7 +70,7 @@ class ReadProposal:
         return body
 
 
-def read_proposal(
+async def read_proposal(
     request: Request,
     proposal_id: UUID,
     history: History,
@@ -110,7 +111,8 @@ def proposal_history(proposal: Proposal) -> dict[str, Any]:
     summary="Diễn biến hồ sơ: who did what, when, on which legal basis, with which documents",
 )
 def proposal_timeline(proposal: Proposal) -> dict[str, Any]:
-    timeline = proposal.reporting.timeline(proposal.proposal_id)
+    # The history the access check read, merged: the archive is read once, not twice.
+    timeline = timeline_of(proposal.history)
     withdrawn_note = proposal.reporting.working_days.withdrawn_note
     return proposal.answer(
         timeline=timeline,

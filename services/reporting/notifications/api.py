@@ -32,7 +32,8 @@ from shared.platform.web import CurrentActor, Problem
 router = APIRouter(prefix="/notifications", tags=["notifications"])
 
 
-def notifications_of(request: Request) -> Notifications:
+async def notifications_of(request: Request) -> Notifications:
+    """A coroutine: no worker-thread hop for an attribute read."""
     found: Notifications = request.app.state.notifications
     return found
 

@@ -21,10 +21,12 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 from services.portal import formatting
-from services.portal.main import create_app
+from services.portal.main import SECURITY_HEADERS, create_app
 from services.portal.pages.listing import paginate
+from services.portal.people import names_of
 from services.portal.services_api import ServiceClient
 from services.portal.settings import PortalSettings
+from shared.kernel.directory import load_directory
 from tests.unit.registration_service.builders import DIRECTOR
 
 STRONG = "a-real-key-of-more-than-32-bytes-0123456789"
@@ -365,3 +367,24 @@ def test_an_old_district_case_names_its_own_collective_after_1_july_2025(tmp_pat
     for deputy in district.deputies:
         assert deputy.name in page.text
         assert f">{deputy.person_id}<" not in page.text
+
+
+def test_every_answer_carries_the_security_headers() -> None:
+    """Pages, refusals and static files alike (the headers are added on the way out)."""
+    with _client() as client:
+        answers = [client.get(url) for url in ("/sign-in", "/no-such-page", "/static/portal.css")]
+    for answer in answers:
+        for name, value in SECURITY_HEADERS.items():
+            assert answer.headers[name] == value, (answer.url, name)
+    assert [a.status_code for a in answers] == [200, 404, 200]
+
+
+def test_names_cover_every_directory_version_and_are_worked_out_once() -> None:
+    directory = load_directory()
+    names = names_of(directory)
+    assert names is names_of(directory)
+    assert names["ct.p0112"], "a person of a district that ended keeps their name"
+    fresh: dict[str, str] = {}
+    for version in directory.versions:
+        fresh.update((member.person_id, member.name) for _, member in version.members())
+    assert dict(names) == fresh

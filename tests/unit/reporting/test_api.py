@@ -5,10 +5,13 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import orjson
 import pytest
 
+from services.reporting.domain.archive import ProposalArchive
+from services.reporting.timeline import timeline_of
 from tests.support.reporting_data import arrivals, load, proposal_id_of
 from tests.support.samples import ADMIN_ID, AUDITOR_ID
 from tests.unit.reporting.conftest import headers
@@ -30,6 +33,28 @@ def test_only_auditors_and_admins_read_other_peoples_history(client: Any) -> Non
     assert refused.headers["content-type"] == "application/problem+json"
     assert client.get(f"/proposals/{A1}/state", headers=SOMEONE_ELSE).status_code == 403
     assert client.get(f"/proposals/{A1}/history").status_code == 401
+
+
+def test_the_timeline_reads_the_archive_once_and_merges_what_the_access_check_read(
+    client: Any, web: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue #19: the access check and the timeline share one read of the file's archive."""
+    reporting = web.state.runtime.app
+    store = reporting.repository.event_store
+    archive_id = ProposalArchive.create_id(UUID(A1))
+    reads: list[UUID] = []
+    read = store.get
+
+    def counted(originator_id: UUID, *args: Any, **kwargs: Any) -> Any:
+        reads.append(originator_id)
+        return read(originator_id, *args, **kwargs)
+
+    monkeypatch.setattr(store, "get", counted)
+    answer = client.get(f"/proposals/{A1}/timeline", headers=AUDITOR).json()
+    assert reads.count(archive_id) == 1
+    history = reporting.history(UUID(A1))
+    assert answer["timeline"] == orjson.loads(orjson.dumps(timeline_of(history)))
+    assert answer["timeline"] == orjson.loads(orjson.dumps(reporting.timeline(UUID(A1))))
 
 
 def test_timeline_merges_both_services_in_order_with_basis_rule_set_and_documents(
