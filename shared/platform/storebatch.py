@@ -12,7 +12,9 @@ batch's one connection, inside its own savepoint:
   dead-letters it as before, and nothing after it is touched;
 - the transaction is committed when the pass ends, and also whenever it has been open for
   `max_seconds`, so that the service's other writers (its HTTP commands, its relay, its read
-  models), which wait for the store's one writer connection meanwhile, never wait long;
+  models), which wait for the store's one writer connection meanwhile, never wait long (nor
+  the reads queued behind a waiting writer: eventsourcing's pool hands out connections in
+  the order they were asked for);
 - what must follow a commit (waking the outbox relay) is run once the commit is done.
 
 Other threads are untouched: they take the store's own connections and see only what was
