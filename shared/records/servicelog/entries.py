@@ -74,18 +74,6 @@ class _Unreadable(Exception):
     """The state uses something `_revive` does not read exactly."""
 
 
-def _revived(marker: dict[str, Any]) -> object:
-    name, data = marker["_type_"], marker["_data_"]
-    # A `_type_` that is no string (a list: unhashable) is unreadable too, not a crash.
-    revive = _REVIVERS.get(name) if type(name) is str else None
-    if revive is None or type(data) is not str:
-        raise _Unreadable(f"transcoding {marker['_type_']!r}")
-    try:
-        return revive(data)
-    except (ValueError, ArithmeticError) as error:
-        raise _Unreadable(str(error)) from error
-
-
 def _is_marker(value: dict[str, Any]) -> bool:
     """An object of exactly `_type_` and `_data_` is a transcoded value (as eventsourcing reads)."""
     return len(value) == 2 and "_type_" in value and "_data_" in value
@@ -107,8 +95,7 @@ def _revive_in(
                 and type(data := item.get("_data_")) is str
                 and type(name := item.get("_type_")) is str
             ):
-                # A marker of two strings, the common case: nothing inside to read first, so
-                # read it here without a call per level (what `_revived` does, inlined).
+                # A marker of two strings: nothing inside to read first, so read it here.
                 revive = revivers.get(name)
                 if revive is None:
                     raise _Unreadable(f"transcoding {name!r}")
@@ -119,8 +106,8 @@ def _revive_in(
                 continue
             floats |= _revive_in(item, revivers)
             if _is_marker(item):
-                # Not two strings as stored: `_revived` reads no such marker. Said here, not
-                # by reading it after its insides were, as those may now be strings.
+                # Not two strings as stored (a `_type_` list, a `_data_` object): unreadable,
+                # whatever its insides were read into (strings, for an entry).
                 raise _Unreadable(f"transcoding {item['_type_']!r}")
         elif kind is list:
             floats |= _revive_in(item, revivers)

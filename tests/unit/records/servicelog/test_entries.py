@@ -19,10 +19,10 @@ from shared.platform.outbox import event_id, event_id_of
 from shared.records.merkle.canonical import decode_entry, encode_entry
 from shared.records.merkle.errors import CanonicalEncodingError
 from shared.records.servicelog.entries import (
+    _REVIVERS,
     EntryEncoder,
     _is_marker,
     _revive_in,
-    _revived,
     _Unreadable,
     decoded_state,
     event_id_text,
@@ -117,6 +117,19 @@ def test_every_integer_is_read_exactly_whatever_digits_the_strings_hold(
     integer read as a float, however the stored JSON is spaced."""
     separators = (", ", ": ") if spaced else (",", ":")
     assert decoded_state(json.dumps(value, separators=separators).encode()) == value
+
+
+def _revived(marker: dict[str, Any]) -> object:
+    """How `entries` read one marker, each level through a call, until its walk read only
+    markers of two strings and refused any other."""
+    name, data = marker["_type_"], marker["_data_"]
+    revive = _REVIVERS.get(name) if type(name) is str else None
+    if revive is None or type(data) is not str:
+        raise _Unreadable(f"transcoding {marker['_type_']!r}")
+    try:
+        return revive(data)
+    except (ValueError, ArithmeticError) as error:
+        raise _Unreadable(str(error)) from error
 
 
 def _reference_revive_in(container: dict[str, Any] | list[Any], _: object = None) -> bool:
