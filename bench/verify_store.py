@@ -56,6 +56,7 @@ from shared.records.servicelog.verify import (
     kept_checkpoints,
     open_store,
     stored_records,
+    stored_rows,
     verify_store,
 )
 
@@ -243,7 +244,7 @@ def verify_in_process(app: ServiceApplication, settings: Settings, jobs: int) ->
     leaves: StoreLeaves | ParallelStoreLeaves = (
         ParallelStoreLeaves(SERVICE, settings, jobs)
         if jobs > 1
-        else StoreLeaves(stored_records(app), EntryEncoder.for_app(SERVICE, app))
+        else StoreLeaves(stored_rows(app), EntryEncoder.for_app(SERVICE, app))
     )
     report = verify_store(
         SERVICE,

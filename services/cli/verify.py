@@ -38,6 +38,7 @@ from shared.records.servicelog.verify import (
     open_store,
     read_checkpoint_file,
     stored_records,
+    stored_rows,
     verify_store,
 )
 
@@ -146,7 +147,7 @@ def verify(
         leaves: StoreLeaves | ParallelStoreLeaves = (
             ParallelStoreLeaves(service, settings, jobs)
             if jobs > 1
-            else StoreLeaves(stored_records(store), EntryEncoder.for_app(service, store))
+            else StoreLeaves(stored_rows(store), EntryEncoder.for_app(service, store))
         )
         report = verify_store(service, leaves, [kept_checkpoints(store), *sources], keys)
         if service == "reporting":

@@ -31,7 +31,9 @@ import orjson
 from shared.records.merkle.canonical import encode_entry
 from shared.records.merkle.errors import CanonicalEncodingError
 
-_REVIVERS: dict[str, Callable[[str], object]] = {
+Reviver = Callable[[str], object]
+
+_REVIVERS: dict[str, Reviver] = {
     "uuid_hex": UUID,
     "decimal_str": Decimal,
     "datetime_iso": datetime.fromisoformat,
@@ -42,6 +44,7 @@ value."""
 
 
 _URL_NAMESPACE = NAMESPACE_URL.bytes
+_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
 
 
 def event_id_text(service: str, originator_id: UUID | str, originator_version: int) -> str:
@@ -49,11 +52,9 @@ def event_id_text(service: str, originator_id: UUID | str, originator_version: i
     §5.5) by hand, as it is computed for every event of a log that is verified (the tests pin
     it to `event_id_of`). `originator_id` may be given as `str(uuid)` already."""
     name = f"/d73/{service}/{originator_id}/{originator_version}".encode()
-    digest = bytearray(hashlib.sha1(_URL_NAMESPACE + name).digest()[:16])
-    digest[6] = (digest[6] & 0x0F) | 0x50
-    digest[8] = (digest[8] & 0x3F) | 0x80
-    x = digest.hex()
-    return f"{x[:8]}-{x[8:12]}-{x[12:16]}-{x[16:20]}-{x[20:]}"
+    x = hashlib.sha1(_URL_NAMESPACE + name).hexdigest()
+    # The version nibble (hex digit 12) becomes 5, the top two bits of digit 16 become 10.
+    return f"{x[:8]}-{x[8:12]}-5{x[13:16]}-{_VARIANT[x[16]]}{x[17:20]}-{x[20:32]}"
 
 
 class StoredRecord(Protocol):
@@ -73,30 +74,19 @@ class _Unreadable(Exception):
     """The state uses something `_revive` does not read exactly."""
 
 
-def _revived(marker: dict[str, Any]) -> object:
-    name, data = marker["_type_"], marker["_data_"]
-    # A `_type_` that is no string (a list: unhashable) is unreadable too, not a crash.
-    revive = _REVIVERS.get(name) if type(name) is str else None
-    if revive is None or type(data) is not str:
-        raise _Unreadable(f"transcoding {marker['_type_']!r}")
-    try:
-        return revive(data)
-    except (ValueError, ArithmeticError) as error:
-        raise _Unreadable(str(error)) from error
-
-
 def _is_marker(value: dict[str, Any]) -> bool:
     """An object of exactly `_type_` and `_data_` is a transcoded value (as eventsourcing reads)."""
     return len(value) == 2 and "_type_" in value and "_data_" in value
 
 
-def _revive_in(container: dict[str, Any] | list[Any]) -> bool:
+def _revive_in(
+    container: dict[str, Any] | list[Any], revivers: Mapping[str, Reviver] = _REVIVERS
+) -> bool:
     """Read the transcoded values of freshly parsed JSON back, in place, innermost first (so
     a marker's own `_data_` is read before the marker, as eventsourcing's object hook does);
     True if a float was met (orjson may have read a big integer as one)."""
     items = container.items() if type(container) is dict else enumerate(container)
     floats = False
-    revivers = _REVIVERS
     for key, item in items:
         kind = type(item)
         if kind is dict:
@@ -105,8 +95,7 @@ def _revive_in(container: dict[str, Any] | list[Any]) -> bool:
                 and type(data := item.get("_data_")) is str
                 and type(name := item.get("_type_")) is str
             ):
-                # A marker of two strings, the common case: nothing inside to read first, so
-                # read it here without a call per level (what `_revived` does, inlined).
+                # A marker of two strings: nothing inside to read first, so read it here.
                 revive = revivers.get(name)
                 if revive is None:
                     raise _Unreadable(f"transcoding {name!r}")
@@ -115,11 +104,13 @@ def _revive_in(container: dict[str, Any] | list[Any]) -> bool:
                 except (ValueError, ArithmeticError) as error:
                     raise _Unreadable(str(error)) from error
                 continue
-            floats |= _revive_in(item)
+            floats |= _revive_in(item, revivers)
             if _is_marker(item):
-                container[key] = _revived(item)  # type: ignore[index]
+                # Not two strings as stored (a `_type_` list, a `_data_` object): unreadable,
+                # whatever its insides were read into (strings, for an entry).
+                raise _Unreadable(f"transcoding {item['_type_']!r}")
         elif kind is list:
-            floats |= _revive_in(item)
+            floats |= _revive_in(item, revivers)
         elif kind is float:
             floats = True
     return floats
@@ -134,8 +125,11 @@ hold `,` then twenty digits only takes the standard parser, which reads it the s
 of a state in which orjson met a float (D73's amounts are decimals, so rarely)."""
 
 
-def decoded_state(plain: bytes) -> Mapping[str, Any] | bytes:
-    """The event state of stored (plain) bytes, or the bytes themselves if not exactly readable."""
+def decoded_state(
+    plain: bytes, revivers: Mapping[str, Reviver] = _REVIVERS
+) -> Mapping[str, Any] | bytes:
+    """The event state of stored (plain) bytes, or the bytes themselves if not exactly readable;
+    each transcoded value read back by `revivers` (by default into its value)."""
     try:
         value = orjson.loads(plain)
     except ValueError:  # orjson.JSONDecodeError and json.JSONDecodeError are ValueErrors
@@ -143,17 +137,56 @@ def decoded_state(plain: bytes) -> Mapping[str, Any] | bytes:
     if type(value) is not dict:
         return plain
     try:
-        if _revive_in(value) and _MAY_HOLD_BIG_INT(plain):
+        if _revive_in(value, revivers) and _MAY_HOLD_BIG_INT(plain):
             value = json.loads(plain)  # read again, every integer exact
             if type(value) is not dict:
                 return plain
-            _revive_in(value)
+            _revive_in(value, revivers)
         if _is_marker(value):
             return plain
     except _Unreadable:
         return plain
     state: dict[str, Any] = value
     return state
+
+
+_HEX_DIGITS = "0123456789abcdef"
+
+
+def _uuid_text(data: str) -> str:
+    """`str(UUID(data))`, which is how orjson writes that UUID; by slicing when `data` is 32
+    lowercase hex digits (what the event store and SQLite write), which `UUID` reads as is."""
+    if len(data) == 32 and not data.strip(_HEX_DIGITS):
+        return f"{data[:8]}-{data[8:12]}-{data[12:16]}-{data[16:20]}-{data[20:]}"
+    return str(UUID(data))
+
+
+def _decimal_text(data: str) -> str:
+    """`str(Decimal(data))`, which is what `canonical_json` writes of that Decimal; a NaN or
+    an infinity, which it refuses (the entry then commits the stored bytes), is unreadable."""
+    amount = Decimal(data)
+    if not amount.is_finite():
+        raise ValueError(f"non-finite Decimal {data!r} has no canonical form")
+    return str(amount)
+
+
+_ENTRY_REVIVERS: dict[str, Reviver] = {
+    **_REVIVERS,
+    "uuid_hex": _uuid_text,
+    "decimal_str": _decimal_text,
+}
+"""What an entry reads transcoded values back into: the same values, a UUID and a Decimal as
+the string `canonical_json` writes of them, so the same entry bytes, without a `UUID` built in
+Python per value nor a `default` called back from orjson per Decimal."""
+
+
+def _hyphenated(originator_id: UUID | str) -> str:
+    """`str(UUID(originator_id))` of an originator id as a store holds it."""
+    if type(originator_id) is str:
+        return _uuid_text(originator_id)
+    if not isinstance(originator_id, UUID):
+        originator_id = UUID(originator_id)
+    return str(originator_id)
 
 
 class EntryEncoder:
@@ -179,20 +212,30 @@ class EntryEncoder:
 
     def entry(self, position: int, record: StoredRecord) -> bytes:
         """The canonical entry of `record` at log `position` (1-based)."""
-        plain = self.plain_state(record.state)
-        originator_id = record.originator_id
-        if not isinstance(originator_id, UUID):
-            originator_id = UUID(originator_id)
-        originator = str(originator_id)  # once: the event id and the entry both spell it
+        return self.entry_of(
+            position, record.originator_id, record.originator_version, record.topic, record.state
+        )
+
+    def entry_of(
+        self,
+        position: int,
+        originator_id: UUID | str,
+        originator_version: int,
+        topic: str,
+        stored: bytes,
+    ) -> bytes:
+        """`entry` of a stored event given as its row's fields (the verifier streams rows)."""
+        plain = self.plain_state(stored)
+        originator = _hyphenated(originator_id)  # once: the event id and the entry both spell it
         fields: dict[str, Any] = {
             "position": position,
-            "event_id": event_id_text(self.service, originator, record.originator_version),
-            "topic": record.topic,
+            "event_id": event_id_text(self.service, originator, originator_version),
+            "topic": topic,
             "originator_id": originator,
-            "originator_version": record.originator_version,
+            "originator_version": originator_version,
         }
         try:
-            return encode_entry(**fields, state=decoded_state(plain))
+            return encode_entry(**fields, state=decoded_state(plain, _ENTRY_REVIVERS))
         except CanonicalEncodingError:
             # A NaN or an int beyond 64 bits inside an otherwise readable state.
             return encode_entry(**fields, state=plain)

@@ -10,17 +10,19 @@ from unittest.mock import patch
 from uuid import UUID
 
 import orjson
+import pytest
 from eventsourcing.persistence import StoredEvent
 from hypothesis import example, given
 from hypothesis import strategies as st
 
 from shared.platform.outbox import event_id, event_id_of
 from shared.records.merkle.canonical import decode_entry, encode_entry
+from shared.records.merkle.errors import CanonicalEncodingError
 from shared.records.servicelog.entries import (
+    _REVIVERS,
     EntryEncoder,
     _is_marker,
     _revive_in,
-    _revived,
     _Unreadable,
     decoded_state,
     event_id_text,
@@ -117,9 +119,23 @@ def test_every_integer_is_read_exactly_whatever_digits_the_strings_hold(
     assert decoded_state(json.dumps(value, separators=separators).encode()) == value
 
 
-def _reference_revive_in(container: dict[str, Any] | list[Any]) -> bool:
+def _revived(marker: dict[str, Any]) -> object:
+    """How `entries` read one marker, each level through a call, until its walk read only
+    markers of two strings and refused any other."""
+    name, data = marker["_type_"], marker["_data_"]
+    revive = _REVIVERS.get(name) if type(name) is str else None
+    if revive is None or type(data) is not str:
+        raise _Unreadable(f"transcoding {marker['_type_']!r}")
+    try:
+        return revive(data)
+    except (ValueError, ArithmeticError) as error:
+        raise _Unreadable(str(error)) from error
+
+
+def _reference_revive_in(container: dict[str, Any] | list[Any], _: object = None) -> bool:
     """`entries._revive_in` before its inlined fast path for markers of two strings: every
-    dict read innermost first, through `_revived`."""
+    dict read innermost first, through `_revived`, each value into its object (a UUID, a
+    Decimal, ...) whatever revivers the caller asks for."""
     items = container.items() if type(container) is dict else enumerate(container)
     floats = False
     for key, item in items:
@@ -182,8 +198,171 @@ def test_the_inlined_marker_path_gives_the_leaf_bytes_of_the_reference_walk(
             outcomes.append((walk(parsed), parsed))
         except _Unreadable:
             outcomes.append(None)
-    assert outcomes[0] == outcomes[1]
+    assert repr(outcomes[0]) == repr(outcomes[1])  # repr: Decimal("NaN") != itself
     record = StoredEvent(UUID(int=1), 1, "t:T", stored)
     entry = EntryEncoder(SERVICE).entry(1, record)
     with patch("shared.records.servicelog.entries._revive_in", _reference_revive_in):
         assert EntryEncoder(SERVICE).entry(1, record) == entry
+
+
+def _reference_entry(service: str, position: int, record: StoredEvent) -> bytes:
+    """`EntryEncoder.entry` as it was before it read rows and spelled UUIDs and Decimals
+    itself: the originator through `UUID`, the event id through `event_id_of`, each
+    transcoded value into its object through `_revived` (orjson writes a UUID, `canonical_json`
+    a Decimal), the stored bytes where that fails."""
+    originator_id = record.originator_id
+    if not isinstance(originator_id, UUID):
+        originator_id = UUID(originator_id)
+    fields: dict[str, Any] = {
+        "position": position,
+        "event_id": str(event_id_of(service, originator_id, record.originator_version)),
+        "topic": record.topic,
+        "originator_id": str(originator_id),
+        "originator_version": record.originator_version,
+    }
+    with patch("shared.records.servicelog.entries._revive_in", _reference_revive_in):
+        state = decoded_state(record.state)
+    try:
+        return encode_entry(**fields, state=state)
+    except CanonicalEncodingError:
+        return encode_entry(**fields, state=record.state)
+
+
+_TRICKY_MARKERS = st.one_of(
+    st.builds(lambda u: {"_type_": "uuid_hex", "_data_": u.hex}, st.uuids()),
+    st.builds(
+        lambda u, form: {"_type_": "uuid_hex", "_data_": form(u)},
+        st.uuids(),
+        st.sampled_from(
+            [str, lambda u: u.hex.upper(), lambda u: "{" + str(u) + "}", lambda u: u.urn]
+        ),
+    ),
+    st.builds(lambda d: {"_type_": "date_iso", "_data_": d.isoformat()}, st.dates()),
+    st.builds(
+        lambda d: {"_type_": "datetime_iso", "_data_": d.isoformat()},
+        st.datetimes(timezones=st.none() | st.timezones()),
+    ),
+    st.builds(
+        lambda d: {"_type_": "decimal_str", "_data_": str(d)},
+        st.decimals(allow_nan=True, allow_infinity=True),
+    ),
+    st.fixed_dictionaries(
+        {
+            "_type_": st.sampled_from(
+                ["uuid_hex", "decimal_str", "datetime_iso", "date_iso", "bytes_b64", "Uuid_hex"]
+            ),
+            "_data_": st.sampled_from(
+                ["", "00000000000000000000000000000001", "1_000.5", " 12 ", "-0", "1E+3", "sNaN"]
+            )
+            | st.integers()
+            | st.lists(st.integers(), max_size=1),
+        }
+    ),
+    # A `_type_` that is a list or a marker, a `_data_` that is a marker or a list of them.
+    st.fixed_dictionaries(
+        {
+            "_type_": st.just(["uuid_hex"]),
+            "_data_": st.just("00000000000000000000000000000001"),
+        }
+    ),
+    st.builds(
+        lambda name, inner: {"_type_": name, "_data_": inner},
+        st.sampled_from(["uuid_hex", "decimal_str"]),
+        st.builds(lambda u: {"_type_": "uuid_hex", "_data_": u.hex}, st.uuids())
+        | st.builds(lambda: [{"_type_": "decimal_str", "_data_": "1.5"}]),
+    ),
+)
+_TRICKY_KEYS = st.sampled_from(
+    ["a", "B", "_type_", "_data_", "é", "Đơn vị", "z", "€", "\U0001f600", "ab", "a\u0000", ""]
+) | st.text(max_size=3)
+_TRICKY_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=4)
+    | _TRICKY_MARKERS,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_TRICKY_KEYS, inner, max_size=3),
+    max_leaves=12,
+)
+
+
+def _stored(value: object, spaced: bool, ascii_only: bool) -> bytes:
+    separators = (", ", ": ") if spaced else (",", ":")
+    return json.dumps(value, separators=separators, ensure_ascii=ascii_only).encode()
+
+
+@given(
+    st.dictionaries(_TRICKY_KEYS, _TRICKY_VALUES, max_size=5)
+    | _TRICKY_MARKERS
+    | st.lists(_TRICKY_VALUES, max_size=2),
+    st.booleans(),
+    st.booleans(),
+    st.uuids(),
+    st.sampled_from([lambda u: u, lambda u: u.hex, str, lambda u: u.hex.upper()]),
+    st.integers(min_value=1, max_value=2**40),
+    st.integers(min_value=1, max_value=2**40),
+)
+@example(
+    {"when": {"_type_": "datetime_iso", "_data_": "2026-11-26T03:00:01+07:00:30"}},
+    False,
+    False,
+    UUID(int=1),
+    str,
+    1,
+    1,
+)
+@example(
+    {"x": {"_type_": "decimal_str", "_data_": "NaN"}, "y": 1}, False, False, UUID(int=1), str, 1, 1
+)
+@example(
+    {"big": 2**64, "f": 0.5, "u": {"_type_": "uuid_hex", "_data_": "0" * 32}},
+    True,
+    False,
+    UUID(int=1),
+    str,
+    1,
+    1,
+)
+def test_an_entry_from_a_row_is_byte_for_byte_the_entry_of_the_reference_path(
+    state: object,
+    spaced: bool,
+    ascii_only: bool,
+    originator: UUID,
+    stored_as: Any,
+    version: int,
+    position: int,
+) -> None:
+    """UUIDs and Decimals spelled as strings, originator ids read as stored, the event id
+    spelled from its hex digest: the same leaf bytes as reading every value into its object,
+    including every state committed as its stored bytes."""
+    stored = _stored(state, spaced, ascii_only)
+    record = StoredEvent(originator, version, "t:T", stored)
+    expected = _reference_entry(SERVICE, position, record)
+    encoder = EntryEncoder(SERVICE)
+    assert encoder.entry(position, record) == expected
+    row_id = stored_as(originator)
+    assert encoder.entry_of(position, row_id, version, "t:T", stored) == expected
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        b"not json",
+        b"[1, 2]",
+        b'{"_type_": "uuid_hex", "_data_": "00000000000000000000000000000001"}',
+        b'{"a": {"_type_": "decimal_str", "_data_": "Infinity"}}',
+        b'{"a": {"_type_": "uuid_hex", "_data_": {"_type_": "uuid_hex", "_data_": "'
+        + b"0" * 32
+        + b'"}}}',
+        b'{"a": {"_type_": {"_type_": "uuid_hex", "_data_": "' + b"0" * 32 + b'"}, "_data_": "x"}}',
+        b'{"a": {"_type_": ["uuid_hex"], "_data_": "' + b"0" * 32 + b'"}}',
+        b'{"a": 18446744073709551616, "f": 1.5}',
+        b'{"a": -9223372036854775809, "f": 1.5, "d": {"_type_": "decimal_str", "_data_": "1"}}',
+    ],
+)
+def test_states_the_log_cannot_read_exactly_give_the_reference_entry(stored: bytes) -> None:
+    record = StoredEvent(UUID(int=7), 3, "t:T", stored)
+    expected = _reference_entry(SERVICE, 5, record)
+    assert EntryEncoder(SERVICE).entry(5, record) == expected
+    assert EntryEncoder(SERVICE).entry_of(5, UUID(int=7).hex, 3, "t:T", stored) == expected
