@@ -146,7 +146,9 @@ class ServiceApplication(Application[UUID]):
         a consumer batch's (`shared.platform.storebatch`)."""
         datastore = getattr(recorder, "datastore", None)
         self.batches: StoreBatches | None = (
-            StoreBatches(datastore) if datastore is not None else None
+            StoreBatches(datastore, writer_waits=lambda: self.group_commit.busy)
+            if datastore is not None
+            else None
         )
         """A consumer's messages of one pass in one transaction (None: a store in memory)."""
         return recorder

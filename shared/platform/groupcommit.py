@@ -79,6 +79,11 @@ class GroupCommit:
         """Commands given an outcome."""
 
     @property
+    def busy(self) -> bool:
+        """A group is being written, or waits for the store (a consumer batch makes way)."""
+        return self._leading
+
+    @property
     def waiting(self) -> int:
         """Commands waiting for a transaction (not the ones being written)."""
         with self._state:

@@ -76,17 +76,20 @@ class Batch:
         with self._batches._savepoint():
             yield
         self._steps += 1
-        if time.monotonic() - self._opened >= self.max_seconds:
+        if self._batches.writer_waits():  # a command waits for the store: let it in now
+            self.commit(make_way=True)
+        elif time.monotonic() - self._opened >= self.max_seconds:
             self.commit()
 
     def after_commit(self, action: Callable[[], None]) -> None:
         """Run `action` once the transaction commits (each action once per commit)."""
         self._after_commit[action] = None
 
-    def commit(self, *, last: bool = False) -> None:
+    def commit(self, *, last: bool = False, make_way: bool = False) -> None:
         """Commit what the steps wrote and, unless `last`, begin again (`CommitFailed` if it
-        did not commit: what it held is rolled back)."""
-        self._batches._commit(again=not last)
+        did not commit: what it held is rolled back); `make_way`: give the store's writer
+        connection back in between, so that a command waiting for it goes first."""
+        self._batches._commit(again=not last, make_way=make_way)
         self.committed = self._steps
         self._opened = time.monotonic()
         actions, self._after_commit = list(self._after_commit), {}
@@ -97,8 +100,17 @@ class Batch:
 class StoreBatches:
     """Opens batches on one store's datastore (see the module's docstring)."""
 
-    def __init__(self, datastore: Any, *, max_seconds: float = MAX_SECONDS) -> None:
+    def __init__(
+        self,
+        datastore: Any,
+        *,
+        max_seconds: float = MAX_SECONDS,
+        writer_waits: Callable[[], bool] = lambda: False,
+    ) -> None:
         self.max_seconds = max_seconds
+        self.writer_waits = writer_waits
+        """Whether another writer of the service (its group commit) waits for the store: the
+        batch then commits after the message under way and makes way for it."""
         self.sqlite = isinstance(datastore, SQLiteDatastore)
         self._local = threading.local()
         self._transaction = datastore.transaction
@@ -119,25 +131,35 @@ class StoreBatches:
         else roll back what it holds since its last commit. Not re-entrant."""
         if self.current is not None:
             raise RuntimeError("a batch is already open on this thread")
-        opening = self._get_connection(commit=True) if self.sqlite else self._get_connection()
-        with opening as connection:
-            self._local.connection = connection
+        self._acquire()
+        try:
             self._local.depth = 0
+            self._begin()
+            batch = Batch(self, self.max_seconds)
+            self._local.batch = batch
             try:
-                self._begin()
-                batch = Batch(self, self.max_seconds)
-                self._local.batch = batch
-                try:
-                    yield batch
-                except BaseException:
-                    self._rollback()
-                    raise
-                batch.commit(last=True)
-            finally:
-                self._local.batch = None
-                self._local.connection = None
+                yield batch
+            except BaseException:
+                self._rollback()
+                raise
+            batch.commit(last=True)
+        finally:
+            self._local.batch = None
+            self._rollback()  # nothing left open on a connection given back (a no-op if none)
+            self._release()
 
     # ---------------------------------------------------------------- the transaction
+
+    def _acquire(self) -> None:
+        """Take the store's writer connection (SQLite) or a pooled one (PostgreSQL)."""
+        opening = self._get_connection(commit=True) if self.sqlite else self._get_connection()
+        self._local.connection = opening.__enter__()
+        self._local.opening = opening
+
+    def _release(self) -> None:
+        opening, self._local.opening, self._local.connection = self._local.opening, None, None
+        if opening is not None:
+            opening.__exit__(None, None, None)
 
     def _begin(self) -> None:
         connection = self._local.connection
@@ -147,7 +169,7 @@ class StoreBatches:
             self._local.transaction = connection.transaction()
             self._local.transaction.__enter__()
 
-    def _commit(self, *, again: bool) -> None:
+    def _commit(self, *, again: bool, make_way: bool = False) -> None:
         connection = self._local.connection
         try:
             if self.sqlite:
@@ -160,6 +182,9 @@ class StoreBatches:
             if again:
                 self._begin()
             raise CommitFailed(f"{type(error).__name__}: {error}") from error
+        if make_way and self.sqlite:  # PostgreSQL: the commit let go of the table's lock
+            self._release()
+            self._acquire()  # after the waiting writer: the pool serves in order
         if again:
             self._begin()
 

@@ -31,6 +31,7 @@ from tests.support.infra import (
     POSTGRES_PORT,
     POSTGRES_USER,
     drop_postgres_databases,
+    wait_until,
 )
 
 UPSTREAM = REGISTRATION_STREAM.name
@@ -166,6 +167,21 @@ def test_the_relay_is_woken_once_the_batch_has_committed(app: NoteApp) -> None:
     assert seen_when_woken == [2]  # once, and what it was woken for is there
 
 
+def test_a_batch_makes_way_for_a_command_after_the_message_under_way(app: NoteApp) -> None:
+    """A person's command waits one message at most, not the whole pass."""
+    with ThreadPoolExecutor(1) as pool, batches(app).batch() as batch:
+        with batch.step():
+            app.record(Note("first", date(2026, 1, 5)), tracking=Tracking(UPSTREAM, 1))
+            other = pool.submit(lambda: app.record(Note("command", date(2026, 1, 6))))
+            wait_until(lambda: app.group_commit.busy)
+        other.result(timeout=30)  # in before the pass goes on
+        assert batch.committed == 1
+        with batch.step():
+            app.record(Note("second", date(2026, 1, 7)), tracking=Tracking(UPSTREAM, 2))
+        assert seen_elsewhere(app) == 2
+    assert seen_elsewhere(app) == 3
+
+
 def test_another_writer_waits_for_the_batch_and_then_commits(app: NoteApp) -> None:
     with ThreadPoolExecutor(1) as pool:
         with batches(app).batch() as batch:
@@ -258,7 +274,7 @@ def test_a_pass_whose_commit_fails_counts_none_of_it(
     store = batches(app)
     real_commit = store._commit
 
-    def disk_full(*, again: bool) -> None:
+    def disk_full(**_: bool) -> None:
         store._rollback()
         raise CommitFailed("OperationalError: database or disk is full")
 
