@@ -10,8 +10,10 @@ batch's one connection, inside its own savepoint:
 - a message runs in a savepoint of its own (`Batch.step`): when it fails, what it wrote is rolled
   back and the messages before it stay, to be committed; the consumer then retries or
   dead-letters it as before, and nothing after it is touched;
-- the transaction is committed when the pass ends, and also whenever it has been open for
-  `max_seconds`, so that the service's other writers (its HTTP commands, its relay, its read
+- the transaction is committed when the pass ends; after the message under way when a
+  command of the service waits for the store (`writer_waits`: its group commit is busy), with
+  the writer connection given back in between so that the command goes first; and whenever it
+  has been open for `max_seconds`, so that the service's other writers (its relay, its read
   models), which wait for the store's one writer connection meanwhile, never wait long (nor
   the reads queued behind a waiting writer: eventsourcing's pool hands out connections in
   the order they were asked for);
