@@ -9,7 +9,6 @@ lock is let go the queue commits as one group.
 from __future__ import annotations
 
 import sqlite3
-import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -18,62 +17,23 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import IntegrityError, Tracking
 
 from shared.platform.eventstore import (
-    ServiceApplication,
-    ensure_postgres_database,
     events_table,
-    store_env,
 )
 from shared.platform.idempotency import Idempotency
 from shared.platform.settings import Persistence, Settings
 from tests.support.infra import (
-    POSTGRES_HOST,
-    POSTGRES_PORT,
-    POSTGRES_USER,
-    drop_postgres_databases,
     wait_until,
 )
-
-
-class Note(Aggregate):
-    @event("Written")
-    def __init__(self, text: str, due: date) -> None:
-        self.text = text
-        self.due = due
-
-    @event("Amended")
-    def amend(self, text: str) -> None:
-        self.text = text
-
-
-class NoteApp(ServiceApplication):
-    name = "notes"
+from tests.unit.backbone.notes import Note, NoteApp, notes_store
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[NoteApp, Settings]]:
-    if request.param == "postgres":
-        request.getfixturevalue("postgres_ready")
-        settings = Settings(
-            persistence=Persistence.POSTGRES,
-            postgres_host=POSTGRES_HOST,
-            postgres_port=POSTGRES_PORT,
-            postgres_user=POSTGRES_USER,
-            postgres_db_prefix=f"d73t_{uuid.uuid4().hex[:8]}_",
-        )
-        ensure_postgres_database(settings, "notes")
-    else:
-        settings = Settings(data_dir=tmp_path)
-    app = NoteApp(store_env("notes", settings))
-    try:
-        yield app, settings
-    finally:
-        app.close()
-        if settings.persistence is Persistence.POSTGRES:
-            drop_postgres_databases(settings.postgres_db_prefix)
+    with notes_store(request, tmp_path, NoteApp) as opened:
+        yield opened
 
 
 @contextmanager

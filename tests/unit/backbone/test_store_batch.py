@@ -15,42 +15,24 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import Tracking
 
 from shared.contracts import IntegrationEvent
 from shared.contracts.registration import ProposalWithdrawn
 from shared.platform.consumer import TrackedConsumer
 from shared.platform.envelope import encode
-from shared.platform.eventstore import ServiceApplication, ensure_postgres_database, store_env
-from shared.platform.settings import Persistence, Settings
 from shared.platform.storebatch import CommitFailed, StoreBatches
 from shared.platform.subjects import REGISTRATION_STREAM
 from tests.support.infra import (
-    POSTGRES_HOST,
-    POSTGRES_PORT,
-    POSTGRES_USER,
-    drop_postgres_databases,
     wait_until,
 )
+from tests.unit.backbone import notes
+from tests.unit.backbone.notes import Note, notes_store
 
 UPSTREAM = REGISTRATION_STREAM.name
 
 
-class Note(Aggregate):
-    @event("Written")
-    def __init__(self, text: str, due: date) -> None:
-        self.text = text
-        self.due = due
-
-    @event("Amended")
-    def amend(self, text: str) -> None:
-        self.text = text
-
-
-class NoteApp(ServiceApplication):
-    name = "notes"
-
+class NoteApp(notes.NoteApp):
     def __init__(self, env: dict[str, str] | None = None) -> None:
         super().__init__(env)
         self.forgotten = 0
@@ -61,25 +43,8 @@ class NoteApp(ServiceApplication):
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[NoteApp]:
-    if request.param == "postgres":
-        request.getfixturevalue("postgres_ready")
-        settings = Settings(
-            persistence=Persistence.POSTGRES,
-            postgres_host=POSTGRES_HOST,
-            postgres_port=POSTGRES_PORT,
-            postgres_user=POSTGRES_USER,
-            postgres_db_prefix=f"d73t_{uuid.uuid4().hex[:8]}_",
-        )
-        ensure_postgres_database(settings, "notes")
-    else:
-        settings = Settings(data_dir=tmp_path)
-    application = NoteApp(store_env("notes", settings))
-    try:
+    with notes_store(request, tmp_path, NoteApp) as (application, _):
         yield application
-    finally:
-        application.close()
-        if settings.persistence is Persistence.POSTGRES:
-            drop_postgres_databases(settings.postgres_db_prefix)
 
 
 def batches(app: NoteApp) -> StoreBatches:

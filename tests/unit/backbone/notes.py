@@ -1,0 +1,68 @@
+"""A small aggregate and its service application on a real store (SQLite or PostgreSQL), for
+the tests of the store's write paths (group commit, consumer batches)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+from eventsourcing.domain import Aggregate, event
+
+from shared.platform.eventstore import ServiceApplication, ensure_postgres_database, store_env
+from shared.platform.settings import Persistence, Settings
+from tests.support.infra import (
+    POSTGRES_HOST,
+    POSTGRES_PORT,
+    POSTGRES_USER,
+    drop_postgres_databases,
+)
+
+
+class Note(Aggregate):
+    @event("Written")
+    def __init__(self, text: str, due: date) -> None:
+        self.text = text
+        self.due = due
+
+    @event("Amended")
+    def amend(self, text: str) -> None:
+        self.text = text
+
+
+class NoteApp(ServiceApplication):
+    name = "notes"
+
+
+N = TypeVar("N", bound=NoteApp)
+
+
+@contextmanager
+def notes_store(
+    request: pytest.FixtureRequest, tmp_path: Path, app_class: type[N]
+) -> Iterator[tuple[N, Settings]]:
+    """`app_class` on the store `request.param` names ("sqlite" or "postgres"), and its
+    settings; the PostgreSQL database is dropped afterwards."""
+    if request.param == "postgres":
+        request.getfixturevalue("postgres_ready")
+        settings = Settings(
+            persistence=Persistence.POSTGRES,
+            postgres_host=POSTGRES_HOST,
+            postgres_port=POSTGRES_PORT,
+            postgres_user=POSTGRES_USER,
+            postgres_db_prefix=f"d73t_{uuid.uuid4().hex[:8]}_",
+        )
+        ensure_postgres_database(settings, "notes")
+    else:
+        settings = Settings(data_dir=tmp_path)
+    app = app_class(store_env("notes", settings))
+    try:
+        yield app, settings
+    finally:
+        app.close()
+        if settings.persistence is Persistence.POSTGRES:
+            drop_postgres_databases(settings.postgres_db_prefix)
