@@ -35,7 +35,7 @@ from shared.platform.idempotency import (
     keyed_scope,
 )
 from shared.platform.settings import Persistence, Settings
-from shared.platform.storebatch import StoreBatches
+from shared.platform.storebatch import Batch, StoreBatches
 from shared.platform.tracing import CommitTraces, tracer
 
 A = TypeVar("A")
@@ -160,7 +160,7 @@ class ServiceApplication(Application[UUID]):
         if not events and processing_event.tracking is None:
             return []
         stored = [self.mapper.to_stored_event(event) for event in events]
-        if self.batches is not None and self.batches.current is not None:
+        if self.batch_in_progress is not None:
             recorder: Any = self.recorder  # the batch's transaction, in a savepoint of its own
             # PostgreSQL's recorder gives None, not [], for a position alone.
             ids = recorder.insert_events(stored, tracking=processing_event.tracking) or []
@@ -246,6 +246,11 @@ class ServiceApplication(Application[UUID]):
         with self._listeners_lock:
             self._commit_listeners.append(listener)
 
+    @property
+    def batch_in_progress(self) -> Batch | None:
+        """The consumer batch open on this thread, if any: its writes skip the group commit."""
+        return self.batches.current if self.batches is not None else None
+
     def forget_uncommitted(self) -> None:
         """Forget what is kept in memory beside the store: a command or the consumer batch
         around it did not commit (services that keep records loaded say what)."""
@@ -253,7 +258,7 @@ class ServiceApplication(Application[UUID]):
     def _notify(self, recordings: list[Recording[UUID]]) -> None:
         if not recordings:
             return
-        batch = self.batches.current if self.batches is not None else None
+        batch = self.batch_in_progress
         if batch is not None:  # the relay finds them once the batch has committed them
             batch.after_commit(self._wake_listeners)
         else:

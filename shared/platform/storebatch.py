@@ -27,6 +27,7 @@ PostgreSQL one pooled connection in one transaction, whose nested transactions a
 from __future__ import annotations
 
 import contextlib
+import functools
 import sqlite3
 import threading
 import time
@@ -47,12 +48,16 @@ MAX_SECONDS = 0.05
 """How long a batch's transaction stays open at most before it commits and begins again: the
 service's other writers wait for it that long at worst."""
 
-_SQLITE_ERRORS: tuple[tuple[type[Exception], type[Exception]], ...] = (
+Errors = tuple[tuple[type[Exception], type[Exception]], ...]
+"""A driver's errors and eventsourcing's, in the order they are tried."""
+
+_SQLITE_ERRORS: Errors = (
     (sqlite3.IntegrityError, IntegrityError),
     (sqlite3.InterfaceError, InterfaceError),
     (sqlite3.DataError, DataError),
     (sqlite3.OperationalError, OperationalError),
     (sqlite3.InternalError, InternalError),
+    (sqlite3.Error, OperationalError),
 )
 
 
@@ -63,9 +68,8 @@ class CommitFailed(Exception):
 class Batch:
     """One open batch: its steps, and what waits for its commit."""
 
-    def __init__(self, batches: StoreBatches, max_seconds: float) -> None:
+    def __init__(self, batches: StoreBatches) -> None:
         self._batches = batches
-        self.max_seconds = max_seconds
         self.committed = 0
         """Steps committed so far."""
         self._steps = 0
@@ -80,7 +84,7 @@ class Batch:
         self._steps += 1
         if self._batches.writer_waits():  # a command waits for the store: let it in now
             self.commit(make_way=True)
-        elif time.monotonic() - self._opened >= self.max_seconds:
+        elif time.monotonic() - self._opened >= self._batches.max_seconds:
             self.commit()
 
     def after_commit(self, action: Callable[[], None]) -> None:
@@ -137,7 +141,7 @@ class StoreBatches:
         try:
             self._local.depth = 0
             self._begin()
-            batch = Batch(self, self.max_seconds)
+            batch = Batch(self)
             self._local.batch = batch
             try:
                 yield batch
@@ -207,23 +211,22 @@ class StoreBatches:
         database's errors raised as eventsourcing's, as the datastore's own methods do."""
         connection = self._local.connection
         if not self.sqlite:
-            with _persistence_errors(), connection.transaction():
+            with _translated(_psycopg_errors()), connection.transaction():
                 yield connection.cursor()
             return
         self._local.depth = depth = self._local.depth + 1
         name = f"d73_batch_{depth}"
         cursor = connection.cursor().sqlite_cursor
         try:
-            cursor.execute(f"SAVEPOINT {name}")
-            try:
-                yield cursor
-            except BaseException:
-                cursor.execute(f"ROLLBACK TO {name}")
+            with _translated(_SQLITE_ERRORS):
+                cursor.execute(f"SAVEPOINT {name}")
+                try:
+                    yield cursor
+                except BaseException:
+                    cursor.execute(f"ROLLBACK TO {name}")
+                    cursor.execute(f"RELEASE {name}")
+                    raise
                 cursor.execute(f"RELEASE {name}")
-                raise
-            cursor.execute(f"RELEASE {name}")
-        except sqlite3.Error as error:
-            raise _eventsourcing_error(error) from error
         finally:
             self._local.depth = depth - 1
             cursor.close()
@@ -253,7 +256,7 @@ class StoreBatches:
             return
         if self.sqlite:
             raise RuntimeError("inside a batch, SQLite is reached through `transaction`")
-        with _persistence_errors():
+        with _translated(_psycopg_errors()):
             yield self._local.connection
 
 
@@ -261,27 +264,28 @@ class _RolledBack(Exception):
     """Ends a PostgreSQL transaction as rolled back."""
 
 
-def _eventsourcing_error(error: sqlite3.Error) -> Exception:
-    for raised, ours in _SQLITE_ERRORS:
-        if isinstance(error, raised):
-            return ours(error)
-    return OperationalError(error)
-
-
 @contextmanager
-def _persistence_errors() -> Iterator[None]:
-    """psycopg's errors as eventsourcing's, as `PostgresDatastore.get_connection` raises them."""
-    import psycopg
-
+def _translated(errors: Errors) -> Iterator[None]:
+    """The database driver's errors raised as eventsourcing's, as the datastore's own methods
+    raise them (the first match of `errors`); anything else as it is."""
     try:
         yield
-    except psycopg.IntegrityError as error:
-        raise IntegrityError(str(error)) from error
-    except psycopg.OperationalError as error:
-        raise OperationalError(str(error)) from error
-    except psycopg.InterfaceError as error:
-        raise InterfaceError(str(error)) from error
-    except psycopg.DataError as error:
-        raise DataError(str(error)) from error
-    except psycopg.InternalError as error:
-        raise InternalError(str(error)) from error
+    except Exception as error:
+        for raised, ours in errors:
+            if isinstance(error, raised):
+                raise ours(str(error)) from error
+        raise
+
+
+@functools.cache
+def _psycopg_errors() -> Errors:
+    """As `PostgresDatastore.get_connection` translates them (psycopg imported only here)."""
+    import psycopg
+
+    return (
+        (psycopg.IntegrityError, IntegrityError),
+        (psycopg.OperationalError, OperationalError),
+        (psycopg.InterfaceError, InterfaceError),
+        (psycopg.DataError, DataError),
+        (psycopg.InternalError, InternalError),
+    )
