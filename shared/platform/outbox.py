@@ -45,10 +45,10 @@ from shared.contracts.audit import Checkpoint as CheckpointMessage
 from shared.contracts.base import Published
 from shared.contracts.witness import CheckpointCosigned
 from shared.platform import tracing
-from shared.platform.envelope import CE_TYPE, MSG_ID, POSITION, PoisonMessage, encode
+from shared.platform.envelope import CE_TYPE, MSG_ID, PoisonMessage, encode
 from shared.platform.eventstore import ServiceApplication
 from shared.platform.halt import HaltKind, ServiceHalt
-from shared.platform.pipeline import PipelinedPublisher
+from shared.platform.pipeline import ForeignTail, PipelinedPublisher, newest_positioned, position_in
 from shared.platform.ports import (
     BEFORE_FIRST,
     LogCheckpoint,
@@ -182,11 +182,9 @@ class OutboxRelay:
             loop.call_soon_threadsafe(self._wake.set)
 
     async def last_published_message(self, js: JetStreamContext) -> RawStreamMsg | None:
-        """The newest message the stream still holds, if any."""
-        try:
-            return await js.get_last_msg(self.stream.name, self.stream.subjects[0])
-        except NotFoundError:
-            return None
+        """The newest message of a relay the stream still holds, if any: one put there by hand
+        (no position) is passed over, and the consumers set it aside as a dead letter."""
+        return await newest_positioned(js, self.stream.name, self.stream.subjects[0])
 
     async def last_published_position(self, js: JetStreamContext) -> int:
         """The store position carried by the newest message the stream still holds."""
@@ -233,7 +231,7 @@ class OutboxRelay:
                 await self._follow(js)
             except asyncio.CancelledError:
                 raise
-            except (StreamAheadOfStore, StoreDiverged) as error:
+            except (StreamAheadOfStore, StoreDiverged, ForeignTail) as error:
                 self.halt.halt(HaltKind.RELAY_DIVERGED, str(error))
                 log.critical("relay %s stopped: %s", self.service, error)
                 await asyncio.sleep(self.diverged_recheck_seconds)
@@ -613,6 +611,4 @@ class OutboxRelay:
 
 def position_of(msg: RawStreamMsg | None) -> int:
     """The store position a relayed message carries (0 for none)."""
-    if msg is None:
-        return 0
-    return int((msg.headers or {}).get(POSITION, "0"))
+    return 0 if msg is None else position_in(msg) or 0

@@ -28,7 +28,10 @@ The count starts from the stream's `last_seq` (`stream_info`), read again after 
 did not end with every message acknowledged as stored: a failure, a duplicate (which the count
 did not expect), or a run given up. The expectation is per stream, so the stream must have one
 writer: a second writer's message makes the next one refused (never stored out of order), and
-the caller's resend counts again from the new end. Every stream D73 pipelines into has one
+the caller's resend counts again from the new end. A message of a second writer (an operator
+with the stream's rights publishing by hand) carries no `d73-position` header: the writer looks
+past it for its own last message (`newest_positioned`), and the consumers set it aside as a dead
+letter, so it stops neither the writer nor its readers. Every stream D73 pipelines into has one
 writer: a service's own stream (its relay: D73_REGISTRATION, D73_APPROVAL, reporting's
 D73_REPORTING), its public stream (its public relay) and its journal (its relay,
 `shared.records.journal`). `D73_AUDIT`, which many write into (every service's checkpoints,
@@ -54,11 +57,66 @@ from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
-from nats.js.api import Header, PubAck
-from nats.js.errors import APIError, NoStreamResponseError
+from nats.js.api import Header, PubAck, RawStreamMsg
+from nats.js.errors import APIError, NoStreamResponseError, NotFoundError
+
+from shared.platform.envelope import POSITION
 
 NO_RESPONDERS = "503"
 """The status header of a reply that no stream listens on the subject."""
+
+FOREIGN_LOOKBACK = 10_000
+"""Stream sequences (messages without a position, deleted ones) that `newest_positioned` looks
+back over before it gives up: a start must not take a round trip per message of a flood."""
+
+
+class ForeignTail(RuntimeError):
+    """The last `FOREIGN_LOOKBACK` sequences of a stream hold no message with a position."""
+
+
+def position_in(msg: RawStreamMsg) -> int | None:
+    """The store position a message carries, or None for one no D73 writer published (no
+    `d73-position` header, or not a positive decimal integer; nats-py hands a header that is
+    not ASCII over as an `email.header.Header`, never as a str)."""
+    text = (msg.headers or {}).get(POSITION)
+    if type(text) is not str or not text.isascii() or not text.isdecimal() or len(text) > 19:
+        return None
+    position = int(text)
+    return position if position > 0 else None
+
+
+async def newest_positioned(
+    js: JetStreamContext, stream: str, subject: str, lookback: int = FOREIGN_LOOKBACK
+) -> RawStreamMsg | None:
+    """The newest message of `stream` that carries a position, if any (every D73 stream holds
+    one subject pattern, `subject`, so every message of the stream is one of `subject`'s).
+
+    A writer resumes after its own last message; messages after it that carry no position were
+    put there by hand, and halting a service over them would let anyone with publish rights
+    stop it. A forged message that does carry a position is the writer's to judge (the relay
+    compares it with its store and halts on a mismatch)."""
+    try:
+        last = await js.get_last_msg(stream, subject)
+    except NotFoundError:
+        return None
+    seq, looked = last.seq or 0, 0
+    while position_in(last) is None:
+        while True:  # the message before, past deleted sequences
+            looked += 1
+            seq -= 1
+            if seq < 1:
+                return None
+            if looked > lookback:
+                raise ForeignTail(
+                    f"the last {lookback} sequences of {stream} hold no message with a "
+                    f"{POSITION} header: none was published by D73"
+                )
+            try:
+                last = await js.get_msg(stream, seq)
+            except NotFoundError:
+                continue
+            break
+    return last
 
 
 class PipelinedPublisher:

@@ -43,7 +43,7 @@ from nats.js.errors import NotFoundError
 
 from shared.platform.envelope import MSG_ID, POSITION
 from shared.platform.eventstore import events_table
-from shared.platform.pipeline import PipelinedPublisher
+from shared.platform.pipeline import PipelinedPublisher, newest_positioned, position_in
 from shared.platform.subjects import JOURNAL_OF_SERVICE
 from shared.records.servicelog.entries import event_id_text
 
@@ -177,11 +177,16 @@ class Journal:
             publisher.abandon()
 
     async def _next(self, js: JetStreamContext, seq: int) -> RawStreamMsg | None:
-        """The first journal message of this service at or after stream sequence `seq`."""
-        try:
-            return await js.get_msg(self.stream, seq=seq, subject=self.subject, next=True)
-        except NotFoundError:
-            return None
+        """The first journal message of this service at or after stream sequence `seq`: one
+        without a position was not written by the relay (put there by hand) and is passed over."""
+        while True:
+            try:
+                msg = await js.get_msg(self.stream, seq=seq, subject=self.subject, next=True)
+            except NotFoundError:
+                return None
+            if position_in(msg) is not None:
+                return msg
+            seq = (msg.seq or seq) + 1
 
     async def _first_after(self, js: JetStreamContext, position: int, last_seq: int) -> int:
         """The stream sequence of the first message of this service holding an event past
@@ -191,7 +196,7 @@ class Journal:
         while low < high:
             middle = (low + high) // 2
             msg = await self._next(js, middle)
-            if msg is None or int((msg.headers or {})[POSITION]) > position:
+            if msg is None or (position_in(msg) or 0) > position:
                 high = middle
             else:
                 low = middle + 1
@@ -200,11 +205,8 @@ class Journal:
     async def missing(self, js: JetStreamContext, store_ends_at: int) -> list[JournalEntry]:
         """The journal's events past the store's last notification id, if the store is the
         journal's up to there; [] when nothing is missing or the store is another's."""
-        try:
-            last = await js.get_last_msg(self.stream, self.subject)
-        except NotFoundError:
-            return []
-        if int((last.headers or {})[POSITION]) <= store_ends_at:
+        last = await newest_positioned(js, self.stream, self.subject)
+        if last is None or (position_in(last) or 0) <= store_ends_at:
             return []
         start = await self._first_after(js, store_ends_at, last.seq or 0)
         if store_ends_at and not await self._agrees_at(js, store_ends_at, last.seq or 0):
@@ -238,11 +240,8 @@ class Journal:
 
     async def last_position(self, js: JetStreamContext) -> int:
         """The notification id of the newest journaled event (0 for none)."""
-        try:
-            last = await js.get_last_msg(self.stream, self.subject)
-        except NotFoundError:
-            return 0
-        return int((last.headers or {})[POSITION])
+        last = await newest_positioned(js, self.stream, self.subject)
+        return 0 if last is None else position_in(last) or 0
 
     def restore(self, entries: list[JournalEntry]) -> None:
         """Write the journal's events back into the store with their own notification ids, in

@@ -2,7 +2,8 @@
 real nats-server: the store becomes what it was (same notification ids, private events
 included), the log rebuilt from it verifies against every checkpoint signed, the relay resumes
 where the stream ends and the next event takes the next position — no halt, nothing skipped,
-nothing doubled. A journal that does not match the store is not applied."""
+nothing doubled. A journal that does not match the store is not applied. Messages put into the
+journal or the stream by hand (no position) are passed over, not read as the store's."""
 
 from __future__ import annotations
 
@@ -95,6 +96,55 @@ async def test_a_restored_store_takes_back_what_it_lost_and_goes_on(
     positions = [int(h[POSITION]) for h in await stream_messages(js)]
     assert positions == sorted(set(positions)), "no position taken twice"
     assert len(positions) == 4
+
+
+async def put_by_hand(js: JetStreamContext) -> None:
+    """What an operator with the streams' rights might publish: no position header."""
+    for subject in (JOURNAL_OF_SERVICE[SERVICE].subjects[0], "d73.registration.memo"):
+        await js.publish(subject, b"\x00" * 10)
+        await js.publish(subject, b'{"events": 1e308}', headers={POSITION: "x"})
+
+
+async def test_messages_put_in_the_journal_by_hand_are_passed_over_in_a_recovery(
+    js: JetStreamContext, tmp_path: Path
+) -> None:
+    live, backup = tmp_path / "live", tmp_path / "backup"
+    app = memo_app(live)
+    async with running(journaled_relay(app, live), js):
+        app.record(memo("A"))
+        await eventually_count(js, 1)
+    app.close()
+    shutil.copytree(live, backup)
+    await put_by_hand(js)  # between the journal's runs: its search must step over them
+
+    app = memo_app(live)
+    relay = journaled_relay(app, live)
+    async with running(relay, js):
+        app.record(memo("B"))
+        app.record(memo("B2"))
+        await eventually_count(js, 3 + 2)
+        await asyncio.sleep(0.3)
+        assert not relay.halt.reasons
+    before = stored(app)
+    app.close()
+    await put_by_hand(js)  # at the journal's end and the stream's
+    shutil.rmtree(live)
+    shutil.copytree(backup, live)
+
+    restored = memo_app(live)
+    relay = journaled_relay(restored, live)
+    async with running(relay, js):
+        deadline = asyncio.get_running_loop().time() + 10
+        while len(stored(restored)) < len(before):
+            assert asyncio.get_running_loop().time() < deadline, "never recovered"
+            await asyncio.sleep(0.05)
+        assert stored(restored) == before
+        restored.record(memo("C"))
+        await eventually_count(js, 4 + 4)
+        await asyncio.sleep(0.3)
+        assert not relay.halt.reasons
+    positions = [h.get(POSITION) for h in await stream_messages(js)]
+    assert [p for p in positions if p not in (None, "x")] == ["1", "2", "3", "4"]
 
 
 async def test_a_store_restored_to_the_middle_of_a_journal_run_takes_back_the_runs_rest(

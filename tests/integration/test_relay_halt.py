@@ -6,6 +6,9 @@ issue #11 §2), against a real nats-server.
   divergence and the service is halted (`relay-diverged`).
 - An event larger than the server's `max_payload`: halted at once (`relay-blocked`), nothing
   after it goes out, and the halt lifts by itself once the event is published.
+- Messages put into the stream by hand (an operator with the stream's rights; no position
+  header): they halt nothing, at start or while the relay follows, and the relay goes on after
+  its own last message. Only a flood past the look-back bound halts, with a reason.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from shared.platform.envelope import POSITION
 from shared.platform.eventstore import store_env
 from shared.platform.halt import HaltKind
 from shared.platform.outbox import OutboxRelay, event_id
+from shared.platform.pipeline import ForeignTail, newest_positioned
 from shared.platform.settings import Settings
 from shared.platform.subjects import REGISTRATION_STREAM
 from tests.integration.test_outbox_relay import (
@@ -145,3 +149,61 @@ async def test_an_event_over_max_payload_halts_until_it_goes_out(
         fits = True  # the operator raised max_payload
         await eventually_count(js, 3)
         assert not relay.halt.holds(HaltKind.RELAY_BLOCKED)
+
+
+FOREIGN: list[tuple[bytes, dict[str, str] | None]] = [
+    (b"\x00" * 10, None),
+    (b'{"amount":1e308,"proposal_id":"x"}', {"ce-type": "nonsense"}),
+    (b"[" * 5000, {POSITION: "abc"}),
+    (b"{}", {POSITION: "0"}),
+    (b"{}", {POSITION: "\u0661"}),  # Arabic-Indic one: decimal to str.isdecimal, not to D73
+]
+SUBJECT = "d73.registration.proposal.submitted"
+
+
+async def put_by_hand(js: JetStreamContext) -> None:
+    for body, headers in FOREIGN:
+        await js.publish(SUBJECT, body, headers=headers)
+
+
+async def test_messages_put_in_the_stream_by_hand_halt_nothing(
+    js: JetStreamContext, tmp_path: Path
+) -> None:
+    app = memo_app(tmp_path)
+    relay = relay_of(app)
+    async with running(relay, js):
+        app.record(Memo("A"))
+        await eventually_count(js, 1)
+        await put_by_hand(js)  # while the relay follows: its next run expects an older end
+        app.record(Memo("B"))
+        await eventually_count(js, 2 + len(FOREIGN))
+        assert not relay.halt.reasons
+    await put_by_hand(js)  # and at the stream's end when a relay starts
+    relay = relay_of(app)
+    async with running(relay, js):
+        app.record(Memo("C"))
+        await eventually_count(js, 3 + 2 * len(FOREIGN))
+        await asyncio.sleep(0.3)
+        assert not relay.halt.reasons
+    positions = [h.get(POSITION) for h in await stream_messages(js)]
+    ours = [p for p in positions if type(p) is str and p.isascii() and p.isdigit() and p != "0"]
+    assert ours == ["1", "2", "3"], positions
+    assert positions[-1] == "3"
+
+
+async def test_a_flood_past_the_look_back_halts_with_its_reason(
+    js: JetStreamContext, tmp_path: Path
+) -> None:
+    app = memo_app(tmp_path)
+    async with running(relay_of(app), js):
+        app.record(Memo("A"))
+        await eventually_count(js, 1)
+    await put_by_hand(js)
+    found = await newest_positioned(js, REGISTRATION_STREAM.name, "d73.registration.>")
+    assert found is not None
+    assert found.headers is not None
+    assert found.headers[POSITION] == "1"
+    with pytest.raises(ForeignTail, match=f"last {len(FOREIGN) - 1} sequences"):
+        await newest_positioned(
+            js, REGISTRATION_STREAM.name, "d73.registration.>", lookback=len(FOREIGN) - 1
+        )
