@@ -186,9 +186,9 @@ class TrackedConsumer:
                         self.app.forget_uncommitted()
                         return index, error  # leaving the batch commits the ones before
             return len(msgs), None
-        except CommitFailed as error:
+        except CommitFailed as error:  # StoreNotRegained too: the pass ends at what it counted
             self.app.forget_uncommitted()
-            log.warning("a batch of %s did not commit: %s", self.upstream.name, error)
+            log.warning("a batch of %s ended: %s", self.upstream.name, error)
             return (batch.committed if batch is not None else 0), error
 
     def _consume_one(self, msg: Msg, delivered: int) -> None:

@@ -65,6 +65,11 @@ class CommitFailed(Exception):
     """The batch's transaction did not commit: what it held since its last commit is lost."""
 
 
+class StoreNotRegained(CommitFailed):
+    """The batch committed and made way, then could not take the store's connection back (the
+    pool's timeout): nothing is lost, what it committed is counted, and it ends there."""
+
+
 class Batch:
     """One open batch: its steps, and what waits for its commit."""
 
@@ -94,13 +99,16 @@ class Batch:
     def commit(self, *, last: bool = False, make_way: bool = False) -> None:
         """Commit what the steps wrote and, unless `last`, begin again (`CommitFailed` if it
         did not commit: what it held is rolled back); `make_way`: give the store's writer
-        connection back in between, so that a command waiting for it goes first."""
-        self._batches._commit(again=not last, make_way=make_way)
+        connection back in between, so that a command waiting for it goes first
+        (`StoreNotRegained` if it cannot be taken back: what was committed stays counted)."""
+        self._batches._commit(again=not last and not make_way)
         self.committed = self._steps
         self._opened = time.monotonic()
         actions, self._after_commit = list(self._after_commit), {}
         for action in actions:
             action()
+        if make_way:
+            self._batches._make_way(again=not last)
 
 
 class StoreBatches:
@@ -175,7 +183,7 @@ class StoreBatches:
             self._local.transaction = connection.transaction()
             self._local.transaction.__enter__()
 
-    def _commit(self, *, again: bool, make_way: bool = False) -> None:
+    def _commit(self, *, again: bool) -> None:
         connection = self._local.connection
         try:
             if self.sqlite:
@@ -188,9 +196,19 @@ class StoreBatches:
             if again:
                 self._begin()
             raise CommitFailed(f"{type(error).__name__}: {error}") from error
-        if make_way and self.sqlite:  # PostgreSQL: the commit let go of the table's lock
+        if again:
+            self._begin()
+
+    def _make_way(self, *, again: bool) -> None:
+        """Between two transactions: let the waiting writer in (SQLite: give the writer
+        connection back and queue for it again; PostgreSQL: the commit let go of the table's
+        lock already), then begin the next transaction unless `again` is False."""
+        if self.sqlite:
             self._release()
-            self._acquire()  # after the waiting writer: the pool serves in order
+            try:
+                self._acquire()  # after the waiting writer: the pool serves in order
+            except Exception as error:
+                raise StoreNotRegained(f"{type(error).__name__}: {error}") from error
         if again:
             self._begin()
 

@@ -21,7 +21,7 @@ from shared.contracts import IntegrationEvent
 from shared.contracts.registration import ProposalWithdrawn
 from shared.platform.consumer import TrackedConsumer
 from shared.platform.envelope import encode
-from shared.platform.storebatch import CommitFailed, StoreBatches
+from shared.platform.storebatch import CommitFailed, StoreBatches, StoreNotRegained
 from shared.platform.subjects import REGISTRATION_STREAM
 from tests.support.infra import (
     wait_until,
@@ -253,3 +253,41 @@ def test_a_pass_whose_commit_fails_counts_none_of_it(
     notes.clear()  # the handler's own memory of what it wrote, as `forget_uncommitted` would
     assert consumer._consume_in_order([message(1, "a:opened")], [2]) == (1, None)
     assert tracked(app) == 1
+
+
+def test_a_pass_that_cannot_take_the_store_back_after_making_way_counts_what_it_committed(
+    app: NoteApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pool's timeout while the batch queues for the writer connection again: the message
+    committed before it made way is counted (acked, not redelivered as a duplicate); the pass
+    ends there, and the next message is retried. PostgreSQL keeps its connection: its commit
+    alone lets the waiting command in."""
+    notes: dict[str, uuid.UUID] = {}
+    consumer = consumer_of(app, notes)
+    store = batches(app)
+    real_acquire = store._acquire
+    takes = 0
+
+    def pool_timeout() -> None:
+        nonlocal takes
+        takes += 1
+        if takes > 1:
+            raise TimeoutError("timed out waiting for a connection from the pool")
+        real_acquire()
+
+    monkeypatch.setattr(store, "_acquire", pool_timeout)
+    monkeypatch.setattr(store, "writer_waits", lambda: True)
+    msgs = [message(1, "a:opened"), message(2, "b:opened")]
+    done, failure = consumer._consume_in_order(msgs, [1, 1])
+    if not store.sqlite:
+        assert (done, failure, takes, tracked(app)) == (2, None, 1, 2)
+        return
+    assert done == 1
+    assert isinstance(failure, StoreNotRegained)
+    assert tracked(app) == 1
+    assert seen_elsewhere(app) == 1
+    assert "b" not in notes
+    monkeypatch.setattr(store, "_acquire", real_acquire)
+    monkeypatch.setattr(store, "writer_waits", lambda: False)
+    assert consumer._consume_in_order(msgs[1:], [2]) == (1, None)
+    assert tracked(app) == 2
