@@ -53,16 +53,30 @@ def stored(app: MemoApp) -> list[tuple[int, str, int, bytes]]:
     ]
 
 
-async def test_a_restored_store_takes_back_what_it_lost_and_goes_on(
-    js: JetStreamContext, tmp_path: Path
-) -> None:
+async def backed_up_after_a(js: JetStreamContext, tmp_path: Path) -> tuple[Path, Path]:
+    """A live store that recorded and published memo A, and its backup taken then."""
     live, backup = tmp_path / "live", tmp_path / "backup"
     app = memo_app(live)
     async with running(journaled_relay(app, live), js):
         app.record(memo("A"))
         await eventually_count(js, 1)
     app.close()
-    shutil.copytree(live, backup)  # the backup: A only
+    shutil.copytree(live, backup)
+    return live, backup
+
+
+async def eventually_recovered(restored: MemoApp, events: int, within: float = 10.0) -> None:
+    """Wait until the restored store holds `events` events again (taken back from its journal)."""
+    deadline = asyncio.get_running_loop().time() + within
+    while len(stored(restored)) < events:
+        assert asyncio.get_running_loop().time() < deadline, "never recovered"
+        await asyncio.sleep(0.05)
+
+
+async def test_a_restored_store_takes_back_what_it_lost_and_goes_on(
+    js: JetStreamContext, tmp_path: Path
+) -> None:
+    live, backup = await backed_up_after_a(js, tmp_path)
 
     app = memo_app(live)
     async with running(journaled_relay(app, live), js):
@@ -81,10 +95,7 @@ async def test_a_restored_store_takes_back_what_it_lost_and_goes_on(
     restored = memo_app(live)
     relay = journaled_relay(restored, live)
     async with running(relay, js):
-        deadline = asyncio.get_running_loop().time() + 10
-        while len(stored(restored)) < len(before):
-            assert asyncio.get_running_loop().time() < deadline, "never recovered"
-            await asyncio.sleep(0.05)
+        await eventually_recovered(restored, len(before))
         assert stored(restored) == before, "the same events at the same notification ids"
         restored.record(memo("C"))
         await eventually_count(js, 4)
@@ -108,13 +119,7 @@ async def put_by_hand(js: JetStreamContext) -> None:
 async def test_messages_put_in_the_journal_by_hand_are_passed_over_in_a_recovery(
     js: JetStreamContext, tmp_path: Path
 ) -> None:
-    live, backup = tmp_path / "live", tmp_path / "backup"
-    app = memo_app(live)
-    async with running(journaled_relay(app, live), js):
-        app.record(memo("A"))
-        await eventually_count(js, 1)
-    app.close()
-    shutil.copytree(live, backup)
+    live, backup = await backed_up_after_a(js, tmp_path)
     await put_by_hand(js)  # between the journal's runs: its search must step over them
 
     app = memo_app(live)
@@ -134,10 +139,7 @@ async def test_messages_put_in_the_journal_by_hand_are_passed_over_in_a_recovery
     restored = memo_app(live)
     relay = journaled_relay(restored, live)
     async with running(relay, js):
-        deadline = asyncio.get_running_loop().time() + 10
-        while len(stored(restored)) < len(before):
-            assert asyncio.get_running_loop().time() < deadline, "never recovered"
-            await asyncio.sleep(0.05)
+        await eventually_recovered(restored, len(before))
         assert stored(restored) == before
         restored.record(memo("C"))
         await eventually_count(js, 4 + 4)
@@ -177,10 +179,7 @@ async def test_a_store_restored_to_the_middle_of_a_journal_run_takes_back_the_ru
     restored = memo_app(live)
     relay = journaled_relay(restored, live)
     async with running(relay, js):
-        deadline = asyncio.get_running_loop().time() + 10
-        while len(stored(restored)) < len(before):
-            assert asyncio.get_running_loop().time() < deadline, "never recovered"
-            await asyncio.sleep(0.05)
+        await eventually_recovered(restored, len(before))
         await asyncio.sleep(0.3)
         assert stored(restored) == before
         assert not relay.halt.reasons
