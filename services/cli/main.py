@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 from typing import Annotated
 
-import httpx
 import typer
 from nats import connect as nats_connect
 from nats.js.errors import NotFoundError
@@ -36,17 +35,8 @@ from services.cli.secrets import app as secrets_app
 from services.cli.verify import app as verify_app
 from services.portal.settings import PortalSettings
 from shared.contracts.schemas import SCHEMA_DIR
-from shared.kernel.directory import load_directory
-from shared.platform.identity import (
-    IdentityRefused,
-    directory_people,
-    mint_token,
-    resolve,
-    today_in_vietnam,
-)
 from shared.platform.logs import configure_logging
 from shared.platform.memory import tune_service_memory
-from shared.platform.runtime import provision_streams
 from shared.platform.settings import InsecureSettings, Persistence, Settings
 
 SERVICES = ("registration", "approval", "reporting")
@@ -54,6 +44,8 @@ PORTAL = "portal"
 """The web portal: a fourth process that only calls the three services' APIs."""
 ServiceName = Annotated[str, typer.Argument(help="registration | approval | reporting | portal")]
 cli = typer.Typer(help="D73 — Decree 73 innovation proposals: operators' command line.")
+# Modules only one command needs (the service runtime, HTTP, the directory and tokens) are
+# imported by that command: `d73 verify` and the other offline commands start without them.
 cli.add_typer(agency_app, name="agency")  # d73 agency add|remove|list
 cli.add_typer(verify_app)  # d73 verify, d73 verify-bundle
 cli.add_typer(secrets_app, name="secrets")  # d73 secrets init|show|rotate
@@ -98,6 +90,8 @@ def serve(
 
 
 def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
+    import httpx
+
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -249,6 +243,8 @@ def run() -> None:
 async def _provision(
     servers: list[str], user: str | None, password: str, replicas: int
 ) -> list[str]:
+    from shared.platform.runtime import provision_streams
+
     nc = await nats_connect(servers, user=user, password=password, connect_timeout=5)
     try:
         return await provision_streams(nc.jetstream(timeout=10), replicas)
@@ -309,6 +305,15 @@ def token(
     """Mint a development bearer token for a person of the organisation directory in force,
     signed with the configured key (or the development key). Name, unit and position are the
     directory's; a role it does not give the person is refused here, as every service would."""
+    from shared.kernel.directory import load_directory
+    from shared.platform.identity import (
+        IdentityRefused,
+        directory_people,
+        mint_token,
+        resolve,
+        today_in_vietnam,
+    )
+
     settings = Settings()
     directory = load_directory(settings.jurisdiction, extra_dir=settings.directory_dir)
     today = directory.in_force(today_in_vietnam())

@@ -13,22 +13,16 @@ import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
 import typer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from services.reporting.archive_check import TOPICS as ARCHIVE_TOPICS
-from services.reporting.archive_check import UPSTREAMS, check_archive, check_exported
-from shared.platform.eventstore import ServiceApplication
 from shared.platform.settings import Settings
-from shared.records.certificate.verify import verify_certificate
 from shared.records.merkle.errors import KeyFileError
 from shared.records.merkle.keys import key_id, load_public_key
-from shared.records.merkle.verify import verify_bundle
 from shared.records.servicelog.entries import EntryEncoder
-from shared.records.servicelog.frontier import ChunkTable
 from shared.records.servicelog.keys import key_dir_of, trusted_key_dir_of, trusted_public_keys
 from shared.records.servicelog.verify import (
     CheckpointSource,
@@ -41,6 +35,12 @@ from shared.records.servicelog.verify import (
     stored_rows,
     verify_store,
 )
+
+if TYPE_CHECKING:
+    from shared.platform.eventstore import ServiceApplication
+
+# Each command imports what only it needs (the reporting archive check, bundles, certificates)
+# when it runs: `d73 verify registration` starts without the reporting service's modules.
 
 PUBLISHING_SERVICES = ("registration", "approval", "reporting")
 """The services that keep a verifiable log: the two that publish proposal events, and
@@ -151,6 +151,8 @@ def verify(
         )
         report = verify_store(service, leaves, [kept_checkpoints(store), *sources], keys)
         if service == "reporting":
+            from services.reporting.archive_check import check_archive
+
             check_archive(report, archive_events(store), _upstream_keys(settings))
         elapsed = time.perf_counter() - started
     finally:
@@ -180,6 +182,8 @@ def _cores() -> int:
 
 def archive_events(store: ServiceApplication) -> Iterator[Any]:
     """Reporting's stored events that the archive check reads, decoded, in log order."""
+    from services.reporting.archive_check import TOPICS as ARCHIVE_TOPICS
+
     for record in stored_records(store):
         if record.topic in ARCHIVE_TOPICS:
             yield store.mapper.to_domain_event(record)
@@ -187,6 +191,8 @@ def archive_events(store: ServiceApplication) -> Iterator[Any]:
 
 def _upstream_keys(settings: Settings) -> dict[str, dict[str, Ed25519PublicKey]]:
     """The keys the witness trusts for each service whose events reporting archives."""
+    from services.reporting.archive_check import UPSTREAMS
+
     directory = trusted_key_dir_of(settings)
     try:
         return {service: trusted_public_keys(directory, service) for service in UPSTREAMS}
@@ -212,6 +218,8 @@ def rebuild_log(
     except Exception as error:
         typer.echo(f"error: cannot open the store of {service}: {error}", err=True)
         raise typer.Exit(2) from None
+    from shared.records.servicelog.frontier import ChunkTable
+
     try:
         forgotten = ChunkTable(store.recorder).forget()
     finally:
@@ -244,6 +252,9 @@ def verify_bundle_file(
     pinned = _pinned(key)
     proof = document.get("proof") if isinstance(document, dict) else None
     bundle = proof if isinstance(proof, dict) else document
+    from services.reporting.archive_check import check_exported
+    from shared.records.merkle.verify import verify_bundle
+
     report = verify_bundle(
         bundle, trusted_keys=list(pinned.values()) if pinned is not None else None
     )
@@ -319,6 +330,8 @@ def verify_certificate_file(
     service = document.get("service") if isinstance(document, dict) else None
     service = service if isinstance(service, str) and service else "approval"
     keys = _certificate_keys(service, public_key, key_dir)
+    from shared.records.certificate.verify import verify_certificate
+
     report = verify_certificate(
         document,
         trusted_keys=keys.values(),

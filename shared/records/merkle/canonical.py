@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import base64
 import math
-import re
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -40,8 +39,8 @@ FIRST_POSITION = 1
 """Notification positions start at 1, so leaf index = position - 1."""
 
 _OPTIONS = orjson.OPT_SORT_KEYS
-# orjson writes NaN and ±Infinity as `null`; only an output with `null` needs the slow check.
-_MAY_HIDE_NON_FINITE = re.compile(rb"null").search
+_NULL = b"null"
+"""orjson writes NaN and ±Infinity as `null`; only an output with `null` needs the slow check."""
 
 
 def _default(value: Any) -> Any:
@@ -78,7 +77,7 @@ def canonical_json(value: Any) -> bytes:
         if isinstance(error.__cause__, CanonicalEncodingError):
             raise error.__cause__ from None
         raise CanonicalEncodingError(str(error)) from error
-    if _MAY_HIDE_NON_FINITE(encoded):
+    if _NULL in encoded:
         _reject_non_finite(value)
     return encoded
 

@@ -113,6 +113,71 @@ def roots_at(leaf_hashes: Iterable[bytes], sizes: Iterable[int]) -> LogRoots:
     return LogRoots(roots, size + sum(1 for _ in leaves))
 
 
+class Frontiers(NamedTuple):
+    """A stretch of leaves as a worker hands it back: its frontier (the roots of its perfect
+    subtrees, largest first) at each size asked for and at its end, so a process holding the
+    frontier before the stretch computes every root in it with O(log n) hashes, no leaf sent."""
+
+    at: dict[int, list[bytes]]
+    """The frontier after the first `r` leaves of the stretch, for each requested `r` reached."""
+    size: int
+    end: list[bytes]
+
+
+def frontiers_at(leaf_hashes: Iterable[bytes], sizes: Iterable[int]) -> Frontiers:
+    """The frontier at each of `sizes` (counted from the stretch's start) and at its end."""
+    wanted = sorted(set(sizes))
+    if wanted and wanted[0] < 0:
+        raise ValueError(f"a tree size cannot be negative: {wanted[0]}")
+    at: dict[int, list[bytes]] = {}
+    frontier: list[bytes] = []
+    size = 0
+    leaves = iter(leaf_hashes)
+    for target in wanted:
+        size = _absorb(frontier, size, islice(leaves, target - size))
+        if size < target:
+            return Frontiers(at, size, frontier)
+        at[target] = list(frontier)
+    return Frontiers(at, _absorb(frontier, size, leaves), frontier)
+
+
+class AlignedStretches:
+    """Roots of a log handed over as consecutive stretches of `width` leaves (a power of two),
+    the last one possibly shorter: each stretch starts at a multiple of `width`, so the
+    frontier before it followed by one of its own frontiers is the frontier of the log."""
+
+    __slots__ = ("_frontier", "_open", "size", "width")
+
+    def __init__(self, width: int) -> None:
+        if width < 1 or width & (width - 1):
+            raise ValueError(f"a stretch is a power of two leaves wide, not {width}")
+        self.width = width
+        self.size = 0
+        self._frontier: list[bytes] = []
+        self._open = True
+
+    def add(self, stretch: Frontiers) -> dict[int, bytes]:
+        """Append the next stretch; the roots at its sizes, counted from the log's start."""
+        if not self._open or stretch.size > self.width:
+            raise ValueError("only the last stretch may be shorter than the width")
+        before, frontier = self.size, self._frontier
+        roots = {
+            before + size: _fold(frontier + partial)
+            for size, partial in stretch.at.items()
+            if size < self.width
+        }
+        if stretch.size == self.width:
+            (subtree,) = stretch.end
+            self.size = _absorb(frontier, before // self.width, (subtree,)) * self.width
+        else:
+            frontier.extend(stretch.end)
+            self.size += stretch.size
+            self._open = False
+        if self.width in stretch.at:
+            roots[self.size] = _fold(frontier)
+        return roots
+
+
 class CompactRange:
     """A log's size and frontier only: what a witness keeps to recompute every root it is told.
 

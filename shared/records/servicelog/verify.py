@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import multiprocessing
-from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from hmac import compare_digest
@@ -27,7 +26,7 @@ from shared.platform.ports import BEFORE_FIRST
 from shared.platform.settings import Persistence, Settings
 from shared.records.merkle.checkpoint import Checkpoint, verify_checkpoint
 from shared.records.merkle.errors import BadSignature, CheckpointError, MalformedCheckpoint
-from shared.records.merkle.tree import roots_at
+from shared.records.merkle.tree import AlignedStretches, Frontiers, LogRoots, frontiers_at, roots_at
 from shared.records.merkle.verify import ProblemCode, VerificationReport
 from shared.records.servicelog.entries import EntryEncoder
 from shared.records.servicelog.table import CheckpointTable
@@ -238,73 +237,141 @@ def signed_checkpoints(
     return usable
 
 
+def _wanted(sizes: Sequence[int]) -> set[int]:
+    """The positions whose notification id a report may name: 1, each signed size and the one
+    after it (a mismatch names the stretch between two signed sizes)."""
+    return {1, *sizes, *(size + 1 for size in sizes)}
+
+
 class StoreLeaves:
     """The leaf hashes of a store's events in log order, computed in this process, noting the
-    notification id at the positions a report names (and how many ids the store skips)."""
+    notification id at the positions a report names (and how many ids the store skips).
 
-    def __init__(self, rows: Iterable[Row], encoder: EntryEncoder) -> None:
+    `start` is the position of the first row and `after_id` the notification id before it (a
+    worker's stretch of the store)."""
+
+    def __init__(
+        self, rows: Iterable[Row], encoder: EntryEncoder, *, start: int = 1, after_id: int = 0
+    ) -> None:
         self._rows = rows
         self._encoder = encoder
-        self._at: dict[int, int] = {}
+        self._start = start
+        self.ids: dict[int, int] = {}
+        """The notification id at each wanted position read."""
         self.gaps = 0
+        self.last_id = after_id
 
     def leaf_hashes(self, wanted: set[int]) -> Iterator[bytes]:
-        sha256, entry, at = hashlib.sha256, self._encoder.entry_of, self._at
-        previous = 0
+        sha256, entry, at = hashlib.sha256, self._encoder.entry_of, self.ids
+        previous = self.last_id
         for position, (row_id, originator_id, version, topic, state) in enumerate(
-            self._rows, start=1
+            self._rows, start=self._start
         ):
             if row_id > previous + 1:
                 self.gaps += row_id - previous - 1
-            previous = row_id
+            previous = self.last_id = row_id
             if position in wanted:
                 at[position] = row_id
             yield sha256(b"\x00" + entry(position, originator_id, version, topic, state)).digest()
 
+    def roots(self, sizes: Sequence[int]) -> LogRoots:
+        """The root at each of `sizes` (in order) the store reaches, and its number of events."""
+        return roots_at(self.leaf_hashes(_wanted(sizes)), sizes)
+
     def notification_at(self, position: int) -> int | None:
-        return self._at.get(position)
+        return self.ids.get(position)
+
+
+class _Stretch(NamedTuple):
+    """What a worker hands back of its stretch of the store: a few hashes whatever its length."""
+
+    frontiers: Frontiers
+    ids: dict[int, int]
+    gaps: int
+    last_id: int
 
 
 class ParallelStoreLeaves:
-    """The same, with the store cut into `jobs` ranges of positions hashed by as many worker
-    processes (each opens the store itself); worth it from some 100 k events on."""
+    """The same, with the store cut into stretches of a power of two positions hashed by `jobs`
+    worker processes (each opens the store itself); worth it from some 100 k events on.
+
+    A worker returns its stretch's frontiers, not its leaf hashes, so this process combines
+    O(log n) hashes per stretch as the stretches come in instead of hashing the whole tree
+    again after the workers are done."""
+
+    STRETCHES_PER_JOB = 8
+    """Stretches per worker: enough that one left over does not keep a core idle for long."""
 
     def __init__(self, service: str, settings: Settings, jobs: int) -> None:
         self._service = service
         self._settings = settings
         self._jobs = jobs
-        self._ids = array("q")
+        self._at: dict[int, int] = {}
         self.gaps = 0
 
-    def leaf_hashes(self, wanted: set[int]) -> Iterator[bytes]:
-        ranges = _position_ranges(self._service, self._settings, self._jobs)
+    def roots(self, sizes: Sequence[int]) -> LogRoots:
+        wanted = _wanted(sizes)
+        width, stretches = _stretches(
+            self._service, self._settings, self._jobs * self.STRETCHES_PER_JOB
+        )
+        tasks = [
+            (
+                first,
+                first_id,
+                count,
+                [size - first + 1 for size in sizes if first <= size < first + count],
+                [position for position in wanted if first <= position < first + count],
+            )
+            for first, first_id, count in stretches
+        ]
         # Forked, not spawned: a worker starts in milliseconds instead of re-importing the
         # suite (~1 s of CPU each). Each worker opens its own store; none uses the parent's.
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
         context = multiprocessing.get_context(method)
-        with context.Pool(len(ranges)) as pool:
-            parts = pool.starmap(
-                _hash_range,
-                [(self._service, self._settings.model_dump_json(), *part) for part in ranges],
-            )
-        for _, part_ids in parts:
-            self._ids.frombytes(part_ids)
-        previous = 0
-        for notification_id in self._ids:
-            if notification_id > previous + 1:
-                self.gaps += notification_id - previous - 1
-            previous = notification_id
-        for hashes, _ in parts:
-            view = memoryview(hashes)
-            for start in range(0, len(view), 32):
-                yield view[start : start + 32].tobytes()
+        joined = AlignedStretches(width)
+        roots: dict[int, bytes] = {}
+        last_id = 0
+        with context.Pool(
+            max(1, min(self._jobs, len(tasks))),
+            initializer=_open_worker_store,
+            initargs=(self._service, self._settings.model_dump_json()),
+        ) as pool:
+            results = pool.imap(_hash_stretch, tasks)
+            for number, ((_, first_id, count), stretch) in enumerate(
+                zip(stretches, results, strict=True)
+            ):
+                following = stretches[number + 1][1] if number + 1 < len(stretches) else None
+                if following is not None and (
+                    stretch.frontiers.size < count or stretch.last_id >= following
+                ):
+                    # Rows went missing while the store was read: positions after them moved.
+                    pool.terminate()
+                    return self._in_one_process(sizes)
+                self.gaps += max(0, first_id - last_id - 1) + stretch.gaps
+                last_id = stretch.last_id
+                self._at.update(stretch.ids)
+                roots.update(joined.add(stretch.frontiers))
+        return LogRoots(roots, joined.size)
+
+    def _in_one_process(self, sizes: Sequence[int]) -> LogRoots:
+        app = open_store(self._service, self._settings)
+        try:
+            leaves = StoreLeaves(stored_rows(app), EntryEncoder.for_app(self._service, app))
+            computed = leaves.roots(sizes)
+        finally:
+            app.close()
+        self._at, self.gaps = leaves.ids, leaves.gaps
+        return computed
 
     def notification_at(self, position: int) -> int | None:
-        return self._ids[position - 1] if 0 < position <= len(self._ids) else None
+        return self._at.get(position)
 
 
-def _position_ranges(service: str, settings: Settings, jobs: int) -> list[tuple[int, int, int]]:
-    """(first position, its notification id, how many) for `jobs` equal cuts of the store."""
+def _stretches(
+    service: str, settings: Settings, at_least: int
+) -> tuple[int, list[tuple[int, int, int]]]:
+    """The width (a power of two) and each (first position, its notification id, how many) of
+    some `at_least` stretches of the store, each but the last `width` positions long."""
     app = open_store(service, settings)
     try:
         events = events_table(app)
@@ -313,42 +380,47 @@ def _position_ranges(service: str, settings: Settings, jobs: int) -> list[tuple[
         with datastore.transaction(commit=False) as cursor:
             cursor.execute(f"SELECT COUNT(*) AS n FROM {table}")
             count = int(cursor.fetchone()["n"])
-            cuts = sorted({count * job // jobs for job in range(jobs)})
-            ranges = []
-            for number, offset in enumerate(cuts):
-                end = cuts[number + 1] if number + 1 < len(cuts) else count
-                if end == offset:
-                    continue
+            width = 1 << max(0, (-(-count // max(1, at_least)) - 1).bit_length())
+            stretches: list[tuple[int, int, int]] = []
+            cursor.execute(f"SELECT {column} AS id FROM {table} ORDER BY {column} LIMIT 1")
+            row = cursor.fetchone()
+            for offset in range(0, count, width):
+                if row is None:  # rows deleted since they were counted
+                    break
+                stretches.append((offset + 1, int(row["id"]), min(width, count - offset)))
                 cursor.execute(
-                    f"SELECT {column} AS id FROM {table} ORDER BY {column} LIMIT 1 OFFSET {mark}",
-                    (offset,),
+                    f"SELECT {column} AS id FROM {table} WHERE {column} >= {mark} "
+                    f"ORDER BY {column} LIMIT 1 OFFSET {mark}",
+                    (stretches[-1][1], width),
                 )
-                ranges.append((offset + 1, int(cursor.fetchone()["id"]), end - offset))
-        return ranges
+                row = cursor.fetchone()
+        return width, stretches
     finally:
         app.close()
 
 
-def _hash_range(
-    service: str, settings_json: str, first: int, first_id: int, count: int
-) -> tuple[bytes, bytes]:
-    """Worker: leaf hashes and notification ids of positions first..first+count-1."""
-    settings = Settings.model_validate_json(settings_json)
-    app = open_store(service, settings)
-    try:
-        encoder = EntryEncoder.for_app(service, app)
-        sha256, entry = hashlib.sha256, encoder.entry_of
-        hashes, ids = bytearray(), array("q")
-        for position, (row_id, originator_id, version, topic, state) in enumerate(
-            stored_rows(app, first_id=first_id, count=count), start=first
-        ):
-            hashes += sha256(
-                b"\x00" + entry(position, originator_id, version, topic, state)
-            ).digest()
-            ids.append(row_id)
-        return bytes(hashes), ids.tobytes()
-    finally:
-        app.close()
+_worker: tuple[ServiceApplication, EntryEncoder] | None = None
+"""A worker process's own store and encoder, opened once for all the stretches it hashes."""
+
+
+def _open_worker_store(service: str, settings_json: str) -> None:
+    global _worker
+    app = open_store(service, Settings.model_validate_json(settings_json))
+    _worker = (app, EntryEncoder.for_app(service, app))
+
+
+def _hash_stretch(
+    task: tuple[int, int, int, list[int], list[int]],
+) -> _Stretch:
+    """Worker: the frontiers of positions first..first+count-1 at the given sizes (counted from
+    the stretch's start), and the notification ids at the wanted positions in it."""
+    first, first_id, count, sizes, wanted = task
+    assert _worker is not None, "the pool's initializer opens the store"
+    app, encoder = _worker
+    rows = stored_rows(app, first_id=first_id, count=count)
+    leaves = StoreLeaves(rows, encoder, start=first, after_id=first_id - 1)
+    frontiers = frontiers_at(leaves.leaf_hashes(set(wanted)), sizes)
+    return _Stretch(frontiers, leaves.ids, leaves.gaps, leaves.last_id)
 
 
 def _shown(notification_id: int | None) -> str:
@@ -398,8 +470,7 @@ def verify_store(
                     )
 
     sizes = sorted(signers)
-    wanted = {1, *sizes, *(size + 1 for size in sizes)}
-    computed, count = roots_at(leaves.leaf_hashes(wanted), sizes)
+    computed, count = leaves.roots(sizes)
     report.entries_checked = count
     last_good = 0
     for size in sizes:

@@ -15,8 +15,10 @@ from hypothesis import strategies as st
 
 from shared.records.merkle.errors import InvalidConsistencyProof, InvalidInclusionProof
 from shared.records.merkle.tree import (
+    AlignedStretches,
     CompactRange,
     MerkleTree,
+    frontiers_at,
     hash_leaves,
     leaf_hash,
     node_hash,
@@ -225,3 +227,33 @@ def test_streamed_root_equals_the_incremental_root() -> None:
     assert root_of(hash_leaves(ENTRIES)) == TREE.root() == TREE.root(MAX)
     with pytest.raises(ValueError, match="32 bytes"):
         MerkleTree().append_leaf_hash(b"short")
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.integers(min_value=0, max_value=MAX),
+    st.sampled_from([1, 2, 4, 8, 32, 128, 512]),
+    st.lists(st.integers(min_value=1, max_value=MAX), max_size=12),
+)
+def test_stretches_joined_give_the_rfc_root_at_every_size(
+    n: int, width: int, sizes: list[int]
+) -> None:
+    """A log handed over as aligned stretches (what `d73 verify`'s workers return) has the
+    roots of the RFC recursion at every size asked for, each stretch read by itself."""
+    joined = AlignedStretches(width)
+    roots: dict[int, bytes] = {}
+    for first in range(0, n, width):
+        end = min(first + width, n)
+        inside = [size - first for size in sizes if first < size <= end]
+        roots.update(joined.add(frontiers_at(LEAVES[first:end], inside)))
+    assert joined.size == n
+    assert roots == {size: mth(0, size) for size in sizes if size <= n}
+
+
+def test_only_the_last_stretch_may_be_short() -> None:
+    joined = AlignedStretches(4)
+    joined.add(frontiers_at(LEAVES[:3], []))
+    with pytest.raises(ValueError, match="last stretch"):
+        joined.add(frontiers_at(LEAVES[3:7], []))
+    with pytest.raises(ValueError, match="power of two"):
+        AlignedStretches(6)

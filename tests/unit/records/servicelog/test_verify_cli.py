@@ -13,6 +13,7 @@ from services.cli import verify as verify_cli
 from shared.platform.settings import Settings
 from shared.records.merkle.checkpoint import sign_checkpoint
 from shared.records.merkle.keys import generate_signing_key, save_public_key
+from shared.records.servicelog import verify as verify_module
 from shared.records.servicelog.log import ServiceLog
 from tests.unit.records.servicelog.support import (
     SERVICE,
@@ -98,6 +99,29 @@ def test_forked_workers_find_an_edit_in_any_range_as_one_process_does(tmp_path: 
         assert problems == json.loads(alone.stdout)["problems"]
         assert {p["code"] for p in problems} == {"root_mismatch"}
         assert problems
+
+
+def test_rows_deleted_while_workers_read_are_found_as_one_process_finds_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A row deleted after the store was cut into stretches leaves a stretch short: positions
+    after it moved, so the stretches no longer line up and the store is read again whole."""
+    signed_store(tmp_path, memos=40)
+    surgery = StoreSurgery(Settings(data_dir=tmp_path), SERVICE)
+    plan = verify_module._stretches
+
+    def plan_then_delete(*args: Any) -> tuple[int, list[tuple[int, int, int]]]:
+        planned = plan(*args)
+        surgery.delete(30)
+        return planned
+
+    monkeypatch.setattr(verify_module, "_stretches", plan_then_delete)
+    workers = d73("verify", SERVICE, "--jobs", "2", "--json", data_dir=tmp_path)
+    monkeypatch.undo()
+    alone = d73("verify", SERVICE, "--jobs", "1", "--json", data_dir=tmp_path)
+    assert alone.exit_code == workers.exit_code == 1
+    assert json.loads(workers.stdout)["problems"] == json.loads(alone.stdout)["problems"]
+    assert json.loads(workers.stdout)["entries_checked"] == 79
 
 
 def test_checkpoints_dropped_from_the_store_prove_nothing_unless_a_witness_kept_them(
