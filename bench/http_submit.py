@@ -171,7 +171,10 @@ def main() -> None:
     )
     ratio = summary["ratio"]
     print(f"\nratio {ratio if ratio is not None else 'n/a'} (target >= 0.8)")
-    print(f"published {published} of {int(expected)} committed submissions")
+    print(
+        f"published {published} submissions for {int(expected)} answered 201 (the stream may "
+        "hold more: requests in flight when wrk stopped were committed but never read)"
+    )
     print(
         f"registration process CPU {cpu:.2f} s for {result.requests} requests (relay included, "
         f"until all published): {summary['service_cpu_us_per_request']} us per request"
