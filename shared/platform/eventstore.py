@@ -198,7 +198,7 @@ class ServiceApplication(Application[UUID]):
         first = next((a for a in aggregates if a is not None), None)
         if keyed is not None and not keyed.issued and isinstance(first, Aggregate):
             aggregates = (*aggregates, keyed.receipt(first))
-        processing.collect_events(*aggregates)
+        collect_events(processing, aggregates)
         with tracer().start_as_current_span("store commit") as span:
             recordings = self._record(processing)
             positions = [r.notification.id for r in recordings]
@@ -267,6 +267,18 @@ class ServiceApplication(Application[UUID]):
     def _wake_listeners(self) -> None:
         for listener in list(self._commit_listeners):
             listener()
+
+
+def collect_events(
+    processing: ProcessingEvent[UUID], aggregates: tuple[BaseAggregate[UUID] | None, ...]
+) -> None:
+    """`ProcessingEvent.collect_events` for aggregates only: eventsourcing's asks two runtime
+    `Protocol`s of each object whether it is an event or can give its events, and on Python
+    3.11 each such `isinstance` walks the protocol's members (~5 % of a consumer's CPU)."""
+    for aggregate in aggregates:
+        if aggregate is not None:
+            processing.events.extend(aggregate.collect_events())
+            processing.aggregates[aggregate.id] = aggregate
 
 
 @dataclass(frozen=True, slots=True)
