@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
@@ -17,10 +17,12 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import Aggregate, BaseAggregate
 from eventsourcing.persistence import (
+    IntegrityError,
     JSONTranscoder,
     Notification,
     ProcessRecorder,
     Recording,
+    StoredEvent,
     Tracking,
     Transcoding,
 )
@@ -160,10 +162,9 @@ class ServiceApplication(Application[UUID]):
         if not events and processing_event.tracking is None:
             return []
         stored = [self.mapper.to_stored_event(event) for event in events]
-        if self.batch_in_progress is not None:
-            recorder: Any = self.recorder  # the batch's transaction, in a savepoint of its own
-            # PostgreSQL's recorder gives None, not [], for a position alone.
-            ids = recorder.insert_events(stored, tracking=processing_event.tracking) or []
+        batch = self.batch_in_progress
+        if batch is not None:
+            ids = self._record_in_batch(batch, stored, processing_event.tracking)
         else:
             ids = self.group_commit.insert(stored, processing_event.tracking)
         recordings = [
@@ -183,6 +184,25 @@ class ServiceApplication(Application[UUID]):
             for aggregate_id, aggregate in processing_event.aggregates.items():
                 self.repository.cache.put(aggregate_id, aggregate)
         return recordings
+
+    def _record_in_batch(
+        self, batch: Batch, stored: list[StoredEvent], tracking: Tracking | None
+    ) -> Sequence[int]:
+        """Insert in the batch's transaction, in a savepoint of its own; the position the
+        batch knows follows the tracking recorded (or is read again if it was refused)."""
+        recorder: Any = self.recorder
+        try:
+            # PostgreSQL's recorder gives None, not [], for a position alone.
+            ids: Sequence[int] = recorder.insert_events(stored, tracking=tracking) or []
+        except IntegrityError:
+            if tracking is not None:
+                batch.positions.pop(tracking.application_name, None)
+            raise
+        if tracking is not None and tracking.application_name in batch.positions:
+            known = batch.positions[tracking.application_name]
+            if known is None or known < tracking.notification_id:
+                batch.positions[tracking.application_name] = tracking.notification_id
+        return ids
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -239,8 +259,22 @@ class ServiceApplication(Application[UUID]):
         return self.repository.get(receipt.aggregate_id, version=receipt.aggregate_version)
 
     def has_processed(self, upstream: str, position: int) -> bool:
+        """Whether `position` of `upstream` is recorded: tracking is a high-water mark."""
+        recorded = self.recorded_position(upstream)
+        return recorded is not None and recorded >= position
+
+    def recorded_position(self, upstream: str) -> int | None:
+        """The last position of `upstream` recorded (None: none yet). In a consumer batch, as
+        its transaction holds it, read from the store once and then kept by the batch as its
+        steps record: a read per message was ~4 % of a consumer's CPU."""
         recorder: Any = self.recorder
-        return bool(recorder.has_tracking_id(upstream, position))
+        batch = self.batch_in_progress
+        if batch is None:
+            position: int | None = recorder.max_tracking_id(upstream)
+            return position
+        if upstream not in batch.positions:
+            batch.positions[upstream] = recorder.max_tracking_id(upstream)
+        return batch.positions[upstream]
 
     def add_commit_listener(self, listener: Callable[[], None]) -> None:
         with self._listeners_lock:

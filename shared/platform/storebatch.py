@@ -75,12 +75,21 @@ class Batch:
         self._steps = 0
         self._opened = time.monotonic()
         self._after_commit: dict[Callable[[], None], None] = {}
+        self.positions: dict[str, int | None] = {}
+        """The last position of each upstream recorded, as the batch's transaction holds it
+        (`ServiceApplication.recorded_position` keeps it): a step that fails puts back what it
+        was before the step, a commit that fails forgets it all (the store is read again)."""
 
     @contextmanager
     def step(self) -> Iterator[None]:
         """One message: what it writes is kept only if it ends without an exception."""
-        with self._batches._savepoint():
-            yield
+        positions = self.positions.copy()
+        try:
+            with self._batches._savepoint():
+                yield
+        except BaseException:
+            self.positions = positions
+            raise
         self._steps += 1
         if self._batches.writer_waits():  # a command waits for the store: let it in now
             self.commit(make_way=True)
@@ -95,7 +104,11 @@ class Batch:
         """Commit what the steps wrote and, unless `last`, begin again (`CommitFailed` if it
         did not commit: what it held is rolled back); `make_way`: give the store's writer
         connection back in between, so that a command waiting for it goes first."""
-        self._batches._commit(again=not last, make_way=make_way)
+        try:
+            self._batches._commit(again=not last, make_way=make_way)
+        except CommitFailed:
+            self.positions.clear()
+            raise
         self.committed = self._steps
         self._opened = time.monotonic()
         actions, self._after_commit = list(self._after_commit), {}

@@ -15,12 +15,14 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from eventsourcing.persistence import Tracking
+from eventsourcing.persistence import IntegrityError, Tracking
 
 from shared.contracts import IntegrationEvent
 from shared.contracts.registration import ProposalWithdrawn
 from shared.platform.consumer import TrackedConsumer
 from shared.platform.envelope import encode
+from shared.platform.eventstore import store_env
+from shared.platform.settings import Settings
 from shared.platform.storebatch import CommitFailed, StoreBatches
 from shared.platform.subjects import REGISTRATION_STREAM
 from tests.support.infra import (
@@ -42,9 +44,14 @@ class NoteApp(notes.NoteApp):
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-def app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[NoteApp]:
-    with notes_store(request, tmp_path, NoteApp) as (application, _):
-        yield application
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[NoteApp, Settings]]:
+    with notes_store(request, tmp_path, NoteApp) as opened:
+        yield opened
+
+
+@pytest.fixture
+def app(store: tuple[NoteApp, Settings]) -> NoteApp:
+    return store[0]
 
 
 def batches(app: NoteApp) -> StoreBatches:
@@ -253,3 +260,116 @@ def test_a_pass_whose_commit_fails_counts_none_of_it(
     notes.clear()  # the handler's own memory of what it wrote, as `forget_uncommitted` would
     assert consumer._consume_in_order([message(1, "a:opened")], [2]) == (1, None)
     assert tracked(app) == 1
+
+
+# ------------------------------------------- the positions a batch knows (`has_processed`)
+
+
+def test_a_redelivered_message_within_one_pass_is_a_duplicate(app: NoteApp) -> None:
+    notes: dict[str, uuid.UUID] = {}
+    consumer = consumer_of(app, notes)
+    msgs = [
+        message(1, "a:opened"),
+        message(2, "a:amended"),
+        message(2, "a:again"),
+        message(3, "b:opened"),
+    ]
+    assert consumer._consume_in_order(msgs, [1, 1, 2, 1]) == (4, None)
+    assert (consumer.stats.processed, consumer.stats.duplicates) == (3, 1)
+    assert app.repository.get(notes["a"]).text == "amended"
+    assert seen_elsewhere(app) == 3
+
+
+def test_a_position_whose_step_was_rolled_back_is_not_processed(app: NoteApp) -> None:
+    """What the batch knows of its positions goes back with a failed step: the message's
+    redelivery in the same batch is recorded, not taken for a duplicate."""
+    with batches(app).batch() as batch:
+        with batch.step():
+            assert not app.has_processed(UPSTREAM, 1)
+            app.record(Note("one", date(2026, 1, 5)), tracking=Tracking(UPSTREAM, 1))
+
+        def refused_after_writing() -> None:
+            with batch.step():
+                app.record(Note("two", date(2026, 1, 6)), tracking=Tracking(UPSTREAM, 2))
+                assert app.has_processed(UPSTREAM, 2)
+                raise RuntimeError("refused after writing")
+
+        with pytest.raises(RuntimeError, match="refused"):
+            refused_after_writing()
+        with batch.step():
+            assert app.has_processed(UPSTREAM, 1)
+            assert not app.has_processed(UPSTREAM, 2)
+            app.record(Note("two again", date(2026, 1, 6)), tracking=Tracking(UPSTREAM, 2))
+            assert app.has_processed(UPSTREAM, 2)
+    assert tracked(app) == 2
+    assert seen_elsewhere(app) == 2
+
+
+def test_positions_lost_with_a_failed_commit_are_read_again(
+    app: NoteApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = batches(app)
+    store.max_seconds = 0.0  # commit after each step
+    real_commit = store._commit
+
+    def disk_full(*, again: bool, make_way: bool = False) -> None:
+        store._rollback()
+        store._begin()
+        raise CommitFailed("OperationalError: database or disk is full")
+
+    with store.batch() as batch:
+        with batch.step():
+            app.record(Note("one", date(2026, 1, 5)), tracking=Tracking(UPSTREAM, 1))
+        monkeypatch.setattr(store, "_commit", disk_full)
+
+        def not_committed() -> None:
+            with batch.step():
+                app.record(Note("two", date(2026, 1, 6)), tracking=Tracking(UPSTREAM, 2))
+                assert app.has_processed(UPSTREAM, 2)
+
+        with pytest.raises(CommitFailed):
+            not_committed()
+        monkeypatch.setattr(store, "_commit", real_commit)
+        assert app.has_processed(UPSTREAM, 1)
+        assert not app.has_processed(UPSTREAM, 2), "position 2 was never committed"
+        with batch.step():
+            app.record(Note("two again", date(2026, 1, 6)), tracking=Tracking(UPSTREAM, 2))
+    assert tracked(app) == 2
+    assert seen_elsewhere(app) == 2
+
+
+def test_a_position_recorded_behind_the_batch_is_found_when_its_tracking_is_refused(
+    app: NoteApp,
+) -> None:
+    """A tracking refused as already recorded makes the batch read the store again, so the
+    consumer counts the message a duplicate instead of failing it."""
+    recorder: Any = app.recorder
+    with batches(app).batch() as batch, batch.step():
+        assert not app.has_processed(UPSTREAM, 3)
+        recorder.insert_events([], tracking=Tracking(UPSTREAM, 5))  # not through the app
+        assert not app.has_processed(UPSTREAM, 3), "the batch does not read it again"
+        with pytest.raises(IntegrityError):
+            app.record(Note("three", date(2026, 1, 5)), tracking=Tracking(UPSTREAM, 3))
+        assert app.has_processed(UPSTREAM, 3)
+    assert tracked(app) == 5
+
+
+def test_a_restarted_consumer_finds_what_it_recorded_before(
+    store: tuple[NoteApp, Settings],
+) -> None:
+    app, settings = store
+    notes: dict[str, uuid.UUID] = {}
+    assert consumer_of(app, notes)._consume_in_order(
+        [message(1, "a:opened"), message(2, "a:amended")], [1, 1]
+    ) == (2, None)
+    app.close()
+    restarted = NoteApp(store_env("notes", settings))
+    try:
+        consumer = consumer_of(restarted, notes)
+        redelivered = [message(2, "a:again"), message(3, "a:last")]
+        assert consumer._consume_in_order(redelivered, [2, 1]) == (2, None)
+        assert (consumer.stats.processed, consumer.stats.duplicates) == (1, 1)
+        assert restarted.repository.get(notes["a"]).text == "last"
+        assert seen_elsewhere(restarted) == 3
+    finally:
+        restarted.close()
