@@ -24,6 +24,7 @@ from eventsourcing.persistence import (
     Recording,
     StoredEvent,
     Tracking,
+    Transcoder,
     Transcoding,
 )
 
@@ -39,6 +40,7 @@ from shared.platform.idempotency import (
 from shared.platform.settings import Persistence, Settings
 from shared.platform.storebatch import Batch, StoreBatches
 from shared.platform.tracing import CommitTraces, tracer
+from shared.platform.transcoder import OrjsonTranscoder
 
 A = TypeVar("A")
 
@@ -203,6 +205,12 @@ class ServiceApplication(Application[UUID]):
             if known is None or known < tracking.notification_id:
                 batch.positions[tracking.application_name] = tracking.notification_id
         return ids
+
+    def construct_transcoder(self) -> Transcoder:
+        """eventsourcing's JSON transcoder, its bytes written by orjson (the same bytes)."""
+        transcoder = OrjsonTranscoder()
+        self.register_transcodings(transcoder)
+        return transcoder
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
