@@ -248,16 +248,27 @@ class StoreBatches:
 
     @contextmanager
     def _pinned_transaction(self, *, commit: bool = False) -> Iterator[Any]:
-        """The datastore's `transaction`: in this thread's batch, a savepoint of it, rolled back
-        unless `commit` (as the datastore rolls back its read transactions)."""
+        """The datastore's `transaction`: in this thread's batch, a savepoint of it if `commit`;
+        a read runs in the batch's transaction as it is, with nothing to roll back (a savepoint
+        was three statements more per read: ~5 % of a consumer's CPU), and fails if it wrote."""
         if self.current is None or not self.sqlite:  # PostgreSQL's nests through get_connection
             with self._transaction(commit=commit) as cursor:
                 yield cursor
             return
-        with self._savepoint() as cursor:
-            yield cursor
-            if not commit:
-                cursor.execute(f"ROLLBACK TO d73_batch_{self._local.depth}")
+        if commit:
+            with self._savepoint() as cursor:
+                yield cursor
+            return
+        cursor = self._local.connection.cursor().sqlite_cursor
+        changes = cursor.connection.total_changes
+        try:
+            with _translated(_SQLITE_ERRORS):
+                yield cursor
+        finally:
+            cursor.close()
+        if cursor.connection.total_changes != changes:
+            # The datastore would have rolled it back: fail, and the step's savepoint does.
+            raise RuntimeError("a read transaction wrote in a consumer batch")
 
     @contextmanager
     def _pinned_get_connection(self, **kwargs: Any) -> Iterator[Any]:

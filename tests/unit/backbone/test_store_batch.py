@@ -166,6 +166,32 @@ def test_another_writer_waits_for_the_batch_and_then_commits(app: NoteApp) -> No
     assert seen_elsewhere(app) == 2
 
 
+def test_a_read_in_a_batch_sees_its_writes_and_may_not_write(app: NoteApp) -> None:
+    """SQLite: a read runs in the batch's transaction without a savepoint of its own, so a
+    write inside one (which the datastore would roll back) fails its step instead."""
+    if not batches(app).sqlite:
+        pytest.skip("PostgreSQL's reads nest as its driver's savepoints")
+    datastore: Any = app.recorder.datastore  # type: ignore[attr-defined]
+    with batches(app).batch() as batch:
+        with batch.step():
+            app.record(Note("one", date(2026, 1, 5)), tracking=Tracking(UPSTREAM, 1))
+            with datastore.transaction(commit=False) as cursor:
+                cursor.execute("SELECT COUNT(*) FROM stored_events")
+                assert cursor.fetchone()[0] == 1
+
+        def writes_in_a_read() -> None:
+            with batch.step(), datastore.transaction(commit=False) as cursor:
+                cursor.execute("CREATE TABLE d73_probe (x INTEGER)")
+                cursor.execute("INSERT INTO d73_probe VALUES (1)")
+
+        with pytest.raises(RuntimeError, match="read transaction wrote"):
+            writes_in_a_read()
+    with datastore.transaction(commit=False) as cursor:
+        cursor.execute("SELECT COUNT(*) FROM sqlite_master WHERE name = 'd73_probe'")
+        assert cursor.fetchone()[0] == 0
+    assert tracked(app) == 1
+
+
 # ------------------------------------------------------------------ through the consumer
 
 
