@@ -259,3 +259,101 @@ def test_reporting_reads_back_what_it_wrote(tmp_path: Path) -> None:
         assert transcoder.decode(transcoder.encode(state)) == state
     finally:
         app.close()
+
+
+# ---------------------------------------------------------------------------------- reading
+
+
+def typed(value: Any) -> Any:
+    """`value` with each leaf's type beside it: 1, 1.0 and True are equal, not the same."""
+    if isinstance(value, dict):
+        return (dict, {key: typed(item) for key, item in value.items()})
+    if isinstance(value, list | tuple):
+        return (type(value), [typed(item) for item in value])
+    if isinstance(value, float) and math.isnan(value):
+        return (float, "nan")
+    return (type(value), value)
+
+
+def same_reading(
+    data: bytes, standard: JSONTranscoder = STANDARD, ours: JSONTranscoder = OURS
+) -> Any:
+    read = ours.decode(data)
+    assert typed(read) == typed(standard.decode(data))
+    return read
+
+
+def test_a_stored_state_is_read_as_eventsourcing_reads_it() -> None:
+    state = {
+        "timestamp": datetime(2026, 1, 5, 8, 0, 1, 250, tzinfo=UTC),
+        "case_id": uuid4(),
+        "due": date(2026, 2, 3),
+        "amount": Decimal("12500000.50"),
+        "votes": [
+            {"member": uuid4(), "at": datetime(2026, 1, 6, tzinfo=timezone(timedelta(hours=7)))}
+        ],
+        "roles": ["proposer", "leader"],
+        "flags": {"late": False, "note": None, "count": -3},
+        "colour": Colour.RED,
+        "looks_like_one": {
+            "_type_": "uuid_hex",
+            "_data_": "5d02149599b55d84a8aed9fd9f603b7f",
+            "x": 1,
+        },
+    }
+    assert same_reading(STANDARD.encode(state)) == state
+
+
+def test_transcoded_values_inside_transcoded_values_are_read_innermost_first() -> None:
+    standard, ours = pair(PairAsList())
+    first, second = uuid4(), date(2026, 3, 1)
+    data = standard.encode({"pair": (first, second)})
+    assert same_reading(data, standard, ours) == {"pair": [first, second]}  # a tuple is a list
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'{"a":18446744073709551616}',
+        b'{"a":-9223372036854775809}',
+        b'{"a":[1.5,1e400,-0.0]}',
+        b'{"a":NaN,"b":-Infinity}',
+        b'{"a":"\\ud800"}',
+        b'{"a":1,"a":2}',
+        b"[1,2]",
+        b'"text"',
+        b"1.25",
+    ],
+)
+def test_what_orjson_reads_otherwise_is_read_by_the_standard_decoder(data: bytes) -> None:
+    same_reading(data)
+
+
+@pytest.mark.parametrize(
+    ("data", "error"),
+    [
+        (b'{"a":{"_type_":"unknown","_data_":1}}', TranscodingNotRegisteredError),
+        (b'{"a":"\xff"}', UnicodeDecodeError),
+        (b'{"a":', ValueError),
+        (b'{"a":{"_type_":{},"_data_":1}}', TypeError),
+        (b'{"a":{"_type_":["x"],"_data_":1}}', TypeError),
+        (b'{"a":{"_type_":null,"_data_":1}}', TranscodingNotRegisteredError),
+    ],
+)
+def test_what_eventsourcing_cannot_read_fails_with_the_same_error(
+    data: bytes, error: type[Exception]
+) -> None:
+    with pytest.raises(error):
+        STANDARD.decode(data)
+    with pytest.raises(error):
+        OURS.decode(data)
+
+
+@settings(max_examples=400, deadline=None)
+@given(STATES)
+def test_any_stored_state_is_read_as_eventsourcing_reads_it(state: dict[str, Any]) -> None:
+    try:
+        data = STANDARD.encode(state)
+    except (UnicodeEncodeError, TranscodingNotRegisteredError):
+        return
+    same_reading(data)
