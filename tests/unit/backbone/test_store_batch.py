@@ -74,6 +74,7 @@ def tracked(app: NoteApp) -> int | None:
 
 
 def test_a_batch_commits_once_at_its_end_and_sees_its_own_writes(app: NoteApp) -> None:
+    batches(app).max_seconds = 60.0  # never committed for its age, however slow the machine
     first = Note("first", date(2026, 1, 5))
     with batches(app).batch() as batch:
         with batch.step():
@@ -129,6 +130,7 @@ def test_a_batch_open_for_long_commits_and_goes_on(app: NoteApp) -> None:
 
 
 def test_the_relay_is_woken_once_the_batch_has_committed(app: NoteApp) -> None:
+    batches(app).max_seconds = 60.0  # never committed for its age, however slow the machine
     seen_when_woken: list[int] = []
     app.add_commit_listener(lambda: seen_when_woken.append(seen_elsewhere(app)))
     with batches(app).batch() as batch:
