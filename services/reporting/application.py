@@ -237,8 +237,7 @@ class ReportingApplication(ServiceApplication):
 
     def _gap_before(self, tracking: Tracking, event_id: str | None) -> UpstreamWatch | None:
         """The consumer reads every sequence in order; a jump means lost messages (an alarm)."""
-        recorder: Any = self.recorder
-        last = recorder.max_tracking_id(tracking.application_name) or 0
+        last = self.recorded_position(tracking.application_name) or 0
         if tracking.notification_id <= last + 1:
             return None
         watch = self._watch(tracking.application_name)

@@ -80,12 +80,21 @@ class Batch:
         self._steps = 0
         self._opened = time.monotonic()
         self._after_commit: dict[Callable[[], None], None] = {}
+        self.positions: dict[str, int | None] = {}
+        """The last position of each upstream recorded, as the batch's transaction holds it
+        (`ServiceApplication.recorded_position` keeps it): a step that fails puts back what it
+        was before the step, a commit that fails forgets it all (the store is read again)."""
 
     @contextmanager
     def step(self) -> Iterator[None]:
         """One message: what it writes is kept only if it ends without an exception."""
-        with self._batches._savepoint():
-            yield
+        positions = self.positions.copy()
+        try:
+            with self._batches._savepoint():
+                yield
+        except BaseException:
+            self.positions = positions
+            raise
         self._steps += 1
         if self._batches.writer_waits():  # a command waits for the store: let it in now
             self.commit(make_way=True)
@@ -101,7 +110,11 @@ class Batch:
         did not commit: what it held is rolled back); `make_way`: give the store's writer
         connection back in between, so that a command waiting for it goes first
         (`StoreNotRegained` if it cannot be taken back: what was committed stays counted)."""
-        self._batches._commit(again=not last and not make_way)
+        try:
+            self._batches._commit(again=not last and not make_way)
+        except CommitFailed:
+            self.positions.clear()
+            raise
         self.committed = self._steps
         self._opened = time.monotonic()
         actions, self._after_commit = list(self._after_commit), {}
@@ -253,16 +266,27 @@ class StoreBatches:
 
     @contextmanager
     def _pinned_transaction(self, *, commit: bool = False) -> Iterator[Any]:
-        """The datastore's `transaction`: in this thread's batch, a savepoint of it, rolled back
-        unless `commit` (as the datastore rolls back its read transactions)."""
+        """The datastore's `transaction`: in this thread's batch, a savepoint of it if `commit`;
+        a read runs in the batch's transaction as it is, with nothing to roll back (a savepoint
+        was three statements more per read: ~5 % of a consumer's CPU), and fails if it wrote."""
         if self.current is None or not self.sqlite:  # PostgreSQL's nests through get_connection
             with self._transaction(commit=commit) as cursor:
                 yield cursor
             return
-        with self._savepoint() as cursor:
-            yield cursor
-            if not commit:
-                cursor.execute(f"ROLLBACK TO d73_batch_{self._local.depth}")
+        if commit:
+            with self._savepoint() as cursor:
+                yield cursor
+            return
+        cursor = self._local.connection.cursor().sqlite_cursor
+        changes = cursor.connection.total_changes
+        try:
+            with _translated(_SQLITE_ERRORS):
+                yield cursor
+        finally:
+            cursor.close()
+        if cursor.connection.total_changes != changes:
+            # The datastore would have rolled it back: fail, and the step's savepoint does.
+            raise RuntimeError("a read transaction wrote in a consumer batch")
 
     @contextmanager
     def _pinned_get_connection(self, **kwargs: Any) -> Iterator[Any]:

@@ -17,6 +17,10 @@ class Note(Aggregate):
         self.text = text
         self.due = due
 
+    @event("Amended")
+    def amend(self, text: str) -> None:
+        self.text = text
+
 
 class NoteApp(ServiceApplication):
     name = "notes"
@@ -55,3 +59,22 @@ def test_commit_wakes_listeners_only_when_something_was_written(tmp_path: Path) 
     assert calls == []
     app.record(Note("x", date(2025, 2, 3)))
     assert calls == [1]
+
+
+def test_record_commits_the_pending_events_of_each_aggregate_given_in_order(
+    tmp_path: Path,
+) -> None:
+    app = NoteApp(store_env("notes", Settings(data_dir=tmp_path)))
+    first, second = Note("a", date(2025, 3, 3)), Note("b", date(2025, 3, 4))
+    second.amend("c")
+    recordings = app.record(first, None, second)
+    assert [
+        (r.domain_event.originator_id, r.domain_event.originator_version) for r in recordings
+    ] == [
+        (first.id, 1),
+        (second.id, 1),
+        (second.id, 2),
+    ]
+    assert not first.pending_events
+    assert not second.pending_events
+    assert app.repository.get(second.id).text == "c"

@@ -15,12 +15,14 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from eventsourcing.persistence import Tracking
+from eventsourcing.persistence import IntegrityError, Tracking
 
 from shared.contracts import IntegrationEvent
 from shared.contracts.registration import ProposalWithdrawn
 from shared.platform.consumer import TrackedConsumer
 from shared.platform.envelope import encode
+from shared.platform.eventstore import store_env
+from shared.platform.settings import Settings
 from shared.platform.storebatch import CommitFailed, StoreBatches, StoreNotRegained
 from shared.platform.subjects import REGISTRATION_STREAM
 from tests.support.infra import (
@@ -42,9 +44,14 @@ class NoteApp(notes.NoteApp):
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-def app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[NoteApp]:
-    with notes_store(request, tmp_path, NoteApp) as (application, _):
-        yield application
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[NoteApp, Settings]]:
+    with notes_store(request, tmp_path, NoteApp) as opened:
+        yield opened
+
+
+@pytest.fixture
+def app(store: tuple[NoteApp, Settings]) -> NoteApp:
+    return store[0]
 
 
 def batches(app: NoteApp) -> StoreBatches:
@@ -67,6 +74,7 @@ def tracked(app: NoteApp) -> int | None:
 
 
 def test_a_batch_commits_once_at_its_end_and_sees_its_own_writes(app: NoteApp) -> None:
+    batches(app).max_seconds = 60.0  # never committed for its age, however slow the machine
     first = Note("first", date(2026, 1, 5))
     with batches(app).batch() as batch:
         with batch.step():
@@ -122,6 +130,7 @@ def test_a_batch_open_for_long_commits_and_goes_on(app: NoteApp) -> None:
 
 
 def test_the_relay_is_woken_once_the_batch_has_committed(app: NoteApp) -> None:
+    batches(app).max_seconds = 60.0  # never committed for its age, however slow the machine
     seen_when_woken: list[int] = []
     app.add_commit_listener(lambda: seen_when_woken.append(seen_elsewhere(app)))
     with batches(app).batch() as batch:
@@ -157,6 +166,32 @@ def test_another_writer_waits_for_the_batch_and_then_commits(app: NoteApp) -> No
             assert not other.done()  # it waits for the store's one writer connection
         other.result(timeout=30)
     assert seen_elsewhere(app) == 2
+
+
+def test_a_read_in_a_batch_sees_its_writes_and_may_not_write(app: NoteApp) -> None:
+    """SQLite: a read runs in the batch's transaction without a savepoint of its own, so a
+    write inside one (which the datastore would roll back) fails its step instead."""
+    if not batches(app).sqlite:
+        pytest.skip("PostgreSQL's reads nest as its driver's savepoints")
+    datastore: Any = app.recorder.datastore  # type: ignore[attr-defined]
+    with batches(app).batch() as batch:
+        with batch.step():
+            app.record(Note("one", date(2026, 1, 5)), tracking=Tracking(UPSTREAM, 1))
+            with datastore.transaction(commit=False) as cursor:
+                cursor.execute("SELECT COUNT(*) FROM stored_events")
+                assert cursor.fetchone()[0] == 1
+
+        def writes_in_a_read() -> None:
+            with batch.step(), datastore.transaction(commit=False) as cursor:
+                cursor.execute("CREATE TABLE d73_probe (x INTEGER)")
+                cursor.execute("INSERT INTO d73_probe VALUES (1)")
+
+        with pytest.raises(RuntimeError, match="read transaction wrote"):
+            writes_in_a_read()
+    with datastore.transaction(commit=False) as cursor:
+        cursor.execute("SELECT COUNT(*) FROM sqlite_master WHERE name = 'd73_probe'")
+        assert cursor.fetchone()[0] == 0
+    assert tracked(app) == 1
 
 
 # ------------------------------------------------------------------ through the consumer
@@ -291,3 +326,116 @@ def test_a_pass_that_cannot_take_the_store_back_after_making_way_counts_what_it_
     monkeypatch.setattr(store, "writer_waits", lambda: False)
     assert consumer._consume_in_order(msgs[1:], [2]) == (1, None)
     assert tracked(app) == 2
+
+
+# ------------------------------------------- the positions a batch knows (`has_processed`)
+
+
+def test_a_redelivered_message_within_one_pass_is_a_duplicate(app: NoteApp) -> None:
+    notes: dict[str, uuid.UUID] = {}
+    consumer = consumer_of(app, notes)
+    msgs = [
+        message(1, "a:opened"),
+        message(2, "a:amended"),
+        message(2, "a:again"),
+        message(3, "b:opened"),
+    ]
+    assert consumer._consume_in_order(msgs, [1, 1, 2, 1]) == (4, None)
+    assert (consumer.stats.processed, consumer.stats.duplicates) == (3, 1)
+    assert app.repository.get(notes["a"]).text == "amended"
+    assert seen_elsewhere(app) == 3
+
+
+def test_a_position_whose_step_was_rolled_back_is_not_processed(app: NoteApp) -> None:
+    """What the batch knows of its positions goes back with a failed step: the message's
+    redelivery in the same batch is recorded, not taken for a duplicate."""
+    with batches(app).batch() as batch:
+        with batch.step():
+            assert not app.has_processed(UPSTREAM, 1)
+            app.record(Note("one", date(2026, 1, 5)), tracking=Tracking(UPSTREAM, 1))
+
+        def refused_after_writing() -> None:
+            with batch.step():
+                app.record(Note("two", date(2026, 1, 6)), tracking=Tracking(UPSTREAM, 2))
+                assert app.has_processed(UPSTREAM, 2)
+                raise RuntimeError("refused after writing")
+
+        with pytest.raises(RuntimeError, match="refused"):
+            refused_after_writing()
+        with batch.step():
+            assert app.has_processed(UPSTREAM, 1)
+            assert not app.has_processed(UPSTREAM, 2)
+            app.record(Note("two again", date(2026, 1, 6)), tracking=Tracking(UPSTREAM, 2))
+            assert app.has_processed(UPSTREAM, 2)
+    assert tracked(app) == 2
+    assert seen_elsewhere(app) == 2
+
+
+def test_positions_lost_with_a_failed_commit_are_read_again(
+    app: NoteApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = batches(app)
+    store.max_seconds = 0.0  # commit after each step
+    real_commit = store._commit
+
+    def disk_full(*, again: bool, make_way: bool = False) -> None:
+        store._rollback()
+        store._begin()
+        raise CommitFailed("OperationalError: database or disk is full")
+
+    with store.batch() as batch:
+        with batch.step():
+            app.record(Note("one", date(2026, 1, 5)), tracking=Tracking(UPSTREAM, 1))
+        monkeypatch.setattr(store, "_commit", disk_full)
+
+        def not_committed() -> None:
+            with batch.step():
+                app.record(Note("two", date(2026, 1, 6)), tracking=Tracking(UPSTREAM, 2))
+                assert app.has_processed(UPSTREAM, 2)
+
+        with pytest.raises(CommitFailed):
+            not_committed()
+        monkeypatch.setattr(store, "_commit", real_commit)
+        assert app.has_processed(UPSTREAM, 1)
+        assert not app.has_processed(UPSTREAM, 2), "position 2 was never committed"
+        with batch.step():
+            app.record(Note("two again", date(2026, 1, 6)), tracking=Tracking(UPSTREAM, 2))
+    assert tracked(app) == 2
+    assert seen_elsewhere(app) == 2
+
+
+def test_a_position_recorded_behind_the_batch_is_found_when_its_tracking_is_refused(
+    app: NoteApp,
+) -> None:
+    """A tracking refused as already recorded makes the batch read the store again, so the
+    consumer counts the message a duplicate instead of failing it."""
+    recorder: Any = app.recorder
+    with batches(app).batch() as batch, batch.step():
+        assert not app.has_processed(UPSTREAM, 3)
+        recorder.insert_events([], tracking=Tracking(UPSTREAM, 5))  # not through the app
+        assert not app.has_processed(UPSTREAM, 3), "the batch does not read it again"
+        with pytest.raises(IntegrityError):
+            app.record(Note("three", date(2026, 1, 5)), tracking=Tracking(UPSTREAM, 3))
+        assert app.has_processed(UPSTREAM, 3)
+    assert tracked(app) == 5
+
+
+def test_a_restarted_consumer_finds_what_it_recorded_before(
+    store: tuple[NoteApp, Settings],
+) -> None:
+    app, settings = store
+    notes: dict[str, uuid.UUID] = {}
+    assert consumer_of(app, notes)._consume_in_order(
+        [message(1, "a:opened"), message(2, "a:amended")], [1, 1]
+    ) == (2, None)
+    app.close()
+    restarted = NoteApp(store_env("notes", settings))
+    try:
+        consumer = consumer_of(restarted, notes)
+        redelivered = [message(2, "a:again"), message(3, "a:last")]
+        assert consumer._consume_in_order(redelivered, [2, 1]) == (2, None)
+        assert (consumer.stats.processed, consumer.stats.duplicates) == (1, 1)
+        assert restarted.repository.get(notes["a"]).text == "last"
+        assert seen_elsewhere(restarted) == 3
+    finally:
+        restarted.close()
