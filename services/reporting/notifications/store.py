@@ -48,6 +48,9 @@ from shared.platform.eventstore import ServiceApplication
 KEPT_TEXT_BYTES = 4 * 2**20
 """The notification texts kept in memory: some 5,000 (a Vietnamese text takes two bytes a
 character), the last hundred of fifty people's lists."""
+KEPT_CASE_FILES = 500
+"""Case files kept loaded: as for reporting's archives (`KEPT_ARCHIVES`), a case's events come
+close together, and 500 lose no load against 2,000 (issue #19)."""
 STORE = "notifications"
 """The store's name: `<data dir>/notifications.sqlite`, or schema `notifications` in reporting's
 PostgreSQL database."""
@@ -213,7 +216,7 @@ class NotificationsApplication(ServiceApplication):
         env: dict[str, str] | None = None,
         *,
         clock: Callable[[], datetime] = utc_now,
-        kept_case_files: int = 2_000,
+        kept_case_files: int = KEPT_CASE_FILES,
         kept_text_bytes: int = KEPT_TEXT_BYTES,
     ) -> None:
         super().__init__(env)
