@@ -210,6 +210,9 @@ class NotificationsApplication(ServiceApplication):
     """The notification store; its consumer tracks approval's stream in the same transactions."""
 
     name = "notifications"
+    remembered_traces = 0
+    """No relay reads this store (e-mails leave through the outbox job): up to 10,000 commits'
+    span contexts (~2 MB) kept for nobody otherwise (issue #19)."""
 
     def __init__(
         self,

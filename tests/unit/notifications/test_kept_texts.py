@@ -1,5 +1,6 @@
-"""The notification index keeps texts up to a budget of bytes (issue #19): the newest and the
-recently read stay in memory, the others are read again from their records, word for word."""
+"""What the notification store keeps in memory is bounded (issue #19): its index keeps texts up to
+a budget of bytes (the newest and the recently read; the others are read again from their
+records, word for word), and no commit's trace, since no relay reads this store."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from uuid import UUID, uuid4
 
 import pytest
 from eventsourcing.persistence import Tracking
+from opentelemetry.sdk.trace import TracerProvider
 
 from services.reporting.commands import NewNotification, NoteCaseEvent
 from services.reporting.notifications.domain import Delivery
@@ -19,6 +21,7 @@ from services.reporting.notifications.store import STORE, NotificationsApplicati
 from shared.kernel.actor import SYSTEM
 from shared.platform.eventstore import store_env
 from shared.platform.settings import Settings
+from shared.platform.tracing import CommitTraces
 from tests.unit.notifications.test_kept_case_files import APPROVAL, opening, waits
 
 PERSON = "ct.p0026"
@@ -108,3 +111,15 @@ def test_a_rebuilt_index_lists_every_notification_with_its_text(
     assert [p["id"] for p in public] == [str(i) for i in reversed(ids)]
     assert [p["text"] for p in public] == TEXTS[::-1]
     assert store.index.texts.weight <= BUDGET
+
+
+def test_the_store_keeps_no_commit_traces_since_no_relay_reads_it(
+    store: NotificationsApplication,
+) -> None:
+    relayed = CommitTraces(size=10)
+    with TracerProvider().get_tracer("test").start_as_current_span("consume"):
+        ids = tell_each(store)
+        relayed.remember([1, 2])
+    assert ids
+    assert len(relayed) == 2, "under a span, a store that is relayed remembers its positions"
+    assert len(store.commit_traces) == 0
