@@ -11,18 +11,25 @@ batch it belongs to does not commit. The application then forgets every kept rec
 (`forget`), and the next command loads them again. A record still holding pending events (a
 change nobody recorded) is never handed out; it is loaded again instead. The number kept is
 bounded (least recently used first out), so memory does not grow with the store.
+
+`KeptWithin` keeps values that can always be read again (a notification's text) up to a budget
+of bytes rather than a count: what they weigh varies tenfold, and a count would let a few long
+ones take the memory a service needs under 150 MB (issue #19).
 """
 
 from __future__ import annotations
 
+import sys
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from collections.abc import Callable, Hashable, Iterable
+from typing import Any, Generic, TypeVar
 from uuid import UUID
 
 from eventsourcing.domain import BaseAggregate
 
 A = TypeVar("A", bound=BaseAggregate[UUID])
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
 
 
 class KeptRecords:
@@ -76,6 +83,58 @@ class KeptRecords:
             return
         for record_id in record_ids:
             self._records.pop(record_id, None)
+
+
+class KeptWithin(Generic[K, V]):
+    """Values by key up to `budget` bytes, as `weigh` counts them, the most recently used last.
+
+    Each value's weight is taken once, when it is kept, and stored beside it: a value may weigh
+    more later (a string orjson serializes caches its UTF-8 bytes inside itself, which
+    `sys.getsizeof` then counts), and weighing it again when forgotten would let the count
+    drift below what is kept. One too heavy for the whole budget is never kept. Not
+    thread-safe: its owner holds a lock around each call."""
+
+    def __init__(self, budget: int, weigh: Callable[[V], int] = sys.getsizeof) -> None:
+        if budget < 1:
+            raise ValueError(f"keep at least one byte, not {budget}")
+        self.budget = budget
+        self.weight = 0
+        """The bytes kept, as weighed when each value was kept (at most `budget`)."""
+        self._weigh = weigh
+        self._values: OrderedDict[K, tuple[V, int]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._values
+
+    def get(self, key: K) -> V | None:
+        """The kept value, now the most recently used; None if it is not kept."""
+        kept = self._values.get(key)
+        if kept is None:
+            return None
+        self._values.move_to_end(key)
+        return kept[0]
+
+    def keep(self, key: K, value: V) -> None:
+        """Keep `value` as the most recently used, forgetting the least recently used ones
+        until the budget holds."""
+        self.forget((key,))
+        weight = self._weigh(value)
+        if weight > self.budget:
+            return
+        self._values[key] = (value, weight)
+        self.weight += weight
+        while self.weight > self.budget:
+            _, (_, dropped) = self._values.popitem(last=False)
+            self.weight -= dropped
+
+    def forget(self, keys: Iterable[K]) -> None:
+        for key in keys:
+            kept = self._values.pop(key, None)
+            if kept is not None:
+                self.weight -= kept[1]
 
 
 def replay(aggregate: Any, events: Iterable[Any]) -> Any:

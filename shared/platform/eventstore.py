@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
@@ -39,7 +39,7 @@ from shared.platform.idempotency import (
 )
 from shared.platform.settings import Persistence, Settings
 from shared.platform.storebatch import Batch, StoreBatches
-from shared.platform.tracing import CommitTraces, tracer
+from shared.platform.tracing import REMEMBERED, CommitTraces, tracer
 from shared.platform.transcoder import OrjsonTranscoder
 
 A = TypeVar("A")
@@ -132,11 +132,14 @@ def ensure_postgres_database(settings: Settings, service: str) -> None:
 class ServiceApplication(Application[UUID]):
     """An eventsourcing application that records with tracking and wakes its outbox relay."""
 
+    remembered_traces: ClassVar[int] = REMEMBERED
+    """Positions whose commit's trace is kept for the relay; 0 for a store no relay reads."""
+
     def __init__(self, env: dict[str, str] | None = None) -> None:
         super().__init__(env)
         self._commit_listeners: list[Callable[[], None]] = []
         self._listeners_lock = threading.Lock()
-        self.commit_traces = CommitTraces()
+        self.commit_traces = CommitTraces(self.remembered_traces)
         """The trace each recent position was committed in, continued by the relay."""
         self.consumer_lock = threading.RLock()
         """Consumers of several upstreams write one at a time, so that two events about the same

@@ -188,7 +188,7 @@ class CommitTraces:
 
     Looking one up leaves it in place: a service has more than one relay over the same positions
     (its own stream and the public projection), and each publication continues the commit's trace.
-    The oldest are forgotten past `size`.
+    The oldest are forgotten past `size`; a store no relay reads keeps none (`size` 0).
     """
 
     def __init__(self, size: int = REMEMBERED) -> None:
@@ -196,7 +196,12 @@ class CommitTraces:
         self._lock = threading.Lock()
         self._size = size
 
+    def __len__(self) -> int:
+        return len(self._contexts)
+
     def remember(self, positions: Sequence[int]) -> None:
+        if not self._size:
+            return
         current = trace.get_current_span().get_span_context()
         if not current.is_valid:
             return

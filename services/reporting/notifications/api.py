@@ -70,7 +70,13 @@ def list_notifications(
     unread = sum(1 for v in views if v.read_at is None)
     if unread_only:
         views = [v for v in views if v.read_at is None]
-    return {"unread": unread, "total": len(views), "items": [v.public() for v in views[:limit]]}
+    shown = views[:limit]
+    texts = component.app.texts([v.id for v in shown])
+    return {
+        "unread": unread,
+        "total": len(views),
+        "items": [v.public(text) for v, text in zip(shown, texts, strict=True)],
+    }
 
 
 @router.get("/unread-count", summary="How many of my notifications I have not read (the bell)")
@@ -107,7 +113,13 @@ def _preferences(component: Component, person_id: str) -> dict[str, Any]:
 def failed(actor: CurrentActor, component: Component) -> dict[str, Any]:
     _require_operator(actor.has_role(Role.ADMIN))
     views = sorted(component.app.in_state(Delivery.FAILED), key=lambda v: v.created_at)
-    return {"failed": len(views), "items": [v.for_operators() for v in views]}
+    return {
+        "failed": len(views),
+        "items": [
+            v.for_operators(text)
+            for v, text in zip(views, component.app.texts([v.id for v in views]), strict=True)
+        ],
+    }
 
 
 @router.post("/failed/{notification_id}/retry", summary="Put a failed e-mail back in the outbox")
@@ -123,7 +135,7 @@ def retry(notification_id: UUID, actor: CurrentActor, component: Component) -> d
             type_="/problems/not-failed",
             message_vi=f"Thông báo {notification_id} không có thư nào đã gửi lỗi hết số lần thử.",
         ) from None
-    return _view(component, notification_id).for_operators()
+    return _view(component, notification_id).for_operators(component.app.text(notification_id))
 
 
 @router.post("/{notification_id}/read", summary="Mark one of my notifications read")
@@ -132,7 +144,7 @@ def mark_read(notification_id: UUID, actor: CurrentActor, component: Component) 
         component.app.handle(MarkRead(notification_id), actor)
     except UnknownNotification:
         raise _not_found(notification_id) from None
-    return _view(component, notification_id).public()
+    return _view(component, notification_id).public(component.app.text(notification_id))
 
 
 def _view(component: Component, notification_id: UUID) -> NotificationView:

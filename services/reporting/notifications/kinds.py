@@ -28,7 +28,7 @@ class Kind(StrEnum):
         return LABELS_VI[self]
 
 
-LABELS_VI: dict[Kind, str] = {
+LABELS_VI: dict[str, str] = {  # by Kind, or by its value
     Kind.ROUTED: "Kế hoạch đã được chuyển đến cơ quan có thẩm quyền",
     Kind.SUPPLEMENT_REQUESTED: "Yêu cầu bổ sung hồ sơ",
     Kind.DECISION: "Quyết định về đề xuất",

@@ -28,7 +28,7 @@ from uuid import UUID
 from prometheus_client import Counter, Gauge
 
 from services.reporting.commands import RecordEmailFailed, RecordEmailSent
-from services.reporting.notifications.domain import Delivery
+from services.reporting.notifications.domain import Delivery, Notification
 from services.reporting.notifications.store import NotificationsApplication, NotificationView
 from shared.kernel.actor import SYSTEM
 from shared.platform.jobs import Job, every
@@ -58,7 +58,7 @@ def message_id(notification_id: UUID) -> str:
     return f"<{notification_id}@d73.notifications>"
 
 
-def compose(view: NotificationView, html: str, sender: str) -> EmailMessage:
+def compose(view: NotificationView, notification: Notification, sender: str) -> EmailMessage:
     """The e-mail of one notification: plain text and HTML, in Vietnamese, UTF-8."""
     message = EmailMessage()
     message["From"] = sender
@@ -68,8 +68,8 @@ def compose(view: NotificationView, html: str, sender: str) -> EmailMessage:
     message["Message-ID"] = message_id(view.id)
     message["Auto-Submitted"] = "auto-generated"
     message["Content-Language"] = "vi"
-    message.set_content(view.text)
-    message.add_alternative(html, subtype="html")
+    message.set_content(notification.text)
+    message.add_alternative(notification.html, subtype="html")
     return message
 
 
@@ -139,7 +139,7 @@ class Outbox:
             return False
         attempt = notification.attempts + 1
         try:
-            self.mailer.send(compose(view, notification.html, self.sender))
+            self.mailer.send(compose(view, notification, self.sender))
         except (OSError, smtplib.SMTPException, ValueError) as error:
             self._failed(view.id, attempt, f"{type(error).__name__}: {error}"[:500])
             return False

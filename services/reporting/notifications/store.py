@@ -5,11 +5,17 @@ case files as events in `notifications.sqlite` (or schema `notifications` of rep
 PostgreSQL database). The `NotificationIndex` is folded from those events alone, in memory:
 the portal's list, the unread count, the outbox's due sends and what waits on whom. Rebuilding
 it reads the store again and changes nothing in it, so it can never re-send anything.
+
+The index holds every notification, so each costs as little as it can (issue #19): its text,
+most of its weight, is kept for the newest and the recently read only, up to a budget of bytes
+(`KeptWithin`), and read again from the notification's record when asked; the ids and names
+that many notifications share are held once (`sys.intern`).
 """
 
 from __future__ import annotations
 
 import functools
+import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -28,17 +34,23 @@ from services.reporting.commands import (
     NotificationCommand,
     RetryFailed,
 )
-from services.reporting.kept import KeptRecords, replay
+from services.reporting.kept import KeptRecords, KeptWithin, replay
 from services.reporting.notifications.domain import (
     CaseFile,
     Delivery,
     Notification,
     Preferences,
 )
-from services.reporting.notifications.kinds import DEFAULT_MODE, Kind, Mode
+from services.reporting.notifications.kinds import DEFAULT_MODE, LABELS_VI, Kind, Mode
 from shared.kernel.actor import SYSTEM, Actor
 from shared.platform.eventstore import ServiceApplication
 
+KEPT_TEXT_BYTES = 4 * 2**20
+"""The notification texts kept in memory: some 5,000 (a Vietnamese text takes two bytes a
+character), the last hundred of fifty people's lists."""
+KEPT_CASE_FILES = 500
+"""Case files kept loaded: as for reporting's archives (`KEPT_ARCHIVES`), a case's events come
+close together, and 500 lose no load against 2,000 (issue #19)."""
 STORE = "notifications"
 """The store's name: `<data dir>/notifications.sqlite`, or schema `notifications` in reporting's
 PostgreSQL database."""
@@ -48,15 +60,16 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-@dataclass
+@dataclass(slots=True)
 class NotificationView:
+    """A notification as the index holds it: all but its text (`NotificationsApplication.text`)."""
+
     id: UUID
     person_id: str
     kind: str
     case_id: str
     proposal_id: str
     subject: str
-    text: str
     link: str
     email: str
     created_at: str
@@ -68,14 +81,14 @@ class NotificationView:
     last_error: str = ""
     sent_at: str | None = None
 
-    def public(self) -> dict[str, Any]:
-        """What the person sees (the API's `Notification`)."""
+    def public(self, text: str) -> dict[str, Any]:
+        """What the person sees (the API's `Notification`), with its `text`."""
         return {
             "id": str(self.id),
             "kind": self.kind,
-            "kind_label": Kind(self.kind).label_vi,
+            "kind_label": LABELS_VI[self.kind],  # by value, no Kind(): a list builds a hundred
             "subject": self.subject,
-            "text": self.text,
+            "text": text,
             "link": self.link,
             "case_id": self.case_id or None,
             "proposal_id": self.proposal_id or None,
@@ -85,9 +98,9 @@ class NotificationView:
             "email": self.delivery,
         }
 
-    def for_operators(self) -> dict[str, Any]:
+    def for_operators(self, text: str) -> dict[str, Any]:
         return {
-            **self.public(),
+            **self.public(text),
             "person_id": self.person_id,
             "to": self.email,
             "attempts": self.attempts,
@@ -116,28 +129,34 @@ class NotificationIndex:
     preferences: dict[str, dict[str, str]] = field(default_factory=dict)
     cases: dict[str, CaseView] = field(default_factory=dict)
     origin: str | None = None
+    texts: KeptWithin[UUID, str] = field(
+        default_factory=lambda: KeptWithin(KEPT_TEXT_BYTES), compare=False, repr=False
+    )
+    """The texts of the newest and the recently read notifications (which ones depends on
+    what was read, not on the store: no part of what two indexes compare)."""
 
     def apply(self, event: DomainEventProtocol[UUID]) -> None:
         """Fold one of the store's events, named by its class (`Notification.Created`…)."""
         name, originator_id = type(event).__qualname__, event.originator_id
         e: Any = event  # the attributes each event class was recorded with
         if name == "Notification.Created":
+            shared = sys.intern  # a person's, a case's and an event's notifications share these
             view = NotificationView(
                 id=originator_id,
-                person_id=e.person_id,
-                kind=e.kind,
-                case_id=e.case_id,
-                proposal_id=e.proposal_id,
-                subject=e.subject,
-                text=e.text,
-                link=e.link,
-                email=e.email,
+                person_id=shared(e.person_id),
+                kind=shared(e.kind),
+                case_id=shared(e.case_id),
+                proposal_id=shared(e.proposal_id),
+                subject=shared(e.subject),
+                link=shared(e.link),
+                email=shared(e.email),
                 created_at=e.timestamp.isoformat(),
-                delivery=e.delivery,
-                note=e.note,
+                delivery=shared(e.delivery),
+                note=shared(e.note),
             )
             self.views[originator_id] = view
-            self.by_person.setdefault(e.person_id, []).append(originator_id)
+            self.by_person.setdefault(view.person_id, []).append(originator_id)
+            self.texts.keep(originator_id, e.text)
             return
         view_or_none = self.views.get(originator_id)
         if view_or_none is not None:
@@ -191,17 +210,21 @@ class NotificationsApplication(ServiceApplication):
     """The notification store; its consumer tracks approval's stream in the same transactions."""
 
     name = "notifications"
+    remembered_traces = 0
+    """No relay reads this store (e-mails leave through the outbox job): up to 10,000 commits'
+    span contexts (~2 MB) kept for nobody otherwise (issue #19)."""
 
     def __init__(
         self,
         env: dict[str, str] | None = None,
         *,
         clock: Callable[[], datetime] = utc_now,
-        kept_case_files: int = 2_000,
+        kept_case_files: int = KEPT_CASE_FILES,
+        kept_text_bytes: int = KEPT_TEXT_BYTES,
     ) -> None:
         super().__init__(env)
         self.clock = clock
-        self.index = NotificationIndex()
+        self.index = NotificationIndex(texts=KeptWithin(kept_text_bytes))
         self._index_lock = threading.RLock()
         self._case_files = KeptRecords(kept_case_files)
         """Case files kept loaded (`services.reporting.kept`): every event of a case reads its
@@ -253,7 +276,7 @@ class NotificationsApplication(ServiceApplication):
     def rebuild_index(self) -> NotificationIndex:
         """Fold every event of the store again into a fresh index (nothing is written)."""
         with self._index_lock:
-            self.index = NotificationIndex()
+            self.index = NotificationIndex(texts=KeptWithin(self.index.texts.budget))
         self.catch_up()
         return self.index
 
@@ -272,6 +295,24 @@ class NotificationsApplication(ServiceApplication):
     def view(self, notification_id: UUID) -> NotificationView | None:
         with self._index_lock:
             return self.index.views.get(notification_id)
+
+    def text(self, notification_id: UUID) -> str:
+        """A notification's plain text (see `texts`)."""
+        return self.texts((notification_id,))[0]
+
+    def texts(self, notification_ids: Sequence[UUID]) -> list[str]:
+        """Notifications' plain texts: kept in the index, else read from their records (outside
+        the index's lock, which folding a commit needs) and kept as the most recently used."""
+        with self._index_lock:
+            kept = self.index.texts.get
+            found = [kept(i) for i in notification_ids]
+        if None in found:
+            for n, notification_id in enumerate(notification_ids):
+                if found[n] is None:
+                    found[n] = text = self.notification(notification_id).text
+                    with self._index_lock:
+                        self.index.texts.keep(notification_id, text)
+        return found  # type: ignore[return-value]  # no None left
 
     def mode_of(self, person_id: str, kind: Kind) -> Mode:
         prefs_id = str(Preferences.create_id(person_id))

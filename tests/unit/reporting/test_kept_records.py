@@ -14,7 +14,7 @@ from eventsourcing.persistence import Tracking
 from services.reporting.application import ReportingApplication
 from services.reporting.commands import LogObservation
 from services.reporting.domain.archive import ProposalArchive
-from services.reporting.kept import KeptRecords, replay
+from services.reporting.kept import KeptRecords, KeptWithin, replay
 from shared.records.merkle.tree import MerkleTree
 from shared.records.servicelog.heads import PublishedHead
 from tests.support.reporting_data import APPROVAL, REGISTRATION, Message
@@ -175,3 +175,36 @@ def _observed(index: int) -> LogObservation:
     tree = MerkleTree.from_entries(f"entry {n}".encode() for n in range(index + 1))
     head = PublishedHead(index, (tree.leaf_hash(index),), tree.root())
     return LogObservation("registration", head)
+
+
+def test_kept_within_a_budget_of_bytes_forgets_the_least_recently_used_first() -> None:
+    kept: KeptWithin[str, str] = KeptWithin(budget=10, weigh=len)
+    kept.keep("a", "aaaa")
+    kept.keep("b", "bbbb")
+    assert kept.get("a") == "aaaa", "a, read now, is the most recently used"
+    kept.keep("c", "cccc")
+    assert kept.get("b") is None, "b went first"
+    assert (kept.get("a"), kept.get("c"), kept.weight) == ("aaaa", "cccc", 8)
+    kept.keep("a", "aaaaaaa")  # kept again, heavier: c goes to make room
+    assert ("c" in kept, kept.weight) == (False, 7)
+    kept.keep("big", "x" * 11)
+    assert "big" not in kept, "too heavy: kept nowhere"
+    assert kept.get("a") == "aaaaaaa"
+    kept.forget(["a", "never"])
+    assert (len(kept), kept.weight) == (0, 0)
+    with pytest.raises(ValueError, match="at least one byte"):
+        KeptWithin(budget=0)
+
+
+def test_a_value_that_grows_while_kept_is_forgotten_at_the_weight_it_was_kept_with() -> None:
+    """A string orjson writes caches its UTF-8 inside itself and weighs more afterwards: the
+    count must still come back to what is kept."""
+    kept: KeptWithin[str, list[str]] = KeptWithin(budget=10, weigh=len)
+    growing = ["x"] * 4
+    kept.keep("a", growing)
+    growing.extend(["y"] * 4)
+    kept.keep("b", ["z"] * 4)
+    kept.forget(["a"])
+    assert kept.weight == 4
+    kept.keep("c", ["w"] * 6)
+    assert (sorted(k for k in ("a", "b", "c") if k in kept), kept.weight) == (["b", "c"], 10)
