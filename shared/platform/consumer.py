@@ -16,6 +16,15 @@ not do: JetStream would count a redelivery against every waiting message's `max_
 could hand newer messages to the next fetch meanwhile. A message that can never succeed (or
 still fails at its `max_deliver`-th delivery to the handler) goes to `d73.deadletter.<service>`
 with its reason and is acked, so the consumer never stops.
+
+Nor does the order of JetStream's deliveries decide it. After nats-server restarts, a message it
+had handed out (and that was lost with the connection) can come back only after its ack wait,
+while newer ones are delivered at once, `max_ack_pending` notwithstanding (seen: stream seq 15
+delivered anew, then 14 again; 14 then counted a duplicate and never recorded). So a consumer
+remembers the last stream sequence it acked; a batch that starts past the next one is given
+back (a nak delayed by the ack wait) until the missing message has come and been settled. Only
+a message deleted from the stream never comes: after twice the ack wait the consumer goes on
+without it, and says so.
 """
 
 from __future__ import annotations
@@ -94,6 +103,10 @@ class TrackedConsumer:
         self.stats = ConsumerStats()
         self.notices: ServiceNotices | None = None
         """Set by the runtime: a dead letter raises an alarm there (issue #11 §2)."""
+        self.acked_through: int | None = None
+        """The stream sequence of the last message this process acked (None: none yet)."""
+        self._waiting_since: tuple[int, float] | None = None
+        """The sequence a batch was given back for, and when that began."""
 
     @property
     def durable(self) -> str:
@@ -134,6 +147,10 @@ class TrackedConsumer:
         touched (see the module's docstring). Returns once every message is acked. Interrupted
         (cancelled, or NATS gone while holding), it naks what it has not settled, in order, so
         that JetStream redelivers them first."""
+        # In stream order whatever order they came in (a redelivery may follow newer messages).
+        msgs = sorted(msgs, key=lambda msg: msg.metadata.sequence.stream)
+        if await self._past_a_missing_message(msgs):
+            return
         # Deliveries of each message to the handler: JetStream's, then the retries here.
         deliveries = [msg.metadata.num_delivered for msg in msgs]
         for delivered in deliveries:
@@ -146,7 +163,7 @@ class TrackedConsumer:
                     self._consume_in_order, msgs[settled:], deliveries[settled:]
                 )
                 for msg in msgs[settled : settled + done]:
-                    await msg.ack()
+                    await self._ack(msg)
                 settled += done
                 if failure is None:
                     return
@@ -277,7 +294,46 @@ class TrackedConsumer:
                 attempt += 1
                 log.warning("dead letter of %s not published yet: %s", msg.subject, error)
                 await self._hold(held, min(0.5 * attempt, 5.0))
+        await self._ack(msg)
+
+    async def _ack(self, msg: Msg) -> None:
         await msg.ack()
+        self.acked_through = msg.metadata.sequence.stream
+
+    async def _past_a_missing_message(self, msgs: Sequence[Msg]) -> bool:
+        """True when the batch starts past the message after the last one acked and was given
+        back to wait for it (see the module's docstring)."""
+        acked = self.acked_through
+        first = msgs[0].metadata.sequence.stream
+        if acked is None or first <= acked + 1:
+            self._waiting_since = None
+            return False
+        missing, now = acked + 1, asyncio.get_running_loop().time()
+        if self._waiting_since is None or self._waiting_since[0] != missing:
+            self._waiting_since = (missing, now)
+        if now - self._waiting_since[1] >= 2 * self.ack_wait:
+            log.error(
+                "%s: stream seq %d never came back after %.0fs (deleted from %s?); going on "
+                "from %d without it",
+                self.durable,
+                missing,
+                now - self._waiting_since[1],
+                self.upstream.name,
+                first,
+            )
+            self._waiting_since = None
+            return False
+        log.warning(
+            "%s: stream seq %d delivered before seq %d, which was handed out and not settled; "
+            "given back until it has come",
+            self.durable,
+            first,
+            missing,
+        )
+        for msg in msgs:
+            with contextlib.suppress(Exception):
+                await msg.nak(delay=self.ack_wait)
+        return True
 
     async def _hold(self, held: Sequence[Msg], seconds: float) -> None:
         """Wait `seconds` holding `held`: JetStream is told they are in progress often enough

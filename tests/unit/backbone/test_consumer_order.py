@@ -1,0 +1,107 @@
+"""A consumer records its upstream in stream order whatever order JetStream delivers in: after
+nats-server restarts it can hand out newer messages before it redelivers one lost with the
+connection (tests/e2e/test_backbone.py's restart test lost one so, ~1 run in 4), and the tracking
+high-water mark would then count that one a duplicate."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from shared.platform.consumer import TrackedConsumer
+from tests.unit.backbone.notes import notes_store
+from tests.unit.backbone.test_store_batch import NoteApp, consumer_of, message, tracked
+
+pytestmark = pytest.mark.anyio
+
+
+class Delivered:
+    """A message as the pull loop hands it over, remembering how it was settled."""
+
+    def __init__(self, position: int, reason: str) -> None:
+        self._msg = message(position, reason)
+        self.settled: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._msg, name)
+
+    async def ack(self) -> None:
+        self.settled.append("ack")
+
+    async def nak(self, delay: float | None = None) -> None:
+        self.settled.append(f"nak {delay}")
+
+    async def in_progress(self) -> None:
+        pass
+
+
+@pytest.fixture(params=["sqlite"])  # the order is the consumer's, whatever the store
+def app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[NoteApp]:
+    with notes_store(request, tmp_path, NoteApp) as (application, _):
+        yield application
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+def delivered(*positions: int) -> list[Delivered]:
+    return [Delivered(p, f"n{p}:opened") for p in positions]
+
+
+async def settle(consumer: TrackedConsumer, msgs: Sequence[Delivered]) -> None:
+    await consumer.handle_batch(msgs, None)  # type: ignore[arg-type]
+
+
+async def test_a_batch_past_a_message_not_yet_settled_waits_for_it(app: NoteApp) -> None:
+    notes: dict[str, uuid.UUID] = {}
+    consumer = consumer_of(app, notes)
+    consumer.ack_wait = 30.0
+    await settle(consumer, delivered(1, 2, 3))
+    early = delivered(5, 6)  # 4 was handed out before a reconnect and comes back later
+    await settle(consumer, early)
+    assert [m.settled for m in early] == [["nak 30.0"], ["nak 30.0"]]
+    assert tracked(app) == 3, "nothing recorded past the missing message"
+    await settle(consumer, delivered(4))
+    await settle(consumer, delivered(5, 6))
+    assert tracked(app) == 6
+    assert sorted(notes) == [f"n{p}" for p in range(1, 7)], "none counted a duplicate"
+    assert consumer.stats.duplicates == 0
+
+
+async def test_a_batch_delivered_out_of_order_is_recorded_in_stream_order(app: NoteApp) -> None:
+    notes: dict[str, uuid.UUID] = {}
+    consumer = consumer_of(app, notes)
+    await settle(consumer, delivered(1))
+    batch = delivered(3, 2, 4)
+    await settle(consumer, batch)
+    assert [m.settled for m in batch] == [["ack"], ["ack"], ["ack"]]
+    assert tracked(app) == 4
+    assert consumer.stats.duplicates == 0
+    assert len(notes) == 4
+
+
+async def test_duplicates_are_not_held_and_a_message_that_never_comes_is_not_waited_for_ever(
+    app: NoteApp,
+) -> None:
+    notes: dict[str, uuid.UUID] = {}
+    consumer = consumer_of(app, notes)
+    consumer.ack_wait = 0.05
+    await settle(consumer, delivered(1, 2))
+    again = delivered(2)
+    await settle(consumer, again)
+    assert again[0].settled == ["ack"]
+    assert consumer.stats.duplicates == 1
+    after_a_deleted_one = delivered(4)  # 3 was deleted from the stream: it never comes
+    await settle(consumer, after_a_deleted_one)
+    assert after_a_deleted_one[0].settled == ["nak 0.05"]
+    await asyncio.sleep(2 * consumer.ack_wait)
+    await settle(consumer, after_a_deleted_one)
+    assert after_a_deleted_one[0].settled == ["nak 0.05", "ack"]
+    assert tracked(app) == 4
