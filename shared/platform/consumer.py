@@ -330,9 +330,7 @@ class TrackedConsumer:
             first,
             missing,
         )
-        for msg in msgs:
-            with contextlib.suppress(Exception):
-                await msg.nak(delay=self.ack_wait)
+        await self._give_back(msgs, delay=self.ack_wait)
         return True
 
     async def _hold(self, held: Sequence[Msg], seconds: float) -> None:
@@ -348,12 +346,12 @@ class TrackedConsumer:
             await asyncio.sleep(nap)
             remaining -= nap
 
-    async def _give_back(self, msgs: Sequence[Msg]) -> None:
-        """Nak what was not settled, in order (best effort: what is not naked comes back
-        after the ack wait)."""
+    async def _give_back(self, msgs: Sequence[Msg], delay: float | None = None) -> None:
+        """Nak what was not settled, in order, to be redelivered after `delay` seconds (at once
+        without); best effort: what is not naked comes back after the ack wait."""
         for msg in msgs:
             with contextlib.suppress(Exception):
-                await msg.nak()
+                await msg.nak(delay=delay)
 
     def _handler_for(self, event: IntegrationEvent) -> Handler | None:
         return self.handlers.get(event.type, self.archive_all)

@@ -4,26 +4,11 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import IntegrityError, Tracking
 
-from shared.platform.eventstore import ServiceApplication, store_env
+from shared.platform.eventstore import store_env
 from shared.platform.settings import Persistence, Settings
-
-
-class Note(Aggregate):
-    @event("Written")
-    def __init__(self, text: str, due: date) -> None:
-        self.text = text
-        self.due = due
-
-    @event("Amended")
-    def amend(self, text: str) -> None:
-        self.text = text
-
-
-class NoteApp(ServiceApplication):
-    name = "notes"
+from tests.unit.backbone.notes import Note, NoteApp
 
 
 def test_sqlite_is_the_default_one_file_per_service(tmp_path: Path) -> None:

@@ -46,7 +46,9 @@ def opening(case_id: UUID) -> CaseOpening:
     )
 
 
-def told(source_id: UUID, person_id: str, case_id: UUID) -> NewNotification:
+def told(
+    source_id: UUID, person_id: str, case_id: UUID, text: str = "Kính gửi …"
+) -> NewNotification:
     return NewNotification(
         source_id=source_id,
         person_id=person_id,
@@ -56,8 +58,8 @@ def told(source_id: UUID, person_id: str, case_id: UUID) -> NewNotification:
         event_type="d73.case.opened.v1",
         happened_at="2024-06-03T09:00:00+07:00",
         subject="Hồ sơ mới",
-        text="Kính gửi …",
-        html="<p>Kính gửi …</p>",
+        text=text,
+        html=f"<p>{text}</p>",
         link="https://portal.example/cases",
         email=f"{person_id}@cantho.gov.vn",
         delivery=Delivery.PENDING,

@@ -15,15 +15,13 @@ import pytest
 from eventsourcing.persistence import Tracking
 from opentelemetry.sdk.trace import TracerProvider
 
-from services.reporting.commands import NewNotification, NoteCaseEvent
-from services.reporting.notifications.domain import Delivery
-from services.reporting.notifications.kinds import Kind
+from services.reporting.commands import NoteCaseEvent
 from services.reporting.notifications.store import STORE, NotificationsApplication
 from shared.kernel.actor import SYSTEM
 from shared.platform.eventstore import store_env
 from shared.platform.settings import Settings
 from shared.platform.tracing import CommitTraces
-from tests.unit.notifications.test_kept_case_files import APPROVAL, opening, waits
+from tests.unit.notifications.test_kept_case_files import APPROVAL, opening, told, waits
 
 PERSON = "ct.p0026"
 TEXTS = [f"Kính gửi ông/bà,\n\nHồ sơ số {n} đã được tiếp nhận.\n" * (n + 1) for n in range(6)]
@@ -31,25 +29,6 @@ TEXTS = [f"Kính gửi ông/bà,\n\nHồ sơ số {n} đã được tiếp nhậ
 for _text in TEXTS:  # as the store holds them: orjson caches the UTF-8 of a text it writes
     orjson.dumps(_text)
 BUDGET = sys.getsizeof(TEXTS[-1]) + sys.getsizeof(TEXTS[-2])
-
-
-def letter(source_id: UUID, case_id: UUID, text: str) -> NewNotification:
-    return NewNotification(
-        source_id=source_id,
-        person_id=PERSON,
-        kind=Kind.PLAN_ARRIVED.value,
-        case_id=str(case_id),
-        proposal_id="",
-        event_type="d73.case.opened.v1",
-        happened_at="2024-06-03T09:00:00+07:00",
-        subject="Hồ sơ mới",
-        text=text,
-        html="<p>Hồ sơ mới</p>",
-        link="https://portal.example/cases",
-        email=f"{PERSON}@cantho.gov.vn",
-        delivery=Delivery.PENDING,
-        note="",
-    )
 
 
 @pytest.fixture
@@ -68,7 +47,7 @@ def tell_each(store: NotificationsApplication) -> list[UUID]:
     ids = []
     for position, text in enumerate(TEXTS, start=1):
         case_id = uuid4()
-        new = letter(uuid4(), case_id, text)
+        new = told(uuid4(), PERSON, case_id, text)
         note = NoteCaseEvent(case_id, opening(case_id), waits("submitted"), (new,))
         store.handle(note, SYSTEM, Tracking(APPROVAL, position))
         ids.append(new.id)
