@@ -24,7 +24,9 @@ delivered anew, then 14 again; 14 then counted a duplicate and never recorded). 
 remembers the last stream sequence it acked; a batch that starts past the next one is given
 back (a nak delayed by the ack wait) until the missing message has come and been settled. Only
 a message deleted from the stream never comes: after twice the ack wait the consumer goes on
-without it, and says so.
+without it, and says so. A process that has just started has acked nothing yet: it begins from
+what is settled already (`resume_from`), the durable's ack floor or the store's tracking,
+whichever is further, so its first batch is held to the same rule.
 """
 
 from __future__ import annotations
@@ -295,6 +297,16 @@ class TrackedConsumer:
                 log.warning("dead letter of %s not published yet: %s", msg.subject, error)
                 await self._hold(held, min(0.5 * attempt, 5.0))
         await self._ack(msg)
+
+    async def resume_from(self, ack_floor: int) -> None:
+        """Before the first batch of this process: everything up to the durable's `ack_floor`
+        was acked, and everything up to the store's tracking was recorded (a message acked
+        without a record, ignored or dead-lettered, can put the floor ahead of the store)."""
+        if self.acked_through is not None:
+            return
+        recorded = await anyio.to_thread.run_sync(self.app.recorded_position, self.upstream.name)
+        settled = max(ack_floor, recorded or 0)
+        self.acked_through = settled or None  # a fresh durable: nothing to hold a batch to
 
     async def _ack(self, msg: Msg) -> None:
         await msg.ack()

@@ -78,7 +78,7 @@ class PullLoop:
 
     async def _follow(self) -> None:
         consumer = self.consumer
-        await self.ensure_durable(check_in_flight=True)
+        await consumer.resume_from(await self.ensure_durable(check_in_flight=True))
         reconnects = self._reconnects()
         sub = await self.js.pull_subscribe_bind(
             durable=consumer.durable, stream=consumer.upstream.name, inbox_prefix=self.inbox_prefix
@@ -115,10 +115,11 @@ class PullLoop:
         if self.draining:
             await self.ensure_durable(check_in_flight=True)
 
-    async def ensure_durable(self, *, check_in_flight: bool) -> None:
+    async def ensure_durable(self, *, check_in_flight: bool) -> int:
         """Create the durable, or bring what an update may change to the consumer's config (a
         durable of an earlier release has max_ack_pending=1); with `check_in_flight`, keep
-        max_ack_pending at 1 while messages are pending (see the module's docstring)."""
+        max_ack_pending at 1 while messages are pending (see the module's docstring). Returns
+        the durable's ack floor (the stream sequence through which all is acked; 0: none)."""
         consumer = self.consumer
         stream = consumer.upstream.name
         wanted = consumer.consumer_config()
@@ -129,7 +130,7 @@ class PullLoop:
             await self.js.add_consumer(stream, wanted)
             self.draining = False
             log.info("created durable %s on %s", consumer.durable, stream)
-            return
+            return 0
         pending = current.num_ack_pending or 0
         draining = check_in_flight and pending > 0 and (wanted.max_ack_pending or 0) > 1
         if draining:
@@ -152,3 +153,5 @@ class PullLoop:
                 current.config.max_ack_pending,
                 wanted.max_ack_pending,
             )
+        floor = current.ack_floor
+        return int(floor.stream_seq or 0) if floor is not None else 0

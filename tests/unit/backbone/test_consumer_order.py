@@ -105,3 +105,32 @@ async def test_duplicates_are_not_held_and_a_message_that_never_comes_is_not_wai
     await settle(consumer, after_a_deleted_one)
     assert after_a_deleted_one[0].settled == ["nak 0.05", "ack"]
     assert tracked(app) == 4
+
+
+@pytest.mark.parametrize(
+    ("ack_floor", "first_allowed"),
+    [(0, 4), (2, 4), (4, 5)],  # floor behind the store, none, or ahead (4 dead-lettered)
+)
+async def test_a_process_just_started_holds_its_first_batch_to_what_is_settled(
+    app: NoteApp, ack_floor: int, first_allowed: int
+) -> None:
+    notes: dict[str, uuid.UUID] = {}
+    await settle(consumer_of(app, notes), delivered(1, 2, 3))  # an earlier run of the process
+    restarted = consumer_of(app, notes)
+    restarted.ack_wait = 30.0
+    await restarted.resume_from(ack_floor)
+    early = delivered(first_allowed + 1)  # the one before it was in flight when it stopped
+    await settle(restarted, early)
+    assert early[0].settled == ["nak 30.0"]
+    on_time = delivered(first_allowed)
+    await settle(restarted, on_time)
+    assert on_time[0].settled == ["ack"]
+
+
+async def test_a_fresh_durable_holds_nothing(app: NoteApp) -> None:
+    consumer = consumer_of(app, {})
+    await consumer.resume_from(0)
+    assert consumer.acked_through is None
+    batch = delivered(1, 2)
+    await settle(consumer, batch)
+    assert [m.settled for m in batch] == [["ack"], ["ack"]]
