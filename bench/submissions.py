@@ -75,24 +75,28 @@ class PeakRss:
 
 
 class CpuTime:
-    """User + system CPU seconds each process has used since `start()`."""
+    """User + system CPU seconds each process has used since `start()`, and the system part
+    alone (the kernel's share: socket writes to nats-server, fsyncs)."""
 
     def __init__(self, pids: dict[str, int]) -> None:
         self.procs = {name: psutil.Process(pid) for name, pid in pids.items()}
-        self.base: dict[str, float] = {}
+        self.base: dict[str, tuple[float, float]] = {}
 
     @staticmethod
-    def _used(proc: psutil.Process) -> float:
+    def _times(proc: psutil.Process) -> tuple[float, float]:
         with contextlib.suppress(psutil.Error):
             times = proc.cpu_times()
-            return float(times.user + times.system)
-        return 0.0
+            return float(times.user), float(times.system)
+        return 0.0, 0.0
 
     def start(self) -> None:
-        self.base = {name: self._used(proc) for name, proc in self.procs.items()}
+        self.base = {name: self._times(proc) for name, proc in self.procs.items()}
 
-    def used(self) -> dict[str, float]:
-        return {name: self._used(proc) - self.base[name] for name, proc in self.procs.items()}
+    def used(self) -> tuple[dict[str, float], dict[str, float]]:
+        """(user + system, system) seconds of each process since `start()`."""
+        now = {name: self._times(proc) for name, proc in self.procs.items()}
+        spent = {n: (u - self.base[n][0], s - self.base[n][1]) for n, (u, s) in now.items()}
+        return {n: u + s for n, (u, s) in spent.items()}, {n: s for n, (_, s) in spent.items()}
 
 
 def committed_count(registration_url: str, token: str) -> int | None:
@@ -195,7 +199,7 @@ def main() -> None:
                 burst_committed = committed_count(reg, token)
                 burst_expected = burst_committed or len(burst.ids)
                 burst_archived = drain(rep, burst_expected, args.drain)
-                burst_cpu = cpu.used()
+                burst_cpu, burst_system = cpu.used()
                 print(f"2. steady feed asked {args.rate:.0f}/s ...", file=log, flush=True)
                 pause_ms = max(1, round(args.connections * 1000 / args.rate))
                 feed = ceilings.run_wrk(
@@ -231,6 +235,10 @@ def main() -> None:
         "burst_cpu_ms_per_submission": {
             name: round(seconds * 1000 / burst_expected, 2) if burst_expected else None
             for name, seconds in burst_cpu.items()
+        },
+        "burst_system_ms_per_submission": {
+            name: round(seconds * 1000 / burst_expected, 2) if burst_expected else None
+            for name, seconds in burst_system.items()
         },
         "feed_committed": (feed_committed - burst_expected) if feed_committed else None,
         "ceiling_http_save_per_s": round(ceiling.ok_per_s, 1) if ceiling else None,
@@ -296,6 +304,12 @@ def print_table(r: dict[str, Any], ceiling: ceilings.WrkResult | None) -> None:
         if total
         else "CPU per submission: not measured"
     )
+    system = r.get("burst_system_ms_per_submission") or {}
+    if total and system:
+        print(
+            "  of which the kernel's (system time): "
+            + ", ".join(f"{name} {ms:.2f} ms" for name, ms in system.items() if ms is not None)
+        )
     for name, mb in r["peak_rss_mb"].items():
         print(f"peak RSS {name:<20} {mb} MB")
 
