@@ -520,14 +520,15 @@ class Projections:
 
     def metrics_by_scope(
         self, *, year: int, quarters: Iterable[int] = (1, 2, 3, 4), kind: str = STAT
-    ) -> dict[tuple[int, str, str, int], Counter[str]]:
-        """(quarter, unit, level, leader) → counts, in one pass over the year's buckets."""
+    ) -> dict[tuple[int, str, str, int], dict[str, int]]:
+        """(quarter, unit, level, leader) → counts, in one pass over the year's buckets; each a
+        plain copy (a `Counter` per bucket cost a report more than summing them)."""
         wanted = set(quarters)
-        out: dict[tuple[int, str, str, int], Counter[str]] = {}
+        out: dict[tuple[int, str, str, int], dict[str, int]] = {}
         with self.lock:
             for key, counts in self._buckets.items():
                 if key[0] == kind and key[1] == year and key[2] in wanted:
-                    out[(key[2], key[3], key[4], key[5])] = Counter(counts)
+                    out[(key[2], key[3], key[4], key[5])] = counts.copy()
         return out
 
     def state_counts(self) -> dict[str, int]:
