@@ -174,7 +174,9 @@ def rows(f: dict[str, Figures | None], events: int) -> list[tuple[str, str, str,
             (
                 f"query `{query}` p99 at {dig(small, 'size'):,} → {dig(big, 'size'):,} events",
                 "—",
-                f"{ms(dig(small, 'queries', query, 'p99_ms'))} → {ms(big_q.get('p99_ms'))}",
+                f"{ms(dig(small, 'queries', query, 'p99_ms'))} → {ms(big_q.get('p99_ms'))}"
+                f" (CPU {ms(dig(small, 'queries', query, 'cpu_p99_ms'))}"
+                f" → {ms(big_q.get('cpu_p99_ms'))})",
                 "—",
                 "flat",
             )

@@ -102,13 +102,13 @@ class ReportQueries:
     def knows_unit(self, unit_id: str) -> bool:
         return self._version_with(unit_id) is not None
 
-    def _scopes(self, period: Period) -> dict[Scope, Counter[str]]:
+    def _scopes(self, period: Period) -> dict[Scope, dict[str, int]]:
         self.projections.catch_up()
         return self.projections.metrics_by_scope(year=period.year, quarters=period.quarters)
 
     @staticmethod
     def _grouped(
-        scopes: dict[Scope, Counter[str]], group: Callable[[Scope], str | None]
+        scopes: dict[Scope, dict[str, int]], group: Callable[[Scope], str | None]
     ) -> dict[str, tuple[Counter[str], int, int]]:
         """One pass over the buckets: per group, the summed counts and how many submissions
         came from leaders and from staff (Art 2)."""
@@ -125,7 +125,7 @@ class ReportQueries:
 
     def _summary(
         self,
-        scopes: dict[Scope, Counter[str]],
+        scopes: dict[Scope, dict[str, int]],
         *,
         units: set[str] | None = None,
         level: str | None = None,
@@ -249,12 +249,12 @@ class ReportQueries:
             return agency_of[unit]
 
         overdue = self.overdue(today)
-        by_agency = []
-        for name, grouped in self._grouped(scopes, agency).items():
-            open_items = sum(
-                1 for r in overdue if self.agency_of(str(r.get("unit_id") or "")) == name
-            )
-            by_agency.append((name, _summary_of(grouped), open_items))
+        # Counted once, not once per agency: the list of what is late can be long.
+        open_items = Counter(self.agency_of(str(r.get("unit_id") or "")) for r in overdue)
+        by_agency = [
+            (name, _summary_of(grouped), open_items[name])
+            for name, grouped in self._grouped(scopes, agency).items()
+        ]
         by_agency.sort(key=lambda item: (-int(item[1]["submitted"]), self.names.unit(item[0])))
         lateness = self._late(period)
         late_units = sorted(

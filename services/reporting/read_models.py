@@ -520,14 +520,15 @@ class Projections:
 
     def metrics_by_scope(
         self, *, year: int, quarters: Iterable[int] = (1, 2, 3, 4), kind: str = STAT
-    ) -> dict[tuple[int, str, str, int], Counter[str]]:
-        """(quarter, unit, level, leader) → counts, in one pass over the year's buckets."""
+    ) -> dict[tuple[int, str, str, int], dict[str, int]]:
+        """(quarter, unit, level, leader) → counts, in one pass over the year's buckets; each a
+        plain copy (a `Counter` per bucket cost a report more than summing them)."""
         wanted = set(quarters)
-        out: dict[tuple[int, str, str, int], Counter[str]] = {}
+        out: dict[tuple[int, str, str, int], dict[str, int]] = {}
         with self.lock:
             for key, counts in self._buckets.items():
                 if key[0] == kind and key[1] == year and key[2] in wanted:
-                    out[(key[2], key[3], key[4], key[5])] = Counter(counts)
+                    out[(key[2], key[3], key[4], key[5])] = counts.copy()
         return out
 
     def state_counts(self) -> dict[str, int]:
@@ -575,18 +576,39 @@ class Projections:
         day and id).
 
         Each query walks one index from its first match and stops after `limit` rows; an agency
-        of several units asks each unit and merges, so the cost never depends on how many
-        proposals the archive holds."""
+        of several units asks each unit for the keys of its first `limit` matches (read from the
+        index), merges them and reads the facts of the page only, so the cost depends on the
+        page and the number of units, never on how many proposals the archive holds."""
         with self.lock:
             if self._dirty_facts:
                 self.checkpoint()
         if query.units is None:
             return self._search(query.where(None, after), limit)
-        found: list[dict[str, Any]] = []
-        for unit in sorted(set(query.units)):
-            found.extend(self._search(query.where(unit, after), limit))
-        found.sort(key=lambda facts: (facts.get("submitted_on", ""), facts["proposal_id"]))
-        return found[:limit]
+        with self.db.transaction(write=False) as sql:
+            keys: list[tuple[str, str]] = []
+            for unit in sorted(set(query.units)):
+                where, params = query.where(unit, after)
+                keys.extend(
+                    (row["submitted_on"], row["proposal_id"])
+                    for row in sql.query(
+                        "SELECT submitted_on, proposal_id FROM reporting_proj_proposals WHERE "
+                        + " AND ".join(where)
+                        + " ORDER BY submitted_on, proposal_id LIMIT ?",
+                        [*params, limit],
+                    )
+                )
+            page = [proposal_id for _day, proposal_id in sorted(keys)[:limit]]
+            if not page:
+                return []
+            facts = {
+                row["proposal_id"]: row["facts"]
+                for row in sql.query(
+                    "SELECT proposal_id, facts FROM reporting_proj_proposals "
+                    f"WHERE proposal_id IN ({', '.join('?' for _ in page)})",
+                    page,
+                )
+            }
+        return [orjson.loads(facts[proposal_id]) for proposal_id in page]
 
     def search_total(self, query: ProposalSearch) -> int:
         """How many proposals match `query`, over every page."""

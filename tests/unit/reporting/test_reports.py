@@ -82,6 +82,17 @@ def test_city_summary_2025_for_the_city_peoples_committee(queries: ReportQueries
     assert len(data["overdue"]) == 2
 
 
+def test_each_agency_counts_the_open_overdue_items_of_its_units(queries: ReportQueries) -> None:
+    """`overdue_now` per agency, counted once over the list, against a count per agency."""
+    data = queries.city_summary(Period(2025), TODAY).data
+    rows = data["overdue"]
+    assert rows
+    for agency in data["by_agency"]:
+        expected = sum(1 for r in rows if queries.agency_of(r["unit_id"]) == agency["unit_id"])
+        assert agency["overdue_now"] == expected, agency["unit_id"]
+    assert sum(a["overdue_now"] for a in data["by_agency"]) >= 1
+
+
 def test_city_summary_of_one_quarter(queries: ReportQueries) -> None:
     s = queries.city_summary(Period(2025, 4), TODAY).data["summary"]
     assert s["submitted"] == 3  # B4 (6 Oct), C4 (3 Nov), E1 (1 Dec)
