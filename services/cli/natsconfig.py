@@ -220,8 +220,9 @@ def _consumer_api(stream: str, consumer: str, *, push: bool = False) -> tuple[st
 
 def service_permissions(service: str) -> Permissions:
     """Publish its own subjects; create (never update) its own streams; create and use its own
-    consumer on each stream (`shared.platform.subjects.consumer_name`); read streams' info and its
-    own streams' messages; replies only on its private inbox."""
+    consumer on each stream (`shared.platform.subjects.consumer_name`); read streams' info, its
+    own streams' messages, and by sequence those of the streams it consumes; replies only on its
+    private inbox."""
     own = [spec.name for spec in STREAMS if spec.owner == service]
     # Its relay and audit log resume from the last message they wrote: in its own streams and
     # in the audit stream (checkpoints, alarms), which every service writes to; and the relay
@@ -241,6 +242,10 @@ def service_permissions(service: str) -> Permissions:
     for spec in STREAMS:
         if spec.name not in private:  # another service's journal is never read
             api += _consumer_api(spec.name, consumer_name(service, spec))
+            # A consumer reads by sequence what JetStream handed out and has not redelivered
+            # yet (`shared.platform.consumer`): nothing its own consumer could not read.
+            if spec.name not in readable:
+                api.append(f"$JS.API.STREAM.MSG.GET.{spec.name}")
     for component, spec in COMPONENTS.get(service, ()):
         api += _consumer_api(spec.name, consumer_name(service, spec, component))
     return Permissions(

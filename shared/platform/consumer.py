@@ -21,12 +21,17 @@ Nor does the order of JetStream's deliveries decide it. After nats-server restar
 had handed out (and that was lost with the connection) can come back only after its ack wait,
 while newer ones are delivered at once, `max_ack_pending` notwithstanding (seen: stream seq 15
 delivered anew, then 14 again; 14 then counted a duplicate and never recorded). So a consumer
-remembers the last stream sequence it acked; a batch that starts past the next one is given
-back (a nak delayed by the ack wait) until the missing message has come and been settled. Only
-a message deleted from the stream never comes: after twice the ack wait the consumer goes on
-without it, and says so. A process that has just started has acked nothing yet: it begins from
-what is settled already (`resume_from`), the durable's ack floor or the store's tracking,
-whichever is further, so its first batch is held to the same rule.
+remembers the highest stream sequence it settled; a batch that starts past the next one first
+reads the messages in between from the stream by sequence and settles them, in order, exactly
+as if JetStream had delivered them (`StoredMessage`); JetStream's own copies, when they come,
+are duplicates. Waiting for them instead was a guess: under load a redelivery took longer than
+the wait, and a consumer that went on without it lost it (a chaos run on a loaded CI machine
+lost 34 messages so). A sequence the stream no longer holds (deleted) is passed over, and
+logged; if the stream cannot be read, the batch is given back (a nak delayed by the ack wait)
+and the consumer waits for the redelivery, as before. A process that has just started has
+settled nothing yet: it begins from what is settled already (`resume_from`), the durable's
+ack floor or the store's tracking, whichever is further, so its first batch is held to the
+same rule.
 """
 
 from __future__ import annotations
@@ -43,7 +48,8 @@ import anyio.to_thread
 from eventsourcing.persistence import IntegrityError, Tracking
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, RawStreamMsg
+from nats.js.errors import NotFoundError
 
 from shared.contracts import IntegrationEvent
 from shared.platform import tracing
@@ -65,6 +71,39 @@ DEFAULT_BATCH_SIZE = 64
 
 class Rejected(PoisonMessage):
     """A well-formed event the domain refuses for good (dead-lettered, never retried)."""
+
+
+class StoredMessage:
+    """A message read from its stream by sequence, settled as if JetStream had delivered it:
+    what the consumer reads of a `Msg` (subject, data, headers, metadata). It was delivered to
+    no one, so there is nothing to ack or nak: JetStream's own copy, when it comes, is settled
+    as a duplicate."""
+
+    def __init__(self, raw: RawStreamMsg, stream: str, consumer: str) -> None:
+        self.subject = raw.subject or ""
+        self.data = raw.data or b""
+        self.headers: dict[str, str] | None = raw.headers
+        self.metadata = Msg.Metadata(
+            sequence=Msg.Metadata.SequencePair(consumer=0, stream=int(raw.seq or 0)),
+            num_pending=0,
+            num_delivered=1,
+            timestamp=raw.time or datetime.now(UTC),
+            stream=stream,
+            consumer=consumer,
+        )
+
+    async def ack(self) -> None:
+        pass
+
+    async def nak(self, delay: float | None = None) -> None:
+        pass
+
+    async def in_progress(self) -> None:
+        pass
+
+
+MAX_READ_FROM_STREAM = 1024
+"""Sequences one gap reads from the stream at most before it waits for JetStream instead."""
 
 
 @dataclass
@@ -151,8 +190,10 @@ class TrackedConsumer:
         that JetStream redelivers them first."""
         # In stream order whatever order they came in (a redelivery may follow newer messages).
         msgs = sorted(msgs, key=lambda msg: msg.metadata.sequence.stream)
-        if await self._past_a_missing_message(msgs):
+        complete = await self._with_what_is_missing(msgs, js)
+        if complete is None:
             return
+        msgs = complete
         # Deliveries of each message to the handler: JetStream's, then the retries here.
         deliveries = [msg.metadata.num_delivered for msg in msgs]
         for delivered in deliveries:
@@ -310,17 +351,72 @@ class TrackedConsumer:
 
     async def _ack(self, msg: Msg) -> None:
         await msg.ack()
-        self.acked_through = msg.metadata.sequence.stream
+        seq = msg.metadata.sequence.stream
+        if self.acked_through is None or seq > self.acked_through:  # a duplicate is behind
+            self.acked_through = seq
 
-    async def _past_a_missing_message(self, msgs: Sequence[Msg]) -> bool:
-        """True when the batch starts past the message after the last one acked and was given
-        back to wait for it (see the module's docstring)."""
-        acked = self.acked_through
-        first = msgs[0].metadata.sequence.stream
-        if acked is None or first <= acked + 1:
+    async def _with_what_is_missing(
+        self, msgs: Sequence[Msg], js: JetStreamContext
+    ) -> Sequence[Msg] | None:
+        """The batch with every sequence between the last one settled and its last message,
+        those JetStream has not delivered read from the stream; None when they could not be
+        read and the batch was given back to wait for them (see the module's docstring)."""
+        have = {msg.metadata.sequence.stream for msg in msgs}
+        last = msgs[-1].metadata.sequence.stream
+        start = (
+            msgs[0].metadata.sequence.stream
+            if self.acked_through is None
+            else (self.acked_through + 1)
+        )
+        missing = [seq for seq in range(start, last) if seq not in have]
+        if not missing:
             self._waiting_since = None
-            return False
-        missing, now = acked + 1, asyncio.get_running_loop().time()
+            return msgs
+        log.warning(
+            "%s: stream seq %d..%d delivered without %d of the sequences before them, handed "
+            "out and not settled; reading those from %s",
+            self.durable,
+            msgs[0].metadata.sequence.stream,
+            last,
+            len(missing),
+            self.upstream.name,
+        )
+        if len(missing) <= MAX_READ_FROM_STREAM:
+            try:
+                stored = await self._read_from_stream(js, missing)
+            except Exception as error:  # the stream unreadable now: JetStream will redeliver
+                log.warning("%s: %s not read (%s)", self.durable, self.upstream.name, error)
+            else:
+                self._waiting_since = None
+                both: list[Any] = [*msgs, *stored]
+                return sorted(both, key=lambda msg: msg.metadata.sequence.stream)
+        return None if await self._wait_for_redelivery(msgs, missing[0]) else msgs
+
+    async def _read_from_stream(
+        self, js: JetStreamContext, seqs: Sequence[int]
+    ) -> list[StoredMessage]:
+        """The messages at `seqs` that the stream still holds, in order; a deleted one is
+        passed over, and logged."""
+        stored: list[StoredMessage] = []
+        for seq in seqs:
+            try:
+                raw = await js.get_msg(self.upstream.name, seq=seq)
+            except NotFoundError:
+                log.error(
+                    "%s: stream seq %d is not in %s (deleted); going on without it",
+                    self.durable,
+                    seq,
+                    self.upstream.name,
+                )
+                continue
+            stored.append(StoredMessage(raw, self.upstream.name, self.durable))
+        return stored
+
+    async def _wait_for_redelivery(self, msgs: Sequence[Msg], missing: int) -> bool:
+        """Give the batch back until `missing` has come; after twice the ack wait, go on
+        without it (the stream could not be read to tell whether it was deleted)."""
+        first = msgs[0].metadata.sequence.stream
+        now = asyncio.get_running_loop().time()
         if self._waiting_since is None or self._waiting_since[0] != missing:
             self._waiting_since = (missing, now)
         if now - self._waiting_since[1] >= 2 * self.ack_wait:
@@ -335,13 +431,6 @@ class TrackedConsumer:
             )
             self._waiting_since = None
             return False
-        log.warning(
-            "%s: stream seq %d delivered before seq %d, which was handed out and not settled; "
-            "given back until it has come",
-            self.durable,
-            first,
-            missing,
-        )
         await self._give_back(msgs, delay=self.ack_wait)
         return True
 

@@ -26,7 +26,8 @@ from shared.platform.eventstore import ServiceApplication, store_env
 from shared.platform.pulling import PullLoop
 from shared.platform.runtime import ensure_streams
 from shared.platform.settings import Settings
-from shared.platform.subjects import DEADLETTER_STREAM, REGISTRATION_STREAM
+from shared.platform.subjects import DEADLETTER_STREAM, REGISTRATION_STREAM, inbox_prefix
+from tests.deploy.natsauth import SERVICE_PASSWORDS
 
 pytestmark = pytest.mark.anyio
 
@@ -234,3 +235,52 @@ async def test_an_old_durable_is_updated_and_what_a_killed_run_left_in_flight_go
         *(f"batch {n}" for n in range(20)),
     ]
     assert consumer.stats.duplicates == 0
+
+
+async def test_messages_handed_out_to_a_dead_run_are_read_from_the_stream_at_once(
+    nats_server: NatsServer, tmp_path: Path
+) -> None:
+    """JetStream hands the newer message first and would redeliver the two lost with the dead
+    run only after the ack wait (30 s here): the consumer reads them from the stream, with the
+    permissions of the service's own NATS user, and records all four in order."""
+    app = Sink(store_env("approval", Settings(data_dir=tmp_path)))
+    handler = Recorder(app, {})
+    consumer = TrackedConsumer(
+        service="approval",
+        app=app,
+        upstream=REGISTRATION_STREAM,
+        handlers={ProposalWithdrawn.TYPE: handler},
+        ack_wait=30,
+    )
+    admin = await nats.connect(nats_server.url)
+    admin_js = admin.jetstream()
+    await ensure_streams(admin_js, "approval", [REGISTRATION_STREAM, DEADLETTER_STREAM])
+    sub = await admin_js.pull_subscribe(
+        REGISTRATION_STREAM.subjects[0],
+        durable=consumer.durable,
+        stream=REGISTRATION_STREAM.name,
+        config=consumer.consumer_config(),
+    )
+    port = nats_server.url.rsplit(":", 1)[1]
+    service = await nats.connect(
+        f"nats://approval:{SERVICE_PASSWORDS['approval']}@127.0.0.1:{port}",
+        inbox_prefix=inbox_prefix("approval"),
+    )
+    js = service.jetstream()
+    try:
+        await publish(admin_js, "first")
+        await consumer.handle_batch(await sub.fetch(1, timeout=2), js)
+        await publish(admin_js, "lost 1", "lost 2")
+        assert len(await sub.fetch(2, timeout=2)) == 2  # handed to a run that dies: never acked
+        await publish(admin_js, "after")
+        newer = await sub.fetch(1, timeout=2)
+        assert [m.metadata.sequence.stream for m in newer] == [4]
+        started = asyncio.get_running_loop().time()
+        await consumer.handle_batch(newer, js)
+        assert asyncio.get_running_loop().time() - started < 10, "read, not waited for"
+    finally:
+        await service.close()
+        await admin.close()
+    assert handler.handled == ["first", "lost 1", "lost 2", "after"]
+    assert consumer.stats.duplicates == 0
+    assert consumer.acked_through == 4
