@@ -273,3 +273,25 @@ def test_a_batch_step_that_fails_leaves_neither_its_events_nor_its_rows(
     held = store.index.contents()
     store.rebuild_index()
     assert store.index.contents() == held
+
+
+def test_a_case_event_replayed_from_another_position_makes_no_notification_twice(
+    store: NotificationsApplication,
+) -> None:
+    """Its notifications are presumed new, without a question to the index: the store refuses
+    them, and the event is applied again, asking, with its new position."""
+    case_id, source = uuid4(), uuid4()
+    note = NoteCaseEvent(
+        case_id,
+        opening(case_id),
+        waits("submitted"),
+        tuple(told(source, person, case_id) for person in PEOPLE),
+    )
+    store.handle(note, SYSTEM, Tracking(APPROVAL, 1))
+    held = store.index.contents()
+    assert store.handle(note, SYSTEM, Tracking(APPROVAL, 7)) == []
+    assert store.recorded_position(APPROVAL) == 7
+    assert [len(store.of_person(person)) for person in PEOPLE] == [1, 1, 1]
+    assert {t: rows for t, rows in store.index.contents().items() if t != STATE} == {
+        t: rows for t, rows in held.items() if t != STATE
+    }
