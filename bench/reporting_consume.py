@@ -133,7 +133,7 @@ def one_round(msgs: Sequence[FakeMsg], directory: OrganisationDirectory) -> dict
             cpu["read_models"] += time.process_time() - before
         wall = time.perf_counter() - started
         rss = psutil.Process().memory_info().rss
-        notified = len(notifications.app.index.views)
+        notified = notifications.app.index.count()
         app.close()
         notifications.close()
     return {**cpu, "wall": wall, "notifications": notified, "rss_mb": rss / 2**20}

@@ -326,7 +326,10 @@ class NotificationContext(Protocol):
 
     def notification(self, notification_id: UUID) -> Notification: ...
 
-    def exists(self, notification_id: UUID) -> bool: ...
+    def held(self, notification_ids: Sequence[UUID]) -> set[UUID]:
+        """Which of the notifications the store holds already (one question for a case
+        event's few)."""
+        ...
 
     def preferences(self, person_id: str) -> Preferences: ...
 
@@ -425,8 +428,11 @@ class NewNotification:
 
     def record(self, ctx: NotificationContext) -> Notification | None:
         """The notification, unless the store has it already (the same source replayed)."""
-        if ctx.exists(self.id):
+        if ctx.held((self.id,)):
             return None
+        return self.new()
+
+    def new(self) -> Notification:
         return Notification(**{name: getattr(self, name) for name in _NEW_NOTIFICATION_FIELDS})
 
 
@@ -481,8 +487,8 @@ class NoteCaseEvent(NotificationCommand):
         if case.waiting != self.waiting:
             after = self.waiting or {}
             case.wait(after.get("state"), after.get("audience"), after.get("due"))
-        recorded = (n.record(ctx) for n in self.notifications)
-        return (case, *(n for n in recorded if n is not None))
+        held = ctx.held([n.id for n in self.notifications]) if self.notifications else set()
+        return (case, *(n.new() for n in self.notifications if n.id not in held))
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,8 @@ from services.reporting.commands import (
 )
 from services.reporting.notifications.component import Notifications
 from services.reporting.notifications.domain import Delivery
+from services.reporting.notifications.index import NotificationView
 from services.reporting.notifications.kinds import Kind, Mode
-from services.reporting.notifications.store import NotificationView
 from shared.platform.identity import Role
 from shared.platform.web import CurrentActor, Problem
 
@@ -66,23 +66,19 @@ def list_notifications(
     unread_only: Annotated[bool, Query(description="Only those not read yet")] = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:
-    views = component.app.of_person(actor.user_id)
-    unread = sum(1 for v in views if v.read_at is None)
-    if unread_only:
-        views = [v for v in views if v.read_at is None]
-    shown = views[:limit]
+    total, unread = component.app.counts_of(actor.user_id)
+    shown = component.app.of_person(actor.user_id, unread_only=unread_only, limit=limit)
     texts = component.app.texts([v.id for v in shown])
     return {
         "unread": unread,
-        "total": len(views),
+        "total": unread if unread_only else total,
         "items": [v.public(text) for v, text in zip(shown, texts, strict=True)],
     }
 
 
 @router.get("/unread-count", summary="How many of my notifications I have not read (the bell)")
 def unread_count(actor: CurrentActor, component: Component) -> dict[str, int]:
-    views = component.app.of_person(actor.user_id)
-    return {"unread": sum(1 for v in views if v.read_at is None)}
+    return {"unread": component.app.counts_of(actor.user_id)[1]}
 
 
 @router.get("/preferences", summary="How each kind of notification reaches me")

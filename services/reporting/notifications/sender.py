@@ -29,7 +29,8 @@ from prometheus_client import Counter, Gauge
 
 from services.reporting.commands import RecordEmailFailed, RecordEmailSent
 from services.reporting.notifications.domain import Delivery, Notification
-from services.reporting.notifications.store import NotificationsApplication, NotificationView
+from services.reporting.notifications.index import NotificationView
+from services.reporting.notifications.store import NotificationsApplication
 from shared.kernel.actor import SYSTEM
 from shared.platform.jobs import Job, every
 from shared.platform.settings import Settings, SmtpSecurity
@@ -129,8 +130,8 @@ class Outbox:
         sent = 0
         for view in self.app.due_sends(self.clock()):
             sent += self.deliver(view)
-        PENDING.set(len(self.app.in_state(Delivery.PENDING)))
-        FAILED.set(len(self.app.in_state(Delivery.FAILED)))
+        PENDING.set(self.app.count_in_state(Delivery.PENDING))
+        FAILED.set(self.app.count_in_state(Delivery.FAILED))
         return sent
 
     def deliver(self, view: NotificationView) -> bool:

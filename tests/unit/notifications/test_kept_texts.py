@@ -58,7 +58,7 @@ def test_the_index_keeps_the_newest_texts_within_its_budget_and_reads_the_others
     store: NotificationsApplication, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ids = tell_each(store)
-    kept = store.index.texts
+    kept = store.kept_texts
     assert kept.weight <= BUDGET
     assert [i for i in ids if i in kept] == ids[-2:], "the newest two fill the budget"
     assert [v.id for v in store.of_person(PERSON)] == ids[::-1], "every notification listed"
@@ -92,7 +92,7 @@ def test_a_rebuilt_index_lists_every_notification_with_its_text(
     public = [view.public(store.text(view.id)) for view in views]
     assert [p["id"] for p in public] == [str(i) for i in reversed(ids)]
     assert [p["text"] for p in public] == TEXTS[::-1]
-    assert store.index.texts.weight <= BUDGET
+    assert store.kept_texts.weight <= BUDGET
 
 
 def test_the_store_keeps_no_commit_traces_since_no_relay_reads_it(
