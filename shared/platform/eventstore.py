@@ -38,9 +38,12 @@ from shared.platform.idempotency import (
     keyed_scope,
 )
 from shared.platform.settings import Persistence, Settings
+from shared.platform.sqlitecache import install as keep_compiled_statements
 from shared.platform.storebatch import Batch, StoreBatches
 from shared.platform.tracing import REMEMBERED, CommitTraces, tracer
 from shared.platform.transcoder import OrjsonTranscoder
+
+keep_compiled_statements()  # every store of a service: see shared/platform/sqlitecache.py
 
 A = TypeVar("A")
 
