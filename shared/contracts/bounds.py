@@ -82,6 +82,8 @@ def json_problem(value: Any, *, max_depth: int = MAX_JSON_DEPTH) -> str | None:
     Bounds its depth, the length of its lists, its keys and texts, and its numbers (finite,
     whole numbers within `MAX_SAFE_INTEGER`), so that every reader can decode it again.
     """
+    if _within_bounds(value, max_depth):
+        return None
     stack: list[tuple[Any, str, int]] = [(value, "", 0)]
     while stack:
         item, path, depth = stack.pop()
@@ -116,6 +118,47 @@ def json_problem(value: Any, *, max_depth: int = MAX_JSON_DEPTH) -> str | None:
     return None
 
 
+def _within_bounds(value: Any, max_depth: int) -> bool:
+    """True only if `json_problem` finds nothing in `value`; False when it may find something.
+
+    Every request's plan passes here (issue #19): its texts and keys are checked by two scans
+    of all of them at once instead of one per text, and no path is spelled. Only when this
+    says no does `json_problem` walk again to name the first problem."""
+    keys: list[str] = []
+    texts: list[str] = []
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        kind = type(item)
+        if kind is str:
+            texts.append(item)
+        elif kind is dict:
+            if depth >= max_depth:
+                return False
+            for key, child in item.items():
+                if type(key) is not str:
+                    return False
+                keys.append(key)
+                stack.append((child, depth + 1))
+        elif kind is list:
+            if depth >= max_depth or len(item) > MAX_LIST_ITEMS:
+                return False
+            stack.extend([(child, depth + 1) for child in item])
+        elif kind is bool or item is None:
+            continue
+        elif kind is int:
+            if abs(item) > MAX_SAFE_INTEGER:
+                return False
+        else:
+            return False  # a float, a Decimal, a subclass…: `json_problem` judges it
+    # One space between them: a character both scans allow, so no problem is made or hidden.
+    if keys and (max(map(len, keys)) > MAX_NAME_CHARS or _REFUSED_IN_LINE.search(" ".join(keys))):
+        return False
+    return not texts or (
+        max(map(len, texts)) <= MAX_TEXT_CHARS and not _REFUSED_IN_TEXT.search(" ".join(texts))
+    )
+
+
 def json_size(value: Any) -> int:
     """Bytes of `value` as compact UTF-8 JSON: what it weighs in an event."""
     try:
@@ -140,6 +183,10 @@ def copy_json(value: J) -> J:
     memo and no reduction protocol, since JSON has no cycles and its scalars never change. Any
     other object inside is deep-copied as before.
     """
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        # Most of a plan, told by its exact type: a submission copies its plan three times.
+        return value
     copied: Any = value
     if isinstance(value, dict):
         copied = {key: copy_json(item) for key, item in value.items()}

@@ -104,6 +104,10 @@ class StoreDiverged(RuntimeError):
 WITNESS_LOOKBACK = 500
 """Messages of the witness's stream read back at start for this service's cosignatures."""
 
+HOLD_SECONDS = 0.001
+"""Longest a relay sends without letting the service's requests in (a submission takes the
+relays ~0.2 ms to send): its messages then leave in one write."""
+
 BLOCKED_AFTER_FAILURES = 5
 """Failures in a row to publish one event, with NATS connected, that halt the service."""
 
@@ -435,6 +439,8 @@ class OutboxRelay:
         publisher = self._publisher
         await publisher.begin()
         sent: list[tuple[int, asyncio.Future[PubAck] | None]] = []
+        loop = asyncio.get_running_loop()
+        held_since = loop.time()
         try:
             for notification, head, checkpoint in batch:
                 if self._closed():
@@ -447,7 +453,11 @@ class OutboxRelay:
                     raise
                 # A send rarely waits, and the relay shares its event loop with the service's
                 # HTTP requests: a batch of 500 sent in one go would hold them all meanwhile.
-                await asyncio.sleep(0)
+                # Not after every event, though: each turn of the loop let the connection's
+                # flusher write the one message sent, a socket write per event (issue #19).
+                if loop.time() - held_since >= HOLD_SECONDS:
+                    await asyncio.sleep(0)
+                    held_since = loop.time()
                 if checkpoint is not None:
                     await self._settle(publisher, sent)
                     await self._publish_checkpoint(js, checkpoint)

@@ -126,6 +126,25 @@ def test_text_and_json_bounds() -> None:
     assert json_problem({"k\x00": 1}) is not None
 
 
+def test_json_problem_names_the_first_bad_part_wherever_the_quick_check_sees_it() -> None:
+    """Most values pass a quick check of all their texts and keys at once (issue #19); any
+    that breaks a bound is still named by its path, the same first problem as before."""
+    plan = {"tasks": [{"description": "Số hoá", "tags": ["a", "b"]}], "ok": True, "n": None}
+    assert json_problem(plan) is None
+    assert json_problem({"a": ["x", "y\x00z"]}) == ".a[1]: chứa ký tự điều khiển U+0000"
+    assert json_problem({"a": "x\x01", "b": "y\x02"}) == ".b: chứa ký tự điều khiển U+0002"
+    assert json_problem({"a": {"k\n": 1}}) == ".a.k\n: tên trường chứa ký tự điều khiển U+000A"
+    assert json_problem({"a": ["t" * 20_001]}) == ".a[0]: dài quá 20000 ký tự"
+    assert json_problem({"k" * 201: 1}) == f".{'k' * 40}: tên trường dài quá 200 ký tự"
+    assert json_problem({"a": [{"b": 2**53}]}) == ".a[0].b: số vượt quá ±9007199254740991"
+    assert json_problem({"a": [1, {"b": "x\ud800"}]}) == (
+        ".a[1].b: chứa ký tự thay thế đơn lẻ U+D800 (không phải Unicode hợp lệ)"
+    )
+    assert json_problem({1: "x"}) is None  # a key that is not text is read as its text
+    assert json_problem({"a": object()}) == ".a: không phải giá trị JSON"
+    assert json_problem("x\x00") == ".: chứa ký tự điều khiển U+0000"
+
+
 def test_copy_json_shares_nothing_that_can_change() -> None:
     """Event data is copied into and out of aggregates: a later change to either side must not
     reach the other, whatever the data holds."""
