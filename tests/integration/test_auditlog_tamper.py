@@ -10,7 +10,6 @@ into the gap is found like any other.
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,13 +21,10 @@ from typer.testing import CliRunner, Result
 
 from services.cli import verify as verify_cli
 from shared.platform.eventstore import ensure_postgres_database, store_env
-from shared.platform.settings import Persistence, Settings
+from shared.platform.settings import Settings
 from shared.records.servicelog.log import ServiceLog
 from tests.support.infra import (
-    POSTGRES_HOST,
-    POSTGRES_PORT,
-    POSTGRES_USER,
-    drop_postgres_databases,
+    throwaway_postgres,
 )
 from tests.unit.records.servicelog.support import (
     SERVICE,
@@ -63,21 +59,9 @@ def verify(settings: Settings, *args: str) -> Result:
 @contextmanager
 def postgres_settings(data_dir: Path) -> Iterator[Settings]:
     """A throwaway PostgreSQL database for the service, dropped afterwards."""
-    prefix = f"d73t_{uuid.uuid4().hex[:8]}_"
-    settings = Settings(
-        data_dir=data_dir,
-        persistence=Persistence.POSTGRES,
-        postgres_host=POSTGRES_HOST,
-        postgres_port=POSTGRES_PORT,
-        postgres_user=POSTGRES_USER,
-        postgres_db_prefix=prefix,
-        postgres_pool_size=1,
-    )
-    ensure_postgres_database(settings, SERVICE)
-    try:
+    with throwaway_postgres(data_dir=data_dir, postgres_pool_size=1) as settings:
+        ensure_postgres_database(settings, SERVICE)
         yield settings
-    finally:
-        drop_postgres_databases(prefix)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -4,7 +4,6 @@ database, with the same behaviour as on SQLite."""
 from __future__ import annotations
 
 import hashlib
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,12 +13,9 @@ from services.registration.application import RegistrationApplication
 from services.registration.attachment_store import PostgresAttachmentStore
 from services.registration.main import create_application
 from services.registration.rebuild import rebuild
-from shared.platform.settings import Persistence, Settings
+from shared.platform.settings import Settings
 from tests.support.infra import (
-    POSTGRES_HOST,
-    POSTGRES_PORT,
-    POSTGRES_USER,
-    drop_postgres_databases,
+    throwaway_postgres,
 )
 from tests.unit.registration_domain.builders import complete_plan
 from tests.unit.registration_service.builders import DIRECTOR, PDF, Clock, upload
@@ -29,18 +25,8 @@ pytestmark = pytest.mark.postgres
 
 @pytest.fixture
 def pg_settings(postgres_ready: None, tmp_path: Path) -> Iterator[Settings]:
-    prefix = f"d73t_{uuid.uuid4().hex[:8]}_"
-    try:
-        yield Settings(
-            data_dir=tmp_path,
-            persistence=Persistence.POSTGRES,
-            postgres_host=POSTGRES_HOST,
-            postgres_port=POSTGRES_PORT,
-            postgres_user=POSTGRES_USER,
-            postgres_db_prefix=prefix,
-        )
-    finally:
-        drop_postgres_databases(prefix)
+    with throwaway_postgres(data_dir=tmp_path) as settings:
+        yield settings
 
 
 def test_files_and_the_read_model_live_in_registrations_database(

@@ -5,7 +5,6 @@ and on PostgreSQL every session of the service's database carries statement time
 from __future__ import annotations
 
 import sqlite3
-import uuid
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,13 +16,13 @@ from fastapi import FastAPI
 
 from services.registration.main import create_app
 from shared.platform.eventstore import database_name, events_table
-from shared.platform.settings import Persistence, Settings
+from shared.platform.settings import Settings
 from tests.support.infra import (
     POSTGRES_HOST,
     POSTGRES_PORT,
     POSTGRES_USER,
     TEST_JWT_SECRET,
-    drop_postgres_databases,
+    throwaway_postgres,
 )
 
 warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient`")
@@ -61,21 +60,13 @@ def test_sqlite_store_held_by_another_writer_is_not_ready(
 
 @pytest.fixture
 def pg_settings(postgres_ready: None, tmp_path: Path) -> Iterator[Settings]:
-    prefix = f"d73t_{uuid.uuid4().hex[:8]}_"
-    try:
-        yield Settings(
-            data_dir=tmp_path,
-            persistence=Persistence.POSTGRES,
-            postgres_host=POSTGRES_HOST,
-            postgres_port=POSTGRES_PORT,
-            postgres_user=POSTGRES_USER,
-            postgres_db_prefix=prefix,
-            postgres_statement_timeout_seconds=7,
-            jwt_secret=TEST_JWT_SECRET,
-            log_json=False,
-        )
-    finally:
-        drop_postgres_databases(prefix)
+    with throwaway_postgres(
+        data_dir=tmp_path,
+        postgres_statement_timeout_seconds=7,
+        jwt_secret=TEST_JWT_SECRET,
+        log_json=False,
+    ) as settings:
+        yield settings
 
 
 @pytest.mark.postgres

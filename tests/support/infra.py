@@ -27,7 +27,7 @@ from services.cli.natsserver import NatsServer, free_port
 from shared.kernel.directory import load_directory
 from shared.platform.identity import directory_people, mint_token
 from shared.platform.runtime import provision_streams
-from shared.platform.settings import Settings
+from shared.platform.settings import Persistence, Settings
 from tests.deploy.natsauth import PASSWORDS, SERVICE_PASSWORDS, render_test_config
 
 
@@ -69,6 +69,24 @@ def postgres_unavailable_reason() -> str | None:
             return None
     except Exception as error:
         return f"no PostgreSQL at {POSTGRES_HOST}:{POSTGRES_PORT} ({type(error).__name__}: {error})"
+
+
+@contextlib.contextmanager
+def throwaway_postgres(**settings: Any) -> Iterator[Settings]:
+    """Settings on the local PostgreSQL server under a fresh database prefix (and `settings`);
+    every database made under that prefix is dropped afterwards."""
+    prefix = f"d73t_{uuid.uuid4().hex[:8]}_"
+    try:
+        yield Settings(
+            persistence=Persistence.POSTGRES,
+            postgres_host=POSTGRES_HOST,
+            postgres_port=POSTGRES_PORT,
+            postgres_user=POSTGRES_USER,
+            postgres_db_prefix=prefix,
+            **settings,
+        )
+    finally:
+        drop_postgres_databases(prefix)
 
 
 def drop_postgres_databases(prefix: str) -> None:

@@ -3,7 +3,7 @@ the tests of the store's write paths (group commit, consumer batches)."""
 
 from __future__ import annotations
 
-import uuid
+import contextlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -14,12 +14,9 @@ import pytest
 from eventsourcing.domain import Aggregate, event
 
 from shared.platform.eventstore import ServiceApplication, ensure_postgres_database, store_env
-from shared.platform.settings import Persistence, Settings
+from shared.platform.settings import Settings
 from tests.support.infra import (
-    POSTGRES_HOST,
-    POSTGRES_PORT,
-    POSTGRES_USER,
-    drop_postgres_databases,
+    throwaway_postgres,
 )
 
 
@@ -47,22 +44,15 @@ def notes_store(
 ) -> Iterator[tuple[N, Settings]]:
     """`app_class` on the store `request.param` names ("sqlite" or "postgres"), and its
     settings; the PostgreSQL database is dropped afterwards."""
-    if request.param == "postgres":
-        request.getfixturevalue("postgres_ready")
-        settings = Settings(
-            persistence=Persistence.POSTGRES,
-            postgres_host=POSTGRES_HOST,
-            postgres_port=POSTGRES_PORT,
-            postgres_user=POSTGRES_USER,
-            postgres_db_prefix=f"d73t_{uuid.uuid4().hex[:8]}_",
-        )
-        ensure_postgres_database(settings, "notes")
-    else:
-        settings = Settings(data_dir=tmp_path)
-    app = app_class(store_env("notes", settings))
-    try:
-        yield app, settings
-    finally:
-        app.close()
-        if settings.persistence is Persistence.POSTGRES:
-            drop_postgres_databases(settings.postgres_db_prefix)
+    with contextlib.ExitStack() as dropped:
+        if request.param == "postgres":
+            request.getfixturevalue("postgres_ready")
+            settings = dropped.enter_context(throwaway_postgres())
+            ensure_postgres_database(settings, "notes")
+        else:
+            settings = Settings(data_dir=tmp_path)
+        app = app_class(store_env("notes", settings))
+        try:
+            yield app, settings
+        finally:
+            app.close()

@@ -4,7 +4,6 @@ holds it, and it survives a restart without folding the store again — on SQLit
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -26,12 +25,9 @@ from services.reporting.notifications.index import STATE, NotificationIndex
 from services.reporting.notifications.kinds import Kind, Mode
 from services.reporting.notifications.store import NotificationsApplication
 from shared.kernel.actor import SYSTEM
-from shared.platform.settings import Persistence, Settings
+from shared.platform.settings import Settings
 from tests.support.infra import (
-    POSTGRES_HOST,
-    POSTGRES_PORT,
-    POSTGRES_USER,
-    drop_postgres_databases,
+    throwaway_postgres,
 )
 from tests.unit.notifications.test_kept_case_files import APPROVAL, opening, told, waits
 
@@ -46,19 +42,8 @@ def env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, st
         yield notifications_env(Settings(data_dir=tmp_path))
         return
     request.getfixturevalue("postgres_ready")
-    prefix = f"d73t_{uuid.uuid4().hex[:8]}_"
-    settings = Settings(
-        data_dir=tmp_path,
-        persistence=Persistence.POSTGRES,
-        postgres_host=POSTGRES_HOST,
-        postgres_port=POSTGRES_PORT,
-        postgres_user=POSTGRES_USER,
-        postgres_db_prefix=prefix,
-    )
-    try:
+    with throwaway_postgres(data_dir=tmp_path) as settings:
         yield notifications_env(settings)
-    finally:
-        drop_postgres_databases(prefix)
 
 
 def open_store(env: dict[str, str]) -> NotificationsApplication:

@@ -3,7 +3,7 @@ pages must be exactly those of the plain query over all the units at once, on bo
 
 from __future__ import annotations
 
-import uuid
+import contextlib
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
@@ -15,12 +15,9 @@ from services.reporting.application import ReportingApplication
 from services.reporting.read_models import ProposalSearch
 from shared.kernel.directory import load_directory
 from shared.platform.eventstore import ensure_postgres_database, store_env
-from shared.platform.settings import Persistence, Settings
+from shared.platform.settings import Settings
 from tests.support.infra import (
-    POSTGRES_HOST,
-    POSTGRES_PORT,
-    POSTGRES_USER,
-    drop_postgres_databases,
+    throwaway_postgres,
 )
 from tests.support.reporting_data import arrivals, load
 from tests.unit.reporting.conftest import can_tho_2025
@@ -31,27 +28,20 @@ def archived(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ReportingApplication]:
     """The 2025 data set archived in reporting, on SQLite and on PostgreSQL."""
-    if request.param == "postgres":
-        request.getfixturevalue("postgres_ready")
-        settings = Settings(
-            persistence=Persistence.POSTGRES,
-            postgres_host=POSTGRES_HOST,
-            postgres_port=POSTGRES_PORT,
-            postgres_user=POSTGRES_USER,
-            postgres_db_prefix=f"d73t_{uuid.uuid4().hex[:8]}_",
-        )
-        ensure_postgres_database(settings, "reporting")
-    else:
-        settings = Settings(data_dir=tmp_path_factory.mktemp("search"))
-    app = ReportingApplication(env=store_env("reporting", settings))
-    try:
-        load(app, arrivals(can_tho_2025(), "time"))
-        app.projections.catch_up()
-        yield app
-    finally:
-        app.close()
-        if settings.persistence is Persistence.POSTGRES:
-            drop_postgres_databases(settings.postgres_db_prefix)
+    with contextlib.ExitStack() as dropped:
+        if request.param == "postgres":
+            request.getfixturevalue("postgres_ready")
+            settings = dropped.enter_context(throwaway_postgres())
+            ensure_postgres_database(settings, "reporting")
+        else:
+            settings = Settings(data_dir=tmp_path_factory.mktemp("search"))
+        app = ReportingApplication(env=store_env("reporting", settings))
+        try:
+            load(app, arrivals(can_tho_2025(), "time"))
+            app.projections.catch_up()
+            yield app
+        finally:
+            app.close()
 
 
 def _plain_page(
