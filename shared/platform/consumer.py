@@ -148,6 +148,9 @@ class TrackedConsumer:
         """The stream sequence of the last message this process acked (None: none yet)."""
         self._waiting_since: tuple[int, float] | None = None
         """The sequence a batch was given back for, and when that began."""
+        self._read_and_settled: set[int] = set()
+        """Sequences settled from the stream (`StoredMessage`) whose delivery by JetStream
+        has not come yet: that copy is only acked (a dead letter is not sent twice)."""
 
     @property
     def durable(self) -> str:
@@ -193,7 +196,7 @@ class TrackedConsumer:
         complete = await self._with_what_is_missing(msgs, js)
         if complete is None:
             return
-        msgs = complete
+        msgs = await self._ack_copies_of_what_was_read(complete)
         # Deliveries of each message to the handler: JetStream's, then the retries here.
         deliveries = [msg.metadata.num_delivered for msg in msgs]
         for delivered in deliveries:
@@ -349,7 +352,26 @@ class TrackedConsumer:
         settled = max(ack_floor, recorded or 0)
         self.acked_through = settled or None  # a fresh durable: nothing to hold a batch to
 
+    async def _ack_copies_of_what_was_read(self, msgs: Sequence[Msg]) -> Sequence[Msg]:
+        """Ack, as duplicates, JetStream's deliveries of messages already settled from the
+        stream; the rest of the batch, in order."""
+        rest: list[Msg] = []
+        for msg in msgs:
+            seq = msg.metadata.sequence.stream
+            if isinstance(msg, StoredMessage) or seq not in self._read_and_settled:
+                rest.append(msg)
+                continue
+            self._read_and_settled.discard(seq)
+            await msg.ack()
+            self.stats.duplicates += 1
+            CONSUMED.labels(self.service, self.durable, "duplicate").inc()
+        return rest
+
     async def _ack(self, msg: Msg) -> None:
+        if isinstance(msg, StoredMessage):
+            if len(self._read_and_settled) >= MAX_READ_FROM_STREAM:  # copies that never came
+                self._read_and_settled.discard(min(self._read_and_settled))
+            self._read_and_settled.add(msg.metadata.sequence.stream)
         await msg.ack()
         seq = msg.metadata.sequence.stream
         if self.acked_through is None or seq > self.acked_through:  # a duplicate is behind

@@ -193,3 +193,32 @@ async def test_a_fresh_durable_holds_nothing(app: NoteApp) -> None:
     batch = delivered(1, 2)
     await settle(consumer, batch)
     assert [m.settled for m in batch] == [["ack"], ["ack"]]
+
+
+class StreamWithDeadLetters(Stream):
+    """The stream, and the dead letters published beside it."""
+
+    def __init__(self, *positions: int) -> None:
+        super().__init__(*positions)
+        self.dead_letters: list[str] = []
+
+    async def publish(self, subject: str, data: bytes, **_: Any) -> None:
+        self.dead_letters.append(subject)
+
+
+async def test_a_poison_message_read_from_the_stream_is_dead_lettered_once(app: NoteApp) -> None:
+    notes: dict[str, uuid.UUID] = {}
+    consumer = consumer_of(app, notes)
+    stream = StreamWithDeadLetters(1, 2, 3)
+    stream.held[2].data = b"{ not an event"
+    await settle(consumer, delivered(1), stream)
+    await settle(consumer, delivered(3), stream)  # 2 was handed out before a reconnect
+    assert stream.read == [2]
+    assert len(stream.dead_letters) == 1
+    assert tracked(app) == 3
+    copy = delivered(2)  # JetStream's own delivery of 2, at last
+    copy[0]._msg.data = b"{ not an event"
+    await settle(consumer, copy, stream)
+    assert copy[0].settled == ["ack"]
+    assert len(stream.dead_letters) == 1, "not dead-lettered a second time"
+    assert consumer.stats.dead_lettered == 1
