@@ -267,7 +267,7 @@ class TrackedConsumer:
             **{"messaging.consumer.group.name": self.durable},
         ):
             outcome = self.consume(msg, Tracking(self.upstream.name, position))
-            CONSUMED.labels(self.service, self.durable, outcome).inc()
+            self._count(outcome)
             log.info(
                 "consumed %s %s",
                 headers.get(CE_TYPE, msg.subject),
@@ -282,6 +282,10 @@ class TrackedConsumer:
                     "outcome": outcome,
                 },
             )
+
+    def _count(self, outcome: str) -> None:
+        """One settled message in the metrics and the stats, by its outcome."""
+        CONSUMED.labels(self.service, self.durable, outcome).inc()
         if outcome == "ignored":
             self.stats.ignored += 1
         elif outcome == "duplicate":
@@ -363,17 +367,16 @@ class TrackedConsumer:
                 continue
             self._read_and_settled.discard(seq)
             await msg.ack()
-            self.stats.duplicates += 1
-            CONSUMED.labels(self.service, self.durable, "duplicate").inc()
+            self._count("duplicate")
         return rest
 
     async def _ack(self, msg: Msg) -> None:
+        seq = msg.metadata.sequence.stream
         if isinstance(msg, StoredMessage):
             if len(self._read_and_settled) >= MAX_READ_FROM_STREAM:  # copies that never came
                 self._read_and_settled.discard(min(self._read_and_settled))
-            self._read_and_settled.add(msg.metadata.sequence.stream)
+            self._read_and_settled.add(seq)
         await msg.ack()
-        seq = msg.metadata.sequence.stream
         if self.acked_through is None or seq > self.acked_through:  # a duplicate is behind
             self.acked_through = seq
 
