@@ -11,6 +11,7 @@ import contextlib
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import nats
 import pytest
@@ -20,7 +21,7 @@ from nats.js import JetStreamContext
 from services.cli.natsserver import NatsServer
 from shared.contracts import IntegrationEvent
 from shared.contracts.registration import ProposalWithdrawn
-from shared.platform.consumer import TrackedConsumer
+from shared.platform.consumer import Handler, TrackedConsumer
 from shared.platform.envelope import encode
 from shared.platform.eventstore import ServiceApplication, store_env
 from shared.platform.pulling import PullLoop
@@ -63,14 +64,7 @@ async def test_transient_failure_is_retried_and_a_permanent_one_dead_lettered(
         app.record(tracking=tracking)
         handled.append(event.reason)
 
-    consumer = TrackedConsumer(
-        service="approval",
-        app=app,
-        upstream=REGISTRATION_STREAM,
-        handlers={ProposalWithdrawn.TYPE: handle},
-        max_deliver=3,
-        ack_wait=5,
-    )
+    consumer = withdrawals_into(app, handle, max_deliver=3, ack_wait=5)
     nc = await nats.connect(nats_server.url)
     js = nc.jetstream()
     await ensure_streams(js, "approval", [REGISTRATION_STREAM, DEADLETTER_STREAM])
@@ -119,6 +113,17 @@ class Recorder:
         self.handled.append(event.reason)
 
 
+def withdrawals_into(app: ServiceApplication, handler: Handler, **settings: Any) -> TrackedConsumer:
+    """Approval's consumer of registration's stream, handling withdrawals with `handler`."""
+    return TrackedConsumer(
+        service="approval",
+        app=app,
+        upstream=REGISTRATION_STREAM,
+        handlers={ProposalWithdrawn.TYPE: handler},
+        **settings,
+    )
+
+
 async def publish(js: JetStreamContext, *reasons: str) -> None:
     for reason in reasons:
         body, headers = encode(withdrawn(reason), "registration")
@@ -130,15 +135,7 @@ async def test_in_a_batch_the_messages_after_a_failing_one_wait_for_it(
 ) -> None:
     app = Sink(store_env("approval", Settings(data_dir=tmp_path)))
     handler = Recorder(app, {"second fails twice": 2, "fourth always fails": 99})
-    consumer = TrackedConsumer(
-        service="approval",
-        app=app,
-        upstream=REGISTRATION_STREAM,
-        handlers={ProposalWithdrawn.TYPE: handler},
-        max_deliver=3,
-        ack_wait=5,
-        batch_size=8,
-    )
+    consumer = withdrawals_into(app, handler, max_deliver=3, ack_wait=5, batch_size=8)
     nc = await nats.connect(nats_server.url)
     js = nc.jetstream()
     await ensure_streams(js, "approval", [REGISTRATION_STREAM, DEADLETTER_STREAM])
@@ -180,14 +177,7 @@ async def test_an_old_durable_is_updated_and_what_a_killed_run_left_in_flight_go
     message is taken for a duplicate of a later one."""
     app = Sink(store_env("approval", Settings(data_dir=tmp_path)))
     handler = Recorder(app, {})
-    consumer = TrackedConsumer(
-        service="approval",
-        app=app,
-        upstream=REGISTRATION_STREAM,
-        handlers={ProposalWithdrawn.TYPE: handler},
-        ack_wait=1,
-        batch_size=16,
-    )
+    consumer = withdrawals_into(app, handler, ack_wait=1, batch_size=16)
     killed = await nats.connect(nats_server.url)
     old_js = killed.jetstream()
     await ensure_streams(old_js, "approval", [REGISTRATION_STREAM, DEADLETTER_STREAM])
@@ -245,13 +235,7 @@ async def test_messages_handed_out_to_a_dead_run_are_read_from_the_stream_at_onc
     permissions of the service's own NATS user, and records all four in order."""
     app = Sink(store_env("approval", Settings(data_dir=tmp_path)))
     handler = Recorder(app, {})
-    consumer = TrackedConsumer(
-        service="approval",
-        app=app,
-        upstream=REGISTRATION_STREAM,
-        handlers={ProposalWithdrawn.TYPE: handler},
-        ack_wait=30,
-    )
+    consumer = withdrawals_into(app, handler, ack_wait=30)
     admin = await nats.connect(nats_server.url)
     admin_js = admin.jetstream()
     await ensure_streams(admin_js, "approval", [REGISTRATION_STREAM, DEADLETTER_STREAM])
