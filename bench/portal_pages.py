@@ -25,6 +25,10 @@ pipeline added. Such an archive was never published: reporting's relay publishes
 the services start (its verifiable log and checkpoints with it), and the pages are measured
 only after it caught up (`relay_wait_s`), since that one-off work is no page's cost.
 
+Each process's peak RSS (the services and the portal) is sampled from their start to the last
+page: with `--archive 1000000` that is reporting holding, publishing and answering over a million
+events (the issue's < 150 MB per service at 1 M events).
+
     .venv/bin/python -m bench.portal_pages --seed-seconds 20 --connections 50 --seconds 10
 """
 
@@ -43,7 +47,7 @@ import httpx
 
 from bench import ceilings
 from bench.reporting_rebuild import build_archive
-from bench.submissions import drain
+from bench.submissions import PeakRss, drain
 from tests.browser.portal import AUDITOR_ID, PortalSuite
 from tests.support.flows import DOHA, proposer_headers
 from tests.support.infra import native_nats
@@ -137,8 +141,10 @@ def main() -> None:
             print(f"0. writing {args.archive:,} archived events ...", file=log, flush=True)
             prebuilt = build_archive(Path(data), args.archive, seq_offset=10**9)
             print(f"   {prebuilt}", file=log, flush=True)
+        rss: PeakRss | None = None
         try:
             suite.start_all()
+            rss = PeakRss({n: s.proc.pid for n, s in suite.services.items() if s.proc}).start()
             reg, rep, portal = suite["registration"].url, suite["reporting"].url, suite.portal_url
             print(f"1. filling the archive for {args.seed_seconds:.0f} s ...", file=log, flush=True)
             seed = ceilings.run_wrk(
@@ -198,6 +204,8 @@ def main() -> None:
             director.close()
             auditor.close()
         finally:
+            if rss is not None:
+                rss.stop()
             suite.stop()
             if args.postgres:
                 from tests.support.infra import drop_postgres_databases
@@ -214,6 +222,7 @@ def main() -> None:
         "connections": args.connections,
         "think_ms": args.think_ms,
         "pages": pages,
+        "peak_rss_mb": {n: round(v / 2**20, 1) for n, v in rss.peak.items()} if rss else {},
         "ceiling_http_save_per_s": round(ceiling.ok_per_s, 1) if ceiling else None,
         "ceiling_p99_ms": ceiling.p99_ms if ceiling else None,
         "target_p99_ms": 300,
@@ -245,6 +254,8 @@ def print_table(r: dict[str, Any]) -> None:
             f"| ceiling: bare POST saving to SQLite, saturated | | | | | | | "
             f"{r['ceiling_http_save_per_s']} | {r['ceiling_p99_ms']:.1f} |"
         )
+    for name, mb in r["peak_rss_mb"].items():
+        print(f"peak RSS {name:<13} {mb:6.1f} MB (services' target < 150 MB at 1 M events)")
 
 
 if __name__ == "__main__":

@@ -52,6 +52,8 @@ SUBMITTED = "d73.proposal.submitted.v1"
 
 
 class PeakRss:
+    """The peak RSS of each process, sampled every 0.1 s between `start()` and `stop()`."""
+
     def __init__(self, pids: dict[str, int]) -> None:
         self.procs = {name: psutil.Process(pid) for name, pid in pids.items()}
         self.peak = dict.fromkeys(pids, 0)
@@ -65,13 +67,19 @@ class PeakRss:
                     self.peak[name] = max(self.peak[name], proc.memory_info().rss)
             time.sleep(0.1)
 
-    def __enter__(self) -> PeakRss:
+    def start(self) -> PeakRss:
         self._thread.start()
         return self
 
-    def __exit__(self, *_: object) -> None:
+    def stop(self) -> None:
         self._stop.set()
         self._thread.join()
+
+    def __enter__(self) -> PeakRss:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
 
 
 class CpuTime:
