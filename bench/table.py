@@ -200,6 +200,18 @@ def rows(f: dict[str, Figures | None], events: int) -> list[tuple[str, str, str,
             "< 150 MB at 1 M",
         )
     )
+    portal_rss = dig(portal, "peak_rss_mb") or {}
+    if portal_rss:
+        table.append(
+            (
+                f"peak RSS, services and portal under the pages bench "
+                f"({dig(portal, 'reporting_events') or '?'} events in reporting)",
+                "—",
+                ", ".join(f"{k} {v:.0f} MB" for k, v in portal_rss.items()),
+                "—",
+                "< 150 MB per service at 1 M",
+            )
+        )
     for page, figures in (dig(portal, "pages") or {}).items():
         table.append(
             (
