@@ -15,7 +15,9 @@ client competing with the services for the cores. In one run:
 3. peak RSS of each service process during the run;
 4. CPU per submission of each process (user + system time over the burst and its drain, divided
    by the submissions registration committed): the figure that says where the cores go, and
-   the one that is steady when the machine is shared.
+   the one that is steady when the machine is shared. The drain lasts until the whole pipeline
+   is idle (`settle`: every durable has settled its stream, no stream grows), so all the work
+   the burst caused is counted to it and the steady feed starts on an idle pipeline.
 
 wrk counts only the answers it read: requests still in flight when it stops are committed all
 the same (up to one per connection), so the burst is counted from registration's own list.
@@ -28,6 +30,7 @@ It never stops on overload: what it could not measure is printed as such.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import json
 import statistics
@@ -40,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import nats
 import psutil
 
 from bench import ceilings
@@ -140,6 +144,39 @@ def drain(reporting_url: str, expected: int, seconds: float) -> int:
     return seen
 
 
+async def _backlog(nats_url: str) -> tuple[int, dict[str, int]]:
+    """(messages every durable of every stream has yet to settle, each stream's last sequence)."""
+    nc = await nats.connect(nats_url)
+    try:
+        js = nc.jetstream()
+        left, last = 0, {}
+        for stream in await js.streams_info():
+            name = str(stream.config.name)
+            last[name] = int(stream.state.last_seq)
+            for consumer in await js.consumers_info(name):
+                left += int(consumer.num_pending or 0) + int(consumer.num_ack_pending or 0)
+        return left, last
+    finally:
+        await nc.close()
+
+
+def settle(nats_url: str, seconds: float) -> float | None:
+    """Wait up to `seconds` for the whole pipeline to be idle: every durable has settled all its
+    stream holds and no stream grew for 0.5 s (the relays have published everything, the cases
+    opened, each person notified, the checkpoints witnessed). Seconds waited, or None if it was
+    still busy. Without it the next phase would run beside the previous one's backlog, and
+    its CPU would be counted to the wrong phase."""
+    began = time.monotonic()
+    before: dict[str, int] | None = None
+    while time.monotonic() - began < seconds:
+        left, last = asyncio.run(_backlog(nats_url))
+        if left == 0 and last == before:
+            return round(time.monotonic() - began, 1)
+        before = None if left else last
+        time.sleep(0.5)
+    return None
+
+
 def latency_ms(client: httpx.Client, reporting_url: str, pid: str) -> float | None:
     """Commit → archive of one submission, or None if reporting does not hold it (yet)."""
     answer = client.get(f"{reporting_url}/proposals/{pid}/history", headers=AUDITOR)
@@ -175,9 +212,9 @@ def main() -> None:
     ceiling = ceilings.same_run_ceiling(args, args.connections)
     token = proposer_headers()["Authorization"].removeprefix("Bearer ")
     body = json.dumps({"title": "Đề xuất", "plan": sample_plan(), "submit": True})
-    with native_nats() as nats, tempfile.TemporaryDirectory(prefix="d73-bench-") as data:
+    with native_nats() as server, tempfile.TemporaryDirectory(prefix="d73-bench-") as data:
         suite = Suite(
-            nats_url=nats.url,
+            nats_url=server.url,
             data_dir=Path(data),
             persistence="postgres" if args.postgres else "sqlite",
             extra_env={"D73_LOG_LEVEL": "WARNING"},
@@ -188,8 +225,8 @@ def main() -> None:
         try:
             suite.start()
             pids = {n: s.proc.pid for n, s in suite.services.items() if s.proc}
-            assert nats.proc is not None
-            pids["nats-server"] = nats.proc.pid
+            assert server.proc is not None
+            pids["nats-server"] = server.proc.pid
             reg, rep = suite["registration"].url, suite["reporting"].url
             url = f"{reg}/proposals"
             cpu = CpuTime(pids)
@@ -207,6 +244,7 @@ def main() -> None:
                 burst_committed = committed_count(reg, token)
                 burst_expected = burst_committed or len(burst.ids)
                 burst_archived = drain(rep, burst_expected, args.drain)
+                burst_settled = settle(server.url, args.drain)
                 burst_cpu, burst_system = cpu.used()
                 print(f"2. steady feed asked {args.rate:.0f}/s ...", file=log, flush=True)
                 pause_ms = max(1, round(args.connections * 1000 / args.rate))
@@ -216,7 +254,7 @@ def main() -> None:
                     connections=args.connections,
                     seconds=args.seconds,
                     cpus=args.wrk_cpus,
-                    env={**env, "DELAY_MS": str(pause_ms)},
+                    env={**env, "DELAY_MS": str(pause_ms), "CONNECTIONS": str(args.connections)},
                 )
                 feed_committed = committed_count(reg, token)
                 drain(rep, feed_committed or burst_expected + len(feed.ids), args.drain)
@@ -240,6 +278,7 @@ def main() -> None:
         "burst_archived": burst_archived,
         "burst_answered": len(burst.ids),
         "burst_committed": burst_committed,
+        "burst_settled_s": burst_settled,
         "burst_cpu_ms_per_submission": {
             name: round(seconds * 1000 / burst_expected, 2) if burst_expected else None
             for name, seconds in burst_cpu.items()
@@ -299,9 +338,16 @@ def print_table(r: dict[str, Any], ceiling: ceilings.WrkResult | None) -> None:
         if committed is not None
         else "; registration's own count not read"
     )
+    settled = r["burst_settled_s"]
     print(
         f"burst: wrk read {r['burst_answered']} answers{in_flight}; reporting archived "
-        f"{r['burst_archived']} of {committed if committed is not None else r['burst_answered']}"
+        f"{r['burst_archived']} of {committed if committed is not None else r['burst_answered']}; "
+        + (
+            "the pipeline was still busy when the drain time ran out (the steady feed ran "
+            "beside the rest)"
+            if settled is None
+            else f"the whole pipeline idle {settled} s after that"
+        )
     )
     cpu = r["burst_cpu_ms_per_submission"]
     total = sum(v for v in cpu.values() if v is not None)

@@ -2,6 +2,9 @@
 -- waiting $DELAY_MS before its next request (so C connections ask for about C*1000/DELAY_MS per
 -- second); keeps the id of every proposal created. Prints one WRKJSON summary line, then one
 -- WRKID line per id (for the end-to-end latency read back from reporting).
+-- The connections' first requests are spread evenly over one pause ($CONNECTIONS of them, one
+-- wrk thread), so that the feed is steady: without it all of them would ask at the same instant
+-- and again together after each pause, a burst of C requests every pause, not C per pause.
 local f = assert(io.open(os.getenv("BODY_FILE"), "rb"))
 wrk.method = "POST"
 wrk.body = f:read("*a")
@@ -9,6 +12,8 @@ f:close()
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer " .. os.getenv("TOKEN")
 local pause = tonumber(os.getenv("DELAY_MS") or "0")
+local connections = tonumber(os.getenv("CONNECTIONS") or "1")
+local started = 0
 local threads = {}
 
 function setup(thread)
@@ -21,6 +26,10 @@ function init(args)
 end
 
 function delay()
+  if started < connections then
+    started = started + 1
+    return math.floor(pause * (started - 1) / connections)
+  end
   return pause
 end
 
