@@ -6,10 +6,11 @@ with an error inside.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,6 +22,7 @@ from eventsourcing.persistence import IntegrityError
 from fastapi import APIRouter, Depends, FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.telemetry import TelemetryConfig
 from opentelemetry import propagate
@@ -355,6 +357,33 @@ def json_answer(view: BaseModel, status_code: int = 200) -> Response:
     return Response(
         view.model_dump_json(by_alias=True), status_code=status_code, media_type="application/json"
     )
+
+
+class OrjsonRequest(Request):
+    """A request whose JSON body orjson reads (~17 us less than the standard library on a
+    submitted plan, issue #19). What orjson refuses (NaN, numbers beyond 64 bits, a BOM, another
+    encoding, invalid JSON) is read by `json.loads` as before: the same value, or the same error."""
+
+    async def json(self) -> Any:
+        if not hasattr(self, "_json"):
+            body = await self.body()
+            try:
+                self._json = orjson.loads(body)
+            except orjson.JSONDecodeError:
+                self._json = json.loads(body)
+        return self._json
+
+
+class OrjsonRoute(APIRoute):
+    """A route whose JSON body is read by `OrjsonRequest` (FastAPI's custom request pattern)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def with_orjson(request: Request) -> Response:
+            return await handler(OrjsonRequest(request.scope, request.receive, request._send))
+
+        return with_orjson
 
 
 A = TypeVar("A")

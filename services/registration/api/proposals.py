@@ -22,7 +22,7 @@ from services.registration.commands import PROPOSER_COMMANDS, Draft, DraftReques
 from services.registration.domain import Proposal
 from shared.contracts.plan import PlanDocument
 from shared.platform.idempotency import Idempotency
-from shared.platform.web import CurrentActor, IdempotencyKey, json_answer
+from shared.platform.web import CurrentActor, IdempotencyKey, OrjsonRoute, json_answer
 
 PROBLEMS: dict[int | str, dict[str, Any]] = {
     401: {"description": "No valid bearer token"},
@@ -38,7 +38,9 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
     },
 }
 
-router = APIRouter(prefix="/proposals", tags=["proposals"], responses=PROBLEMS)
+router = APIRouter(
+    prefix="/proposals", tags=["proposals"], responses=PROBLEMS, route_class=OrjsonRoute
+)
 
 
 async def registration_app(request: Request) -> RegistrationApplication:
