@@ -149,7 +149,7 @@ class Draft(ProposalCommand):
 
     def apply(self, proposal: Proposal, actor: Actor, ctx: ProposalContext) -> None:
         if self.submit:
-            proposal.submit(actor=actor, at=ctx.at, directory=ctx.directory)
+            proposal.submit(actor=actor, at=ctx.at, directory=ctx.directory, just_drafted=True)
 
 
 @dataclass(frozen=True, kw_only=True)

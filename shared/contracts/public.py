@@ -273,6 +273,11 @@ PUBLIC_EVENTS: dict[str, type[PublicEvent]] = {
 """Public contracts by their `type`."""
 PUBLIC_OF: dict[str, type[PublicEvent]] = {cls.FULL.TYPE: cls for cls in PUBLIC_EVENTS.values()}
 """Full type → its public contract."""
+_PUBLIC_NAMES: dict[type[PublicEvent], frozenset[str]] = {
+    cls: frozenset(cls.model_fields) for cls in PUBLIC_EVENTS.values()
+}
+"""The top-level fields of each public contract: the only ones of the full event it reads (it
+ignores the others), so the only ones dumped — not a submission's whole plan (issue #19)."""
 
 
 def to_public(event: IntegrationEvent) -> PublicEvent | None:
@@ -280,7 +285,8 @@ def to_public(event: IntegrationEvent) -> PublicEvent | None:
     public = PUBLIC_OF.get(event.type)
     if public is None:
         return None
-    return public.model_validate({**event.model_dump(), "type": public.TYPE})
+    fields = event.model_dump(include=_PUBLIC_NAMES[public])  # type: ignore[arg-type]
+    return public.model_validate({**fields, "type": public.TYPE})
 
 
 def _paths(projection: Projection, prefix: str = "") -> list[str]:

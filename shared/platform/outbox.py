@@ -27,7 +27,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -65,22 +65,75 @@ Translate = Callable[[DomainEventProtocol[UUID], int], Published | None]
 """Maps a stored domain event at a log position to its public contract, or None if private."""
 
 
+class RecentContracts:
+    """The contracts lately translated from one store's events, by position, until the other
+    relay of the store takes them: the service's relays (its own stream, the public one)
+    publish the same events, and the second decoded and translated each again (~4 % of a
+    submission's CPU, issue #19). A position never holds another event in its store, and the
+    contracts are frozen, so one kept is true for both. At most `size` wait (the oldest go)."""
+
+    def __init__(self, size: int = 256) -> None:
+        self._kept: dict[int, Published | None] = {}
+        self._size = size
+
+    def take(self, position: int, translate: Callable[[], Published | None]) -> Published | None:
+        """The contract at `position`: the one kept (now forgotten), else `translate`d and kept
+        for the other relay."""
+        kept = self._kept
+        if position in kept:
+            return kept.pop(position)
+        contract = translate()
+        kept[position] = contract
+        if len(kept) > self._size:
+            del kept[next(iter(kept))]
+        return contract
+
+
 @dataclass(frozen=True)
 class ByEventType:
     """A translation that makes public only the stored events of `types` (subclasses included)
     and gives None for every other: the relay does not decode a stored event of another type
     (issue #19: most of a private draft's cost to the relays was decoding it to learn it is
-    private). Its topic says its type, as it does to the event store's mapper."""
+    private). Its topic says its type, as it does to the event store's mapper.
+
+    A `view` gives what one relay publishes of the full contract (the public stream's);
+    relays sharing `recent` decode and translate each stored event once between them."""
 
     translate: Translate
     types: tuple[type, ...]
+    view: Callable[[Published], Published | None] | None = None
+    recent: RecentContracts | None = None
 
     def __call__(self, event: DomainEventProtocol[UUID], position: int) -> Published | None:
-        return self.translate(event, position)
+        return self._viewed(self.translate(event, position))
 
     def may_publish(self, topic: str) -> bool:
         """Whether a stored event of `topic` may have a public contract (else it has none)."""
         return issubclass(resolve_topic(topic), self.types)
+
+    def of_stored(
+        self, notification: Notification, decode: Callable[[Notification], Any]
+    ) -> Published | None:
+        """The contract of a stored event of a type it may publish (`decode`d if no relay
+        sharing `recent` translated it lately)."""
+        recent = self.recent
+        if recent is None:
+            return self._viewed(self.translate(decode(notification), notification.id))
+        full = recent.take(
+            notification.id, lambda: self.translate(decode(notification), notification.id)
+        )
+        return self._viewed(full)
+
+    def remembering(self) -> ByEventType:
+        """The same translation, keeping its contracts for a relay given its `with_view`."""
+        return replace(self, recent=RecentContracts())
+
+    def with_view(self, view: Callable[[Published], Published | None]) -> ByEventType:
+        """What `view` makes of this translation's contracts (sharing its `recent`)."""
+        return replace(self, view=view)
+
+    def _viewed(self, full: Published | None) -> Published | None:
+        return full if self.view is None or full is None else self.view(full)
 
 
 def event_id(service: str, domain_event: DomainEventProtocol[UUID]) -> UUID:
@@ -473,10 +526,12 @@ class OutboxRelay:
     ) -> asyncio.Future[PubAck] | None:
         """Send a stored event's public contract, if it has one, and return its ack to come."""
         translate = self.translate
-        if isinstance(translate, ByEventType) and not translate.may_publish(notification.topic):
-            event = None  # private by its type: not decoded
-        else:
+        if not isinstance(translate, ByEventType):
             event = translate(self.app.mapper.to_domain_event(notification), notification.id)
+        elif translate.may_publish(notification.topic):
+            event = translate.of_stored(notification, self.app.mapper.to_domain_event)
+        else:
+            event = None  # private by its type: not decoded
         if event is None:
             if head is not None and self.log_heads:
                 self._unpublished_leaves.append(head.leaf)

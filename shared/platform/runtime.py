@@ -71,13 +71,18 @@ log = logging.getLogger("d73.runtime")
 def public_view(translate: Translate) -> Translate:
     """The translation of a stored event to its public contract (None when not public)."""
 
+    if isinstance(translate, ByEventType):  # nothing else has a public view either
+        return translate.with_view(_public_of)
+
     def to_public_contract(event: DomainEventProtocol[UUID], position: int) -> Published | None:
         full = translate(event, position)
-        return to_public(full) if isinstance(full, IntegrationEvent) else None
+        return None if full is None else _public_of(full)
 
-    if isinstance(translate, ByEventType):  # nothing else has a public view either
-        return ByEventType(to_public_contract, translate.types)
     return to_public_contract
+
+
+def _public_of(full: Published) -> Published | None:
+    return to_public(full) if isinstance(full, IntegrationEvent) else None
 
 
 STREAM_WAIT_LOG_SECONDS = 10.0
@@ -226,6 +231,10 @@ class ServiceRuntime:
         """The service's verifiable log (issue #6): every service publishing proposal events
         keeps one."""
         self.own_stream = own
+        public = PUBLIC_STREAM_OF_SERVICE.get(service)
+        if own is not None and public is not None and isinstance(translate, ByEventType):
+            # The two relays below publish the same events: each is decoded and translated once.
+            translate = translate.remembering()
         self.relay = (
             OutboxRelay(
                 app,
@@ -242,7 +251,6 @@ class ServiceRuntime:
             if own is not None and translate is not None
             else None
         )
-        public = PUBLIC_STREAM_OF_SERVICE.get(service)
         self.public_relay = (
             OutboxRelay(
                 app,

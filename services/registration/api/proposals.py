@@ -22,7 +22,13 @@ from services.registration.commands import PROPOSER_COMMANDS, Draft, DraftReques
 from services.registration.domain import Proposal
 from shared.contracts.plan import PlanDocument
 from shared.platform.idempotency import Idempotency
-from shared.platform.web import CurrentActor, IdempotencyKey, json_answer
+from shared.platform.web import (
+    CurrentActor,
+    IdempotencyKey,
+    OrjsonRoute,
+    direct_command,
+    json_answer,
+)
 
 PROBLEMS: dict[int | str, dict[str, Any]] = {
     401: {"description": "No valid bearer token"},
@@ -38,14 +44,20 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
     },
 }
 
-router = APIRouter(prefix="/proposals", tags=["proposals"], responses=PROBLEMS)
+router = APIRouter(
+    prefix="/proposals", tags=["proposals"], responses=PROBLEMS, route_class=OrjsonRoute
+)
+
+
+def registration_of(request: Request) -> RegistrationApplication:
+    app: RegistrationApplication = request.app.state.runtime.app
+    return app
 
 
 async def registration_app(request: Request) -> RegistrationApplication:
     """The service's application (a coroutine: FastAPI would hand a plain function dependency
     to a worker thread and back, on every request)."""
-    app: RegistrationApplication = request.app.state.runtime.app
-    return app
+    return registration_of(request)
 
 
 Registration = Annotated[RegistrationApplication, Depends(registration_app)]
@@ -138,6 +150,7 @@ def _jsonable(value: dict[str, Any] | None) -> dict[str, Any] | None:
     response_model=ProposalView,
     summary="Start a private draft (or, with `submit`, draft and submit at once)",
 )
+@direct_command("registration", registration_of)
 def draft(
     body: DraftRequest, actor: CurrentActor, registration: Registration, key: IdempotencyKey = None
 ) -> Response:

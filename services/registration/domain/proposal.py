@@ -34,6 +34,7 @@ from services.registration.domain.plan import (
     ProposalPlan,
     canonical,
     missing_fields,
+    missing_required,
     shape_problems,
     size_problems,
 )
@@ -196,17 +197,21 @@ class Proposal(Aggregate):
         at: datetime,
         directory: OrganisationDirectory,
         rules: CompletenessRules = DEFAULT_COMPLETENESS,
+        just_drafted: bool = False,
     ) -> None:
         """Send the plan to the competent authority (Art 7 §3–4, Plan 88 II.3).
 
         Records the proposer as `actor` says they are now (a promotion since drafting counts),
         whether they are eligible for protection (Art 2), and the routing decision.
+        `just_drafted`: `draft` made this proposal in the same command, so its plan's shape is
+        checked already and only absences are looked for (the same problems).
         """
         _require_aware(at)
         self._check_is_proposer(actor.user_id, "submit")
         if self.status != ProposalStatus.DRAFT:
             raise InvalidTransition(f"a {self.status} proposal cannot be submitted again")
-        problems = _title_problems(self.title) + missing_fields(self.plan, rules)
+        check = missing_required if just_drafted else missing_fields
+        problems = _title_problems(self.title) + check(self.plan, rules)
         if problems:
             raise Incomplete(problems)
         # Routed by the directory in force on the submission day; the case keeps that version.

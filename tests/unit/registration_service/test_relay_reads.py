@@ -60,3 +60,48 @@ async def test_the_relays_send_no_private_event_and_never_decode_one(
     publisher: Any = None  # a public event would need one
     for notification in private:
         assert await relay._send(publisher, notification) is None
+
+
+class _Recording:
+    """A publisher that keeps what it is sent."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, bytes]] = []
+
+    async def send(self, subject: str, body: bytes, headers: Any) -> None:
+        self.sent.append((subject, body))
+
+
+@pytest.mark.anyio
+async def test_the_two_relays_of_a_store_decode_each_event_once_and_send_what_each_would(
+    app: RegistrationApplication, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    public = [n for n in _journey(app) if PUBLISHED.may_publish(n.topic)]
+
+    async def sent(own: Any, public_translate: Any) -> tuple[list[Any], list[Any]]:
+        relays = (
+            OutboxRelay(app, "registration", REGISTRATION_STREAM, own),
+            OutboxRelay(app, "registration", PUBLIC_REGISTRATION_STREAM, public_translate),
+        )
+        publishers = (_Recording(), _Recording())
+        for index, notification in enumerate(public):  # either relay may come first
+            order = (0, 1) if index % 2 else (1, 0)
+            for which in order:
+                relay, publisher = relays[which], publishers[which]
+                await relay._send(publisher, notification)  # type: ignore[arg-type]
+        return publishers[0].sent, publishers[1].sent
+
+    alone = await sent(PUBLISHED, public_view(PUBLISHED))
+    decoded: list[int] = []
+    decode = app.mapper.to_domain_event
+
+    def counted(notification: Any) -> Any:
+        decoded.append(notification.id)
+        return decode(notification)
+
+    monkeypatch.setattr(app.mapper, "to_domain_event", counted)
+    shared = PUBLISHED.remembering()
+    assert await sent(shared, public_view(shared)) == alone
+    assert sorted(decoded) == [n.id for n in public]
+    assert all(not body_subject[0].startswith("d73.public") for body_subject in alone[0])
+    assert all(body_subject[0].startswith("d73.public") for body_subject in alone[1])
