@@ -264,6 +264,13 @@ class StoreBatches:
 
     # ------------------------------------------------- the datastore, as seen in a batch
 
+    def postgres_connection(self) -> Any:
+        """This thread's batch connection on PostgreSQL, in the batch's transaction (None: no
+        batch open on this thread, or SQLite)."""
+        if self.sqlite or self.current is None:
+            return None
+        return self._local.connection
+
     @contextmanager
     def _pinned_transaction(self, *, commit: bool = False) -> Iterator[Any]:
         """The datastore's `transaction`: in this thread's batch, a savepoint of it if `commit`;
@@ -317,6 +324,11 @@ def _translated(errors: Errors) -> Iterator[None]:
             if isinstance(error, raised):
                 raise ours(str(error)) from error
         raise
+
+
+def translated_psycopg_errors() -> contextlib.AbstractContextManager[None]:
+    """psycopg's errors raised as eventsourcing's, as `PostgresDatastore.get_connection` does."""
+    return _translated(_psycopg_errors())
 
 
 @functools.cache
