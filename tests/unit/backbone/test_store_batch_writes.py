@@ -137,9 +137,10 @@ def test_notification_ids_come_back_in_order_and_match_the_store(app: NoteApp) -
 def test_a_message_costs_a_bounded_number_of_round_trips_on_postgres(
     app: NoteApp, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A message that records an aggregate and its position, in a batch: four round trips (its
-    step's savepoint and its release, the savepoint with the table's lock, the tracking with the
-    events), where eventsourcing's own insert inside the step's savepoint took seventeen."""
+    """A message that records an aggregate and its position, in a batch: three round trips (its
+    step's savepoint, released with the next one's, the savepoint with the table's lock, the
+    tracking with the events), where eventsourcing's own insert inside psycopg's savepoint for
+    the step took seventeen."""
     import psycopg
 
     waits = 0
@@ -151,6 +152,7 @@ def test_a_message_costs_a_bounded_number_of_round_trips_on_postgres(
         return real_wait(self, *args, **kwargs)
 
     messages = 20
+    batches(app).max_seconds = 60.0  # no commit in between, however slow the machine
     with batches(app).batch() as batch:
         with batch.step():  # the first: the statements are prepared
             app.record(Note("first", date(2026, 1, 5)), tracking=Tracking(UPSTREAM, 1))
@@ -159,5 +161,5 @@ def test_a_message_costs_a_bounded_number_of_round_trips_on_postgres(
             with batch.step():
                 app.record(Note("note", date(2026, 1, 5)), tracking=Tracking(UPSTREAM, position))
         monkeypatch.setattr(psycopg.Connection, "wait", real_wait)
-    assert waits <= 4 * messages, f"{waits / messages:.1f} round trips per message"
+    assert waits <= 3 * messages, f"{waits / messages:.1f} round trips per message"
     assert tracked(app) == messages + 1
