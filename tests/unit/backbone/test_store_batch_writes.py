@@ -118,8 +118,9 @@ def test_a_savepoint_nested_in_a_step_rolls_back_alone(app: NoteApp) -> None:
 
 def test_notification_ids_come_back_in_order_and_match_the_store(app: NoteApp) -> None:
     notes = [Note(f"note {n}", date(2026, 1, 5)) for n in range(3)]
-    for note in notes:
-        note.amend("amended")
+    for n, note in enumerate(notes):  # messages of 1, 2 and 3 events
+        for _ in range(n):
+            note.amend("amended")
     with batches(app).batch() as batch:
         recordings = []
         for position, note in enumerate(notes, start=1):
