@@ -36,12 +36,9 @@ from typing import Any
 
 from eventsourcing.persistence import (
     IntegrityError,
-    InterfaceError,
-    OperationalError,
     StoredEvent,
     Tracking,
 )
-from eventsourcing.utils import retry
 
 SAVEPOINT = "d73_insert"
 
@@ -126,13 +123,16 @@ class PostgresBatchInserter:
             and not recorder.datastore.enable_db_functions
         )
 
-    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert(
         self, connection: Any, stored: Sequence[StoredEvent], tracking: Tracking | None
     ) -> list[int]:
         """Insert on `connection`, in its open transaction; the events' notification ids, in
         order. `IntegrityError` (this insert's writes rolled back) if the tracking or an event
-        is refused; retried as eventsourcing's `insert_events` is."""
+        is refused. Not retried here, as eventsourcing's `insert_events` would be (ten times):
+        inside the batch's transaction that would hold the consumer and its locks for up to
+        ten lock timeouts, and on main its retry never ran there (the error came out of
+        psycopg's nested pipeline as InternalError); the message's step fails and the consumer
+        retries the message, as it did."""
         from shared.platform.storebatch import translated_psycopg_errors
 
         if not stored:

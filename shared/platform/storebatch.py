@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 import sqlite3
 import threading
 import time
@@ -45,6 +46,8 @@ from eventsourcing.persistence import (
     OperationalError,
 )
 from eventsourcing.sqlite import SQLiteDatastore
+
+log = logging.getLogger("d73.storebatch")
 
 MAX_SECONDS = 0.05
 """How long a batch's transaction stays open at most before it commits and begins again: the
@@ -287,7 +290,12 @@ class StoreBatches:
                 yield cursor
             except BaseException:
                 self._local.unreleased = None
-                cursor.execute(f"ROLLBACK TO SAVEPOINT {name}; RELEASE SAVEPOINT {name}".encode())
+                try:
+                    cursor.execute(
+                        f"ROLLBACK TO SAVEPOINT {name}; RELEASE SAVEPOINT {name}".encode()
+                    )
+                except Exception as error:  # the connection gone: the commit fails, and says so
+                    log.warning("could not roll back %s: %s", name, error)
                 raise
             # Releasing it would also release any left open inside it: it stands for them.
             self._local.unreleased = name

@@ -1,21 +1,25 @@
 """A consumer batch's writes (issue #19), on SQLite and PostgreSQL: an insert refused in a step
 undoes only its own writes and the step goes on, savepoints nested in a step roll back alone,
 notification ids come back in order; on PostgreSQL, a message costs a bounded number of round
-trips to the server (`shared.platform.pgbatch`, the step's savepoint in `storebatch`).
+trips to the server (`shared.platform.pgbatch`, the step's savepoint in `storebatch`), and one
+that times out waiting for the events table fails alone.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
-from eventsourcing.persistence import IntegrityError, Tracking
+from eventsourcing.persistence import IntegrityError, OperationalError, Tracking
 
+from shared.platform.eventstore import database_name, ensure_postgres_database, store_env
 from shared.platform.settings import Settings
 from shared.platform.storebatch import StoreBatches
+from tests.support.infra import throwaway_postgres
 from tests.unit.backbone.notes import Note, NoteApp, notes_store
 
 UPSTREAM = "D73_UPSTREAM"
@@ -164,3 +168,46 @@ def test_a_message_costs_a_bounded_number_of_round_trips_on_postgres(
         monkeypatch.setattr(psycopg.Connection, "wait", real_wait)
     assert waits <= 3 * messages, f"{waits / messages:.1f} round trips per message"
     assert tracked(app) == messages + 1
+
+
+def test_a_lock_timeout_in_a_postgres_batch_fails_only_its_message(postgres_ready: None) -> None:
+    """The events table held elsewhere past the lock timeout: the message that waited for it
+    fails at once (no retry inside the batch's transaction, which would hold the consumer for
+    ten timeouts), its writes rolled back; the messages before and after it commit."""
+    import psycopg
+
+    with throwaway_postgres() as settings:
+        ensure_postgres_database(settings, "notes")
+        app = NoteApp({**store_env("notes", settings), "POSTGRES_LOCK_TIMEOUT": "1"})
+        try:
+            batches(app).max_seconds = 60.0
+            kept = Note("kept", date(2026, 1, 5))
+            with (
+                psycopg.connect(
+                    host=settings.postgres_host,
+                    port=settings.postgres_port,
+                    user=settings.postgres_user,
+                    dbname=database_name(settings, "notes"),
+                ) as elsewhere,
+                batches(app).batch() as batch,
+            ):
+                elsewhere.execute("LOCK TABLE notes_events IN EXCLUSIVE MODE")
+                with batch.step():
+                    app.record(tracking=Tracking(UPSTREAM, 1))  # no events: no lock needed
+
+                def waits_for_the_lock() -> None:
+                    with batch.step():
+                        app.record(Note("lost", date(2026, 1, 5)), tracking=Tracking(UPSTREAM, 2))
+
+                started = time.monotonic()
+                with pytest.raises(OperationalError):
+                    waits_for_the_lock()
+                assert time.monotonic() - started < 5
+                elsewhere.rollback()
+                with batch.step():
+                    assert not app.has_processed(UPSTREAM, 2)
+                    app.record(kept, tracking=Tracking(UPSTREAM, 3))
+            assert tracked(app) == 3
+            assert [n.originator_id for n in committed(app)] == [kept.id]
+        finally:
+            app.close()
