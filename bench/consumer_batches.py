@@ -5,7 +5,8 @@ Publishes `--messages` withdrawals to D73_REGISTRATION on a fresh nats-server, t
 batch, acks) until every message is recorded, each with a new aggregate and its tracking, on
 SQLite: a pass is one transaction, each message a savepoint of it (`shared.platform.storebatch`),
 so batch size 1 is the old one-message-in-flight consumer with one commit per message. The
-sizes run alternately `--rounds` times, since a shared machine drifts.
+sizes run alternately `--rounds` times, since a shared machine drifts. `--postgres`: the store
+in a throwaway database on the local PostgreSQL server (127.0.0.1:5432), dropped afterwards.
 
     .venv/bin/python -m bench.consumer_batches --messages 2000 --sizes 1,64 --rounds 2
 """
@@ -20,6 +21,7 @@ import os
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -32,12 +34,12 @@ from shared.contracts import IntegrationEvent
 from shared.contracts.registration import ProposalWithdrawn
 from shared.platform.consumer import TrackedConsumer
 from shared.platform.envelope import encode
-from shared.platform.eventstore import ServiceApplication, store_env
+from shared.platform.eventstore import ServiceApplication, ensure_postgres_database, store_env
 from shared.platform.pulling import PullLoop
 from shared.platform.runtime import ensure_streams
-from shared.platform.settings import Settings
+from shared.platform.settings import Persistence, Settings
 from shared.platform.subjects import DEADLETTER_STREAM, REGISTRATION_STREAM
-from tests.support.infra import native_nats
+from tests.support.infra import native_nats, throwaway_postgres
 
 
 class Sink(ServiceApplication):
@@ -51,8 +53,12 @@ class Withdrawal(Aggregate):
         self.reason = reason
 
 
-async def one_round(server: NatsServer, data: Path, messages: int, batch_size: int) -> float:
-    app = Sink(store_env("approval", Settings(data_dir=data)))
+async def one_round(
+    server: NatsServer, settings: Settings, messages: int, batch_size: int
+) -> tuple[float, float]:
+    if settings.persistence is Persistence.POSTGRES:
+        ensure_postgres_database(settings, "approval")
+    app = Sink(store_env("approval", settings))
     recorded = 0
     all_recorded = asyncio.Event()
     event_loop = asyncio.get_running_loop()
@@ -78,11 +84,12 @@ async def one_round(server: NatsServer, data: Path, messages: int, batch_size: i
     with contextlib.suppress(Exception):
         await js.delete_consumer(REGISTRATION_STREAM.name, consumer.durable)
     loop = PullLoop(consumer, nc, js, inbox_prefix=b"_INBOX.", fetch_wait=0.5)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     following = asyncio.create_task(loop.run())
     try:
         await all_recorded.wait()
-        return messages / (time.perf_counter() - started)
+        rate = messages / (time.perf_counter() - started)
+        return rate, (time.process_time() - cpu) / messages * 1e6
     finally:
         following.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -108,28 +115,51 @@ async def fill(server: NatsServer, messages: int) -> None:
     await nc.close()
 
 
+@contextlib.contextmanager
+def _settings(data: Path, args: argparse.Namespace) -> Iterator[Settings]:
+    """A fresh store: a SQLite file in `data`, or a throwaway database on the local PostgreSQL
+    server (tests.support.infra), dropped afterwards."""
+    if not args.postgres:
+        yield Settings(data_dir=data)
+        return
+    with throwaway_postgres(data_dir=data) as settings:
+        yield settings
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--sizes", default="1,64", help="batch sizes, comma-separated")
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument(
+        "--postgres", action="store_true", help="the store on the local PostgreSQL server"
+    )
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
     rates: dict[int, list[float]] = {size: [] for size in sizes}
+    cpus: dict[int, list[float]] = {size: [] for size in sizes}
     with native_nats() as server:
         asyncio.run(fill(server, args.messages))
         for _ in range(args.rounds):
             for size in sizes:
-                with tempfile.TemporaryDirectory() as data:
-                    rate = asyncio.run(one_round(server, Path(data), args.messages, size))
+                with tempfile.TemporaryDirectory() as data, _settings(Path(data), args) as settings:
+                    rate, cpu = asyncio.run(one_round(server, settings, args.messages, size))
                 rates[size].append(rate)
-                print(f"batch {size:>4}: {rate:8.1f} messages/s", flush=True)
+                cpus[size].append(cpu)
+                print(
+                    f"batch {size:>4}: {rate:8.1f} messages/s, {cpu:7.1f} µs CPU per message",
+                    flush=True,
+                )
     print(
         json.dumps(
             {
                 "bench": "consumer_batches",
                 "messages": args.messages,
+                "store": "postgres" if args.postgres else "sqlite",
                 "messages_per_s": {str(size): [round(r, 1) for r in rates[size]] for size in sizes},
+                "cpu_us_per_message": {
+                    str(size): [round(c, 1) for c in cpus[size]] for size in sizes
+                },
                 "load_average": os.getloadavg()[0],
             }
         )

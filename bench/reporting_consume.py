@@ -14,16 +14,18 @@ exactly once (no redelivery), nothing is published (the relay and its log are no
 Prints CPU µs per archived event (process CPU time, not wall time: the figure that matters on
 a shared machine), split into the archive, the notifier and the read models; `--mix submissions`
 keeps only what `bench.submissions` drives (each proposal's submission and its case's opening).
-Rounds repeat on new stores; the best counts.
+Rounds repeat on new stores; the best counts. `--postgres`: the stores in throwaway databases
+on the local PostgreSQL server (127.0.0.1:5432, D73_TEST_POSTGRES_* to change), dropped after.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,11 +39,12 @@ from services.reporting.notifications.component import create_notifications
 from shared.kernel.directory import OrganisationDirectory, load_directory
 from shared.platform.consumer import TrackedConsumer
 from shared.platform.envelope import CE_TYPE
-from shared.platform.eventstore import store_env
 from shared.platform.settings import Settings
+from shared.platform.skeleton import service_store_env
 from shared.platform.subjects import APPROVAL_STREAM, REGISTRATION_STREAM
 from shared.records.merkle.tree import MerkleTree
 from shared.records.servicelog.heads import log_headers
+from tests.support.infra import throwaway_postgres
 from tests.support.reporting_data import Message, arrivals, publish, random_journeys
 
 BATCH = 64
@@ -105,10 +108,11 @@ def renumbered(messages: Sequence[Message]) -> list[Message]:
     return out
 
 
-def one_round(msgs: Sequence[FakeMsg], directory: OrganisationDirectory) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory() as folder:
-        settings = Settings(data_dir=Path(folder))
-        app = ReportingApplication(env=store_env("reporting", settings))
+def one_round(
+    msgs: Sequence[FakeMsg], directory: OrganisationDirectory, *, postgres: bool = False
+) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as folder, _settings(Path(folder), postgres) as settings:
+        app = ReportingApplication(env=service_store_env("reporting", settings))
         notifications = create_notifications(settings, directory, app.working_days)
         archiving: dict[str, TrackedConsumer] = {
             REGISTRATION_STREAM.name: ArchivingConsumer(
@@ -139,6 +143,17 @@ def one_round(msgs: Sequence[FakeMsg], directory: OrganisationDirectory) -> dict
     return {**cpu, "wall": wall, "notifications": notified, "rss_mb": rss / 2**20}
 
 
+@contextlib.contextmanager
+def _settings(folder: Path, postgres: bool) -> Iterator[Settings]:
+    """Fresh stores: SQLite files in `folder`, or throwaway databases on the local PostgreSQL
+    server (tests.support.infra), dropped afterwards."""
+    if not postgres:
+        yield Settings(data_dir=folder)
+        return
+    with throwaway_postgres(data_dir=folder) as settings:
+        yield settings
+
+
 def _pass(consumer: TrackedConsumer, batch: Sequence[Any]) -> float:
     """CPU seconds of one worker-thread pass over `batch`; every message must be recorded."""
     if not batch:
@@ -156,6 +171,9 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--journeys", type=int, default=150)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--mix", choices=("journeys", "submissions"), default="journeys")
+    parser.add_argument(
+        "--postgres", action="store_true", help="stores on the local PostgreSQL server"
+    )
     args = parser.parse_args(argv)
     import logging
 
@@ -166,12 +184,13 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         published = renumbered([m for m in published if m.body["type"] in SUBMISSION_TYPES])
     msgs = messages_of(arrivals(published))
     events = len(msgs)
-    rounds = [one_round(msgs, directory) for _ in range(args.rounds)]
+    rounds = [one_round(msgs, directory, postgres=args.postgres) for _ in range(args.rounds)]
     best = min(rounds, key=lambda r: r["archive"] + r["notify"] + r["read_models"])
     per_event = {k: round(best[k] / events * 1e6, 1) for k in ("archive", "notify", "read_models")}
     total = round(sum(per_event.values()), 1)
     figures = {
         "mix": args.mix,
+        "store": "postgres" if args.postgres else "sqlite",
         "events": events,
         "approval_events": sum(1 for m in msgs if m.metadata.stream == APPROVAL_STREAM.name),
         "notifications": best["notifications"],

@@ -37,6 +37,7 @@ from shared.platform.idempotency import (
     current_keyed_command,
     keyed_scope,
 )
+from shared.platform.pgbatch import PostgresBatchInserter
 from shared.platform.settings import Persistence, Settings
 from shared.platform.sqlitecache import install as keep_compiled_statements
 from shared.platform.storebatch import Batch, StoreBatches
@@ -161,6 +162,11 @@ class ServiceApplication(Application[UUID]):
             else None
         )
         """A consumer's messages of one pass in one transaction (None: a store in memory)."""
+        self._batch_inserter = (
+            PostgresBatchInserter(recorder) if PostgresBatchInserter.fits(recorder) else None
+        )
+        """How a PostgreSQL batch writes a message's events and tracking (`shared.platform.
+        pgbatch`); None: through the recorder's `insert_events`."""
         return recorder
 
     def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
@@ -200,8 +206,11 @@ class ServiceApplication(Application[UUID]):
         batch knows follows the tracking recorded (or is read again if it was refused)."""
         recorder: Any = self.recorder
         try:
-            # PostgreSQL's recorder gives None, not [], for a position alone.
-            ids: Sequence[int] = recorder.insert_events(stored, tracking=tracking) or []
+            connection = self.batches.postgres_connection() if self.batches is not None else None
+            if self._batch_inserter is not None and connection is not None:
+                ids: Sequence[int] = self._batch_inserter.insert(connection, stored, tracking)
+            else:  # PostgreSQL's recorder gives None, not [], for a position alone.
+                ids = recorder.insert_events(stored, tracking=tracking) or []
         except IntegrityError:
             if tracking is not None:
                 batch.positions.pop(tracking.application_name, None)

@@ -50,7 +50,12 @@ class Statements:
         self.cursor.execute(self._sql(statement), tuple(params))
 
     def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
-        if rows:
+        """`statement` once per row. One row on PostgreSQL is one `execute`: psycopg runs
+        `executemany` in a pipeline, whose entering and leaving cost a round trip of their own
+        (a notifier's message inserts one notification into its index more often than not)."""
+        if self.postgres and len(rows) == 1:
+            self.cursor.execute(self._sql(statement), tuple(rows[0]))
+        elif rows:
             self.cursor.executemany(self._sql(statement), [tuple(r) for r in rows])
 
     def query(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:

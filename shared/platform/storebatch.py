@@ -21,13 +21,16 @@ batch's one connection, inside its own savepoint:
 
 Other threads are untouched: they take the store's own connections and see only what was
 committed. On SQLite the batch holds the pool's writer connection under `BEGIN IMMEDIATE`; on
-PostgreSQL one pooled connection in one transaction, whose nested transactions are savepoints.
+PostgreSQL one pooled connection in one transaction, whose nested transactions are savepoints:
+a step's and a write's are made by the batch, in one round trip each (`_postgres_savepoint`;
+psycopg's took two, three for a read).
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 import sqlite3
 import threading
 import time
@@ -43,6 +46,8 @@ from eventsourcing.persistence import (
     OperationalError,
 )
 from eventsourcing.sqlite import SQLiteDatastore
+
+log = logging.getLogger("d73.storebatch")
 
 MAX_SECONDS = 0.05
 """How long a batch's transaction stays open at most before it commits and begins again: the
@@ -193,6 +198,7 @@ class StoreBatches:
         if self.sqlite:
             connection.cursor().execute("BEGIN IMMEDIATE")
         else:
+            self._local.unreleased = None
             self._local.transaction = connection.transaction()
             self._local.transaction.__enter__()
 
@@ -232,6 +238,7 @@ class StoreBatches:
             if self.sqlite:
                 connection.rollback()
                 return
+            self._local.unreleased = None
             transaction, self._local.transaction = self._local.transaction, None
             if transaction is not None:
                 transaction.__exit__(_RolledBack, _RolledBack(), None)
@@ -241,12 +248,15 @@ class StoreBatches:
         """A savepoint on this thread's batch connection, rolled back on an exception; the
         database's errors raised as eventsourcing's, as the datastore's own methods do."""
         connection = self._local.connection
-        if not self.sqlite:
-            with _translated(_psycopg_errors()), connection.transaction():
-                yield connection.cursor()
-            return
         self._local.depth = depth = self._local.depth + 1
         name = f"d73_batch_{depth}"
+        if not self.sqlite:
+            try:
+                with _translated(_psycopg_errors()):
+                    yield from self._postgres_savepoint(connection, name)
+            finally:
+                self._local.depth = depth - 1
+            return
         cursor = connection.cursor().sqlite_cursor
         try:
             with _translated(_SQLITE_ERRORS):
@@ -262,14 +272,53 @@ class StoreBatches:
             self._local.depth = depth - 1
             cursor.close()
 
+    def _postgres_savepoint(self, connection: Any, name: str) -> Iterator[Any]:
+        """A savepoint in one round trip, not psycopg's two: one that ended well is left open
+        (`unreleased`, by name, one per depth) and released in the same round trip as the next
+        one of its depth is made, or by the commit, which ends it as well; on an exception,
+        rolled back and released in one round trip. Left open, it holds the savepoints made
+        inside it (a release or a rollback ends them with it) and nothing after it: the next
+        savepoint of its depth is made only once it is released."""
+        cursor = connection.cursor()
+        try:
+            if self._local.unreleased == name:  # the one before, at this depth
+                cursor.execute(f"RELEASE SAVEPOINT {name}; SAVEPOINT {name}".encode())
+            else:
+                cursor.execute(f"SAVEPOINT {name}".encode())
+            self._local.unreleased = None
+            try:
+                yield cursor
+            except BaseException:
+                self._local.unreleased = None
+                try:
+                    cursor.execute(
+                        f"ROLLBACK TO SAVEPOINT {name}; RELEASE SAVEPOINT {name}".encode()
+                    )
+                except Exception as error:  # the connection gone: the commit fails, and says so
+                    log.warning("could not roll back %s: %s", name, error)
+                raise
+            # Releasing it would also release any left open inside it: it stands for them.
+            self._local.unreleased = name
+        finally:
+            cursor.close()
+
     # ------------------------------------------------- the datastore, as seen in a batch
+
+    def postgres_connection(self) -> Any:
+        """This thread's batch connection on PostgreSQL, in the batch's transaction (None: no
+        batch open on this thread, or SQLite)."""
+        if self.sqlite or self.current is None:
+            return None
+        return self._local.connection
 
     @contextmanager
     def _pinned_transaction(self, *, commit: bool = False) -> Iterator[Any]:
         """The datastore's `transaction`: in this thread's batch, a savepoint of it if `commit`;
         a read runs in the batch's transaction as it is, with nothing to roll back (a savepoint
         was three statements more per read: ~5 % of a consumer's CPU), and fails if it wrote."""
-        if self.current is None or not self.sqlite:  # PostgreSQL's nests through get_connection
+        if self.current is None or not (self.sqlite or commit):
+            # PostgreSQL's reads nest through get_connection, as its driver's savepoints (they
+            # may write: a savepoint rolled back is what keeps the batch from what they wrote).
             with self._transaction(commit=commit) as cursor:
                 yield cursor
             return
@@ -317,6 +366,11 @@ def _translated(errors: Errors) -> Iterator[None]:
             if isinstance(error, raised):
                 raise ours(str(error)) from error
         raise
+
+
+def translated_psycopg_errors() -> contextlib.AbstractContextManager[None]:
+    """psycopg's errors raised as eventsourcing's, as `PostgresDatastore.get_connection` does."""
+    return _translated(_psycopg_errors())
 
 
 @functools.cache
