@@ -38,7 +38,7 @@ from services.reporting.domain.facts import Folding, ProposalFacts, fold
 from services.reporting.domain.periods import local_day
 from services.reporting.domain.witness import STALL_GRACE_SECONDS, WitnessedLeaves, WitnessedLog
 from services.reporting.kept import KeptRecords, replay
-from services.reporting.read_models import ARCHIVED_TOPIC, Projections
+from services.reporting.read_models import ARCHIVED_TOPIC, FACTS_CACHED, Projections
 from services.reporting.timeline import timeline_of
 from services.reporting.workdays import WorkingDays
 from shared.contracts import IntegrationEvent
@@ -108,7 +108,7 @@ class ReportingApplication(ServiceApplication):
         *,
         jurisdiction: str = DEFAULT_JURISDICTION,
         upstreams: tuple[str, ...] = UPSTREAMS,
-        cache_size: int = 5_000,
+        cache_size: int = FACTS_CACHED,
         kept_archives: int = KEPT_ARCHIVES,
         witness_keys: WitnessKeys | None = None,
         rule_sets_dir: Path | None = None,

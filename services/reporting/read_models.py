@@ -64,6 +64,14 @@ def _bucket_metrics(counts: dict[str, int]) -> bytes:
     return orjson.dumps(counts, option=orjson.OPT_SORT_KEYS)
 
 
+FACTS_CACHED = 1_000
+"""Proposals' facts kept in memory at most (the older half is saved and forgotten beyond it).
+A cached `ProposalFacts` holds ~5.6 kB; 5,000 of them made reporting's peak RSS 22 MB higher
+while it caught up with a large archive (118.5 against 96.1 MB over 320 k events), for no
+measurable CPU: a proposal's events come close together, and a miss reads one row (issue #19:
+< 150 MB per service at 1 M events)."""
+
+
 class Projections:
     """All of reporting's read models, one position, one lock, one snapshot."""
 
@@ -74,7 +82,7 @@ class Projections:
         app: ServiceApplication,
         days: WorkingDays,
         *,
-        cache_size: int = 5_000,
+        cache_size: int = FACTS_CACHED,
         checkpoint_every_events: int = 20_000,
         checkpoint_every_seconds: float = 5.0,
     ) -> None:
