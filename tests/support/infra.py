@@ -89,6 +89,21 @@ def throwaway_postgres(**settings: Any) -> Iterator[Settings]:
         drop_postgres_databases(prefix)
 
 
+@contextlib.contextmanager
+def store_settings(request: Any, data_dir: Path, service: str) -> Iterator[Settings]:
+    """Settings of the store a parametrised fixture's `request.param` names ("sqlite" or
+    "postgres") for `service`: on PostgreSQL a throwaway database, dropped afterwards."""
+    if request.param != "postgres":
+        yield Settings(data_dir=data_dir)
+        return
+    from shared.platform.eventstore import ensure_postgres_database
+
+    request.getfixturevalue("postgres_ready")
+    with throwaway_postgres() as settings:
+        ensure_postgres_database(settings, service)
+        yield settings
+
+
 def drop_postgres_databases(prefix: str) -> None:
     import psycopg
     from psycopg import sql

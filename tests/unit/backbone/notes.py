@@ -3,7 +3,6 @@ the tests of the store's write paths (group commit, consumer batches)."""
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -13,11 +12,9 @@ from typing import TypeVar
 import pytest
 from eventsourcing.domain import Aggregate, event
 
-from shared.platform.eventstore import ServiceApplication, ensure_postgres_database, store_env
+from shared.platform.eventstore import ServiceApplication, store_env
 from shared.platform.settings import Settings
-from tests.support.infra import (
-    throwaway_postgres,
-)
+from tests.support.infra import store_settings
 
 
 class Note(Aggregate):
@@ -44,13 +41,7 @@ def notes_store(
 ) -> Iterator[tuple[N, Settings]]:
     """`app_class` on the store `request.param` names ("sqlite" or "postgres"), and its
     settings; the PostgreSQL database is dropped afterwards."""
-    with contextlib.ExitStack() as dropped:
-        if request.param == "postgres":
-            request.getfixturevalue("postgres_ready")
-            settings = dropped.enter_context(throwaway_postgres())
-            ensure_postgres_database(settings, "notes")
-        else:
-            settings = Settings(data_dir=tmp_path)
+    with store_settings(request, tmp_path, "notes") as settings:
         app = app_class(store_env("notes", settings))
         try:
             yield app, settings

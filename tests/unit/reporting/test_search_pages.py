@@ -3,7 +3,6 @@ pages must be exactly those of the plain query over all the units at once, on bo
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
@@ -14,11 +13,8 @@ import pytest
 from services.reporting.application import ReportingApplication
 from services.reporting.read_models import ProposalSearch
 from shared.kernel.directory import load_directory
-from shared.platform.eventstore import ensure_postgres_database, store_env
-from shared.platform.settings import Settings
-from tests.support.infra import (
-    throwaway_postgres,
-)
+from shared.platform.eventstore import store_env
+from tests.support.infra import store_settings
 from tests.support.reporting_data import arrivals, load
 from tests.unit.reporting.conftest import can_tho_2025
 
@@ -28,13 +24,7 @@ def archived(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ReportingApplication]:
     """The 2025 data set archived in reporting, on SQLite and on PostgreSQL."""
-    with contextlib.ExitStack() as dropped:
-        if request.param == "postgres":
-            request.getfixturevalue("postgres_ready")
-            settings = dropped.enter_context(throwaway_postgres())
-            ensure_postgres_database(settings, "reporting")
-        else:
-            settings = Settings(data_dir=tmp_path_factory.mktemp("search"))
+    with store_settings(request, tmp_path_factory.mktemp("search"), "reporting") as settings:
         app = ReportingApplication(env=store_env("reporting", settings))
         try:
             load(app, arrivals(can_tho_2025(), "time"))
