@@ -262,17 +262,23 @@ class StoreLeaves:
         self.last_id = after_id
 
     def leaf_hashes(self, wanted: set[int]) -> Iterator[bytes]:
-        sha256, entry, at = hashlib.sha256, self._encoder.entry_of, self.ids
+        sha256, leaf_input, at = hashlib.sha256, self._encoder.leaf_input_of, self.ids
         previous = self.last_id
-        for position, (row_id, originator_id, version, topic, state) in enumerate(
-            self._rows, start=self._start
-        ):
-            if row_id > previous + 1:
-                self.gaps += row_id - previous - 1
-            previous = self.last_id = row_id
-            if position in wanted:
-                at[position] = row_id
-            yield sha256(b"\x00" + entry(position, originator_id, version, topic, state)).digest()
+        gaps = 0
+        try:
+            # Locals only in the loop: it runs once per event of the store.
+            for position, (row_id, originator_id, version, topic, state) in enumerate(
+                self._rows, start=self._start
+            ):
+                if row_id > previous + 1:
+                    gaps += row_id - previous - 1
+                previous = row_id
+                if position in wanted:
+                    at[position] = row_id
+                yield sha256(leaf_input(position, originator_id, version, topic, state)).digest()
+        finally:
+            self.gaps += gaps
+            self.last_id = previous
 
     def roots(self, sizes: Sequence[int]) -> LogRoots:
         """The root at each of `sizes` (in order) the store reaches, and its number of events."""

@@ -449,3 +449,22 @@ def test_states_the_log_cannot_read_exactly_give_the_reference_entry(stored: byt
     expected = _reference_entry(SERVICE, 5, record)
     assert format_1().entry(5, record) == expected
     assert format_1().entry_of(5, UUID(int=7).hex, 3, "t:T", stored) == expected
+
+
+@pytest.mark.parametrize("entry_format", list(EntryFormat))
+@pytest.mark.parametrize(
+    "stored", [b'{"title": "S\xc3\xa1ng ki\xe1\xba\xbfn"}', b"\x00\xffbytes", b'{"x": NaN}']
+)
+def test_a_leaf_input_is_the_leaf_prefix_and_the_entry(
+    entry_format: EntryFormat, stored: bytes
+) -> None:
+    encoder = EntryEncoder(SERVICE, entry_format=entry_format)
+    for version in (3, 2**64):  # 2**64: beyond what a store holds, the slow path's refusal
+        row = (7, UUID(int=5).hex, version, "t:T", stored)
+        try:
+            entry = encoder.entry_of(*row)
+        except CanonicalEncodingError:
+            with pytest.raises(CanonicalEncodingError):
+                encoder.leaf_input_of(*row)
+        else:
+            assert encoder.leaf_input_of(*row) == b"\x00" + entry
