@@ -433,6 +433,16 @@ def _stretches(
             stretches: list[tuple[int, int, int]] = []
             cursor.execute(f"SELECT {column} AS id FROM {table} ORDER BY {column} LIMIT 1")
             row = cursor.fetchone()
+            cursor.execute(f"SELECT max({column}) AS id FROM {table}")
+            last = cursor.fetchone()
+            if row is not None and last is not None and last["id"] - row["id"] + 1 == count:
+                # No id skipped (SQLite, unless rows were deleted): the stretches' first ids
+                # follow from the first, without stepping over every row to find them.
+                first = int(row["id"])
+                return width, [
+                    (offset + 1, first + offset, min(width, count - offset))
+                    for offset in range(0, count, width)
+                ]
             for offset in range(0, count, width):
                 if row is None:  # rows deleted since they were counted
                     break
