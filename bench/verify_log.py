@@ -63,7 +63,7 @@ PROOF_SIZES = (1_000, 100_000, 1_000_000)
 
 
 def entry_object(position: int) -> dict[str, Any]:
-    """Notification `position` of registration's log, as `encode_entry` would see it."""
+    """Notification `position` of registration's log as an entry object of format 1."""
     return {
         "position": position,
         "id": str(uuid.UUID(int=_EVENT_BASE + position)),

@@ -34,7 +34,6 @@ from services.cli.natsserver import NatsServer, PortInUse, port_is_free
 from services.cli.secrets import app as secrets_app
 from services.cli.verify import app as verify_app
 from services.portal.settings import PortalSettings
-from shared.contracts.schemas import SCHEMA_DIR
 from shared.platform.logs import configure_logging
 from shared.platform.memory import tune_service_memory
 from shared.platform.settings import InsecureSettings, Persistence, Settings
@@ -350,8 +349,9 @@ def asyncapi(
 @cli.command()
 def schemas(
     directory: Annotated[
-        Path, typer.Option("--dir", help="Where the committed schemas are")
-    ] = SCHEMA_DIR,
+        Path | None,
+        typer.Option("--dir", help="Where the committed schemas are [default: docs/schemas]"),
+    ] = None,
     check: Annotated[
         bool, typer.Option(help="Write nothing; fail if a schema is missing, stale or broken")
     ] = False,
@@ -364,12 +364,15 @@ def schemas(
     from shared.contracts import MESSAGES
     from shared.contracts.public import with_tier_table
     from shared.contracts.schemas import (
+        SCHEMA_DIR,
         compatibility_report,
         dump,
         read_committed,
         schemas_of,
         write,
     )
+
+    directory = directory or SCHEMA_DIR
 
     current = schemas_of(MESSAGES)
     guide = directory.parent / "agencies.md"

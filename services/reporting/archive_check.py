@@ -31,6 +31,7 @@ from eventsourcing.utils import get_topic
 from services.reporting.domain.archive import ProposalArchive
 from services.reporting.domain.witness import WitnessedLeaves, WitnessedLog
 from shared.platform.subjects import STREAM_OF_SERVICE
+from shared.records.merkle.stored_state import entry_state
 from shared.records.merkle.tree import CompactRange
 from shared.records.merkle.verify import ProblemCode, VerificationReport
 from shared.records.servicelog.verify import (
@@ -219,8 +220,7 @@ def check_exported(report: VerificationReport, events: object, bundle: Mapping[s
     for item in bundle.get("selected") or []:
         entry = item.get("entry") if isinstance(item, Mapping) else None
         if isinstance(entry, Mapping) and entry.get("topic") == archived_topic:
-            state = entry.get("state")
-            kept = state.get("entry") if isinstance(state, Mapping) else None
+            kept = entry_state(entry).get("entry")
             if isinstance(kept, Mapping):
                 proved[str(kept.get("event_id"))] = kept
     if not isinstance(events, list):

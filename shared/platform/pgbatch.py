@@ -31,6 +31,7 @@ no error behind. The events table is locked before the tracking row, as the grou
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -113,12 +114,12 @@ class PostgresBatchInserter:
     def fits(recorder: Any) -> bool:
         """Whether `recorder` writes as this inserter does: eventsourcing's PostgreSQL process
         recorder, with single-row tracking and without its database functions."""
-        try:
-            from eventsourcing.postgres import PostgresProcessRecorder
-        except ImportError:  # pragma: no cover - psycopg is a dependency of the project
-            return False
+        # A PostgreSQL recorder's module is loaded already; a SQLite service never loads it
+        # (psycopg and its pool: start-up time and memory for nothing).
+        postgres = sys.modules.get("eventsourcing.postgres")
         return (
-            isinstance(recorder, PostgresProcessRecorder)
+            postgres is not None
+            and isinstance(recorder, postgres.PostgresProcessRecorder)
             and recorder.datastore.single_row_tracking
             and not recorder.datastore.enable_db_functions
         )

@@ -9,6 +9,7 @@ from shared.platform.eventstore import ServiceApplication
 from shared.platform.migrations import Migration, MigrationReport, migrate
 from shared.platform.settings import Settings
 from shared.records.journal import Journal
+from shared.records.servicelog.format import FormatTable
 from shared.records.servicelog.frontier import ChunkTable
 from shared.records.servicelog.log import ServiceLog
 from shared.records.servicelog.table import CheckpointTable
@@ -20,6 +21,11 @@ def _release_0_1_0(app: ServiceApplication) -> None:
     CheckpointTable(app.recorder).create()
 
 
+def _log_format(app: ServiceApplication) -> None:
+    # Format 2 unless the log has signed in format 1 already (it then keeps it).
+    FormatTable(app.recorder).create()
+
+
 def _kept_chunks(app: ServiceApplication) -> None:
     # Empty at first: the next start rebuilds the log once and keeps its chunk roots.
     ChunkTable(app.recorder).create()
@@ -29,6 +35,11 @@ SCHEMA: tuple[Migration, ...] = (
     Migration(1, "release 0.1.0: event store, read models, audit_checkpoints", _release_0_1_0),
     Migration(
         2, "audit_log_chunks: the log's chunk roots, to restart without a rebuild", _kept_chunks
+    ),
+    Migration(
+        3,
+        "audit_log_format: a log begun from now on commits each state as stored",
+        _log_format,
     ),
 )
 """Every schema step of a service's database, in order. Version 1 is the schema of release

@@ -19,6 +19,7 @@ import pytest
 
 from shared.platform.settings import Persistence, Settings
 from shared.records.merkle.keys import public_key_from_b64, save_public_key
+from shared.records.merkle.stored_state import entry_state
 from tests.support.flows import AUDITOR, proposer_headers, submit_proposal
 from tests.support.infra import POSTGRES_HOST, POSTGRES_PORT, POSTGRES_USER, Suite, wait_until
 from tests.unit.records.servicelog.tampering import StoreSurgery
@@ -64,7 +65,7 @@ def proved_export(suite: Suite) -> dict[str, Any] | None:
     if r.status_code != 200:
         return None
     body: dict[str, Any] = r.json()
-    archived = [s for s in body["proof"]["selected"] if "entry" in s["entry"]["state"]]
+    archived = [s for s in body["proof"]["selected"] if "entry" in entry_state(s["entry"])]
     return body if len(body["events"]) >= 2 and len(archived) == len(body["events"]) else None
 
 

@@ -25,11 +25,12 @@ from shared.platform.settings import Settings
 from shared.platform.subjects import AUDIT_STREAM, PUBLIC_REGISTRATION_STREAM, REGISTRATION_STREAM
 from shared.platform.web import install_problem_handlers
 from shared.records.merkle.bundle import proof_from_hex
-from shared.records.merkle.canonical import canonical_json
+from shared.records.merkle.canonical import entry_bytes
 from shared.records.merkle.checkpoint import verify_checkpoint
 from shared.records.merkle.keys import public_key_from_b64
 from shared.records.merkle.tree import CompactRange, leaf_hash, verify_consistency, verify_inclusion
 from shared.records.servicelog.api import audit_router
+from shared.records.servicelog.entries import event_id_text
 from shared.records.servicelog.heads import read_log_headers
 from shared.records.servicelog.log import ServiceLog
 from shared.records.servicelog.publishing import (
@@ -190,9 +191,12 @@ async def test_a_published_event_proves_its_place_against_a_published_checkpoint
         params={"position": index + 1, "tree_size": checkpoint.tree_size},
         headers=AUDITOR,
     ).json()
-    assert proof["entry"]["id"] == event.headers[CE_ID], "the entry is the published event"
+    assert proof["event_id"] == event.headers[CE_ID], "the entry is the published event"
+    assert proof["event_id"] == event_id_text(
+        SERVICE, proof["entry"]["originator_id"], proof["entry"]["originator_version"]
+    )
     verify_inclusion(
-        leaf_hash(canonical_json(proof["entry"])),
+        leaf_hash(entry_bytes(proof["entry"])),
         index,
         checkpoint.tree_size,
         proof_from_hex(proof["inclusion_path"]),

@@ -19,7 +19,7 @@ from shared.contracts.audit import Checkpoint as CheckpointMessage
 from shared.platform.envelope import CE_ID, LOG_INDEX, MSG_ID, TREE_SIZE
 from shared.platform.subjects import AUDIT_STREAM, REGISTRATION_STREAM
 from shared.records.merkle.bundle import proof_from_hex
-from shared.records.merkle.canonical import canonical_json
+from shared.records.merkle.canonical import entry_bytes
 from shared.records.merkle.checkpoint import Checkpoint
 from shared.records.merkle.keys import public_key_from_b64, save_public_key
 from shared.records.merkle.verify import verify_entry_inclusion
@@ -90,9 +90,9 @@ def test_registration_signs_publishes_and_proves_its_log(suite: Suite, tmp_path:
         params={"position": int(event_headers[LOG_INDEX]) + 1},
         headers=AUDITOR,
     ).json()
-    assert proof["entry"]["id"] == event_headers[CE_ID]
+    assert proof["event_id"] == event_headers[CE_ID]
     verify_entry_inclusion(
-        canonical_json(proof["entry"]),
+        entry_bytes(proof["entry"]),
         proof["leaf_index"],
         proof_from_hex(proof["inclusion_path"]),
         checkpoint,

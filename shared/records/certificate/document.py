@@ -12,7 +12,7 @@
                         "referred_to", "determined_at", "determined_by"},
       "plan_hash": "<sha256 hex of the approved plan's canonical JSON>",
       "establishing_events": [{"role": "plan_approved", "position": 5,
-                               "entry": <decoded log entry>, "inclusion_path": ["<hex>", ...]}],
+                               "entry": <log entry object>, "inclusion_path": ["<hex>", ...]}],
       "checkpoint": <Checkpoint.to_dict(): the signed log head every path leads to>,
       "signing_key": {"key_id": "<16 hex>", "public_key": "<base64 raw Ed25519>"},
       "verification_code": "ABCD-EFGH-JKLM-NPQR",
@@ -48,7 +48,9 @@ from shared.records.merkle.canonical import FIRST_POSITION, canonical_json, deco
 from shared.records.merkle.checkpoint import Checkpoint, format_time
 from shared.records.merkle.errors import ProofError
 from shared.records.merkle.keys import key_id, public_key_b64
+from shared.records.merkle.stored_state import entry_state
 from shared.records.merkle.tree import leaf_hash, verify_inclusion
+from shared.records.servicelog.entries import event_id_text
 
 FORMAT = "d73.protection-certificate.v1"
 SIGNATURE_CONTEXT = FORMAT.encode() + b"\n"
@@ -111,8 +113,9 @@ def issue_certificate(
     certificate lists: the same entries, checkpoint and key then always make the same document.
     """
     decoded = [decode_entry(event.entry) for event in events]
-    for event, entry in zip(events, decoded, strict=True):
-        if role_of(event_name(entry["topic"]), entry["state"]) is not event.role:
+    states = [entry_state(entry) for entry in decoded]
+    for event, entry, state in zip(events, decoded, states, strict=True):
+        if role_of(event_name(entry["topic"]), state) is not event.role:
             raise CertificateError(f"the entry at position {entry['position']} is no {event.role}")
         try:
             verify_inclusion(
@@ -130,24 +133,28 @@ def issue_certificate(
     case_ids = {entry["originator_id"] for entry in decoded}
     if len(case_ids) != 1:
         raise CertificateError(f"the entries belong to {len(case_ids)} aggregates, not one")
-    by_role = {event.role: entry for event, entry in zip(events, decoded, strict=True)}
+    by_role = {event.role: state for event, state in zip(events, states, strict=True)}
     try:
-        _, approved_hash = facts.approved_plan(by_role[Role.PLAN_APPROVED]["state"])
-        found = facts.determination(by_role[Role.PROTECTION_DETERMINED]["state"])
+        _, approved_hash = facts.approved_plan(by_role[Role.PLAN_APPROVED])
+        found = facts.determination(by_role[Role.PROTECTION_DETERMINED])
         case = facts.case_facts(
-            by_role[Role.CASE_OPENED]["state"],
-            by_role[Role.PLAN_APPROVED]["state"],
-            found["official_id"],
+            by_role[Role.CASE_OPENED], by_role[Role.PLAN_APPROVED], found["official_id"]
         )
     except facts.FactError as error:
         raise CertificateError(str(error)) from error
     if found["tier"] == facts.NO_PROTECTION:
         raise CertificateError("the determination grants no protection")
     case_id = case_ids.pop()
+    determined = next(
+        entry
+        for event, entry in zip(events, decoded, strict=True)
+        if event.role is Role.PROTECTION_DETERMINED
+    )
+    determination_id = event_id_text(checkpoint.service, case_id, determined["originator_version"])
     public_key = private_key.public_key()
     document: dict[str, Any] = {
         "format": FORMAT,
-        "certificate_id": facts.certificate_id(case_id, by_role[Role.PROTECTION_DETERMINED]["id"]),
+        "certificate_id": facts.certificate_id(case_id, determination_id),
         "issued_at": format_time(issued_at) if issued_at else checkpoint.time,
         "service": checkpoint.service,
         "case_id": case_id,

@@ -17,6 +17,7 @@ from typing import Any
 from shared.kernel.calendar import VIETNAM_TIME
 from shared.kernel.citations import DECREE_73, legal_form, long_date
 from shared.records.certificate.roles import STEP_OF, Role
+from shared.records.merkle.stored_state import entry_state
 from shared.records.pdf.printing import PrintedDocument, keep_whole
 
 TITLE = "TRÍCH LỤC HỒ SƠ"
@@ -128,7 +129,7 @@ def _events(pdf: PrintedDocument, document: Mapping[str, Any]) -> None:
     rows = []
     for item in document.get("establishing_events") or []:
         entry = item.get("entry") or {}
-        state = entry.get("state") or {}
+        state = entry_state(entry) if isinstance(entry, Mapping) else {}
         stamp = state.get("stamp") if isinstance(state, Mapping) else None
         try:
             step = STEP_OF[Role(item.get("role"))]

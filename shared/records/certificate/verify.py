@@ -26,7 +26,12 @@ from shared.records.certificate.document import (
 )
 from shared.records.certificate.roles import Role, chain_problems, event_name, role_of
 from shared.records.merkle.bundle import proof_from_hex
-from shared.records.merkle.canonical import ENTRY_FIELDS, FIRST_POSITION, canonical_json
+from shared.records.merkle.canonical import (
+    FIRST_POSITION,
+    canonical_json,
+    entry_bytes,
+    is_entry_object,
+)
 from shared.records.merkle.checkpoint import Checkpoint, verify_checkpoint
 from shared.records.merkle.errors import (
     BadSignature,
@@ -37,8 +42,10 @@ from shared.records.merkle.errors import (
     ProofError,
 )
 from shared.records.merkle.keys import key_id, public_key_from_b64
+from shared.records.merkle.stored_state import entry_state
 from shared.records.merkle.tree import leaf_hash, verify_inclusion
 from shared.records.merkle.verify import ProblemCode, VerificationReport, check_cosignature
+from shared.records.servicelog.entries import event_id_text
 
 REQUIRED = frozenset(
     {
@@ -63,6 +70,7 @@ REQUIRED = frozenset(
 CASE_FIELDS = ("proposal_id", "official", "title", "competent_authority")
 
 Entries = dict[Role, list[Mapping[str, Any]]]
+"""The well-formed entry objects by role, each with its `state` read (`entry_state`)."""
 
 
 def verify_certificate(
@@ -272,11 +280,11 @@ def _check_events(
         report.proofs_checked += 1
         entry = item.get("entry") if isinstance(item, Mapping) else None
         position = item.get("position") if isinstance(item, Mapping) else None
-        if not isinstance(entry, Mapping) or entry.keys() != ENTRY_FIELDS:
+        if not is_entry_object(entry):
             report.add(ProblemCode.MALFORMED_ENTRY, f"{where} has no entry object")
             continue
         try:
-            encoded = canonical_json(entry)
+            encoded = entry_bytes(entry)
         except CanonicalEncodingError as error:
             report.add(ProblemCode.MALFORMED_ENTRY, f"{where}: {error}")
             continue
@@ -309,7 +317,7 @@ def _check_events(
                 position=position if type(position) is int else None,
             )
         previous_version = version if type(version) is int else previous_version
-        state = entry["state"] if isinstance(entry["state"], Mapping) else {}
+        state = entry_state(entry)
         role = role_of(event_name(entry["topic"]), state)
         if role is None or role.value != item.get("role"):
             report.add(
@@ -320,7 +328,7 @@ def _check_events(
             )
         if role is not None:
             roles.append(role)
-            entries.setdefault(role, []).append(entry)
+            entries.setdefault(role, []).append({**entry, "state": state})
     for problem in chain_problems(roles):
         report.add(ProblemCode.ROLE_MISMATCH, problem)
     return entries
@@ -463,7 +471,10 @@ def _check_determination(
             position=position,
         )
     try:
-        expected_id = facts.certificate_id(str(document["case_id"]), str(entry["id"]))
+        event_id = event_id_text(
+            str(document["service"]), str(document["case_id"]), entry["originator_version"]
+        )
+        expected_id = facts.certificate_id(str(document["case_id"]), event_id)
     except ValueError:
         expected_id = None
     if document["certificate_id"] != expected_id:

@@ -12,8 +12,9 @@
       "consistency_proofs": [{"first_size": 10, "second_size": 100, "path": ["<hex>", ...]}]
     }
 
-An entry object is the decoded canonical entry (`position`, `id`, `topic`, `originator_id`,
-`originator_version`, `state`); the verifier re-encodes it with `canonical_json`. `entries`
+An entry object is the decoded log entry (`position`, `topic`, `originator_id`,
+`originator_version`, `stored_state`: `shared.records.merkle.canonical.decode_entry`); the
+verifier turns it back into the entry's bytes (`entry_bytes`). `entries`
 proves the whole log; `selected` proves single events (a protection record) against a
 checkpoint, and `consistency_proofs` chain the checkpoints to each other.
 """

@@ -17,8 +17,14 @@ nothing else:
   event whose whole state is bytes (encrypted or compressed) is encoded the same way. A mapping
   whose only key is `"$bytes"` is therefore reserved.
 
-Re-encoding the parsed canonical bytes gives the same bytes, so a bundle may carry entries as
-JSON objects and the verifier re-encodes them.
+Re-encoding the parsed canonical bytes gives the same bytes.
+
+A log entry (`encode_entry`) is a header line, its four fields (`originator_id`,
+`originator_version`, `position`, `topic`) in canonical JSON and a `\n`, followed by the event's
+state exactly as its store holds it. As a JSON object (`decode_entry`), for bundles and
+certificates, the state is the field `stored_state`: its text (a JSON document with the store's
+`{"_type_", "_data_"}` markers), or `{"$bytes": "<base64>"}` if it is not UTF-8; `entry_bytes`
+turns the object back into the entry, byte for byte.
 """
 
 from __future__ import annotations
@@ -27,8 +33,7 @@ import base64
 import math
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
-from uuid import UUID
+from typing import Any, TypeGuard
 
 import orjson
 
@@ -82,26 +87,41 @@ def canonical_json(value: Any) -> bytes:
     return encoded
 
 
-def encode_entry(
+STORED_STATE = "stored_state"
+"""The entry object's field for the event's state as its store holds it (see `decode_entry`)."""
+
+HEADER_FIELDS = frozenset({"position", "topic", "originator_id", "originator_version"})
+ENTRY_FIELDS = HEADER_FIELDS | {STORED_STATE}
+"""An entry object's fields (format 2: `encode_entry`)."""
+CANONICAL_ENTRY_FIELDS = HEADER_FIELDS | {"id", "state"}
+"""An entry object's fields in format 1 (`encode_canonical_entry`)."""
+
+
+def is_entry_object(value: object) -> TypeGuard[Mapping[str, Any]]:
+    """Whether `value` has exactly the fields of an entry object of either format."""
+    return isinstance(value, Mapping) and (
+        value.keys() == ENTRY_FIELDS or value.keys() == CANONICAL_ENTRY_FIELDS
+    )
+
+
+def encode_canonical_entry(
     *,
     position: int,
-    event_id: UUID | str,
+    event_id: str,
     topic: str,
-    originator_id: UUID | str,
+    originator_id: str,
     originator_version: int,
     state: Mapping[str, Any] | bytes,
 ) -> bytes:
-    """The leaf entry of notification `position` of a service's log.
-
-    `state` is the decoded event state (a JSON-able mapping), or the stored bytes when the state
-    cannot be decoded by the caller (then it is committed as `{"$bytes": ...}`).
-    """
-    if type(position) is not int or position < FIRST_POSITION:
-        raise CanonicalEncodingError(f"position must be an int >= {FIRST_POSITION}: {position!r}")
-    if type(originator_version) is not int:
-        raise CanonicalEncodingError(f"originator_version must be an int: {originator_version!r}")
-    if not isinstance(topic, str):
-        raise CanonicalEncodingError(f"topic must be a str: {topic!r}")
+    """An entry of format 1, which the logs begun before format 2 keep: the canonical JSON of
+    the header fields, the event id and the decoded event state (the stored bytes, committed as
+    `{"$bytes": ...}`, when the caller cannot decode them exactly)."""
+    entry_header(  # the same checks
+        position=position,
+        topic=topic,
+        originator_id=originator_id,
+        originator_version=originator_version,
+    )
     return canonical_json(
         {
             "position": position,
@@ -114,17 +134,120 @@ def encode_entry(
     )
 
 
-ENTRY_FIELDS = frozenset(
-    {"position", "id", "topic", "originator_id", "originator_version", "state"}
-)
+def entry_header(
+    *, position: int, topic: str, originator_id: str, originator_version: int
+) -> bytes:
+    """The first line of an entry: its header fields as canonical JSON, then `\n` (canonical
+    JSON never holds a raw newline, so the first one ends the header)."""
+    if type(position) is not int or position < FIRST_POSITION:
+        raise CanonicalEncodingError(f"position must be an int >= {FIRST_POSITION}: {position!r}")
+    if type(originator_version) is not int:
+        raise CanonicalEncodingError(f"originator_version must be an int: {originator_version!r}")
+    if not isinstance(topic, str):
+        raise CanonicalEncodingError(f"topic must be a str: {topic!r}")
+    if not isinstance(originator_id, str):
+        raise CanonicalEncodingError(f"originator_id must be a str: {originator_id!r}")
+    header = {
+        "originator_id": originator_id,
+        "originator_version": originator_version,
+        "position": position,
+        "topic": topic,
+    }
+    return canonical_json(header) + b"\n"
+
+
+def encode_entry(
+    *,
+    position: int,
+    topic: str,
+    originator_id: str,
+    originator_version: int,
+    state: bytes,
+) -> bytes:
+    """The leaf entry of notification `position` of a service's log: `entry_header`, then the
+    event's state exactly as its store holds it (decrypted and decompressed).
+
+    The state is committed byte for byte, not re-encoded: a verifier hashes what it reads
+    without parsing a single event (performance.md's verification target), and no two stored
+    states that differ by a byte share an entry. Reading it as data is
+    `shared.records.merkle.stored_state`'s job.
+    """
+    return (
+        entry_header(
+            position=position,
+            topic=topic,
+            originator_id=originator_id,
+            originator_version=originator_version,
+        )
+        + state
+    )
+
+
+def stored_text(state: bytes) -> str | dict[str, str]:
+    """The entry object's form of stored state bytes: the text, if they are UTF-8 (D73's states
+    are JSON), else `{"$bytes": "<base64>"}`."""
+    try:
+        return state.decode("utf-8")
+    except UnicodeDecodeError:
+        return {BYTES_KEY: base64.b64encode(state).decode("ascii")}
+
+
+def stored_bytes(value: object) -> bytes:
+    """The stored state bytes of an entry object's `stored_state` (inverse of `stored_text`)."""
+    if type(value) is str:
+        try:
+            return value.encode("utf-8")
+        except UnicodeEncodeError as error:  # a lone surrogate: no bytes were stored so
+            raise CanonicalEncodingError(f"stored_state is not UTF-8 text: {error}") from None
+    if isinstance(value, Mapping) and value.keys() == {BYTES_KEY}:
+        text = value[BYTES_KEY]
+        if type(text) is str:
+            try:
+                data = base64.b64decode(text, validate=True)
+            except ValueError:
+                data = None
+            if data is not None and base64.b64encode(data).decode("ascii") == text:
+                return data
+    raise CanonicalEncodingError('stored_state must be text or {"$bytes": padded base64}')
 
 
 def decode_entry(entry: bytes) -> dict[str, Any]:
-    """The entry as a JSON object, for display and for bundles (inverse of `encode_entry`)."""
+    """The entry as a JSON object, for display, bundles and certificates (inverse of
+    `entry_bytes`): the header fields and `stored_state` (format 1: the canonical entry parsed;
+    its bytes never hold a raw newline, an entry of format 2 always does)."""
+    header, newline, state = entry.partition(b"\n")
+    if not newline:
+        return _decode_canonical_entry(entry)
+    try:
+        decoded = orjson.loads(header)
+    except orjson.JSONDecodeError as error:
+        raise CanonicalEncodingError(f"entry header is not JSON: {error}") from error
+    if not isinstance(decoded, dict) or decoded.keys() != HEADER_FIELDS:
+        raise CanonicalEncodingError("entry header is not an object with exactly its fields")
+    decoded[STORED_STATE] = stored_text(state)
+    return decoded
+
+
+def _decode_canonical_entry(entry: bytes) -> dict[str, Any]:
     try:
         decoded = orjson.loads(entry)
     except orjson.JSONDecodeError as error:
         raise CanonicalEncodingError(f"entry is not JSON: {error}") from error
-    if not isinstance(decoded, dict) or decoded.keys() != ENTRY_FIELDS:
+    if not isinstance(decoded, dict) or decoded.keys() != CANONICAL_ENTRY_FIELDS:
         raise CanonicalEncodingError("entry is not an object with exactly the entry fields")
     return decoded
+
+
+def entry_bytes(entry: Mapping[str, Any]) -> bytes:
+    """The entry bytes of an entry object (as `decode_entry` gives and bundles carry), which
+    the leaf hash is taken of; `CanonicalEncodingError` if it is not one."""
+    if isinstance(entry, Mapping) and entry.keys() == CANONICAL_ENTRY_FIELDS:
+        return canonical_json(entry)
+    if not isinstance(entry, Mapping) or entry.keys() != ENTRY_FIELDS:
+        raise CanonicalEncodingError("not an object with exactly the entry fields")
+    return entry_header(
+        position=entry["position"],
+        topic=entry["topic"],
+        originator_id=entry["originator_id"],
+        originator_version=entry["originator_version"],
+    ) + stored_bytes(entry[STORED_STATE])

@@ -20,7 +20,7 @@ import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from shared.records.merkle.bundle import BUNDLE_FORMAT, proof_from_hex
-from shared.records.merkle.canonical import ENTRY_FIELDS, FIRST_POSITION, canonical_json
+from shared.records.merkle.canonical import FIRST_POSITION, entry_bytes, is_entry_object
 from shared.records.merkle.checkpoint import (
     Checkpoint,
     Cosignature,
@@ -443,7 +443,8 @@ def _stated_positions(
     """Each stored entry with the position it states (None, reported, if it states none)."""
     for number, entry in enumerate(entries, start=first_number):
         try:
-            decoded = orjson.loads(entry)
+            # The header line states it (the whole entry, in format 1, which has no newline).
+            decoded = orjson.loads(entry.partition(b"\n")[0])
         except orjson.JSONDecodeError:
             decoded = None
         position = decoded.get("position") if isinstance(decoded, dict) else None
@@ -496,13 +497,13 @@ def _check_roots(
 
 
 def _entry_bytes(report: VerificationReport, raw: object, where: str) -> tuple[object, bytes]:
-    """Position and canonical bytes of a bundled entry object (a malformed one still counts)."""
-    if not isinstance(raw, Mapping) or raw.keys() != ENTRY_FIELDS:
+    """Position and entry bytes of a bundled entry object (a malformed one still counts)."""
+    if not is_entry_object(raw):
         report.add(ProblemCode.MALFORMED_ENTRY, f"{where} is not an entry object")
         position = raw.get("position") if isinstance(raw, Mapping) else None
         return position, b"\xff" + repr(raw).encode()
     try:
-        return raw["position"], canonical_json(raw)
+        return raw["position"], entry_bytes(raw)
     except CanonicalEncodingError as error:
         report.add(ProblemCode.MALFORMED_ENTRY, f"{where}: {error}")
         return raw["position"], b"\xff" + repr(raw).encode()
@@ -525,10 +526,10 @@ def _bundled_leaves(report: VerificationReport, raw_entries: list[object]) -> It
     sha256 = hashlib.sha256
     highest = FIRST_POSITION - 1
     for number, raw in enumerate(raw_entries, start=1):
-        if type(raw) is dict and raw.keys() == ENTRY_FIELDS:
+        if type(raw) is dict and is_entry_object(raw):
             position = raw["position"]
             try:
-                entry = canonical_json(raw)
+                entry = entry_bytes(raw)
             except CanonicalEncodingError as error:
                 report.add(ProblemCode.MALFORMED_ENTRY, f"entry #{number}: {error}")
                 entry = b"\xff" + repr(raw).encode()

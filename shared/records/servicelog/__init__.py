@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from shared.platform.envelope import LOG_INDEX, LOG_LEAVES, TREE_ROOT, TREE_SIZE
     from shared.platform.ports import LogTampered
-    from shared.records.servicelog.entries import EntryEncoder, decoded_state
+    from shared.records.merkle.stored_state import decoded_state
+    from shared.records.servicelog.entries import EntryEncoder
     from shared.records.servicelog.heads import (
         MalformedLogHead,
         PublishedHead,
@@ -37,7 +38,7 @@ _HOMES = {
     "TREE_SIZE": "shared.platform.envelope",
     "LogTampered": "shared.platform.ports",
     "EntryEncoder": "shared.records.servicelog.entries",
-    "decoded_state": "shared.records.servicelog.entries",
+    "decoded_state": "shared.records.merkle.stored_state",
     "MalformedLogHead": "shared.records.servicelog.heads",
     "PublishedHead": "shared.records.servicelog.heads",
     "read_log_headers": "shared.records.servicelog.heads",

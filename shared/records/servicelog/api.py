@@ -26,6 +26,8 @@ from shared.platform.web import CurrentActor, Problem
 from shared.records.merkle.bundle import proof_to_hex
 from shared.records.merkle.canonical import decode_entry
 from shared.records.merkle.keys import key_id, public_key_b64
+from shared.records.merkle.stored_state import entry_state
+from shared.records.servicelog.entries import event_id_text
 from shared.records.servicelog.log import LogNotReady, ServiceLog
 
 RETRY_AFTER_SECONDS = 2
@@ -189,13 +191,19 @@ def audit_router(audit: ServiceLog) -> APIRouter:
             raise log_unavailable(error) from None
         except ValueError as error:
             raise _invalid(error) from None
+        entry = decode_entry(proof.entry)
         return {
             "service": audit.service,
             "position": proof.position,
             "leaf_index": proof.position - 1,
             "tree_size": proof.tree_size,
             "root_hash": proof.root.hex(),
-            "entry": decode_entry(proof.entry),
+            "entry": entry,
+            # For reading only (the proof covers `entry`): its event id and its state as data.
+            "event_id": event_id_text(
+                audit.service, entry["originator_id"], entry["originator_version"]
+            ),
+            "state": entry_state(entry),
             "inclusion_path": proof_to_hex(proof.path),
             "checkpoint": proof.checkpoint.to_dict() if proof.checkpoint is not None else None,
         }

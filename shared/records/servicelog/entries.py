@@ -4,44 +4,29 @@ Leaf n of a service's log is `shared.records.merkle.canonical.encode_entry` of t
 in notification order, private drafts included: the log is of the store, not of what is published.
 `position` counts events in log order (1, 2, 3 …) and never the store's notification id: on
 PostgreSQL a rolled-back insert burns sequence values, so notification ids have gaps, and a
-faithful migration or restore may renumber them; the log must not depend on either.
+faithful migration or restore may renumber them; the log must not depend on either. The
+originator id is written hyphenated whatever the store's column type (SQLite keeps 32 hex
+digits, PostgreSQL a uuid), so the same event has the same entry in either store.
 
-`state` is the stored state decoded: the JSON the event store wrote, with each value of the four
-transcodings every D73 store registers (`uuid_hex`, `decimal_str`, `datetime_iso`, `date_iso`)
-read back into its value, so a bundle shows an auditor the event's data, not eventsourcing's
-storage format. A state this cannot read exactly (another transcoding, a NaN, an int beyond 64
-bits, not JSON at all) is committed as its stored bytes instead, so every event has an entry and
-the relay and the verifier always agree. Decryption and decompression, when a store is
-configured with them, happen first: the log commits to the plaintext.
+The state is committed as its store holds it, after decryption and decompression when a store is
+configured with them (the log commits to the plaintext): a verifier reads and hashes, it parses
+nothing (`shared.records.merkle.stored_state` reads a state as data for people). A log begun
+before this format keeps its own (`shared.records.servicelog.format`): there the state is
+decoded, each transcoded value read back, and committed as canonical JSON with the event id.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-import re
-from collections.abc import Callable, Mapping
-from datetime import date, datetime
-from decimal import Decimal
 from typing import Any, Protocol
 from uuid import NAMESPACE_URL, UUID
 
 import orjson
 
-from shared.records.merkle.canonical import encode_entry
+from shared.records.merkle.canonical import encode_canonical_entry, encode_entry
 from shared.records.merkle.errors import CanonicalEncodingError
-
-Reviver = Callable[[str], object]
-
-_REVIVERS: dict[str, Reviver] = {
-    "uuid_hex": UUID,
-    "decimal_str": Decimal,
-    "datetime_iso": datetime.fromisoformat,
-    "date_iso": date.fromisoformat,
-}
-"""The transcodings of `shared.platform.eventstore.ServiceApplication`, by the name stored with a
-value."""
-
+from shared.records.merkle.stored_state import TEXT_REVIVERS, decoded_state, uuid_text
+from shared.records.servicelog.format import EntryFormat, FormatTable
 
 _URL_NAMESPACE = NAMESPACE_URL.bytes
 _VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
@@ -81,147 +66,61 @@ class StoredRecord(Protocol):
     def state(self) -> bytes: ...
 
 
-class _Unreadable(Exception):
-    """The state uses something `_revive` does not read exactly."""
-
-
-def _is_marker(value: dict[str, Any]) -> bool:
-    """An object of exactly `_type_` and `_data_` is a transcoded value (as eventsourcing reads)."""
-    return len(value) == 2 and "_type_" in value and "_data_" in value
-
-
-def _revive_in(
-    container: dict[str, Any] | list[Any], revivers: Mapping[str, Reviver] = _REVIVERS
-) -> bool:
-    """Read the transcoded values of freshly parsed JSON back, in place, innermost first (so
-    a marker's own `_data_` is read before the marker, as eventsourcing's object hook does);
-    True if a float was met (orjson may have read a big integer as one)."""
-    items = container.items() if type(container) is dict else enumerate(container)
-    floats = False
-    for key, item in items:
-        kind = type(item)
-        if kind is str:  # the most common value, by far: one test
-            continue
-        if kind is dict:
-            if (
-                len(item) == 2
-                and type(data := item.get("_data_")) is str
-                and type(name := item.get("_type_")) is str
-            ):
-                # A marker of two strings: nothing inside to read first, so read it here.
-                try:
-                    revive = revivers[name]
-                except KeyError:
-                    raise _Unreadable(f"transcoding {name!r}") from None
-                try:
-                    container[key] = revive(data)  # type: ignore[index]
-                except (ValueError, ArithmeticError) as error:
-                    raise _Unreadable(str(error)) from error
-                continue
-            floats |= _revive_in(item, revivers)
-            if _is_marker(item):
-                # Not two strings as stored (a `_type_` list, a `_data_` object): unreadable,
-                # whatever its insides were read into (strings, for an entry).
-                raise _Unreadable(f"transcoding {item['_type_']!r}")
-        elif kind is list:
-            floats |= _revive_in(item, revivers)
-        elif kind is float:
-            floats = True
-    return floats
-
-
-_MAY_HOLD_BIG_INT = re.compile(rb"[:\[,][ \t\r\n]*(?:-[0-9]{19}|[0-9]{20})").search
-"""orjson reads an integer beyond 64 bits as a float (above 2**64 - 1: twenty digits; below
--2**63: a minus and nineteen digits); the standard parser keeps it exact. A JSON
-number starts after `:`, `[` or `,` (and blanks), so such digits anywhere else — inside a hex
-UUID or a reference number, which are strings — need no slow parse; a string that happens to
-hold `,` then twenty digits only takes the standard parser, which reads it the same. Asked only
-of a state in which orjson met a float (D73's amounts are decimals, so rarely)."""
-
-
-def decoded_state(
-    plain: bytes, revivers: Mapping[str, Reviver] = _REVIVERS
-) -> Mapping[str, Any] | bytes:
-    """The event state of stored (plain) bytes, or the bytes themselves if not exactly readable;
-    each transcoded value read back by `revivers` (by default into its value)."""
-    try:
-        value = orjson.loads(plain)
-    except ValueError:  # orjson.JSONDecodeError and json.JSONDecodeError are ValueErrors
-        return plain
-    if type(value) is not dict:
-        return plain
-    try:
-        if _revive_in(value, revivers) and _MAY_HOLD_BIG_INT(plain):
-            value = json.loads(plain)  # read again, every integer exact
-            if type(value) is not dict:
-                return plain
-            _revive_in(value, revivers)
-        if _is_marker(value):
-            return plain
-    except _Unreadable:
-        return plain
-    state: dict[str, Any] = value
-    return state
-
-
-def _uuid_text(data: str) -> str:
-    """`str(UUID(data))`, which is how orjson writes that UUID; by slicing when `data` is 32
-    lowercase hex digits (what the event store and SQLite write), which `UUID` reads as is.
-    (`bytes.fromhex(...).hex()` gives back exactly such a `data`, in C: a third of the
-    instructions of `data.strip("0123456789abcdef")`.)"""
-    if len(data) == 32:
-        try:
-            canonical = bytes.fromhex(data).hex() == data
-        except ValueError:
-            canonical = False
-        if canonical:
-            return f"{data[:8]}-{data[8:12]}-{data[12:16]}-{data[16:20]}-{data[20:]}"
-    return str(UUID(data))
-
-
-def _decimal_text(data: str) -> str:
-    """`str(Decimal(data))`, which is what `canonical_json` writes of that Decimal; a NaN or
-    an infinity, which it refuses (the entry then commits the stored bytes), is unreadable."""
-    amount = Decimal(data)
-    if not amount.is_finite():
-        raise ValueError(f"non-finite Decimal {data!r} has no canonical form")
-    return str(amount)
-
-
-_ENTRY_REVIVERS: dict[str, Reviver] = {
-    **_REVIVERS,
-    "uuid_hex": _uuid_text,
-    "decimal_str": _decimal_text,
-}
-"""What an entry reads transcoded values back into: the same values, a UUID and a Decimal as
-the string `canonical_json` writes of them, so the same entry bytes, without a `UUID` built in
-Python per value nor a `default` called back from orjson per Decimal."""
-
-
 def _hyphenated(originator_id: UUID | str) -> str:
     """`str(UUID(originator_id))` of an originator id as a store holds it."""
     if type(originator_id) is str:
-        return _uuid_text(originator_id)
+        return uuid_text(originator_id)
     if not isinstance(originator_id, UUID):
         originator_id = UUID(originator_id)
     return str(originator_id)
 
 
+_ENTRY = b'{"originator_id":"%s","originator_version":%d,"position":%d,"topic":%s}\n%s'
+"""`encode_entry`'s bytes of fields a store holds (tests pin the two to the same bytes)."""
+_LEAF_INPUT = b"\x00" + _ENTRY
+"""What a leaf hash is taken of (RFC 9162: 0x00, then the entry), in one piece."""
+_fromhex = bytes.fromhex
+_INT64_MIN, _UINT64_MAX = -(2**63), 2**64 - 1
+"""The integers canonical JSON writes (`shared.records.merkle.canonical`)."""
+
+
 class EntryEncoder:
     """Turns a service's stored events into the canonical entries of its log."""
 
-    def __init__(self, service: str, *, cipher: Any = None, compressor: Any = None) -> None:
+    TOPICS_KEPT = 1024
+    """Encoded topics remembered (a service has a few dozen; a damaged store may have more)."""
+
+    def __init__(
+        self,
+        service: str,
+        *,
+        entry_format: EntryFormat = EntryFormat.STORED_STATE,
+        cipher: Any = None,
+        compressor: Any = None,
+    ) -> None:
         self.service = service
+        self.entry_format = entry_format
         self._cipher = cipher
         self._compressor = compressor
         self._stored_plain = cipher is None and compressor is None
+        self._topics: dict[str, bytes] = {}
         self._names = _names_of(service)
+        if entry_format is EntryFormat.CANONICAL_STATE:
+            self.entry_of = self._canonical_entry_of  # type: ignore[method-assign]
 
     @classmethod
-    def for_app(cls, service: str, app: Any) -> EntryEncoder:
-        """The encoder of an eventsourcing application's store (its cipher and compressor)."""
+    def for_app(
+        cls, service: str, app: Any, entry_format: EntryFormat | None = None
+    ) -> EntryEncoder:
+        """The encoder of an eventsourcing application's store (its cipher and compressor), in
+        the format its log keeps (`audit_log_format`) unless given."""
         mapper = app.mapper
-        return cls(service, cipher=mapper.cipher, compressor=mapper.compressor)
+        return cls(
+            service,
+            entry_format=FormatTable(app.recorder).read() if entry_format is None else entry_format,
+            cipher=mapper.cipher,
+            compressor=mapper.compressor,
+        )
 
     def plain_state(self, stored: bytes) -> bytes:
         if self._cipher is not None:
@@ -243,24 +142,92 @@ class EntryEncoder:
         originator_version: int,
         topic: str,
         stored: bytes,
+        template: bytes = _ENTRY,
     ) -> bytes:
         """`entry` of a stored event given as its row's fields (the verifier streams rows, so
-        this runs once per event of a store: no call here that can be saved)."""
+        this runs once per event of a store): `encode_entry`'s bytes, the header written here
+        by hand (the tests pin both to the same bytes) when its fields are what a store holds;
+        `template` `_LEAF_INPUT` puts the leaf's 0x00 before it (`leaf_input_of`)."""
+        plain = stored if self._stored_plain else self.plain_state(stored)
+        # `_hyphenated` inlined for what SQLite holds, 32 lowercase hex digits (a fifth of the
+        # cost of an entry): `bytes.fromhex(...).hex()` gives back exactly those, in C.
+        if type(originator_id) is str and len(originator_id) == 32:
+            try:
+                canonical = _fromhex(originator_id).hex() == originator_id
+            except ValueError:
+                canonical = False
+            if canonical:
+                o = originator_id
+                originator = f"{o[:8]}-{o[8:12]}-{o[12:16]}-{o[16:20]}-{o[20:]}"
+            else:
+                originator = _hyphenated(originator_id)
+        else:
+            originator = _hyphenated(originator_id)
+        if (
+            type(position) is not int
+            or type(originator_version) is not int
+            or position < 1
+            or not _INT64_MIN <= originator_version <= _UINT64_MAX
+        ):
+            # Not what a store holds: `encode_entry` says what is wrong with it.
+            return template[: len(template) - len(_ENTRY)] + encode_entry(
+                position=position,
+                topic=topic,
+                originator_id=originator,
+                originator_version=originator_version,
+                state=plain,
+            )
+        topic_json = self._topics.get(topic)
+        if topic_json is None:
+            topic_json = self._topic_json(topic)
+        return template % (
+            originator.encode(),
+            originator_version,
+            position,
+            topic_json,
+            plain,
+        )
+
+    def leaf_input_of(
+        self,
+        position: int,
+        originator_id: UUID | str,
+        originator_version: int,
+        topic: str,
+        stored: bytes,
+    ) -> bytes:
+        """`b"\\x00" + entry_of(...)`, the bytes a leaf hash is taken of, without copying the
+        entry a second time (a verifier takes it of every event)."""
+        return self.entry_of(
+            position, originator_id, originator_version, topic, stored, _LEAF_INPUT
+        )
+
+    def _canonical_entry_of(
+        self,
+        position: int,
+        originator_id: UUID | str,
+        originator_version: int,
+        topic: str,
+        stored: bytes,
+        template: bytes = _ENTRY,
+    ) -> bytes:
+        """`entry_of` in format 1: the state decoded, and the event id."""
         plain = stored if self._stored_plain else self.plain_state(stored)
         originator = _hyphenated(originator_id)  # once: the event id and the entry both spell it
         event_id = _event_id(self._names, originator, originator_version)
+        prefix = template[: len(template) - len(_ENTRY)]
         try:
-            return encode_entry(
+            return prefix + encode_canonical_entry(
                 position=position,
                 event_id=event_id,
                 topic=topic,
                 originator_id=originator,
                 originator_version=originator_version,
-                state=decoded_state(plain, _ENTRY_REVIVERS),
+                state=decoded_state(plain, TEXT_REVIVERS),
             )
         except CanonicalEncodingError:
             # A NaN or an int beyond 64 bits inside an otherwise readable state.
-            return encode_entry(
+            return prefix + encode_canonical_entry(
                 position=position,
                 event_id=event_id,
                 topic=topic,
@@ -268,3 +235,11 @@ class EntryEncoder:
                 originator_version=originator_version,
                 state=plain,
             )
+
+    def _topic_json(self, topic: str) -> bytes:
+        if not isinstance(topic, str):
+            raise CanonicalEncodingError(f"topic must be a str: {topic!r}")
+        encoded = orjson.dumps(topic)
+        if len(self._topics) < self.TOPICS_KEPT:
+            self._topics[topic] = encoded
+        return encoded

@@ -50,6 +50,7 @@ from shared.records.merkle.errors import AuditError, CheckpointError
 from shared.records.merkle.keys import key_id, public_key_b64
 from shared.records.merkle.tree import HASH_SIZE
 from shared.records.servicelog.entries import EntryEncoder
+from shared.records.servicelog.format import FormatTable
 from shared.records.servicelog.frontier import ChunkTable, KeptChunk
 from shared.records.servicelog.heads import log_headers, read_log_headers
 from shared.records.servicelog.keys import ServiceKeys, export_dir_of, given_key_of, key_dir_of
@@ -216,6 +217,10 @@ class ServiceLog:
             )
             self._table.create()
             self._chunks.create()
+            # The format is chosen once, before anything is signed, and kept (format.py).
+            self._encoder = EntryEncoder.for_app(
+                self.service, self.app, FormatTable(self.app.recorder).create()
+            )
             self._latest = self._table.latest()
             if self._latest is not None:
                 self._verify_signature(self._latest)

@@ -8,18 +8,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from uuid import UUID, uuid5
+from uuid import UUID
 
+import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from shared.records.certificate.document import ProvenEntry, issue_certificate, signed_bytes
 from shared.records.certificate.document import verification_code as code_of
 from shared.records.certificate.roles import Role
-from shared.records.merkle.canonical import decode_entry, encode_entry
+from shared.records.merkle.canonical import decode_entry, encode_canonical_entry, encode_entry
 from shared.records.merkle.checkpoint import Checkpoint, sign_checkpoint
 from shared.records.merkle.keys import generate_signing_key
 from shared.records.merkle.tree import MerkleTree
 from shared.records.plan_hash import plan_hash
+from shared.records.servicelog.entries import event_id_text
 
 CASE = UUID("5f0c3c8e-2a55-5d38-9a1e-6f6c1b0a7d11")
 OTHER_CASE = UUID("0d1e2f30-4a5b-5c6d-8e7f-8091a2b3c4d5")
@@ -110,7 +112,17 @@ EXPECTED_ROLES = [
 
 
 def event_id(case: UUID, version: int) -> str:
-    return str(uuid5(case, str(version)))
+    return event_id_text("approval", case, version)
+
+
+def edit_state(entry: dict[str, Any], **changes: Any) -> None:
+    """Change fields of the state an entry object carries (a forger's edit), either format."""
+    if "state" in entry:
+        entry["state"].update(changes)
+    else:
+        entry["stored_state"] = orjson.dumps(
+            {**orjson.loads(entry["stored_state"]), **changes}
+        ).decode()
 
 
 @dataclass
@@ -122,17 +134,21 @@ class SampleLog:
     entries: list[bytes] = field(default_factory=list)
     positions: dict[tuple[UUID, int], int] = field(default_factory=dict)
     service: str = "approval"
+    entry_format: int = 2
+    """`shared.records.servicelog.format`: 1 for a log begun before format 2."""
 
     def append(self, case: UUID, version: int, name: str, state: Mapping[str, Any]) -> int:
         position = len(self.entries) + 1
-        entry = encode_entry(
-            position=position,
-            event_id=event_id(case, version),
-            topic=TOPIC + name,
-            originator_id=case,
-            originator_version=version,
-            state=state,
-        )
+        header: dict[str, Any] = {
+            "position": position,
+            "topic": TOPIC + name,
+            "originator_id": str(case),
+            "originator_version": version,
+        }
+        if self.entry_format == 1:
+            entry = encode_canonical_entry(**header, event_id=event_id(case, version), state=state)
+        else:
+            entry = encode_entry(**header, state=orjson.dumps(state))
         self.entries.append(entry)
         self.tree.append_entry(entry)
         self.positions[case, version] = position
@@ -156,8 +172,8 @@ class SampleLog:
         return ProvenEntry(role, entry, self.tree.inclusion_proof(position - 1, size))
 
 
-def sample_log(history: list[tuple[str, Any]] | None = None) -> SampleLog:
-    log = SampleLog()
+def sample_log(history: list[tuple[str, Any]] | None = None, entry_format: int = 2) -> SampleLog:
+    log = SampleLog(entry_format=entry_format)
     for version, (name, state) in enumerate(history or case_history(), start=1):
         log.append(CASE, version, name, state)
         log.append(OTHER_CASE, version, "PlanReceived", {"stamp": stamp("UNDER_REVIEW", 1)})

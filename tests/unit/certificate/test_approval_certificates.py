@@ -41,6 +41,7 @@ from tests.unit.approval_service.builders import (
     person,
 )
 from tests.unit.approval_service.conftest import MONDAY
+from tests.unit.certificate.sample import edit_state
 
 AUTHORITY = city_case_authority()
 
@@ -354,7 +355,7 @@ def test_the_printed_record_shows_each_steps_legal_date_and_a_late_entry(
     document, _ = issued
     late = json.loads(json.dumps(document))
     started = next(e for e in late["establishing_events"] if e["role"] == "implementation_started")
-    started["entry"]["state"]["start_date"] = "2024-05-20"
+    edit_state(started["entry"], start_date="2024-05-20")
     pdf = render_certificate_pdf(late, DIRECTORY.unit_name)
     text = " ".join(text_of(pdf).split())
     assert "20/05/2024 (nhập vào hồ sơ" in text

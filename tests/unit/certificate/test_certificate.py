@@ -17,6 +17,7 @@ from shared.records.certificate import (
     verify_certificate,
 )
 from shared.records.certificate.roles import chain_problems, establishing
+from shared.records.merkle.canonical import decode_entry
 from shared.records.merkle.checkpoint import Checkpoint, cosign_checkpoint
 from shared.records.merkle.keys import generate_signing_key, key_id, public_key_b64
 from shared.records.merkle.verify import ProblemCode, VerificationReport
@@ -28,6 +29,7 @@ from tests.unit.certificate.sample import (
     SampleLog,
     case_history,
     certificate,
+    edit_state,
     establishing_of,
     resigned,
     sample_log,
@@ -99,7 +101,7 @@ def test_an_edited_entry_no_longer_leads_to_the_signed_root(
 ) -> None:
     document, log = issued
     forged = copy.deepcopy(document)
-    event(forged, Role.EVALUATION_CONCLUDED)["entry"]["state"]["outcome"] = "PARTIAL"
+    edit_state(event(forged, Role.EVALUATION_CONCLUDED)["entry"], outcome="PARTIAL")
     report = verify(resigned(forged, log.key), log)
     assert report.codes == {P.INCLUSION_PROOF_INVALID}
 
@@ -270,12 +272,12 @@ def test_an_event_of_another_case_is_rejected_even_with_a_valid_proof(
     forged = copy.deepcopy(document)
     item = event(forged, Role.IMPLEMENTATION_STARTED)
     position = log.positions[OTHER_CASE, 2]
-    other_entry = json.loads(log.entries[position - 1])
+    other_entry = decode_entry(log.entries[position - 1])
     other_entry["topic"] = item["entry"]["topic"]  # pretend; its proof then fails too
     proven = log.proven(Role.IMPLEMENTATION_STARTED, OTHER_CASE, 2, log.tree.size)
     item |= {
         "position": position,
-        "entry": json.loads(proven.entry),
+        "entry": decode_entry(proven.entry),
         "inclusion_path": [node.hex() for node in proven.path],
     }
     report = verify(resigned(forged, log.key), log)
@@ -422,3 +424,14 @@ def test_without_a_trusted_witness_cosignature_the_checkpoint_is_not_cosigned(
     forged[0]["cosignatures"][0]["time"] = "2030-01-01T00:00:00.000000Z"
     report = verify(document, log, witnessed=forged, witness_keys=[witness.public_key()])
     assert report.codes == {P.BAD_COSIGNATURE, P.NOT_COSIGNED}
+
+
+def test_a_certificate_from_a_log_begun_in_format_1_verifies_and_shows_a_forgery() -> None:
+    log = sample_log(entry_format=1)
+    document, _ = certificate(log)
+    opened = event(document, Role.CASE_OPENED)["entry"]
+    assert opened["state"]["title"] == "Một cửa liên thông"
+    assert verify(document, log).ok
+    forged = copy.deepcopy(document)
+    edit_state(event(forged, Role.EVALUATION_CONCLUDED)["entry"], outcome="PARTIAL")
+    assert P.INCLUSION_PROOF_INVALID in verify(resigned(forged, log.key), log).codes

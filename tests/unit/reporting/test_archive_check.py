@@ -24,6 +24,7 @@ from services.reporting.archive_check import check_archive
 from services.reporting.commands import LogObservation
 from shared.platform.settings import Settings
 from shared.records.merkle.keys import key_id, save_public_key
+from shared.records.merkle.stored_state import entry_state
 from shared.records.merkle.verify import ProblemCode, VerificationReport
 from shared.records.servicelog.keys import ServiceKeys, TrustedKeys
 from shared.records.servicelog.log import ServiceLog
@@ -188,9 +189,12 @@ def test_an_export_verifies_offline_and_an_edit_of_it_or_of_its_proof_is_found(
     assert [p["code"] for p in orjson.loads(found.output)["problems"]] == ["event_mismatch"]
 
     forged = copy.deepcopy(document)
-    proved = next(s for s in forged["proof"]["selected"] if "entry" in s["entry"]["state"])
-    kept = proved["entry"]["state"]["entry"]
-    kept["body"]["title"] = "Forged #1"  # the proof's entry and the event alike
+    proved = next(s for s in forged["proof"]["selected"] if "entry" in entry_state(s["entry"]))
+    stored = orjson.loads(proved["entry"]["stored_state"])
+    stored["entry"]["body"]["title"] = "Forged #1"  # the proof's entry and the event alike
+    proved["entry"]["stored_state"] = orjson.dumps(stored).decode()
+    kept = entry_state(proved["entry"])["entry"]
+    assert kept["body"]["title"] == "Forged #1"
     forged["events"] = [kept if e["event_id"] == kept["event_id"] else e for e in forged["events"]]
     found = verify_bundle(forged)
     assert found.exit_code == 1

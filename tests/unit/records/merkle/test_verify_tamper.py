@@ -10,7 +10,7 @@ import orjson
 import pytest
 
 from shared.records.merkle.bundle import proof_to_hex
-from shared.records.merkle.canonical import encode_entry
+from shared.records.merkle.canonical import decode_entry, encode_entry
 from shared.records.merkle.checkpoint import sign_checkpoint
 from shared.records.merkle.errors import (
     BadSignature,
@@ -26,7 +26,7 @@ from shared.records.merkle.verify import (
     verify_entry_inclusion,
     verify_log,
 )
-from tests.unit.records.merkle.sample_log import START, edited, signed_log
+from tests.unit.records.merkle.sample_log import START, edit_state, edited, signed_log, state_of
 
 LOG = signed_log()
 P = ProblemCode
@@ -94,7 +94,8 @@ def test_the_stored_log_verifies_against_its_checkpoints() -> None:
 @pytest.mark.parametrize("position", range(1, 41))
 def test_an_edited_payload_is_detected_at_every_position(position: int) -> None:
     bundle = edited(LOG.bundle())
-    bundle["entries"][position - 1]["state"]["budget_vnd"] += 1
+    entry = bundle["entries"][position - 1]
+    edit_state(entry, budget_vnd=state_of(entry)["budget_vnd"] + 1)
     report = verify_bundle(bundle, trusted_keys=trusted())
     mismatched = sorted(p.tree_size or 0 for p in report.problems if p.code is P.ROOT_MISMATCH)
     # Every checkpoint that covers the position, and only those, no longer matches.
@@ -107,7 +108,7 @@ def test_an_edited_payload_is_detected_at_every_position(position: int) -> None:
 
 def test_an_edited_selected_entry_fails_its_inclusion_proof() -> None:
     bundle = edited(LOG.bundle(full=False, selected=(17,)))
-    bundle["selected"][0]["entry"]["state"]["proposer_name"] = "Trần Thị B"
+    edit_state(bundle["selected"][0]["entry"], proposer_name="Trần Thị B")
     assert codes(bundle) == {P.INCLUSION_PROOF_INVALID}
 
 
@@ -160,7 +161,10 @@ def test_reordered_entries_are_detected() -> None:
 def test_reordered_payloads_under_the_same_positions_are_detected() -> None:
     bundle = edited(LOG.bundle())
     entries = bundle["entries"]
-    entries[5]["state"], entries[6]["state"] = entries[6]["state"], entries[5]["state"]
+    entries[5]["stored_state"], entries[6]["stored_state"] = (
+        entries[6]["stored_state"],
+        entries[5]["stored_state"],
+    )
     assert codes(bundle) == {P.ROOT_MISMATCH}
 
 
@@ -204,17 +208,15 @@ def test_verify_log_of_a_one_shot_stream_still_catches_the_edit() -> None:
 
 
 def forged_entry(position: int) -> dict[str, Any]:
-    entry: dict[str, Any] = orjson.loads(
+    return decode_entry(
         encode_entry(
             position=position,
-            event_id="00000000-0000-0000-0000-000000000000",
             topic="services.approval.domain.case:Case.ProtectionDecided",
             originator_id="00000000-0000-0000-0000-000000000001",
             originator_version=1,
-            state={"decision": "bảo vệ", "official": "Nguyễn Văn An"},
+            state=orjson.dumps({"decision": "bảo vệ", "official": "Nguyễn Văn An"}),
         )
     )
-    return entry
 
 
 @pytest.mark.parametrize("position", [1, 10, 11, 26, 40])
@@ -371,7 +373,7 @@ def test_two_roots_signed_for_one_size_are_a_fork() -> None:
 
 def test_every_problem_is_listed_not_just_the_first() -> None:
     bundle = edited(LOG.bundle(selected=(17,)))
-    bundle["entries"][2]["state"]["title"] = "sửa"
+    edit_state(bundle["entries"][2], title="sửa")
     del bundle["entries"][20]
     bundle["selected"][0]["inclusion_path"].pop()
     bundle["checkpoints"][0]["signature"] = bundle["checkpoints"][1]["signature"]
@@ -405,7 +407,7 @@ def test_a_bundle_without_checkpoints_proves_nothing() -> None:
 def test_malformed_entries_and_checkpoints_are_reported() -> None:
     bundle = edited(LOG.bundle())
     bundle["entries"][3] = {"position": 4}
-    bundle["entries"][4]["state"] = {"x": float("nan")}
+    bundle["entries"][4]["stored_state"] = {"$bytes": "not base64!"}
     bundle["checkpoints"][0]["tree_size"] = "ten"
     report = verify_bundle(bundle, trusted_keys=trusted())
     assert report.codes == {
@@ -451,3 +453,18 @@ def test_single_entry_and_checkpoint_pair_checks_raise_typed_errors() -> None:
             consistency,
             key,
         )
+
+
+# ------------------------------------------------------------- a log begun in entry format 1
+
+
+def test_a_bundle_of_a_format_1_log_still_verifies_and_shows_an_edit() -> None:
+    old = signed_log(entry_format=1)
+    bundle = json.loads(json.dumps(old.bundle(selected=(17,))))
+    assert "state" in bundle["entries"][0]
+    assert "stored_state" not in bundle["entries"][0]
+    assert verify_bundle(bundle, trusted_keys=[old.log_key.public_key()]).ok
+    edit_state(bundle["entries"][30], title="sửa")
+    edit_state(bundle["selected"][0]["entry"], proposer_name="Trần Thị B")
+    report = verify_bundle(bundle, trusted_keys=[old.log_key.public_key()])
+    assert report.codes == {P.ROOT_MISMATCH, P.INCLUSION_PROOF_INVALID}

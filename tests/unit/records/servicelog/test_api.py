@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -15,12 +16,14 @@ from shared.platform.identity import TokenVerifier
 from shared.platform.settings import Settings
 from shared.platform.web import install_problem_handlers
 from shared.records.merkle.bundle import proof_from_hex
-from shared.records.merkle.canonical import canonical_json
+from shared.records.merkle.canonical import entry_bytes
 from shared.records.merkle.checkpoint import Checkpoint
 from shared.records.merkle.errors import InvalidConsistencyProof, InvalidInclusionProof
 from shared.records.merkle.keys import public_key_from_b64
+from shared.records.merkle.stored_state import entry_state
 from shared.records.merkle.verify import verify_checkpoint_consistency, verify_entry_inclusion
 from shared.records.servicelog.api import audit_router
+from shared.records.servicelog.entries import event_id_text
 from shared.records.servicelog.log import ServiceLog
 from tests.support.infra import TEST_JWT_SECRET, auth, token_for
 from tests.support.samples import AUDITOR_ID
@@ -97,18 +100,27 @@ def test_an_inclusion_proof_verifies_and_a_forged_or_truncated_one_is_rejected(
         "/audit/proof/inclusion", params={"position": 7, "tree_size": 12}, headers=AUDITOR
     ).json()
     checkpoint = Checkpoint.from_dict(body["checkpoint"])
-    entry = canonical_json(body["entry"])
+    entry = entry_bytes(body["entry"])
     path = proof_from_hex(body["inclusion_path"])
     assert body["entry"]["position"] == 7
+    assert body["state"] == entry_state(body["entry"])  # for reading: the entry proves it
+    assert body["state"]["title"]
+    assert body["event_id"] == event_id_text(
+        SERVICE, body["entry"]["originator_id"], body["entry"]["originator_version"]
+    )
     assert body["leaf_index"] == 6
     verify_entry_inclusion(entry, 6, path, checkpoint, public_key, service=SERVICE)
     forged = [path[0][:-1] + bytes([path[0][-1] ^ 1]), *path[1:]]
     for bad in (forged, path[:-1]):
         with pytest.raises(InvalidInclusionProof):
             verify_entry_inclusion(entry, 6, bad, checkpoint, public_key, service=SERVICE)
-    edited: dict[str, Any] = {**body["entry"], "state": {**body["entry"]["state"], "title": "x"}}
+    state = orjson.loads(body["entry"]["stored_state"])
+    edited: dict[str, Any] = {
+        **body["entry"],
+        "stored_state": orjson.dumps({**state, "title": "x"}).decode(),
+    }
     with pytest.raises(InvalidInclusionProof):
-        verify_entry_inclusion(canonical_json(edited), 6, path, checkpoint, public_key)
+        verify_entry_inclusion(entry_bytes(edited), 6, path, checkpoint, public_key)
 
 
 def test_consistency_between_two_checkpoints_verifies_and_swapped_ones_do_not(

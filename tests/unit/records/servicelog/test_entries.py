@@ -1,4 +1,5 @@
-"""Leaf n of a service's log is `encode_entry` of its n-th stored event, decoded state and all."""
+"""Leaf n of a service's log is `encode_entry` of its n-th stored event, its state as stored; in
+a log begun in format 1, `encode_canonical_entry` of it, decoded state and all."""
 
 from __future__ import annotations
 
@@ -16,31 +17,113 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from shared.platform.outbox import event_id, event_id_of
-from shared.records.merkle.canonical import decode_entry, encode_entry
+from shared.records.merkle.canonical import (
+    decode_entry,
+    encode_canonical_entry,
+    encode_entry,
+    entry_bytes,
+)
 from shared.records.merkle.errors import CanonicalEncodingError
-from shared.records.servicelog.entries import (
-    _REVIVERS,
-    EntryEncoder,
+from shared.records.merkle.stored_state import (
+    REVIVERS,
     _is_marker,
     _revive_in,
     _Unreadable,
     decoded_state,
-    event_id_text,
+    entry_state,
 )
-from tests.unit.records.servicelog.support import SERVICE, all_notifications, file_memos, memo_app
+from shared.records.servicelog.entries import EntryEncoder, event_id_text
+from shared.records.servicelog.format import EntryFormat, FormatTable
+from tests.unit.records.servicelog.support import (
+    SERVICE,
+    all_notifications,
+    file_memos,
+    memo_app,
+    service_log,
+)
+
+FORMAT_1 = EntryFormat.CANONICAL_STATE
 
 
-def test_entry_is_encode_entry_of_the_event_store_decoded_state(tmp_path: Path) -> None:
+def format_1() -> EntryEncoder:
+    return EntryEncoder(SERVICE, entry_format=FORMAT_1)
+
+
+def test_a_log_begun_now_commits_each_state_as_stored(tmp_path: Path) -> None:
+    app = memo_app(tmp_path)
+    file_memos(app, 1)
+    log = service_log(app, tmp_path / "keys")
+    log.open()
+    encoder = EntryEncoder.for_app(SERVICE, app)
+    assert encoder.entry_format is EntryFormat.STORED_STATE
+    for position, notification in enumerate(all_notifications(app), start=1):
+        entry = encoder.entry(position, notification)
+        assert entry == encode_entry(
+            position=position,
+            topic=notification.topic,
+            originator_id=str(notification.originator_id),
+            originator_version=notification.originator_version,
+            state=notification.state,
+        )
+        assert entry_bytes(decode_entry(entry)) == entry
+    filed = entry_state(decode_entry(encoder.entry(1, all_notifications(app)[0])))
+    assert filed["budget"] == "150000000.00"  # Decimal as its string, never a float
+    assert filed["due"] == "2026-12-01"
+    assert filed["title"] == "Sáng kiến số 0"
+
+
+def test_a_log_that_signed_before_format_2_keeps_format_1(tmp_path: Path) -> None:
+    app = memo_app(tmp_path)
+    file_memos(app, 3)
+    old = memo_app(tmp_path / "old")
+    file_memos(old, 3)
+    assert EntryEncoder.for_app(SERVICE, old).entry_format is FORMAT_1  # no table: before it
+    # The release before format 2: a log that signed in format 1, no format table.
+    with patch.object(FormatTable, "create", lambda self: FORMAT_1):
+        log = service_log(old, tmp_path / "keys")
+        log.sync_to(all_notifications(old)[-1].id)
+        assert log.sign(when_due=False) is not None
+    assert FormatTable(old.recorder).create() is FORMAT_1  # schema step 3 on that store
+    assert FormatTable(app.recorder).create() is EntryFormat.STORED_STATE  # nothing signed
+    assert FormatTable(old.recorder).read() is FORMAT_1
+    assert FormatTable(app.recorder).read() is EntryFormat.STORED_STATE
+
+
+@given(
+    st.uuids(),
+    st.sampled_from([lambda u: u, lambda u: u.hex, str]),
+    st.integers(min_value=-(2**63), max_value=2**64 - 1),
+    st.integers(min_value=1, max_value=2**63),
+    st.text(max_size=12),
+    st.binary(max_size=40),
+)
+@example(UUID(int=1), str, 1, 1, 'a"b\\c\n\u0000é', b"{}")
+def test_the_entry_written_by_hand_is_encode_entry_byte_for_byte(
+    originator: UUID, stored_as: Any, version: int, position: int, topic: str, state: bytes
+) -> None:
+    encoder = EntryEncoder(SERVICE)
+    assert encoder.entry_of(position, stored_as(originator), version, topic, state) == (
+        encode_entry(
+            position=position,
+            topic=topic,
+            originator_id=str(originator),
+            originator_version=version,
+            state=state,
+        )
+    )
+
+
+def test_a_format_1_entry_is_of_the_event_store_decoded_state(tmp_path: Path) -> None:
     app = memo_app(tmp_path)
     memo = file_memos(app, 1)[0]
     stored = list(app.repository.event_store.get(memo.id))
-    encoder = EntryEncoder.for_app(SERVICE, app)
+    encoder = EntryEncoder.for_app(SERVICE, app, FORMAT_1)
     for position, notification in enumerate(all_notifications(app), start=1):
-        expected = encode_entry(
+        expected = encode_canonical_entry(
             position=position,
-            event_id=event_id(SERVICE, stored[position - 1]),
+            event_id=str(event_id(SERVICE, stored[position - 1])),
             topic=notification.topic,
-            originator_id=notification.originator_id,
+            originator_id=str(notification.originator_id),
             originator_version=notification.originator_version,
             state=app.mapper.transcoder.decode(notification.state),
         )
@@ -64,12 +147,12 @@ def test_position_is_the_place_in_the_log_not_the_notification_id(tmp_path: Path
     app = memo_app(tmp_path)
     file_memos(app, 1, drafts=False)
     notification = all_notifications(app)[0]
-    encoder = EntryEncoder(SERVICE)
-    assert decode_entry(encoder.entry(7, notification))["position"] == 7
+    for encoder in (EntryEncoder(SERVICE), format_1()):
+        assert decode_entry(encoder.entry(7, notification))["position"] == 7
 
 
 def test_a_state_the_log_cannot_read_exactly_is_committed_as_its_stored_bytes() -> None:
-    encoder = EntryEncoder(SERVICE)
+    encoder = format_1()
     originator = UUID(int=1)
     for state in (
         b'{"x": {"_type_": "money", "_data_": "12 VND"}}',  # a transcoding D73 does not register
@@ -123,7 +206,7 @@ def _revived(marker: dict[str, Any]) -> object:
     """How `entries` read one marker, each level through a call, until its walk read only
     markers of two strings and refused any other."""
     name, data = marker["_type_"], marker["_data_"]
-    revive = _REVIVERS.get(name) if type(name) is str else None
+    revive = REVIVERS.get(name) if type(name) is str else None
     if revive is None or type(data) is not str:
         raise _Unreadable(f"transcoding {marker['_type_']!r}")
     try:
@@ -200,9 +283,9 @@ def test_the_inlined_marker_path_gives_the_leaf_bytes_of_the_reference_walk(
             outcomes.append(None)
     assert repr(outcomes[0]) == repr(outcomes[1])  # repr: Decimal("NaN") != itself
     record = StoredEvent(UUID(int=1), 1, "t:T", stored)
-    entry = EntryEncoder(SERVICE).entry(1, record)
-    with patch("shared.records.servicelog.entries._revive_in", _reference_revive_in):
-        assert EntryEncoder(SERVICE).entry(1, record) == entry
+    entry = format_1().entry(1, record)
+    with patch("shared.records.merkle.stored_state._revive_in", _reference_revive_in):
+        assert format_1().entry(1, record) == entry
 
 
 def _reference_entry(service: str, position: int, record: StoredEvent) -> bytes:
@@ -220,12 +303,12 @@ def _reference_entry(service: str, position: int, record: StoredEvent) -> bytes:
         "originator_id": str(originator_id),
         "originator_version": record.originator_version,
     }
-    with patch("shared.records.servicelog.entries._revive_in", _reference_revive_in):
+    with patch("shared.records.merkle.stored_state._revive_in", _reference_revive_in):
         state = decoded_state(record.state)
     try:
-        return encode_entry(**fields, state=state)
+        return encode_canonical_entry(**fields, state=state)
     except CanonicalEncodingError:
-        return encode_entry(**fields, state=record.state)
+        return encode_canonical_entry(**fields, state=record.state)
 
 
 _TRICKY_MARKERS = st.one_of(
@@ -339,7 +422,7 @@ def test_an_entry_from_a_row_is_byte_for_byte_the_entry_of_the_reference_path(
     stored = _stored(state, spaced, ascii_only)
     record = StoredEvent(originator, version, "t:T", stored)
     expected = _reference_entry(SERVICE, position, record)
-    encoder = EntryEncoder(SERVICE)
+    encoder = format_1()
     assert encoder.entry(position, record) == expected
     row_id = stored_as(originator)
     assert encoder.entry_of(position, row_id, version, "t:T", stored) == expected
@@ -364,5 +447,24 @@ def test_an_entry_from_a_row_is_byte_for_byte_the_entry_of_the_reference_path(
 def test_states_the_log_cannot_read_exactly_give_the_reference_entry(stored: bytes) -> None:
     record = StoredEvent(UUID(int=7), 3, "t:T", stored)
     expected = _reference_entry(SERVICE, 5, record)
-    assert EntryEncoder(SERVICE).entry(5, record) == expected
-    assert EntryEncoder(SERVICE).entry_of(5, UUID(int=7).hex, 3, "t:T", stored) == expected
+    assert format_1().entry(5, record) == expected
+    assert format_1().entry_of(5, UUID(int=7).hex, 3, "t:T", stored) == expected
+
+
+@pytest.mark.parametrize("entry_format", list(EntryFormat))
+@pytest.mark.parametrize(
+    "stored", [b'{"title": "S\xc3\xa1ng ki\xe1\xba\xbfn"}', b"\x00\xffbytes", b'{"x": NaN}']
+)
+def test_a_leaf_input_is_the_leaf_prefix_and_the_entry(
+    entry_format: EntryFormat, stored: bytes
+) -> None:
+    encoder = EntryEncoder(SERVICE, entry_format=entry_format)
+    for version in (3, 2**64):  # 2**64: beyond what a store holds, the slow path's refusal
+        row = (7, UUID(int=5).hex, version, "t:T", stored)
+        try:
+            entry = encoder.entry_of(*row)
+        except CanonicalEncodingError:
+            with pytest.raises(CanonicalEncodingError):
+                encoder.leaf_input_of(*row)
+        else:
+            assert encoder.leaf_input_of(*row) == b"\x00" + entry

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from typer.testing import CliRunner, Result
 
@@ -237,7 +238,8 @@ def test_a_damaged_bundle_fails_and_says_what(
     elif damage == "truncated proof":
         selected["inclusion_path"].pop()
     elif damage == "edited entry":
-        selected["entry"]["state"]["title"] = "Đã sửa"
+        state = orjson.loads(selected["entry"]["stored_state"])
+        selected["entry"]["stored_state"] = orjson.dumps({**state, "title": "Đã sửa"}).decode()
     elif damage == "swapped checkpoint":
         bundle["checkpoints"].reverse()
         bundle["consistency_proofs"][0]["first_size"] = 20
