@@ -40,6 +40,8 @@ from eventsourcing.persistence import (
     Tracking,
 )
 
+from shared.platform.dialect import is_postgres_recorder
+
 SAVEPOINT = "d73_insert"
 
 
@@ -113,12 +115,8 @@ class PostgresBatchInserter:
     def fits(recorder: Any) -> bool:
         """Whether `recorder` writes as this inserter does: eventsourcing's PostgreSQL process
         recorder, with single-row tracking and without its database functions."""
-        try:
-            from eventsourcing.postgres import PostgresProcessRecorder
-        except ImportError:  # pragma: no cover - psycopg is a dependency of the project
-            return False
         return (
-            isinstance(recorder, PostgresProcessRecorder)
+            is_postgres_recorder(recorder)
             and recorder.datastore.single_row_tracking
             and not recorder.datastore.enable_db_functions
         )
