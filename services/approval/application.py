@@ -34,6 +34,7 @@ from shared.kernel.rulesets import DEFAULT_JURISDICTION, rule_set_in_force
 from shared.platform.eventstore import ServiceApplication
 from shared.platform.identity import Role
 from shared.platform.outbox import event_id
+from shared.platform.sidetables import SideTables
 
 SERVICE = "approval"
 
@@ -73,6 +74,7 @@ class ApprovalApplication(ServiceApplication):
         env: dict[str, str] | None = None,
         *,
         directory: OrganisationDirectory,
+        tables: SideTables,
         jurisdiction: str = DEFAULT_JURISDICTION,
         rule_sets_dir: Path | None = None,
         clock: Callable[[], datetime] = utc_now,
@@ -83,9 +85,14 @@ class ApprovalApplication(ServiceApplication):
         self.rule_sets_dir = rule_sets_dir
         self.clock = clock
         self._rules: dict[str, CaseRules] = {}
-        self.open_deadlines = OpenDeadlines(self, self.rules_of)
-        self.parties = CaseParties(self)
+        self.tables = tables
+        self.open_deadlines = OpenDeadlines(self, tables, self.rules_of)
+        self.parties = CaseParties(self, tables)
         self._inboxes = InboxMemo()
+
+    def close(self) -> None:
+        super().close()
+        self.tables.close()
 
     # ------------------------------------------------------------------ opening
 

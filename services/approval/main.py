@@ -23,6 +23,7 @@ from services.approval.jobs import DeadlineScheduler
 from services.approval.publishing import to_contract
 from shared.contracts.approval import APPROVAL_EVENTS
 from shared.platform.settings import Settings
+from shared.platform.sidetables import own_tables
 from shared.platform.skeleton import ServiceWiring
 from shared.platform.subjects import REGISTRATION_STREAM
 from shared.records.keeping import RECORDS
@@ -67,11 +68,13 @@ def create_app(
 def create_application(
     settings: Settings, clock: Callable[[], datetime] = utc_now
 ) -> ApprovalApplication:
-    """The approval application on the configured store, directory and rule sets."""
+    """The approval application on the configured store, directory and rule sets; its read
+    models in a database of its own beside the store (`services.approval.read_models`)."""
     wiring = ServiceWiring(SERVICE, VERSION, settings)
     return ApprovalApplication(
         env=wiring.store_env(),
         directory=wiring.directory(),
+        tables=own_tables(settings, SERVICE),
         jurisdiction=settings.jurisdiction,
         rule_sets_dir=settings.rule_sets_dir,
         clock=clock,

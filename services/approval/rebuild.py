@@ -1,8 +1,8 @@
 """`d73 rebuild approval`: the inbox and open-deadline read models, from approval's own store.
 
-The read models live in memory and are folded from the notification log; "before" is the model
-caught up as the running service would have it, "after" the same model reset and replayed from
-position 0. Equal digests show the fold depends on the log alone.
+The read models live in approval's side tables and are folded from the notification log;
+"before" is the model caught up as the running service would have it, "after" the same model
+reset and replayed from position 0. Equal digests show the fold depends on the log alone.
 """
 
 from __future__ import annotations

@@ -75,7 +75,10 @@ measurable CPU: a proposal's events come close together, and a miss reads one ro
 class Projections:
     """All of reporting's read models, one position, one lock, one snapshot."""
 
-    batch = 2000
+    batch = 500
+    """Archived events read at a time. A page of 2,000 raw states (~4 MB, decoded beside them)
+    held reporting's peak 3 MB higher folding a 200 k-event archive (78.3 against 75.2 MB), for
+    the same CPU, 28-29 µs an event (issue #19)."""
 
     def __init__(
         self,

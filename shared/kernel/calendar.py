@@ -14,8 +14,13 @@ the day of receipt.
 from __future__ import annotations
 
 import functools
+import importlib
+import importlib.util
+import sys
+import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 
 import holidays
 
@@ -40,9 +45,38 @@ class _PublicYear:
     weekend_working_days: frozenset[date]
 
 
+VIETNAM_MODULE = "holidays.countries.vietnam"
+_loading_vietnam = threading.Lock()
+
+
+@functools.cache
+def _vietnam_holidays() -> type[holidays.HolidayBase]:
+    """The `holidays` package's Vietnam, its module loaded alone.
+
+    `holidays.country_holidays("VN")` imports the package `holidays.countries`, which imports all
+    its ~250 countries first: 279 modules and ~8 MB of each service's memory for one country
+    (issue #19: < 150 MB per service). The module needs only the package's common parts; a later
+    `import holidays.countries` finds it loaded and keeps it."""
+    with _loading_vietnam:  # threads counting days at once see it loaded once, whole
+        if VIETNAM_MODULE not in sys.modules and "holidays.countries" not in sys.modules:
+            path = Path(holidays.__file__).parent / "countries" / "vietnam.py"
+            spec = importlib.util.spec_from_file_location(VIETNAM_MODULE, path)
+            if spec is None or spec.loader is None:
+                raise ModuleNotFoundError(f"the holidays package has no {path}")
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[VIETNAM_MODULE] = module
+            try:
+                spec.loader.exec_module(module)
+            except BaseException:
+                del sys.modules[VIETNAM_MODULE]
+                raise
+    vietnam: type[holidays.HolidayBase] = importlib.import_module(VIETNAM_MODULE).Vietnam
+    return vietnam
+
+
 @functools.cache
 def _public_year(year: int) -> _PublicYear:
-    vietnam = holidays.country_holidays("VN", years=year)
+    vietnam = _vietnam_holidays()(years=year)
     days_off = frozenset(day for day in vietnam if day.year == year)
     if not days_off:
         # Every real year has Tết Dương lịch; none means the package does not cover this year.

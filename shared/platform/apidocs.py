@@ -3,15 +3,26 @@ the `swagger-ui-py` wheel and are served by the service itself, never from a CDN
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
-import swagger_ui
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-SWAGGER_UI = Path(swagger_ui.__file__).parent / "static"
+
+def _package_dir(name: str) -> Path:
+    """Where an installed package lies, found without importing it: `swagger_ui`'s own import
+    loads jinja2 and PyYAML (~3 MB of each service's memory, issue #19) for its Flask and
+    aiohttp helpers, and a service reads only its files."""
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError(f"the package {name} is not installed")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+SWAGGER_UI = _package_dir("swagger_ui") / "static"
 ASSETS = "/docs/assets"
 
 

@@ -8,6 +8,7 @@ dialect: its parameter mark, its integer type and its schema-qualified table nam
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,6 +53,15 @@ def dialect_of(datastore: object) -> Dialect:
     if isinstance(datastore, SQLiteDatastore):
         return SQLITE
     return Dialect(postgres=True, schema=getattr(datastore, "schema", None))
+
+
+def is_postgres_recorder(recorder: object) -> bool:
+    """Whether `recorder` is eventsourcing's PostgreSQL process recorder, asked without importing
+    `eventsourcing.postgres`: such a recorder exists only once that module is loaded, and the
+    import would load psycopg and its pool into a SQLite service for nothing (~9.5 MB of its
+    memory, issue #19)."""
+    postgres = sys.modules.get("eventsourcing.postgres")
+    return postgres is not None and isinstance(recorder, postgres.PostgresProcessRecorder)
 
 
 def table_exists(datastore: Any, name: str) -> bool:

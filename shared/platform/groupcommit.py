@@ -31,6 +31,8 @@ from typing import Any
 
 from eventsourcing.persistence import IntegrityError, Recorder, StoredEvent, Tracking
 
+from shared.platform.dialect import is_postgres_recorder
+
 log = logging.getLogger("d73.eventstore")
 
 MAX_GROUP = 128
@@ -149,11 +151,7 @@ def writer_for(recorder: Recorder) -> Writer | None:
 
     if isinstance(recorder, SQLiteProcessRecorder):
         return write_sqlite_group
-    try:
-        from eventsourcing.postgres import PostgresProcessRecorder
-    except ImportError:  # pragma: no cover - psycopg is a dependency of the project
-        return None
-    if isinstance(recorder, PostgresProcessRecorder):
+    if is_postgres_recorder(recorder):
         return write_postgres_group
     return None
 

@@ -31,7 +31,6 @@ no error behind. The events table is locked before the tracking row, as the grou
 from __future__ import annotations
 
 import contextlib
-import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -40,6 +39,8 @@ from eventsourcing.persistence import (
     StoredEvent,
     Tracking,
 )
+
+from shared.platform.dialect import is_postgres_recorder
 
 SAVEPOINT = "d73_insert"
 
@@ -114,12 +115,8 @@ class PostgresBatchInserter:
     def fits(recorder: Any) -> bool:
         """Whether `recorder` writes as this inserter does: eventsourcing's PostgreSQL process
         recorder, with single-row tracking and without its database functions."""
-        # A PostgreSQL recorder's module is loaded already; a SQLite service never loads it
-        # (psycopg and its pool: start-up time and memory for nothing).
-        postgres = sys.modules.get("eventsourcing.postgres")
         return (
-            postgres is not None
-            and isinstance(recorder, postgres.PostgresProcessRecorder)
+            is_postgres_recorder(recorder)
             and recorder.datastore.single_row_tracking
             and not recorder.datastore.enable_db_functions
         )

@@ -35,6 +35,7 @@ from shared.kernel.directory import load_directory
 from shared.platform.eventstore import store_env
 from shared.platform.identity import directory_people, resolve
 from shared.platform.settings import Settings
+from shared.platform.sidetables import own_tables
 
 DIRECTORY = load_directory("can-tho", "2024.1")
 
@@ -60,11 +61,18 @@ class Clock:
 
 
 def make_app(
-    data_dir: Path, clock: Clock, *, rule_sets_dir: Path | None = None
+    data_dir: Path,
+    clock: Clock,
+    *,
+    rule_sets_dir: Path | None = None,
+    settings: Settings | None = None,
 ) -> ApprovalApplication:
+    """Approval on SQLite in `data_dir`, or on the store `settings` name."""
+    settings = settings or Settings(data_dir=data_dir)
     return ApprovalApplication(
-        env=store_env("approval", Settings(data_dir=data_dir)),
+        env=store_env("approval", settings),
         directory=DIRECTORY,
+        tables=own_tables(settings, "approval"),
         clock=clock,
         rule_sets_dir=rule_sets_dir,
     )

@@ -3,6 +3,7 @@ both rebuild from the store to the same digests."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from services.approval.domain.case import Case
 from services.approval.rebuild import read_models, rebuild, rebuild_read_models
 from shared.contracts.vocabulary import CaseState
 from shared.platform.settings import Settings
+from tests.support.infra import store_settings
 from tests.unit.approval_service.builders import (
     Clock,
     Upstream,
@@ -21,6 +23,7 @@ from tests.unit.approval_service.builders import (
     city_case_authority,
     drive,
     every_kind_of_event,
+    make_app,
     open_case,
     person,
 )
@@ -186,3 +189,42 @@ def test_rebuilt_read_models_give_the_same_digests(
     assert app.parties.cases_by_id([implementing.case_id])[implementing.case_id]["state"] == (
         "IN_IMPLEMENTATION"
     )
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
+    with store_settings(request, tmp_path, "approval") as settings:
+        yield settings
+
+
+def test_the_open_cases_are_kept_in_the_side_tables_not_in_memory(
+    store: Settings, upstream: Upstream, clock: Clock, tmp_path: Path
+) -> None:
+    """A restart resumes from the position the tables hold and reads only what came since;
+    a closed case leaves no row behind (issue #19: memory does not grow with open cases)."""
+    app = make_app(tmp_path, clock, settings=store)
+    again = None
+    try:
+        a = city_case_authority()
+        kept = open_case(app, upstream, a, clock)
+        (item,) = app.inbox(a.head)
+        assert item.case_id == kept.id
+        folded = (app.parties.position, app.open_deadlines.position)
+        assert folded[0] == folded[1] == app.recorder.max_notification_id()
+
+        again = make_app(tmp_path, clock, settings=store)
+        assert (again.parties.position, again.open_deadlines.position) == folded
+        assert [i.case_id for i in again.inbox(a.head)] == [kept.id]
+        assert again.open_deadlines.of_case(kept.id) == app.open_deadlines.of_case(kept.id)
+
+        drive(app, kept, a, clock, CaseState.CLOSED)
+        assert app.inbox(a.head) == []
+        assert app.parties.cases_by_id([kept.id]) == {}
+        assert app.open_deadlines.of_case(kept.id) == []
+        for table in ("approval_party_cases", "approval_case_persons", "approval_open_clocks"):
+            assert app.tables.query(f"SELECT count(*) FROM {table}") == [(0,)]
+        assert again.inbox(a.head) == []  # another process folds what this one stored
+    finally:
+        app.close()
+        if again is not None:
+            again.close()

@@ -69,3 +69,27 @@ def test_the_trim_runs_on_its_own_thread() -> None:
         """
     )
     assert out == "True"
+
+
+def test_sqlite_caches_share_one_soft_limit_across_connections() -> None:
+    """Five connections that each read a 40 MB table hold ~10 MB of SQLite pages between them
+    without the limit (2 MB a cache), about the limit with it."""
+    out = _run(
+        """
+        import ctypes, os, sqlite3, tempfile, _sqlite3
+        from shared.platform.memory import limit_sqlite_heap
+        used = ctypes.CDLL(_sqlite3.__file__).sqlite3_memory_used
+        used.restype = ctypes.c_int64
+        path = os.path.join(tempfile.mkdtemp(), "pages.sqlite")
+        with sqlite3.connect(path) as db:
+            db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, state BLOB)")
+            db.executemany("INSERT INTO t (state) VALUES (?)", [(b"x" * 2000,)] * 20_000)
+        print(limit_sqlite_heap(3 * 2**20))
+        for db in [sqlite3.connect(path) for _ in range(5)]:
+            db.execute("SELECT sum(length(state)) FROM t").fetchall()
+        print(used())
+        """
+    )
+    limit, used = map(int, out.split())
+    assert limit == 3 * 2**20
+    assert used < 4.5 * 2**20  # ~3.3 MB measured; ~10 MB without the limit

@@ -7,8 +7,6 @@ that times out waiting for the events table fails alone.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import date
@@ -213,21 +211,3 @@ def test_a_lock_timeout_in_a_postgres_batch_fails_only_its_message(postgres_read
             assert [n.originator_id for n in committed(app)] == [kept.id]
         finally:
             app.close()
-
-
-def test_a_service_on_sqlite_never_loads_the_postgres_driver(tmp_path: Path) -> None:
-    """psycopg and its pool cost a SQLite service ~9 MB and start-up time for nothing."""
-    code = (
-        "import sys\n"
-        "from pathlib import Path\n"
-        "import services.registration.main\n"
-        "from shared.platform.settings import Settings\n"
-        "from shared.records.servicelog.verify import open_store\n"
-        f"open_store('registration', Settings(data_dir=Path({str(tmp_path)!r})))\n"
-        "print(sorted(m for m in sys.modules if m.startswith('psycopg')))\n"
-    )
-    (tmp_path / "registration.sqlite").touch()
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
-    )
-    assert done.stdout.strip() == "[]"
