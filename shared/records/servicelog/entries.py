@@ -79,7 +79,6 @@ _ENTRY = b'{"originator_id":"%s","originator_version":%d,"position":%d,"topic":%
 """`encode_entry`'s bytes of fields a store holds (tests pin the two to the same bytes)."""
 _LEAF_INPUT = b"\x00" + _ENTRY
 """What a leaf hash is taken of (RFC 9162: 0x00, then the entry), in one piece."""
-_fromhex = bytes.fromhex
 _INT64_MIN, _UINT64_MAX = -(2**63), 2**64 - 1
 """The integers canonical JSON writes (`shared.records.merkle.canonical`)."""
 
@@ -107,6 +106,7 @@ class EntryEncoder:
         self._names = _names_of(service)
         if entry_format is EntryFormat.CANONICAL_STATE:
             self.entry_of = self._canonical_entry_of  # type: ignore[method-assign]
+            self.leaf_input_of = self._canonical_leaf_input_of  # type: ignore[method-assign]
 
     @classmethod
     def for_app(
@@ -142,27 +142,40 @@ class EntryEncoder:
         originator_version: int,
         topic: str,
         stored: bytes,
-        template: bytes = _ENTRY,
     ) -> bytes:
         """`entry` of a stored event given as its row's fields (the verifier streams rows, so
         this runs once per event of a store): `encode_entry`'s bytes, the header written here
-        by hand (the tests pin both to the same bytes) when its fields are what a store holds;
-        `template` `_LEAF_INPUT` puts the leaf's 0x00 before it (`leaf_input_of`)."""
+        by hand (the tests pin both to the same bytes) when its fields are what a store holds."""
+        return self._stored_entry(
+            _ENTRY, position, originator_id, originator_version, topic, stored
+        )
+
+    def leaf_input_of(
+        self,
+        position: int,
+        originator_id: UUID | str,
+        originator_version: int,
+        topic: str,
+        stored: bytes,
+    ) -> bytes:
+        """`b"\\x00" + entry_of(...)`, the bytes a leaf hash is taken of, without copying the
+        entry a second time (a verifier takes it of every event)."""
+        return self._stored_entry(
+            _LEAF_INPUT, position, originator_id, originator_version, topic, stored
+        )
+
+    def _stored_entry(
+        self,
+        template: bytes,
+        position: int,
+        originator_id: UUID | str,
+        originator_version: int,
+        topic: str,
+        stored: bytes,
+    ) -> bytes:
+        """The entry in format 2 written into `template` (`_ENTRY` or `_LEAF_INPUT`)."""
         plain = stored if self._stored_plain else self.plain_state(stored)
-        # `_hyphenated` inlined for what SQLite holds, 32 lowercase hex digits (a fifth of the
-        # cost of an entry): `bytes.fromhex(...).hex()` gives back exactly those, in C.
-        if type(originator_id) is str and len(originator_id) == 32:
-            try:
-                canonical = _fromhex(originator_id).hex() == originator_id
-            except ValueError:
-                canonical = False
-            if canonical:
-                o = originator_id
-                originator = f"{o[:8]}-{o[8:12]}-{o[12:16]}-{o[16:20]}-{o[20:]}"
-            else:
-                originator = _hyphenated(originator_id)
-        else:
-            originator = _hyphenated(originator_id)
+        originator = _hyphenated(originator_id)
         if (
             type(position) is not int
             or type(originator_version) is not int
@@ -170,7 +183,7 @@ class EntryEncoder:
             or not _INT64_MIN <= originator_version <= _UINT64_MAX
         ):
             # Not what a store holds: `encode_entry` says what is wrong with it.
-            return template[: len(template) - len(_ENTRY)] + encode_entry(
+            return template.removesuffix(_ENTRY) + encode_entry(
                 position=position,
                 topic=topic,
                 originator_id=originator,
@@ -188,20 +201,6 @@ class EntryEncoder:
             plain,
         )
 
-    def leaf_input_of(
-        self,
-        position: int,
-        originator_id: UUID | str,
-        originator_version: int,
-        topic: str,
-        stored: bytes,
-    ) -> bytes:
-        """`b"\\x00" + entry_of(...)`, the bytes a leaf hash is taken of, without copying the
-        entry a second time (a verifier takes it of every event)."""
-        return self.entry_of(
-            position, originator_id, originator_version, topic, stored, _LEAF_INPUT
-        )
-
     def _canonical_entry_of(
         self,
         position: int,
@@ -209,15 +208,13 @@ class EntryEncoder:
         originator_version: int,
         topic: str,
         stored: bytes,
-        template: bytes = _ENTRY,
     ) -> bytes:
         """`entry_of` in format 1: the state decoded, and the event id."""
         plain = stored if self._stored_plain else self.plain_state(stored)
         originator = _hyphenated(originator_id)  # once: the event id and the entry both spell it
         event_id = _event_id(self._names, originator, originator_version)
-        prefix = template[: len(template) - len(_ENTRY)]
         try:
-            return prefix + encode_canonical_entry(
+            return encode_canonical_entry(
                 position=position,
                 event_id=event_id,
                 topic=topic,
@@ -227,7 +224,7 @@ class EntryEncoder:
             )
         except CanonicalEncodingError:
             # A NaN or an int beyond 64 bits inside an otherwise readable state.
-            return prefix + encode_canonical_entry(
+            return encode_canonical_entry(
                 position=position,
                 event_id=event_id,
                 topic=topic,
@@ -235,6 +232,18 @@ class EntryEncoder:
                 originator_version=originator_version,
                 state=plain,
             )
+
+    def _canonical_leaf_input_of(
+        self,
+        position: int,
+        originator_id: UUID | str,
+        originator_version: int,
+        topic: str,
+        stored: bytes,
+    ) -> bytes:
+        return b"\x00" + self._canonical_entry_of(
+            position, originator_id, originator_version, topic, stored
+        )
 
     def _topic_json(self, topic: str) -> bytes:
         if not isinstance(topic, str):
