@@ -3,10 +3,9 @@ fontTools and openpyxl take about 35 MB of each service's memory (issue #19, pea
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
+
+from tests.support.probes import in_fresh_interpreter
 
 HEAVY = ("fpdf", "fontTools", "openpyxl")
 
@@ -17,11 +16,7 @@ def test_a_started_service_has_not_loaded_the_document_libraries(service: str) -
         f"import sys; from services.{service}.main import create_app; create_app(); "
         f"print(' '.join(m for m in {HEAVY!r} if m in sys.modules))"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == ""
+    assert in_fresh_interpreter(probe) == ""
 
 
 def test_printing_a_document_loads_them() -> None:
@@ -34,8 +29,4 @@ def test_printing_a_document_loads_them() -> None:
         "'Cần Thơ', (Text('I', ('Một dòng.',)),))); "
         "print(before, 'fpdf' in sys.modules, pdf[:4])"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["False", "True", "b'%PDF'"]
+    assert in_fresh_interpreter(probe).split() == ["False", "True", "b'%PDF'"]

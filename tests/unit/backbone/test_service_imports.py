@@ -3,10 +3,9 @@ country of `holidays` (~8 MB) or the templates of `swagger_ui` (~3 MB); issue #1
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
+
+from tests.support.probes import in_fresh_interpreter
 
 UNUSED = ("psycopg", "psycopg_pool", "eventsourcing.postgres", "holidays.countries", "jinja2")
 
@@ -20,8 +19,4 @@ def test_a_started_sqlite_service_has_not_loaded_what_it_does_not_use(service: s
         "WorkingDayCalendar().add_working_days(date(2026, 2, 10), 10); "
         f"print(' '.join(m for m in {UNUSED!r} if m in sys.modules))"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == ""
+    assert in_fresh_interpreter(probe) == ""

@@ -3,13 +3,12 @@ each service's memory, issue #19), and reads the same days off as the package's 
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from datetime import date
 
 import holidays
 
 from shared.kernel.calendar import WorkingDayCalendar
+from tests.support.probes import in_fresh_interpreter
 
 
 def test_counting_working_days_does_not_load_every_country() -> None:
@@ -19,11 +18,7 @@ def test_counting_working_days_does_not_load_every_country() -> None:
         "WorkingDayCalendar().add_working_days(date(2026, 2, 10), 10); "
         "print(sorted(m for m in sys.modules if m.startswith('holidays.countries')))"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "['holidays.countries.vietnam']"
+    assert in_fresh_interpreter(probe) == "['holidays.countries.vietnam']"
 
 
 def test_the_days_off_are_those_of_country_holidays_vn() -> None:
