@@ -166,7 +166,8 @@ class ServiceLog:
         self.every_events = max(1, every_events)
         self.every_seconds = every_seconds
         self._clock = clock
-        self._encoder = EntryEncoder.for_app(service, app)
+        self._encoder: EntryEncoder | None = None
+        """Made by `open`, in the format the log keeps (it may have to choose it first)."""
         self._table = CheckpointTable(app.recorder)
         self._chunks = ChunkTable(app.recorder)
         self._tree = ChunkedMerkleTree(load_chunk=self._chunk_leaves, chunk_bits=chunk_bits)
@@ -234,6 +235,12 @@ class ServiceLog:
         return self._keys
 
     @property
+    def _entries(self) -> EntryEncoder:
+        if self._encoder is None:
+            raise LogNotReady(f"the log of {self.service} is not open yet")
+        return self._encoder
+
+    @property
     def tampered(self) -> str | None:
         """Why the log stopped, if it found the store changed under it."""
         return self._tampered
@@ -291,6 +298,8 @@ class ServiceLog:
         """Append the next stored event (a `Notification`); its place and the head after it."""
         with self._lock:
             self._ensure_untampered()
+            if self._keys is None:
+                self.open()
             if record.id <= self._last_notification:
                 raise ValueError(f"notification {record.id} is not after {self._last_notification}")
             with self._store_checked():
@@ -316,7 +325,7 @@ class ServiceLog:
     def _append(self, notification_id: int, record: Any) -> bytes:
         """Append one stored event; its leaf hash."""
         tree = self._tree
-        entry = self._encoder.entry(tree.size + 1, record)
+        entry = self._entries.entry(tree.size + 1, record)
         leaf = _sha256(b"\x00" + entry).digest()
         index = tree.append_leaf_hash(leaf)
         mask = (1 << self._bits) - 1
@@ -890,7 +899,7 @@ class ServiceLog:
             start=self._chunk_first[chunk], limit=present, inclusive_of_start=True
         )
         rows = [
-            _Row(n.id, bytes(memoryview(self._encoder.entry(start + number, n))))
+            _Row(n.id, bytes(memoryview(self._entries.entry(start + number, n))))
             for number, n in enumerate(notifications, start=1)
         ]
         if present == width:
