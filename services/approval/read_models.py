@@ -19,7 +19,6 @@ the rows it answers with (the clocks past a date, the cases of one person).
 
 from __future__ import annotations
 
-import hashlib
 from abc import abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -36,7 +35,7 @@ from services.approval.domain.authority import CompetentAuthority
 from services.approval.domain.case import Case
 from shared.contracts.vocabulary import TERMINAL_STATES, CaseState, DeadlineName
 from shared.platform.eventstore import ServiceApplication
-from shared.platform.readmodel import CatchUpReadModel
+from shared.platform.readmodel import SideTableReadModel
 from shared.platform.sidetables import SideTables, Statements
 
 Fold = Callable[[str, Any], None]
@@ -74,10 +73,6 @@ Row = dict[str, Any]
 Progress = Callable[[int, int], None]
 
 _CASE_TOPIC = get_topic(Case) + "."
-POSITIONS_DDL = """CREATE TABLE IF NOT EXISTS approval_read_models (
-    name TEXT PRIMARY KEY,
-    position BIGINT NOT NULL
-)"""
 IN_LIST = 500
 """Case ids asked for in one statement at most."""
 
@@ -114,28 +109,17 @@ class TouchedCases:
         self.rows[case_id] = None
 
 
-class OpenCaseModel(CatchUpReadModel):
-    """A read model of open cases kept in approval's side tables (see the module)."""
+class OpenCaseModel(SideTableReadModel):
+    """A read model of open cases kept in approval's side tables (see the module).
 
-    ddl: ClassVar[tuple[str, ...]]
-    tables_of_cases: ClassVar[tuple[str, ...]]
-    """Its tables, each keyed by `case_id`."""
+    A section is read and written in one transaction that holds the model's position row:
+    another process (a second replica, `d73 rebuild`) folding the same tables waits, and this
+    one then goes on from where that one stopped. The tables are approval's own
+    (`approval-views.sqlite`), so holding their writer keeps no command waiting."""
 
-    def __init__(self, app: ServiceApplication, tables: SideTables) -> None:
-        super().__init__(app)
-        self.tables = tables
-        with tables.transaction(write=True) as tx:
-            for statement in (POSITIONS_DDL, *self.ddl):
-                tx.execute(statement)
-            tx.execute(
-                "INSERT INTO approval_read_models (name, position) VALUES (?, 0)"
-                " ON CONFLICT (name) DO NOTHING",
-                (self.name,),
-            )
-        self.cases = TouchedCases(self._read)
-        self.position = self._stored_position()
-        if self.position > self._store_end():
-            self.reset()  # the rows were folded from another store: start again
+    positions = "approval_read_models"
+    tables_of_rows: ClassVar[tuple[str, ...]]
+    """Its tables, each keyed by `case_id` (the first has one row per open case)."""
 
     @abstractmethod
     def _load(self, tx: Statements, case_id: str) -> Row | None:
@@ -145,37 +129,14 @@ class OpenCaseModel(CatchUpReadModel):
     def _write(self, tx: Statements, case_id: str, row: Row) -> None:
         """Replace the case's rows with `row`."""
 
-    def reset(self) -> None:
-        with self._lock, self.tables.transaction(write=True) as tx:
-            for table in self.tables_of_cases:
-                tx.execute(f"DELETE FROM {table}")
-            tx.execute("UPDATE approval_read_models SET position = 0 WHERE name = ?", (self.name,))
-            self.position = 0
-            self.cases = TouchedCases(self._read)
-
-    def catch_up(self, progress: Progress | None = None) -> int:
-        with self._lock:
-            total = self._store_end() if progress else 0
-            while True:
-                folded = self._fold_section()
-                if progress is not None:
-                    progress(self.position, max(total, self.position))
-                if folded < self.section:
-                    return self.position
+    def _forget(self) -> None:
+        self.cases = TouchedCases(self._read)
 
     def _fold_section(self) -> int:
-        """Fold the next section of events into the tables, in one transaction that holds the
-        model's position row: another process (a second replica, `d73 rebuild`) folding the
-        same tables waits, and this one then goes on from where that one stopped. Returns the
-        number of events read."""
         if self._store_end() <= self.position:
             return 0
-        lock = " FOR UPDATE" if self.tables.dialect.postgres else ""
         with self.tables.transaction(write=True) as tx:
-            stored = tx.query(
-                f"SELECT position FROM approval_read_models WHERE name = ?{lock}", (self.name,)
-            )
-            self.position = int(stored[0][0])
+            self.position = self._position_for_update(tx)
             notifications = self._events_after(self.position)
             if not notifications:
                 return 0
@@ -183,7 +144,7 @@ class OpenCaseModel(CatchUpReadModel):
             for notification in notifications:
                 if notification.topic.startswith(_CASE_TOPIC):
                     self.apply(self.app.mapper.to_domain_event(notification), notification.id)
-            for table in self.tables_of_cases:
+            for table in self.tables_of_rows:
                 tx.executemany(
                     f"DELETE FROM {table} WHERE case_id = ?",
                     [(case_id,) for case_id in self.cases.stored],
@@ -192,62 +153,22 @@ class OpenCaseModel(CatchUpReadModel):
                 if row is not None:
                     self._write(tx, case_id, row)
             position = notifications[-1].id
-            tx.execute(
-                "UPDATE approval_read_models SET position = ? WHERE name = ?",
-                (position, self.name),
-            )
+            self._set_position(tx, position)
         self.position = position
-        self.cases = TouchedCases(self._read)
+        self._forget()
         return len(notifications)
-
-    def _events_after(self, position: int) -> Sequence[Any]:
-        recorder: Any = self.app.recorder
-        notifications: Sequence[Any] = recorder.select_notifications(
-            start=position, limit=self.section, inclusive_of_start=False
-        )
-        return notifications
 
     def _read(self, case_id: str) -> Row | None:
         with self.tables.transaction(write=False) as tx:
             return self._load(tx, case_id)
 
-    def digest(self) -> str:
-        with self._lock:
-            digest = hashlib.sha256()
-            for case_id, row in self._rows():
-                digest.update(orjson.dumps([case_id, row], option=orjson.OPT_SORT_KEYS))
-            return digest.hexdigest()
-
-    def snapshot(self) -> Any:
-        with self._lock:
-            return dict(self._rows())
-
-    def _rows(self) -> Iterator[tuple[str, Row]]:
-        """Every open case, by id."""
-        table = self.tables_of_cases[0]
-        last = ""
-        while True:
-            page = self.tables.query(
-                f"SELECT case_id FROM {table} WHERE case_id > ? ORDER BY case_id LIMIT 1000",
-                (last,),
-            )
-            for (case_id,) in page:
-                row = self._read(case_id)
-                if row is not None:
-                    yield case_id, row
-            if len(page) < 1000:
-                return
-            last = page[-1][0]
-
-    def _stored_position(self) -> int:
-        rows = self.tables.query(
-            "SELECT position FROM approval_read_models WHERE name = ?", (self.name,)
+    def _rows_after(self, key: str, limit: int) -> list[tuple[str, Row | None]]:
+        page = self.tables.query(
+            f"SELECT case_id FROM {self.tables_of_rows[0]} WHERE case_id > ?"
+            " ORDER BY case_id LIMIT ?",
+            (key, limit),
         )
-        return int(rows[0][0]) if rows else 0
-
-    def _store_end(self) -> int:
-        recorder: Any = self.app.recorder
-        return int(recorder.max_notification_id() or 0)
+        return [(case_id, self._read(case_id)) for (case_id,) in page]
 
 
 CLOCK_COLUMNS = (
@@ -303,7 +224,7 @@ class OpenDeadlines(OpenCaseModel):
         )""",
         "CREATE INDEX IF NOT EXISTS approval_open_clocks_by_due ON approval_open_clocks (due)",
     )
-    tables_of_cases = ("approval_open_cases", "approval_open_clocks")
+    tables_of_rows = ("approval_open_cases", "approval_open_clocks")
 
     def __init__(
         self,
@@ -564,7 +485,7 @@ class CaseParties(OpenCaseModel):
         "CREATE INDEX IF NOT EXISTS approval_case_persons_by_case "
         "ON approval_case_persons (case_id)",
     )
-    tables_of_cases = ("approval_party_cases", "approval_case_persons")
+    tables_of_rows = ("approval_party_cases", "approval_case_persons")
 
     def __init__(self, app: ServiceApplication, tables: SideTables) -> None:
         self._opened = _event_class("Opened")

@@ -17,8 +17,6 @@ first start, never by a restart; peak RSS stayed under 90 MB folding 100 000 eve
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -28,11 +26,10 @@ from eventsourcing.utils import get_topic
 
 from services.registration.domain import DecisionKind, Proposal, ProposalStatus
 from shared.platform.eventstore import ServiceApplication
-from shared.platform.readmodel import CatchUpReadModel
+from shared.platform.readmodel import SideTableReadModel
 from shared.platform.sidetables import SideTables
 
 Row = dict[str, Any]
-Progress = Callable[[int, int], None]
 
 DDL = (
     """CREATE TABLE IF NOT EXISTS registration_proposal_summaries (
@@ -43,10 +40,6 @@ DDL = (
     )""",
     """CREATE INDEX IF NOT EXISTS registration_proposal_summaries_by_proposer
         ON registration_proposal_summaries (proposer_id, drafted_position)""",
-    """CREATE TABLE IF NOT EXISTS registration_read_models (
-        name TEXT PRIMARY KEY,
-        position BIGINT NOT NULL
-    )""",
 )
 
 _PROPOSAL_TOPIC = get_topic(Proposal) + "."
@@ -183,37 +176,21 @@ def _fold_decision(row: Row, kind: DecisionKind, details: dict[str, Any]) -> Non
         row["implementation"] = "closed"
 
 
-class ProposalSummaries(CatchUpReadModel):
-    """My proposals (oldest first) and each one's status, persisted in registration's tables."""
+class ProposalSummaries(SideTableReadModel):
+    """My proposals (oldest first) and each one's status, persisted in registration's tables.
+
+    A section is folded outside any transaction and written in one that checks the stored
+    position first: if another process (a second replica) wrote that section meanwhile, this
+    one drops its fold and takes that position."""
 
     name = "proposal_summaries"
+    positions = "registration_read_models"
+    ddl = DDL
+    tables_of_rows = ("registration_proposal_summaries",)
 
     def __init__(self, app: ServiceApplication, tables: SideTables) -> None:
-        super().__init__(app)
-        self.tables = tables
         self._batch: dict[str, tuple[Row | None, int]] = {}
-        with tables.transaction(write=True) as tx:
-            for statement in DDL:
-                tx.execute(statement)
-            tx.execute(
-                "INSERT INTO registration_read_models (name, position) VALUES (?, 0)"
-                " ON CONFLICT (name) DO NOTHING",
-                (self.name,),
-            )
-        self.position = self._stored_position()
-        if self.position > (self._store_end() or 0):
-            self.reset()  # the rows were folded from another store: start again
-
-    # --- CatchUpReadModel -------------------------------------------------------------------
-
-    def reset(self) -> None:
-        with self._lock, self.tables.transaction(write=True) as tx:
-            tx.execute("DELETE FROM registration_proposal_summaries")
-            tx.execute(
-                "UPDATE registration_read_models SET position = 0 WHERE name = ?", (self.name,)
-            )
-            self.position = 0
-            self._batch = {}
+        super().__init__(app, tables)
 
     def apply(self, event: DomainEventProtocol[UUID], position: int) -> None:
         key = str(event.originator_id)
@@ -225,40 +202,19 @@ class ProposalSummaries(CatchUpReadModel):
             row, drafted = self._load(key), position
         self._batch[key] = (fold(row, event), drafted)
 
-    def snapshot(self) -> Any:
-        return dict(self._rows())
+    def _forget(self) -> None:
+        self._batch = {}
 
-    def catch_up(self, progress: Progress | None = None) -> int:
-        recorder: Any = self.app.recorder
-        with self._lock:
-            total = self._store_end() if progress else 0
-            while True:
-                notifications = recorder.select_notifications(
-                    start=self.position, limit=self.section, inclusive_of_start=False
-                )
-                if not notifications:
-                    return self.position
-                self._batch = {}
-                for notification in notifications:
-                    if notification.topic.startswith(_PROPOSAL_TOPIC):
-                        self.apply(self.app.mapper.to_domain_event(notification), notification.id)
-                self._commit(notifications[-1].id)
-                if progress is not None:
-                    progress(self.position, max(total or 0, self.position))
-                if len(notifications) < self.section:
-                    return self.position
-
-    def rebuild(self, progress: Progress | None = None) -> int:
-        with self._lock:
-            self.reset()
-            return self.catch_up(progress)
-
-    def digest(self) -> str:
-        with self._lock:
-            digest = hashlib.sha256()
-            for key, row in self._rows():
-                digest.update(orjson.dumps([key, row], option=orjson.OPT_SORT_KEYS))
-            return digest.hexdigest()
+    def _fold_section(self) -> int:
+        notifications = self._events_after(self.position)
+        if not notifications:
+            return 0
+        self._batch = {}
+        for notification in notifications:
+            if notification.topic.startswith(_PROPOSAL_TOPIC):
+                self.apply(self.app.mapper.to_domain_event(notification), notification.id)
+        self._commit(notifications[-1].id)
+        return len(notifications)
 
     # --- queries ----------------------------------------------------------------------------
 
@@ -285,14 +241,11 @@ class ProposalSummaries(CatchUpReadModel):
         return orjson.loads(rows[0][0]) if rows else None
 
     def _commit(self, position: int) -> None:
-        lock = " FOR UPDATE" if self.tables.dialect.postgres else ""
         with self.tables.transaction(write=True) as tx:
-            stored = tx.query(
-                f"SELECT position FROM registration_read_models WHERE name = ?{lock}", (self.name,)
-            )
-            if stored[0][0] != self.position:
+            stored = self._position_for_update(tx)
+            if stored != self.position:
                 # Another process (a second replica) folded this batch first: take its position.
-                self.position = int(stored[0][0])
+                self.position = stored
                 self._batch = {}
                 return
             for key, (row, drafted) in self._batch.items():
@@ -304,33 +257,14 @@ class ProposalSummaries(CatchUpReadModel):
                     " ON CONFLICT (proposal_id) DO UPDATE SET body = excluded.body",
                     (key, row["proposer_id"], drafted, orjson.dumps(row).decode()),
                 )
-            tx.execute(
-                "UPDATE registration_read_models SET position = ? WHERE name = ?",
-                (position, self.name),
-            )
+            self._set_position(tx, position)
         self.position = position
         self._batch = {}
 
-    def _rows(self) -> Any:
-        last = ""
-        while True:
-            page = self.tables.query(
-                "SELECT proposal_id, body FROM registration_proposal_summaries"
-                " WHERE proposal_id > ? ORDER BY proposal_id LIMIT 1000",
-                (last,),
-            )
-            for key, body in page:
-                yield key, orjson.loads(body)
-            if len(page) < 1000:
-                return
-            last = page[-1][0]
-
-    def _stored_position(self) -> int:
-        rows = self.tables.query(
-            "SELECT position FROM registration_read_models WHERE name = ?", (self.name,)
+    def _rows_after(self, key: str, limit: int) -> list[tuple[str, Row | None]]:
+        page = self.tables.query(
+            "SELECT proposal_id, body FROM registration_proposal_summaries"
+            " WHERE proposal_id > ? ORDER BY proposal_id LIMIT ?",
+            (key, limit),
         )
-        return int(rows[0][0]) if rows else 0
-
-    def _store_end(self) -> int:
-        recorder: Any = self.app.recorder
-        return int(recorder.max_notification_id() or 0)
+        return [(proposal_id, orjson.loads(body)) for proposal_id, body in page]
