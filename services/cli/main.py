@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -88,20 +89,60 @@ def serve(
     )
 
 
-def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
+class _StartAbandoned(Exception):
+    """Ctrl-C (or SIGTERM) came while the suite was still starting."""
+
+
+class _NotReady(Exception):
+    """A process did not answer /readyz in time, or exited while starting."""
+
+
+STOP_SECONDS = 15.0
+"""How long the processes together have to stop after SIGTERM before they are killed."""
+
+
+def _wait_ready(
+    name: str,
+    url: str,
+    proc: subprocess.Popen[bytes],
+    stopping: Callable[[], bool],
+    timeout: float,
+) -> None:
+    """Wait for `proc` to answer `url`/readyz; give up at once when the operator stops the
+    run (a start that cannot finish, NATS out of reach say, must not hold Ctrl-C)."""
     import httpx
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if stopping():
+            raise _StartAbandoned
         if proc.poll() is not None:
-            raise RuntimeError(f"{url} exited with code {proc.returncode}")
+            raise _NotReady(f"{name} exited with code {proc.returncode} while starting")
         try:
             if httpx.get(f"{url}/readyz", timeout=1.0).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
         time.sleep(0.2)
-    raise TimeoutError(f"{url} not ready after {timeout}s")
+    raise _NotReady(
+        f"{name} did not become ready within {timeout:.0f} s ({url}/readyz): "
+        "is NATS reachable, is its database? Its log above says why"
+    )
+
+
+def _stop_children(children: dict[str, subprocess.Popen[bytes]]) -> None:
+    """SIGTERM to every child, then one common deadline before the stragglers are killed
+    (waiting on each in turn would add their timeouts up)."""
+    for proc in children.values():
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + STOP_SECONDS
+    for proc in children.values():
+        try:
+            proc.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 @cli.command()
@@ -182,6 +223,7 @@ def run() -> None:
         env["D73_NATS_URL"] = nats.url
     children: dict[str, subprocess.Popen[bytes]] = {}
     stopping = False
+    failed = ""
 
     def stop(*_: object) -> None:
         nonlocal stopping
@@ -201,9 +243,10 @@ def run() -> None:
                 env=child_env,
                 start_new_session=True,
             )
+        typer.echo(f"starting     {', '.join(children)} (Ctrl-C stops)")
         for service, proc in children.items():
             url = f"http://{settings.host}:{settings.port_of(service)}"
-            _wait_ready(url, proc)
+            _wait_ready(service, url, proc, lambda: stopping, settings.run_ready_seconds)
             typer.echo(f"{service:<12} {url}   (API docs {url}/docs)")
         # The portal, for people in a browser; on this machine it offers the development
         # sign-in (pick a person of the directory) unless D73_PORTAL_DEV_SIGN_IN says otherwise.
@@ -215,28 +258,30 @@ def run() -> None:
             start_new_session=True,
         )
         portal_url = f"http://{settings.host}:{settings.port_of(PORTAL)}"
-        _wait_ready(portal_url, children[PORTAL])
+        _wait_ready(
+            PORTAL, portal_url, children[PORTAL], lambda: stopping, settings.run_ready_seconds
+        )
         typer.echo(f"{PORTAL:<12} {portal_url}   (open it in a browser and sign in)")
         typer.echo("D73 is running. Press Ctrl-C to stop; data stays in " + str(data))
         while not stopping:
             for service, proc in children.items():
-                if proc.poll() is not None:
-                    typer.echo(f"{service} exited with code {proc.returncode}; stopping", err=True)
+                if proc.poll() is not None and not stopping:
+                    failed = f"{service} exited with code {proc.returncode}; the others stopped"
                     stopping = True
             time.sleep(0.3)
+    except _StartAbandoned:
+        pass  # stopped as asked, before everything was up
+    except _NotReady as error:
+        failed = str(error)
     finally:
-        for proc in children.values():
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in children.values():
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        _stop_children(children)
         if nats is not None:
             nats.stop()
             (data / PID_FILE).unlink(missing_ok=True)
         typer.echo("D73 stopped.")
+    if failed:
+        typer.echo(f"error: {failed}", err=True)
+        raise typer.Exit(1)
 
 
 async def _provision(

@@ -123,6 +123,9 @@ class Settings(BaseSettings):
         4322, description="Port of the embedded nats-server (`d73 run`); 4222 is often taken"
     )
     nats_monitor_port: int = Field(8322, description="Monitoring port of the embedded nats-server")
+    run_ready_seconds: float = Field(
+        60.0, gt=0, description="How long `d73 run` waits for each process to answer /readyz"
+    )
     stream_replicas: int = Field(
         1, ge=1, le=5, description="Replicas of the JetStream streams a service creates"
     )

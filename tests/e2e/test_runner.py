@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
 
 from services.cli.natsserver import free_port
@@ -45,9 +46,9 @@ def start_runner(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     )
 
 
-def stop_runner(proc: subprocess.Popen[bytes]) -> int:
+def stop_runner(proc: subprocess.Popen[bytes], within: float = 60) -> int:
     proc.send_signal(signal.SIGINT)
-    return proc.wait(60)
+    return proc.wait(within)
 
 
 def test_run_prints_urls_stops_on_ctrl_c_and_finds_its_data_again(tmp_path: Path) -> None:
@@ -97,3 +98,42 @@ def test_run_names_a_busy_port_and_how_to_change_it(tmp_path: Path) -> None:
     assert f"Port {env['D73_APPROVAL_PORT']} (approval) is already in use" in out.stderr
     assert "D73_APPROVAL_PORT=<port> make run" in out.stderr
     assert not (tmp_path / "data" / "nats").exists(), "nothing was started"
+
+
+def test_ctrl_c_while_the_suite_cannot_finish_starting_stops_it_at_once(tmp_path: Path) -> None:
+    """NATS out of reach: the services wait for it and never answer /readyz. Ctrl-C must not
+    wait for them (it used to sit out a 60 s start-up timeout, then 15 s per service)."""
+    env = runner_env(tmp_path / "data")
+    env["D73_NATS_URL"] = f"nats://127.0.0.1:{free_port()}"  # nothing listens there
+    log = tmp_path / "run.log"
+    proc = start_runner(env, log)
+    try:
+        wait_until(lambda: "starting" in log.read_text(), timeout=60)
+        children = psutil.Process(proc.pid).children()
+        assert {" ".join(c.cmdline()[-2:]) for c in children} == {
+            "serve registration",
+            "serve approval",
+            "serve reporting",
+        }
+        assert stop_runner(proc, within=30) == 0
+        assert "D73 stopped." in log.read_text()
+        assert not [c.pid for c in children if c.is_running() and c.status() != "zombie"]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def test_a_service_that_never_becomes_ready_fails_the_run_with_a_reason(tmp_path: Path) -> None:
+    env = runner_env(tmp_path / "data")
+    env["D73_NATS_URL"] = f"nats://127.0.0.1:{free_port()}"
+    env["D73_RUN_READY_SECONDS"] = "3"
+    log = tmp_path / "run.log"
+    proc = start_runner(env, log)
+    try:
+        assert proc.wait(60) == 1
+        text = log.read_text()
+        assert "error: registration did not become ready within 3 s" in text
+        assert "D73 stopped." in text
+    finally:
+        if proc.poll() is None:
+            proc.kill()
