@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import json
 import os
@@ -66,6 +67,8 @@ def serve(
     """Serve one service over HTTP (the command the containers run)."""
     import uvicorn
 
+    from services.cli.serving import StoppableServer
+
     tune_service_memory()  # few malloc arenas and a periodic trim: RSS < 150 MB (issue #19)
 
     settings = PortalSettings() if service == PORTAL else Settings()
@@ -75,7 +78,7 @@ def serve(
     except InsecureSettings as error:
         typer.echo(f"{service}: {error}", err=True)
         raise typer.Exit(2) from None
-    uvicorn.run(
+    config = uvicorn.Config(
         _factory(service),
         log_config=None,
         factory=True,
@@ -87,6 +90,11 @@ def serve(
         access_log=False,
         server_header=False,  # no `server` banner (issue #11 §6)
     )
+    server = StoppableServer(config)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
+    if not server.started and not server.should_exit:
+        raise typer.Exit(3)  # uvicorn's "start-up failed", as `uvicorn.run` exits
 
 
 class _StartAbandoned(Exception):

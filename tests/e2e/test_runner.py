@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -134,6 +135,29 @@ def test_a_service_that_never_becomes_ready_fails_the_run_with_a_reason(tmp_path
         text = log.read_text()
         assert "error: registration did not become ready within 3 s" in text
         assert "D73 stopped." in text
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def test_a_service_waiting_for_nats_at_start_stops_on_sigterm(tmp_path: Path) -> None:
+    """`docker compose stop` sends SIGTERM: a service still waiting for NATS must heed it."""
+    env = runner_env(tmp_path / "data")
+    env["D73_NATS_URL"] = f"nats://127.0.0.1:{free_port()}"  # nothing listens there
+    log = tmp_path / "serve.log"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "services.cli.main", "serve", "registration"],
+        env=env,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_until(lambda: "Waiting for application startup" in log.read_text(), timeout=60)
+        time.sleep(1.0)  # inside the broker's connect loop by now
+        assert proc.poll() is None, log.read_text()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(20) == -signal.SIGTERM, log.read_text()
+        assert "stopped while starting" in log.read_text()
     finally:
         if proc.poll() is None:
             proc.kill()
