@@ -20,7 +20,7 @@ from services.approval.consumers import upstream_handlers
 from services.approval.domain.case import Case
 from services.approval.domain.errors import Conflict, Invalid, InvalidTransition, NotAllowed
 from services.approval.jobs import DeadlineScheduler
-from services.approval.publishing import to_contract
+from services.approval.publishing import PUBLISHED
 from shared.contracts.approval import APPROVAL_EVENTS
 from shared.platform.settings import Settings
 from shared.platform.sidetables import own_tables
@@ -50,7 +50,7 @@ def create_app(
     scheduler = DeadlineScheduler(app, wiring.settings.deadline_scan_seconds)
     runtime = wiring.runtime(
         app,
-        translate=to_contract,
+        translate=PUBLISHED,
         published=APPROVAL_EVENTS,
         consumers=[wiring.tracked_consumer(app, REGISTRATION_STREAM, upstream_handlers(app))],
         background=[scheduler.run],

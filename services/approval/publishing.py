@@ -15,7 +15,7 @@ from eventsourcing.domain import DomainEventProtocol
 from services.approval.domain.case import Case
 from shared.contracts import ActorRef, IntegrationEvent
 from shared.contracts.approval import CONTRACT_OF_CASE_EVENT, CaseOpened
-from shared.platform.outbox import event_id
+from shared.platform.outbox import ByEventType, event_id
 
 SERVICE = "approval"
 
@@ -53,3 +53,9 @@ def to_contract(domain_event: DomainEventProtocol[UUID], position: int) -> Integ
         if name not in ENVELOPE_FIELDS and name not in common and hasattr(domain_event, name)
     }
     return contract.model_validate({**common, **own})
+
+
+PUBLISHED = ByEventType(to_contract, tuple(CONTRACTS_BY_CLASS))
+"""`to_contract`, knowing which stored events it makes public: with it the service's two relays
+(its stream and the public one) decode and translate each stored event once between them, as
+registration's do (issue #19: approval's translated every Case event twice, ~9 % of its CPU)."""
