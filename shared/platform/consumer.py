@@ -151,6 +151,9 @@ class TrackedConsumer:
         self._read_and_settled: set[int] = set()
         """Sequences settled from the stream (`StoredMessage`) whose delivery by JetStream
         has not come yet: that copy is only acked (a dead letter is not sent twice)."""
+        self._consumed: dict[str, Any] = {}
+        """`CONSUMED`'s counter of each outcome (its `labels` took a lock and built the key
+        for each message)."""
 
     @property
     def durable(self) -> str:
@@ -285,7 +288,10 @@ class TrackedConsumer:
 
     def _count(self, outcome: str) -> None:
         """One settled message in the metrics and the stats, by its outcome."""
-        CONSUMED.labels(self.service, self.durable, outcome).inc()
+        counter = self._consumed.get(outcome)
+        if counter is None:
+            counter = self._consumed[outcome] = CONSUMED.labels(self.service, self.durable, outcome)
+        counter.inc()
         if outcome == "ignored":
             self.stats.ignored += 1
         elif outcome == "duplicate":
