@@ -13,7 +13,7 @@ from services.reporting.consumers import ArchivingConsumer, CheckpointWitness
 from services.reporting.jobs import follow_archive, load_witness_key
 from services.reporting.notifications import api as notifications_api
 from services.reporting.notifications.component import create_notifications
-from services.reporting.publishing import translate
+from services.reporting.publishing import PUBLISHED
 from services.reporting.queries import ReportQueries
 from shared.contracts.witness import WITNESS_MESSAGES
 from shared.platform.consumer import TrackedConsumer, share_decodes
@@ -69,7 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     share_decodes(consumers)  # the archive's and the notifier's durables both read D73_APPROVAL
     runtime = wiring.runtime(
         app,
-        translate=translate,
+        translate=PUBLISHED,
         published=WITNESS_MESSAGES,
         consumers=consumers,
         background=[follow_archive(app), load_witness_key(witness_keys), *notifications.jobs],
