@@ -37,7 +37,7 @@ from services.reporting.application import ReportingApplication
 from services.reporting.consumers import ArchivingConsumer
 from services.reporting.notifications.component import create_notifications
 from shared.kernel.directory import OrganisationDirectory, load_directory
-from shared.platform.consumer import TrackedConsumer
+from shared.platform.consumer import TrackedConsumer, share_decodes
 from shared.platform.envelope import CE_TYPE
 from shared.platform.settings import Settings
 from shared.platform.skeleton import service_store_env
@@ -123,6 +123,7 @@ def one_round(
             ),
         }
         notify = notifications.consumer
+        share_decodes([*archiving.values(), notify])  # as the service's wiring does
         cpu = {"archive": 0.0, "notify": 0.0, "read_models": 0.0}
         started = time.perf_counter()
         for first in range(0, len(msgs), BATCH):

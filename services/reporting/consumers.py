@@ -30,7 +30,7 @@ from shared.contracts import IntegrationEvent
 from shared.contracts.audit import LogHeartbeat, ServiceAlarm
 from shared.contracts.base import Message
 from shared.platform.consumer import TrackedConsumer
-from shared.platform.envelope import CE_TYPE, PoisonMessage, decode
+from shared.platform.envelope import CE_TYPE, PoisonMessage
 from shared.platform.subjects import AUDIT_STREAM, StreamSpec
 from shared.records.servicelog.heads import MalformedLogHead, read_log_headers
 from shared.records.servicelog.publishing import read_checkpoint_message
@@ -62,7 +62,7 @@ class ArchivingConsumer(TrackedConsumer):
         """The service whose log the events of `upstream` reveal (None: witness nothing)."""
 
     def consume(self, msg: Msg, tracking: Tracking) -> str:
-        event = decode(msg.headers, msg.data)
+        event = self.decode(msg)
         observed = self._observation(msg)
 
         def archive(event: IntegrationEvent, tracking: Tracking) -> None:

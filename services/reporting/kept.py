@@ -10,7 +10,11 @@ What a command changed in memory may never reach the store: the command fails, o
 batch it belongs to does not commit. The application then forgets every kept record
 (`forget`), and the next command loads them again. A record still holding pending events (a
 change nobody recorded) is never handed out; it is loaded again instead. The number kept is
-bounded (least recently used first out), so memory does not grow with the store.
+bounded (least recently used first out), so memory does not grow with the store. So is the
+number of records it knows to be absent: a case event's file is asked for twice in one command
+(who is told, then what it changes), and a case just opened has none yet: one read of the store
+says so for both (issue #19). Only the application that keeps them creates these records, and
+it keeps each one it creates, so an absent record stays absent until it is kept.
 
 `KeptWithin` keeps values that can always be read again (a notification's text) up to a budget
 of bytes rather than a count: what they weigh varies tenfold, and a count would let a few long
@@ -40,6 +44,8 @@ class KeptRecords:
             raise ValueError(f"keep at least one record, not {size}")
         self.size = size
         self._records: OrderedDict[UUID, BaseAggregate[UUID]] = OrderedDict()
+        self._absent: OrderedDict[UUID, None] = OrderedDict()
+        """Records the store was found not to hold, the most recently asked for last."""
         self.loads = 0
         """Records loaded from the store because none was kept (for tests and benches)."""
 
@@ -50,16 +56,22 @@ class KeptRecords:
         return record_id in self._records
 
     def get(self, record_id: UUID, load: Callable[[UUID], A | None]) -> A | None:
-        """The kept record, or else `load(record_id)` (kept if found)."""
+        """The kept record, or else `load(record_id)` (kept if found); None without loading
+        when the store was found not to hold it."""
         record: Any = self._records.get(record_id)
         if record is not None and not record.pending_events:
             self._records.move_to_end(record_id)
             found: A = record
             return found
+        if record is None and record_id in self._absent:
+            return None
         self.loads += 1
         loaded = load(record_id)
         if loaded is None:
             self._records.pop(record_id, None)
+            self._absent[record_id] = None
+            if len(self._absent) > self.size:
+                self._absent.popitem(last=False)
         else:
             self.keep(loaded)
         return loaded
@@ -71,6 +83,7 @@ class KeptRecords:
     def keep(self, record: BaseAggregate[UUID]) -> None:
         """Keep `record` (a new one too: its creation commits with the command, or the
         command's failure makes the application forget it)."""
+        self._absent.pop(record.id, None)
         self._records[record.id] = record
         self._records.move_to_end(record.id)
         while len(self._records) > self.size:
@@ -80,9 +93,11 @@ class KeptRecords:
         """Forget `record_ids`, or every record."""
         if record_ids is None:
             self._records.clear()
+            self._absent.clear()
             return
         for record_id in record_ids:
             self._records.pop(record_id, None)
+            self._absent.pop(record_id, None)
 
 
 class KeptWithin(Generic[K, V]):

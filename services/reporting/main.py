@@ -13,10 +13,10 @@ from services.reporting.consumers import ArchivingConsumer, CheckpointWitness
 from services.reporting.jobs import follow_archive, load_witness_key
 from services.reporting.notifications import api as notifications_api
 from services.reporting.notifications.component import create_notifications
-from services.reporting.publishing import translate
+from services.reporting.publishing import PUBLISHED
 from services.reporting.queries import ReportQueries
 from shared.contracts.witness import WITNESS_MESSAGES
-from shared.platform.consumer import TrackedConsumer
+from shared.platform.consumer import TrackedConsumer, share_decodes
 from shared.platform.settings import Settings
 from shared.platform.skeleton import ServiceWiring
 from shared.platform.subjects import REPORTING_STREAM, STREAM_OF_SERVICE
@@ -66,9 +66,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Notifications: a component of its own in this process, with its own store and consumer.
     notifications = create_notifications(settings, directory, app.working_days)
     consumers.append(notifications.consumer)
+    share_decodes(consumers)  # the archive's and the notifier's durables both read D73_APPROVAL
     runtime = wiring.runtime(
         app,
-        translate=translate,
+        translate=PUBLISHED,
         published=WITNESS_MESSAGES,
         consumers=consumers,
         background=[follow_archive(app), load_witness_key(witness_keys), *notifications.jobs],

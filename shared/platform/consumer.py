@@ -39,6 +39,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -102,6 +104,54 @@ class StoredMessage:
         pass
 
 
+class SharedDecodes:
+    """Events one consumer decoded, for the other consumer of the same stream in this process.
+
+    Reporting reads D73_APPROVAL twice, through its archive's durable and its notifier's: both
+    get each message, at about the same time, and validating a case's opening (the plan in it)
+    against its contract was ~5 % of reporting's CPU, twice (issue #19). The second reader takes
+    the first one's event, once, if the message is the same (stream, sequence, type, body);
+    otherwise, or once it has been passed over for `size` newer ones, it decodes its own. The
+    events are frozen contracts, read by both and changed by neither."""
+
+    def __init__(self, size: int = 128) -> None:
+        self.size = size
+        self._events: OrderedDict[tuple[str, int], tuple[str | None, bytes, IntegrationEvent]]
+        self._events = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._events)
+
+    def decode(self, msg: Msg) -> IntegrationEvent:
+        """`envelope.decode` of `msg`, or the same message's event the other reader decoded."""
+        headers, data = msg.headers, msg.data
+        kind = (headers or {}).get(CE_TYPE)
+        key = (msg.metadata.stream, msg.metadata.sequence.stream)
+        with self._lock:
+            shared = self._events.pop(key, None)
+        if shared is not None and shared[0] == kind and shared[1] == data:
+            return shared[2]
+        event = decode(headers, data)
+        with self._lock:
+            self._events[key] = (kind, data, event)
+            if len(self._events) > self.size:
+                self._events.popitem(last=False)
+        return event
+
+
+def share_decodes(consumers: Sequence[TrackedConsumer]) -> None:
+    """Have the consumers that read the same stream share what they decode (`SharedDecodes`)."""
+    by_stream: dict[str, list[TrackedConsumer]] = {}
+    for consumer in consumers:
+        by_stream.setdefault(consumer.upstream.name, []).append(consumer)
+    for readers in by_stream.values():
+        if len(readers) > 1:
+            shared = SharedDecodes()
+            for consumer in readers:
+                consumer.decodes = shared
+
+
 MAX_READ_FROM_STREAM = 1024
 """Sequences one gap reads from the stream at most before it waits for JetStream instead."""
 
@@ -151,6 +201,11 @@ class TrackedConsumer:
         self._read_and_settled: set[int] = set()
         """Sequences settled from the stream (`StoredMessage`) whose delivery by JetStream
         has not come yet: that copy is only acked (a dead letter is not sent twice)."""
+        self._consumed: dict[str, Any] = {}
+        """`CONSUMED`'s counter of each outcome (its `labels` took a lock and built the key
+        for each message)."""
+        self.decodes: SharedDecodes | None = None
+        """Shared with the other consumers of the stream in this process (`share_decodes`)."""
 
     @property
     def durable(self) -> str:
@@ -175,11 +230,18 @@ class TrackedConsumer:
         never succeed, anything else to retry. A consumer of another kind of message
         (reporting's checkpoint witness) overrides this.
         """
-        event = decode(msg.headers, msg.data)
+        event = self.decode(msg)
         handler = self._handler_for(event)
         if handler is None:
             return "ignored"
         return self._process(handler, event, tracking)
+
+    def decode(self, msg: Msg) -> IntegrationEvent:
+        """The contract in `msg` (`envelope.decode`), decoded once for the consumers that share
+        its stream."""
+        if self.decodes is None:
+            return decode(msg.headers, msg.data)
+        return self.decodes.decode(msg)
 
     async def handle(self, msg: Msg, js: JetStreamContext) -> None:
         """Settle one message (a batch of one)."""
@@ -285,7 +347,10 @@ class TrackedConsumer:
 
     def _count(self, outcome: str) -> None:
         """One settled message in the metrics and the stats, by its outcome."""
-        CONSUMED.labels(self.service, self.durable, outcome).inc()
+        counter = self._consumed.get(outcome)
+        if counter is None:
+            counter = self._consumed[outcome] = CONSUMED.labels(self.service, self.durable, outcome)
+        counter.inc()
         if outcome == "ignored":
             self.stats.ignored += 1
         elif outcome == "duplicate":

@@ -15,6 +15,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from services.reporting.domain.ids import record_id
 from services.reporting.domain.periods import local_day
 
 
@@ -75,7 +76,7 @@ class AlreadyArchived(ArchiveError):
 class ProposalArchive(Aggregate):
     @staticmethod
     def create_id(proposal_id: UUID) -> UUID:
-        return uuid5(NAMESPACE_URL, f"/d73/reporting/proposals/{proposal_id}")
+        return record_id(f"/d73/reporting/proposals/{proposal_id}")
 
     @event("Started")
     def __init__(self, proposal_id: UUID) -> None:

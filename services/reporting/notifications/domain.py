@@ -13,6 +13,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from services.reporting.domain.ids import record_id
 from services.reporting.notifications.kinds import DEFAULT_MODE, Kind, Mode
 
 
@@ -35,7 +36,7 @@ class Delivery:
 class Notification(Aggregate):
     @staticmethod
     def create_id(source_id: UUID, person_id: str) -> UUID:
-        return uuid5(NAMESPACE_URL, f"/d73/notifications/{source_id}/{person_id}")
+        return record_id(f"/d73/notifications/{source_id}/{person_id}")
 
     @event("Created")
     def __init__(
@@ -135,7 +136,7 @@ class CaseFile(Aggregate):
 
     @staticmethod
     def create_id(case_id: UUID) -> UUID:
-        return uuid5(NAMESPACE_URL, f"/d73/notifications/cases/{case_id}")
+        return record_id(f"/d73/notifications/cases/{case_id}")
 
     @event("Opened")
     def __init__(

@@ -138,29 +138,32 @@ class Notifier:
             except DirectoryLookupError as error:
                 log.warning("recipients of %s on case %s: %s", notice, case.case_id, error)
                 continue
+            # One letter for everyone a notice reaches: only the greeting names the person.
+            letter: Letter | None = None
             for person in people:
                 if person.person_id in made:  # one notification per person and event
                     continue
+                if letter is None:
+                    letter = self._letter(event, case, notice.kind, notice.audience, on)
                 made[person.person_id] = self._notification(
-                    event, case, notice.kind, notice.audience, person, on
+                    event, case, notice.kind, letter, person
                 )
         return tuple(made.values())
 
-    def _notification(
+    def _letter(
         self,
         event: IntegrationEvent,
         case: CaseFile | CaseOpening,
         kind: Kind,
         audience: Audience,
-        person: Recipient,
         on: date,
-    ) -> NewNotification:
+    ) -> Letter:
         due = getattr(event, "due", None)
         days_left = (
             self.days_left(case.rule_set_version, on, due) if isinstance(due, date) else None
         )
         escalated = event.escalated_to if isinstance(event, c.DeadlineBreached) else None
-        letter = Letter(
+        return Letter(
             subject=subject_for(kind, case.title),
             lines=lines_for(
                 kind,
@@ -172,6 +175,15 @@ class Notifier:
             ),
             link=case_link(self.channels.portal_url, audience, str(case.case_id), case.proposal_id),
         )
+
+    def _notification(
+        self,
+        event: IntegrationEvent,
+        case: CaseFile | CaseOpening,
+        kind: Kind,
+        letter: Letter,
+        person: Recipient,
+    ) -> NewNotification:
         delivery, note = self._delivery(event, kind, person)
         return NewNotification(
             source_id=event.id,

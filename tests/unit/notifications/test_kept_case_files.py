@@ -159,3 +159,34 @@ def test_the_index_folded_from_each_commit_is_the_one_read_back_from_the_store(
     assert store.view(first).read_at is not None  # type: ignore[union-attr]
     store.rebuild_index()
     assert store.index.contents() == folded
+
+
+def test_a_case_opening_reads_the_store_once_for_its_file_not_once_per_question(
+    store: NotificationsApplication, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    case_id = uuid4()
+    assert store.case_file(case_id) is None  # who is told: the store holds no file yet
+
+    def not_again(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the store was asked again for a file it does not hold")
+
+    monkeypatch.setattr(store.repository, "get", not_again)
+    store.handle(
+        NoteCaseEvent(case_id, opening(case_id), waits("submitted")), SYSTEM, Tracking(APPROVAL, 1)
+    )
+    monkeypatch.undo()
+    stored: CaseFile = store.repository.get(CaseFile.create_id(case_id))
+    assert stored.waiting == waits("submitted")
+    assert store.case_file(case_id) is not None, "kept, no longer known absent"
+
+
+def test_a_failed_commit_forgets_that_a_file_was_absent_too(
+    store: NotificationsApplication, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    case_id = uuid4()
+    assert store.case_file(case_id) is None
+    store.forget_uncommitted()
+    loads = []
+    monkeypatch.setattr(store, "_stored", lambda record_id: loads.append(record_id))
+    assert store.case_file(case_id) is None
+    assert loads == [CaseFile.create_id(case_id)], "asked the store again"

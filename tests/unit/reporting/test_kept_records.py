@@ -59,6 +59,32 @@ def test_kept_records_load_once_keep_the_most_recent_and_never_hand_out_unrecord
     assert kept.get(uuid4(), lambda _: None) is None
 
 
+def test_a_record_the_store_lacks_is_asked_for_once_until_it_is_kept_or_forgotten() -> None:
+    absent = uuid4()
+    asked: list[Any] = []
+
+    def lacking(record_id: Any) -> None:
+        asked.append(record_id)
+
+    kept = KeptRecords(size=2)
+    assert kept.get(absent, lacking) is None
+    assert kept.get(absent, lambda _: pytest.fail("asked the store again")) is None
+    assert asked == [absent]
+
+    created = Counter()
+    created.collect_events()  # recorded
+    assert kept.get(created.id, lacking) is None  # asked before it was created
+    kept.keep(created)
+    assert kept.get(created.id, lambda _: pytest.fail("loaded")) is created
+    kept.forget()
+    assert kept.get(absent, lacking) is None
+    assert asked == [absent, created.id, absent], "forgetting forgets what was absent too"
+    for _ in range(3):  # the absent ones are bounded like the kept ones
+        kept.get(uuid4(), lacking)
+    assert kept.get(absent, lacking) is None
+    assert asked[-1] == absent
+
+
 def test_replay_projects_events_as_eventsourcing_does() -> None:
     counter = Counter()
     counter.count_one()

@@ -15,14 +15,17 @@ from eventsourcing.persistence import Tracking
 
 from services.reporting.application import ReportingApplication, WitnessKeys
 from services.reporting.domain.witness import RECENT_ROOTS, WitnessedLeaves, WitnessedLog
+from services.reporting.publishing import PUBLISHED, translate
+from services.reporting.read_models import ARCHIVED_TOPIC
 from shared.contracts.audit import Checkpoint as CheckpointMessage
+from shared.contracts.witness import CheckpointCosigned, LogAlarm
 from shared.records.merkle.bundle import proof_to_hex
 from shared.records.merkle.checkpoint import Checkpoint, sign_checkpoint, verify_cosignature
 from shared.records.merkle.keys import key_id, save_public_key
 from shared.records.merkle.tree import MerkleTree
 from shared.records.servicelog.heads import PublishedHead
 from shared.records.servicelog.keys import ServiceKeys, TrustedKeys
-from tests.unit.reporting.conftest import new_app
+from tests.unit.reporting.conftest import can_tho_2025, new_app
 
 AUDIT = "D73_AUDIT"
 AT = "2026-11-26T10:00:00+00:00"
@@ -384,3 +387,39 @@ def test_a_services_own_alarm_is_kept_as_a_halt_or_as_something_set_aside(
         ("service-halted", None, "relay-blocked"),
     ]
     assert "seq 2" in kept[0]["detail"]
+
+
+def test_the_relay_publishes_cosignatures_and_alarms_and_decodes_no_archived_event(
+    tmp_path: Path, service: ServiceUnderWatch
+) -> None:
+    trusted = tmp_path / "trusted"
+    trusted.mkdir()
+    save_public_key(service.key.public_key(), trusted / "approval.ed25519.pub.pem")
+    own = ServiceKeys.load_or_create("reporting", tmp_path / "keys")
+    app: ReportingApplication = new_app(
+        tmp_path / "store", witness_keys=WitnessKeys(own=lambda: own, trusted=TrustedKeys(trusted))
+    )
+    try:
+        for received in can_tho_2025()[:3]:
+            app.archive_body(received.body, Tracking(received.stream, received.seq))
+        service.store(3)
+        app.witness_checkpoint(service.checkpoint(), Tracking(AUDIT, 1))
+        app.witness_checkpoint(ServiceUnderWatch().checkpoint(), Tracking(AUDIT, 2))
+        stored = app.recorder.select_notifications(start=1, limit=1000)
+        published: dict[str, int] = {}
+        for notification in stored:
+            full = translate(app.mapper.to_domain_event(notification), notification.id)
+            relayed = (
+                PUBLISHED.of_stored(notification, app.mapper.to_domain_event)
+                if PUBLISHED.may_publish(notification.topic)
+                else None
+            )
+            assert relayed == full
+            if full is not None:
+                published[full.type] = published.get(full.type, 0) + 1
+        assert published == {CheckpointCosigned.TYPE: 1, LogAlarm.TYPE: 1}
+        archived = [n for n in stored if n.topic == ARCHIVED_TOPIC]
+        assert archived, "the archive is in the store"
+        assert not any(PUBLISHED.may_publish(n.topic) for n in archived), "never decoded"
+    finally:
+        app.close()
