@@ -92,6 +92,10 @@ class Attached:
 
 class RegistrationApplication(ServiceApplication):
     name = "registration"
+    remembered_events = 128
+    """A Proposal's events share nothing mutable with its state (each `@event` method copies
+    what it keeps), so the relays translate the events as committed (`RecentEvents`): a
+    submission's is not decoded again (issue #19). Drafts are kept too, and never taken."""
 
     def __init__(
         self,

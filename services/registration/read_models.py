@@ -22,12 +22,14 @@ from uuid import UUID
 
 import orjson
 from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.persistence import Mapper
 from eventsourcing.utils import get_topic
 
 from services.registration.domain import DecisionKind, Proposal, ProposalStatus
 from shared.platform.eventstore import ServiceApplication
 from shared.platform.readmodel import SideTableReadModel
 from shared.platform.sidetables import SideTables
+from shared.platform.transcoder import LeavingFieldsParsed, OrjsonTranscoder
 
 Row = dict[str, Any]
 
@@ -53,8 +55,14 @@ def _iso(value: Any) -> Any:
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
+UNREAD_FIELDS = frozenset({"plan"})
+"""Fields of the stored events that `fold` reads as parsed JSON, never read back by their
+transcodings: of a whole plan, it only counts the files."""
+
+
 def fold(row: Row | None, event: DomainEventProtocol[UUID]) -> Row | None:
-    """The summary after one stored Proposal event (a pure function of the events)."""
+    """The summary after one stored Proposal event (a pure function of the events). Of the
+    `UNREAD_FIELDS` it only counts items: the read model leaves them as parsed."""
     data: Any = event
     name = _event_name(event)
     if name == "Drafted":
@@ -176,6 +184,19 @@ def _fold_decision(row: Row, kind: DecisionKind, details: dict[str, Any]) -> Non
         row["implementation"] = "closed"
 
 
+def _folding_mapper(mapper: Mapper[UUID]) -> Mapper[UUID]:
+    """`mapper`, reading the `UNREAD_FIELDS` of stored events as parsed JSON (with orjson's
+    transcoder; any other is used as it is)."""
+    transcoder = mapper.transcoder
+    if not isinstance(transcoder, OrjsonTranscoder):
+        return mapper
+    return Mapper(
+        LeavingFieldsParsed(transcoder, UNREAD_FIELDS),
+        compressor=mapper.compressor,
+        cipher=mapper.cipher,
+    )
+
+
 class ProposalSummaries(SideTableReadModel):
     """My proposals (oldest first) and each one's status, persisted in registration's tables.
 
@@ -190,6 +211,7 @@ class ProposalSummaries(SideTableReadModel):
 
     def __init__(self, app: ServiceApplication, tables: SideTables) -> None:
         self._batch: dict[str, tuple[Row | None, int]] = {}
+        self._mapper = _folding_mapper(app.mapper)
         super().__init__(app, tables)
 
     def apply(self, event: DomainEventProtocol[UUID], position: int) -> None:
@@ -212,7 +234,7 @@ class ProposalSummaries(SideTableReadModel):
         self._batch = {}
         for notification in notifications:
             if notification.topic.startswith(_PROPOSAL_TOPIC):
-                self.apply(self.app.mapper.to_domain_event(notification), notification.id)
+                self.apply(self._mapper.to_domain_event(notification), notification.id)
         self._commit(notifications[-1].id)
         return len(notifications)
 

@@ -546,9 +546,9 @@ class OutboxRelay:
         """Send a stored event's public contract, if it has one, and return its ack to come."""
         translate = self.translate
         if not isinstance(translate, ByEventType):
-            event = translate(self.app.mapper.to_domain_event(notification), notification.id)
+            event = translate(self.app.stored_event(notification), notification.id)
         elif translate.may_publish(notification.topic):
-            event = translate.of_stored(notification, self.app.mapper.to_domain_event)
+            event = translate.of_stored(notification, self.app.stored_event)
         else:
             event = None  # private by its type: not decoded
         if event is None:

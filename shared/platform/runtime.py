@@ -51,6 +51,7 @@ from shared.platform.metrics import (
     STORE_POSITION,
 )
 from shared.platform.outbox import ByEventType, OutboxRelay, Translate
+from shared.platform.pipeline import frame_headers_faster
 from shared.platform.ports import LogTampered, Records, VerifiableLog
 from shared.platform.pulling import PullLoop
 from shared.platform.settings import Settings
@@ -296,6 +297,7 @@ class ServiceRuntime:
             except LogTampered as error:
                 log.critical("the audit log of %s cannot be trusted: %s", self.service, error)
         await self.broker.connect()
+        frame_headers_faster(self.broker.connection)
         self._js = self.broker.connection.jetstream()
         await ensure_streams(
             self._js,

@@ -25,7 +25,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from eventsourcing.persistence import JSONTranscoder, Transcoding
+from eventsourcing.persistence import JSONTranscoder, Transcoder, Transcoding
 
 _AS_IS = frozenset({str, int, bool, type(None)})
 """Types orjson writes exactly as the standard encoder does (`bool` is an `int` subclass the
@@ -119,3 +119,35 @@ class OrjsonTranscoder(JSONTranscoder):
         if transcoding is None or isinstance(obj, _JSON_TYPES):
             raise _Standard
         return {"_type_": transcoding.name, "_data_": self._transcoded(transcoding.encode(obj))}
+
+
+class LeavingFieldsParsed(Transcoder):
+    """Reads a stored event's state as `transcoder` does, but leaves the named top-level fields
+    as orjson parsed them: their transcoded objects are not read back, and a float in them is
+    not told from a large integer. For a reader that only counts or skips what such a field
+    holds: the proposer's read model needs the number of a plan's files, never the plan, and
+    reading back a whole plan was most of its fold (issue #19). Writes as `transcoder` does."""
+
+    def __init__(self, transcoder: OrjsonTranscoder, parsed: frozenset[str]) -> None:
+        self.transcoder = transcoder
+        self.parsed = parsed
+
+    def encode(self, obj: Any) -> bytes:
+        return self.transcoder.encode(obj)
+
+    def decode(self, data: bytes) -> Any:
+        transcoder = self.transcoder
+        try:
+            state = orjson.loads(data)
+            if type(state) is not dict or ("_type_" in state and "_data_" in state):
+                raise _Standard  # not a state of named fields: read it whole
+            for key, value in state.items():
+                if key not in self.parsed:
+                    kind = type(value)
+                    if kind is dict or kind is list:
+                        state[key] = transcoder._revived(value)
+                    elif kind is float:
+                        raise _Standard
+            return state
+        except (_Standard, orjson.JSONDecodeError, RecursionError):
+            return transcoder.decode(data)

@@ -404,14 +404,19 @@ def _check_record(
     required: frozenset[str],
     problems: list[FieldProblem],
 ) -> None:
-    for name, child in node.fields.items():
-        child_pattern, child_path = _join(pattern, name), f"{path}.{name}"
+    # A field's path is spelled only for a problem or a walk inside it: every request's plan
+    # passes here, nearly always without one (issue #19).
+    for name, child, child_pattern, needed, walked in _walk_of(node, pattern, required):
         child_value = value.get(name)
         if _is_absent(child_value):
-            if child_pattern in required:
-                problems.append(FieldProblem(child_path, ProblemCode.MISSING, "required"))
-            continue
-        _check(child, child_value, child_pattern, child_path, required, problems)
+            if needed:
+                problems.append(FieldProblem(f"{path}.{name}", ProblemCode.MISSING, "required"))
+        elif walked:
+            _check(child, child_value, child_pattern, f"{path}.{name}", required, problems)
+        else:
+            problem = _leaf_problem(child, child_value)
+            if problem is not None:
+                problems.append(FieldProblem(f"{path}.{name}", *problem))
     for name in value:
         if name not in node.fields:
             problems.append(
@@ -443,60 +448,61 @@ def _check(
             message = f"có quá {MAX_LIST_ITEMS} mục"
             problems.append(FieldProblem(path, ProblemCode.OUT_OF_RANGE, message))
             return
+        item_needed = item_pattern in required
         for index, item in enumerate(value):
-            item_path = f"{path}[{index}]"
             if _is_absent(item):
-                if item_pattern in required:
-                    problems.append(FieldProblem(item_path, ProblemCode.MISSING, "required"))
+                if item_needed:
+                    problems.append(
+                        FieldProblem(f"{path}[{index}]", ProblemCode.MISSING, "required")
+                    )
                 continue
-            _check(node.item, item, item_pattern, item_path, required, problems)
+            _check(node.item, item, item_pattern, f"{path}[{index}]", required, problems)
     else:
-        problem = _check_leaf(node, value, path)
+        problem = _leaf_problem(node, value)
         if problem is not None:
-            problems.append(problem)
+            problems.append(FieldProblem(path, *problem))
 
 
-def _check_leaf(node: Node, value: Any, path: str) -> FieldProblem | None:
+def _leaf_problem(node: Node, value: Any) -> tuple[ProblemCode, str] | None:
+    """What is wrong with a value of a leaf of the schema (its code and message), or None."""
     if isinstance(node, Text):
         if not isinstance(value, str):
-            return FieldProblem(path, ProblemCode.INVALID_TYPE, "must be text")
+            return ProblemCode.INVALID_TYPE, "must be text"
         problem = text_problem(value, max_chars=MAX_TEXT_CHARS)
         if problem is not None:
-            return FieldProblem(path, ProblemCode.INVALID_VALUE, problem)
+            return ProblemCode.INVALID_VALUE, problem
     elif isinstance(node, Flag):
         if not isinstance(value, bool):
-            return FieldProblem(path, ProblemCode.INVALID_TYPE, "must be true or false")
+            return ProblemCode.INVALID_TYPE, "must be true or false"
     elif isinstance(node, IsoDate):
         if _iso_date(value) is None:
-            return FieldProblem(path, ProblemCode.INVALID_FORMAT, "must be a date YYYY-MM-DD")
+            return ProblemCode.INVALID_FORMAT, "must be a date YYYY-MM-DD"
     elif isinstance(node, MoneyVnd):
-        return _check_money(value, path)
+        return _money_problem(value)
     elif isinstance(node, Choice):
         if value not in node.values:
             expected = ", ".join(node.values)
-            return FieldProblem(path, ProblemCode.INVALID_VALUE, f"must be one of {expected}")
+            return ProblemCode.INVALID_VALUE, f"must be one of {expected}"
     elif isinstance(node, PositiveInt):
         if not isinstance(value, int) or isinstance(value, bool):
-            return FieldProblem(path, ProblemCode.INVALID_TYPE, "must be a whole number")
+            return ProblemCode.INVALID_TYPE, "must be a whole number"
         if not 0 < value <= MAX_SAFE_INTEGER:
-            return FieldProblem(
-                path, ProblemCode.OUT_OF_RANGE, f"must be from 1 to {MAX_SAFE_INTEGER}"
-            )
+            return ProblemCode.OUT_OF_RANGE, f"must be from 1 to {MAX_SAFE_INTEGER}"
     elif isinstance(node, Pattern) and (
         not isinstance(value, str) or not node.regex.fullmatch(value)
     ):
-        return FieldProblem(path, ProblemCode.INVALID_FORMAT, f"must be {node.expected}")
+        return ProblemCode.INVALID_FORMAT, f"must be {node.expected}"
     return None
 
 
-def _check_money(value: Any, path: str) -> FieldProblem | None:
+def _money_problem(value: Any) -> tuple[ProblemCode, str] | None:
     if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
-        return FieldProblem(path, ProblemCode.INVALID_TYPE, "must be an amount in đồng as text")
+        return ProblemCode.INVALID_TYPE, "must be an amount in đồng as text"
     amount = parse_vnd(value)
     if amount is None:
-        return FieldProblem(path, ProblemCode.INVALID_FORMAT, "must be a whole number of đồng")
+        return ProblemCode.INVALID_FORMAT, "must be a whole number of đồng"
     if not 0 <= amount <= MAX_VND:
-        return FieldProblem(path, ProblemCode.OUT_OF_RANGE, f"must be from 0 to {MAX_VND} đồng")
+        return ProblemCode.OUT_OF_RANGE, f"must be from 0 to {MAX_VND} đồng"
     return None
 
 

@@ -228,7 +228,7 @@ class Proposal(Aggregate):
             },
             protection_eligible=eligible,
             routing=routing.as_dict(),
-            plan=copy_json(self.plan),
+            plan=self._plan_as_drafted() if just_drafted else copy_json(self.plan),
             completeness_rules=rules.ref,
             submitted_at=at,
         )
@@ -401,6 +401,18 @@ class Proposal(Aggregate):
         if problems:
             raise InvalidChange(problems)
         return delta
+
+    def _plan_as_drafted(self) -> dict[str, Any]:
+        """A plan for the event of a submission in the command that drafted it: the one its
+        Drafted event carries (equal to the state's; events never change, so two may share it,
+        and the state keeps its own copy), else a copy of the state's (issue #19: a submission
+        copied its plan once more)."""
+        pending = self.pending_events
+        if len(pending) == 1 and isinstance(pending[0], _DRAFTED):
+            drafted: Any = pending[0]
+            plan: dict[str, Any] = drafted.plan
+            return plan
+        return copy_json(self.plan)
 
     def _pending_not_in(self, delta: Mapping[str, Any]) -> list[dict[str, Any]]:
         """Files uploaded for the open request that the answer does not already list."""
@@ -603,6 +615,9 @@ class Proposal(Aggregate):
         self.supplement_request = None
         self.pending_attachments = []
         self.withdrawal = {"reason": reason, "at": withdrawn_at}
+
+
+_DRAFTED: type = getattr(Proposal, "Drafted")  # noqa: B009 — made by @event
 
 
 def where_it_goes(actor: Actor, directory: OrganisationDirectory) -> tuple[RoutingDecision, bool]:

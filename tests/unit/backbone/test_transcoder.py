@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
+import orjson
 import pytest
 from eventsourcing.persistence import JSONTranscoder, Transcoding, TranscodingNotRegisteredError
 from hypothesis import given, settings
@@ -20,7 +21,7 @@ from hypothesis import strategies as st
 from services.reporting.application import ReportingApplication
 from shared.platform.eventstore import ServiceApplication, store_env
 from shared.platform.settings import Settings
-from shared.platform.transcoder import OrjsonTranscoder
+from shared.platform.transcoder import LeavingFieldsParsed, OrjsonTranscoder
 
 
 class Colour(enum.Enum):
@@ -357,3 +358,27 @@ def test_any_stored_state_is_read_as_eventsourcing_reads_it(state: dict[str, Any
     except (UnicodeEncodeError, TranscodingNotRegisteredError):
         return
     same_reading(data)
+
+
+def test_fields_left_parsed_are_read_as_parsed_and_the_rest_as_eventsourcing_reads_them() -> None:
+    state = {
+        "submitted_at": datetime(2026, 1, 5, 8, 0, tzinfo=UTC),
+        "routing": {"target": "CITY_PC", "on": date(2026, 1, 5)},
+        "plan": {"timeline": {"start": date(2026, 2, 1)}, "attachments": [{"size": 3}]},
+        "flag": True,
+    }
+    data = STANDARD.encode(state)
+    read = LeavingFieldsParsed(OURS, frozenset({"plan"})).decode(data)
+    assert read == {**state, "plan": orjson.loads(data)["plan"]}
+    assert read["plan"]["timeline"]["start"] == {"_type_": "date_iso", "_data_": "2026-02-01"}
+    assert LeavingFieldsParsed(OURS, frozenset({"plan"})).encode(state) == data
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b'{"a":[1.5],"plan":{}}', b'{"a":1.5}', b"[1,2]", b'"text"', b'{"a":NaN}', b'{"a":"\\ud800"}'],
+)
+def test_what_a_parsed_field_reader_cannot_read_alike_is_read_whole(data: bytes) -> None:
+    assert typed(LeavingFieldsParsed(OURS, frozenset({"plan"})).decode(data)) == typed(
+        STANDARD.decode(data)
+    )

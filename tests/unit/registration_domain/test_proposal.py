@@ -610,3 +610,16 @@ def test_note_decision_accepts_positional_kind_and_no_details(
     proposal.note_decision("received", LATER)
     assert _last(proposal).details == {}
     assert proposal.status is ProposalStatus.UNDER_REVIEW
+
+
+def test_a_plan_drafted_and_submitted_at_once_is_recorded_alike_and_not_aliased(
+    director: Actor, directory: OrganisationDirectory
+) -> None:
+    """Submitted in the command that drafted it, the Submitted event carries the Drafted
+    event's plan (events never change); the proposal's own plan is still a copy."""
+    proposal = _draft(director)
+    proposal.submit(actor=director, at=T0, directory=directory, just_drafted=True)
+    drafted, submitted = _events(proposal)
+    assert submitted.plan == drafted.plan == complete_plan()
+    proposal.plan["necessity"] = "changed behind the events' back"
+    assert submitted.plan["necessity"] == complete_plan()["necessity"]

@@ -4,17 +4,28 @@ event is private without being read."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import date
 from typing import Any
 
 import pytest
 
 from services.registration.application import RegistrationApplication
+from services.registration.consumers import on_case_event
 from services.registration.publishing import PUBLISHED, to_contract
+from shared.contracts.approval import SupplementRequested
 from shared.platform.outbox import OutboxRelay
 from shared.platform.runtime import public_view
 from shared.platform.subjects import PUBLIC_REGISTRATION_STREAM, REGISTRATION_STREAM
+from shared.platform.tracing import CE_TRACEPARENT, TRACEPARENT, TRACESTATE
 from tests.unit.registration_domain.builders import complete_plan
-from tests.unit.registration_service.builders import DIRECTOR, submitted
+from tests.unit.registration_service.builders import (
+    DIRECTOR,
+    case_event,
+    submitted,
+    tracking,
+    upload,
+)
 
 
 def _journey(app: RegistrationApplication) -> list[Any]:
@@ -105,3 +116,71 @@ async def test_the_two_relays_of_a_store_decode_each_event_once_and_send_what_ea
     assert sorted(decoded) == [n.id for n in public]
     assert all(not body_subject[0].startswith("d73.public") for body_subject in alone[0])
     assert all(body_subject[0].startswith("d73.public") for body_subject in alone[1])
+
+
+TRACE_HEADERS = (TRACEPARENT, CE_TRACEPARENT, TRACESTATE)
+
+
+class _WithHeaders(_Recording):
+    """A publisher that keeps what it is sent, headers too (but the publication's own span,
+    new at every send when tracing is on)."""
+
+    async def send(self, subject: str, body: bytes, headers: Any) -> None:
+        kept = {k: v for k, v in headers.items() if k not in TRACE_HEADERS}
+        self.sent.append((subject, body, kept))  # type: ignore[arg-type]
+
+
+@pytest.mark.anyio
+async def test_the_relays_send_of_a_committed_event_what_they_send_of_its_stored_copy(
+    app: RegistrationApplication, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Registration's relays translate the events its commands committed (`remembered_events`)
+    and decode none of them; the messages are those its stored copies give."""
+    answered = submitted(app)
+    request = case_event(
+        SupplementRequested,
+        answered,
+        "NEEDS_SUPPLEMENT",
+        items=["Dự toán"],
+        reason="Thiếu",
+        due=date(2024, 6, 14),
+        responsible_user_id=DIRECTOR.user_id,
+        responsible_unit_id=DIRECTOR.unit_id,
+    )
+    on_case_event(app, request, tracking())
+    upload(app, DIRECTOR, answered)
+    app.supplement(DIRECTOR, answered, None, {"title": "Đã bổ sung", "feasibility": "Khả thi"})
+    public = [n for n in _journey(app) if PUBLISHED.may_publish(n.topic)]
+    assert len(app.recent_events) > 0
+    decode = app.mapper.to_domain_event
+
+    def undecodable(notification: Any) -> Any:
+        raise AssertionError(f"decoded committed event {notification.topic}")
+
+    async def sent() -> tuple[list[Any], list[Any]]:
+        shared = PUBLISHED.remembering()
+        relays = (
+            OutboxRelay(app, "registration", REGISTRATION_STREAM, shared),
+            OutboxRelay(app, "registration", PUBLIC_REGISTRATION_STREAM, public_view(shared)),
+        )
+        publishers = (_WithHeaders(), _WithHeaders())
+        for notification in public:
+            for relay, publisher in zip(relays, publishers, strict=True):
+                await relay._send(publisher, notification)  # type: ignore[arg-type]
+        return publishers[0].sent, publishers[1].sent
+
+    monkeypatch.setattr(app.mapper, "to_domain_event", undecodable)
+    committed = await sent()
+    monkeypatch.setattr(app.mapper, "to_domain_event", decode)
+    assert len(committed[0]) == len(committed[1]) == len(public) == 5
+    assert await sent() == committed  # taken once: now each is decoded
+
+
+def test_a_committed_event_is_taken_only_for_its_own_position_and_aggregate(
+    app: RegistrationApplication,
+) -> None:
+    notifications = _journey(app)
+    first, second = notifications[-1], notifications[-2]
+    assert app.recent_events.take(replace(first, id=second.id)) is None  # another event there
+    assert app.recent_events.take(first) is not None
+    assert app.recent_events.take(first) is None  # taken once
