@@ -10,25 +10,13 @@ import pytest
 
 from services.approval.application import ApprovalApplication
 from services.approval.publishing import PUBLISHED, to_contract
-from shared.platform.outbox import OutboxRelay
 from shared.platform.runtime import public_view
 from shared.platform.subjects import APPROVAL_STREAM, PUBLIC_APPROVAL_STREAM
 from shared.platform.tracing import CE_TRACEPARENT, TRACEPARENT, TRACESTATE
+from tests.support.relays import counting_decodes, sent_by_both
 from tests.unit.approval_service.builders import Clock, Upstream, every_kind_of_event
 
 TRACE_HEADERS = (TRACEPARENT, CE_TRACEPARENT, TRACESTATE)
-
-
-class _Recording:
-    """A publisher that keeps what it is sent, but a publication's own span: once a test
-    before this one in the process has configured tracing, each send starts a new one."""
-
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, bytes, dict[str, str]]] = []
-
-    async def send(self, subject: str, body: bytes, headers: Any) -> None:
-        kept = {k: v for k, v in headers.items() if k not in TRACE_HEADERS}
-        self.sent.append((subject, body, kept))
 
 
 def test_every_stored_case_event_may_be_published(
@@ -48,28 +36,14 @@ async def test_the_two_relays_decode_each_event_once_and_send_what_they_sent_bef
     recorder: Any = app.recorder
     stored = list(recorder.select_notifications(start=0, limit=10_000))
 
-    async def sent(own: Any, public: Any) -> tuple[list[Any], list[Any]]:
-        relays = (
-            OutboxRelay(app, "approval", APPROVAL_STREAM, own),
-            OutboxRelay(app, "approval", PUBLIC_APPROVAL_STREAM, public),
-        )
-        publishers = (_Recording(), _Recording())
-        for index, notification in enumerate(stored):  # either relay may come first
-            for which in (0, 1) if index % 2 else (1, 0):
-                await relays[which]._send(publishers[which], notification)  # type: ignore[arg-type]
-        return publishers[0].sent, publishers[1].sent
-
-    before = await sent(to_contract, public_view(to_contract))  # the plain function, as before
-    decoded: list[int] = []
-    decode = app.mapper.to_domain_event
-
-    def counted(notification: Any) -> Any:
-        decoded.append(notification.id)
-        return decode(notification)
-
-    monkeypatch.setattr(app.mapper, "to_domain_event", counted)
+    streams = (APPROVAL_STREAM, PUBLIC_APPROVAL_STREAM)
+    plain = (to_contract, public_view(to_contract))  # approval's translation before
+    before = await sent_by_both(app, "approval", streams, plain, stored)
+    decoded = counting_decodes(app, monkeypatch)
     shared = PUBLISHED.remembering()
-    assert await sent(shared, public_view(shared)) == before
+    assert await sent_by_both(app, "approval", streams, (shared, public_view(shared)), stored) == (
+        before
+    )
     assert sorted(decoded) == [n.id for n in stored]
     assert len(before[0]) == len(stored)  # every Case event on approval's stream
     assert before[1]  # and public views of some on the public one

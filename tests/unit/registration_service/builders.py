@@ -14,7 +14,7 @@ from eventsourcing.persistence import Tracking
 from services.registration.application import Attached, RegistrationApplication, Upload
 from services.registration.main import create_application
 from shared.contracts import ActorRef
-from shared.contracts.approval import _CaseEvent
+from shared.contracts.approval import SupplementRequested, _CaseEvent
 from shared.kernel.actor import Actor
 from shared.platform.settings import Settings
 from tests.support.infra import TEST_JWT_SECRET
@@ -93,6 +93,21 @@ def case_event(
             "legal_basis": "ND73 Art 8",
             **fields,
         }
+    )
+
+
+def supplement_requested(proposal_id: UUID | str, actor: Actor = DIRECTOR) -> _CaseEvent:
+    """Approval's request for a supplement to `proposal_id` (a budget estimate), due 14 June
+    2024, answered by `actor`."""
+    return case_event(
+        SupplementRequested,
+        proposal_id,
+        "NEEDS_SUPPLEMENT",
+        items=["Dự toán"],
+        reason="Thiếu",
+        due=date(2024, 6, 14),
+        responsible_user_id=actor.user_id,
+        responsible_unit_id=actor.unit_id,
     )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import warnings
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from services.registration.application import RegistrationApplication
 from services.registration.consumers import on_case_event
 from services.registration.main import create_app
-from shared.contracts.approval import ApprovalMeetingHeld, SupplementRequested
+from shared.contracts.approval import ApprovalMeetingHeld
 from shared.kernel.calendar import VIETNAM_TIME
 from tests.support.infra import auth, forged_token, token_for
 from tests.support.samples import AUDITOR_ID, DIRECTOR_TU_PHAP
@@ -27,6 +27,7 @@ from tests.unit.registration_service.builders import (
     PNG,
     case_event,
     settings_for,
+    supplement_requested,
     tracking,
     vote,
 )
@@ -417,16 +418,7 @@ def test_the_status_route_shows_a_supplement_request_and_the_answer_clears_it(
     client: TestClient, web: FastAPI
 ) -> None:
     pid = _submitted(client)
-    request = case_event(
-        SupplementRequested,
-        pid,
-        "NEEDS_SUPPLEMENT",
-        items=["Dự toán"],
-        reason="Thiếu",
-        due=date(2024, 6, 14),
-        responsible_user_id=DIRECTOR_TU_PHAP["user_id"],
-        responsible_unit_id=DIRECTOR_TU_PHAP["unit_id"],
-    )
+    request = supplement_requested(pid)  # answered by DIRECTOR_TU_PHAP, the proposer
     on_case_event(_app(web), request, tracking())
     status = client.get(f"/proposals/{pid}/status", headers=PROPOSER).json()
     assert status["status"] == "NEEDS_SUPPLEMENT"

@@ -19,7 +19,6 @@ from shared.contracts.approval import (
     ApprovalMeetingHeld,
     ImplementationSuspended,
     PlanReceived,
-    SupplementRequested,
 )
 from tests.unit.registration_domain.builders import complete_plan
 from tests.unit.registration_service.builders import (
@@ -29,6 +28,7 @@ from tests.unit.registration_service.builders import (
     make_app,
     settings_for,
     submitted,
+    supplement_requested,
     tracking,
     upload,
     vote,
@@ -41,28 +41,10 @@ def _live(app: RegistrationApplication) -> list[Any]:
     upload(app, DIRECTOR, draft)
     app.edit(DIRECTOR, draft, {"title": "Bản nháp đã sửa", "purpose": "Rõ hơn"})
     waiting = submitted(app)
-    request = case_event(
-        SupplementRequested,
-        waiting,
-        "NEEDS_SUPPLEMENT",
-        items=["Dự toán"],
-        reason="Thiếu",
-        due=date(2024, 6, 14),
-        responsible_user_id=DIRECTOR.user_id,
-        responsible_unit_id=DIRECTOR.unit_id,
-    )
+    request = supplement_requested(waiting)
     on_case_event(app, request, tracking())
     answered = submitted(app)
-    request = case_event(
-        SupplementRequested,
-        answered,
-        "NEEDS_SUPPLEMENT",
-        items=["Dự toán"],
-        reason="Thiếu",
-        due=date(2024, 6, 14),
-        responsible_user_id=DIRECTOR.user_id,
-        responsible_unit_id=DIRECTOR.unit_id,
-    )
+    request = supplement_requested(answered)
     on_case_event(app, request, tracking())
     app.supplement(DIRECTOR, answered, None, {"title": "Đã bổ sung", "feasibility": "Khả thi"})
     decided = submitted(app)

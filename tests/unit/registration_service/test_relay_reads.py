@@ -5,7 +5,6 @@ event is private without being read."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
 from typing import Any
 
 import pytest
@@ -13,16 +12,15 @@ import pytest
 from services.registration.application import RegistrationApplication
 from services.registration.consumers import on_case_event
 from services.registration.publishing import PUBLISHED, to_contract
-from shared.contracts.approval import SupplementRequested
 from shared.platform.outbox import OutboxRelay
 from shared.platform.runtime import public_view
 from shared.platform.subjects import PUBLIC_REGISTRATION_STREAM, REGISTRATION_STREAM
-from shared.platform.tracing import CE_TRACEPARENT, TRACEPARENT, TRACESTATE
+from tests.support.relays import Sent, counting_decodes, sent_by_both
 from tests.unit.registration_domain.builders import complete_plan
 from tests.unit.registration_service.builders import (
     DIRECTOR,
-    case_event,
     submitted,
+    supplement_requested,
     tracking,
     upload,
 )
@@ -73,61 +71,25 @@ async def test_the_relays_send_no_private_event_and_never_decode_one(
         assert await relay._send(publisher, notification) is None
 
 
-class _Recording:
-    """A publisher that keeps what it is sent."""
-
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, bytes]] = []
-
-    async def send(self, subject: str, body: bytes, headers: Any) -> None:
-        self.sent.append((subject, body))
-
-
 @pytest.mark.anyio
 async def test_the_two_relays_of_a_store_decode_each_event_once_and_send_what_each_would(
     app: RegistrationApplication, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     public = [n for n in _journey(app) if PUBLISHED.may_publish(n.topic)]
 
-    async def sent(own: Any, public_translate: Any) -> tuple[list[Any], list[Any]]:
-        relays = (
-            OutboxRelay(app, "registration", REGISTRATION_STREAM, own),
-            OutboxRelay(app, "registration", PUBLIC_REGISTRATION_STREAM, public_translate),
-        )
-        publishers = (_Recording(), _Recording())
-        for index, notification in enumerate(public):  # either relay may come first
-            order = (0, 1) if index % 2 else (1, 0)
-            for which in order:
-                relay, publisher = relays[which], publishers[which]
-                await relay._send(publisher, notification)  # type: ignore[arg-type]
-        return publishers[0].sent, publishers[1].sent
-
-    alone = await sent(PUBLISHED, public_view(PUBLISHED))
-    decoded: list[int] = []
-    decode = app.mapper.to_domain_event
-
-    def counted(notification: Any) -> Any:
-        decoded.append(notification.id)
-        return decode(notification)
-
-    monkeypatch.setattr(app.mapper, "to_domain_event", counted)
+    streams = (REGISTRATION_STREAM, PUBLIC_REGISTRATION_STREAM)
+    alone = await sent_by_both(
+        app, "registration", streams, (PUBLISHED, public_view(PUBLISHED)), public
+    )
+    decoded = counting_decodes(app, monkeypatch)
     shared = PUBLISHED.remembering()
-    assert await sent(shared, public_view(shared)) == alone
+    assert (
+        await sent_by_both(app, "registration", streams, (shared, public_view(shared)), public)
+        == alone
+    )
     assert sorted(decoded) == [n.id for n in public]
     assert all(not body_subject[0].startswith("d73.public") for body_subject in alone[0])
     assert all(body_subject[0].startswith("d73.public") for body_subject in alone[1])
-
-
-TRACE_HEADERS = (TRACEPARENT, CE_TRACEPARENT, TRACESTATE)
-
-
-class _WithHeaders(_Recording):
-    """A publisher that keeps what it is sent, headers too (but the publication's own span,
-    new at every send when tracing is on)."""
-
-    async def send(self, subject: str, body: bytes, headers: Any) -> None:
-        kept = {k: v for k, v in headers.items() if k not in TRACE_HEADERS}
-        self.sent.append((subject, body, kept))  # type: ignore[arg-type]
 
 
 @pytest.mark.anyio
@@ -137,16 +99,7 @@ async def test_the_relays_send_of_a_committed_event_what_they_send_of_its_stored
     """Registration's relays translate the events its commands committed (`remembered_events`)
     and decode none of them; the messages are those its stored copies give."""
     answered = submitted(app)
-    request = case_event(
-        SupplementRequested,
-        answered,
-        "NEEDS_SUPPLEMENT",
-        items=["Dự toán"],
-        reason="Thiếu",
-        due=date(2024, 6, 14),
-        responsible_user_id=DIRECTOR.user_id,
-        responsible_unit_id=DIRECTOR.unit_id,
-    )
+    request = supplement_requested(answered)
     on_case_event(app, request, tracking())
     upload(app, DIRECTOR, answered)
     app.supplement(DIRECTOR, answered, None, {"title": "Đã bổ sung", "feasibility": "Khả thi"})
@@ -157,17 +110,13 @@ async def test_the_relays_send_of_a_committed_event_what_they_send_of_its_stored
     def undecodable(notification: Any) -> Any:
         raise AssertionError(f"decoded committed event {notification.topic}")
 
-    async def sent() -> tuple[list[Any], list[Any]]:
+    async def sent() -> tuple[Sent, Sent]:
         shared = PUBLISHED.remembering()
-        relays = (
-            OutboxRelay(app, "registration", REGISTRATION_STREAM, shared),
-            OutboxRelay(app, "registration", PUBLIC_REGISTRATION_STREAM, public_view(shared)),
+        translations = (shared, public_view(shared))
+        streams = (REGISTRATION_STREAM, PUBLIC_REGISTRATION_STREAM)
+        return await sent_by_both(
+            app, "registration", streams, translations, public, alternate=False
         )
-        publishers = (_WithHeaders(), _WithHeaders())
-        for notification in public:
-            for relay, publisher in zip(relays, publishers, strict=True):
-                await relay._send(publisher, notification)  # type: ignore[arg-type]
-        return publishers[0].sent, publishers[1].sent
 
     monkeypatch.setattr(app.mapper, "to_domain_event", undecodable)
     committed = await sent()

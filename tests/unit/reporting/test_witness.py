@@ -313,9 +313,8 @@ def test_a_held_event_that_disagrees_with_the_resumed_log_stops_it_again(
     assert [r["tree_size"] for r in leaves.resumptions] == [2]
 
 
-def test_reporting_cosigns_what_it_verified_and_shows_alarms_to_auditors(
-    tmp_path: Path, service: ServiceUnderWatch
-) -> None:
+def _cosigning_app(tmp_path: Path, service: ServiceUnderWatch) -> ReportingApplication:
+    """Reporting with its own witness key, trusting `service`'s key as approval's."""
     trusted = tmp_path / "trusted"
     trusted.mkdir()
     save_public_key(service.key.public_key(), trusted / "approval.ed25519.pub.pem")
@@ -323,6 +322,14 @@ def test_reporting_cosigns_what_it_verified_and_shows_alarms_to_auditors(
     app: ReportingApplication = new_app(
         tmp_path / "store", witness_keys=WitnessKeys(own=lambda: own, trusted=TrustedKeys(trusted))
     )
+    return app
+
+
+def test_reporting_cosigns_what_it_verified_and_shows_alarms_to_auditors(
+    tmp_path: Path, service: ServiceUnderWatch
+) -> None:
+    app = _cosigning_app(tmp_path, service)
+    own = ServiceKeys.load_or_create("reporting", tmp_path / "keys")  # the key it made
     try:
         service.store(3)
         assert app.witness_checkpoint(service.checkpoint(), Tracking(AUDIT, 1))
@@ -392,13 +399,7 @@ def test_a_services_own_alarm_is_kept_as_a_halt_or_as_something_set_aside(
 def test_the_relay_publishes_cosignatures_and_alarms_and_decodes_no_archived_event(
     tmp_path: Path, service: ServiceUnderWatch
 ) -> None:
-    trusted = tmp_path / "trusted"
-    trusted.mkdir()
-    save_public_key(service.key.public_key(), trusted / "approval.ed25519.pub.pem")
-    own = ServiceKeys.load_or_create("reporting", tmp_path / "keys")
-    app: ReportingApplication = new_app(
-        tmp_path / "store", witness_keys=WitnessKeys(own=lambda: own, trusted=TrustedKeys(trusted))
-    )
+    app = _cosigning_app(tmp_path, service)
     try:
         for received in can_tho_2025()[:3]:
             app.archive_body(received.body, Tracking(received.stream, received.seq))
