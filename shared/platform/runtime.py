@@ -494,10 +494,27 @@ class ServiceRuntime:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await self._sign_what_was_logged()
         try:
             await self.broker.stop()
         except Exception as error:  # the broker may already be gone; nothing is lost
             log.warning("closing the NATS connection: %s", error)
+
+    async def _sign_what_was_logged(self) -> None:
+        """A checkpoint over the entries logged since the last one, kept in the store, when the
+        service stops: without it a short run left its events unsigned until the next start
+        had run a minute or a thousand events, and `d73 verify` proved none of them. The next
+        start publishes it, as it publishes any checkpoint kept and not yet on the stream."""
+        audit = self.audit_log
+        if audit is None:
+            return
+        try:
+            signed = await anyio.to_thread.run_sync(partial(audit.sign, when_due=False))
+        except Exception as error:  # a log not open, a store gone: nothing more to sign
+            log.warning("no checkpoint signed on stopping %s: %s", self.service, error)
+            return
+        if signed is not None:
+            log.info("signed checkpoint %d on stopping %s", signed.tree_size, self.service)
 
     @property
     def nats_connected(self) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -71,9 +72,21 @@ def test_run_prints_urls_stops_on_ctrl_c_and_finds_its_data_again(tmp_path: Path
             f"{registration}/proposals", json={"title": "Còn đó"}, headers=proposer_headers()
         )
         assert created.status_code == 201
+        relayed = 'd73_relay_published_position{service="registration"} 1.0'
+        wait_until(lambda: relayed in httpx.get(f"{registration}/metrics").text, timeout=30)
     finally:
         assert stop_runner(proc) == 0
     assert "D73 stopped." in log.read_text()
+    # Stopping signed what the log held: the short run's one event is proven, offline.
+    verified = subprocess.run(
+        [sys.executable, "-m", "services.cli.main", "verify", "registration", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert json.loads(verified.stdout)["entries_checked"] == 1
     proc = start_runner(env, log)
     try:
         wait_until(lambda: log.read_text().count("D73 is running") == 2, timeout=90)
