@@ -141,13 +141,10 @@ class LeavingFieldsParsed(Transcoder):
             state = orjson.loads(data)
             if type(state) is not dict or ("_type_" in state and "_data_" in state):
                 raise _Standard  # not a state of named fields: read it whole
-            for key, value in state.items():
-                if key not in self.parsed:
-                    kind = type(value)
-                    if kind is dict or kind is list:
-                        state[key] = transcoder._revived(value)
-                    elif kind is float:
-                        raise _Standard
-            return state
+            left = {key: state[key] for key in self.parsed if key in state}
+            state.update(dict.fromkeys(left))  # held out of `_revived`, in their places
+            revived: dict[str, Any] = transcoder._revived(state)
+            revived.update(left)
+            return revived
         except (_Standard, orjson.JSONDecodeError, RecursionError):
             return transcoder.decode(data)
