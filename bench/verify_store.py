@@ -47,7 +47,6 @@ from eventsourcing.persistence import StoredEvent
 from bench import ceilings
 from shared.platform.eventstore import ServiceApplication, ensure_postgres_database, store_env
 from shared.platform.settings import Persistence, Settings
-from shared.records.servicelog.entries import EntryEncoder
 from shared.records.servicelog.keys import trusted_public_keys
 from shared.records.servicelog.log import ServiceLog
 from shared.records.servicelog.verify import (
@@ -56,7 +55,6 @@ from shared.records.servicelog.verify import (
     kept_checkpoints,
     open_store,
     stored_records,
-    stored_rows,
     verify_store,
 )
 
@@ -244,7 +242,7 @@ def verify_in_process(app: ServiceApplication, settings: Settings, jobs: int) ->
     leaves: StoreLeaves | ParallelStoreLeaves = (
         ParallelStoreLeaves(SERVICE, settings, jobs)
         if jobs > 1
-        else StoreLeaves(stored_rows(app), EntryEncoder.for_app(SERVICE, app))
+        else StoreLeaves.of_store(SERVICE, app)
     )
     report = verify_store(
         SERVICE,

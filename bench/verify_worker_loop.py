@@ -13,9 +13,8 @@ import sys
 from pathlib import Path
 
 from shared.platform.settings import Settings
-from shared.records.merkle.tree import frontiers_at
-from shared.records.servicelog.entries import EntryEncoder
-from shared.records.servicelog.verify import StoreLeaves, open_store, stored_rows
+from shared.records.merkle.tree import frontiers_of_pages
+from shared.records.servicelog.verify import StoreLeaves, open_store
 
 SERVICE = "registration"
 
@@ -23,9 +22,9 @@ SERVICE = "registration"
 def main(store: Path, events: int) -> int:
     app = open_store(SERVICE, Settings(data_dir=store))
     try:
-        rows = stored_rows(app, first_id=1, count=events)
-        leaves = StoreLeaves(rows, EntryEncoder.for_app(SERVICE, app))
-        return frontiers_at(leaves.leaf_hashes({1, events}), [events] if events else []).size
+        leaves = StoreLeaves.of_store(SERVICE, app, first_id=1, count=events)
+        pages = leaves.leaf_hash_pages({1, events})
+        return frontiers_of_pages(pages, [events] if events else []).size
     finally:
         app.close()
 

@@ -22,7 +22,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from shared.platform.settings import Settings
 from shared.records.merkle.errors import KeyFileError
 from shared.records.merkle.keys import key_id, load_public_key
-from shared.records.servicelog.entries import EntryEncoder
 from shared.records.servicelog.keys import key_dir_of, trusted_key_dir_of, trusted_public_keys
 from shared.records.servicelog.verify import (
     CheckpointSource,
@@ -32,7 +31,6 @@ from shared.records.servicelog.verify import (
     open_store,
     read_checkpoint_file,
     stored_records,
-    stored_rows,
     verify_store,
 )
 
@@ -147,7 +145,7 @@ def verify(
         leaves: StoreLeaves | ParallelStoreLeaves = (
             ParallelStoreLeaves(service, settings, jobs)
             if jobs > 1
-            else StoreLeaves(stored_rows(store), EntryEncoder.for_app(service, store))
+            else StoreLeaves.of_store(service, store)
         )
         report = verify_store(service, leaves, [kept_checkpoints(store), *sources], keys)
         if service == "reporting":

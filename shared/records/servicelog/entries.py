@@ -18,6 +18,8 @@ decoded, each transcoded value read back, and committed as canonical JSON with t
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
+from itertools import count
 from typing import Any, Protocol
 from uuid import NAMESPACE_URL, UUID
 
@@ -57,7 +59,7 @@ class StoredRecord(Protocol):
     """What the log reads of a stored event (eventsourcing's `Notification` or `StoredEvent`)."""
 
     @property
-    def originator_id(self) -> UUID | str: ...
+    def originator_id(self) -> UUID | str | bytes: ...
     @property
     def originator_version(self) -> int: ...
     @property
@@ -66,13 +68,31 @@ class StoredRecord(Protocol):
     def state(self) -> bytes: ...
 
 
-def _hyphenated(originator_id: UUID | str) -> str:
-    """`str(UUID(originator_id))` of an originator id as a store holds it."""
+def _hyphenated(originator_id: UUID | str | bytes) -> str:
+    """`str(UUID(originator_id))` of an originator id as a store holds it (`bytes`: see
+    `_spelled`)."""
     if type(originator_id) is str:
         return uuid_text(originator_id)
+    if isinstance(originator_id, bytes):
+        return originator_id.decode("ascii")
     if not isinstance(originator_id, UUID):
         originator_id = UUID(originator_id)
     return str(originator_id)
+
+
+def _spelled(originator_id: UUID | str | bytes) -> bytes:
+    """The originator id as an entry spells it, `str(UUID(...))` in ASCII. Given as `bytes`, it
+    is that spelling already: PostgreSQL's own text of a `uuid` column (`originator_id::text`,
+    always lowercase and hyphenated), which the verifier reads so as not to spell a million ids
+    again in Python (half the cost of an entry)."""
+    if type(originator_id) is bytes:
+        return originator_id
+    return _hyphenated(originator_id).encode()
+
+
+Row = tuple[int, UUID | str | bytes, int, str, bytes]
+"""(notification id, originator id as stored, originator version, topic, state): a stored
+event as its row holds it, what `EntryEncoder.entry_of` reads."""
 
 
 _ENTRY = b'{"originator_id":"%s","originator_version":%d,"position":%d,"topic":%s}\n%s'
@@ -138,7 +158,7 @@ class EntryEncoder:
     def entry_of(
         self,
         position: int,
-        originator_id: UUID | str,
+        originator_id: UUID | str | bytes,
         originator_version: int,
         topic: str,
         stored: bytes,
@@ -153,7 +173,7 @@ class EntryEncoder:
     def leaf_input_of(
         self,
         position: int,
-        originator_id: UUID | str,
+        originator_id: UUID | str | bytes,
         originator_version: int,
         topic: str,
         stored: bytes,
@@ -164,18 +184,43 @@ class EntryEncoder:
             _LEAF_INPUT, position, originator_id, originator_version, topic, stored
         )
 
+    def leaf_hashes_of(self, position: int, rows: Sequence[Row], *, typed: bool) -> list[bytes]:
+        """The leaf hash of each of `rows`, the first at log `position`: a verifier's inner
+        loop, one comprehension per page of rows. `typed`: the store's column types guarantee
+        what `_stored_entry` checks of each field (PostgreSQL: a bigint version, the server's
+        own spelling of a uuid), so entries of format 2 of a plain store are written straight
+        into the template, with no call per event (a quarter of the worker's instructions
+        besides hashing)."""
+        sha256 = hashlib.sha256
+        if typed and self.entry_format is EntryFormat.STORED_STATE and self._stored_plain:
+            kept = self._topics
+            topics = {
+                topic: kept.get(topic) or self._topic_json(topic)
+                for topic in {row[3] for row in rows}
+            }
+            template = _LEAF_INPUT
+            return [
+                sha256(template % (originator, version, at, topics[topic], state)).digest()
+                for at, (_, originator, version, topic, state) in zip(count(position), rows)
+            ]
+        leaf_input = self.leaf_input_of
+        return [
+            sha256(leaf_input(at, originator, version, topic, state)).digest()
+            for at, (_, originator, version, topic, state) in zip(count(position), rows)
+        ]
+
     def _stored_entry(
         self,
         template: bytes,
         position: int,
-        originator_id: UUID | str,
+        originator_id: UUID | str | bytes,
         originator_version: int,
         topic: str,
         stored: bytes,
     ) -> bytes:
         """The entry in format 2 written into `template` (`_ENTRY` or `_LEAF_INPUT`)."""
         plain = stored if self._stored_plain else self.plain_state(stored)
-        originator = _hyphenated(originator_id)
+        originator = _spelled(originator_id)
         if (
             type(position) is not int
             or type(originator_version) is not int
@@ -186,7 +231,7 @@ class EntryEncoder:
             return template.removesuffix(_ENTRY) + encode_entry(
                 position=position,
                 topic=topic,
-                originator_id=originator,
+                originator_id=originator.decode("ascii"),
                 originator_version=originator_version,
                 state=plain,
             )
@@ -194,7 +239,7 @@ class EntryEncoder:
         if topic_json is None:
             topic_json = self._topic_json(topic)
         return template % (
-            originator.encode(),
+            originator,
             originator_version,
             position,
             topic_json,
@@ -204,7 +249,7 @@ class EntryEncoder:
     def _canonical_entry_of(
         self,
         position: int,
-        originator_id: UUID | str,
+        originator_id: UUID | str | bytes,
         originator_version: int,
         topic: str,
         stored: bytes,
@@ -236,7 +281,7 @@ class EntryEncoder:
     def _canonical_leaf_input_of(
         self,
         position: int,
-        originator_id: UUID | str,
+        originator_id: UUID | str | bytes,
         originator_version: int,
         topic: str,
         stored: bytes,

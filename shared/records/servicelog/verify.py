@@ -8,8 +8,8 @@ its checkpoint table too). Every problem is listed, none stops the check.
 
 from __future__ import annotations
 
-import hashlib
 import multiprocessing
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -27,9 +27,15 @@ from shared.platform.ports import BEFORE_FIRST
 from shared.platform.settings import Persistence, Settings
 from shared.records.merkle.checkpoint import Checkpoint, verify_checkpoint
 from shared.records.merkle.errors import BadSignature, CheckpointError, MalformedCheckpoint
-from shared.records.merkle.tree import AlignedStretches, Frontiers, LogRoots, frontiers_at, roots_at
+from shared.records.merkle.tree import (
+    AlignedStretches,
+    Frontiers,
+    LogRoots,
+    frontiers_of_pages,
+    roots_of_pages,
+)
 from shared.records.merkle.verify import ProblemCode, VerificationReport
-from shared.records.servicelog.entries import EntryEncoder
+from shared.records.servicelog.entries import EntryEncoder, Row
 from shared.records.servicelog.table import CheckpointTable
 
 KEPT = "kept by the service"
@@ -70,11 +76,6 @@ class StoredRow(NamedTuple):
     state: bytes
 
 
-Row = tuple[int, UUID | str, int, str, bytes]
-"""(notification id, originator id as stored, originator version, topic, state): a stored
-event as its row holds it, what `EntryEncoder.entry_of` reads."""
-
-
 def stored_records(
     app: ServiceApplication,
     batch: int = 5000,
@@ -104,12 +105,25 @@ def stored_rows(
     first_id: int | None = None,
     count: int | None = None,
 ) -> Iterator[Row]:
-    """`stored_records` as row tuples, the originator id as the store holds it (on SQLite its
-    32 hex digits): no object made per event where a verifier only hashes them."""
+    """`stored_records` as row tuples (`stored_pages`, one at a time)."""
+    for page in stored_pages(app, batch, first_id=first_id, count=count):
+        yield from page
+
+
+def stored_pages(
+    app: ServiceApplication,
+    batch: int = 5000,
+    *,
+    first_id: int | None = None,
+    count: int | None = None,
+) -> Iterator[list[Row]]:
+    """`stored_records` as pages of row tuples, the originator id as the store holds it (on
+    SQLite its 32 hex digits; on PostgreSQL the uuid's own text, as ASCII bytes): no object
+    made per event where a verifier only hashes them."""
     events = events_table(app)
     datastore: Any = app.recorder.datastore  # type: ignore[attr-defined]
     if events.mark != "?":
-        yield from _postgres_rows(datastore, events.name, batch, first_id, count)
+        yield from _postgres_pages(datastore, events.name, batch, first_id, count)
         return
     with datastore.transaction(commit=False) as cursor:
         rows = cursor.sqlite_cursor
@@ -126,23 +140,31 @@ def stored_rows(
                 (first_id, -1 if count is None else count),
             )
         while page := rows.fetchmany(batch):
-            yield from page
+            yield page
 
 
-def _postgres_rows(
+def typed_rows(app: ServiceApplication) -> bool:
+    """Whether the store's column types guarantee the fields of its rows (PostgreSQL's do;
+    SQLite holds whatever was written): see `EntryEncoder.leaf_hashes_of`."""
+    return events_table(app).mark != "?"
+
+
+def _postgres_pages(
     datastore: Any, table: str, batch: int, first_id: int | None, count: int | None
-) -> Iterator[Row]:
-    """`stored_rows` on PostgreSQL: pages of `batch` rows by notification id, each in its own
+) -> Iterator[list[Row]]:
+    """`stored_pages` on PostgreSQL: pages of `batch` rows by notification id, each in its own
     read (a client-side cursor would hold the whole result in memory), in binary (no bytea as
-    hex), as tuples, the originator id as 32 hex digits (what SQLite holds: the entry's fast
-    path), not a `UUID`. The next page is read in a thread while this one is hashed: the
-    server and the driver (which lets go of the GIL while it waits) work on another core."""
+    hex), as tuples. The originator id comes as the server spells a uuid (lowercase,
+    hyphenated: what `str(UUID)` writes), in bytes, which the entry takes as it is
+    (`entries._spelled`; spelling the ids in Python was half the cost of an entry). The next
+    page is read in a thread while this one is hashed: the server and the driver (which lets
+    go of the GIL while it waits) work on another core."""
     from psycopg.rows import tuple_row
 
     query = (
-        "SELECT notification_id, encode(uuid_send(originator_id), 'hex'), originator_version, "
-        f"topic, state FROM {table} WHERE notification_id >= %s ORDER BY notification_id "
-        "LIMIT %s"
+        "SELECT notification_id, convert_to(originator_id::text, 'SQL_ASCII'), "
+        f"originator_version, topic, state FROM {table} WHERE notification_id >= %s "
+        "ORDER BY notification_id LIMIT %s"
     )
 
     def page_from(after: int, limit: int) -> list[Row]:
@@ -169,7 +191,7 @@ def _postgres_rows(
                 else None
             )
             limit = following
-            yield from page
+            yield page
 
 
 def _notifications(
@@ -287,45 +309,72 @@ def _wanted(sizes: Sequence[int]) -> set[int]:
 
 
 class StoreLeaves:
-    """The leaf hashes of a store's events in log order, computed in this process, noting the
-    notification id at the positions a report names (and how many ids the store skips).
+    """The leaf hashes of a store's events in log order, computed in this process a page of rows
+    at a time, noting the notification id at the positions a report names (and how many ids the
+    store skips).
 
     `start` is the position of the first row and `after_id` the notification id before it (a
-    worker's stretch of the store)."""
+    worker's stretch of the store); `typed`: see `EntryEncoder.leaf_hashes_of`."""
 
     def __init__(
-        self, rows: Iterable[Row], encoder: EntryEncoder, *, start: int = 1, after_id: int = 0
+        self,
+        pages: Iterable[Sequence[Row]],
+        encoder: EntryEncoder,
+        *,
+        typed: bool = False,
+        start: int = 1,
+        after_id: int = 0,
     ) -> None:
-        self._rows = rows
+        self._pages = pages
         self._encoder = encoder
+        self._typed = typed
         self._start = start
         self.ids: dict[int, int] = {}
         """The notification id at each wanted position read."""
         self.gaps = 0
         self.last_id = after_id
 
-    def leaf_hashes(self, wanted: set[int]) -> Iterator[bytes]:
-        sha256, leaf_input, at = hashlib.sha256, self._encoder.leaf_input_of, self.ids
-        previous = self.last_id
-        gaps = 0
-        try:
-            # Locals only in the loop: it runs once per event of the store.
-            for position, (row_id, originator_id, version, topic, state) in enumerate(
-                self._rows, start=self._start
-            ):
-                if row_id > previous + 1:
-                    gaps += row_id - previous - 1
-                previous = row_id
-                if position in wanted:
-                    at[position] = row_id
-                yield sha256(leaf_input(position, originator_id, version, topic, state)).digest()
-        finally:
-            self.gaps += gaps
-            self.last_id = previous
+    @classmethod
+    def of_store(
+        cls,
+        service: str,
+        app: ServiceApplication,
+        *,
+        start: int = 1,
+        first_id: int | None = None,
+        count: int | None = None,
+    ) -> StoreLeaves:
+        """The leaves of a store, or of its `count` events from notification id `first_id` on
+        (at log position `start`)."""
+        return cls(
+            stored_pages(app, first_id=first_id, count=count),
+            EntryEncoder.for_app(service, app),
+            typed=typed_rows(app),
+            start=start,
+            after_id=0 if first_id is None else first_id - 1,
+        )
+
+    def leaf_hash_pages(self, wanted: set[int]) -> Iterator[list[bytes]]:
+        """The leaf hashes, a page of rows at a time."""
+        leaf_hashes_of, typed, at = self._encoder.leaf_hashes_of, self._typed, self.ids
+        marks = sorted(wanted)
+        position = self._start
+        for page in self._pages:
+            if not page:
+                continue
+            # Notification ids only grow: what a page skips is the distance its ids cover less
+            # its rows, with no step per row.
+            self.gaps += page[-1][0] - self.last_id - len(page)
+            self.last_id = page[-1][0]
+            end = position + len(page)
+            for mark in marks[bisect_left(marks, position) : bisect_left(marks, end)]:
+                at[mark] = page[mark - position][0]
+            yield leaf_hashes_of(position, page, typed=typed)
+            position = end
 
     def roots(self, sizes: Sequence[int]) -> LogRoots:
         """The root at each of `sizes` (in order) the store reaches, and its number of events."""
-        return roots_at(self.leaf_hashes(_wanted(sizes)), sizes)
+        return roots_of_pages(self.leaf_hash_pages(_wanted(sizes)), sizes)
 
     def notification_at(self, position: int) -> int | None:
         return self.ids.get(position)
@@ -405,7 +454,7 @@ class ParallelStoreLeaves:
     def _in_one_process(self, sizes: Sequence[int]) -> LogRoots:
         app = open_store(self._service, self._settings)
         try:
-            leaves = StoreLeaves(stored_rows(app), EntryEncoder.for_app(self._service, app))
+            leaves = StoreLeaves.of_store(self._service, app)
             computed = leaves.roots(sizes)
         finally:
             app.close()
@@ -458,14 +507,13 @@ def _stretches(
         app.close()
 
 
-_worker: tuple[ServiceApplication, EntryEncoder] | None = None
-"""A worker process's own store and encoder, opened once for all the stretches it hashes."""
+_worker: tuple[str, ServiceApplication] | None = None
+"""A worker process's service and own store, opened once for all the stretches it hashes."""
 
 
 def _open_worker_store(service: str, settings_json: str) -> None:
     global _worker
-    app = open_store(service, Settings.model_validate_json(settings_json))
-    _worker = (app, EntryEncoder.for_app(service, app))
+    _worker = (service, open_store(service, Settings.model_validate_json(settings_json)))
 
 
 def _hash_stretch(
@@ -475,10 +523,9 @@ def _hash_stretch(
     the stretch's start), and the notification ids at the wanted positions in it."""
     first, first_id, count, sizes, wanted = task
     assert _worker is not None, "the pool's initializer opens the store"
-    app, encoder = _worker
-    rows = stored_rows(app, first_id=first_id, count=count)
-    leaves = StoreLeaves(rows, encoder, start=first, after_id=first_id - 1)
-    frontiers = frontiers_at(leaves.leaf_hashes(set(wanted)), sizes)
+    service, app = _worker
+    leaves = StoreLeaves.of_store(service, app, start=first, first_id=first_id, count=count)
+    frontiers = frontiers_of_pages(leaves.leaf_hash_pages(set(wanted)), sizes)
     return _Stretch(frontiers, leaves.ids, leaves.gaps, leaves.last_id)
 
 

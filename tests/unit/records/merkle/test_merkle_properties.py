@@ -19,6 +19,7 @@ from shared.records.merkle.tree import (
     CompactRange,
     MerkleTree,
     frontiers_at,
+    frontiers_of_pages,
     hash_leaves,
     leaf_hash,
     node_hash,
@@ -248,6 +249,39 @@ def test_stretches_joined_give_the_rfc_root_at_every_size(
         roots.update(joined.add(frontiers_at(LEAVES[first:end], inside)))
     assert joined.size == n
     assert roots == {size: mth(0, size) for size in sizes if size <= n}
+
+
+def frontier_of(size: int) -> list[bytes]:
+    """The roots of the perfect subtrees that the binary digits of `size` cut it into."""
+    roots, start = [], 0
+    for bit in reversed(range(size.bit_length())):
+        if size >> bit & 1:
+            roots.append(mth(start, start + (1 << bit)))
+            start += 1 << bit
+    return roots
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(min_value=0, max_value=MAX),
+    st.lists(st.integers(min_value=0, max_value=40), max_size=30),
+    st.lists(st.integers(min_value=0, max_value=MAX), max_size=12),
+)
+def test_leaves_given_a_page_at_a_time_give_the_rfc_frontiers(
+    n: int, cuts: list[int], sizes: list[int]
+) -> None:
+    """However the leaves are cut into pages (a verifier's pages of rows, empty ones too), the
+    frontier at each size asked for and at the end is the RFC's; sizes beyond the end are
+    absent."""
+    pages, first = [], 0
+    for length in cuts:
+        pages.append(LEAVES[first : min(n, first + length)])
+        first = min(n, first + length)
+    pages.append(LEAVES[first:n])
+    result = frontiers_of_pages(pages, sizes)
+    assert result.size == n
+    assert result.end == frontier_of(n)
+    assert result.at == {size: frontier_of(size) for size in sizes if size <= n}
 
 
 def test_only_the_last_stretch_may_be_short() -> None:

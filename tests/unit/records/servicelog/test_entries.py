@@ -91,7 +91,7 @@ def test_a_log_that_signed_before_format_2_keeps_format_1(tmp_path: Path) -> Non
 
 @given(
     st.uuids(),
-    st.sampled_from([lambda u: u, lambda u: u.hex, str]),
+    st.sampled_from([lambda u: u, lambda u: u.hex, str, lambda u: str(u).encode()]),
     st.integers(min_value=-(2**63), max_value=2**64 - 1),
     st.integers(min_value=1, max_value=2**63),
     st.text(max_size=12),
@@ -382,7 +382,9 @@ def _stored(value: object, spaced: bool, ascii_only: bool) -> bytes:
     st.booleans(),
     st.booleans(),
     st.uuids(),
-    st.sampled_from([lambda u: u, lambda u: u.hex, str, lambda u: u.hex.upper()]),
+    st.sampled_from(
+        [lambda u: u, lambda u: u.hex, str, lambda u: u.hex.upper(), lambda u: str(u).encode()]
+    ),
     st.integers(min_value=1, max_value=2**40),
     st.integers(min_value=1, max_value=2**40),
 )
