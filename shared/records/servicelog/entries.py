@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from itertools import count
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 from uuid import NAMESPACE_URL, UUID
 
 import orjson
@@ -90,9 +90,14 @@ def _spelled(originator_id: UUID | str | bytes) -> bytes:
     return _hyphenated(originator_id).encode()
 
 
-Row = tuple[int, UUID | str | bytes, int, str, bytes]
+Row = tuple[int, UUID | str | bytes, int, str | bytes, bytes]
 """(notification id, originator id as stored, originator version, topic, state): a stored
-event as its row holds it, what `EntryEncoder.entry_of` reads."""
+event as its row holds it, what `EntryEncoder.leaf_hashes_of` reads (the topic in bytes is
+its UTF-8, as PostgreSQL's rows give it to the verifier)."""
+
+
+def _text(topic: str | bytes) -> str:
+    return topic.decode() if isinstance(topic, bytes) else topic
 
 
 _ENTRY = b'{"originator_id":"%s","originator_version":%d,"position":%d,"topic":%s}\n%s'
@@ -188,24 +193,31 @@ class EntryEncoder:
         """The leaf hash of each of `rows`, the first at log `position`: a verifier's inner
         loop, one comprehension per page of rows. `typed`: the store's column types guarantee
         what `_stored_entry` checks of each field (PostgreSQL: a bigint version, the server's
-        own spelling of a uuid), so entries of format 2 of a plain store are written straight
-        into the template, with no call per event (a quarter of the worker's instructions
-        besides hashing)."""
+        own spelling of a uuid; the topic comes as its UTF-8), so entries of format 2 of a
+        plain store are written straight into the template, with no call per event (a quarter
+        of the worker's instructions besides hashing)."""
         sha256 = hashlib.sha256
-        if typed and self.entry_format is EntryFormat.STORED_STATE and self._stored_plain:
+        leaf_input = self.leaf_input_of
+        if not typed:  # SQLite's rows: the topic as text
+            texts = cast(Sequence[tuple[int, UUID | str | bytes, int, str, bytes]], rows)
+            return [
+                sha256(leaf_input(at, originator, version, topic, state)).digest()
+                for at, (_, originator, version, topic, state) in zip(count(position), texts)
+            ]
+        topic_names = {topic: _text(topic) for topic in {row[3] for row in rows}}
+        if self.entry_format is EntryFormat.STORED_STATE and self._stored_plain:
             kept = self._topics
             topics = {
-                topic: kept.get(topic) or self._topic_json(topic)
-                for topic in {row[3] for row in rows}
+                topic: kept.get(name) or self._topic_json(name)
+                for topic, name in topic_names.items()
             }
             template = _LEAF_INPUT
             return [
                 sha256(template % (originator, version, at, topics[topic], state)).digest()
                 for at, (_, originator, version, topic, state) in zip(count(position), rows)
             ]
-        leaf_input = self.leaf_input_of
         return [
-            sha256(leaf_input(at, originator, version, topic, state)).digest()
+            sha256(leaf_input(at, originator, version, topic_names[topic], state)).digest()
             for at, (_, originator, version, topic, state) in zip(count(position), rows)
         ]
 

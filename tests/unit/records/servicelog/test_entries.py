@@ -4,6 +4,7 @@ a log begun in format 1, `encode_canonical_entry` of it, decoded state and all."
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -470,3 +471,28 @@ def test_a_leaf_input_is_the_leaf_prefix_and_the_entry(
                 encoder.leaf_input_of(*row)
         else:
             assert encoder.leaf_input_of(*row) == b"\x00" + entry
+
+
+@pytest.mark.parametrize("entry_format", list(EntryFormat))
+def test_a_page_of_rows_gives_the_leaf_hash_of_each_entry(entry_format: EntryFormat) -> None:
+    """Rows as SQLite holds them and as PostgreSQL gives them to the verifier (the uuid's and
+    the topic's text as bytes) hash to the leaves of the entries, from the page's position on."""
+    encoder = EntryEncoder(SERVICE, entry_format=entry_format)
+    states = [b'{"title": "S\xc3\xa1ng ki\xe1\xba\xbfn"}', b"\x00\xffbytes", b'{"x": 1}']
+    topics = ["t:Đề xuất", "t:T", "t:Đề xuất"]
+    expected = [
+        hashlib.sha256(
+            b"\x00" + encoder.entry_of(40 + n, UUID(int=n + 1), n + 1, topics[n], state)
+        ).digest()
+        for n, state in enumerate(states)
+    ]
+    stored = [
+        (900 + n, UUID(int=n + 1).hex, n + 1, topics[n], state) for n, state in enumerate(states)
+    ]
+    served = [
+        (900 + n, str(UUID(int=n + 1)).encode(), n + 1, topics[n].encode(), state)
+        for n, state in enumerate(states)
+    ]
+    assert encoder.leaf_hashes_of(40, stored, typed=False) == expected
+    assert encoder.leaf_hashes_of(40, served, typed=True) == expected
+    assert encoder.leaf_hashes_of(41, served, typed=True) != expected
