@@ -178,8 +178,10 @@ def _postgres_pages(
             rows: list[Row] = cursor.fetchall()
         return rows
 
+    # The first page is read before anything can be hashed: a short one keeps that wait short
+    # (a worker waits so at the start of each of its stretches).
     left = count
-    limit = batch if left is None else min(batch, left)
+    limit = max(1, batch // 10) if left is None else min(max(1, batch // 10), left)
     with ThreadPoolExecutor(1, thread_name_prefix="verify-read") as reader:
         coming: Future[list[Row]] | None = reader.submit(
             page_from, BEFORE_FIRST if first_id is None else first_id, limit
@@ -195,7 +197,8 @@ def _postgres_pages(
                 else None
             )
             limit = following
-            yield page
+            if page:
+                yield page
 
 
 def _notifications(
