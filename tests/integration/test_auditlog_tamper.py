@@ -133,6 +133,27 @@ def test_tampering_with_a_signed_store_is_found_every_time(
         app.close()
 
 
+@pytest.mark.parametrize("column", ["state", "topic"])
+def test_a_row_that_cannot_be_an_event_is_reported_not_a_crash(
+    settings: Settings, column: str
+) -> None:
+    """A signed row whose state or topic was set to NULL: the check names the row as no event
+    (malformed_entry) and the roots it breaks, in one process and in two."""
+    app, _ = signed_store(settings)
+    try:
+        surgery = StoreSurgery(settings, SERVICE)
+        surgery.set_null(surgery.ids()[12], column)
+        for jobs in ("1", "2"):
+            result = verify(settings, "--jobs", jobs)
+            assert result.exit_code == 1, result.output
+            problems = json.loads(result.stdout)["problems"]
+            malformed = [p for p in problems if p["code"] == "malformed_entry"]
+            assert [p["position"] for p in malformed] == [13], problems
+            assert {p["code"] for p in problems} == {"malformed_entry", "root_mismatch"}
+    finally:
+        app.close()
+
+
 @pytest.mark.postgres
 def test_postgres_gaps_after_a_rollback_are_no_change_but_a_row_forged_into_one_is(
     postgres: Settings,

@@ -96,6 +96,12 @@ event as its row holds it, what `EntryEncoder.leaf_hashes_of` reads (the topic i
 its UTF-8, as PostgreSQL's rows give it to the verifier)."""
 
 
+UNREADABLE_LEAF = hashlib.sha256(b"\x00\xff").digest()
+"""The leaf a verifier takes for a row that cannot be an event's entry (a field NULL or of the
+wrong type, a state that does not decrypt): every entry begins with `{`, so no entry has this
+leaf, and a root over it differs from the one signed over the event that was there."""
+
+
 def _text(topic: str | bytes) -> str:
     return topic.decode() if isinstance(topic, bytes) else topic
 

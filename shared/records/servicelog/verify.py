@@ -35,7 +35,7 @@ from shared.records.merkle.tree import (
     roots_of_pages,
 )
 from shared.records.merkle.verify import ProblemCode, VerificationReport
-from shared.records.servicelog.entries import EntryEncoder, Row
+from shared.records.servicelog.entries import UNREADABLE_LEAF, EntryEncoder, Row
 from shared.records.servicelog.table import CheckpointTable
 
 KEPT = "kept by the service"
@@ -340,6 +340,8 @@ class StoreLeaves:
         """The notification id at each wanted position read."""
         self.gaps = 0
         self.last_id = after_id
+        self.unreadable: list[Unreadable] = []
+        """The rows that cannot be an event's entry, in log order."""
 
     @classmethod
     def of_store(
@@ -376,8 +378,23 @@ class StoreLeaves:
             end = position + len(page)
             for mark in marks[bisect_left(marks, position) : bisect_left(marks, end)]:
                 at[mark] = page[mark - position][0]
-            yield leaf_hashes_of(position, page, typed=typed)
+            try:
+                yield leaf_hashes_of(position, page, typed=typed)
+            except Exception:  # a row that is no event's: found row by row, below
+                yield self._row_by_row(position, page)
             position = end
+
+    def _row_by_row(self, position: int, page: Sequence[Row]) -> list[bytes]:
+        """The leaf hashes of a page holding a row that cannot be an entry: that row's leaf is
+        `UNREADABLE_LEAF` and it is noted, so the check reports it instead of stopping."""
+        hashes: list[bytes] = []
+        for at, row in enumerate(page, start=position):
+            try:
+                hashes += self._encoder.leaf_hashes_of(at, [row], typed=self._typed)
+            except Exception as error:
+                hashes.append(UNREADABLE_LEAF)
+                self.unreadable.append(Unreadable(at, row[0], f"{type(error).__name__}: {error}"))
+        return hashes
 
     def roots(self, sizes: Sequence[int]) -> LogRoots:
         """The root at each of `sizes` (in order) the store reaches, and its number of events."""
@@ -387,6 +404,14 @@ class StoreLeaves:
         return self.ids.get(position)
 
 
+class Unreadable(NamedTuple):
+    """A stored row that cannot be an event's entry (tampering, or a damaged store)."""
+
+    position: int
+    notification_id: int
+    reason: str
+
+
 class _Stretch(NamedTuple):
     """What a worker hands back of its stretch of the store: a few hashes whatever its length."""
 
@@ -394,6 +419,7 @@ class _Stretch(NamedTuple):
     ids: dict[int, int]
     gaps: int
     last_id: int
+    unreadable: list[Unreadable]
 
 
 class ParallelStoreLeaves:
@@ -413,6 +439,7 @@ class ParallelStoreLeaves:
         self._jobs = jobs
         self._at: dict[int, int] = {}
         self.gaps = 0
+        self.unreadable: list[Unreadable] = []
 
     def roots(self, sizes: Sequence[int]) -> LogRoots:
         wanted = _wanted(sizes)
@@ -455,6 +482,7 @@ class ParallelStoreLeaves:
                 self.gaps += max(0, first_id - last_id - 1) + stretch.gaps
                 last_id = stretch.last_id
                 self._at.update(stretch.ids)
+                self.unreadable += stretch.unreadable
                 roots.update(joined.add(stretch.frontiers))
         return LogRoots(roots, joined.size)
 
@@ -465,7 +493,7 @@ class ParallelStoreLeaves:
             computed = leaves.roots(sizes)
         finally:
             app.close()
-        self._at, self.gaps = leaves.ids, leaves.gaps
+        self._at, self.gaps, self.unreadable = leaves.ids, leaves.gaps, leaves.unreadable
         return computed
 
     def notification_at(self, position: int) -> int | None:
@@ -533,7 +561,7 @@ def _hash_stretch(
     service, app = _worker
     leaves = StoreLeaves.of_store(service, app, start=first, first_id=first_id, count=count)
     frontiers = frontiers_of_pages(leaves.leaf_hash_pages(set(wanted)), sizes)
-    return _Stretch(frontiers, leaves.ids, leaves.gaps, leaves.last_id)
+    return _Stretch(frontiers, leaves.ids, leaves.gaps, leaves.last_id, leaves.unreadable)
 
 
 def _shown(notification_id: int | None) -> str:
@@ -585,6 +613,13 @@ def verify_store(
     sizes = sorted(signers)
     computed, count = leaves.roots(sizes)
     report.entries_checked = count
+    for row in leaves.unreadable:
+        report.add(
+            ProblemCode.MALFORMED_ENTRY,
+            f"the row at position {row.position} (notification id {row.notification_id}) "
+            f"cannot be an event: {row.reason}",
+            position=row.position,
+        )
     last_good = 0
     for size in sizes:
         root = computed.get(size)

@@ -86,6 +86,14 @@ class StoreSurgery:
                 (orjson.dumps(payload), notification_id),
             )
 
+    def set_null(self, notification_id: int, column: str) -> None:
+        """A row left with no `column` (the events table allows a NULL topic or state)."""
+        with self._sql() as sql:
+            sql.execute(
+                f"UPDATE {self.table} SET {column} = NULL WHERE {self.id} = {self.mark}",
+                (notification_id,),
+            )
+
     def delete(self, notification_id: int) -> None:
         with self._sql() as sql:
             sql.execute(
