@@ -57,6 +57,7 @@ from shared.platform.idempotency import (
 from shared.platform.identity import IdentityRefused, TokenError, TokenVerifier, today_in_vietnam
 from shared.platform.metrics import RequestMetrics, exposition
 from shared.platform.openapi_problems import install_problem_openapi
+from shared.platform.routeindex import index_routes
 from shared.platform.runtime import ServiceRuntime
 from shared.platform.settings import Settings
 from shared.platform.tracing import configure_tracing, exporting, tracer
@@ -853,4 +854,5 @@ def create_service_app(
             for method in getattr(route, "methods", None) or ():
                 operation_limits[(method.lower(), getattr(route, "path", ""))] = limit
     install_problem_openapi(app, lambda method, path: operation_limits.get((method, path)))
+    index_routes(app.router)
     return app
