@@ -33,7 +33,6 @@ from opentelemetry.propagators.textmap import Getter
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import SpanKind
 from opentelemetry.util.http import ExcludeList, parse_excluded_urls
-from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
@@ -351,16 +350,6 @@ IdempotencyKey = Annotated[
         description="Repeat a POST safely: the same key and body return the first answer",
     ),
 ]
-
-
-def json_answer(view: BaseModel, status_code: int = 200) -> Response:
-    """`view` as a JSON answer, serialized once. A model returned by a route is validated again
-    against the route's response model (for a sync route, in one more worker-thread hop) before
-    FastAPI serializes it; a hot route returns this instead, naming the model in its decorator
-    (`response_model`) for the OpenAPI schema."""
-    return Response(
-        view.model_dump_json(by_alias=True), status_code=status_code, media_type="application/json"
-    )
 
 
 class OrjsonRequest(Request):
