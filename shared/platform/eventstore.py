@@ -133,6 +133,10 @@ def ensure_postgres_database(settings: Settings, service: str) -> None:
                 log.warning("could not set %s on %s: %s", parameter, name, error)
 
 
+CommitObserver = Callable[[Sequence[int], Sequence[DomainEventProtocol[UUID]]], None]
+"""Told the positions and events of a commit (`ServiceApplication.observe_commits`)."""
+
+
 class RecentEvents:
     """The domain events this process committed lately, by position, until a relay takes them:
     the relay then translates the event itself instead of decoding its stored copy (~50 us of a
@@ -188,6 +192,7 @@ class ServiceApplication(Application[UUID]):
         self.commit_traces = CommitTraces(self.remembered_traces)
         """The trace each recent position was committed in, continued by the relay."""
         self.recent_events = RecentEvents(self.remembered_events)
+        self._commit_observers: list[CommitObserver] = []
         self.consumer_lock = threading.RLock()
         """Consumers of several upstreams write one at a time, so that two events about the same
         aggregate never race into an optimistic-concurrency conflict. Re-entrant: a handler that
@@ -225,6 +230,8 @@ class ServiceApplication(Application[UUID]):
         else:
             ids = self.group_commit.insert(stored, processing_event.tracking)
             self.recent_events.remember(ids, events)
+            for observer in self._commit_observers:
+                observer(ids, events)
         recordings = [
             Recording(
                 event,
@@ -348,6 +355,12 @@ class ServiceApplication(Application[UUID]):
         it (`remembered_events`), else decoded."""
         event = self.recent_events.take(notification)
         return self.mapper.to_domain_event(notification) if event is None else event
+
+    def observe_commits(self, observer: CommitObserver) -> None:
+        """Give `observer` the positions and domain events of each command's commit, once
+        committed (not a consumer batch's, whose positions may still roll back): what this
+        process committed, for a reader that would otherwise decode it again."""
+        self._commit_observers.append(observer)
 
     def add_commit_listener(self, listener: Callable[[], None]) -> None:
         with self._listeners_lock:

@@ -26,6 +26,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.telemetry import TelemetryConfig
+from opentelemetry import context as otel_context
 from opentelemetry import propagate
 from opentelemetry.instrumentation.asgi import asgi_getter, get_host_port_url_tuple
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
@@ -33,7 +34,6 @@ from opentelemetry.propagators.textmap import Getter
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import SpanKind
 from opentelemetry.util.http import ExcludeList, parse_excluded_urls
-from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
@@ -57,6 +57,7 @@ from shared.platform.idempotency import (
 from shared.platform.identity import IdentityRefused, TokenError, TokenVerifier, today_in_vietnam
 from shared.platform.metrics import RequestMetrics, exposition
 from shared.platform.openapi_problems import install_problem_openapi
+from shared.platform.routeindex import index_routes
 from shared.platform.runtime import ServiceRuntime
 from shared.platform.settings import Settings
 from shared.platform.tracing import configure_tracing, exporting, tracer
@@ -350,16 +351,6 @@ IdempotencyKey = Annotated[
         description="Repeat a POST safely: the same key and body return the first answer",
     ),
 ]
-
-
-def json_answer(view: BaseModel, status_code: int = 200) -> Response:
-    """`view` as a JSON answer, serialized once. A model returned by a route is validated again
-    against the route's response model (for a sync route, in one more worker-thread hop) before
-    FastAPI serializes it; a hot route returns this instead, naming the model in its decorator
-    (`response_model`) for the OpenAPI schema."""
-    return Response(
-        view.model_dump_json(by_alias=True), status_code=status_code, media_type="application/json"
-    )
 
 
 class OrjsonRequest(Request):
@@ -756,14 +747,53 @@ class RequestTrace:
     def __init__(self, app: ASGIApp, excluded: ExcludeList) -> None:
         self.app = app
         self.excluded = excluded
+        self._untraced: dict[tuple[Any, ...], bool] = {}
+        """Whether a request is left out, by what its URL is made of (`_url_parts`): spelling
+        the URL and searching it was a third of the trace's cost (issue #19)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket") or self.excluded.url_disabled(_url(scope)):
+        if scope["type"] not in ("http", "websocket") or self._left_out(scope):
             await self.app(scope, receive, send)
             return
-        parent = propagate.extract(scope, getter=_ASGI_GETTER)
-        with tracer().start_as_current_span("request", context=parent, kind=SpanKind.SERVER):
+        with tracer().start_as_current_span(
+            "request", context=_carried(scope), kind=SpanKind.SERVER
+        ):
             await self.app(scope, receive, send)
+
+    def _left_out(self, scope: Scope) -> bool:
+        parts = _url_parts(scope)
+        untraced = self._untraced.get(parts)
+        if untraced is None:
+            if len(self._untraced) >= MAX_REMEMBERED_URLS:
+                self._untraced.clear()
+            untraced = self._untraced[parts] = self.excluded.url_disabled(_url(scope))
+        return untraced
+
+
+MAX_REMEMBERED_URLS = 4096
+"""URLs whose exclusion `RequestTrace` remembers at most (paths carry ids): when full, it starts
+again empty."""
+
+
+def _url_parts(scope: Scope) -> tuple[Any, ...]:
+    """What `_url` is made of: the scheme, the server, the path and the `host` headers (ASGI
+    names headers in lowercase)."""
+    hosts = tuple(value for name, value in scope.get("headers") or () if name == b"host")
+    server = scope.get("server")
+    where = tuple(server) if server is not None else None
+    return scope.get("scheme", "http"), where, scope.get("path", ""), hosts
+
+
+def _carried(scope: Scope) -> otel_context.Context:
+    """The trace the request carries, as the process's propagator reads it from the headers.
+    A request with none of the headers the propagator reads (its `fields`: `traceparent`,
+    `tracestate`, `baggage`) carries nothing: an empty context, without asking the
+    propagator (each header of it would be decoded once per field, issue #19)."""
+    fields = {field.lower() for field in propagate.get_global_textmap().fields}
+    for name, _ in scope.get("headers") or ():
+        if name.decode("latin-1").lower() in fields:
+            return propagate.extract(scope, getter=_ASGI_GETTER)
+    return otel_context.Context()
 
 
 _ASGI_GETTER: Getter[Any] = asgi_getter
@@ -853,4 +883,5 @@ def create_service_app(
             for method in getattr(route, "methods", None) or ():
                 operation_limits[(method.lower(), getattr(route, "path", ""))] = limit
     install_problem_openapi(app, lambda method, path: operation_limits.get((method, path)))
+    index_routes(app.router)
     return app

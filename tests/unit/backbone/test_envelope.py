@@ -1,13 +1,26 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 
-from shared.contracts import CONTRACTS
+from shared.contracts import CONTRACTS, ActorRef
+from shared.contracts.approval import ApprovalMeetingHeld, PlanReceived
+from shared.contracts.public import to_public
 from shared.contracts.registration import Official, ProposalSubmitted, ProposalWithdrawn, Routing
-from shared.platform.envelope import CE_TYPE, MSG_ID, POSITION, PoisonMessage, decode, encode
+from shared.platform.envelope import (
+    CE_TYPE,
+    MSG_ID,
+    POSITION,
+    PoisonMessage,
+    decode,
+    encode,
+    encode_message,
+    message_json,
+)
+from tests.unit.registration_service.builders import case_event, supplement_requested, vote
 
 
 def submitted() -> ProposalSubmitted:
@@ -94,3 +107,47 @@ def test_type_header_must_match_body() -> None:
     body, _ = encode(withdrawn, "registration")
     with pytest.raises(PoisonMessage, match=r"invalid d73\.proposal\.submitted\.v1: type"):
         decode({CE_TYPE: "d73.proposal.submitted.v1"}, body)
+
+
+def _contracts() -> list[Any]:
+    """Messages of several shapes: nested models, dates, datetimes, UUIDs, a plan, the public
+    tier's views of them, and the approval contracts a registration test builds."""
+    pid = uuid.uuid4()
+    approval = [
+        case_event(
+            PlanReceived,
+            pid,
+            "UNDER_REVIEW",
+            approval_due=date(2024, 6, 12),
+            head_id="ct.p0001",
+            recipient_unit_id="ct.ubnd-tp",
+        ),
+        supplement_requested(pid),
+        case_event(
+            ApprovalMeetingHeld,
+            pid,
+            "APPROVED",
+            vote=vote(),
+            decision_ref="15/QĐ-UBND",
+            implementer_ids=["ct.p0026"],
+        ),
+    ]
+    withdrawn = ProposalWithdrawn(
+        id=uuid.uuid4(),
+        proposal_id=pid,
+        occurred_at=datetime(2025, 3, 4, 5, 6, 7, 120000, tzinfo=UTC),
+        position=8,
+        actor=ActorRef(user_id="u1", roles=["proposer"]),
+        legal_basis="ND73 Art 7",
+        reason="Đổi hướng \u2028 </script>",
+        recipient_unit_id=None,
+    )
+    full = [submitted(), withdrawn, *approval]
+    return full + [view for view in map(to_public, full) if view is not None]
+
+
+def test_a_message_is_written_as_its_model_dump_json_says() -> None:
+    for message in _contracts():
+        assert message_json(message) == message.model_dump_json().encode()
+        body, _ = encode_message(message, "registration", subject="s")
+        assert body == message.model_dump_json().encode()

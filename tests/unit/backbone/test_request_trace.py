@@ -7,7 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from opentelemetry import trace
+from opentelemetry import propagate, trace
+from opentelemetry.context import Context
+from opentelemetry.propagators.textmap import TextMapPropagator
 from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
 from opentelemetry.util.http import parse_excluded_urls
 from starlette.types import Receive, Scope, Send
@@ -55,20 +57,28 @@ def test_the_tracer_records_nothing_without_an_exporter(monkeypatch: pytest.Monk
     assert isinstance(tracing.tracer(), IdsOnlyTracer)
 
 
-async def _trace_of(path: str, headers: list[tuple[bytes, bytes]]) -> tuple[str, str] | None:
+async def _trace_of(
+    path: str,
+    headers: list[tuple[bytes, bytes]],
+    traced: RequestTrace | None = None,
+    host: bytes = b"127.0.0.1:8101",
+) -> tuple[str, str] | None:
     seen: list[tuple[str, str] | None] = []
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         seen.append(current_ids())
 
-    traced = RequestTrace(app, parse_excluded_urls(UNTRACED_URLS))
+    if traced is None:
+        traced = RequestTrace(app, parse_excluded_urls(UNTRACED_URLS))
+    else:
+        traced.app = app
     scope: dict[str, Any] = {
         "type": "http",
         "method": "POST",
         "scheme": "http",
         "path": path,
         "server": ("127.0.0.1", 8101),
-        "headers": [(b"host", b"127.0.0.1:8101"), *headers],
+        "headers": [(b"host", host), *headers],
     }
 
     async def receive() -> Any:
@@ -91,3 +101,52 @@ async def test_a_request_is_answered_in_its_trace(monkeypatch: pytest.MonkeyPatc
     assert continued[0] == TRACE
     assert await _trace_of("/healthz", []) is None  # probes start no trace, as before
     assert await _trace_of("/metrics", [(b"traceparent", PARENT.encode())]) is None
+
+
+@pytest.mark.anyio
+async def test_a_url_left_out_once_is_left_out_again_and_only_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The exclusion is remembered by what the URL is made of, its host included (the
+    patterns are searched in the whole URL)."""
+    monkeypatch.setattr(tracing, "_tracer", IdsOnlyTracer())
+    traced = RequestTrace(_nothing, parse_excluded_urls(UNTRACED_URLS))
+    for _ in range(2):
+        assert await _trace_of("/healthz", [], traced) is None
+        assert await _trace_of("/proposals", [], traced) is not None
+        assert await _trace_of("/proposals", [], traced, host=b"metrics.local") is None
+
+
+@pytest.mark.anyio
+async def test_a_trace_is_read_from_whatever_headers_the_propagator_reads(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Without the propagator's headers the request starts its own trace; with one of them
+    (here a propagator reading `x-trace`), the propagator reads it."""
+    monkeypatch.setattr(tracing, "_tracer", IdsOnlyTracer())
+    parent = SpanContext(int(TRACE, 16), 7, is_remote=True, trace_flags=TraceFlags(1))
+
+    class XTrace(TextMapPropagator):
+        def extract(self, carrier: Any, context: Any = None, getter: Any = None) -> Any:
+            if getter is None or not getter.get(carrier, "x-trace"):
+                return context if context is not None else Context()
+            return trace.set_span_in_context(NonRecordingSpan(parent), context)
+
+        def inject(self, carrier: Any, context: Any = None, setter: Any = None) -> None:
+            return
+
+        @property
+        def fields(self) -> set[str]:
+            return {"X-Trace"}
+
+    monkeypatch.setattr(propagate, "_HTTP_TEXT_FORMAT", XTrace())
+    carried = await _trace_of("/proposals", [(b"x-trace", b"1")])
+    assert carried is not None
+    assert carried[0] == TRACE
+    own = await _trace_of("/proposals", [(b"traceparent", PARENT.encode())])
+    assert own is not None
+    assert own[0] != TRACE  # this propagator does not read traceparent
+
+
+async def _nothing(scope: Scope, receive: Receive, send: Send) -> None:
+    return

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from services.cli.main import cli
 from services.registration.application import RegistrationApplication
 from services.registration.consumers import on_case_event
-from services.registration.read_models import _PROPOSAL_TOPIC, fold
+from services.registration.read_models import _PROPOSAL_TOPIC, as_folded, fold
 from services.registration.rebuild import rebuild
 from shared.contracts.approval import (
     ApprovalMeetingHeld,
@@ -204,3 +204,48 @@ def test_the_rebuild_command_reports_each_read_model(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "proposal_summaries" in result.output
     assert "same as before" in result.output
+
+
+def test_what_this_process_committed_is_folded_without_decoding_it_again(
+    app: RegistrationApplication, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The events of this process's commits are kept as `fold` reads them (`as_folded`): the
+    rows are the ones a rebuild folds from the store, and none was decoded."""
+    _live(app)
+    decoded: list[int] = []
+    mapper = app.summaries._mapper
+    to_domain_event = mapper.to_domain_event
+
+    def decoding(notification: Any) -> Any:
+        decoded.append(notification.id)
+        return to_domain_event(notification)
+
+    monkeypatch.setattr(mapper, "to_domain_event", decoding)
+    app.summaries.catch_up()
+    assert decoded == []
+    from_memory = app.summaries.snapshot()
+    app.summaries.rebuild()
+    assert decoded  # nothing is kept twice: the rebuild decodes every event
+    assert app.summaries.snapshot() == from_memory
+
+
+def test_a_kept_event_holds_only_the_files_of_its_plan(app: RegistrationApplication) -> None:
+    plan = complete_plan()
+    assert plan["attachments"]
+    pid = app.draft(DIRECTOR, "Có tệp", plan, submit=True).id
+    events = list(app.events.get(pid))
+    assert [type(e).__name__ for e in events] == ["Drafted", "Submitted"]
+    for event in events:
+        light = as_folded(event)
+        kept = light.__dict__["plan"]
+        assert set(kept) <= {"attachments"}
+        assert kept.get("attachments") == event.__dict__["plan"].get("attachments")
+        assert len(kept.get("attachments") or []) == len(plan.get("attachments") or [])
+        assert type(light) is type(event)
+    row = None
+    for event in events:
+        row = fold(row, event)
+    light_row = None
+    for event in events:
+        light_row = fold(light_row, as_folded(event))
+    assert light_row == row
