@@ -6,7 +6,7 @@ worker-thread pass, in one transaction (`shared.platform.storebatch`): the event
 causes and its tracking record are written in a savepoint of their own (a pass of one, a
 steady feed's, needs none: its transaction stands for it), and the pass commits once, before
 any of its messages is acked; a redelivered message is recognised by its tracking record and
-only acked.
+only acked. The passes run on a thread of the consumer's own (`WorkerThread`).
 
 Order is strict because the store's tracking is a high-water mark: a position at or below the
 last one recorded counts as processed (`has_tracking_id`), so a message recorded before an
@@ -62,6 +62,7 @@ from shared.platform.halt import NoticeKind, ServiceNotices
 from shared.platform.metrics import CONSUMED, DEAD_LETTERS, REDELIVERIES
 from shared.platform.storebatch import Batch, CommitFailed, StoreBatches
 from shared.platform.subjects import StreamSpec, consumer_name, deadletter_subject
+from shared.platform.worker import WorkerThread
 
 log = logging.getLogger("d73.consumer")
 
@@ -207,6 +208,8 @@ class TrackedConsumer:
         for each message)."""
         self.decodes: SharedDecodes | None = None
         """Shared with the other consumers of the stream in this process (`share_decodes`)."""
+        self.worker = WorkerThread(f"consumer {self.durable}")
+        """Where its passes run, one at a time (a hop to it costs a third of anyio's)."""
 
     @property
     def durable(self) -> str:
@@ -268,7 +271,7 @@ class TrackedConsumer:
         settled = 0
         try:
             while settled < len(msgs):
-                done, failure = await anyio.to_thread.run_sync(
+                done, failure = await self.worker.run(
                     self._consume_in_order, msgs[settled:], deliveries[settled:]
                 )
                 for msg in msgs[settled : settled + done]:
