@@ -8,8 +8,10 @@ headers and its service's log head, and fed to reporting's consumers as the pull
 worker-thread pass per batch of up to 64 messages of one stream, in stream order): the archive
 consumers of D73_REGISTRATION and D73_APPROVAL (decode, archive, witness) and the notifier's
 consumer of D73_APPROVAL (case file, each person's notification), on fresh SQLite stores, with
-the read models caught up after every pass as `follow_archive` does. Every message is processed
+the read models caught up every 64 messages as `follow_archive` does. Every message is processed
 exactly once (no redelivery), nothing is published (the relay and its log are not here).
+`--batch 1` is a steady feed: each fetch brings one message, one pass (and commit) each; the
+read models still catch up every 64 messages (the service's follows the archive on a timer).
 
 Prints CPU µs per archived event (process CPU time, not wall time: the figure that matters on
 a shared machine), split into the archive, the notifier and the read models; `--mix submissions`
@@ -109,7 +111,11 @@ def renumbered(messages: Sequence[Message]) -> list[Message]:
 
 
 def one_round(
-    msgs: Sequence[FakeMsg], directory: OrganisationDirectory, *, postgres: bool = False
+    msgs: Sequence[FakeMsg],
+    directory: OrganisationDirectory,
+    *,
+    postgres: bool = False,
+    batch_size: int = BATCH,
 ) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as folder, _settings(Path(folder), postgres) as settings:
         app = ReportingApplication(env=service_store_env("reporting", settings))
@@ -126,13 +132,15 @@ def one_round(
         share_decodes([*archiving.values(), notify])  # as the service's wiring does
         cpu = {"archive": 0.0, "notify": 0.0, "read_models": 0.0}
         started = time.perf_counter()
-        for first in range(0, len(msgs), BATCH):
-            chunk = msgs[first : first + BATCH]
+        for first in range(0, len(msgs), batch_size):
+            chunk = msgs[first : first + batch_size]
             for stream, consumer in archiving.items():
                 batch = [m for m in chunk if m.metadata.stream == stream]
                 cpu["archive"] += _pass(consumer, batch)
                 if stream == APPROVAL_STREAM.name:
                     cpu["notify"] += _pass(notify, batch)
+            if (first + len(chunk)) % BATCH and first + len(chunk) < len(msgs):
+                continue  # the read models catch up every BATCH messages, as on a timer
             before = time.process_time()
             app.projections.catch_up()
             cpu["read_models"] += time.process_time() - before
@@ -173,6 +181,9 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--mix", choices=("journeys", "submissions"), default="journeys")
     parser.add_argument(
+        "--batch", type=int, default=BATCH, help="messages per pass (1: a steady feed's fetches)"
+    )
+    parser.add_argument(
         "--postgres", action="store_true", help="stores on the local PostgreSQL server"
     )
     args = parser.parse_args(argv)
@@ -185,12 +196,16 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         published = renumbered([m for m in published if m.body["type"] in SUBMISSION_TYPES])
     msgs = messages_of(arrivals(published))
     events = len(msgs)
-    rounds = [one_round(msgs, directory, postgres=args.postgres) for _ in range(args.rounds)]
+    rounds = [
+        one_round(msgs, directory, postgres=args.postgres, batch_size=args.batch)
+        for _ in range(args.rounds)
+    ]
     best = min(rounds, key=lambda r: r["archive"] + r["notify"] + r["read_models"])
     per_event = {k: round(best[k] / events * 1e6, 1) for k in ("archive", "notify", "read_models")}
     total = round(sum(per_event.values()), 1)
     figures = {
         "mix": args.mix,
+        "batch": args.batch,
         "store": "postgres" if args.postgres else "sqlite",
         "events": events,
         "approval_events": sum(1 for m in msgs if m.metadata.stream == APPROVAL_STREAM.name),

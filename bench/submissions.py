@@ -17,7 +17,9 @@ client competing with the services for the cores. In one run:
    by the submissions registration committed): the figure that says where the cores go, and
    the one that is steady when the machine is shared. The drain lasts until the whole pipeline
    is idle (`settle`: every durable has settled its stream, no stream grows), so all the work
-   the burst caused is counted to it and the steady feed starts on an idle pipeline.
+   the burst caused is counted to it and the steady feed starts on an idle pipeline. The same
+   over the steady feed and its drain: consumers then settle one message a fetch, so the
+   per-message costs show there, which the burst's batches hide.
 
 wrk counts only the answers it read: requests still in flight when it stops are committed all
 the same (up to one per connection), so the burst is counted from registration's own list.
@@ -247,6 +249,7 @@ def main() -> None:
                 burst_settled = settle(server.url, args.drain)
                 burst_cpu, burst_system = cpu.used()
                 print(f"2. steady feed asked {args.rate:.0f}/s ...", file=log, flush=True)
+                cpu.start()
                 pause_ms = max(1, round(args.connections * 1000 / args.rate))
                 feed = ceilings.run_wrk(
                     url,
@@ -258,6 +261,8 @@ def main() -> None:
                 )
                 feed_committed = committed_count(reg, token)
                 drain(rep, feed_committed or burst_expected + len(feed.ids), args.drain)
+                settle(server.url, args.drain)
+                feed_cpu, _ = cpu.used()
             with httpx.Client(timeout=30) as client:
                 measured = [latency_ms(client, rep, pid) for pid in feed.ids]
         finally:
@@ -267,6 +272,7 @@ def main() -> None:
 
                 drop_postgres_databases(suite.db_prefix)
     lat = [value for value in measured if value is not None]
+    fed = (feed_committed - burst_expected) if feed_committed else len(feed.ids)
     result: dict[str, Any] = {
         "bench": "submissions",
         "store": "postgres" if args.postgres else "sqlite",
@@ -288,6 +294,10 @@ def main() -> None:
             for name, seconds in burst_system.items()
         },
         "feed_committed": (feed_committed - burst_expected) if feed_committed else None,
+        "feed_cpu_ms_per_submission": {
+            name: round(seconds * 1000 / fed, 2) if fed else None
+            for name, seconds in feed_cpu.items()
+        },
         "ceiling_http_save_per_s": round(ceiling.ok_per_s, 1) if ceiling else None,
         "ratio": round(burst.ok_per_s / ceiling.ok_per_s, 3) if ceiling else None,
         "feed_asked_per_s": args.rate,
@@ -358,6 +368,13 @@ def print_table(r: dict[str, Any], ceiling: ceilings.WrkResult | None) -> None:
         if total
         else "CPU per submission: not measured"
     )
+    fed = {name: ms for name, ms in r["feed_cpu_ms_per_submission"].items() if ms is not None}
+    if fed:
+        print(
+            "CPU per submission over the steady feed and its drain (one message a fetch): "
+            + ", ".join(f"{name} {ms:.2f} ms" for name, ms in fed.items())
+            + f"; {sum(fed.values()):.2f} ms in all"
+        )
     system = r.get("burst_system_ms_per_submission") or {}
     if total and system:
         print(

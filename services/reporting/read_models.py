@@ -46,6 +46,8 @@ from shared.platform.sidetables import Statements
 log = logging.getLogger("d73.reporting.projections")
 
 ARCHIVED_TOPIC = get_topic(getattr(ProposalArchive, "Archived"))  # noqa: B009 — made by @event
+FIRST_ARCHIVED = 2
+"""The version of a proposal archive's first `Archived` event (after its `Started`)."""
 CHECKPOINT = "reporting"
 STATISTICS, TIMELINE, ARCHIVE_DIGEST = "statistics", "timeline", "archive"
 STAT, LATE = "stat", "late"
@@ -182,8 +184,8 @@ class Projections:
                 notifications = self._page(self.position)
                 if not notifications:
                     break
-                for position, stored in notifications:
-                    self._apply(position, stored)
+                for position, stored, version in notifications:
+                    self._apply(position, stored, first=version == FIRST_ARCHIVED)
                 if len(self._facts) > self.cache_size:
                     self._evict()
                 if progress is not None:
@@ -215,7 +217,7 @@ class Projections:
             self._persisted = None
             return self.position
 
-    def _page(self, after: int) -> Sequence[tuple[int, bytes | Notification]]:
+    def _page(self, after: int) -> Sequence[tuple[int, bytes | Notification, int]]:
         """The next archived events: raw states (fast), or notifications when the store is
         compressed or encrypted and only the mapper can read them."""
         if self._fast_decode:
@@ -224,9 +226,13 @@ class Projections:
         notifications: Sequence[Notification] = recorder.select_notifications(
             start=after, limit=self.batch, topics=(ARCHIVED_TOPIC,), inclusive_of_start=False
         )
-        return [(n.id, n) for n in notifications]
+        return [(n.id, n, n.originator_version) for n in notifications]
 
-    def _apply(self, position: int, stored: bytes | Notification) -> None:
+    def _apply(self, position: int, stored: bytes | Notification, *, first: bool = False) -> None:
+        """Fold one archived event; `first`: its proposal archive's first, so the facts table
+        holds nothing of its proposal (facts come from archived events only, saved with the
+        position they reach), and none is asked for (a read per submission, ~30 % of the
+        fold's CPU at a steady feed, issue #19)."""
         try:
             if isinstance(stored, bytes):
                 entry = orjson.loads(stored)["entry"]
@@ -236,6 +242,9 @@ class Projections:
         except Exception as error:
             self._dead_letter("decode", position, error)
         else:
+            proposal_id = archived.body.get("proposal_id") if first else None
+            if isinstance(proposal_id, str) and proposal_id not in self._facts:
+                self._facts[proposal_id] = ProposalFacts(proposal_id)
             for name, apply in self._projections:
                 try:
                     apply(archived)

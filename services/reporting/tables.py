@@ -93,9 +93,10 @@ class ProjectionDatabase(StoreTables):
 
     def archived_after(
         self, table: str, topic: str, after: int, limit: int, stop: int | None = None
-    ) -> list[tuple[int, bytes]]:
-        """(position, stored state) of archived events after `after`: the raw notification log,
-        without building a UUID and a Notification per row (the rebuild's hot path)."""
+    ) -> list[tuple[int, bytes, int]]:
+        """(position, stored state, version in its proposal's archive) of archived events after
+        `after`: the raw notification log, without building a UUID and a Notification per row
+        (the rebuild's hot path)."""
         column = "notification_id" if self.postgres else "rowid"
         bound = "" if stop is None else f" AND {column} <= ?"
         params: tuple[Any, ...] = (after, topic) if stop is None else (after, topic, stop)
@@ -104,13 +105,14 @@ class ProjectionDatabase(StoreTables):
             if raw is not None:
                 raw.row_factory = None
             rows = sql.query(
-                f"SELECT {column}, state FROM {table} WHERE {column} > ? AND topic = ?{bound} "
+                f"SELECT {column}, state, originator_version FROM {table} "
+                f"WHERE {column} > ? AND topic = ?{bound} "
                 f"ORDER BY {column} LIMIT {int(limit)}",
                 params,
             )
         if self.postgres:
-            return [(int(r[column]), bytes(r["state"])) for r in rows]
-        return [(int(r[0]), r[1]) for r in rows]
+            return [(int(r[column]), bytes(r["state"]), int(r["originator_version"])) for r in rows]
+        return [(int(r[0]), r[1], int(r[2])) for r in rows]
 
     def reset(self) -> None:
         """Forget every projection (before a rebuild from position 0)."""

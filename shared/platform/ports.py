@@ -96,6 +96,11 @@ class VerifiableLog(Protocol):
         consistency proof from the one before it."""
         ...
 
+    def signed_size(self) -> int:
+        """The tree size of the latest checkpoint kept (0: none), known in memory: whether
+        `unpublished_checkpoints(after)` can find any is asked without a worker thread."""
+        ...
+
 
 class StoreJournal(Protocol):
     """Where every stored event is also published as stored, and what a restored store takes

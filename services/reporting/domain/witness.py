@@ -27,7 +27,8 @@ Every alarm is an event (`AlarmRaised`) of these records, kept for the auditor A
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -147,22 +148,19 @@ class WitnessedLeaves(Aggregate):
             )
             self._hold(head, event_id, upstream_seq)  # the first leaves after the gap
             return {}
-        fresh = head.leaves[self.size - head.first_index :]
-        log = CompactRange(self.size, [bytes.fromhex(node) for node in self.frontier])
-        for leaf in fresh:
-            computed = log.append(leaf)
-        if computed != head.root:
+        grown = _Grown.of(self.size, self.frontier, head.leaves[self.size - head.first_index :])
+        if grown.root != head.root.hex():
             self._stop(
                 AlarmKind.ROOT_MISMATCH,
                 f"the event states root {head.root.hex()} for size {head.tree_size}; its "
-                f"leaves make {computed.hex()}",
+                f"leaves make {grown.root}",
                 at,
                 {**where, "tree_size": head.tree_size},
             )
             return {}
-        first = self.size
-        self._leaves_witnessed(first, [leaf.hex() for leaf in fresh])
-        return {size: self.recent[str(size)] for size in range(first + 1, self.size + 1)}
+        self._grown = grown  # what the event's own application would compute again
+        self._leaves_witnessed(grown.first, list(grown.leaves))
+        return dict(grown.roots)
 
     def _hold(self, head: PublishedHead, event_id: str, upstream_seq: int) -> None:
         self._head_held(
@@ -230,14 +228,15 @@ class WitnessedLeaves(Aggregate):
 
     @event("LeavesWitnessed")
     def _leaves_witnessed(self, first_index: int, leaves: list[str]) -> None:
+        grown: _Grown | None = self.__dict__.pop("_grown", None)  # never kept with the record
         if first_index != self.size:
             raise ValueError(f"leaves from {first_index} cannot follow size {self.size}")
-        log = CompactRange(self.size, [bytes.fromhex(node) for node in self.frontier])
-        for leaf in leaves:
-            root = log.append(bytes.fromhex(leaf))
-            self.recent[str(log.size)] = root.hex()
-        self.size = log.size
-        self.frontier = [node.hex() for node in log.frontier]
+        if grown is None or grown.first != first_index or list(grown.leaves) != leaves:
+            grown = _Grown.of(self.size, self.frontier, [bytes.fromhex(leaf) for leaf in leaves])
+        for size, root in grown.roots:
+            self.recent[str(size)] = root
+        self.size = grown.size
+        self.frontier = list(grown.frontier)
         for passed in [size for size in self.anchors if int(size) <= self.size]:
             del self.anchors[passed]
         while len(self.recent) > RECENT_ROOTS:
@@ -267,6 +266,38 @@ class WitnessedLeaves(Aggregate):
     def _alarm_raised(self, alarm: dict[str, Any]) -> None:
         self.alarms.append(alarm)
         self.stopped = alarm
+
+
+@dataclass(frozen=True, slots=True)
+class _Grown:
+    """A log's size and frontier grown by some leaves, with the root after each one (hex).
+
+    `observe` checks the stated root with it and hands it to its `LeavesWitnessed` event, whose
+    application would compute the same (one SHA-256 per leaf and one per frontier node, each
+    done twice per event otherwise); replayed from the store, the event computes it itself."""
+
+    first: int
+    leaves: tuple[str, ...]
+    roots: tuple[tuple[int, str], ...]
+    """(tree size, root) after each leaf."""
+    size: int
+    frontier: tuple[str, ...]
+
+    @property
+    def root(self) -> str:
+        return self.roots[-1][1]
+
+    @classmethod
+    def of(cls, size: int, frontier: Sequence[str], leaves: Sequence[bytes]) -> _Grown:
+        log = CompactRange(size, [bytes.fromhex(node) for node in frontier])
+        roots = tuple((size + n, log.append(leaf).hex()) for n, leaf in enumerate(leaves, 1))
+        return cls(
+            size,
+            tuple(leaf.hex() for leaf in leaves),
+            roots,
+            log.size,
+            tuple(node.hex() for node in log.frontier),
+        )
 
 
 class WitnessedLog(Aggregate):

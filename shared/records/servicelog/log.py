@@ -517,6 +517,10 @@ class ServiceLog:
             return True
         return by_time and self._clock() - self._latest_at >= self.every_seconds
 
+    def signed_size(self) -> int:
+        """The tree size of the latest checkpoint kept (0: none)."""
+        return self._signed_size()
+
     def _signed_size(self) -> int:
         return self._latest.tree_size if self._latest is not None else 0
 

@@ -266,6 +266,39 @@ def test_a_failing_message_keeps_the_ones_before_and_touches_none_after(app: Not
     assert tracked(app) == 3
 
 
+def test_a_pass_of_one_message_is_its_transaction_without_a_savepoint_of_its_own(
+    app: NoteApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A steady feed's fetch brings one message: the pass's transaction stands for the
+    message's savepoint (its write keeps its own); failing, it leaves nothing, as before."""
+    notes: dict[str, uuid.UUID] = {}
+    consumer = consumer_of(app, notes)
+    store = batches(app)
+    real_savepoint = store._savepoint
+    savepoints = 0
+
+    def counted() -> Any:
+        nonlocal savepoints
+        savepoints += 1
+        return real_savepoint()
+
+    monkeypatch.setattr(store, "_savepoint", counted)
+    assert consumer._consume_in_order([message(1, "a:opened")], [1]) == (1, None)
+    assert (tracked(app), seen_elsewhere(app), consumer.stats.processed) == (1, 1, 1)
+    assert savepoints == (1 if store.sqlite else 0)  # the note's write, none for the message
+    done, failure = consumer._consume_in_order([message(2, "a:refuse")], [1])
+    assert done == 0
+    assert isinstance(failure, RuntimeError)
+    assert app.forgotten == 1
+    assert (tracked(app), seen_elsewhere(app)) == (1, 1)  # the refused amendment is gone
+    assert app.repository.get(notes["a"]).text == "opened"
+    assert consumer._consume_in_order([message(2, "a:amended")], [2]) == (1, None)
+    assert tracked(app) == 2
+    assert app.repository.get(notes["a"]).text == "amended"
+    assert consumer._consume_in_order([message(2, "a:amended")], [3]) == (1, None)
+    assert consumer.stats.duplicates == 1
+
+
 def test_a_pass_whose_commit_fails_counts_none_of_it(
     app: NoteApp, monkeypatch: pytest.MonkeyPatch
 ) -> None:

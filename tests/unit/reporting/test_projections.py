@@ -9,6 +9,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from eventsourcing.persistence import Tracking
 
@@ -108,6 +109,44 @@ def test_the_facts_cache_bound_changes_nothing_but_memory(
     small.projections.rebuild()
     assert small.projections.digests() == loaded.projections.digests()
     small.close()
+
+
+def test_facts_are_read_from_their_table_only_for_a_proposal_archived_before(
+    tmp_path: Path, loaded: ReportingApplication, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A proposal archive's first event cannot have facts saved before it: nothing is read for
+    it; a later event of a proposal whose facts left memory reads them back, to the same
+    results as a cache that kept them all."""
+    app = new_app(tmp_path, cache_size=4)
+    projections = app.projections
+    real_read, real_apply = projections._read_facts, projections._apply
+    read: list[str] = []
+    folded: set[str] = set()
+
+    def counted(proposal_id: str) -> Any:
+        assert proposal_id in folded, "read for a proposal never archived before"
+        read.append(proposal_id)
+        return real_read(proposal_id)
+
+    def apply(position: int, stored: Any, *, first: bool = False) -> None:
+        real_apply(position, stored, first=first)
+        folded.add(orjson.loads(stored)["entry"]["body"]["proposal_id"])
+
+    monkeypatch.setattr(projections, "_read_facts", counted)
+    monkeypatch.setattr(projections, "_apply", apply)
+    monkeypatch.setattr(projections, "batch", 5)  # evicted after every page of 5
+    messages = arrivals(can_tho_2025(), "time")
+    proposals = {m.body["proposal_id"] for m in messages}
+    load(app, messages)
+    projections.catch_up()
+    assert projections.digests() == loaded.projections.digests()
+    assert 0 < len(read) < len(messages)  # the evicted ones, read back: never a new proposal
+    assert set(read) <= proposals
+    read.clear()
+    folded.clear()
+    projections.rebuild()
+    assert projections.digests() == loaded.projections.digests()
+    app.close()
 
 
 def test_case_events_before_the_unit_is_known_are_counted_once_it_is(tmp_path: Path) -> None:

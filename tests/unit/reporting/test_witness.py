@@ -115,6 +115,25 @@ def test_the_witness_recomputes_every_root_from_the_leaves_the_events_reveal(
     assert leaves.alarms == []
 
 
+def test_the_leaves_replayed_from_their_events_are_the_leaves_followed_live(
+    service: ServiceUnderWatch, records: tuple[WitnessedLeaves, WitnessedLog]
+) -> None:
+    """`observe` hands the roots it checked to its event; replayed, the events compute them
+    again, to the same record, and nothing of that hand-over is kept in it."""
+    leaves, _ = records
+    for unpublished in (0, 3, 1, 0, 6):
+        follow(leaves, service.publish(unpublished=unpublished))
+    replayed: WitnessedLeaves | None = None
+    for pending in leaves.collect_events():
+        replayed = pending.mutate(replayed)
+    assert replayed is not None
+    assert vars(replayed) == vars(leaves)
+    assert "_grown" not in vars(leaves)
+    assert leaves.size == service.tree.size
+    assert leaves.root_at(leaves.size) == service.tree.root().hex()
+    assert leaves.frontier == [node.hex() for node in service.tree.frontier(leaves.size)]
+
+
 def test_a_checkpoint_that_extends_the_last_one_and_matches_the_leaves_is_cosigned(
     service: ServiceUnderWatch, records: tuple[WitnessedLeaves, WitnessedLog]
 ) -> None:
