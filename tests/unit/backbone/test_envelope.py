@@ -1,13 +1,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from shared.contracts import CONTRACTS, ActorRef
-from shared.contracts.approval import ApprovalMeetingHeld, PlanReceived
 from shared.contracts.public import to_public
 from shared.contracts.registration import Official, ProposalSubmitted, ProposalWithdrawn, Routing
 from shared.platform.envelope import (
@@ -20,7 +19,11 @@ from shared.platform.envelope import (
     encode_message,
     message_json,
 )
-from tests.unit.registration_service.builders import case_event, supplement_requested, vote
+from tests.unit.registration_service.builders import (
+    approved_at_meeting,
+    plan_received,
+    supplement_requested,
+)
 
 
 def submitted() -> ProposalSubmitted:
@@ -114,23 +117,9 @@ def _contracts() -> list[Any]:
     tier's views of them, and the approval contracts a registration test builds."""
     pid = uuid.uuid4()
     approval = [
-        case_event(
-            PlanReceived,
-            pid,
-            "UNDER_REVIEW",
-            approval_due=date(2024, 6, 12),
-            head_id="ct.p0001",
-            recipient_unit_id="ct.ubnd-tp",
-        ),
+        plan_received(pid),
         supplement_requested(pid),
-        case_event(
-            ApprovalMeetingHeld,
-            pid,
-            "APPROVED",
-            vote=vote(),
-            decision_ref="15/QĐ-UBND",
-            implementer_ids=["ct.p0026"],
-        ),
+        approved_at_meeting(pid, "ct.p0026"),
     ]
     withdrawn = ProposalWithdrawn(
         id=uuid.uuid4(),

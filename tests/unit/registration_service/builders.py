@@ -14,7 +14,12 @@ from eventsourcing.persistence import Tracking
 from services.registration.application import Attached, RegistrationApplication, Upload
 from services.registration.main import create_application
 from shared.contracts import ActorRef
-from shared.contracts.approval import SupplementRequested, _CaseEvent
+from shared.contracts.approval import (
+    ApprovalMeetingHeld,
+    PlanReceived,
+    SupplementRequested,
+    _CaseEvent,
+)
 from shared.kernel.actor import Actor
 from shared.platform.settings import Settings
 from tests.support.infra import TEST_JWT_SECRET
@@ -96,6 +101,18 @@ def case_event(
     )
 
 
+def plan_received(proposal_id: UUID | str) -> _CaseEvent:
+    """Approval's receipt of `proposal_id` for review by the head ct.p0001, due 12 June 2024."""
+    return case_event(
+        PlanReceived,
+        proposal_id,
+        "UNDER_REVIEW",
+        approval_due=date(2024, 6, 12),
+        head_id="ct.p0001",
+        recipient_unit_id="ct.ubnd-tp",
+    )
+
+
 def supplement_requested(proposal_id: UUID | str, actor: Actor = DIRECTOR) -> _CaseEvent:
     """Approval's request for a supplement to `proposal_id` (a budget estimate), due 14 June
     2024, answered by `actor`."""
@@ -113,6 +130,19 @@ def supplement_requested(proposal_id: UUID | str, actor: Actor = DIRECTOR) -> _C
 
 def tracking() -> Tracking:
     return Tracking("D73_APPROVAL", next(_positions))
+
+
+def approved_at_meeting(proposal_id: UUID | str, implementer_id: str) -> _CaseEvent:
+    """The meeting's approval of `proposal_id` (decision 15/QĐ-UBND), `implementer_id` to
+    carry it out."""
+    return case_event(
+        ApprovalMeetingHeld,
+        proposal_id,
+        "APPROVED",
+        vote=vote(),
+        decision_ref="15/QĐ-UBND",
+        implementer_ids=[implementer_id],
+    )
 
 
 def vote(outcome: str = "PASSED") -> dict[str, Any]:

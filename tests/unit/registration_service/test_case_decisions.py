@@ -29,7 +29,6 @@ from shared.contracts.approval import (
     ImplementationStarted,
     ImplementationStopped,
     ImplementationSuspended,
-    PlanReceived,
     ProgressReported,
     ProposalRejected,
     ProtectionDetermined,
@@ -40,7 +39,9 @@ from shared.platform.consumer import Rejected, TrackedConsumer
 from shared.platform.subjects import APPROVAL_STREAM
 from tests.unit.registration_service.builders import (
     DIRECTOR,
+    approved_at_meeting,
     case_event,
+    plan_received,
     settings_for,
     submitted,
     tracking,
@@ -58,14 +59,7 @@ def _received(app: RegistrationApplication) -> Any:
     pid = submitted(app)
     _note(
         app,
-        case_event(
-            PlanReceived,
-            pid,
-            "UNDER_REVIEW",
-            approval_due=date(2024, 6, 12),
-            head_id="ct.p0001",
-            recipient_unit_id="ct.ubnd-tp",
-        ),
+        plan_received(pid),
     )
     return pid
 
@@ -74,14 +68,7 @@ def _approved(app: RegistrationApplication) -> Any:
     pid = _received(app)
     _note(
         app,
-        case_event(
-            ApprovalMeetingHeld,
-            pid,
-            "APPROVED",
-            vote=vote(),
-            decision_ref="15/QĐ-UBND",
-            implementer_ids=[DIRECTOR.user_id],
-        ),
+        approved_at_meeting(pid, DIRECTOR.user_id),
     )
     return pid
 

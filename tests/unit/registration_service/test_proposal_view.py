@@ -17,19 +17,18 @@ from services.registration.application import RegistrationApplication
 from services.registration.consumers import on_case_event
 from services.registration.domain import Proposal
 from shared.contracts.approval import (
-    ApprovalMeetingHeld,
-    PlanReceived,
     ProposalRejected,
-    SupplementRequested,
 )
 from tests.unit.registration_domain.builders import complete_plan
 from tests.unit.registration_service.builders import (
     DIRECTOR,
+    approved_at_meeting,
     case_event,
+    plan_received,
     submitted,
+    supplement_requested,
     tracking,
     upload,
-    vote,
 )
 
 
@@ -48,25 +47,9 @@ def test_a_draft_a_submission_and_each_decision_answer_the_same_bytes(
     _same(app.draft(DIRECTOR, "Trống", None))
     pid = submitted(app)
     _same(app.proposal_for(DIRECTOR, pid))
-    received = case_event(
-        PlanReceived,
-        pid,
-        "UNDER_REVIEW",
-        approval_due=date(2024, 6, 12),
-        head_id="ct.p0001",
-        recipient_unit_id="ct.ubnd-tp",
-    )
+    received = plan_received(pid)
     on_case_event(app, received, tracking())
-    request = case_event(
-        SupplementRequested,
-        pid,
-        "NEEDS_SUPPLEMENT",
-        items=["Bổ sung dự toán kinh phí"],
-        reason="Thiếu dự toán",
-        due=date(2024, 6, 14),
-        responsible_user_id=DIRECTOR.user_id,
-        responsible_unit_id=DIRECTOR.unit_id,
-    )
+    request = supplement_requested(pid)
     on_case_event(app, request, tracking())
     upload(app, DIRECTOR, pid)  # waits for the answer: a pending attachment
     needing = app.proposal_for(DIRECTOR, pid)
@@ -74,14 +57,7 @@ def test_a_draft_a_submission_and_each_decision_answer_the_same_bytes(
     assert needing.pending_attachments
     _same(needing)
     _same(app.supplement(DIRECTOR, pid, None, {"title": "Đã bổ sung"}))
-    approved = case_event(
-        ApprovalMeetingHeld,
-        pid,
-        "APPROVED",
-        vote=vote(),
-        decision_ref="15/QĐ-UBND",
-        implementer_ids=[DIRECTOR.user_id],
-    )
+    approved = approved_at_meeting(pid, DIRECTOR.user_id)
     on_case_event(app, approved, tracking())
     _same(app.proposal_for(DIRECTOR, pid))
     other = submitted(app)
