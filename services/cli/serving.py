@@ -3,7 +3,8 @@ to stop while it is still starting.
 
 uvicorn reads SIGTERM and Ctrl-C during its start-up but acts on them only once the start-up
 is over. A service whose start waits (NATS out of reach: the broker retries for ever) thus
-ignored `docker compose stop` and `d73 run`'s Ctrl-C until it was killed.
+ignored `docker compose stop` and `d73 run`'s Ctrl-C until it was killed. Once started, it
+settles the heap (`shared.platform.memory.settle_started_heap`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import logging
 import socket
 
 import uvicorn
+
+from shared.platform.memory import settle_started_heap
 
 log = logging.getLogger("uvicorn.error")
 
@@ -32,3 +35,5 @@ class StoppableServer(uvicorn.Server):
                 log.warning("stopped while starting")
                 return
         starting.result()
+        if self.started:
+            settle_started_heap()

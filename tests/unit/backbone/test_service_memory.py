@@ -93,3 +93,29 @@ def test_sqlite_caches_share_one_soft_limit_across_connections() -> None:
     limit, used = map(int, out.split())
     assert limit == 3 * 2**20
     assert used < 4.5 * 2**20  # ~3.3 MB measured; ~10 MB without the limit
+
+
+def test_a_started_service_hides_its_start_up_heap_from_the_collector() -> None:
+    """After the start: start-up's cyclic garbage collected, what is alive frozen (not walked by
+    later collections), and a young generation of `YOUNG_OBJECTS`."""
+    out = _run(
+        """
+        import gc, weakref
+        from shared.platform.memory import YOUNG_OBJECTS, settle_started_heap
+
+        class Node:
+            pass
+
+        gc.disable()
+        kept = [Node() for _ in range(1000)]
+        garbage = Node()
+        garbage.me = garbage
+        gone = weakref.ref(garbage)
+        del garbage
+        settle_started_heap()
+        print(gone() is None, gc.get_freeze_count() > len(kept))
+        print(gc.get_threshold()[0] == YOUNG_OBJECTS)
+        """,
+        PYTHONPATH=os.getcwd(),
+    )
+    assert out.splitlines() == ["True True", "True"]
