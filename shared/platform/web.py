@@ -6,6 +6,7 @@ with an error inside.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -30,7 +31,7 @@ from opentelemetry import context as otel_context
 from opentelemetry import propagate
 from opentelemetry.instrumentation.asgi import asgi_getter, get_host_port_url_tuple
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
-from opentelemetry.propagators.textmap import Getter
+from opentelemetry.propagators.textmap import Getter, TextMapPropagator
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import SpanKind
 from opentelemetry.util.http import ExcludeList, parse_excluded_urls
@@ -789,11 +790,18 @@ def _carried(scope: Scope) -> otel_context.Context:
     A request with none of the headers the propagator reads (its `fields`: `traceparent`,
     `tracestate`, `baggage`) carries nothing: an empty context, without asking the
     propagator (each header of it would be decoded once per field, issue #19)."""
-    fields = {field.lower() for field in propagate.get_global_textmap().fields}
+    fields = _lowered_fields(propagate.get_global_textmap())
     for name, _ in scope.get("headers") or ():
         if name.decode("latin-1").lower() in fields:
             return propagate.extract(scope, getter=_ASGI_GETTER)
     return otel_context.Context()
+
+
+@functools.lru_cache(maxsize=8)
+def _lowered_fields(textmap: TextMapPropagator) -> frozenset[str]:
+    """A propagator's header names in lowercase, spelled once per propagator rather than once
+    per request (one is set for the process; a new one is another key)."""
+    return frozenset(field.lower() for field in textmap.fields)
 
 
 _ASGI_GETTER: Getter[Any] = asgi_getter
