@@ -512,16 +512,13 @@ class ServiceLog:
         earlier still unchecked."""
         if not self._may_sign():
             return False
-        grown = self._tree.size - self._signed_size()
+        grown = self._tree.size - self.signed_size()
         if grown >= self.every_events:
             return True
         return by_time and self._clock() - self._latest_at >= self.every_seconds
 
     def signed_size(self) -> int:
         """The tree size of the latest checkpoint kept (0: none)."""
-        return self._signed_size()
-
-    def _signed_size(self) -> int:
         return self._latest.tree_size if self._latest is not None else 0
 
     def _may_sign(self) -> bool:
@@ -530,7 +527,7 @@ class ServiceLog:
             self._tampered is None
             and self._synced
             and not self._unchecked
-            and self._tree.size > self._signed_size()
+            and self._tree.size > self.signed_size()
         )
 
     def sign(self, *, when_due: bool = True) -> NewCheckpoint | None:
