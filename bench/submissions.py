@@ -11,7 +11,11 @@ client competing with the services for the cores. In one run:
    `--rate` per second (closed loop: a slow answer delays that connection's next request, so the
    rate achieved is printed next to the rate asked); for each submission, registration's commit
    time (`submitted_at`) to reporting's archive time (`archived_at`), both on this machine's clock.
-   Submissions reporting has not archived within `--drain` seconds are counted, not guessed;
+   Submissions reporting has not archived within `--drain` seconds are counted, not guessed.
+   The latency is split at JetStream's write of the event (its stored time): what the commit,
+   the relay and nats-server's writes take, and what delivery and reporting's pass take, next to
+   the time one SQLite commit takes to reach this machine's disk, measured before the services
+   start (the floor under every write the path waits for);
 3. peak RSS of each service process during the run;
 4. CPU per submission of each process (user + system time over the burst and its drain, divided
    by the submissions registration committed): the figure that says where the cores go, and
@@ -35,6 +39,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import sqlite3
 import statistics
 import sys
 import tempfile
@@ -49,12 +54,14 @@ import nats
 import psutil
 
 from bench import ceilings
+from shared.platform.subjects import REGISTRATION_STREAM
 from tests.support.flows import AUDITOR, proposer_headers
 from tests.support.infra import Suite, native_nats
 from tests.support.samples import sample_plan
 
 HERE = Path(__file__).parent
 SUBMITTED = "d73.proposal.submitted.v1"
+REGISTRATION = REGISTRATION_STREAM.name
 
 
 class PeakRss:
@@ -179,8 +186,11 @@ def settle(nats_url: str, seconds: float) -> float | None:
     return None
 
 
-def latency_ms(client: httpx.Client, reporting_url: str, pid: str) -> float | None:
-    """Commit → archive of one submission, or None if reporting does not hold it (yet)."""
+def latency_times(
+    client: httpx.Client, reporting_url: str, pid: str
+) -> tuple[datetime, datetime] | None:
+    """(registration's commit, reporting's archive) of one submission, or None if reporting
+    does not hold it (yet)."""
     answer = client.get(f"{reporting_url}/proposals/{pid}/history", headers=AUDITOR)
     if answer.status_code != 200:
         return None
@@ -190,7 +200,64 @@ def latency_ms(client: httpx.Client, reporting_url: str, pid: str) -> float | No
         return None
     committed = datetime.fromisoformat(submitted["body"]["submitted_at"])
     archived = datetime.fromisoformat(submitted["archived_at"])
-    return (archived - committed).total_seconds() * 1000
+    return committed, archived
+
+
+def stream_times(nats_url: str, after_seq: int) -> dict[str, datetime]:
+    """When JetStream stored each submission published after stream sequence `after_seq`
+    (D73_REGISTRATION's own clock, this machine's): by proposal id."""
+
+    async def read() -> dict[str, datetime]:
+        nc = await nats.connect(nats_url)
+        try:
+            js = nc.jetstream()
+            last = (await js.stream_info(REGISTRATION)).state.last_seq
+            found: dict[str, datetime] = {}
+            for seq in range(after_seq + 1, last + 1):
+                msg = await js.get_msg(REGISTRATION, seq)
+                if msg.time is None or not msg.data:
+                    continue
+                body = json.loads(msg.data)
+                if body.get("type") == SUBMITTED:
+                    found[str(body.get("proposal_id"))] = msg.time
+            return found
+        finally:
+            await nc.close()
+
+    return asyncio.run(read())
+
+
+def stream_last_seq(nats_url: str) -> int:
+    async def read() -> int:
+        nc = await nats.connect(nats_url)
+        try:
+            return int((await nc.jetstream().stream_info(REGISTRATION)).state.last_seq)
+        finally:
+            await nc.close()
+
+    return asyncio.run(read())
+
+
+def fsync_commit_ms(folder: Path, commits: int = 200) -> float:
+    """The median wall time of one SQLite commit of a 2 KB row with the services' settings (WAL,
+    synchronous FULL: it waits for the disk): the floor under every commit a message crosses."""
+    path = folder / "fsync-probe.db"
+    connection = sqlite3.connect(path, isolation_level=None)
+    try:
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=FULL")
+        connection.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB)")
+        times = []
+        for _ in range(commits):
+            began = time.perf_counter()
+            connection.execute("BEGIN IMMEDIATE")
+            connection.execute("INSERT INTO t (v) VALUES (?)", (b"x" * 2048,))
+            connection.execute("COMMIT")
+            times.append((time.perf_counter() - began) * 1000)
+    finally:
+        connection.close()
+        path.unlink(missing_ok=True)
+    return round(statistics.median(times), 2)
 
 
 def pct(values: list[float], p: float) -> float | None:
@@ -223,6 +290,7 @@ def main() -> None:
         )
         body_file = Path(data) / "body.json"
         body_file.write_text(body)
+        fsync_ms = fsync_commit_ms(Path(data))  # before anything runs beside it
         env = {"BODY_FILE": str(body_file), "TOKEN": token}
         try:
             suite.start()
@@ -249,6 +317,7 @@ def main() -> None:
                 burst_settled = settle(server.url, args.drain)
                 burst_cpu, burst_system = cpu.used()
                 print(f"2. steady feed asked {args.rate:.0f}/s ...", file=log, flush=True)
+                feed_after_seq = stream_last_seq(server.url)
                 cpu.start()
                 pause_ms = max(1, round(args.connections * 1000 / args.rate))
                 feed = ceilings.run_wrk(
@@ -264,14 +333,22 @@ def main() -> None:
                 settle(server.url, args.drain)
                 feed_cpu, _ = cpu.used()
             with httpx.Client(timeout=30) as client:
-                measured = [latency_ms(client, rep, pid) for pid in feed.ids]
+                measured = [latency_times(client, rep, pid) for pid in feed.ids]
+            stored_at = stream_times(server.url, feed_after_seq)
         finally:
             suite.stop()
             if args.postgres:
                 from tests.support.infra import drop_postgres_databases
 
                 drop_postgres_databases(suite.db_prefix)
-    lat = [value for value in measured if value is not None]
+    lat = [(t[1] - t[0]).total_seconds() * 1000 for t in measured if t is not None]
+    # Where the time goes: up to JetStream's write of the event, and from it to the archive.
+    split = [
+        ((stored - t[0]).total_seconds() * 1000, (t[1] - stored).total_seconds() * 1000)
+        for pid, t in zip(feed.ids, measured, strict=True)
+        if t is not None and (stored := stored_at.get(pid)) is not None
+    ]
+    to_stream, from_stream = [a for a, _ in split], [b for _, b in split]
     fed = (feed_committed - burst_expected) if feed_committed else len(feed.ids)
     result: dict[str, Any] = {
         "bench": "submissions",
@@ -308,6 +385,11 @@ def main() -> None:
         "e2e_ms_p50": pct(lat, 50),
         "e2e_ms_p99": pct(lat, 99),
         "e2e_ms_mean": round(statistics.fmean(lat), 2) if lat else None,
+        "e2e_to_stream_ms_p50": pct(to_stream, 50),
+        "e2e_to_stream_ms_p99": pct(to_stream, 99),
+        "e2e_from_stream_ms_p50": pct(from_stream, 50),
+        "e2e_from_stream_ms_p99": pct(from_stream, 99),
+        "fsync_commit_ms": fsync_ms,
         "peak_rss_mb": {n: round(v / 2**20, 1) for n, v in rss.peak.items()},
         "generator": f"wrk -t1 -c{args.connections}, taskset -c {args.wrk_cpus}",
     }
@@ -338,7 +420,17 @@ def print_table(r: dict[str, Any], ceiling: ceilings.WrkResult | None) -> None:
         f"| – | – | < 10 ms / < 50 ms |"
     )
     print(
-        f"\nmeasured {r['e2e_measured']} of {r['feed_submitted']} fed submissions; "
+        f"\ne2e split, p50 / p99: registration's commit → JetStream's write of the event "
+        f"{_ms(r['e2e_to_stream_ms_p50'])} / {_ms(r['e2e_to_stream_ms_p99'])} (the commit, "
+        "the relay, nats-server's writes of the journal and the event, each to disk before its "
+        f"ack); JetStream → reporting's archive {_ms(r['e2e_from_stream_ms_p50'])} / "
+        f"{_ms(r['e2e_from_stream_ms_p99'])} (delivery, reporting's pass). One SQLite commit "
+        f"written to this machine's disk (WAL, synchronous=FULL) takes {r['fsync_commit_ms']} ms "
+        "(median of 200, before the services start): the path waits for three writes to disk in "
+        "a row (registration's commit, then nats-server's journal message and event)."
+    )
+    print(
+        f"measured {r['e2e_measured']} of {r['feed_submitted']} fed submissions; "
         f"{r['e2e_not_archived']} not archived by reporting within the drain time (not measured)"
     )
     committed = r["burst_committed"]

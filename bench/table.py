@@ -122,9 +122,11 @@ def rows(f: dict[str, Figures | None], events: int) -> list[tuple[str, str, str,
         ),
         (
             f"three-service pipeline, steady feed asked {dig(sub, 'feed_asked_per_s')}/s",
-            "—",
+            f"disk: one fsync'd SQLite commit {ms(dig(sub, 'fsync_commit_ms'))}",
             f"achieved {per_s(dig(sub, 'feed_achieved_per_s'))}, e2e p50 "
-            f"{ms(dig(sub, 'e2e_ms_p50'))} / p99 {ms(dig(sub, 'e2e_ms_p99'))}",
+            f"{ms(dig(sub, 'e2e_ms_p50'))} / p99 {ms(dig(sub, 'e2e_ms_p99'))} (p50 to "
+            f"JetStream {ms(dig(sub, 'e2e_to_stream_ms_p50'))}, from it "
+            f"{ms(dig(sub, 'e2e_from_stream_ms_p50'))})",
             "—",
             "200/s, p50 < 10 ms, p99 < 50 ms",
         ),
