@@ -103,7 +103,10 @@ class WorkerPool:
         if state.asked():
             number = state.threads
             threading.Thread(
-                target=_serve_pool, args=(state,), name=f"{self.name}-{number}", daemon=True
+                target=_serve,
+                args=(state.calls, state.done),
+                name=f"{self.name}-{number}",
+                daemon=True,
             ).start()
         state.calls.put((loop, future, function, args, contextvars.copy_context()))
         return await _awaited(future)
@@ -142,18 +145,6 @@ class _PoolState:
                 self.calls.put(None)
 
 
-def _serve_pool(state: _PoolState) -> None:
-    """A pool thread's loop: take a call, run it, be free again."""
-    calls = state.calls
-    while True:
-        call = calls.get()
-        if call is None:
-            return
-        _run_call(call)
-        del call  # nothing of a call held until the next
-        state.done()
-
-
 async def _awaited(future: asyncio.Future[T]) -> T:
     """The call's outcome; if cancelled meanwhile, once the call has ended (not abandoned)."""
     try:
@@ -169,14 +160,17 @@ async def _awaited(future: asyncio.Future[T]) -> T:
         raise
 
 
-def _serve(calls: queue.SimpleQueue[_Call | None]) -> None:
-    """The thread's loop (it holds the queue only, so that its owner can be collected)."""
+def _serve(calls: queue.SimpleQueue[_Call | None], done: Callable[[], None] | None = None) -> None:
+    """The thread's loop (it holds the queue only, so that its owner can be collected); a
+    pool's thread says `done` after each call (it is free again)."""
     while True:
         call = calls.get()
         if call is None:
             return
         _run_call(call)
         del call  # nothing of a call held until the next
+        if done is not None:
+            done()
 
 
 def _run_call(call: _Call) -> None:
