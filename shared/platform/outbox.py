@@ -562,14 +562,18 @@ class OutboxRelay:
         if head is not None and self.log_heads:
             headers.update(head.headers(self._unpublished_leaves))
         parent = self.app.commit_traces.context_of(notification.id)
-        with tracing.publishing(
-            parent,
-            f"publish {event.subject()}",
-            **{"messaging.system": "nats", "messaging.destination.name": event.subject()},
-            **{"d73.position": notification.id, "d73.event_type": event.type},
-        ):
-            tracing.inject(headers)
-            ack = await publisher.send(event.subject(), body, headers)
+        subject = event.subject()
+        if tracing.inject_publication(headers, parent):
+            ack = await publisher.send(subject, body, headers)
+        else:
+            with tracing.publishing(
+                parent,
+                f"publish {subject}",
+                **{"messaging.system": "nats", "messaging.destination.name": subject},
+                **{"d73.position": notification.id, "d73.event_type": event.type},
+            ):
+                tracing.inject(headers)
+                ack = await publisher.send(subject, body, headers)
         self._unpublished_leaves.clear()  # carried by this event (sent again after a failure)
         return ack
 
