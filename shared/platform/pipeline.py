@@ -48,11 +48,12 @@ future at once, and a failed send leaves nothing behind.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
-import json
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
 from nats import errors as nats_errors
 from nats.aio.client import _HEADER_KEY_RE, _HEADER_VALUE_NEWLINES
 from nats.aio.client import Client as NATS
@@ -232,12 +233,24 @@ class PipelinedPublisher:
             ack.set_exception(NoStreamResponseError())
             return
         try:
-            reply: dict[str, Any] = json.loads(msg.data)
+            reply: dict[str, Any] = orjson.loads(msg.data)
             if "error" in reply:
                 APIError.from_error(reply["error"])  # raises the error's own class
-            ack.set_result(PubAck.from_response(reply))
+            ack.set_result(pub_ack(reply))
         except Exception as error:  # whatever it is, it is this message's outcome
             ack.set_exception(error)
+
+
+_PUB_ACK_FIELDS = frozenset(field.name for field in dataclasses.fields(PubAck))
+
+
+def pub_ack(reply: dict[str, Any]) -> PubAck:
+    """`PubAck.from_response(reply)`, the same ack: a reply holding only the ack's fields (as
+    every one does) is given to it whole, without asking the dataclass for its fields, and
+    read by orjson — together ~5 us of each message's ~9 (issue #19)."""
+    if reply.keys() <= _PUB_ACK_FIELDS:
+        return PubAck(**reply)
+    return PubAck.from_response(reply)
 
 
 _CHECKED_KEYS: set[str] = set()
