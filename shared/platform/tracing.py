@@ -273,7 +273,8 @@ def _default_propagators(textmap: TextMapPropagator) -> bool:
     """`textmap` is OpenTelemetry's default: W3C trace context, then W3C baggage."""
     if type(textmap) is not CompositePropagator:
         return False
-    kinds = [type(propagator) for propagator in textmap._propagators]
+    propagators = getattr(textmap, "_propagators", None)  # private: if it goes, the whole way
+    kinds = [type(propagator) for propagator in propagators or ()]
     return kinds == [TraceContextTextMapPropagator, W3CBaggagePropagator]
 
 

@@ -87,3 +87,13 @@ def test_baggage_goes_the_whole_way(monkeypatch: pytest.MonkeyPatch) -> None:
         assert not inject_publication(headers, SpanContext(TRACE_ID, 7, is_remote=False))
     finally:
         otel_context.detach(token)
+
+
+def test_a_composite_without_its_list_goes_the_whole_way(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`inject_publication` reads the composite's private list: a release without it costs
+    the whole way, never a wrong header."""
+    monkeypatch.setattr(tracing, "_tracer", IdsOnlyTracer())
+    textmap = CompositePropagator([TraceContextTextMapPropagator()])
+    del textmap._propagators
+    monkeypatch.setattr(propagate, "get_global_textmap", lambda: textmap)
+    assert not inject_publication({}, SpanContext(TRACE_ID, 7, is_remote=False))
