@@ -277,16 +277,28 @@ _PUBLIC_NAMES: dict[type[PublicEvent], frozenset[str]] = {
     cls: frozenset(cls.model_fields) for cls in PUBLIC_EVENTS.values()
 }
 """The top-level fields of each public contract: the only ones of the full event it reads (it
-ignores the others), so the only ones dumped — not a submission's whole plan (issue #19)."""
+ignores the others), so the only ones taken — not a submission's whole plan (issue #19)."""
+_TAKEN: dict[type[IntegrationEvent], tuple[str, ...]] = {}
+"""Per full contract class, the fields of it that its public contract reads (not `type`)."""
 
 
 def to_public(event: IntegrationEvent) -> PublicEvent | None:
-    """The public view of a full event, or None when its type is not public."""
+    """The public view of a full event, or None when its type is not public.
+
+    The public fields are taken as they are, their nested contracts read by attribute
+    (`from_attributes`), not dumped to dicts first and read again: the same public event,
+    for ~60 % of the cost (issue #19)."""
     public = PUBLIC_OF.get(event.type)
     if public is None:
         return None
-    fields = event.model_dump(include=_PUBLIC_NAMES[public])  # type: ignore[arg-type]
-    return public.model_validate({**fields, "type": public.TYPE})
+    full = type(event)
+    names = _TAKEN.get(full)
+    if names is None:
+        wanted = _PUBLIC_NAMES[public] - {"type"}
+        names = _TAKEN[full] = tuple(name for name in full.model_fields if name in wanted)
+    fields = {name: getattr(event, name) for name in names}
+    fields["type"] = public.TYPE
+    return public.model_validate(fields, from_attributes=True)
 
 
 def _paths(projection: Projection, prefix: str = "") -> list[str]:

@@ -50,16 +50,18 @@ def source_of(service: str) -> str:
 
 
 def cloudevent_headers(message: Sendable, service: str, subject: str) -> dict[str, str]:
-    """The CloudEvents attributes of a message and its `Nats-Msg-Id` (always its id)."""
+    """The CloudEvents attributes of a message and its `Nats-Msg-Id` (always its id, spelled
+    once: a UUID's `str` was ~4 % of the relays' time, issue #19)."""
+    message_id = str(message.id)
     return {
         CE_SPECVERSION: "1.0",
-        CE_ID: str(message.id),
+        CE_ID: message_id,
         CE_SOURCE: source_of(service),
         CE_TYPE: message.type,
         CE_TIME: message.occurred_at.isoformat(),
         CE_SUBJECT: subject,
         CE_DATACONTENTTYPE: JSON,
-        MSG_ID: str(message.id),
+        MSG_ID: message_id,
     }
 
 

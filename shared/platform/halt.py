@@ -162,10 +162,7 @@ class ServiceHalt:
     @property
     def reasons(self) -> list[HaltReason]:
         """The halts in force, as found: held ones and those the watched state reports."""
-        for kind, probe in self._watched.items():
-            detail = probe()
-            if detail is not None:
-                self.halt(kind, detail)
+        self._probe()
         with self._lock:
             held = list(self._held.values())
         found = [reason for reason in held if reason.kind in ALARMING]
@@ -173,7 +170,18 @@ class ServiceHalt:
 
     @property
     def halted(self) -> bool:
-        return bool(self.reasons)
+        """Whether any halt is in force (`reasons` is not empty), without listing them: the
+        public relay asks before each event it sends (issue #19)."""
+        self._probe()
+        with self._lock:
+            return bool(self._held)
+
+    def _probe(self) -> None:
+        """Hold what the watched state reports."""
+        for kind, probe in self._watched.items():
+            detail = probe()
+            if detail is not None:
+                self.halt(kind, detail)
 
     def problem(self) -> dict[str, Any]:
         """The RFC 9457 body of a refused command (or `/readyz`) while halted."""

@@ -25,11 +25,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import NAMESPACE_URL, UUID
 
 import anyio.to_thread
 from eventsourcing.domain import DomainEventProtocol
@@ -143,8 +144,27 @@ def event_id(service: str, domain_event: DomainEventProtocol[UUID]) -> UUID:
 
 
 def event_id_of(service: str, originator_id: UUID, originator_version: int) -> UUID:
-    """`event_id` from the stored record alone: the audit log names events without decoding them."""
-    return uuid5(NAMESPACE_URL, f"/d73/{service}/{originator_id}/{originator_version}")
+    """`event_id` from the stored record alone: the audit log names events without decoding them.
+
+    `uuid5(NAMESPACE_URL, f"/d73/{service}/{originator_id}/{originator_version}")`, the same
+    UUID (RFC 9562 §5.5), from a SHA-1 fed the namespace and the service's prefix once and
+    copied per event, the version and variant set on the integer: `uuid5` imports hashlib and
+    asks OpenSSL for SHA-1 at every call, and sets them through `UUID(bytes=…, version=5)`
+    (~37 k instructions, a quarter of translating a submission; now ~23 k, issue #19)."""
+    names = _EVENT_NAMES.get(service)
+    if names is None:
+        names = hashlib.sha1(NAMESPACE_URL.bytes + f"/d73/{service}/".encode())
+        _EVENT_NAMES[service] = names
+    digest = names.copy()
+    digest.update(f"{originator_id}/{originator_version}".encode())
+    value = int.from_bytes(digest.digest()[:16], "big")
+    return UUID(int=value & _NOT_VERSION_NOR_VARIANT | _VERSION_5_RFC_VARIANT)
+
+
+_EVENT_NAMES: dict[str, Any] = {}
+"""Per service, SHA-1 fed with the URL namespace and `/d73/<service>/` (never updated)."""
+_NOT_VERSION_NOR_VARIANT = ~((0xF000 << 64) | (0xC000 << 48))
+_VERSION_5_RFC_VARIANT = (5 << 76) | (0x8000 << 48)
 
 
 class StreamAheadOfStore(RuntimeError):
@@ -562,14 +582,18 @@ class OutboxRelay:
         if head is not None and self.log_heads:
             headers.update(head.headers(self._unpublished_leaves))
         parent = self.app.commit_traces.context_of(notification.id)
-        with tracing.publishing(
-            parent,
-            f"publish {event.subject()}",
-            **{"messaging.system": "nats", "messaging.destination.name": event.subject()},
-            **{"d73.position": notification.id, "d73.event_type": event.type},
-        ):
-            tracing.inject(headers)
-            ack = await publisher.send(event.subject(), body, headers)
+        subject = event.subject()
+        if tracing.inject_publication(headers, parent):
+            ack = await publisher.send(subject, body, headers)
+        else:
+            with tracing.publishing(
+                parent,
+                f"publish {subject}",
+                **{"messaging.system": "nats", "messaging.destination.name": subject},
+                **{"d73.position": notification.id, "d73.event_type": event.type},
+            ):
+                tracing.inject(headers)
+                ack = await publisher.send(subject, body, headers)
         self._unpublished_leaves.clear()  # carried by this event (sent again after a failure)
         return ack
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import base64
 import logging
+from binascii import b2a_base64
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -102,13 +103,16 @@ def journal_message(service: str, records: Sequence[Any]) -> tuple[str, bytes, d
                     "originator_id": str(record.originator_id),
                     "originator_version": record.originator_version,
                     "topic": record.topic,
-                    "state": base64.b64encode(bytes(record.state)).decode(),
+                    "state": b2a_base64(record.state, newline=False).decode("ascii"),
                 }
                 for record in records
             ]
         }
     )
-    first_id = event_id_text(service, UUID(str(first.originator_id)), first.originator_version)
+    originator = first.originator_id
+    if type(originator) is not UUID:  # a store's own spelling: the id as `UUID` writes it
+        originator = UUID(str(originator))
+    first_id = event_id_text(service, originator, first.originator_version)
     headers = {
         MSG_ID: f"journal-{first_id}-{first.id}-{last.id}",
         POSITION: str(last.id),

@@ -9,6 +9,7 @@ from pathlib import Path
 from uuid import UUID, uuid4
 
 import pytest
+from nats.errors import MaxPayloadError
 from nats.js import JetStreamContext
 from nats.js.errors import BadRequestError, NoStreamResponseError
 
@@ -68,6 +69,26 @@ async def test_a_message_after_one_lost_is_refused_not_stored_out_of_order(
         with pytest.raises(BadRequestError, match="wrong last sequence: 1"):
             await publisher.acknowledged(refused)
     assert await stored_ids(js) == [ids[0]], "nothing stored past the lost message"
+    await publisher.close()
+
+
+async def test_acks_taken_failed_sends_and_abandoned_runs_leave_no_reply_waiting(
+    js: JetStreamContext,
+) -> None:
+    """Without a done-callback per ack (issue #19), its reply, a failed send or the run's end
+    still forget every ack: nothing waits for a reply that will not come."""
+    publisher = PipelinedPublisher(js, REGISTRATION_STREAM.name, timeout=5)
+    await publisher.begin()
+    sent = [await publisher.send(SUBJECT, b"x", {MSG_ID: str(uuid4())}) for _ in range(3)]
+    for ack in sent:
+        await publisher.acknowledged(ack)
+    assert publisher._waiting == {}
+    with pytest.raises(MaxPayloadError):
+        await publisher.send(SUBJECT, b"x" * (js._nc.max_payload + 1), {MSG_ID: str(uuid4())})
+    assert publisher._waiting == {}
+    await publisher.send(SUBJECT, b"y", {MSG_ID: str(uuid4())})
+    publisher.abandon()
+    assert publisher._waiting == {}
     await publisher.close()
 
 

@@ -4,15 +4,18 @@ the HPUB command of nats-py's `Client.publish` byte for byte, and a client given
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from nats import errors
 from nats.aio.client import Client as NATS
+from nats.js.api import PubAck
 
-from shared.platform.pipeline import frame_headers_faster, hpub
+from shared.platform.pipeline import frame_headers_faster, hpub, pub_ack
 
 pytestmark = pytest.mark.anyio
 
@@ -111,3 +114,16 @@ async def test_a_client_framing_faster_sends_and_counts_what_nats_py_did() -> No
         with pytest.raises(errors.BadHeaderError):
             await client.publish("d73.x.y", b"", headers={"bad name": "v"})
     assert faster.commands == plain.commands
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        {"stream": "D73_REGISTRATION", "seq": 12345},
+        {"stream": "D73_REGISTRATION", "seq": 7, "duplicate": True},
+        {"stream": "D73_REGISTRATION", "seq": 2**64 - 1, "domain": "hub"},
+        {"stream": "D73_REGISTRATION", "seq": 3, "a-field-of-a-later-server": 1},
+    ],
+)
+def test_an_ack_is_read_as_nats_py_reads_it(reply: dict[str, Any]) -> None:
+    assert pub_ack(orjson.loads(json.dumps(reply))) == PubAck.from_response(reply)

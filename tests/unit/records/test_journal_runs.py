@@ -4,7 +4,9 @@ earlier release's one-event messages (issue #19 §1, issue #12 §2)."""
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
 from uuid import UUID, uuid4
 
 import orjson
@@ -20,6 +22,7 @@ from shared.records.journal import (
     journal_runs,
     read_journal_message,
 )
+from shared.records.servicelog.entries import event_id_text
 
 
 @dataclass(frozen=True)
@@ -103,3 +106,40 @@ def test_an_earlier_releases_one_event_message_is_read() -> None:
     )
     entries = read_journal_message(raw("d73.journal.approval", body, {POSITION: "7"}))
     assert entries == [JournalEntry(7, originator, 2, "memo:Memo.Filed", b"{}")]
+
+
+def message_as_before(service: str, records: list[Any]) -> tuple[str, bytes, dict[str, str]]:
+    """`journal_message` as it was written before issue #19 trimmed it."""
+    first, last = records[0], records[-1]
+    body = orjson.dumps(
+        {
+            "events": [
+                {
+                    "position": r.id,
+                    "originator_id": str(r.originator_id),
+                    "originator_version": r.originator_version,
+                    "topic": r.topic,
+                    "state": base64.b64encode(bytes(r.state)).decode(),
+                }
+                for r in records
+            ]
+        }
+    )
+    first_id = event_id_text(service, UUID(str(first.originator_id)), first.originator_version)
+    headers = {
+        MSG_ID: f"journal-{first_id}-{first.id}-{last.id}",
+        POSITION: str(last.id),
+        FIRST_POSITION: str(first.id),
+    }
+    return f"d73.journal.{service}", body, headers
+
+
+@pytest.mark.parametrize("spelled", [lambda u: u, str, lambda u: u.hex, lambda u: str(u).upper()])
+def test_a_message_is_byte_for_byte_what_it_was(spelled: Callable[[UUID], Any]) -> None:
+    """Whatever spelling of the originator id a store gives, and a state as bytes or a view."""
+    records: list[Any] = [
+        replace(r, originator_id=spelled(r.originator_id)) for r in stored(3, size=4099, start=7)
+    ]
+    records.append(replace(records[0], id=11, state=memoryview(b"\x00\xff" * 2049)))
+    for run in (records[:1], records):
+        assert journal_message("registration", run) == message_as_before("registration", run)
