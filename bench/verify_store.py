@@ -9,7 +9,9 @@ checkpoint every 1000 events (as in production), then measures, in the same run:
 A. `d73 verify registration` (the CLI, in a child process: wall time, events/s, peak RSS), and
    the same check in this process, against a raw SHA-256 chain over the same stored bytes held
    in memory, the same chain reading them from the store, and performance.md's ceiling
-   (orjson-encode decoded events, then chain);
+   (orjson-encode decoded events, then chain); the check's CPU per event, this process and its
+   workers (client) and, on a local PostgreSQL server, the backends (server): a figure that a
+   loaded machine skews less than the rates;
 B. the relay's start-up in a fresh process: resuming from the chunk roots kept with the latest
    checkpoint (what every start does; target < 1 s at 1 M events), and the full rebuild from the
    store checking every checkpoint signed before (`d73 rebuild-log`, or kept roots that do not
@@ -42,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import psutil
 from eventsourcing.persistence import StoredEvent
 
 from bench import ceilings
@@ -254,6 +257,63 @@ def verify_in_process(app: ServiceApplication, settings: Settings, jobs: int) ->
     return report
 
 
+def server_cpu(app: ServiceApplication) -> Callable[[], float] | None:
+    """Seconds of CPU of the PostgreSQL server's backends so far: `app`'s own and those its
+    postmaster reaped (the workers' connections once closed, parallel query workers, and any
+    other client's on a shared server); None unless the server runs on this machine."""
+    datastore: Any = app.recorder.datastore  # type: ignore[attr-defined]
+    with datastore.transaction(commit=False) as cursor:
+        cursor.execute("SELECT pg_backend_pid() AS pid")
+        pid = int(cursor.fetchone()["pid"])
+    try:
+        backend = psutil.Process(pid)
+        if not backend.name().startswith("postgres"):
+            return None  # a remote server: that pid is another process here
+        postmaster = psutil.Process(backend.ppid())
+    except psutil.Error:
+        return None
+
+    def seconds() -> float:
+        own, reaped = backend.cpu_times(), postmaster.cpu_times()
+        return float(own.user + own.system + reaped.children_user + reaped.children_system)
+
+    return seconds
+
+
+def cpu_per_event(
+    measures: Mapping[str, Callable[[], object]],
+    events: int,
+    server: Callable[[], float] | None,
+    rounds: int,
+) -> dict[str, dict[str, float]]:
+    """Least CPU µs per event of each measure over `rounds`: this process and the workers it
+    reaped (client), and the server's backends (`server_cpu`) when measured."""
+
+    def client() -> float:
+        mine = resource.getrusage(resource.RUSAGE_SELF)
+        reaped = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return mine.ru_utime + mine.ru_stime + reaped.ru_utime + reaped.ru_stime
+
+    least: dict[str, dict[str, float]] = {
+        name: {"client": float("inf"), "server": float("inf")} for name in measures
+    }
+    for _ in range(rounds):
+        for name, action in measures.items():
+            gc.collect()
+            client_before, server_before = client(), server() if server else 0.0
+            action()
+            time.sleep(0.2)  # the postmaster reaps the workers' backends
+            figures = least[name]
+            figures["client"] = min(figures["client"], (client() - client_before) / events * 1e6)
+            if server is not None:
+                spent = (server() - server_before) / events * 1e6
+                figures["server"] = min(figures["server"], spent)
+    for figures in least.values():
+        if server is None:
+            del figures["server"]
+    return least
+
+
 def states(app: ServiceApplication) -> Iterator[bytes]:
     for record in stored_records(app):
         yield bytes(record.state)
@@ -325,6 +385,7 @@ def run(args: argparse.Namespace, settings: Settings, log: Any) -> dict[str, Any
     ceiling = ceilings.canonical_chain()
     rates: dict[str, float] = {"d73_verify_cli": cli_rate, "ceiling_canonical_json_chain": ceiling}
     state_bytes = float("nan")
+    cpu: dict[str, dict[str, float]] = {}
     if not args.quick:
         print("A. in-process rates ...", file=log, flush=True)
         # The store-bound measures first, interleaved, with no large heap alive: a million live
@@ -338,6 +399,16 @@ def run(args: argparse.Namespace, settings: Settings, log: Any) -> dict[str, Any
             args.reps,
         )
         rates.update({name: n / seconds for name, seconds in times.items()})
+        print("A. CPU per event ...", file=log, flush=True)
+        cpu = cpu_per_event(
+            {
+                "verify_store": lambda: verify_in_process(app, settings, 1),
+                "verify_store_2_processes": lambda: verify_in_process(app, settings, 2),
+            },
+            n,
+            server_cpu(app) if settings.persistence is Persistence.POSTGRES else None,
+            args.reps,
+        )
         in_memory, state_bytes = in_memory_rates(app, args.reps)
         rates.update(in_memory)
     app.close()
@@ -350,6 +421,7 @@ def run(args: argparse.Namespace, settings: Settings, log: Any) -> dict[str, Any
         "state_bytes_mean": round(state_bytes, 1),
         "cli_verify": {"seconds": cli_seconds, "per_s": cli_rate, "peak_rss_mb": cli_peak},
         "rates_per_s": rates,
+        "cpu_us_per_event": cpu,
         "verify_ratio_to": {
             name: rates["d73_verify_cli"] / rate
             for name, rate in rates.items()
@@ -382,6 +454,13 @@ def print_table(f: dict[str, Any]) -> None:
         ratio = f["verify_ratio_to"].get(name)
         print(f"| {name} | {rate:,.0f} | {'' if ratio is None else f'{ratio:.2f}'} |")
     print("\ntarget: d73 verify ≥ 0.5 × ceiling_canonical_json_chain (same run)")
+    if f["cpu_us_per_event"]:
+        print("\n| A. CPU per event (least of the rounds) | client µs | server µs |")
+        print("|---|---:|---:|")
+        for name, cpu in f["cpu_us_per_event"].items():
+            server = cpu.get("server")
+            shown = "not measured" if server is None else f"{server:.2f}"
+            print(f"| {name} | {cpu['client']:.2f} | {shown} |")
     s, r0 = f["relay_startup"], f["relay_resume"]
     rows = [
         (

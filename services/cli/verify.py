@@ -9,7 +9,6 @@ could not be read at all (no store, no such file, not JSON, an unreadable key).
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +26,7 @@ from shared.records.servicelog.verify import (
     CheckpointSource,
     ParallelStoreLeaves,
     StoreLeaves,
+    cores,
     kept_checkpoints,
     open_store,
     read_checkpoint_file,
@@ -141,7 +141,7 @@ def verify(
         started = time.perf_counter()
         if jobs == 0:
             large = (store.recorder.max_notification_id() or 0) >= PARALLEL_FROM
-            jobs = min(_cores(), 4) if large else 1
+            jobs = min(cores(), 4) if large else 1
         leaves: StoreLeaves | ParallelStoreLeaves = (
             ParallelStoreLeaves(service, settings, jobs)
             if jobs > 1
@@ -168,14 +168,6 @@ def verify(
         as_json,
     )
     raise typer.Exit(0 if report.ok else 1)
-
-
-def _cores() -> int:
-    """The cores this process may run on (a container's or taskset's share, not the host's)."""
-    try:
-        return len(os.sched_getaffinity(0)) or 1
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 def archive_events(store: ServiceApplication) -> Iterator[Any]:

@@ -9,6 +9,7 @@ into the gap is found like any other.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -191,20 +192,23 @@ def test_postgres_gaps_after_a_rollback_are_no_change_but_a_row_forged_into_one_
 
 
 def test_a_store_read_a_page_at_a_time_gives_every_row_once_in_order(settings: Settings) -> None:
-    """Whatever the page size (the first page is shorter on PostgreSQL), and from any row for
-    any count, the verifier reads each row once, in notification order."""
+    """Whatever the page size (the first page is shorter on PostgreSQL), from any row for any
+    count, read ahead in a thread or not, the verifier reads each row once, in notification
+    order."""
     app, _ = signed_store(settings)
     try:
         every = list(stored_rows(app))
         ids = [row[0] for row in every]
         assert len(every) == 30
         assert ids == sorted(ids)
-        for batch in (1, 3, 7, 5000):
-            pages = list(stored_pages(app, batch))
+        for batch, read_ahead in itertools.product((1, 3, 7, 5000), (True, False)):
+            pages = list(stored_pages(app, batch, read_ahead=read_ahead))
             assert all(0 < len(page) <= batch for page in pages)
             assert [row for page in pages for row in page] == every
             for start, count in ((0, 30), (4, 9), (29, 1), (12, 0), (20, 50)):
-                window = stored_rows(app, batch, first_id=ids[start], count=count)
-                assert list(window) == every[start : start + count]
+                window = stored_pages(
+                    app, batch, first_id=ids[start], count=count, read_ahead=read_ahead
+                )
+                assert [row for page in window for row in page] == every[start : start + count]
     finally:
         app.close()

@@ -9,9 +9,10 @@ its checkpoint table too). Every problem is listed, none stops the check.
 from __future__ import annotations
 
 import multiprocessing
+import os
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from hmac import compare_digest
 from itertools import pairwise
@@ -118,14 +119,16 @@ def stored_pages(
     *,
     first_id: int | None = None,
     count: int | None = None,
+    read_ahead: bool = True,
 ) -> Iterator[list[Row]]:
     """`stored_records` as pages of row tuples, the originator id as the store holds it (on
     SQLite its 32 hex digits; on PostgreSQL the uuid's own text, and the topic, as bytes): no
-    object made per event where a verifier only hashes them."""
+    object made per event where a verifier only hashes them. `read_ahead`: on PostgreSQL, read
+    the next page in a thread while this one is hashed (worth it with a core to spare)."""
     events = events_table(app)
     datastore: Any = app.recorder.datastore  # type: ignore[attr-defined]
     if events.mark != "?":
-        yield from _postgres_pages(datastore, events.name, batch, first_id, count)
+        yield from _postgres_pages(datastore, events.name, batch, first_id, count, read_ahead)
         return
     with datastore.transaction(commit=False) as cursor:
         rows = cursor.sqlite_cursor
@@ -151,17 +154,30 @@ def typed_rows(app: ServiceApplication) -> bool:
     return events_table(app).mark != "?"
 
 
+def cores() -> int:
+    """The cores this process may run on (a container's or taskset's share, not the host's)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def _postgres_pages(
-    datastore: Any, table: str, batch: int, first_id: int | None, count: int | None
+    datastore: Any,
+    table: str,
+    batch: int,
+    first_id: int | None,
+    count: int | None,
+    read_ahead: bool,
 ) -> Iterator[list[Row]]:
     """`stored_pages` on PostgreSQL: pages of `batch` rows by notification id, each in its own
     read (a client-side cursor would hold the whole result in memory), in binary (no bytea as
     hex), as tuples, text as its UTF-8 bytes. The originator id comes as the server spells a
     uuid (lowercase, hyphenated: what `str(UUID)` writes), which the entry takes as it is
     (`entries._spelled`; spelling the ids in Python was half the cost of an entry); reading
-    that text as bytes costs the server less than converting it to bytea. The next page is
-    read in a thread while this one is hashed: the server and the driver (which lets go of
-    the GIL while it waits) work on another core."""
+    that text as bytes costs the server less than converting it to bytea. With `read_ahead`,
+    the next page is read in a thread while this one is hashed: the server and the driver
+    (which lets go of the GIL while it waits) work on another core, if there is one free."""
     from psycopg.rows import tuple_row
     from psycopg.types.string import ByteaBinaryLoader
 
@@ -180,25 +196,25 @@ def _postgres_pages(
 
     # The first page is read before anything can be hashed: a short one keeps that wait short
     # (a worker waits so at the start of each of its stretches).
+    after = BEFORE_FIRST if first_id is None else first_id
     left = count
     limit = max(1, batch // 10) if left is None else min(max(1, batch // 10), left)
+    # The executor starts its thread on the first page submitted to it: none without read-ahead.
     with ThreadPoolExecutor(1, thread_name_prefix="verify-read") as reader:
-        coming: Future[list[Row]] | None = reader.submit(
-            page_from, BEFORE_FIRST if first_id is None else first_id, limit
-        )
-        while coming is not None:
-            page = coming.result()
+        coming = reader.submit(page_from, after, limit) if read_ahead else None
+        while True:
+            page = page_from(after, limit) if coming is None else coming.result()
             if left is not None:
                 left -= len(page)
             following = batch if left is None else min(batch, left)
-            coming = (
-                reader.submit(page_from, page[-1][0] + 1, following)
-                if len(page) == limit and following > 0
-                else None
-            )
-            limit = following
+            more = len(page) == limit and following > 0
+            if more:
+                after, limit = page[-1][0] + 1, following
+                coming = reader.submit(page_from, after, limit) if read_ahead else None
             if page:
                 yield page
+            if not more:
+                return
 
 
 def _notifications(
@@ -352,11 +368,12 @@ class StoreLeaves:
         start: int = 1,
         first_id: int | None = None,
         count: int | None = None,
+        read_ahead: bool = True,
     ) -> StoreLeaves:
         """The leaves of a store, or of its `count` events from notification id `first_id` on
-        (at log position `start`)."""
+        (at log position `start`); `read_ahead`: see `stored_pages`."""
         return cls(
-            stored_pages(app, first_id=first_id, count=count),
+            stored_pages(app, first_id=first_id, count=count, read_ahead=read_ahead),
             EntryEncoder.for_app(service, app),
             typed=typed_rows(app),
             start=start,
@@ -463,10 +480,15 @@ class ParallelStoreLeaves:
         joined = AlignedStretches(width)
         roots: dict[int, bytes] = {}
         last_id = 0
+        workers = max(1, min(self._jobs, len(tasks)))
+        # A worker reads ahead only if its server and driver get a core of their own: with a
+        # worker per core, the other workers' backends already take it, and the thread only
+        # adds GIL hand-offs (issue #19: 2 workers on 2 cores, 10 % of the client's CPU).
+        read_ahead = 2 * workers <= cores()
         with context.Pool(
-            max(1, min(self._jobs, len(tasks))),
+            workers,
             initializer=_open_worker_store,
-            initargs=(self._service, self._settings.model_dump_json()),
+            initargs=(self._service, self._settings.model_dump_json(), read_ahead),
         ) as pool:
             results = pool.imap(_hash_stretch, tasks)
             for number, ((_, first_id, count), stretch) in enumerate(
@@ -542,13 +564,15 @@ def _stretches(
         app.close()
 
 
-_worker: tuple[str, ServiceApplication] | None = None
-"""A worker process's service and own store, opened once for all the stretches it hashes."""
+_worker: tuple[str, ServiceApplication, bool] | None = None
+"""A worker process's service, own store (opened once for all the stretches it hashes) and
+whether it reads ahead."""
 
 
-def _open_worker_store(service: str, settings_json: str) -> None:
+def _open_worker_store(service: str, settings_json: str, read_ahead: bool) -> None:
     global _worker
-    _worker = (service, open_store(service, Settings.model_validate_json(settings_json)))
+    store = open_store(service, Settings.model_validate_json(settings_json))
+    _worker = (service, store, read_ahead)
 
 
 def _hash_stretch(
@@ -558,8 +582,10 @@ def _hash_stretch(
     the stretch's start), and the notification ids at the wanted positions in it."""
     first, first_id, count, sizes, wanted = task
     assert _worker is not None, "the pool's initializer opens the store"
-    service, app = _worker
-    leaves = StoreLeaves.of_store(service, app, start=first, first_id=first_id, count=count)
+    service, app, read_ahead = _worker
+    leaves = StoreLeaves.of_store(
+        service, app, start=first, first_id=first_id, count=count, read_ahead=read_ahead
+    )
     frontiers = frontiers_of_pages(leaves.leaf_hash_pages(set(wanted)), sizes)
     return _Stretch(frontiers, leaves.ids, leaves.gaps, leaves.last_id, leaves.unreadable)
 
