@@ -6,6 +6,7 @@ permission model of `services.cli.natsconfig`, which the containers load from de
 
 from __future__ import annotations
 
+import random
 import shutil
 import socket
 import subprocess
@@ -43,11 +44,40 @@ def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
     return True
 
 
+LISTEN_PORTS = range(20_000, 32_768)
+"""Where `free_port` looks first: below Linux's default range of ephemeral ports (32768-60999),
+from which every outgoing connection takes its local port."""
+
+
 def free_port() -> int:
-    with socket.socket() as s:
+    """A port nothing listens on now, for a process about to listen on it.
+
+    Not one the kernel would pick (port 0): those come from the ephemeral range, and between
+    this answer and the listener's bind an outgoing connection of any process may take the
+    same port ("address already in use"; seen once in CI, where tests start services side by
+    side). A random port below that range, free when asked, is taken only by another listener
+    picking the same one."""
+    low = _ephemeral_low()
+    candidates = range(LISTEN_PORTS.start, min(LISTEN_PORTS.stop, low))
+    for _ in range(50 if candidates else 0):
+        port = random.choice(candidates)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    with socket.socket() as s:  # nothing free below the range: the kernel's choice
         s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+        chosen: int = s.getsockname()[1]
+        return chosen
+
+
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return LISTEN_PORTS.stop
 
 
 def wait_for_port(
