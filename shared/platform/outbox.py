@@ -25,12 +25,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
-from uuid import NAMESPACE_URL, UUID
+from uuid import UUID
 
 import anyio.to_thread
 from eventsourcing.domain import DomainEventProtocol
@@ -60,6 +59,7 @@ from shared.platform.ports import (
 )
 from shared.platform.subjects import AUDIT_STREAM, REPORTING_STREAM, StreamSpec
 from shared.platform.worker import WorkerThread
+from shared.records.servicelog.entries import event_name_hash
 
 log = logging.getLogger("d73.outbox")
 
@@ -147,22 +147,16 @@ def event_id_of(service: str, originator_id: UUID, originator_version: int) -> U
     """`event_id` from the stored record alone: the audit log names events without decoding them.
 
     `uuid5(NAMESPACE_URL, f"/d73/{service}/{originator_id}/{originator_version}")`, the same
-    UUID (RFC 9562 §5.5), from a SHA-1 fed the namespace and the service's prefix once and
-    copied per event, the version and variant set on the integer: `uuid5` imports hashlib and
-    asks OpenSSL for SHA-1 at every call, and sets them through `UUID(bytes=…, version=5)`
-    (~37 k instructions, a quarter of translating a submission; now ~23 k, issue #19)."""
-    names = _EVENT_NAMES.get(service)
-    if names is None:
-        names = hashlib.sha1(NAMESPACE_URL.bytes + f"/d73/{service}/".encode())
-        _EVENT_NAMES[service] = names
-    digest = names.copy()
-    digest.update(f"{originator_id}/{originator_version}".encode())
-    value = int.from_bytes(digest.digest()[:16], "big")
+    UUID (RFC 9562 §5.5), from the name's SHA-1 as the log spells it (`event_name_hash`: the
+    namespace and the service's prefix hashed once), the version and variant set on the
+    integer: `uuid5` asks OpenSSL for SHA-1 and sets them through `UUID(bytes=…, version=5)`
+    at every call (~37 k instructions, a quarter of translating a submission; now ~23 k,
+    issue #19)."""
+    digest = event_name_hash(service, originator_id, originator_version).digest()
+    value = int.from_bytes(digest[:16], "big")
     return UUID(int=value & _NOT_VERSION_NOR_VARIANT | _VERSION_5_RFC_VARIANT)
 
 
-_EVENT_NAMES: dict[str, Any] = {}
-"""Per service, SHA-1 fed with the URL namespace and `/d73/<service>/` (never updated)."""
 _NOT_VERSION_NOR_VARIANT = ~((0xF000 << 64) | (0xC000 << 48))
 _VERSION_5_RFC_VARIANT = (5 << 76) | (0x8000 << 48)
 

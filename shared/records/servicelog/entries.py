@@ -17,6 +17,7 @@ decoded, each transcoded value read back, and committed as canonical JSON with t
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Sequence
 from itertools import count
@@ -41,16 +42,28 @@ def event_id_text(service: str, originator_id: UUID | str, originator_version: i
     return _event_id(_names_of(service), originator_id, originator_version)
 
 
+@functools.cache
 def _names_of(service: str) -> Any:
     """SHA-1 fed with the namespace and the part of every event name of `service` before the
-    originator: copied per event, so only the originator and version are hashed each time."""
+    originator: copied per event (never updated itself), so only the originator and version
+    are hashed each time."""
     return hashlib.sha1(_URL_NAMESPACE + f"/d73/{service}/".encode())
 
 
-def _event_id(names: Any, originator_id: UUID | str, originator_version: int) -> str:
+def event_name_hash(service: str, originator_id: UUID | str, originator_version: int) -> Any:
+    """The SHA-1 of an event's uuid5 name (RFC 9562 §5.5), before its version and variant are
+    set: what `event_id_text` spells and `shared.platform.outbox.event_id_of` makes a UUID of."""
+    return _named(_names_of(service), originator_id, originator_version)
+
+
+def _named(names: Any, originator_id: UUID | str, originator_version: int) -> Any:
     digest = names.copy()
     digest.update(f"{originator_id}/{originator_version}".encode())
-    x = digest.hexdigest()
+    return digest
+
+
+def _event_id(names: Any, originator_id: UUID | str, originator_version: int) -> str:
+    x = _named(names, originator_id, originator_version).hexdigest()
     # The version nibble (hex digit 12) becomes 5, the top two bits of digit 16 become 10.
     return f"{x[:8]}-{x[8:12]}-5{x[13:16]}-{_VARIANT[x[16]]}{x[17:20]}-{x[20:32]}"
 
