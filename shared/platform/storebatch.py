@@ -362,9 +362,9 @@ class _BatchRead:
         cursor = self._cursor
         cursor.close()
         if isinstance(error, Exception):
-            for raised, ours in _SQLITE_ERRORS:
-                if isinstance(error, raised):
-                    raise ours(str(error)) from error
+            translated = _translation(error, _SQLITE_ERRORS)
+            if translated is not None:
+                raise translated from error
             return  # anything else as it is
         if error is None and cursor.connection.total_changes != self._changes:
             raise RuntimeError("a read transaction wrote in a consumer batch")
@@ -381,10 +381,18 @@ def _translated(errors: Errors) -> Iterator[None]:
     try:
         yield
     except Exception as error:
-        for raised, ours in errors:
-            if isinstance(error, raised):
-                raise ours(str(error)) from error
-        raise
+        translated = _translation(error, errors)
+        if translated is None:
+            raise
+        raise translated from error
+
+
+def _translation(error: Exception, errors: Errors) -> Exception | None:
+    """eventsourcing's error for the driver's `error` (the first match of `errors`), or None."""
+    for raised, ours in errors:
+        if isinstance(error, raised):
+            return ours(str(error))
+    return None
 
 
 def translated_psycopg_errors() -> contextlib.AbstractContextManager[None]:
