@@ -61,11 +61,7 @@ def free_port() -> int:
     candidates = range(LISTEN_PORTS.start, min(LISTEN_PORTS.stop, low))
     for _ in range(50 if candidates else 0):
         port = random.choice(candidates)
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
+        if port_is_free(port):
             return port
     with socket.socket() as s:  # nothing free below the range: the kernel's choice
         s.bind(("127.0.0.1", 0))
