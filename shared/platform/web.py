@@ -405,9 +405,9 @@ class OrjsonRoute(APIRoute):
     every request takes (a JSON body, a bearer token the verifier accepts, a body its model
     accepts, no Idempotency-Key): FastAPI's dependency solving cost a submission ~0.15 ms of
     CPU, more than the checks it made (issue #19). Any other request takes FastAPI's way, which
-    answers it as before; the endpoint runs in the same thread pool, and what it raises or
-    returns goes the same way. It runs on `COMMAND_THREADS`, whose hop costs a third of the thread
-    pool's (issue #19)."""
+    answers it as before. On the direct way the endpoint runs on `COMMAND_THREADS`, whose hop
+    costs a third of Starlette's thread pool's (issue #19); what it raises or returns goes the
+    same way as on FastAPI's."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
