@@ -46,6 +46,7 @@ from shared.contracts.base import Published
 from shared.contracts.witness import CheckpointCosigned
 from shared.platform import tracing
 from shared.platform.envelope import CE_TYPE, MSG_ID, PoisonMessage, encode
+from shared.platform.eventids import event_name_hash
 from shared.platform.eventstore import ServiceApplication
 from shared.platform.halt import HaltKind, ServiceHalt
 from shared.platform.pipeline import ForeignTail, PipelinedPublisher, newest_positioned, position_in
@@ -59,7 +60,6 @@ from shared.platform.ports import (
 )
 from shared.platform.subjects import AUDIT_STREAM, REPORTING_STREAM, StreamSpec
 from shared.platform.worker import WorkerThread
-from shared.records.servicelog.entries import event_name_hash
 
 log = logging.getLogger("d73.outbox")
 

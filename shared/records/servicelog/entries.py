@@ -17,21 +17,20 @@ decoded, each transcoded value read back, and committed as canonical JSON with t
 
 from __future__ import annotations
 
-import functools
 import hashlib
 from collections.abc import Sequence
 from itertools import count
 from typing import Any, Protocol, cast
-from uuid import NAMESPACE_URL, UUID
+from uuid import UUID
 
 import orjson
 
+from shared.platform.eventids import named, names_of
 from shared.records.merkle.canonical import encode_canonical_entry, encode_entry
 from shared.records.merkle.errors import CanonicalEncodingError
 from shared.records.merkle.stored_state import TEXT_REVIVERS, decoded_state, uuid_text
 from shared.records.servicelog.format import EntryFormat, FormatTable
 
-_URL_NAMESPACE = NAMESPACE_URL.bytes
 _VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
 
 
@@ -39,31 +38,11 @@ def event_id_text(service: str, originator_id: UUID | str, originator_version: i
     """`str(shared.platform.outbox.event_id_of(...))` without building UUID objects: uuid5 (RFC 9562
     §5.5) by hand, as it is computed for every event of a log that is verified (the tests pin
     it to `event_id_of`). `originator_id` may be given as `str(uuid)` already."""
-    return _event_id(_names_of(service), originator_id, originator_version)
-
-
-@functools.cache
-def _names_of(service: str) -> Any:
-    """SHA-1 fed with the namespace and the part of every event name of `service` before the
-    originator: copied per event (never updated itself), so only the originator and version
-    are hashed each time."""
-    return hashlib.sha1(_URL_NAMESPACE + f"/d73/{service}/".encode())
-
-
-def event_name_hash(service: str, originator_id: UUID | str, originator_version: int) -> Any:
-    """The SHA-1 of an event's uuid5 name (RFC 9562 §5.5), before its version and variant are
-    set: what `event_id_text` spells and `shared.platform.outbox.event_id_of` makes a UUID of."""
-    return _named(_names_of(service), originator_id, originator_version)
-
-
-def _named(names: Any, originator_id: UUID | str, originator_version: int) -> Any:
-    digest = names.copy()
-    digest.update(f"{originator_id}/{originator_version}".encode())
-    return digest
+    return _event_id(names_of(service), originator_id, originator_version)
 
 
 def _event_id(names: Any, originator_id: UUID | str, originator_version: int) -> str:
-    x = _named(names, originator_id, originator_version).hexdigest()
+    x = named(names, originator_id, originator_version).hexdigest()
     # The version nibble (hex digit 12) becomes 5, the top two bits of digit 16 become 10.
     return f"{x[:8]}-{x[8:12]}-5{x[13:16]}-{_VARIANT[x[16]]}{x[17:20]}-{x[20:32]}"
 
@@ -147,7 +126,7 @@ class EntryEncoder:
         self._compressor = compressor
         self._stored_plain = cipher is None and compressor is None
         self._topics: dict[str, bytes] = {}
-        self._names = _names_of(service)
+        self._names = names_of(service)
         if entry_format is EntryFormat.CANONICAL_STATE:
             self.entry_of = self._canonical_entry_of  # type: ignore[method-assign]
             self.leaf_input_of = self._canonical_leaf_input_of  # type: ignore[method-assign]
